@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Warden",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "warden", targets: ["warden"]),
+        .library(name: "WardenPolicy", targets: ["WardenPolicy"]),
+        .library(name: "WardenCompiler", targets: ["WardenCompiler"]),
+        .library(name: "WardenAudit", targets: ["WardenAudit"]),
+        .library(name: "WardenRuntime", targets: ["WardenRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // System libraries: libseccomp (syscall tables, BPF generation) and libcap (capability names).
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // Everything between fork and exec, in C.
+        .target(name: "CLauncher"),
+        // Kernel facts: syscall names/numbers, groups, argument signatures, constants, capabilities.
+        .target(name: "WardenKernel", dependencies: ["CSeccomp", "CCap"]),
+        // The policy language: lexer, parser, AST, checker, diagnostics, lint rules, formatter.
+        .target(name: "WardenPolicy", dependencies: ["WardenKernel"]),
+        // Policy -> EffectivePolicy -> enforcement artifacts (BPF, caps, Landlock, mounts, exports).
+        .target(name: "WardenCompiler", dependencies: ["WardenPolicy", "WardenKernel", "CSeccomp"]),
+        // Append-only, hash-chained, signed audit trail.
+        .target(name: "WardenAudit", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Supervisor: launch, notify loop, network mediation, signals, timeouts.
+        .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp"]),
+        .executableTarget(
+            name: "warden",
+            dependencies: [
+                "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WardenKernelTests", dependencies: ["WardenKernel"]),
+        .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy"], resources: [.copy("Golden")]),
+        .testTarget(name: "WardenCompilerTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
+        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"]),
+        .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler"]),
+        .testTarget(name: "WardenCLITests", dependencies: []),
+    ],
+    swiftLanguageModes: [.v6]
+)

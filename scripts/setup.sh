@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the system packages Warden needs, only when something is missing.
+# As root it runs apt-get itself; otherwise it prints the exact command to run.
+set -euo pipefail
+
+packages=(libseccomp-dev libcap-dev pkg-config gcc make python3)
+[[ "${WARDEN_SETUP_EXTRA:-}" != "" ]] && read -r -a extra <<<"$WARDEN_SETUP_EXTRA" && packages+=("${extra[@]}")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "setup: missing system packages: ${missing[*]}" >&2
+  echo "setup: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
