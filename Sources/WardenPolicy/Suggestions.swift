@@ -1,0 +1,43 @@
+/// "Did you mean" suggestions by edit distance.
+public enum Suggestions {
+    /// The candidate closest to `name` (case-insensitive Levenshtein), if close enough:
+    /// distance at most 1 for short names, 2 for names of 5+ characters, 3 for 10+.
+    public static func closest<S: Sequence>(to name: String, in candidates: S) -> String? where S.Element == String {
+        let target = Array(name.lowercased().utf8)
+        let limit = target.count >= 10 ? 3 : (target.count >= 5 ? 2 : 1)
+        var best: (String, Int)?
+        for c in candidates {
+            let cand = Array(c.lowercased().utf8)
+            if abs(cand.count - target.count) > limit { continue }
+            let d = distance(target, cand, limit: limit)
+            if d <= limit, d < (best?.1 ?? Int.max) || (d == best?.1 && c < best!.0) { best = (c, d) }
+        }
+        guard let best, best.0 != name else { return nil }
+        return best.0
+    }
+
+    /// A help line "did you mean `x`?" or nil.
+    static func help(for name: String, in candidates: some Sequence<String>, prefix: String = "") -> String? {
+        closest(to: name, in: candidates).map { "did you mean `\(prefix)\($0)`?" }
+    }
+
+    /// Levenshtein distance, giving up (returning limit+1) once every cell exceeds `limit`.
+    static func distance(_ a: [UInt8], _ b: [UInt8], limit: Int) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        var cur = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            cur[0] = i
+            var rowMin = cur[0]
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+                rowMin = Swift.min(rowMin, cur[j])
+            }
+            if rowMin > limit { return limit + 1 }
+            swap(&prev, &cur)
+        }
+        return prev[b.count]
+    }
+}
