@@ -1,7 +1,7 @@
 /// The result of checking a policy: definitions by name, and for each identity its
 /// flattened rules with provenance. Deny-over-allow resolution is left to the compiler.
 public struct CheckedPolicy: Sendable {
-    /// Every loaded file, the root first, then includes in load order.
+    /// Every loaded file, each after the files it includes (so the root is last).
     public var files: [PolicyFile]
     public var permissionSets: [String: PermissionSetDecl]
     public var identities: [String: CheckedIdentity]

@@ -46,9 +46,12 @@ private struct LoadState {
         loaded.insert(source.path)
         let (file, parseDiagnostics) = Parser.parse(source)
         diagnostics.append(contentsOf: parseDiagnostics)
-        files.append(file)
         stack.append((source.path, nil))
-        defer { stack.removeLast() }
+        defer {
+            stack.removeLast()
+            // Post-order: a file's includes come before it, as if pasted at the top.
+            files.append(file)
+        }
         for item in file.items {
             guard case .include(let inc) = item else { continue }
             let target = PolicyPaths.resolve(inc.path.value, relativeTo: source.path)
