@@ -127,8 +127,8 @@ static int send_fd(int sock, int fd) {
 __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec *spec,
                                                 struct warden_child_fds fds) {
     int sw = fds.status_w, r;
-    int keep[4] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r };
-    if ((r = close_all_except(keep, 4)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
+    int keep[5] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd };
+    if ((r = close_all_except(keep, 5)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
     reset_signal_dispositions();
     if (setsid() < 0) warden_fail(sw, WARDEN_STAGE_SESSION, errno, 0, INIT_FAIL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
