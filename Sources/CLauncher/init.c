@@ -127,6 +127,9 @@ static int send_fd(int sock, int fd) {
 __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec *spec,
                                                 struct warden_child_fds fds) {
     int sw = fds.status_w, r;
+    for (int i = 0; i < 3; i++)
+        if (spec->stdio[i] >= 0 && spec->stdio[i] != i && dup2(spec->stdio[i], i) < 0)
+            warden_fail(sw, WARDEN_STAGE_FDS, errno, i, INIT_FAIL);
     int keep[5] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd };
     if ((r = close_all_except(keep, 5)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
     reset_signal_dispositions();

@@ -19,6 +19,7 @@ final class CSpec {
         spec.outer_uid = uid
         spec.outer_gid = gid
         spec.hostname = s.hostname.map { UnsafePointer(cString($0)) }
+        spec.stdio = (s.standardInput ?? -1, s.standardOutput ?? -1, s.standardError ?? -1)
 
         let mounts = array(of: warden_mount_op.self, count: s.mounts.count)
         for (i, op) in s.mounts.enumerated() {

@@ -28,6 +28,11 @@ public struct LaunchSpec: Sendable, Equatable {
     public var seccompFilter: [UInt8]?
     /// Create a user-notification listener with the filter and hand it to the supervisor.
     public var seccompListener: Bool
+    /// Descriptors (of the supervisor) to become the agent's stdin, stdout, stderr; nil
+    /// entries inherit the supervisor's. They are not closed by the launch.
+    public var standardInput: Int32? = nil
+    public var standardOutput: Int32? = nil
+    public var standardError: Int32? = nil
 
     public init(arguments: [String], environment: [String] = [], searchPath: String? = nil,
                 workingDirectory: String? = nil, namespaces: Namespaces = [], hostname: String? = nil,

@@ -91,6 +91,7 @@ struct warden_launch_spec {
     uint32_t namespaces;          ///< WARDEN_NS_* bits
     uint32_t outer_uid, outer_gid;///< ids mapped into a new user namespace (inside = same ids)
     const char *hostname;         ///< set in a new UTS namespace, or NULL
+    int32_t stdio[3];             ///< descriptors to become the agent's 0, 1, 2; -1 inherits
 
     const struct warden_mount_op *mounts;
     size_t mount_count;

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import WardenRuntime
+
+@Suite("Launch outcomes and exit codes")
+struct LaunchOutcomeTests {
+    @Test func exitStatusPropagates() {
+        let out = Supervisor.run(isolated(["/bin/sh", "-c", "exit 42"]), timeout: .seconds(60))
+        #expect(out == .exited(42))
+        #expect(out.exitCode == 42)
+    }
+
+    @Test func commandNotFoundIs127() {
+        let out = Supervisor.run(isolated(["warden-no-such-command-xyz"]), timeout: .seconds(60))
+        guard case .launchFailed(let f) = out else { Issue.record("expected a launch failure, got \(out)"); return }
+        #expect(f.stage == .exec)
+        #expect(f.errno == ENOENT)
+        #expect(out.exitCode == 127)
+        #expect(f.message.contains("warden-no-such-command-xyz"))
+    }
+
+    @Test func notExecutableIs126() throws {
+        let dir = try Fixture.tempDir()
+        let file = dir + "/not-exec"
+        _ = FileManager.default.createFile(atPath: file, contents: Data("#!/bin/sh\nexit 0\n".utf8),
+                                       attributes: [.posixPermissions: 0o644])
+        // Found through the search path but not executable: 126, like a shell.
+        var spec = isolated(["not-exec"])
+        spec.searchPath = dir
+        let out = Supervisor.run(spec, timeout: .seconds(60))
+        #expect(out.exitCode == 126, "\(out)")
+        // And by path.
+        let direct = Supervisor.run(isolated([file]), timeout: .seconds(60))
+        #expect(direct.exitCode == 126, "\(direct)")
+    }
+
+    @Test func killedBySignalIs128PlusN() {
+        let out = Supervisor.run(isolated(["/bin/sh", "-c", "kill -TERM $$; sleep 5"]), timeout: .seconds(60))
+        #expect(out == .signaled(SIGTERM))
+        #expect(out.exitCode == 128 + 15)
+    }
+
+    @Test func timeoutKillsTheWholeTree() {
+        let token = "warden-timeout-\(UUID().uuidString.prefix(8))"
+        // The agent ignores SIGTERM and so does its grandchild: only SIGKILL of the PID
+        // namespace ends them.
+        let script = "trap '' TERM; /bin/sh -c 'trap \"\" TERM; while :; do sleep 1; done' \(token) & while :; do sleep 1; done"
+        let sup = Supervisor(timeout: .milliseconds(700), gracePeriod: .milliseconds(300))
+        let report = sup.run(isolated(["/bin/sh", "-c", script, token]))
+        #expect(report.outcome == .timedOut)
+        #expect(report.outcome.exitCode == 124)
+        #expect(processes(containing: token).isEmpty, "processes survived the timeout")
+    }
+
+    @Test func agentExitEndsItsBackgroundChildren() {
+        let token = "warden-bg-\(UUID().uuidString.prefix(8))"
+        let out = Supervisor.run(isolated(["/bin/sh", "-c", "/bin/sh -c 'sleep 1000' \(token) & exit 3"]), timeout: .seconds(60))
+        #expect(out == .exited(3))
+        #expect(processes(containing: token).isEmpty)
+    }
+
+    @Test func mountFailureNamesStepAndPath() throws {
+        let dir = try Fixture.tempDir()
+        let file = dir + "/plain-file"
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
+        var spec = isolated(["/bin/true"])
+        spec.mounts.append(.tmpfs(file)) // tmpfs over a regular file: ENOTDIR from the kernel
+        let out = Supervisor.run(spec, timeout: .seconds(60))
+        guard case .launchFailed(let f) = out else { Issue.record("expected failure, got \(out)"); return }
+        #expect(f.stage == .mount)
+        #expect(f.index == 1)
+        #expect(f.message.contains(file))
+        #expect(out.exitCode == 125)
+    }
+
+    @Test func symlinkedMountTargetIsRefused() throws {
+        let dir = try Fixture.tempDir()
+        try FileManager.default.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "/etc")
+        var spec = isolated(["/bin/true"])
+        spec.mounts.append(.mask(dir + "/link"))
+        let out = Supervisor.run(spec, timeout: .seconds(60))
+        guard case .launchFailed(let f) = out else { Issue.record("expected failure, got \(out)"); return }
+        #expect(f.errno == ELOOP)
+        #expect(out.exitCode == 125)
+    }
+
+    @Test func badWorkingDirectoryFailsBeforeExec() {
+        var spec = isolated(["/bin/true"])
+        spec.workingDirectory = "/warden/no/such/dir"
+        let out = Supervisor.run(spec, timeout: .seconds(60))
+        guard case .launchFailed(let f) = out else { Issue.record("expected failure, got \(out)"); return }
+        #expect(f.stage == .workingDirectory)
+        #expect(f.errno == ENOENT)
+        #expect(out.exitCode == 125)
+    }
+}
