@@ -80,7 +80,7 @@ int main(int argc, char **argv) {
         fclose(f);
         result("chown", chown(argv[2], 1, 1));
         result("mount", mount("none", argv[3], "tmpfs", 0, NULL));
-        result("setuid_fixup", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+        result("securebits", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
     } else if (!strcmp(what, "rlimit")) {
         struct rlimit rl;
         getrlimit(RLIMIT_NOFILE, &rl);

@@ -94,4 +94,47 @@ struct LaunchOutcomeTests {
         #expect(f.errno == ENOENT)
         #expect(out.exitCode == 125)
     }
+
+    @Test func initForwardsSignalsToTheAgent() throws {
+        let dir = try Fixture.tempDir("sig")
+        let ready = dir + "/ready"
+        let script = "trap 'exit 9' TERM; : > \(ready); while :; do sleep 0.05; done"
+        let sup = Supervisor(timeout: .seconds(60), onStart: { initPid in
+            // Plays the supervisor's forwarding: SIGTERM to init, which relays it.
+            Thread.detachNewThread {
+                if eventually({ FileManager.default.fileExists(atPath: ready) }) { kill(initPid, SIGTERM) }
+            }
+        })
+        let report = sup.run(isolated(["/bin/sh", "-c", script]))
+        #expect(report.outcome == .exited(9))
+    }
+
+    @Test func withoutNamespacesTheAgentStillRunsAndItsGroupIsCleanedUp() {
+        let token = "warden-nons-\(UUID().uuidString.prefix(8))"
+        let spec = LaunchSpec(arguments: ["/bin/sh", "-c", "/bin/sh -c 'sleep 1000' \(token) & exit 5"],
+                              environment: ["PATH=/usr/bin:/bin"])
+        let out = Supervisor.run(spec, timeout: .seconds(60))
+        #expect(out == .exited(5))
+        #expect(eventually { processes(containing: token).isEmpty })
+    }
+
+    @Test func unusableCgroupLimitsAreAnErrorUnlessBestEffort() {
+        var spec = isolated(["/bin/true"])
+        spec.cgroupLimits = CgroupLimits(pidsMax: 64)
+        guard let reason = CgroupSupport.detect().unusableReason else {
+            // Usable here: the limit must really apply.
+            var s = isolated(["/bin/sh", "-c", "grep -q '^0::' /proc/self/cgroup"])
+            s.cgroupLimits = CgroupLimits(pidsMax: 64)
+            #expect(Supervisor.run(s, timeout: .seconds(60)) == .exited(0))
+            return
+        }
+        let strict = Supervisor(timeout: .seconds(60)).run(spec)
+        guard case .launchFailed(let f) = strict.outcome else { Issue.record("expected failure: \(strict.outcome)"); return }
+        #expect(f.stage == .cgroup)
+        #expect(f.message.contains(reason))
+        #expect(strict.outcome.exitCode == 125)
+        let lenient = Supervisor(timeout: .seconds(60), bestEffort: true).run(spec)
+        #expect(lenient.outcome == .exited(0))
+        #expect(lenient.skippedLayers.map(\.layer) == ["cgroup"])
+    }
 }

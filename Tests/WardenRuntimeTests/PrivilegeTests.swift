@@ -19,6 +19,40 @@ struct PrivilegeTests {
         #expect(kv["NoNewPrivs"] == "1", "\(text)")
         #expect(kv["chown"] == "errno:\(EPERM)", "\(text)")
         #expect(kv["mount"] == "errno:\(EPERM)", "\(text)")
+        // NOROOT|NOROOT_LOCKED|KEEP_CAPS_LOCKED|NO_CAP_AMBIENT_RAISE|..._LOCKED
+        #expect(kv["securebits"] == "ok:227", "\(text)")
+    }
+
+    @Test func fileCapabilitiesGiveNothingBack() throws {
+        // A binary with file capabilities (cap_chown,cap_sys_admin+ep) run by the agent
+        // gains nothing: the bounding set is empty and no_new_privs is set.
+        let probe = try #require(Fixture.probe)
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/setcap") else {
+            print("skip: needs root and setcap"); return
+        }
+        let dir = try Fixture.tempDir("fcaps")
+        let exe = dir + "/capprobe"
+        try FileManager.default.copyItem(atPath: probe, toPath: exe)
+        let (st, log) = try Fixture.sh("/usr/sbin/setcap", ["cap_chown,cap_sys_admin+ep", exe])
+        guard st == 0 else { print("skip: setcap failed here: \(log)"); return }
+        _ = FileManager.default.createFile(atPath: dir + "/f", contents: Data())
+        var spec = isolated([exe, "status", dir + "/f", dir])
+        spec.capabilities = CapabilitySets.none
+        let (report, kv, text) = try runCapturing(spec)
+        if case .launchFailed(let f) = report.outcome {
+            // The kernel refuses to exec a "+e" binary whose capabilities cannot all be
+            // granted (bounding set empty): EPERM, exit 126.
+            #expect(f.stage == .exec && f.errno == EPERM, "\(f)")
+            #expect(report.outcome.exitCode == 126)
+        } else {
+            #expect(report.outcome == .exited(0), "\(report.outcome)")
+            #expect(kv["CapEff"] == "0000000000000000", "\(text)")
+            #expect(kv["CapPrm"] == "0000000000000000", "\(text)")
+            #expect(kv["chown"] == "errno:\(EPERM)", "\(text)")
+        }
+        // Control: outside the sandbox the same binary does get them.
+        let (_, out) = try Fixture.sh("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", exe, "status", dir + "/f", dir])
+        #expect(out.contains("CapEff=0000000000200001"), "\(out)")
     }
 
     @Test func keptCapabilityIsTheOnlyOne() throws {
