@@ -69,3 +69,20 @@ extension Substring {
         return String(s)
     }
 }
+
+extension KernelSupport {
+    /// Launches /bin/true under every layer (all namespaces, a fresh /proc, Landlock read and
+    /// execute on /, no capabilities, no_new_privs, an allow-all seccomp filter) to prove a
+    /// sandbox really starts here. Not best effort: any missing layer is the failure.
+    public static func launchCheck() -> RunReport {
+        let allowAll: [UInt8] = [0x06, 0x00, 0, 0, 0x00, 0x00, 0xff, 0x7f] // BPF_RET|BPF_K ALLOW
+        let abi = Int(max(warden_landlock_abi(), 0))
+        let spec = LaunchSpec(
+            arguments: ["/bin/true"], environment: [], workingDirectory: "/", namespaces: .all,
+            mounts: [.proc()],
+            landlock: abi >= 1 ? LandlockRuleset(handled: .supported(abi: abi),
+                                                 rules: [.init(path: "/", access: [.read, .execute])]) : nil,
+            capabilities: CapabilitySets.none, seccompFilter: allowAll)
+        return Supervisor(timeout: .seconds(30), gracePeriod: .seconds(1)).run(spec)
+    }
+}

@@ -16,7 +16,7 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         let k = KernelSupport.detect()
-        let report = DoctorReport(k)
+        let report = DoctorReport(k, launch: KernelSupport.launchCheck().outcome)
         print(format == .json ? report.json() : report.text())
         if !report.coreLayersAvailable { throw ExitCode(1) }
     }
@@ -25,12 +25,23 @@ struct DoctorCommand: ParsableCommand {
 /// The doctor's findings, rendered as text or JSON.
 struct DoctorReport {
     let k: KernelSupport
+    /// The outcome of a real launch of /bin/true under every layer.
+    let launch: RunOutcome
 
-    init(_ k: KernelSupport) { self.k = k }
+    init(_ k: KernelSupport, launch: RunOutcome) { self.k = k; self.launch = launch }
+
+    var launchOK: Bool { launch == .exited(0) }
+    var launchDetail: String {
+        switch launch {
+        case .exited(0): return "/bin/true ran under namespaces, mounts, Landlock, no capabilities, no_new_privs and seccomp"
+        case .launchFailed(let f): return f.message
+        default: return "/bin/true ended with exit status \(launch.exitCode)"
+        }
+    }
 
     var seccompFilters: Bool { k.seccompActions.contains("errno") && k.seccompActions.contains("kill_process") }
     var namespacesOK: Bool { k.namespaces.allSatisfy(\.available) }
-    var coreLayersAvailable: Bool { seccompFilters && k.landlockABI >= 1 && namespacesOK }
+    var coreLayersAvailable: Bool { seccompFilters && k.landlockABI >= 1 && namespacesOK && launchOK }
 
     var landlockRights: [String] {
         var r: [String] = []
@@ -58,6 +69,7 @@ struct DoctorReport {
         let cg = k.cgroup
         lines.append("\(mark(cg.unusableReason == nil)) cgroup v2      " +
                      (cg.unusableReason ?? "limits (memory.max, pids.max) under \(cg.directory ?? "?")"))
+        lines.append("\(mark(launchOK)) sandbox launch \(launchDetail)")
         lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
                      "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
         lines.append(coreLayersAvailable ? "Warden can enforce its core layers here."
@@ -96,6 +108,7 @@ struct DoctorReport {
             "\"cgroup_v2\": {\"usable\": \(cg.unusableReason == nil), \"directory\": \(cg.directory.map(str) ?? "null"), "
                 + "\"controllers\": \(arr(cg.controllers.sorted())), \"reason\": \(cg.unusableReason.map(str) ?? "null")}",
             "\"capabilities\": \(arr(k.effectiveCapabilities))",
+            "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
             "\"core_layers_available\": \(coreLayersAvailable)",
         ]
         if let m = k.maxUserNamespaces { fields.insert("\"max_user_namespaces\": \(m)", at: 3) }

@@ -42,6 +42,8 @@ struct DoctorCLITests {
         let landlock = try #require(obj["landlock"] as? [String: Any])
         #expect((landlock["abi"] as? Int ?? -1) >= 0)
         let ns = try #require(obj["namespaces"] as? [[String: Any]])
+        let check = try #require(obj["launch_check"] as? [String: Any])
+        #expect(check["ok"] as? Bool == true, "\(check)")
         #expect(ns.compactMap { $0["name"] as? String } == ["user", "mount", "pid", "ipc", "uts", "network", "cgroup"])
         if geteuid() == 0 {
             #expect((obj["capabilities"] as? [String])?.contains("CAP_SYS_ADMIN") == true)
@@ -57,6 +59,9 @@ struct DoctorCLITests {
         #expect(obj["root"] as? Bool == false)
         #expect(obj["uid"] as? Int == 65534)
         #expect((obj["capabilities"] as? [String]) == [])
+        // The Swift supervisor really launches a sandbox as nobody (user namespace + all layers).
+        let check = try #require(obj["launch_check"] as? [String: Any])
+        #expect(check["ok"] as? Bool == true, "\(check)")
     }
 
     @Test func textReportNamesEveryLayer() throws {
