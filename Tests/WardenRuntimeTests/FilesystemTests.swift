@@ -73,12 +73,15 @@ struct FilesystemTests {
         let dir = try Fixture.tempDir("ro")
         try FileManager.default.createDirectory(atPath: dir + "/ro", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/rw", withIntermediateDirectories: true)
-        var spec = isolated([probe, "write", dir + "/ro/x", dir + "/rw/x"])
+        try FileManager.default.createDirectory(atPath: dir + "/ro2", withIntermediateDirectories: true)
+        var spec = isolated([probe, "write", dir + "/ro/x", dir + "/rw/x", dir + "/ro2/x"])
         spec.mounts.append(.bindReadOnly(dir + "/ro"))
+        spec.mounts.append(.readOnly(dir + "/ro2")) // not a mount point: bound first
         let (report, kv, text) = try runCapturing(spec)
         #expect(report.outcome == .exited(0))
         #expect(kv["write0"] == "errno:\(EROFS)", "\(text)")
         #expect(kv["write1"] == "ok:1", "\(text)")
+        #expect(kv["write2"] == "errno:\(EROFS)", "\(text)")
     }
 
     @Test func privateTmpfsIsEmptyAndLeavesNoTrace() throws {

@@ -137,4 +137,32 @@ struct LaunchOutcomeTests {
         #expect(lenient.outcome == .exited(0))
         #expect(lenient.skippedLayers.map(\.layer) == ["cgroup"])
     }
+
+    @Test func supervisorForwardsItsOwnSignals() throws {
+        // With forwardSignals, a SIGHUP to the supervisor process reaches the agent (through
+        // init) instead of killing the supervisor.
+        let dir = try Fixture.tempDir("fwd")
+        let ready = dir + "/ready"
+        let script = "trap 'exit 11' HUP; : > \(ready); while :; do sleep 0.05; done"
+        let sup = Supervisor(timeout: .seconds(60), forwardSignals: true, onStart: { _ in
+            Thread.detachNewThread {
+                if eventually({ FileManager.default.fileExists(atPath: ready) }) { kill(getpid(), SIGHUP) }
+            }
+        })
+        let report = sup.run(isolated(["/bin/sh", "-c", script]))
+        #expect(report.outcome == .exited(11))
+    }
+
+    @Test func hostnameIsSetInTheUTSNamespace() throws {
+        var spec = isolated(["/bin/sh", "-c", "test \"$(cat /proc/sys/kernel/hostname)\" = warden-box"])
+        spec.hostname = "warden-box"
+        #expect(Supervisor.run(spec, timeout: .seconds(60)) == .exited(0))
+        #expect(gethostname_string() != "warden-box")
+    }
+}
+
+func gethostname_string() -> String {
+    var buf = [CChar](repeating: 0, count: 256)
+    gethostname(&buf, buf.count)
+    return String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
