@@ -51,9 +51,14 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
     guard let first = spec.arguments.first, !first.isEmpty else {
         throw LaunchFailure(stage: .prepare, errno: EINVAL, message: "warden: no command to run")
     }
-    let texts = spec.arguments + spec.environment + [spec.searchPath, spec.workingDirectory, spec.hostname].compactMap { $0 }
+    let rulePaths = spec.landlock?.rules.map(\.path) ?? []
+    let texts = spec.arguments + spec.environment + spec.mounts.map(\.path) + rulePaths
+        + [spec.searchPath, spec.workingDirectory, spec.hostname].compactMap { $0 }
     if texts.contains(where: { $0.utf8.contains(0) }) {
-        throw LaunchFailure(stage: .prepare, errno: EINVAL, message: "warden: an argument or environment entry contains a NUL byte")
+        throw LaunchFailure(stage: .prepare, errno: EINVAL, message: "warden: an argument, environment entry or path contains a NUL byte")
+    }
+    for (i, p) in rulePaths.enumerated() where !p.hasPrefix("/") {
+        throw LaunchFailure(stage: .landlock, errno: EINVAL, index: Int32(i), message: "warden: landlock: rule path \(p) is not absolute")
     }
     if spec.seccompListener && (spec.seccompFilter ?? []).isEmpty {
         throw LaunchFailure(stage: .seccomp, errno: EINVAL, message: "warden: seccomp: a user-notification listener needs a filter")
