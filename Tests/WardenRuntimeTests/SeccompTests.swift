@@ -82,6 +82,20 @@ struct SeccompTests {
         #endif
     }
 
+    @Test func agentDoesNotHoldItsOwnListener() throws {
+        // Holding the listener would let the agent answer its own notifications.
+        let probe = try #require(Fixture.probe)
+        #if arch(x86_64)
+        if warden_probe_user_notif_available() == false { print("skip: no seccomp user notification"); return }
+        var spec = isolated([probe, "fds"])
+        spec.seccompFilter = BPF.filter([(110, BPF.userNotif)])
+        spec.seccompListener = true
+        let (report, kv, text) = try runCapturing(spec)
+        #expect(report.outcome == .exited(0), "\(report.outcome)")
+        #expect(kv["fds"] == "0,1,2,", "\(text)")
+        #endif
+    }
+
     @Test func userNotificationCanReturnAValue() throws {
         let probe = try #require(Fixture.probe)
         #if arch(x86_64)
