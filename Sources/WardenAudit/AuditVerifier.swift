@@ -36,6 +36,24 @@ public struct AuditVerifier: Sendable {
         return run.finish(endOffset: reader.offset)
     }
 
+    /// Verifies a log held in memory (same rules as `verify(path:)`).
+    public func verify(bytes: [UInt8]) throws(AuditError) -> VerifyReport {
+        var run = try VerifyRun(keys: publicKeys, trusted: try parseTrusted())
+        bytes.withUnsafeBytes { b in
+            var start = 0
+            while start < b.count, !run.done {
+                if let nl = b[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    run.consume(UnsafeRawBufferPointer(rebasing: b[start..<nl]), offset: Int64(start), newline: true)
+                    start = nl + 1
+                } else {
+                    run.consume(UnsafeRawBufferPointer(rebasing: b[start...]), offset: Int64(start), newline: false)
+                    start = b.count
+                }
+            }
+        }
+        return run.finish(endOffset: Int64(bytes.count))
+    }
+
     func parseTrusted() throws(AuditError) -> TrustedCheckpoint? {
         guard var bytes = trustedCheckpoint else { return nil }
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }

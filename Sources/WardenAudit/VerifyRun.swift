@@ -28,13 +28,21 @@ struct VerifyRun {
         var overflow = false
     }
 
-    /// A line whose prev does not match the previous line's hash: one of the two was altered.
+    /// Line `line` and the record before it disagree (prev vs hash, or recovery vs torn
+    /// bytes): one of the two was altered. The next line decides: if it chains to `line`,
+    /// `line` is authentic and the earlier one is blamed.
     struct Blame {
         var line: Int
         var seq: Int64
         var offset: Int64
         var hashHex: [UInt8]
         var previous: (line: Int, seq: Int64, offset: Int64)
+        var previousCode = "modified"
+        var previousMessage: String
+        var code = "chain"
+        var message: String
+        /// At end of file, blame `line` (true) or the previous record (false).
+        var blameLineAtEnd = false
     }
 
     init(keys: [AuditPublicKey], trusted: TrustedCheckpoint?) throws(AuditError) {
@@ -49,15 +57,19 @@ struct VerifyRun {
 
     private mutating func blamePrevious(_ b: Blame) {
         let p = b.previous
-        fail(
-            line: p.line, seq: p.seq, expected: p.seq, offset: p.offset, code: "modified",
-            "record was modified: its hash does not match prev of the next record (line \(b.line))")
+        fail(line: p.line, seq: p.seq, expected: p.seq, offset: p.offset, code: b.previousCode, b.previousMessage)
     }
 
     private mutating func blameCandidate(_ b: Blame) {
-        fail(
-            line: b.line, seq: b.seq, expected: b.seq, offset: b.offset, code: "chain",
-            "prev does not match the hash of the previous record (line \(b.previous.line)): record modified, or records inserted or deleted before it"
+        fail(line: b.line, seq: b.seq, expected: b.seq, offset: b.offset, code: b.code, b.message)
+    }
+
+    private func chainBlame(_ lineNo: Int, _ seq: Int64, _ offset: Int64, _ hashHex: [UInt8], _ p: (line: Int, seq: Int64, offset: Int64)) -> Blame {
+        Blame(
+            line: lineNo, seq: seq, offset: offset, hashHex: hashHex, previous: p,
+            previousMessage: "record was modified: its hash does not match prev of the next record (line \(lineNo))",
+            message:
+                "prev does not match the hash of the previous record (line \(p.line)): record modified, or records inserted or deleted before it"
         )
     }
 
@@ -65,7 +77,7 @@ struct VerifyRun {
         lineNo += 1
         report.lines = lineNo
         guard newline else {
-            if let b = blame { blamePrevious(b); return }
+            if let b = blame { if b.blameLineAtEnd { blameCandidate(b) } else { blamePrevious(b) }; return }
             tornTail = torn ?? Torn(line: lineNo, offset: offset, expectedSeq: nextSeq)
             torn = nil
             return
@@ -97,7 +109,11 @@ struct VerifyRun {
                 return
             }
             if let why = checkRecovery(line, t) {
-                fail(line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "recovery", why)
+                blame = Blame(
+                    line: lineNo, seq: h.seq, offset: offset, hashHex: hashHex,
+                    previous: (t.line, t.expectedSeq, t.offset), previousCode: "malformed",
+                    previousMessage: "not a valid audit record, and not the torn bytes the recovery record at line \(lineNo) describes",
+                    code: "recovery", message: why, blameLineAtEnd: true)
                 return
             }
             torn = nil
@@ -116,15 +132,7 @@ struct VerifyRun {
             return
         }
         var checkpointResult: CheckpointCheck.Result?
-        if isCheckpoint {
-            let r = checkCheckpoint(line)
-            checkpointResult = r
-            if case .invalid(let why) = r {
-                // The signature covers this line's own header (including prev), so this line is bad.
-                fail(line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "signature", why)
-                return
-            }
-        }
+        if isCheckpoint { checkpointResult = checkCheckpoint(line) }
         if !prevOK {
             guard let p = lastGood, nextSeq > 0 else {
                 fail(
@@ -132,12 +140,23 @@ struct VerifyRun {
                     "the first record's prev is not the genesis value")
                 return
             }
-            let b = Blame(line: lineNo, seq: h.seq, offset: offset, hashHex: hashHex, previous: p)
-            if case .verified? = checkpointResult {
+            var b = chainBlame(lineNo, h.seq, offset, hashHex, p)
+            switch checkpointResult {
+            case .verified?:
                 blamePrevious(b)  // a valid signature vouches for this line's prev
                 return
+            case .invalid(let why)?:
+                b.code = "signature"
+                b.message = why
+                b.blameLineAtEnd = true
+            default: break
             }
             blame = b
+            return
+        }
+        if case .invalid(let why)? = checkpointResult {
+            // The signature covers this line's header (including prev), so this line is bad.
+            fail(line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "signature", why)
             return
         }
         if let t = trusted, t.seq == h.seq {
@@ -200,7 +219,9 @@ struct VerifyRun {
 
     mutating func finish(endOffset: Int64) -> VerifyReport {
         report.bytes = endOffset
-        if !done, let b = blame { blamePrevious(b) }
+        if !done, let b = blame {
+            if b.blameLineAtEnd { blameCandidate(b) } else { blamePrevious(b) }
+        }
         if report.failure == nil {
             if let t = torn { tornTail = t }
             if let t = tornTail {
