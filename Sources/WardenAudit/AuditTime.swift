@@ -63,14 +63,14 @@ public struct AuditTime: Sendable, Hashable, Comparable {
     /// True when `bytes` has the exact shape `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
     static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count == 27 else { return false }
-        for (k, b) in bytes.enumerated() {
-            switch k {
-            case 4, 7: if b != UInt8(ascii: "-") { return false }
-            case 10: if b != UInt8(ascii: "T") { return false }
-            case 13, 16: if b != UInt8(ascii: ":") { return false }
-            case 19: if b != UInt8(ascii: ".") { return false }
-            case 26: if b != UInt8(ascii: "Z") { return false }
-            default: if b < UInt8(ascii: "0") || b > UInt8(ascii: "9") { return false }
+        let shape: StaticString = "0000-00-00T00:00:00.000000Z"
+        let s = shape.utf8Start
+        for k in 0..<27 {
+            let b = bytes[k]
+            if s[k] == 48 {
+                if b &- 48 >= 10 { return false }
+            } else if b != s[k] {
+                return false
             }
         }
         return true

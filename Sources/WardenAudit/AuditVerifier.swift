@@ -42,7 +42,8 @@ public struct AuditVerifier: Sendable {
         bytes.withUnsafeBytes { b in
             var start = 0
             while start < b.count, !run.done {
-                if let nl = b[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                if let hit = memchr(b.baseAddress! + start, 0x0A, b.count - start) {
+                    let nl = UnsafeRawPointer(hit) - b.baseAddress!
                     run.consume(UnsafeRawBufferPointer(rebasing: b[start..<nl]), offset: Int64(start), newline: true)
                     start = nl + 1
                 } else {

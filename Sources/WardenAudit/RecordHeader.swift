@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The header of a record line, located without decoding the `fields` object.
 ///
 /// Because keys are sorted and every header value after `fields` has a restricted alphabet
@@ -14,53 +18,93 @@ struct RecordHeader {
 
     static let prefix: StaticString = #"{"fields":"#
 
+    /// Byte classes: bit 0 kind byte, bit 1 run byte, bit 2 lowercase hex digit.
+    static let classes: [UInt8] = {
+        var t = [UInt8](repeating: 0, count: 256)
+        for b in 0..<256 {
+            let c = UInt8(b)
+            if RecordSyntax.isKindByte(c) { t[b] |= 1 }
+            if RecordSyntax.isRunByte(c) { t[b] |= 2 }
+            if Hex.value(c) != nil { t[b] |= 4 }
+        }
+        return t
+    }()
+
+    /// Matches `s` ending at `e`; returns the new end or -1.
+    @inline(__always)
+    private static func lit(_ p: UnsafePointer<UInt8>, _ e: Int, _ s: StaticString) -> Int {
+        let n = s.utf8CodeUnitCount
+        guard e >= n else { return -1 }
+        return memcmp(p + (e - n), s.utf8Start, n) == 0 ? e - n : -1
+    }
+
+    /// Digits ending at `e` (canonical: no leading zero, at most 18); returns their start or -1.
+    @inline(__always)
+    private static func digits(_ p: UnsafePointer<UInt8>, _ e: Int) -> Int {
+        var i = e
+        while i > 0, p[i - 1] &- 48 < 10 { i -= 1 }
+        let n = e - i
+        guard n > 0, n <= 18, n == 1 || p[i] != 48 else { return -1 }
+        return i
+    }
+
+    /// A quoted string ending at `e` whose bytes all have class bit `mask` (0: any but `"`);
+    /// returns the start of the contents or -1.
+    @inline(__always)
+    private static func quoted(_ p: UnsafePointer<UInt8>, _ e: Int, _ mask: UInt8, _ t: UnsafePointer<UInt8>) -> Int {
+        guard e > 1, p[e - 1] == 34 else { return -1 }
+        var i = e - 1
+        while i > 0, p[i - 1] != 34 {
+            if mask != 0 && t[Int(p[i - 1])] & mask == 0 { return -1 }
+            i -= 1
+        }
+        guard i > 0, i < e - 1 else { return -1 }
+        return i
+    }
+
     /// Returns nil unless `line` has the exact canonical header layout.
     static func scan(_ line: UnsafeRawBufferPointer) -> RecordHeader? {
-        var e = line.count
-        func lit(_ s: StaticString) -> Bool {
-            let n = s.utf8CodeUnitCount
-            guard e >= n else { return false }
-            let p = s.utf8Start
-            for k in 0..<n where line[e - n + k] != p[k] { return false }
-            e -= n
-            return true
+        guard let base = line.baseAddress else { return nil }
+        let p = base.assumingMemoryBound(to: UInt8.self)
+        return classes.withUnsafeBufferPointer { tb -> RecordHeader? in
+            let t = tb.baseAddress!
+            var e = line.count
+            e = lit(p, e, #"1}"#)
+            guard e >= 0 else { return nil }
+            e = lit(p, e, #","version":"#)
+            guard e >= 0 else { return nil }
+            let tsStart = quoted(p, e, 0, t)
+            guard tsStart >= 0 else { return nil }
+            let ts = tsStart..<(e - 1)
+            guard AuditTime.isWellFormed(UnsafeRawBufferPointer(rebasing: line[ts])) else { return nil }
+            e = lit(p, tsStart - 1, #","ts":"#)
+            guard e >= 0 else { return nil }
+            let seqStart = digits(p, e)
+            guard seqStart >= 0 else { return nil }
+            var seq: Int64 = 0
+            for k in seqStart..<e { seq = seq &* 10 &+ Int64(p[k] &- 48) }
+            e = lit(p, seqStart, #","seq":"#)
+            guard e >= 0 else { return nil }
+            let runStart = quoted(p, e, 2, t)
+            guard runStart >= 0, e - 1 - runStart <= 128 else { return nil }
+            let run = runStart..<(e - 1)
+            e = lit(p, runStart - 1, #","run":"#)
+            guard e >= 0 else { return nil }
+            let prevStart = quoted(p, e, 4, t)
+            guard prevStart >= 0, e - 1 - prevStart == 64 else { return nil }
+            let prev = prevStart..<(e - 1)
+            e = lit(p, prevStart - 1, #","prev":"#)
+            guard e >= 0 else { return nil }
+            let kindStart = quoted(p, e, 1, t)
+            guard kindStart >= 0, e - 1 - kindStart <= 64 else { return nil }
+            let kind = kindStart..<(e - 1)
+            e = lit(p, kindStart - 1, #","kind":"#)
+            let n = prefix.utf8CodeUnitCount
+            guard e > n + 1, p[e - 1] == UInt8(ascii: "}"), p[n] == UInt8(ascii: "{"),
+                memcmp(p, prefix.utf8Start, n) == 0
+            else { return nil }
+            return RecordHeader(seq: seq, prev: prev, kind: kind, run: run, ts: ts, fields: n..<e)
         }
-        func digits() -> Range<Int>? {
-            let end = e
-            while e > 0, line[e - 1] >= UInt8(ascii: "0"), line[e - 1] <= UInt8(ascii: "9") { e -= 1 }
-            let r = e..<end
-            guard !r.isEmpty, r.count <= 18, r.count == 1 || line[r.lowerBound] != UInt8(ascii: "0") else { return nil }
-            return r
-        }
-        func quoted(_ ok: (UInt8) -> Bool) -> Range<Int>? {
-            guard e > 0, line[e - 1] == UInt8(ascii: "\"") else { return nil }
-            e -= 1
-            let end = e
-            while e > 0, line[e - 1] != UInt8(ascii: "\"") {
-                guard ok(line[e - 1]) else { return nil }
-                e -= 1
-            }
-            guard e > 0, e < end else { return nil }
-            let r = e..<end
-            e -= 1
-            return r
-        }
-        guard lit("}"), let v = digits(), v.count == 1, line[v.lowerBound] == UInt8(ascii: "1"), lit(#","version":"#)
-        else { return nil }
-        guard let ts = quoted({ _ in true }), lit(#","ts":"#),
-            AuditTime.isWellFormed(UnsafeRawBufferPointer(rebasing: line[ts]))
-        else { return nil }
-        guard let seqR = digits(), lit(#","seq":"#) else { return nil }
-        guard let run = quoted(RecordSyntax.isRunByte), run.count <= 128, lit(#","run":"#) else { return nil }
-        guard let prev = quoted({ Hex.value($0) != nil }), prev.count == 64, lit(#","prev":"#) else { return nil }
-        guard let kind = quoted(RecordSyntax.isKindByte), kind.count <= 64, lit(#","kind":"#) else { return nil }
-        let n = prefix.utf8CodeUnitCount
-        guard e > n + 1, line[e - 1] == UInt8(ascii: "}"), line[n] == UInt8(ascii: "{") else { return nil }
-        let p = prefix.utf8Start
-        for k in 0..<n where line[k] != p[k] { return nil }
-        var seq: Int64 = 0
-        for k in seqR { seq = seq * 10 + Int64(line[k] - UInt8(ascii: "0")) }
-        return RecordHeader(seq: seq, prev: prev, kind: kind, run: run, ts: ts, fields: n..<e)
     }
 
     static func equals(_ line: UnsafeRawBufferPointer, _ r: Range<Int>, _ s: StaticString) -> Bool {

@@ -21,7 +21,9 @@ struct VerifyRun {
 
     /// Bytes from the end of the last good record up to the next record.
     struct Torn {
+        /// First and last line of the region.
         var line: Int
+        var lastLine: Int
         var offset: Int64
         var expectedSeq: Int64
         var bytes: [UInt8] = []
@@ -78,13 +80,15 @@ struct VerifyRun {
         report.lines = lineNo
         guard newline else {
             if let b = blame { if b.blameLineAtEnd { blameCandidate(b) } else { blamePrevious(b) }; return }
-            tornTail = torn ?? Torn(line: lineNo, offset: offset, expectedSeq: nextSeq)
+            tornTail = torn ?? Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq)
+            tornTail?.lastLine = lineNo
             torn = nil
             return
         }
         guard let h = RecordHeader.scan(line) else {
             if let b = blame { blameCandidate(b); return }
-            if torn == nil { torn = Torn(line: lineNo, offset: offset, expectedSeq: nextSeq) }
+            if torn == nil { torn = Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq) }
+            torn!.lastLine = lineNo
             if torn!.bytes.count + line.count < (2 << 20) {
                 torn!.bytes.append(contentsOf: line)
                 torn!.bytes.append(UInt8(ascii: "\n"))
@@ -93,7 +97,7 @@ struct VerifyRun {
             }
             return
         }
-        let hashHex = Array(AuditHash.sha256Hex(line).utf8)
+        let hashHex = AuditHash.sha256HexBytes(line)
         let prevOK = RecordHeader.equalsBytes(line, h.prev, prevHex)
         if let b = blame {
             if RecordHeader.equalsBytes(line, h.prev, b.hashHex) { blamePrevious(b) } else { blameCandidate(b) }
@@ -103,9 +107,17 @@ struct VerifyRun {
         let isCheckpoint = RecordHeader.equals(line, h.kind, "checkpoint")
         if let t = torn {
             guard isRecovery else {
+                if h.seq == nextSeq && prevOK {
+                    // This record chains straight to the last good one, as only a recovery may.
+                    fail(
+                        line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "recovery",
+                        "follows bytes that are not records (from line \(t.line)) but is not a recovery record")
+                    return
+                }
+                let region = t.line == t.lastLine ? "" : " (lines \(t.line)–\(t.lastLine) are not records)"
                 fail(
                     line: t.line, seq: nil, expected: t.expectedSeq, offset: t.offset, code: "malformed",
-                    "not a valid audit record (and no recovery record follows it)")
+                    "not a valid audit record, and no recovery record follows it\(region)")
                 return
             }
             if let why = checkRecovery(line, t) {
@@ -118,7 +130,7 @@ struct VerifyRun {
             }
             torn = nil
         } else if isRecovery {
-            if let why = checkRecovery(line, Torn(line: lineNo, offset: offset, expectedSeq: nextSeq)) {
+            if let why = checkRecovery(line, Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq)) {
                 fail(line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "recovery", why)
                 return
             }
@@ -229,7 +241,7 @@ struct VerifyRun {
                     .init(
                         code: "torn-tail", line: t.line, seq: t.expectedSeq,
                         message:
-                            "line \(t.line) (offset \(t.offset)) is an incomplete record (torn write); the next writer records a recovery"
+                            "\(t.line == t.lastLine ? "line \(t.line)" : "lines \(t.line)–\(t.lastLine)") (from offset \(t.offset)) \(t.line == t.lastLine ? "is an incomplete record" : "are not records") (torn write); the next writer records a recovery"
                     ))
             }
             if let t = trusted, !trustedMatched {
