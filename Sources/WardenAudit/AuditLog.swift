@@ -85,7 +85,7 @@ public final class AuditLog: Sendable {
     ) throws(AuditError) -> [AppendedRecord] {
         let size = try file.size()
         var head: LogHead
-        if let cached = cache.head, cached.size == size, !cached.hasTornBytes {
+        if let cached = cache.head, cached.size == size, !cached.hasTornBytes, !cached.needsNewline {
             head = cached
         } else {
             head = try LogTail.readHead(file, size: size)
@@ -125,6 +125,7 @@ public final class AuditLog: Sendable {
                 ], now)
         }
 
+        if head.needsNewline { out.append(UInt8(ascii: "\n")) }
         if head.hasTornBytes {
             let torn = try file.read(offset: head.goodEnd, count: Int(size - head.goodEnd))
             if torn.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }

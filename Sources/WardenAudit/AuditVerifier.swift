@@ -69,13 +69,17 @@ public struct AuditVerifier: Sendable {
         case .invalid(let why): throw .invalidArgument("trusted checkpoint: \(why)")
         default: break
         }
-        return TrustedCheckpoint(seq: rec.seq, line: bytes)
+        let prevRange = bytes.withUnsafeBytes { RecordHeader.scan($0)?.prev }
+        guard let prevRange else { throw .invalidArgument("trusted checkpoint: not a canonical record line") }
+        return TrustedCheckpoint(seq: rec.seq, line: bytes, prevHex: Array(bytes[prevRange]))
     }
 }
 
 struct TrustedCheckpoint {
     var seq: Int64
     var line: [UInt8]
+    /// Its prev: the hex hash of record seq-1.
+    var prevHex: [UInt8]
 }
 
 /// Signature checks for checkpoint records.

@@ -8,6 +8,8 @@ struct LogHead: Equatable {
     var goodEnd: Int64
     /// File size when read; bytes in goodEnd..<size are torn.
     var size: Int64
+    /// The last record is complete but its newline never reached the disk.
+    var needsNewline = false
 
     var hasTornBytes: Bool { size > goodEnd }
 }
@@ -19,6 +21,26 @@ enum LogTail {
     static let maxLineBytes = 64 << 20
 
     static func readHead(_ file: LogFile, size: Int64) throws(AuditError) -> LogHead {
+        let head = try readHeadByLines(file, size: size)
+        // A crash can persist a whole record but not its newline. If that record chains to
+        // the head, adopt it (the writer completes the line) instead of calling it torn.
+        if head.hasTornBytes && size - head.goodEnd < Int64(maxLineBytes) {
+            let frag = try file.read(offset: head.goodEnd, count: Int(size - head.goodEnd))
+            if !frag.contains(UInt8(ascii: "\n")) {
+                let adopted: LogHead? = frag.withUnsafeBytes { b in
+                    guard let h = RecordHeader.scan(b), h.seq == head.nextSeq,
+                        Array(frag[h.prev]) == Array(head.prevHex.utf8)
+                    else { return nil }
+                    return LogHead(
+                        nextSeq: h.seq + 1, prevHex: AuditHash.sha256Hex(b), goodEnd: size, size: size, needsNewline: true)
+                }
+                if let adopted { return adopted }
+            }
+        }
+        return head
+    }
+
+    static func readHeadByLines(_ file: LogFile, size: Int64) throws(AuditError) -> LogHead {
         if size == 0 { return LogHead(nextSeq: 0, prevHex: AuditRecord.genesisHash, goodEnd: 0, size: 0) }
         var window = 65536
         while true {

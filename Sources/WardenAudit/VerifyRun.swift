@@ -108,10 +108,14 @@ struct VerifyRun {
         if let t = torn {
             guard isRecovery else {
                 if h.seq == nextSeq && prevOK {
-                    // This record chains straight to the last good one, as only a recovery may.
-                    fail(
-                        line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "recovery",
-                        "follows bytes that are not records (from line \(t.line)) but is not a recovery record")
+                    // This record chains straight to the last good one, as only a recovery may:
+                    // either the bytes before it were inserted, or it was a recovery record.
+                    // If the next line chains to it, it is authentic and the bytes are to blame.
+                    blame = Blame(
+                        line: lineNo, seq: h.seq, offset: offset, hashHex: hashHex,
+                        previous: (t.line, t.expectedSeq, t.offset), previousCode: "malformed",
+                        previousMessage: "not a valid audit record (inserted or damaged), and no recovery record covers it",
+                        code: "recovery", message: "follows bytes that are not records (from line \(t.line)) but is not a valid recovery record")
                     return
                 }
                 let region = t.line == t.lastLine ? "" : " (lines \(t.line)–\(t.lastLine) are not records)"
@@ -169,6 +173,12 @@ struct VerifyRun {
         if case .invalid(let why)? = checkpointResult {
             // The signature covers this line's header (including prev), so this line is bad.
             fail(line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "signature", why)
+            return
+        }
+        if let t = trusted, t.seq == h.seq + 1, t.prevHex != hashHex {
+            fail(
+                line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "trusted-checkpoint",
+                "record differs from the one the trusted checkpoint (seq \(t.seq)) covers")
             return
         }
         if let t = trusted, t.seq == h.seq {
