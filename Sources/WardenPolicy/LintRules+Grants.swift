@@ -91,7 +91,7 @@ extension LintRules {
 
     /// Paths whose contents are secrets or control the host.
     static let sensitivePaths = [
-        "/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssh", "/root", "/proc/kcore", "/dev/mem", "/dev/kmem",
+        "/etc/shadow", "/etc/gshadow", "/root", "/proc/kcore", "/dev/mem", "/dev/kmem",
         "/dev/port", "/var/run/docker.sock", "/run/docker.sock", "/run/containerd", "/run/podman", "/var/lib/docker",
         "${home}/.ssh", "${home}/.aws", "${home}/.gnupg", "${home}/.kube", "${home}/.docker", "${home}/.netrc",
         "${home}/.git-credentials", "${home}/.config/gh", "${home}/.config/gcloud", "${home}/.azure", "${home}/.npmrc",
