@@ -21,14 +21,16 @@ public enum SARIFRenderer {
         var index: [String: Int] = [:]
         for entry in LintRules.catalog {
             index[entry.id] = rules.count
-            rules.append(rule(id: entry.id, severity: entry.severity, rationale: entry.rationale, tags: entry.tags))
+            rules.append(rule(id: entry.id, severity: entry.severity, rationale: entry.rationale, tags: entry.tags, suppressible: true))
         }
         let all = result.diagnostics.map { ($0, nil as Suppression?) } + result.suppressed.map { ($0.diagnostic, $0.suppression as Suppression?) }
+        let checkerCodes = Dictionary(DiagnosticCodes.all.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
         for (d, _) in all where index[d.code] == nil {
             index[d.code] = rules.count
-            rules.append(rule(id: d.code, severity: d.severity,
-                              rationale: "The policy checker reports `\(d.code)`: the policy is invalid or inconsistent as written.",
-                              tags: ["correctness"]))
+            let known = checkerCodes[d.code]
+            rules.append(rule(id: d.code, severity: known?.severity ?? d.severity,
+                              rationale: known?.summary ?? "The policy checker reports `\(d.code)`.",
+                              tags: ["correctness"], suppressible: false))
         }
         let results: [JSONValue] = all.map { d, s in resultValue(d, ruleIndex: index[d.code] ?? 0, suppression: s, root: root, sources: result.sources) }
         let driver: JSONValue = .object([
@@ -59,13 +61,15 @@ public enum SARIFRenderer {
         id.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
-    static func rule(id: String, severity: Severity, rationale: String, tags: [String]) -> JSONValue {
+    static func rule(id: String, severity: Severity, rationale: String, tags: [String], suppressible: Bool) -> JSONValue {
         var properties: [(String, JSONValue)] = [("tags", .array(tags.map { .string($0) }))]
         if tags.contains("security") {
             // GitHub ranks security alerts by this score (0.0-10.0, as a string).
             properties.append(("security-severity", .string(severity == .error ? "8.0" : "5.0")))
         }
-        let help = "\(rationale) See docs/lint.md#\(id); suppress one finding with `# warden:ignore \(id)` on the line before."
+        let help = suppressible
+            ? "\(rationale) See docs/lint.md#\(id); suppress one finding with `# warden:ignore \(id)` on the line before."
+            : "\(rationale) The policy must be fixed: checker errors cannot be suppressed."
         return .object([
             ("id", .string(id)),
             ("name", .string(pascalCase(id))),

@@ -51,27 +51,32 @@ enum LintOutput {
         }
     }
 
-    /// `--list-rules`: an aligned table, or a JSON array of {id, severity, rationale, tags}.
+    /// `--list-rules`: an aligned table of the lint rules, then the checker's codes; or
+    /// a JSON array of {id, kind ("lint" or "checker"), severity, rationale, tags}.
     static func ruleList(json: Bool) -> String {
-        let catalog = LintRules.catalog
+        let lint = LintRules.catalog.map { (id: $0.id, kind: "lint", severity: $0.severity, rationale: $0.rationale, tags: $0.tags) }
+        let checker = DiagnosticCodes.all.map { (id: $0.code, kind: "checker", severity: $0.severity, rationale: $0.summary, tags: ["correctness"]) }
         if json {
-            return JSONValue.array(catalog.map { entry in
+            return JSONValue.array((lint + checker).map { entry in
                 .object([
                     ("id", .string(entry.id)),
+                    ("kind", .string(entry.kind)),
                     ("severity", .string(entry.severity.rawValue)),
                     ("rationale", .string(entry.rationale)),
                     ("tags", .array(entry.tags.map { .string($0) })),
                 ])
             }).rendered() + "\n"
         }
-        let width = catalog.map(\.id.count).max() ?? 0
-        var out = ""
-        for entry in catalog {
-            let id = entry.id + String(repeating: " ", count: width - entry.id.count)
-            let sev = entry.severity.rawValue + String(repeating: " ", count: max(0, 8 - entry.severity.rawValue.count))
-            out += "\(id)  \(sev)  \(entry.rationale)\n"
+        let width = (lint + checker).map(\.id.count).max() ?? 0
+        func table(_ rows: [(id: String, kind: String, severity: Severity, rationale: String, tags: [String])]) -> String {
+            rows.map { e in
+                let id = e.id + String(repeating: " ", count: width - e.id.count)
+                let sev = e.severity.rawValue + String(repeating: " ", count: max(0, 7 - e.severity.rawValue.count))
+                return "\(id)  \(sev)  \(e.rationale)\n"
+            }.joined()
         }
-        return out
+        return "Lint rules (suppress with `# warden:ignore ID`):\n" + table(lint)
+            + "\nChecker diagnostics (fix the policy; cannot be suppressed):\n" + table(checker)
     }
 
     /// The current directory (SARIF URIs are made relative to it).
