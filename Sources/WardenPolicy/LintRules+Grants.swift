@@ -177,7 +177,8 @@ extension LintRules {
             for span in order where reported.insert(span).inserted {
                 guard let (r, paths) = byGrant[span], case .fs(_, let path) = r.action else { continue }
                 let shown = paths.prefix(4).map { "`\($0)`" }.joined(separator: ", ") + (paths.count > 4 ? " and \(paths.count - 4) more" : "")
-                findings.append(LintFinding("identity `\(identity.name)` can write \(shown) through `\(path)`\(viaText(r))", at: r.span,
+                let through = paths == [path.description] ? "" : " through `\(path)`"
+                findings.append(LintFinding("identity `\(identity.name)` can write \(shown)\(through)\(viaText(r))", at: r.span,
                                             help: "narrow the path, or deny write to the start-up files it covers",
                                             notes: identityNote(identity, r)))
             }

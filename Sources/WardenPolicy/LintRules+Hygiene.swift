@@ -119,8 +119,9 @@ extension LintRules {
         tags: ["hygiene"]
     ) { policy in
         // Sets of included files are a library that other policies may use; only the root
-        // file's sets are checked, and only when the policy defines an identity.
-        guard let root = policy.files.first, !policy.identities.isEmpty else { return [] }
+        // file's sets (the last loaded: includes load first) are checked, and only when
+        // the policy defines an identity.
+        guard let root = policy.files.last, !policy.identities.isEmpty else { return [] }
         var used: Set<String> = []
         var queue: [String] = []
         func visit(_ statements: [Statement]) {
