@@ -58,8 +58,8 @@ private struct LoadState {
             if let i = stack.firstIndex(where: { $0.path == target }) {
                 let chain = stack[i...].map(\.path) + [target]
                 var notes: [RelatedNote] = []
-                for entry in stack[(i + 1)...] {
-                    if let s = entry.include { notes.append(RelatedNote("`\(entry.path)` is included here", at: s)) }
+                for k in i..<(stack.count - 1) {
+                    if let s = stack[k].include { notes.append(RelatedNote("`\(stack[k + 1].path)` is included here", at: s)) }
                 }
                 diagnostics.append(.error("include-cycle", "include cycle: " + chain.joined(separator: " → "), at: inc.path.span,
                                           help: "remove one of the includes in the cycle", notes: notes))
