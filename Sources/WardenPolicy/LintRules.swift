@@ -49,9 +49,9 @@ func allRuleStatements(_ policy: CheckedPolicy) -> [Rule] {
     return rules
 }
 
-/// How an identity reaches a rule, for messages: "" for its own rule, else " (via `a` → `b`)".
+/// How an identity reaches a rule, for messages: "" for its own rule, else " (via `use a` → `b`)".
 func viaText(_ r: EffectiveRule) -> String {
-    r.via.isEmpty ? "" : " (through `use " + r.via.map(\.setName).joined(separator: "` → `") + "`)"
+    r.via.isEmpty ? "" : " (via `use " + r.via.map(\.setName).joined(separator: "` → `") + "`)"
 }
 
 /// A note at the identity when the rule came from a permission set.
