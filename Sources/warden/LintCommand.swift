@@ -15,30 +15,42 @@ struct LintCommand: ParsableCommand {
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json
+        case text, json, sarif, github
     }
 
     @Argument(help: "Policy files or directories.")
-    var paths: [String]
+    var paths: [String] = []
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations).")
     var format: Format = .text
 
+    @Flag(help: "Exit 1 on warnings too, not only on errors.")
+    var strict = false
+
+    @Flag(help: "List the lint rules (id, severity, rationale) and exit; honours --format json.")
+    var listRules = false
+
+    func validate() throws {
+        if !listRules && paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
+    }
+
     func run() throws {
+        if listRules {
+            print(LintOutput.ruleList(json: format == .json), terminator: "")
+            return
+        }
         var ioFailed = false
-        let (diagnostics, sources, count) = LintRun.collect(paths) { message in
+        let (result, count) = LintRun.lint(paths) { message in
             ioFailed = true
             printError(message)
         }
-        switch format {
-        case .text:
-            print(DiagnosticRenderer.text(diagnostics, sources: sources), terminator: "")
-            printError("\(DiagnosticRenderer.summary(diagnostics)) in \(count) file\(count == 1 ? "" : "s")", prefix: false)
-        case .json:
-            print(DiagnosticRenderer.json(diagnostics), terminator: "")
+        print(LintOutput.render(result, format: format.rawValue, root: LintOutput.currentDirectory()), terminator: "")
+        if format == .text {
+            printError("\(DiagnosticRenderer.summary(result.diagnostics)) in \(count) file\(count == 1 ? "" : "s")", prefix: false)
         }
         if ioFailed { throw ExitCode(2) }
-        if diagnostics.hasErrors { throw ExitCode(1) }
+        if result.diagnostics.hasErrors { throw ExitCode(1) }
+        if strict, result.diagnostics.contains(where: { $0.severity == .warning }) { throw ExitCode(1) }
     }
 }
 

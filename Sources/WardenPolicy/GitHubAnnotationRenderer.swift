@@ -1,0 +1,63 @@
+/// Renders diagnostics as GitHub Actions workflow commands, which the Actions runner turns
+/// into annotations on the pull request:
+/// `::error file=F,line=L,endLine=L2,col=C,endColumn=C2,title=rule-id::message`.
+public enum GitHubAnnotationRenderer {
+    public static func render(_ diagnostics: [Diagnostic]) -> String {
+        var out = ""
+        for d in diagnostics {
+            let command: String
+            switch d.severity {
+            case .error: command = "error"
+            case .warning: command = "warning"
+            case .note: command = "notice"
+            }
+            var props = [
+                "file=" + escapeProperty(d.span.file),
+                "line=\(d.span.start.line)",
+                "endLine=\(d.span.end.line)",
+                "col=\(d.span.start.column)",
+            ]
+            // GitHub uses endColumn only within one line.
+            if d.span.end.line == d.span.start.line { props.append("endColumn=\(d.span.end.column)") }
+            props.append("title=" + escapeProperty("\(d.code)"))
+            var message = d.message
+            if let help = d.help { message += "\nhelp: " + help }
+            for n in d.notes { message += "\nnote: \(n.span): \(n.message)" }
+            out += "::\(command) " + props.joined(separator: ",") + "::" + escapeData(message) + "\n"
+        }
+        return out
+    }
+
+    /// Escapes a command's message: `%`, CR and LF.
+    public static func escapeData(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// Escapes a property value: as data, plus `:` and `,`.
+    public static func escapeProperty(_ s: String) -> String {
+        escapeData(s).replacingColonsAndCommas()
+    }
+}
+
+extension String {
+    fileprivate func replacingColonsAndCommas() -> String {
+        var out = ""
+        for c in unicodeScalars {
+            switch c {
+            case ":": out += "%3A"
+            case ",": out += "%2C"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}

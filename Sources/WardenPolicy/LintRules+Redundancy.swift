@@ -1,0 +1,110 @@
+// Rules about rules that do nothing: allows that a deny always overrides, and the same
+// rule written twice in one identity.
+
+extension LintRules {
+    static let shadowedRule = LintRule(
+        id: "shadowed-rule", severity: .warning,
+        rationale: "Deny wins: an allow that a deny covers entirely grants nothing, and usually hides a mistake.",
+        tags: ["redundancy"]
+    ) { policy in
+        var findings: [LintFinding] = []
+        var reported: Set<SourceSpan> = []
+        for identity in identitiesInOrder(policy) {
+            let denies = identity.rules.filter { $0.effect == .deny }
+            guard !denies.isEmpty else { continue }
+            // Syscalls denied whatever their arguments.
+            var deniedAlways: [String: EffectiveRule] = [:]
+            for d in denies {
+                if case .syscall(let m) = d.action, m.conditions.isEmpty {
+                    for s in m.syscalls where deniedAlways[s] == nil { deniedAlways[s] = d }
+                }
+            }
+            for a in identity.rules where a.effect == .allow {
+                var by: [EffectiveRule] = []
+                switch a.action {
+                case .syscall(let m):
+                    guard !m.syscalls.isEmpty else { continue }
+                    let covering = m.syscalls.compactMap { deniedAlways[$0] }
+                    guard covering.count == m.syscalls.count else { continue }
+                    var seen: Set<SourceSpan> = []
+                    by = covering.filter { seen.insert($0.span).inserted }
+                default:
+                    guard let d = denies.first(where: { covers($0.action, a.action) }) else { continue }
+                    by = [d]
+                }
+                guard reported.insert(a.span).inserted else { continue }
+                let notes = by.prefix(3).map { RelatedNote("denied here", at: $0.span) } + identityNote(identity, a)
+                findings.append(LintFinding("this allow has no effect in identity `\(identity.name)`: a deny covers all of it\(viaText(a))",
+                                            at: a.span, help: "remove the allow, or narrow the deny", notes: notes))
+            }
+        }
+        return findings
+    }
+
+    /// Whether deny action `d` covers all of allow action `a` (fs, net and capabilities).
+    static func covers(_ d: RuleAction, _ a: RuleAction) -> Bool {
+        switch (d, a) {
+        case (.fs(let da, let dp), .fs(let aa, let ap)):
+            return ap.isWithin(dp) && Set(aa).isSubset(of: Set(da))
+        case (.net(let dd, let dproto, let de), .net(let ad, let aproto, let ae)):
+            return dd == ad && dproto == aproto && de.ports.lower <= ae.ports.lower && ae.ports.upper <= de.ports.upper
+                && hostCovers(de.host, ae.host)
+        case (.capability(let x), .capability(let y)):
+            return x == y
+        default:
+            return false
+        }
+    }
+
+    /// Whether every address or name `inner` matches is matched by `outer`.
+    static func hostCovers(_ outer: EndpointHost, _ inner: EndpointHost) -> Bool {
+        switch (outer, inner) {
+        case (.any, _): return true
+        case (.ipv4(let o), .ipv4(let i)): return o.prefixLength <= i.prefixLength && o.contains(i.address)
+        case (.ipv6(let o), .ipv6(let i)): return o.prefixLength <= i.prefixLength && o.contains(i.bytes)
+        case (.domain(let o), .domain(let i)): return o == i
+        case (.wildcardDomain(let o), .domain(let i)): return i.hasSuffix("." + o)
+        case (.wildcardDomain(let o), .wildcardDomain(let i)): return i == o || i.hasSuffix("." + o)
+        default: return false
+        }
+    }
+
+    static let duplicateRule = LintRule(
+        id: "duplicate-rule", severity: .warning,
+        rationale: "The same rule twice in one identity (directly or through `use`) is noise that makes reviews harder.",
+        tags: ["redundancy"]
+    ) { policy in
+        var findings: [LintFinding] = []
+        var reported: Set<[SourceSpan]> = []
+        for identity in identitiesInOrder(policy) {
+            var first: [DuplicateKey: EffectiveRule] = [:]
+            for r in identity.rules {
+                let key = DuplicateKey(r)
+                guard let earlier = first[key] else { first[key] = r; continue }
+                guard reported.insert([r.span, earlier.span]).inserted else { continue }
+                findings.append(LintFinding("this rule repeats one identity `\(identity.name)` already has\(viaText(r))", at: r.span,
+                                            help: "remove one of the two",
+                                            notes: [RelatedNote("the same rule is here\(viaText(earlier))", at: earlier.span)] + identityNote(identity, r)))
+            }
+        }
+        return findings
+    }
+}
+
+/// What makes two effective rules the same rule (spans and `because` aside).
+struct DuplicateKey: Hashable {
+    var effect: Effect
+    var action: String
+
+    init(_ r: EffectiveRule) {
+        effect = r.effect
+        switch r.action {
+        case .fs(let access, let path): action = "fs \(Set(access).sorted { $0.rawValue < $1.rawValue }.map(\.rawValue)) \(path)"
+        case .net(let d, let p, let e): action = "net \(d.rawValue) \(p.rawValue) \(e)"
+        case .capability(let c): action = "capability \(c)"
+        case .syscall(let m):
+            let conditions = m.conditions.map { "\($0.argument) \($0.is32Bit) \($0.test)" }.sorted()
+            action = "syscall \(m.syscalls.sorted()) \(conditions) \(m.errno.map { "\($0)" } ?? "-")"
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension LintRun {
+    /// Lints every root policy under `paths` (checker diagnostics plus lint rules, with
+    /// suppressions applied), merged and deduplicated; and how many files were read.
+    static func lint(_ paths: [String], ioError: (String) -> Void) -> (result: LintResult, fileCount: Int) {
+        let loader = PolicyLoader()
+        let linter = Linter()
+        var roots: [String] = []
+        for p in paths {
+            if isDirectory(p) {
+                let found = policyFiles(in: p)
+                if found.isEmpty { ioError("\(p): no *.warden files in this directory") }
+                roots += found
+            } else {
+                roots.append(p)
+            }
+        }
+        var diagnostics: [Diagnostic] = []
+        var seen: Set<Diagnostic> = []
+        var suppressed: [SuppressedDiagnostic] = []
+        var seenSuppressed: Set<Diagnostic> = []
+        var sources: [String: SourceFile] = [:]
+        for root in roots {
+            do {
+                let r = try linter.lint(path: root, loader: loader)
+                sources.merge(r.sources) { a, _ in a }
+                for d in r.diagnostics where seen.insert(d).inserted { diagnostics.append(d) }
+                for s in r.suppressed where seenSuppressed.insert(s.diagnostic).inserted { suppressed.append(s) }
+            } catch {
+                ioError("\(error)")
+            }
+        }
+        return (LintResult(diagnostics: diagnostics.sortedForOutput(), suppressed: suppressed, sources: sources), sources.count)
+    }
+}
+
+/// The output formats of `warden lint`.
+enum LintOutput {
+    static func render(_ result: LintResult, format: String, root: String?) -> String {
+        switch format {
+        case "json": return DiagnosticRenderer.json(result.diagnostics)
+        case "sarif": return SARIFRenderer.render(result, toolVersion: WardenVersion.string, root: root)
+        case "github": return GitHubAnnotationRenderer.render(result.diagnostics)
+        default: return DiagnosticRenderer.text(result.diagnostics, sources: result.sources)
+        }
+    }
+
+    /// `--list-rules`: an aligned table of the lint rules, then the checker's codes; or
+    /// a JSON array of {id, kind ("lint" or "checker"), severity, rationale, tags}.
+    static func ruleList(json: Bool) -> String {
+        let lint = LintRules.catalog.map { (id: $0.id, kind: "lint", severity: $0.severity, rationale: $0.rationale, tags: $0.tags) }
+        let checker = DiagnosticCodes.all.map { (id: $0.code, kind: "checker", severity: $0.severity, rationale: $0.summary, tags: ["correctness"]) }
+        if json {
+            return JSONValue.array((lint + checker).map { entry in
+                .object([
+                    ("id", .string(entry.id)),
+                    ("kind", .string(entry.kind)),
+                    ("severity", .string(entry.severity.rawValue)),
+                    ("rationale", .string(entry.rationale)),
+                    ("tags", .array(entry.tags.map { .string($0) })),
+                ])
+            }).rendered() + "\n"
+        }
+        let width = (lint + checker).map(\.id.count).max() ?? 0
+        func table(_ rows: [(id: String, kind: String, severity: Severity, rationale: String, tags: [String])]) -> String {
+            rows.map { e in
+                let id = e.id + String(repeating: " ", count: width - e.id.count)
+                let sev = e.severity.rawValue + String(repeating: " ", count: max(0, 7 - e.severity.rawValue.count))
+                return "\(id)  \(sev)  \(e.rationale)\n"
+            }.joined()
+        }
+        return "Lint rules (suppress with `# warden:ignore ID`):\n" + table(lint)
+            + "\nChecker diagnostics (fix the policy; cannot be suppressed):\n" + table(checker)
+    }
+
+    /// The current directory (SARIF URIs are made relative to it).
+    static func currentDirectory() -> String? {
+        guard let p = getcwd(nil, 0) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of `warden lint` and `warden fmt` through the built binary.
+@Suite struct LintFmtCLITests {
+    static let root: String = {
+        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast(3)  // Tests/WardenCLITests/<this file>
+        return parts.joined(separator: "/")
+    }()
+    static let binary = root + "/.build/debug/warden"
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func warden(_ args: [String], in directory: String? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        // Files rather than pipes: no risk of a full pipe blocking the child.
+        let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Run(status: p.terminationStatus,
+                   stdout: try String(contentsOfFile: base + ".out", encoding: .utf8),
+                   stderr: try String(contentsOfFile: base + ".err", encoding: .utf8))
+    }
+
+    func tempDir() throws -> String {
+        let dir = NSTemporaryDirectory() + "warden-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    func available() -> Bool {
+        if FileManager.default.isExecutableFile(atPath: Self.binary) { return true }
+        print("skip: \(Self.binary) is not built (run `make test`)")
+        return false
+    }
+
+    static let clean = """
+        warden 1
+
+        identity a {
+          description "clean"
+          allow fs read "/usr"
+          limit wall-time 1m
+        }
+
+        """
+    static let warningsOnly = """
+        warden 1
+
+        identity a {
+          description "one warning"
+          allow syscall ptrace
+          limit wall-time 1m
+        }
+
+        """
+
+    @Test func lintExitCodes() throws {
+        guard available() else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.clean.write(toFile: dir + "/clean.warden", atomically: true, encoding: .utf8)
+        try Self.warningsOnly.write(toFile: dir + "/warn.warden", atomically: true, encoding: .utf8)
+        #expect(try warden(["lint", "clean.warden"], in: dir).status == 0)
+        let warn = try warden(["lint", "warn.warden"], in: dir)
+        #expect(warn.status == 0)
+        #expect(warn.stdout.contains("warn.warden:5:17: warning[dangerous-grant]"))
+        #expect(try warden(["lint", "--strict", "warn.warden"], in: dir).status == 1)
+        #expect(try warden(["lint", "--strict", "clean.warden"], in: dir).status == 0)
+        let mistakes = Self.root + "/Tests/WardenPolicyTests/Golden/lint/mistakes.warden"
+        #expect(try warden(["lint", mistakes]).status == 1)
+        #expect(try warden(["lint", dir + "/missing.warden"]).status == 2)
+        #expect(try warden(["lint", "--format", "yaml", "clean.warden"], in: dir).status == 2)
+        #expect(try warden(["lint"], in: dir).status == 2)
+    }
+
+    @Test func lintFormats() throws {
+        guard available() else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.warningsOnly.write(toFile: dir + "/warn.warden", atomically: true, encoding: .utf8)
+        let sarif = try warden(["lint", "--format", "sarif", "warn.warden"], in: dir)
+        #expect(sarif.status == 0)
+        let doc = try JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any]
+        #expect(doc?["version"] as? String == "2.1.0")
+        // The URI is relative to the current directory.
+        #expect(sarif.stdout.contains("\"uri\": \"warn.warden\""))
+        #expect(sarif.stdout.contains("\"uriBaseId\": \"%SRCROOT%\""))
+        let github = try warden(["lint", "--format", "github", "warn.warden"], in: dir)
+        #expect(github.stdout.hasPrefix("::warning file=warn.warden,line=5,endLine=5,col=17,endColumn=23,title=dangerous-grant::"))
+        let json = try warden(["lint", "--format", "json", "warn.warden"], in: dir)
+        let list = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        #expect(list?.first?["code"] as? String == "dangerous-grant")
+    }
+
+    @Test func listRules() throws {
+        guard available() else { return }
+        let text = try warden(["lint", "--list-rules"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("dangerous-grant"))
+        #expect(text.stdout.contains("unknown-syscall"))
+        let json = try warden(["lint", "--list-rules", "--format", "json"])
+        let list = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        let lint = list?.filter { $0["kind"] as? String == "lint" }.compactMap { $0["id"] as? String } ?? []
+        #expect(lint.contains("shadowed-rule") && lint.contains("unknown-suppression"))
+    }
+
+    @Test func fmtPrintsChecksAndWrites() throws {
+        guard available() else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let messy = "warden 1\nidentity a{\n    allow fs read,exec \"/usr\"   # tools\n}\n"
+        let tidy = "warden 1\n\nidentity a {\n  allow fs read, exec \"/usr\"  # tools\n}\n"
+        let path = dir + "/a.warden"
+        try messy.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o640)
+
+        let printed = try warden(["fmt", path])
+        #expect(printed.status == 0)
+        #expect(printed.stdout == tidy)
+
+        let check = try warden(["fmt", "--check", dir])
+        #expect(check.status == 1)
+        #expect(check.stdout == path + "\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == messy)
+
+        #expect(try warden(["fmt", "--write", path]).status == 0)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == tidy)
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+        #expect(mode == 0o640)
+        // No temporary files are left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["a.warden"])
+
+        let recheck = try warden(["fmt", "--check", path])
+        #expect(recheck.status == 0)
+        #expect(recheck.stdout.isEmpty)
+    }
+
+    @Test func fmtRefusesSyntaxErrors() throws {
+        guard available() else { return }
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let broken = "warden 1\nidentity a {\n  alow fs read \"/usr\"\n}\n"
+        let path = dir + "/b.warden"
+        try broken.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try warden(["fmt", "--write", path])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("b.warden:3:3: error[syntax-error]"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == broken)
+        #expect(try warden(["fmt", dir + "/none.warden"]).status == 2)
+        #expect(try warden(["fmt", "--write", "--check", path]).status == 2)
+    }
+}
