@@ -25,7 +25,10 @@ public enum LimitKind: String, Sendable, Hashable, CaseIterable, Codable {
             guard text.allSatisfy({ $0.isASCII && $0.isNumber }) else {
                 return .failure(ValueError("invalid-limit-value", "`\(text)` is not a count", help: "write a whole number, for example `limit \(rawValue) 256`"))
             }
-            return IntegerLiteral.parse(text).map { LimitValue(amount: $0, canonical: "\($0)") }
+            guard let v = UInt64(text) else {
+                return .failure(ValueError("limit-overflow", "`\(text)` is too large for `limit \(rawValue)`"))
+            }
+            return .success(LimitValue(amount: v, canonical: "\(v)"))
         case .bytes: return LimitValue.parseSize(text)
         case .seconds: return LimitValue.parseDuration(text)
         }
@@ -57,7 +60,8 @@ public struct LimitValue: Sendable, Hashable, Codable {
         }
         guard let (_, canonicalUnit, factor) = sizeUnits.first(where: { $0.0 == unit }) ?? (unit.isEmpty ? ("", "", 1) : nil) else {
             let known = sizeUnits.map(\.0)
-            let help = Suggestions.closest(to: unit, in: known).map { "did you mean `\(digits)\($0)`?" }
+            let decimal = ["KB": "KiB", "MB": "MiB", "GB": "GiB", "TB": "TiB"][unit.uppercased()]
+            let help = (decimal ?? Suggestions.closest(to: unit, in: known)).map { "did you mean `\(digits)\($0)`? (units are powers of 1024)" }
                 ?? "the units are B, KiB, MiB, GiB and TiB (powers of 1024)"
             return .failure(ValueError("invalid-limit-value", "unknown size unit `\(unit)` in `\(text)`", help: help))
         }

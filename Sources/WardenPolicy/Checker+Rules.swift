@@ -1,0 +1,275 @@
+import WardenKernel
+
+extension PolicyChecker {
+    /// Resolves one rule into effective rule items (invalid items are reported and dropped).
+    mutating func resolveRule(_ r: Rule) -> [EffectiveRule] {
+        let effect = r.effect.value
+        func item(_ action: RuleAction, _ span: SourceSpan) -> EffectiveRule {
+            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [])
+        }
+        switch r.body {
+        case .fs(let fs):
+            var access: [FsAccess] = []
+            for a in fs.access {
+                if access.contains(a.value) {
+                    diagnostics.append(.warning("duplicate-access", "`\(a.value.rawValue)` is listed twice", at: a.span))
+                } else {
+                    access.append(a.value)
+                }
+            }
+            access = FsAccess.allCases.filter { access.contains($0) }
+            return fs.paths.compactMap { p in p.value.map { item(.fs(access: access, path: $0), p.literal.span) } }
+        case .net(let net):
+            return net.endpoints.compactMap { e in
+                guard let ep = e.value else { return nil }
+                if net.direction.value == .bind {
+                    switch ep.host {
+                    case .domain, .wildcardDomain:
+                        diagnostics.error("invalid-bind-endpoint", "cannot bind to a domain name (`\(e.literal.value)`)", at: e.literal.span,
+                                          help: "bind to an address such as \"0.0.0.0:\(ep.ports)\", \"[::]:\(ep.ports)\" or \"*:\(ep.ports)\"")
+                        return nil
+                    default: break
+                    }
+                }
+                return item(.net(direction: net.direction.value, proto: net.proto.value, endpoint: ep), e.literal.span)
+            }
+        case .capability(let caps):
+            return caps.names.compactMap { n in resolveCapability(n).map { item(.capability($0), n.span) } }
+        case .syscall(let sys):
+            var errno: Int32?
+            if let e = sys.errno {
+                if effect == .allow {
+                    diagnostics.error("errno-on-allow", "`errno` applies only to `deny` rules", at: e.span,
+                                      help: "remove `errno \(e.value)`, or make the rule `deny`")
+                } else if let v = ErrnoNames.value(of: e.value) {
+                    errno = v
+                } else {
+                    let known = (1...200).compactMap { ErrnoNames.name(of: Int32($0)) }
+                    diagnostics.error("unknown-errno", "unknown errno `\(e.value)`", at: e.span,
+                                      help: Suggestions.help(for: e.value, in: known) ?? "use an errno name such as EPERM or EACCES")
+                    return []
+                }
+            }
+            if effect == .deny, errno == nil { errno = ErrnoNames.value(of: "EPERM") ?? 1 }
+            return sys.specs.compactMap { spec in
+                resolveSyscallSpec(spec).map { m in
+                    var m = m
+                    m.errno = errno
+                    return item(.syscall(m), spec.span)
+                }
+            }
+        }
+    }
+
+    /// The canonical capability name, or nil (reported).
+    mutating func resolveCapability(_ n: Name) -> String? {
+        if let c = Capabilities.canonicalName(n.value) { return c }
+        let bare = Capabilities.all.map { String($0.dropFirst(4)) }
+        let upper = n.value.uppercased()
+        let query = upper.hasPrefix("CAP_") ? String(upper.dropFirst(4)) : upper
+        diagnostics.error("unknown-capability", "unknown capability `\(n.value)`", at: n.span,
+                          help: Suggestions.help(for: query, in: bare) ?? "`warden` knows the capabilities libcap names, such as NET_BIND_SERVICE")
+        return nil
+    }
+
+    /// Resolves a syscall name (nil when unknown; reported).
+    mutating func checkSyscallName(_ n: Name) -> Bool {
+        if SyscallTable.isKnown(n.value) { return true }
+        let help: String
+        if SyscallGroups.named(n.value) != nil {
+            help = "`\(n.value)` is a syscall group: write `@\(n.value)`"
+        } else {
+            help = Suggestions.help(for: n.value, in: SyscallTable.allNames) ?? "`warden syscalls` lists the known names"
+        }
+        diagnostics.error("unknown-syscall", "unknown syscall `\(n.value)`", at: n.span, help: help)
+        return false
+    }
+
+    mutating func resolveSyscallSpec(_ spec: SyscallSpec) -> SyscallMatch? {
+        if spec.isGroup {
+            guard let group = SyscallGroups.named(spec.name.value), let members = SyscallGroups.expand(group.name) else {
+                diagnostics.error("unknown-syscall-group", "unknown syscall group `@\(spec.name.value)`", at: spec.name.span,
+                                  help: Suggestions.help(for: spec.name.value, in: SyscallGroups.all.map(\.name), prefix: "@")
+                                    ?? "`warden syscalls` lists the groups")
+                return nil
+            }
+            if let conditions = spec.conditions {
+                diagnostics.error("group-condition", "argument conditions cannot apply to the group `@\(group.name)`",
+                                  at: conditions.first?.span ?? spec.span,
+                                  help: "its syscalls have different arguments: write a separate rule for each syscall you want to constrain")
+                return nil
+            }
+            return SyscallMatch(written: "@" + group.name, group: group.name, syscalls: members, conditions: [], errno: nil)
+        }
+        guard checkSyscallName(spec.name) else { return nil }
+        let name = spec.name.value
+        guard let conditions = spec.conditions, !conditions.isEmpty else {
+            return SyscallMatch(written: name, group: nil, syscalls: [name], conditions: [], errno: nil)
+        }
+        guard let signature = SyscallSignatures.arguments(of: name) else {
+            diagnostics.error("no-syscall-signature", "Warden has no argument signature for `\(name)`, so it cannot check conditions on it",
+                              at: conditions[0].span, help: "allow or deny `\(name)` without conditions")
+            return nil
+        }
+        var resolved: [SyscallCondition] = []
+        var ok = true
+        for c in conditions {
+            if let r = resolveCondition(c, syscall: name, signature: signature) { resolved.append(r) } else { ok = false }
+        }
+        guard ok else { return nil }
+        guard checkConflicts(resolved, syscall: name) else { return nil }
+        return SyscallMatch(written: name, group: nil, syscalls: [name], conditions: resolved, errno: nil)
+    }
+
+    mutating func resolveCondition(_ c: ArgCondition, syscall: String, signature: [SyscallArgument]) -> SyscallCondition? {
+        let index: Int
+        let at: SourceSpan
+        switch c.target {
+        case .position(let i):
+            index = i
+            at = c.span
+        case .argument(let n):
+            at = n.span
+            if let i = signature.firstIndex(where: { $0.name == n.value }) {
+                index = i
+            } else if n.value.hasPrefix("arg"), n.value.count == 4, let d = n.value.last?.wholeNumberValue, d <= 5 {
+                index = d
+            } else {
+                let names = signature.map(\.name)
+                diagnostics.error("unknown-argument", "`\(syscall)` has no argument `\(n.value)`", at: n.span,
+                                  help: Suggestions.help(for: n.value, in: names + (0..<signature.count).map { "arg\($0)" })
+                                    ?? "its arguments are " + names.joined(separator: ", "))
+                return nil
+            }
+        }
+        guard index < signature.count else {
+            diagnostics.error("argument-out-of-range", "`\(syscall)` takes \(signature.count) argument\(signature.count == 1 ? "" : "s"); there is no argument \(index)",
+                              at: at, help: "its arguments are " + signature.map(\.name).joined(separator: ", "))
+            return nil
+        }
+        let arg = signature[index]
+        if arg.kind == .pointer {
+            diagnostics.error("pointer-argument-condition",
+                              "argument `\(arg.name)` of `\(syscall)` is a pointer: seccomp sees only the address, not the data it points to",
+                              at: c.span,
+                              help: "checking pointed-to data is unsafe (the agent can change it between the check and its use); constrain integer arguments, or use fs/net rules")
+            return nil
+        }
+        func value(_ e: ValueExpr) -> UInt64? { resolveValue(e, is32Bit: arg.is32Bit) }
+        let test: SyscallCondition.Test
+        switch c.test {
+        case .compare(let op, let e):
+            guard let v = value(e) else { return nil }
+            test = .compare(op.value, v)
+        case .masked(let maskExpr, let valueExpr):
+            guard let mask = value(maskExpr), let v = value(valueExpr) else { return nil }
+            if v & ~mask != 0 {
+                diagnostics.error("impossible-condition", "`\(arg.name) & \(hex(mask)) == \(hex(v))` can never hold: the value has bits outside the mask",
+                                  at: c.span, help: "the value must be a subset of the mask; did you mean `== \(hex(v & mask))`?")
+                return nil
+            }
+            test = .masked(mask: mask, value: v)
+        case .oneOf(let list):
+            var values: [UInt64] = []
+            for e in list {
+                guard let v = value(e) else { return nil }
+                if !values.contains(v) { values.append(v) }
+            }
+            if values.isEmpty {
+                diagnostics.error("impossible-condition", "`\(arg.name) in []` matches nothing", at: c.span,
+                                  help: "list at least one value")
+                return nil
+            }
+            test = .oneOf(values)
+        }
+        return SyscallCondition(argument: index, argumentName: arg.name, is32Bit: arg.is32Bit, test: test, span: c.span)
+    }
+
+    func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    /// The value of `a | b | ...` (unknown constants and out-of-range values reported).
+    mutating func resolveValue(_ e: ValueExpr, is32Bit: Bool) -> UInt64? {
+        var result: UInt64 = 0
+        var ok = true
+        for t in e.terms {
+            switch t.kind {
+            case .integer(let v): result |= v
+            case .constant(let name):
+                if let v = NamedConstants.value(of: name) {
+                    result |= v
+                } else {
+                    diagnostics.error("unknown-constant", "unknown constant `\(name)`", at: t.span,
+                                      help: Suggestions.help(for: name, in: NamedConstants.allNames) ?? "write the number instead, or see `warden constants`")
+                    ok = false
+                }
+            }
+        }
+        guard ok else { return nil }
+        if is32Bit, result > UInt64(UInt32.max) {
+            diagnostics.error("value-out-of-range", "`\(hex(result))` does not fit in this 32-bit argument", at: e.span,
+                              help: "the kernel reads only the low 32 bits of this argument")
+            return nil
+        }
+        return result
+    }
+
+    /// Reports conditions on one argument that can never hold together.
+    mutating func checkConflicts(_ conditions: [SyscallCondition], syscall: String) -> Bool {
+        var ok = true
+        var byArg: [Int: [SyscallCondition]] = [:]
+        for c in conditions { byArg[c.argument, default: []].append(c) }
+        for (_, list) in byArg.sorted(by: { $0.key < $1.key }) where list.count > 1 {
+            // The set of values allowed by all equality-like tests, when any pins the value.
+            var allowed: Set<UInt64>?
+            var first: SyscallCondition?
+            for c in list {
+                var values: Set<UInt64>?
+                switch c.test {
+                case .compare(.equal, let v): values = [v]
+                case .oneOf(let vs): values = Set(vs)
+                default: values = nil
+                }
+                guard let vs = values else { continue }
+                if let a = allowed {
+                    let both = a.intersection(vs)
+                    if both.isEmpty, let f = first {
+                        diagnostics.error("conflicting-conditions", "conditions on `\(c.argumentName)` of `\(syscall)` can never all hold",
+                                          at: c.span, help: "an argument cannot equal two different values; use `in [...]` for alternatives",
+                                          notes: [RelatedNote("conflicts with this condition", at: f.span)])
+                        ok = false
+                        break
+                    }
+                    allowed = both
+                } else {
+                    allowed = vs
+                    first = c
+                }
+            }
+            guard ok, let pinned = allowed, let f = first else { continue }
+            for c in list {
+                let holds: (UInt64) -> Bool
+                switch c.test {
+                case .compare(let op, let v):
+                    switch op {
+                    case .equal: continue
+                    case .notEqual: holds = { $0 != v }
+                    case .less: holds = { $0 < v }
+                    case .lessEqual: holds = { $0 <= v }
+                    case .greater: holds = { $0 > v }
+                    case .greaterEqual: holds = { $0 >= v }
+                    }
+                case .masked(let m, let v): holds = { $0 & m == v }
+                case .oneOf: continue
+                }
+                if !pinned.contains(where: holds) {
+                    diagnostics.error("conflicting-conditions", "conditions on `\(c.argumentName)` of `\(syscall)` can never all hold",
+                                      at: c.span, help: "remove one of the conflicting conditions",
+                                      notes: [RelatedNote("conflicts with this condition", at: f.span)])
+                    ok = false
+                    break
+                }
+            }
+        }
+        return ok
+    }
+}

@@ -1,0 +1,75 @@
+import WardenKernel
+
+extension PolicyChecker {
+    mutating func checkTest(_ t: TestDecl) -> CheckedTest {
+        var identity: String?
+        var identityStatement: TestIdentityStatement?
+        var expectations: [CheckedExpectation] = []
+        for s in t.statements {
+            switch s {
+            case .identity(let i):
+                if let first = identityStatement {
+                    diagnostics.error("duplicate-test-identity", "test \"\(t.name.value)\" names more than one identity", at: i.span,
+                                      help: "write one test per identity", notes: [RelatedNote("first identity here", at: first.span)])
+                    continue
+                }
+                identityStatement = i
+                if identityDecls[i.name.value] != nil {
+                    identity = i.name.value
+                } else {
+                    let help: String
+                    if sets[i.name.value] != nil {
+                        help = "`\(i.name.value)` is a permission set; tests run against an identity"
+                    } else {
+                        help = Suggestions.help(for: i.name.value, in: identityDecls.keys) ?? "define it with `identity \(i.name.value) { ... }`"
+                    }
+                    diagnostics.error("unknown-identity", "unknown identity `\(i.name.value)`", at: i.name.span, help: help)
+                }
+            case .expect(let e):
+                if let action = resolveTarget(e.target) {
+                    expectations.append(CheckedExpectation(effect: e.effect.value, action: action, span: e.span))
+                }
+            }
+        }
+        if identityStatement == nil {
+            diagnostics.error("test-missing-identity", "test \"\(t.name.value)\" does not say which identity it tests", at: t.name.span,
+                              help: "add `identity NAME` as the first line of the test")
+        }
+        if !t.statements.contains(where: { if case .expect = $0 { return true } else { return false } }) {
+            diagnostics.append(.warning("empty-test", "test \"\(t.name.value)\" has no expectations", at: t.name.span,
+                                        help: "add `expect allow ...` or `expect deny ...` lines"))
+        }
+        return CheckedTest(name: t.name.value, declaration: t, identity: identity, expectations: expectations)
+    }
+
+    mutating func resolveTarget(_ target: ExpectTarget) -> TestAction? {
+        switch target {
+        case .fs(let access, let path):
+            return path.value.map { .fs(access.value, $0) }
+        case .net(let dir, let proto, let ep):
+            guard let e = ep.value else { return nil }
+            guard e.isConcrete else {
+                diagnostics.error("non-concrete-test-target", "a test must name one host and one port, not `\(ep.literal.value)`",
+                                  at: ep.literal.span, help: "use an address or domain and a single port, for example \"example.org:443\"")
+                return nil
+            }
+            return .net(dir.value, proto.value, e)
+        case .syscall(let name, let args):
+            guard checkSyscallName(name) else { return nil }
+            guard let args else { return .syscall(name.value, arguments: nil) }
+            if args.count > 6 {
+                diagnostics.error("argument-out-of-range", "a syscall has at most 6 arguments; this test gives \(args.count)",
+                                  at: args[6].span)
+                return nil
+            }
+            var values: [UInt64] = []
+            for a in args {
+                guard let v = resolveValue(a, is32Bit: false) else { return nil }
+                values.append(v)
+            }
+            return .syscall(name.value, arguments: values)
+        case .capability(let n):
+            return resolveCapability(n).map { .capability($0) }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// Renders diagnostics as GNU-style text or as JSON.
+public enum DiagnosticRenderer {
+    /// `file:line:col: error[code]: message`, the source line, a caret line, `  help: ...`,
+    /// then each note the same way. `sources` supplies the lines (missing: lines omitted).
+    public static func text(_ diagnostics: [Diagnostic], sources: [String: SourceFile]) -> String {
+        var out = ""
+        for d in diagnostics {
+            out += "\(d.span): \(d.severity.rawValue)[\(d.code)]: \(d.message)\n"
+            out += excerpt(d.span, sources)
+            if let help = d.help { out += "  help: \(help)\n" }
+            for n in d.notes {
+                out += "\(n.span): note: \(n.message)\n"
+                out += excerpt(n.span, sources)
+            }
+        }
+        return out
+    }
+
+    /// A one-line summary such as `2 errors, 1 warning`.
+    public static func summary(_ diagnostics: [Diagnostic]) -> String {
+        let e = diagnostics.filter { $0.severity == .error }.count
+        let w = diagnostics.filter { $0.severity == .warning }.count
+        return "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
+    }
+
+    /// The source line of `span` and a caret line under it (`^~~~`).
+    static func excerpt(_ span: SourceSpan, _ sources: [String: SourceFile]) -> String {
+        guard let file = sources[span.file] else { return "" }
+        let line = file.lineText(span.start.line)
+        let scalars = Array(line.unicodeScalars)
+        let startCol = max(1, min(span.start.column, scalars.count + 1))
+        let endCol = span.end.line == span.start.line ? max(startCol + 1, min(span.end.column, scalars.count + 1)) : scalars.count + 1
+        var pad = ""
+        for s in scalars.prefix(startCol - 1) { pad.append(s == "\t" ? "\t" : " ") }
+        let width = max(1, endCol - startCol)
+        return "  \(line)\n  \(pad)^\(String(repeating: "~", count: width - 1))\n"
+    }
+
+    /// A JSON array of objects: file, line, column, endLine, endColumn, severity, code,
+    /// message, help (null when absent), notes (file, line, column, message).
+    public static func json(_ diagnostics: [Diagnostic]) -> String {
+        var out = "["
+        for (i, d) in diagnostics.enumerated() {
+            out += i == 0 ? "\n" : ",\n"
+            out += "  {\"file\": \(quote(d.span.file)), \"line\": \(d.span.start.line), \"column\": \(d.span.start.column), "
+            out += "\"endLine\": \(d.span.end.line), \"endColumn\": \(d.span.end.column), "
+            out += "\"severity\": \(quote(d.severity.rawValue)), \"code\": \(quote(d.code)), \"message\": \(quote(d.message)), "
+            out += "\"help\": \(d.help.map(quote) ?? "null"), \"notes\": ["
+            out += d.notes.map {
+                "{\"file\": \(quote($0.span.file)), \"line\": \($0.span.start.line), \"column\": \($0.span.start.column), \"message\": \(quote($0.message))}"
+            }.joined(separator: ", ")
+            out += "]}"
+        }
+        out += diagnostics.isEmpty ? "]\n" : "\n]\n"
+        return out
+    }
+
+    /// A JSON string literal.
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let h = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}

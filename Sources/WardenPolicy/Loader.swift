@@ -1,0 +1,85 @@
+/// Loads a policy file and its includes (each file once; missing files and cycles are
+/// reported at the `include`), then parses and checks them as one policy.
+public struct PolicyLoader: Sendable {
+    public var provider: any SourceProvider
+
+    public init(provider: any SourceProvider = FileSystemSourceProvider()) {
+        self.provider = provider
+    }
+
+    /// Reads and parses `root` and, recursively, its includes. Throws only when `root`
+    /// itself cannot be read; include problems are diagnostics.
+    public func load(_ root: String) throws(SourceProviderError) -> (files: [PolicyFile], diagnostics: [Diagnostic]) {
+        let rootPath = PolicyPaths.normalize(root)
+        let text = try provider.read(rootPath)
+        var state = LoadState()
+        state.visit(SourceFile(path: rootPath, text: text), provider: provider)
+        return (state.files, state.diagnostics)
+    }
+
+    /// Loads, parses and checks `root`; diagnostics sorted by file, line, column.
+    public func analyze(_ root: String) throws(SourceProviderError) -> PolicyAnalysis {
+        let (files, loadDiagnostics) = try load(root)
+        let (policy, checkDiagnostics) = PolicyChecker.check(files)
+        return PolicyAnalysis(policy: policy, diagnostics: (loadDiagnostics + checkDiagnostics).sortedForOutput())
+    }
+}
+
+/// A checked policy with every diagnostic found while loading, parsing and checking it.
+public struct PolicyAnalysis: Sendable {
+    /// Built from whatever was valid; use it only when `hasErrors` is false.
+    public var policy: CheckedPolicy
+    /// Sorted by file, line, column.
+    public var diagnostics: [Diagnostic]
+    public var hasErrors: Bool { diagnostics.hasErrors }
+    public var sources: [String: SourceFile] { policy.sources }
+}
+
+private struct LoadState {
+    var files: [PolicyFile] = []
+    var diagnostics: [Diagnostic] = []
+    var loaded: Set<String> = []
+    /// Files being loaded, outermost first, with the include that led to the next.
+    var stack: [(path: String, include: SourceSpan?)] = []
+
+    mutating func visit(_ source: SourceFile, provider: any SourceProvider) {
+        loaded.insert(source.path)
+        let (file, parseDiagnostics) = Parser.parse(source)
+        diagnostics.append(contentsOf: parseDiagnostics)
+        files.append(file)
+        stack.append((source.path, nil))
+        defer { stack.removeLast() }
+        for item in file.items {
+            guard case .include(let inc) = item else { continue }
+            let target = PolicyPaths.resolve(inc.path.value, relativeTo: source.path)
+            if let i = stack.firstIndex(where: { $0.path == target }) {
+                let chain = stack[i...].map(\.path) + [target]
+                var notes: [RelatedNote] = []
+                for entry in stack[(i + 1)...] {
+                    if let s = entry.include { notes.append(RelatedNote("`\(entry.path)` is included here", at: s)) }
+                }
+                diagnostics.append(.error("include-cycle", "include cycle: " + chain.joined(separator: " → "), at: inc.path.span,
+                                          help: "remove one of the includes in the cycle", notes: notes))
+                continue
+            }
+            if loaded.contains(target) { continue }
+            if inc.path.value.isEmpty {
+                diagnostics.append(.error("include-not-found", "include path is empty", at: inc.path.span))
+                continue
+            }
+            let text: String
+            do {
+                text = try provider.read(target)
+            } catch .notFound {
+                diagnostics.append(.error("include-not-found", "included file `\(target)` does not exist", at: inc.path.span,
+                                          help: "include paths are relative to the including file's directory"))
+                continue
+            } catch {
+                diagnostics.append(.error("include-unreadable", "cannot include `\(target)`: \(error)", at: inc.path.span))
+                continue
+            }
+            stack[stack.count - 1].include = inc.path.span
+            visit(SourceFile(path: target, text: text), provider: provider)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `warden lint PATH...`: load, parse and check policies; print every diagnostic.
+struct LintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Check policy files and report every problem with its location.",
+        discussion: "Exit status: 0 clean, 1 errors found, 2 usage or I/O error. A directory stands for the *.warden files in it."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Argument(help: "Policy files or directories.")
+    var paths: [String]
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    func run() throws {
+        var ioFailed = false
+        let (diagnostics, sources, count) = LintRun.collect(paths) { message in
+            ioFailed = true
+            printError(message)
+        }
+        switch format {
+        case .text:
+            print(DiagnosticRenderer.text(diagnostics, sources: sources), terminator: "")
+            printError("\(DiagnosticRenderer.summary(diagnostics)) in \(count) file\(count == 1 ? "" : "s")", prefix: false)
+        case .json:
+            print(DiagnosticRenderer.json(diagnostics), terminator: "")
+        }
+        if ioFailed { throw ExitCode(2) }
+        if diagnostics.hasErrors { throw ExitCode(1) }
+    }
+}
+
+/// Shared by `lint` and its extensions: expands paths and analyses each root policy.
+enum LintRun {
+    /// Diagnostics of every root (deduplicated, sorted), the sources they refer to, and
+    /// how many files were read. `ioError` gets one message per unreadable path.
+    static func collect(_ paths: [String], ioError: (String) -> Void)
+        -> (diagnostics: [Diagnostic], sources: [String: SourceFile], fileCount: Int) {
+        let loader = PolicyLoader()
+        var all: [Diagnostic] = []
+        var seen: Set<Diagnostic> = []
+        var sources: [String: SourceFile] = [:]
+        var roots: [String] = []
+        for p in paths {
+            if isDirectory(p) {
+                let found = policyFiles(in: p)
+                if found.isEmpty { ioError("\(p): no *.warden files in this directory") }
+                roots += found
+            } else {
+                roots.append(p)
+            }
+        }
+        for root in roots {
+            do {
+                let analysis = try loader.analyze(root)
+                sources.merge(analysis.sources) { a, _ in a }
+                for d in analysis.diagnostics where seen.insert(d).inserted { all.append(d) }
+            } catch {
+                ioError("\(error)")
+            }
+        }
+        return (all.sortedForOutput(), sources, sources.count)
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The `*.warden` files directly in `dir`, sorted.
+    static func policyFiles(in dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasSuffix(".warden"), !name.hasPrefix(".") { names.append(name) }
+        }
+        let base = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
+        return names.sorted().map { base + "/" + $0 }
+    }
+}
+
+/// Writes `warden: error: message` (or the bare message) to standard error.
+func printError(_ message: String, prefix: Bool = true) {
+    let line = (prefix ? "warden: error: " : "") + message + "\n"
+    var bytes = Array(line.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { break }
+        offset += n
+    }
+}
