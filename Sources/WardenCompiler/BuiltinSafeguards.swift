@@ -43,7 +43,7 @@ enum BuiltinSafeguards {
         for ioctl in terminalInjection {
             policy.syscalls.append(SyscallGrant(
                 effect: .deny, syscall: "ioctl",
-                conditions: [SyscallCondition(argument: 1, argumentName: "request", is32Bit: true,
+                conditions: [SyscallCondition.make(argument: 1, argumentName: "request", is32Bit: true,
                                               test: .compare(.equal, ioctl.value), span: span)],
                 errno: defaultErrno,
                 provenance: .builtin("deny syscall ioctl(request == \(ioctl.name))",
@@ -54,7 +54,7 @@ enum BuiltinSafeguards {
             for flag in namespaceCloneFlags {
                 policy.syscalls.append(SyscallGrant(
                     effect: .deny, syscall: "clone",
-                    conditions: [SyscallCondition(argument: 0, argumentName: "flags", is32Bit: false,
+                    conditions: [SyscallCondition.make(argument: 0, argumentName: "flags", is32Bit: false,
                                                   test: .masked(mask: flag.value, value: flag.value), span: span)],
                     errno: defaultErrno,
                     provenance: .builtin("deny syscall clone(flags & \(flag.name) == \(flag.name))",

@@ -1,3 +1,4 @@
+import WardenKernel
 import WardenPolicy
 
 /// The answer to "is this action allowed?", with the rules that decided it.
@@ -59,14 +60,14 @@ extension EffectivePolicy {
         if !denies.isEmpty {
             let errno = denies[0].errno
             return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "seccomp",
-                            note: ["returns errno \(errno)", note].compactMap { $0 }.joined(separator: "; "))
+                            note: ["returns \(errnoName(errno))", note].compactMap { $0 }.joined(separator: "; "))
         }
         let allows = grants.filter { $0.effect == .allow && Self.holds($0.conditions, args) }
         if !allows.isEmpty {
             return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp", note: note)
         }
         return Decision(effect: .deny, rules: [], mechanism: "seccomp",
-                        note: ["no rule allows \(name) (default deny, errno \(BuiltinSafeguards.defaultErrno))", note]
+                        note: ["no rule allows \(name) (default deny, returns \(errnoName(BuiltinSafeguards.defaultErrno)))", note]
                             .compactMap { $0 }.joined(separator: "; "))
     }
 
@@ -145,4 +146,9 @@ extension EffectivePolicy {
         return Decision(effect: .deny, rules: [], mechanism: "capabilities",
                         note: "no rule grants \(name); every capability set starts empty")
     }
+}
+
+/// `EPERM (1)`, or the number when unnamed.
+func errnoName(_ value: Int32) -> String {
+    ErrnoNames.name(of: value).map { "\($0) (\(value))" } ?? "errno \(value)"
 }

@@ -24,7 +24,7 @@ public struct Provenance: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// A decision Warden adds to every identity.
     public static func builtin(_ rule: String, because: String) -> Provenance {
-        Provenance(file: nil, line: 0, column: 0, via: [], because: because, rule: "built-in: " + rule)
+        Provenance(file: nil, line: 0, column: 0, via: [], because: because, rule: rule)
     }
 
     /// The provenance of a flattened policy rule.
