@@ -1,7 +1,7 @@
 /// The result of checking a policy: definitions by name, and for each identity its
 /// flattened rules with provenance. Deny-over-allow resolution is left to the compiler.
 public struct CheckedPolicy: Sendable {
-    /// Every loaded file, the root first, then includes in load order.
+    /// Every loaded file, each after the files it includes (so the root is last).
     public var files: [PolicyFile]
     public var permissionSets: [String: PermissionSetDecl]
     public var identities: [String: CheckedIdentity]
@@ -35,8 +35,8 @@ public struct CheckedIdentity: Sendable {
     public var name: String
     public var declaration: IdentityDecl
     public var description: String?
-    /// Every rule that applies, one per path/endpoint/syscall spec/capability, in source
-    /// order (the identity's own rules first, then each `use` in order, depth first).
+    /// Every rule that applies, one per path/endpoint/syscall spec/capability, in statement
+    /// order with each `use` expanded in place (depth first); an item reached twice is kept once.
     public var rules: [EffectiveRule]
     public var limits: [LimitKind: CheckedLimit]
     /// `env pass` names, in order, without duplicates.

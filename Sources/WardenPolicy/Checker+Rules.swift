@@ -165,7 +165,7 @@ extension PolicyChecker {
             guard let mask = value(maskExpr), let v = value(valueExpr) else { return nil }
             if v & ~mask != 0 {
                 diagnostics.error("impossible-condition", "`\(arg.name) & \(hex(mask)) == \(hex(v))` can never hold: the value has bits outside the mask",
-                                  at: c.span, help: "the value must be a subset of the mask; did you mean `== \(hex(v & mask))`?")
+                                  at: c.span, help: "the value may only use bits of the mask `\(hex(mask))`")
                 return nil
             }
             test = .masked(mask: mask, value: v)

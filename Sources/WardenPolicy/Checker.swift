@@ -14,7 +14,7 @@ public struct PolicyChecker {
 
     public init() {}
 
-    /// Checks `files` (the root first, then its includes) as one policy.
+    /// Checks `files` as one policy; earlier files win "first defined here" (the loader puts includes first).
     public static func check(_ files: [PolicyFile]) -> (policy: CheckedPolicy, diagnostics: [Diagnostic]) {
         var checker = PolicyChecker()
         let policy = checker.run(files)

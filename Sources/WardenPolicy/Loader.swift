@@ -46,17 +46,20 @@ private struct LoadState {
         loaded.insert(source.path)
         let (file, parseDiagnostics) = Parser.parse(source)
         diagnostics.append(contentsOf: parseDiagnostics)
-        files.append(file)
         stack.append((source.path, nil))
-        defer { stack.removeLast() }
+        defer {
+            stack.removeLast()
+            // Post-order: a file's includes come before it, as if pasted at the top.
+            files.append(file)
+        }
         for item in file.items {
             guard case .include(let inc) = item else { continue }
             let target = PolicyPaths.resolve(inc.path.value, relativeTo: source.path)
             if let i = stack.firstIndex(where: { $0.path == target }) {
                 let chain = stack[i...].map(\.path) + [target]
                 var notes: [RelatedNote] = []
-                for entry in stack[(i + 1)...] {
-                    if let s = entry.include { notes.append(RelatedNote("`\(entry.path)` is included here", at: s)) }
+                for k in i..<(stack.count - 1) {
+                    if let s = stack[k].include { notes.append(RelatedNote("`\(stack[k + 1].path)` is included here", at: s)) }
                 }
                 diagnostics.append(.error("include-cycle", "include cycle: " + chain.joined(separator: " → "), at: inc.path.span,
                                           help: "remove one of the includes in the cycle", notes: notes))

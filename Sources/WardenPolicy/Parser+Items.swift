@@ -11,7 +11,7 @@ extension Parser {
             let at = tok.kind == .eof ? file.span(0, 0) : span(tok)
             diagnostics.append(.error("missing-version", "a policy file must start with `warden 1`", at: at,
                                       help: "add `warden 1` as the first line"))
-            items.append(contentsOf: parseItem(lead).map { [$0] } ?? [])
+            if tok.kind != .eof, let item = parseItem(lead) { items.append(item) }
         }
         while true {
             lead = collectLeading()
@@ -57,6 +57,10 @@ extension Parser {
         var trivia = lead
         let start = tok.start
         guard tok.kind == .identifier, Parser.itemKeywords.contains(tok.text) else {
+            if tok.kind == .invalid {
+                skipItem()
+                return nil
+            }
             let help: String?
             if tok.kind == .identifier, let s = Suggestions.closest(to: tok.text, in: Parser.itemKeywords) {
                 help = "did you mean `\(s)`?"

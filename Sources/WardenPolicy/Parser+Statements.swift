@@ -134,7 +134,10 @@ extension Parser {
                         list.append(try parseValueExpr())
                     }
                 }
-                try expect(.rparen, "`,` or `)`")
+                guard tok.kind == .rparen else {
+                    throw fail("`,` or `)`", help: "a test gives concrete argument values in order, for example `socket(AF_INET, 1)`")
+                }
+                advance()
                 args = list
             }
             return .syscall(name, arguments: args)

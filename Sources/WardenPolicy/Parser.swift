@@ -58,6 +58,8 @@ public struct Parser {
 
     /// Reports "expected X, found Y" at the current token and aborts the statement.
     mutating func fail(_ expected: String, help: String? = nil) -> Abort {
+        // The lexer already reported an invalid character.
+        if tok.kind == .invalid { return Abort() }
         let at = tok.kind == .newline || tok.kind == .eof ? file.span(lastEnd, lastEnd) : span(tok)
         diagnostics.append(.error("syntax-error", "expected \(expected), found \(describe(tok))", at: at, help: help))
         return Abort()
@@ -119,9 +121,12 @@ public struct Parser {
     /// for the block, or end of file). Reports and skips anything else.
     mutating func endStatement(_ what: String) -> Comment? {
         if tok.kind != .newline, tok.kind != .eof, tok.kind != .comment, tok.kind != .rbrace {
-            diagnostics.append(.error("syntax-error", "unexpected \(describe(tok)) after \(what)", at: span(tok),
-                                      help: "put each statement on its own line"))
+            if tok.kind != .invalid {
+                diagnostics.append(.error("syntax-error", "unexpected \(describe(tok)) after \(what)", at: span(tok),
+                                          help: "put each statement on its own line"))
+            }
             skipLine()
+            return nil
         }
         var trailing: Comment?
         if tok.kind == .comment {
