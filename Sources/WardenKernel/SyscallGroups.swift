@@ -42,10 +42,3 @@ public enum SyscallGroups {
         return out.sorted()
     }
 }
-
-/// The group definitions (data only).
-enum SyscallGroupDefinitions {
-    static let groups: [SyscallGroup] = [
-        SyscallGroup(name: "default", summary: "What ordinary programs need", members: ["read", "write", "exit", "exit_group"]),
-    ]
-}

@@ -1,0 +1,246 @@
+import CSeccomp
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The constant table (data only). `c(...)` converts any C integer to the stored
+/// 64-bit form (sign-extending negative values).
+enum NamedConstantData {
+    static func c<T: BinaryInteger>(_ v: T) -> UInt64 { UInt64(truncatingIfNeeded: Int64(truncatingIfNeeded: v)) }
+    static func c(_ v: __socket_type) -> UInt64 { UInt64(v.rawValue) }
+
+    /// Values no imported C module exports (newer than the installed kernel headers, or
+    /// behind `_GNU_SOURCE` in a header whose UAPI twin conflicts with Glibc's): from the
+    /// kernel's UAPI headers, checked against the system headers by a test where present.
+    static let handTyped: [String: UInt64] = [
+        "O_DIRECT": 0o40000, "O_NOATIME": 0o1000000,
+        "O_PATH": 0o10000000, "O_TMPFILE": 0o20200000,
+        "F_SETSIG": 10, "F_GETSIG": 11, "F_SETOWN_EX": 15, "F_GETOWN_EX": 16,
+        "F_OFD_GETLK": 36, "F_OFD_SETLK": 37, "F_OFD_SETLKW": 38,
+        "F_SETLEASE": 1024, "F_GETLEASE": 1025, "F_NOTIFY": 1026, "F_DUPFD_CLOEXEC": 1030,
+        "F_SETPIPE_SZ": 1031, "F_GETPIPE_SZ": 1032, "F_ADD_SEALS": 1033, "F_GET_SEALS": 1034,
+        "PR_SET_MDWE": 65, "PR_GET_MDWE": 66,
+        "MFD_NOEXEC_SEAL": 0x8, "MFD_EXEC": 0x10,
+        "PTRACE_TRACEME": 0, "PTRACE_PEEKTEXT": 1, "PTRACE_PEEKDATA": 2, "PTRACE_POKETEXT": 4,
+        "PTRACE_POKEDATA": 5, "PTRACE_CONT": 7, "PTRACE_KILL": 8, "PTRACE_ATTACH": 16,
+        "PTRACE_DETACH": 17, "PTRACE_SEIZE": 0x4206, "PTRACE_INTERRUPT": 0x4207,
+        "AT_EMPTY_PATH": 0x1000, "GRND_NONBLOCK": 1, "GRND_RANDOM": 2, "GRND_INSECURE": 4,
+        "MREMAP_MAYMOVE": 1, "MREMAP_FIXED": 2, "MREMAP_DONTUNMAP": 4,
+        "MAP_UNINITIALIZED": 0x4000000, "MADV_COLLAPSE": 25, "SOL_UDP": 17, "RLIMIT_NPROC": 6, "RLIMIT_RSS": 5, "RLIMIT_MEMLOCK": 8,
+    ]
+
+    static let table: [String: UInt64] = {
+        var t = handTyped
+        for (k, v) in fromHeaders { t[k] = v }
+        return t
+    }()
+
+    static let fromHeaders: [String: UInt64] = {
+        var t: [String: UInt64] = [:]
+        for part in [part0, part1, part2, part3, part4, part5, part6, part7, part8, part9, part10, part11] { t.merge(part) { a, _ in a } }
+        return t
+    }()
+
+    // Address families.
+    static let part0: [String: UInt64] = [
+        "AF_UNSPEC": c(AF_UNSPEC), "AF_UNIX": c(AF_UNIX), "AF_LOCAL": c(AF_LOCAL), "AF_INET": c(AF_INET),
+        "AF_INET6": c(AF_INET6), "AF_NETLINK": c(AF_NETLINK), "AF_PACKET": c(AF_PACKET),
+        "AF_VSOCK": c(AF_VSOCK), "AF_ALG": c(AF_ALG), "AF_XDP": c(AF_XDP), "AF_BLUETOOTH": c(AF_BLUETOOTH),
+        "AF_CAN": c(AF_CAN), "AF_KEY": c(AF_KEY), "AF_RDS": c(AF_RDS), "AF_TIPC": c(AF_TIPC),
+        "AF_X25": c(AF_X25), "AF_AX25": c(AF_AX25), "AF_APPLETALK": c(AF_APPLETALK), "AF_IPX": c(AF_IPX),
+        "AF_DECnet": c(AF_DECnet), "AF_NFC": c(AF_NFC), "AF_SMC": c(AF_SMC), "AF_QIPCRTR": c(AF_QIPCRTR),
+        "AF_IB": c(AF_IB), "AF_RXRPC": c(AF_RXRPC), "AF_PPPOX": c(AF_PPPOX), "AF_LLC": c(AF_LLC),
+        "AF_KCM": c(AF_KCM), "AF_IEEE802154": c(AF_IEEE802154), "AF_PHONET": c(AF_PHONET),
+        "AF_ROSE": c(AF_ROSE), "AF_NETROM": c(AF_NETROM), "AF_ATMPVC": c(AF_ATMPVC), "AF_ATMSVC": c(AF_ATMSVC),
+        "AF_SECURITY": c(AF_SECURITY), "AF_CAIF": c(AF_CAIF), "AF_MPLS": c(AF_MPLS), "AF_MCTP": c(AF_MCTP),
+    ]
+
+    // Socket types and type flags.
+    static let part1: [String: UInt64] = [
+        "SOCK_STREAM": c(SOCK_STREAM), "SOCK_DGRAM": c(SOCK_DGRAM), "SOCK_RAW": c(SOCK_RAW),
+        "SOCK_RDM": c(SOCK_RDM), "SOCK_SEQPACKET": c(SOCK_SEQPACKET), "SOCK_DCCP": c(SOCK_DCCP),
+        "SOCK_PACKET": c(SOCK_PACKET), "SOCK_NONBLOCK": c(SOCK_NONBLOCK), "SOCK_CLOEXEC": c(SOCK_CLOEXEC),
+    ]
+
+    // Protocols, socket option levels and names.
+    static let part2: [String: UInt64] = [
+        "IPPROTO_IP": c(IPPROTO_IP), "IPPROTO_ICMP": c(IPPROTO_ICMP), "IPPROTO_IGMP": c(IPPROTO_IGMP),
+        "IPPROTO_TCP": c(IPPROTO_TCP), "IPPROTO_UDP": c(IPPROTO_UDP), "IPPROTO_IPV6": c(IPPROTO_IPV6),
+        "IPPROTO_GRE": c(IPPROTO_GRE), "IPPROTO_ICMPV6": c(IPPROTO_ICMPV6), "IPPROTO_SCTP": c(IPPROTO_SCTP),
+        "IPPROTO_UDPLITE": c(IPPROTO_UDPLITE), "IPPROTO_MPTCP": c(IPPROTO_MPTCP), "IPPROTO_RAW": c(IPPROTO_RAW),
+        "SOL_SOCKET": c(SOL_SOCKET), "SOL_IP": c(SOL_IP), "SOL_TCP": c(SOL_TCP), "SOL_IPV6": c(SOL_IPV6),
+        "SOL_RAW": c(SOL_RAW), "SOL_PACKET": c(SOL_PACKET), "SOL_NETLINK": c(SOL_NETLINK),
+        "SO_DEBUG": c(SO_DEBUG), "SO_REUSEADDR": c(SO_REUSEADDR), "SO_KEEPALIVE": c(SO_KEEPALIVE),
+        "SO_BROADCAST": c(SO_BROADCAST), "SO_SNDBUF": c(SO_SNDBUF), "SO_RCVBUF": c(SO_RCVBUF),
+        "SO_LINGER": c(SO_LINGER), "SO_REUSEPORT": c(SO_REUSEPORT), "SO_PEERCRED": c(SO_PEERCRED),
+        "SO_BINDTODEVICE": c(SO_BINDTODEVICE), "SO_ATTACH_FILTER": c(SO_ATTACH_FILTER),
+        "SO_ATTACH_BPF": c(SO_ATTACH_BPF), "SO_MARK": c(SO_MARK), "IP_TRANSPARENT": c(IP_TRANSPARENT),
+        "IPV6_V6ONLY": c(IPV6_V6ONLY), "TCP_NODELAY": c(TCP_NODELAY),
+        "NETLINK_ROUTE": c(NETLINK_ROUTE), "NETLINK_AUDIT": c(NETLINK_AUDIT),
+        "NETLINK_KOBJECT_UEVENT": c(NETLINK_KOBJECT_UEVENT), "NETLINK_SOCK_DIAG": c(NETLINK_SOCK_DIAG),
+    ]
+
+    // clone/unshare flags.
+    static let part3: [String: UInt64] = [
+        "CLONE_VM": c(CLONE_VM), "CLONE_FS": c(CLONE_FS), "CLONE_FILES": c(CLONE_FILES),
+        "CLONE_SIGHAND": c(CLONE_SIGHAND), "CLONE_PIDFD": c(CLONE_PIDFD), "CLONE_PTRACE": c(CLONE_PTRACE),
+        "CLONE_VFORK": c(CLONE_VFORK), "CLONE_PARENT": c(CLONE_PARENT), "CLONE_THREAD": c(CLONE_THREAD),
+        "CLONE_NEWNS": c(CLONE_NEWNS), "CLONE_SYSVSEM": c(CLONE_SYSVSEM), "CLONE_SETTLS": c(CLONE_SETTLS),
+        "CLONE_PARENT_SETTID": c(CLONE_PARENT_SETTID), "CLONE_CHILD_CLEARTID": c(CLONE_CHILD_CLEARTID),
+        "CLONE_DETACHED": c(CLONE_DETACHED), "CLONE_UNTRACED": c(CLONE_UNTRACED),
+        "CLONE_CHILD_SETTID": c(CLONE_CHILD_SETTID), "CLONE_NEWCGROUP": c(CLONE_NEWCGROUP),
+        "CLONE_NEWUTS": c(CLONE_NEWUTS), "CLONE_NEWIPC": c(CLONE_NEWIPC), "CLONE_NEWUSER": c(CLONE_NEWUSER),
+        "CLONE_NEWPID": c(CLONE_NEWPID), "CLONE_NEWNET": c(CLONE_NEWNET), "CLONE_IO": c(CLONE_IO),
+        "CLONE_NEWTIME": c(CLONE_NEWTIME), "CLONE_CLEAR_SIGHAND": c(CLONE_CLEAR_SIGHAND),
+        "CLONE_INTO_CGROUP": c(CLONE_INTO_CGROUP),
+    ]
+
+    // Memory protection, mapping flags, advice, mremap.
+    static let part4: [String: UInt64] = [
+        "PROT_NONE": c(PROT_NONE), "PROT_READ": c(PROT_READ), "PROT_WRITE": c(PROT_WRITE),
+        "PROT_EXEC": c(PROT_EXEC), "PROT_GROWSDOWN": c(PROT_GROWSDOWN), "PROT_GROWSUP": c(PROT_GROWSUP),
+        "MAP_SHARED": c(MAP_SHARED), "MAP_PRIVATE": c(MAP_PRIVATE), "MAP_SHARED_VALIDATE": c(MAP_SHARED_VALIDATE),
+        "MAP_FIXED": c(MAP_FIXED), "MAP_ANONYMOUS": c(MAP_ANONYMOUS), "MAP_ANON": c(MAP_ANON),
+        "MAP_32BIT": c(MAP_32BIT), "MAP_GROWSDOWN": c(MAP_GROWSDOWN), "MAP_DENYWRITE": c(MAP_DENYWRITE),
+        "MAP_EXECUTABLE": c(MAP_EXECUTABLE), "MAP_LOCKED": c(MAP_LOCKED), "MAP_NORESERVE": c(MAP_NORESERVE),
+        "MAP_POPULATE": c(MAP_POPULATE), "MAP_NONBLOCK": c(MAP_NONBLOCK), "MAP_STACK": c(MAP_STACK),
+        "MAP_HUGETLB": c(MAP_HUGETLB), "MAP_SYNC": c(MAP_SYNC), "MAP_FIXED_NOREPLACE": c(MAP_FIXED_NOREPLACE),
+        "MADV_NORMAL": c(MADV_NORMAL), "MADV_RANDOM": c(MADV_RANDOM), "MADV_SEQUENTIAL": c(MADV_SEQUENTIAL),
+        "MADV_WILLNEED": c(MADV_WILLNEED), "MADV_DONTNEED": c(MADV_DONTNEED), "MADV_FREE": c(MADV_FREE),
+        "MADV_REMOVE": c(MADV_REMOVE), "MADV_DONTFORK": c(MADV_DONTFORK), "MADV_DOFORK": c(MADV_DOFORK),
+        "MADV_MERGEABLE": c(MADV_MERGEABLE), "MADV_UNMERGEABLE": c(MADV_UNMERGEABLE),
+        "MADV_HUGEPAGE": c(MADV_HUGEPAGE), "MADV_NOHUGEPAGE": c(MADV_NOHUGEPAGE),
+        "MADV_DONTDUMP": c(MADV_DONTDUMP), "MADV_DODUMP": c(MADV_DODUMP), "MADV_WIPEONFORK": c(MADV_WIPEONFORK),
+        "MADV_KEEPONFORK": c(MADV_KEEPONFORK), "MADV_COLD": c(MADV_COLD), "MADV_PAGEOUT": c(MADV_PAGEOUT),
+        "MADV_POPULATE_READ": c(MADV_POPULATE_READ), "MADV_POPULATE_WRITE": c(MADV_POPULATE_WRITE),
+        "MADV_HWPOISON": c(MADV_HWPOISON),
+                "MCL_CURRENT": c(MCL_CURRENT), "MCL_FUTURE": c(MCL_FUTURE),
+        "MFD_CLOEXEC": c(MFD_CLOEXEC), "MFD_ALLOW_SEALING": c(MFD_ALLOW_SEALING), "MFD_HUGETLB": c(MFD_HUGETLB),
+    ]
+
+    // open flags.
+    static let part5: [String: UInt64] = [
+        "O_RDONLY": c(O_RDONLY), "O_WRONLY": c(O_WRONLY), "O_RDWR": c(O_RDWR), "O_ACCMODE": c(O_ACCMODE),
+        "O_CREAT": c(O_CREAT), "O_EXCL": c(O_EXCL), "O_NOCTTY": c(O_NOCTTY), "O_TRUNC": c(O_TRUNC),
+        "O_APPEND": c(O_APPEND), "O_NONBLOCK": c(O_NONBLOCK), "O_DSYNC": c(O_DSYNC), "O_SYNC": c(O_SYNC),
+        "O_RSYNC": c(O_RSYNC), "O_ASYNC": c(O_ASYNC), "O_DIRECTORY": c(O_DIRECTORY), "O_NOFOLLOW": c(O_NOFOLLOW),
+        "O_CLOEXEC": c(O_CLOEXEC), "AT_FDCWD": c(AT_FDCWD),
+    ]
+
+    // fcntl commands.
+    static let part6: [String: UInt64] = [
+        "F_DUPFD": c(F_DUPFD), "F_GETFD": c(F_GETFD), "F_SETFD": c(F_SETFD), "F_GETFL": c(F_GETFL),
+        "F_SETFL": c(F_SETFL), "F_GETLK": c(F_GETLK), "F_SETLK": c(F_SETLK), "F_SETLKW": c(F_SETLKW),
+        "F_SETOWN": c(F_SETOWN), "F_GETOWN": c(F_GETOWN), "FD_CLOEXEC": c(FD_CLOEXEC),
+    ]
+
+    // prctl options.
+    static let part7: [String: UInt64] = [
+        "PR_SET_PDEATHSIG": c(PR_SET_PDEATHSIG), "PR_GET_PDEATHSIG": c(PR_GET_PDEATHSIG),
+        "PR_GET_DUMPABLE": c(PR_GET_DUMPABLE), "PR_SET_DUMPABLE": c(PR_SET_DUMPABLE),
+        "PR_GET_KEEPCAPS": c(PR_GET_KEEPCAPS), "PR_SET_KEEPCAPS": c(PR_SET_KEEPCAPS),
+        "PR_SET_NAME": c(PR_SET_NAME), "PR_GET_NAME": c(PR_GET_NAME), "PR_GET_SECCOMP": c(PR_GET_SECCOMP),
+        "PR_SET_SECCOMP": c(PR_SET_SECCOMP), "PR_CAPBSET_READ": c(PR_CAPBSET_READ),
+        "PR_CAPBSET_DROP": c(PR_CAPBSET_DROP), "PR_GET_SECUREBITS": c(PR_GET_SECUREBITS),
+        "PR_SET_SECUREBITS": c(PR_SET_SECUREBITS), "PR_SET_TIMERSLACK": c(PR_SET_TIMERSLACK),
+        "PR_SET_PTRACER": c(PR_SET_PTRACER), "PR_SET_CHILD_SUBREAPER": c(PR_SET_CHILD_SUBREAPER),
+        "PR_GET_CHILD_SUBREAPER": c(PR_GET_CHILD_SUBREAPER), "PR_SET_NO_NEW_PRIVS": c(PR_SET_NO_NEW_PRIVS),
+        "PR_GET_NO_NEW_PRIVS": c(PR_GET_NO_NEW_PRIVS), "PR_SET_THP_DISABLE": c(PR_SET_THP_DISABLE),
+        "PR_CAP_AMBIENT": c(PR_CAP_AMBIENT), "PR_SET_MM": c(PR_SET_MM), "PR_SET_VMA": c(PR_SET_VMA),
+        "PR_SET_SYSCALL_USER_DISPATCH": c(PR_SET_SYSCALL_USER_DISPATCH),
+        "PR_SET_SPECULATION_CTRL": c(PR_SET_SPECULATION_CTRL), "PR_GET_SPECULATION_CTRL": c(PR_GET_SPECULATION_CTRL),
+    ]
+
+    // personality.
+    static let part8: [String: UInt64] = [
+        "PER_LINUX": c(PER_LINUX), "PER_LINUX32": c(PER_LINUX32),
+        "ADDR_NO_RANDOMIZE": c(ADDR_NO_RANDOMIZE), "READ_IMPLIES_EXEC": c(READ_IMPLIES_EXEC),
+        "ADDR_COMPAT_LAYOUT": c(ADDR_COMPAT_LAYOUT), "MMAP_PAGE_ZERO": c(MMAP_PAGE_ZERO),
+        "ADDR_LIMIT_32BIT": c(ADDR_LIMIT_32BIT), "UNAME26": c(UNAME26),
+    ]
+
+    // Terminal and file ioctls.
+    static let part9: [String: UInt64] = [
+        "TIOCSTI": c(TIOCSTI), "TIOCLINUX": c(TIOCLINUX), "TIOCGWINSZ": c(TIOCGWINSZ), "TIOCSWINSZ": c(TIOCSWINSZ),
+        "TIOCSCTTY": c(TIOCSCTTY), "TIOCNOTTY": c(TIOCNOTTY), "TIOCSPGRP": c(TIOCSPGRP), "TIOCGPGRP": c(TIOCGPGRP),
+        "TIOCCONS": c(TIOCCONS), "TIOCSETD": c(TIOCSETD), "TIOCEXCL": c(TIOCEXCL), "TCGETS": c(TCGETS),
+        "TCSETS": c(TCSETS), "FIONREAD": c(FIONREAD), "FIONBIO": c(FIONBIO), "FIOCLEX": c(FIOCLEX),
+        "FIONCLEX": c(FIONCLEX),
+    ]
+
+    // Signals.
+    static let part10: [String: UInt64] = [
+        "SIGHUP": c(SIGHUP), "SIGINT": c(SIGINT), "SIGQUIT": c(SIGQUIT), "SIGILL": c(SIGILL),
+        "SIGTRAP": c(SIGTRAP), "SIGABRT": c(SIGABRT), "SIGBUS": c(SIGBUS), "SIGFPE": c(SIGFPE),
+        "SIGKILL": c(SIGKILL), "SIGUSR1": c(SIGUSR1), "SIGSEGV": c(SIGSEGV), "SIGUSR2": c(SIGUSR2),
+        "SIGPIPE": c(SIGPIPE), "SIGALRM": c(SIGALRM), "SIGTERM": c(SIGTERM), "SIGSTKFLT": c(SIGSTKFLT),
+        "SIGCHLD": c(SIGCHLD), "SIGCONT": c(SIGCONT), "SIGSTOP": c(SIGSTOP), "SIGTSTP": c(SIGTSTP),
+        "SIGTTIN": c(SIGTTIN), "SIGTTOU": c(SIGTTOU), "SIGURG": c(SIGURG), "SIGXCPU": c(SIGXCPU),
+        "SIGXFSZ": c(SIGXFSZ), "SIGVTALRM": c(SIGVTALRM), "SIGPROF": c(SIGPROF), "SIGWINCH": c(SIGWINCH),
+        "SIGIO": c(SIGIO), "SIGPWR": c(SIGPWR), "SIGSYS": c(SIGSYS),
+    ]
+
+    // Resource limits.
+    static let part11: [String: UInt64] = [
+        "RLIMIT_CPU": c(RLIMIT_CPU.rawValue), "RLIMIT_FSIZE": c(RLIMIT_FSIZE.rawValue),
+        "RLIMIT_DATA": c(RLIMIT_DATA.rawValue), "RLIMIT_STACK": c(RLIMIT_STACK.rawValue),
+        "RLIMIT_CORE": c(RLIMIT_CORE.rawValue), "RLIMIT_NOFILE": c(RLIMIT_NOFILE.rawValue),
+        "RLIMIT_AS": c(RLIMIT_AS.rawValue),
+    ]
+}
+
+/// errno values from Glibc.
+enum ErrnoData {
+    static let byName: [String: Int32] = {
+        var t: [String: Int32] = [:]
+        for (n, v) in canonical { t[n] = v }
+        t["EWOULDBLOCK"] = EWOULDBLOCK
+        t["EDEADLOCK"] = EDEADLOCK
+        t["ENOTSUP"] = ENOTSUP
+        return t
+    }()
+
+    static let byValue: [Int32: String] = {
+        var t: [Int32: String] = [:]
+        for (n, v) in canonical where t[v] == nil { t[v] = n }
+        return t
+    }()
+
+    static let canonical: [(String, Int32)] = [
+        ("EPERM", EPERM), ("ENOENT", ENOENT), ("ESRCH", ESRCH), ("EINTR", EINTR), ("EIO", EIO),
+        ("ENXIO", ENXIO), ("E2BIG", E2BIG), ("ENOEXEC", ENOEXEC), ("EBADF", EBADF), ("ECHILD", ECHILD),
+        ("EAGAIN", EAGAIN), ("ENOMEM", ENOMEM), ("EACCES", EACCES), ("EFAULT", EFAULT), ("ENOTBLK", ENOTBLK),
+        ("EBUSY", EBUSY), ("EEXIST", EEXIST), ("EXDEV", EXDEV), ("ENODEV", ENODEV), ("ENOTDIR", ENOTDIR),
+        ("EISDIR", EISDIR), ("EINVAL", EINVAL), ("ENFILE", ENFILE), ("EMFILE", EMFILE), ("ENOTTY", ENOTTY),
+        ("ETXTBSY", ETXTBSY), ("EFBIG", EFBIG), ("ENOSPC", ENOSPC), ("ESPIPE", ESPIPE), ("EROFS", EROFS),
+        ("EMLINK", EMLINK), ("EPIPE", EPIPE), ("EDOM", EDOM), ("ERANGE", ERANGE), ("EDEADLK", EDEADLK),
+        ("ENAMETOOLONG", ENAMETOOLONG), ("ENOLCK", ENOLCK), ("ENOSYS", ENOSYS), ("ENOTEMPTY", ENOTEMPTY),
+        ("ELOOP", ELOOP), ("ENOMSG", ENOMSG), ("EIDRM", EIDRM), ("ENOSTR", ENOSTR), ("ENODATA", ENODATA),
+        ("ETIME", ETIME), ("ENOSR", ENOSR), ("EREMOTE", EREMOTE), ("ENOLINK", ENOLINK), ("EPROTO", EPROTO),
+        ("EBADMSG", EBADMSG), ("EOVERFLOW", EOVERFLOW), ("EBADFD", EBADFD), ("EILSEQ", EILSEQ),
+        ("ERESTART", ERESTART), ("EUSERS", EUSERS), ("ENOTSOCK", ENOTSOCK), ("EDESTADDRREQ", EDESTADDRREQ),
+        ("EMSGSIZE", EMSGSIZE), ("EPROTOTYPE", EPROTOTYPE), ("ENOPROTOOPT", ENOPROTOOPT),
+        ("EPROTONOSUPPORT", EPROTONOSUPPORT), ("ESOCKTNOSUPPORT", ESOCKTNOSUPPORT), ("EOPNOTSUPP", EOPNOTSUPP),
+        ("EPFNOSUPPORT", EPFNOSUPPORT), ("EAFNOSUPPORT", EAFNOSUPPORT), ("EADDRINUSE", EADDRINUSE),
+        ("EADDRNOTAVAIL", EADDRNOTAVAIL), ("ENETDOWN", ENETDOWN), ("ENETUNREACH", ENETUNREACH),
+        ("ENETRESET", ENETRESET), ("ECONNABORTED", ECONNABORTED), ("ECONNRESET", ECONNRESET),
+        ("ENOBUFS", ENOBUFS), ("EISCONN", EISCONN), ("ENOTCONN", ENOTCONN), ("ESHUTDOWN", ESHUTDOWN),
+        ("ETOOMANYREFS", ETOOMANYREFS), ("ETIMEDOUT", ETIMEDOUT), ("ECONNREFUSED", ECONNREFUSED),
+        ("EHOSTDOWN", EHOSTDOWN), ("EHOSTUNREACH", EHOSTUNREACH), ("EALREADY", EALREADY),
+        ("EINPROGRESS", EINPROGRESS), ("ESTALE", ESTALE), ("EDQUOT", EDQUOT), ("ECANCELED", ECANCELED),
+        ("EOWNERDEAD", EOWNERDEAD), ("ENOTRECOVERABLE", ENOTRECOVERABLE), ("ERFKILL", ERFKILL),
+        ("EHWPOISON", EHWPOISON), ("ENOKEY", ENOKEY), ("EKEYEXPIRED", EKEYEXPIRED),
+        ("EKEYREVOKED", EKEYREVOKED), ("EKEYREJECTED", EKEYREJECTED), ("ENOMEDIUM", ENOMEDIUM),
+        ("EMEDIUMTYPE", EMEDIUMTYPE), ("ECOMM", ECOMM), ("ENONET", ENONET), ("ENOPKG", ENOPKG),
+        ("ECHRNG", ECHRNG), ("EL2NSYNC", EL2NSYNC), ("EL3HLT", EL3HLT), ("EL3RST", EL3RST),
+        ("ELNRNG", ELNRNG), ("EUNATCH", EUNATCH), ("ENOCSI", ENOCSI), ("EL2HLT", EL2HLT), ("EBADE", EBADE),
+        ("EBADR", EBADR), ("EXFULL", EXFULL), ("ENOANO", ENOANO), ("EBADRQC", EBADRQC), ("EBADSLT", EBADSLT),
+        ("EBFONT", EBFONT), ("EADV", EADV), ("ESRMNT", ESRMNT), ("EDOTDOT", EDOTDOT), ("ENOTUNIQ", ENOTUNIQ),
+        ("EREMCHG", EREMCHG), ("ELIBACC", ELIBACC), ("ELIBBAD", ELIBBAD), ("ELIBSCN", ELIBSCN),
+        ("ELIBMAX", ELIBMAX), ("ELIBEXEC", ELIBEXEC), ("ESTRPIPE", ESTRPIPE), ("EUCLEAN", EUCLEAN),
+        ("ENOTNAM", ENOTNAM), ("ENAVAIL", ENAVAIL), ("EISNAM", EISNAM), ("EREMOTEIO", EREMOTEIO),
+        ("EMULTIHOP", EMULTIHOP),
+    ]
+}
