@@ -1,5 +1,173 @@
 #ifndef WARDEN_LAUNCHER_H
 #define WARDEN_LAUNCHER_H
-/// Placeholder; the runner issue fills this in.
-int warden_launcher_abi_version(void);
+/// The C launcher: everything between fork and exec. Swift fills a `warden_launch_spec`
+/// (plain data, every pointer valid until `warden_launch` returns) and calls
+/// `warden_launch`. No Swift code runs in the children.
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Where a launch failed. Sent over the CLOEXEC status pipe as a `warden_error_record`.
+enum warden_stage {
+    WARDEN_STAGE_NONE = 0,
+    WARDEN_STAGE_SETUP = 1,        ///< parent side: pipes, socketpair (before clone)
+    WARDEN_STAGE_CLONE = 2,        ///< clone(2) with the namespace flags
+    WARDEN_STAGE_FDS = 3,          ///< closing inherited descriptors
+    WARDEN_STAGE_SIGNALS = 4,      ///< resetting dispositions / mask
+    WARDEN_STAGE_SESSION = 5,      ///< setsid
+    WARDEN_STAGE_PDEATHSIG = 6,    ///< parent-death signal / supervisor already gone
+    WARDEN_STAGE_USERNS = 7,       ///< writing uid_map / gid_map / setgroups
+    WARDEN_STAGE_NAMESPACES = 8,   ///< unshare of late namespaces (cgroup)
+    WARDEN_STAGE_MOUNT = 9,        ///< mount plan; index = operation index
+    WARDEN_STAGE_NETWORK = 10,     ///< bringing loopback up in the new network namespace
+    WARDEN_STAGE_HOSTNAME = 11,
+    WARDEN_STAGE_CGROUP = 12,      ///< joining the prepared cgroup
+    WARDEN_STAGE_INIT = 13,        ///< the PID-1 reaper could not start the agent
+    WARDEN_STAGE_CWD = 14,
+    WARDEN_STAGE_RLIMIT = 15,      ///< index = rlimit index
+    WARDEN_STAGE_LANDLOCK = 16,    ///< index = rule index, or -1 for the ruleset itself
+    WARDEN_STAGE_SECUREBITS = 17,
+    WARDEN_STAGE_CAPABILITIES = 18,
+    WARDEN_STAGE_CAPS_VERIFY = 19, ///< index = the capability still present
+    WARDEN_STAGE_NO_NEW_PRIVS = 20,
+    WARDEN_STAGE_SECCOMP = 21,
+    WARDEN_STAGE_NOTIFY_SEND = 22, ///< handing the user-notification listener to the supervisor
+    WARDEN_STAGE_EXEC = 23,        ///< errno ENOENT: not found (127); otherwise cannot execute (126)
+};
+
+/// One failure report. `index` names the mount operation, rlimit, Landlock rule or capability.
+struct warden_error_record {
+    int32_t stage;
+    int32_t err;
+    int32_t index;
+    int32_t reserved;
+};
+
+enum warden_mount_kind {
+    WARDEN_MOUNT_BIND_RO = 1,   ///< bind `path` onto itself (recursively), then make it read-only
+    WARDEN_MOUNT_MASK = 2,      ///< directory: empty read-only tmpfs; file: read-only /dev/null
+    WARDEN_MOUNT_READONLY = 3,  ///< make the existing mount at `path` read-only (recursively)
+    WARDEN_MOUNT_TMPFS = 4,     ///< fresh tmpfs (nosuid,nodev); `data` = options or NULL
+    WARDEN_MOUNT_PROC = 5,      ///< new proc for the PID namespace (nosuid,nodev,noexec)
+};
+
+struct warden_mount_op {
+    int32_t kind;
+    const char *path;   ///< absolute, already canonical (no symlinks): symlinks are refused
+    const char *data;   ///< tmpfs options, or NULL
+};
+
+struct warden_rlimit {
+    int32_t resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+struct warden_landlock_rule {
+    const char *path;
+    uint64_t access;    ///< LANDLOCK_ACCESS_FS_* bits
+};
+
+/// Namespace request bits (independent of CLONE_* so Swift need not import sched.h).
+enum warden_namespace {
+    WARDEN_NS_USER = 1 << 0,
+    WARDEN_NS_MOUNT = 1 << 1,
+    WARDEN_NS_PID = 1 << 2,
+    WARDEN_NS_IPC = 1 << 3,
+    WARDEN_NS_UTS = 1 << 4,
+    WARDEN_NS_NET = 1 << 5,
+    WARDEN_NS_CGROUP = 1 << 6,
+};
+
+struct warden_launch_spec {
+    const char *const *argv;      ///< NULL-terminated; argv[0] is searched in `search_path`
+    const char *const *envp;      ///< NULL-terminated; exactly the agent's environment
+    const char *search_path;      ///< PATH used to find argv[0] without '/', or NULL
+    const char *cwd;              ///< NULL: keep the supervisor's
+    uint32_t namespaces;          ///< WARDEN_NS_* bits
+    uint32_t outer_uid, outer_gid;///< ids mapped into a new user namespace (inside = same ids)
+    const char *hostname;         ///< set in a new UTS namespace, or NULL
+    int32_t stdio[3];             ///< descriptors to become the agent's 0, 1, 2; -1 inherits
+
+    const struct warden_mount_op *mounts;
+    size_t mount_count;
+
+    const struct warden_rlimit *rlimits;
+    size_t rlimit_count;
+    int32_t cgroup_procs_fd;      ///< open for writing cgroup.procs of a prepared cgroup, or -1
+
+    uint64_t landlock_handled;    ///< 0: no Landlock; otherwise handled LANDLOCK_ACCESS_FS_* bits
+    int32_t landlock_abi;         ///< ABI the rights were filtered for (>= 1 when handled != 0)
+    const struct warden_landlock_rule *landlock_rules;
+    size_t landlock_rule_count;
+
+    int32_t apply_capabilities;   ///< 0: leave capabilities alone
+    uint64_t cap_bounding, cap_permitted, cap_effective, cap_inheritable, cap_ambient;
+    int32_t securebits;           ///< -1: leave alone; otherwise the SECBIT_* value to set
+
+    const unsigned char *seccomp_filter; ///< struct sock_filter array as bytes, or NULL
+    size_t seccomp_filter_len;    ///< bytes (multiple of 8)
+    int32_t seccomp_listener;     ///< nonzero: SECCOMP_FILTER_FLAG_NEW_LISTENER, fd to supervisor
+};
+
+/// What the supervisor gets back from `warden_launch`.
+struct warden_launch_handles {
+    pid_t init_pid;        ///< the PID-1 reaper (in the supervisor's PID namespace)
+    int status_fd;         ///< read end of the CLOEXEC status pipe: EOF = agent exec'd
+    int result_fd;         ///< read end: the agent's raw wait status (int32) when it ends
+    int notify_fd;         ///< socket receiving the listener fd (SCM_RIGHTS), or -1
+    int life_fd;           ///< lifeline write end: keep open until the run ends, then close
+};
+
+/// Launches the init/reaper and the agent. Returns 0, or -errno with *stage set when the
+/// parent-side setup failed (nothing was started then).
+int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_handles *out,
+                  int32_t *stage);
+
+/// Highest Landlock ABI of this kernel, or a negative errno (ENOSYS/EOPNOTSUPP: none).
+int warden_landlock_abi(void);
+
+/// Receives one fd sent with SCM_RIGHTS on `sock`; -errno on failure, -ENODATA on EOF.
+int warden_recv_fd(int sock);
+
+/// A user notification, flattened for Swift.
+struct warden_notification {
+    uint64_t id;
+    uint32_t pid;
+    int32_t nr;
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t args[6];
+};
+
+/// SECCOMP_IOCTL_NOTIF_RECV; 0 or -errno.
+int warden_notif_recv(int listener, struct warden_notification *out);
+/// SECCOMP_IOCTL_NOTIF_SEND. `cont` != 0: let the syscall proceed (FLAG_CONTINUE);
+/// otherwise fail it with `error` (a positive errno) or return `value` when error == 0.
+int warden_notif_send(int listener, uint64_t id, int32_t error, int64_t value, int cont);
+/// SECCOMP_IOCTL_NOTIF_ID_VALID; 0 when the notification is still pending, else -errno.
+int warden_notif_id_valid(int listener, uint64_t id);
+
+/// Tries, in a short-lived child, to create the namespaces in `ns` (WARDEN_NS_* bits) with
+/// unshare(2). Returns 0 on success or the positive errno.
+int warden_probe_unshare(uint32_t ns);
+
+/// Checks whether seccomp user notification works here (installs a filter in a child).
+/// 0 when it does, else the errno.
+int warden_probe_user_notif(void);
+
+/// Signal forwarding for the supervisor process: SIGINT, SIGTERM, SIGHUP (and SIGQUIT,
+/// SIGUSR1, SIGUSR2) are sent to `target` while installed. `target` <= 0 uninstalls.
+void warden_forward_signals(pid_t target);
+
+/// pidfd_open(2); -errno on failure.
+int warden_pidfd_open(pid_t pid);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,135 @@
+// Supervisor-side helpers that Swift cannot express: variadic ioctl for seccomp user
+// notification, SCM_RIGHTS, pidfd_open, signal forwarding, and capability probes.
+#define _GNU_SOURCE
+#include "launcher.h"
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int warden_notif_recv(int listener, struct warden_notification *out) {
+    struct seccomp_notif n;
+    memset(&n, 0, sizeof n); // the kernel insists on a zeroed buffer
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &n) < 0) return -errno;
+    out->id = n.id;
+    out->pid = n.pid;
+    out->nr = n.data.nr;
+    out->arch = n.data.arch;
+    out->instruction_pointer = n.data.instruction_pointer;
+    for (int i = 0; i < 6; i++) out->args[i] = n.data.args[i];
+    return 0;
+}
+
+int warden_notif_send(int listener, uint64_t id, int32_t error, int64_t value, int cont) {
+    struct seccomp_notif_resp r;
+    memset(&r, 0, sizeof r);
+    r.id = id;
+    if (cont) r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    else if (error) r.error = -error;
+    else r.val = value;
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r) < 0 ? -errno : 0;
+}
+
+int warden_notif_id_valid(int listener, uint64_t id) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
+}
+
+int warden_recv_fd(int sock) {
+    char byte;
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov; msg.msg_iovlen = 1;
+    msg.msg_control = ctl.buf; msg.msg_controllen = sizeof ctl.buf;
+    ssize_t n;
+    do { n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    if (n == 0) return -ENODATA;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    return fd;
+}
+
+int warden_pidfd_open(pid_t pid) {
+    long r = syscall(SYS_pidfd_open, pid, 0);
+    return r < 0 ? -errno : (int)r;
+}
+
+static volatile pid_t forward_target = 0;
+
+static void forward_handler(int sig) {
+    int saved = errno;
+    pid_t t = forward_target;
+    if (t > 0) kill(t, sig);
+    errno = saved;
+}
+
+void warden_forward_signals(pid_t target) {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (target > 0) { forward_target = target; sa.sa_handler = forward_handler; }
+    else { sa.sa_handler = SIG_DFL; }
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+    if (target <= 0) forward_target = 0;
+}
+
+/// Runs `fn` in a fresh single-threaded child; returns its exit code or 255+signal.
+static int in_child(int (*fn)(uint32_t), uint32_t arg) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    long pid = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) _exit(fn(arg));
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) return saved;
+    int st;
+    while (waitpid((pid_t)pid, &st, 0) < 0) if (errno != EINTR) return errno;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+
+static int do_unshare(uint32_t ns) {
+    int f = 0;
+    if (ns & WARDEN_NS_USER) f |= CLONE_NEWUSER;
+    if (ns & WARDEN_NS_MOUNT) f |= CLONE_NEWNS;
+    if (ns & WARDEN_NS_PID) f |= CLONE_NEWPID;
+    if (ns & WARDEN_NS_IPC) f |= CLONE_NEWIPC;
+    if (ns & WARDEN_NS_UTS) f |= CLONE_NEWUTS;
+    if (ns & WARDEN_NS_NET) f |= CLONE_NEWNET;
+    if (ns & WARDEN_NS_CGROUP) f |= CLONE_NEWCGROUP;
+    return unshare(f) < 0 ? errno : 0;
+}
+
+int warden_probe_unshare(uint32_t ns) { return in_child(do_unshare, ns); }
+
+static int do_user_notif(uint32_t unused) {
+    (void)unused;
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { 4, f };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return errno;
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog) < 0)
+        return errno;
+    return 0;
+}
+
+int warden_probe_user_notif(void) { return in_child(do_user_notif, 0); }

@@ -1,0 +1,235 @@
+import CLauncher
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The result of a supervised run: how it ended and which layers were skipped (best effort).
+public struct RunReport: Sendable {
+    public var outcome: RunOutcome
+    public var skippedLayers: [SkippedLayer]
+}
+
+/// Launches a `LaunchSpec` through the C launcher and supervises it to the end: forwards
+/// signals, enforces the timeout (SIGTERM, grace period, SIGKILL of the whole tree),
+/// answers seccomp user notifications and reaps everything.
+public struct Supervisor: Sendable {
+    /// Wall-clock limit from the start of the launch; nil for none.
+    public var timeout: Duration?
+    /// Time between SIGTERM and SIGKILL on timeout.
+    public var gracePeriod: Duration
+    /// Run even when some layers cannot be applied here (they are listed in the report).
+    public var bestEffort: Bool
+    /// Install process-wide handlers that forward SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1/2 to
+    /// the agent during the run (the CLI wants this; a library embedding usually not).
+    public var forwardSignals: Bool
+    /// Answers notifications when the spec asks for a listener; nil answers EPERM to all.
+    public var notificationHandler: (any NotificationHandler)?
+    /// Called with the PID of the sandbox's init (in our PID namespace) once it exists.
+    public var onStart: (@Sendable (Int32) -> Void)?
+
+    public init(timeout: Duration? = nil, gracePeriod: Duration = .seconds(5), bestEffort: Bool = false,
+                forwardSignals: Bool = false, notificationHandler: (any NotificationHandler)? = nil,
+                onStart: (@Sendable (Int32) -> Void)? = nil) {
+        self.timeout = timeout
+        self.gracePeriod = gracePeriod
+        self.bestEffort = bestEffort
+        self.forwardSignals = forwardSignals
+        self.notificationHandler = notificationHandler
+        self.onStart = onStart
+    }
+
+    /// Convenience: run with a timeout and grace period, returning only the outcome.
+    public static func run(_ spec: LaunchSpec, timeout: Duration? = nil, gracePeriod: Duration = .seconds(5)) -> RunOutcome {
+        Supervisor(timeout: timeout, gracePeriod: gracePeriod).run(spec).outcome
+    }
+
+    /// Prepares and runs `spec`; blocks until the agent and all its descendants are gone.
+    public func run(_ spec: LaunchSpec) -> RunReport {
+        let prepared: PreparedLaunch
+        do { prepared = try prepareLaunch(spec, bestEffort: bestEffort) } catch {
+            return RunReport(outcome: .launchFailed(error), skippedLayers: [])
+        }
+        // The launching thread must live as long as the sandbox: PR_SET_PDEATHSIG fires
+        // when the thread that created the child exits. A dedicated thread guarantees it.
+        let slot = ResultSlot<RunOutcome>()
+        let me = self
+        guard let thread = JoinableThread({ slot.set(me.supervise(prepared)) }) else {
+            return RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EAGAIN,
+                             message: "warden: setup: cannot start the supervisor thread")), skippedLayers: prepared.skippedLayers)
+        }
+        thread.join()
+        let outcome = slot.get() ?? .launchFailed(LaunchFailure(stage: .wait, errno: EIO, message: "warden: supervisor thread ended without a result"))
+        return RunReport(outcome: outcome, skippedLayers: prepared.skippedLayers)
+    }
+
+    private func supervise(_ prepared: PreparedLaunch) -> RunOutcome {
+        let spec = prepared.spec
+        let start = monotonicNow()
+        let deadline: Int64? = timeout.map { start &+ max($0.nanoseconds, 0) }
+
+        var cgroup: RunCgroup?
+        if let limits = spec.cgroupLimits, limits.memoryMax != nil || limits.pidsMax != nil {
+            do { cgroup = try RunCgroup(limits: limits, support: .detect()) } catch { return .launchFailed(error) }
+        }
+        defer { cgroup?.remove() }
+
+        let c = CSpec(spec, landlockABI: prepared.landlockABI, cgroupProcsFd: cgroup?.procsFd ?? -1,
+                      uid: getuid(), gid: getgid())
+        var handles = warden_launch_handles()
+        var stage: Int32 = 0
+        let rc = withExtendedLifetime(c) { warden_launch(&c.spec, &handles, &stage) }
+        if rc < 0 {
+            let st = LaunchStage(rawValue: stage) ?? .setup
+            return .launchFailed(LaunchFailure(stage: st, errno: -rc, message: "warden: \(st.name): \(errnoName(-rc))"))
+        }
+        let initPid = handles.init_pid
+        defer {
+            close(handles.status_fd); close(handles.result_fd); close(handles.life_fd)
+            if handles.notify_fd >= 0 { close(handles.notify_fd) }
+        }
+        if forwardSignals { warden_forward_signals(initPid) }
+        defer { if forwardSignals { warden_forward_signals(0) } }
+        onStart?(initPid)
+
+        // 1. Set-up: a record on the status pipe is a failure; EOF means the agent exec'd.
+        var record = warden_error_record()
+        switch readRecord(handles.status_fd, into: &record, deadline: deadline) {
+        case .timedOut:
+            kill(initPid, SIGKILL)
+            reap(initPid)
+            return .timedOut
+        case .record:
+            reap(initPid)
+            let st = LaunchStage(rawValue: record.stage) ?? .setup
+            return .launchFailed(LaunchFailure(stage: st, errno: record.err, index: record.index,
+                                               message: describeFailure(st, record.err, Int(record.index), spec)))
+        case .eof:
+            break
+        }
+
+        // 2. The user-notification listener, handed over by init before it closed the pipe.
+        var notifyThread: JoinableThread?
+        var stopPipe: [Int32] = [-1, -1]
+        if spec.seccompListener, handles.notify_fd >= 0 {
+            let listener = warden_recv_fd(handles.notify_fd)
+            if listener >= 0, pipe(&stopPipe) == 0 {
+                _ = fcntl(stopPipe[0], F_SETFD, FD_CLOEXEC); _ = fcntl(stopPipe[1], F_SETFD, FD_CLOEXEC)
+                let handler = notificationHandler ?? ClosureNotificationHandler { _ in .fail(errno: EPERM) }
+                let stop = stopPipe[0]
+                notifyThread = JoinableThread {
+                    runNotificationLoop(listener: listener, stopFd: stop, handler: handler)
+                    close(listener)
+                }
+            } else if listener >= 0 {
+                close(listener)
+            }
+        }
+
+        // 3. Wait for init (it exits when the agent does), enforcing the deadline.
+        let timedOut = waitForExit(initPid, deadline: deadline)
+        if let t = notifyThread.take() {
+            var one: UInt8 = 1
+            _ = write(stopPipe[1], &one, 1)
+            t.join()
+        }
+        if stopPipe[0] >= 0 { close(stopPipe[0]); close(stopPipe[1]) }
+
+        var raw: Int32 = 0
+        let n = read(handles.result_fd, &raw, MemoryLayout<Int32>.size)
+        if timedOut { return .timedOut }
+        guard n == MemoryLayout<Int32>.size else {
+            return .launchFailed(LaunchFailure(stage: .wait, errno: EIO,
+                                               message: "warden: wait: the sandbox's init ended without reporting the agent's status"))
+        }
+        if raw & 0x7f == 0 { return .exited((raw >> 8) & 0xff) }
+        return .signaled(raw & 0x7f)
+    }
+
+    private enum PipeResult { case eof, record, timedOut }
+
+    private func readRecord(_ fd: Int32, into rec: inout warden_error_record, deadline: Int64?) -> PipeResult {
+        var got = 0
+        let size = MemoryLayout<warden_error_record>.size
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let wait = deadline.map { Int32(clamping: max(($0 - monotonicNow()) / 1_000_000, 0)) } ?? -1
+            let r = poll(&p, 1, wait)
+            if r < 0 { if errno == EINTR { continue }; return .eof }
+            if r == 0 { return .timedOut }
+            let n = withUnsafeMutableBytes(of: &rec) { buf in
+                read(fd, buf.baseAddress! + got, size - got)
+            }
+            if n < 0 { if errno == EINTR { continue }; return got == size ? .record : .eof }
+            if n == 0 { return got == size ? .record : .eof }
+            got += n
+            if got == size { return .record }
+        }
+    }
+
+    /// Waits for `pid` to exit; on the deadline: SIGTERM (init forwards it to the agent),
+    /// the grace period, then SIGKILL to init, which takes its whole PID namespace with it.
+    /// Returns whether the deadline was hit. `pid` is reaped either way.
+    private func waitForExit(_ pid: Int32, deadline: Int64?) -> Bool {
+        let pidfd = warden_pidfd_open(pid)
+        defer { if pidfd >= 0 { close(pidfd) } }
+        func exited(before limit: Int64?) -> Bool {
+            while true {
+                let remaining = limit.map { max($0 - monotonicNow(), 0) }
+                if pidfd >= 0 {
+                    var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                    let r = poll(&p, 1, remaining.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1)
+                    if r > 0 { return true }
+                    if r < 0 && errno == EINTR { continue }
+                    if r == 0 && (remaining ?? 1) > 0 && monotonicNow() < (limit ?? .max) { continue }
+                    return r > 0
+                }
+                // No pidfd (old kernel): poll with waitpid; once reaped, reap() sees ECHILD.
+                var st: Int32 = 0
+                if waitpid(pid, &st, WNOHANG | __WALL) == pid { return true }
+                if let l = limit, monotonicNow() >= l { return false }
+                var ts = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                nanosleep(&ts, nil)
+            }
+        }
+        var timedOut = false
+        if !exited(before: deadline) {
+            timedOut = true
+            kill(pid, SIGTERM)
+            if !exited(before: monotonicNow() &+ max(gracePeriod.nanoseconds, 0)) { kill(pid, SIGKILL) }
+        }
+        reap(pid)
+        return timedOut
+    }
+
+    private func reap(_ pid: Int32) {
+        var st: Int32 = 0
+        while waitpid(pid, &st, __WALL) < 0 && errno == EINTR {}
+    }
+}
+
+/// "warden: landlock: cannot add rule for /usr: EACCES" style messages.
+func describeFailure(_ stage: LaunchStage, _ err: Int32, _ index: Int, _ spec: LaunchSpec) -> String {
+    let e = errnoName(err)
+    switch stage {
+    case .mount where spec.mounts.indices.contains(index):
+        return "warden: mount: step \(index) (\(spec.mounts[index])) failed: \(e)"
+    case .landlock where index >= 0 && (spec.landlock?.rules.indices.contains(index) ?? false):
+        return "warden: landlock: cannot add rule for \(spec.landlock?.rules[index].path ?? "?"): \(e)"
+    case .landlock:
+        return "warden: landlock: cannot create or enforce the ruleset: \(e)"
+    case .rlimit where spec.resourceLimits.indices.contains(index):
+        return "warden: rlimit: cannot set resource \(spec.resourceLimits[index].resource): \(e)"
+    case .capabilities where index >= 0:
+        return "warden: capabilities: cannot drop capability \(index): \(e)"
+    case .capabilityVerification:
+        return "warden: capabilities: capability \(index) is still held after dropping (\(e))"
+    case .exec:
+        let cmd = spec.arguments.first ?? "?"
+        if err == ENOENT || err == ENOTDIR { return "warden: exec: \(cmd): command not found (\(e))" }
+        return "warden: exec: \(cmd): cannot execute (\(e))"
+    case .workingDirectory:
+        return "warden: working directory: cannot enter \(spec.workingDirectory ?? "?"): \(e)"
+    default:
+        return "warden: \(stage.name): \(e)"
+    }
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A joinable POSIX thread running a Sendable closure (no Foundation needed).
+struct JoinableThread: ~Copyable {
+    private var handle: pthread_t
+
+    private final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    /// Starts `body` on a new thread; nil when the thread could not be created.
+    init?(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var t = pthread_t()
+        let r = pthread_create(&t, nil, { raw in
+            guard let raw else { return nil }
+            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        guard r == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release()
+            return nil
+        }
+        handle = t
+    }
+
+    consuming func join() { pthread_join(handle, nil) }
+}
+
+/// A value written once by one thread and read after `join`.
+final class ResultSlot<T: Sendable>: @unchecked Sendable {
+    private var lock = pthread_mutex_t()
+    private var value: T?
+    init() { pthread_mutex_init(&lock, nil) }
+    deinit { pthread_mutex_destroy(&lock) }
+    func set(_ v: T) { pthread_mutex_lock(&lock); value = v; pthread_mutex_unlock(&lock) }
+    func get() -> T? { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return value }
+}
+
+/// Monotonic clock in nanoseconds.
+func monotonicNow() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, attos) = components
+        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return s < 0 ? Int64.min : Int64.max }
+        let (sum, o2) = ns.addingReportingOverflow(attos / 1_000_000_000)
+        return o2 ? Int64.max : sum
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import WardenRuntime
+
+/// `warden doctor`: what this kernel and this user can enforce.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Show which enforcement layers this kernel and user support.",
+        discussion: "Exit status: 0 when every core layer (seccomp, Landlock, namespaces) is available, 1 otherwise."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
+
+    func run() throws {
+        let k = KernelSupport.detect()
+        let report = DoctorReport(k, launch: KernelSupport.launchCheck().outcome)
+        print(format == .json ? report.json() : report.text())
+        if !report.coreLayersAvailable { throw ExitCode(1) }
+    }
+}
+
+/// The doctor's findings, rendered as text or JSON.
+struct DoctorReport {
+    let k: KernelSupport
+    /// The outcome of a real launch of /bin/true under every layer.
+    let launch: RunOutcome
+
+    init(_ k: KernelSupport, launch: RunOutcome) { self.k = k; self.launch = launch }
+
+    var launchOK: Bool { launch == .exited(0) }
+    var launchDetail: String {
+        switch launch {
+        case .exited(0): return "/bin/true ran under namespaces, mounts, Landlock, no capabilities, no_new_privs and seccomp"
+        case .launchFailed(let f): return f.message
+        default: return "/bin/true ended with exit status \(launch.exitCode)"
+        }
+    }
+
+    var seccompFilters: Bool { k.seccompActions.contains("errno") && k.seccompActions.contains("kill_process") }
+    var namespacesOK: Bool { k.namespaces.allSatisfy(\.available) }
+    var coreLayersAvailable: Bool { seccompFilters && k.landlockABI >= 1 && namespacesOK && launchOK }
+
+    var landlockRights: [String] {
+        var r: [String] = []
+        if k.landlockABI >= 1 { r.append("filesystem") }
+        if k.landlockABI >= 2 { r.append("refer") }
+        if k.landlockABI >= 3 { r.append("truncate") }
+        if k.landlockABI >= 5 { r.append("ioctl_dev") }
+        return r
+    }
+
+    func text() -> String {
+        func mark(_ ok: Bool) -> String { ok ? "yes" : "NO " }
+        var lines: [String] = []
+        lines.append("kernel           \(k.kernelRelease)")
+        lines.append("user             uid \(k.uid)" + (k.runningAsRoot ? " (root)" : " (unprivileged: a user namespace carries every namespace)"))
+        lines.append("\(mark(seccompFilters)) seccomp        actions: \(k.seccompActions.joined(separator: " "))")
+        lines.append("\(mark(k.userNotification)) user notify    seccomp user notification (supervisor-decided syscalls)")
+        lines.append("\(mark(k.landlockABI >= 1)) landlock       " +
+                     (k.landlockABI >= 1 ? "ABI \(k.landlockABI): \(landlockRights.joined(separator: ", "))" : "not available"))
+        for n in k.namespaces {
+            let pad = String(repeating: " ", count: max(0, 10 - n.name.count))
+            lines.append("\(mark(n.available)) namespace \(n.name)" + (n.available ? "" : "\(pad)cannot create: \(errnoName(n.errno))"))
+        }
+        if let m = k.maxUserNamespaces { lines.append("                 max_user_namespaces = \(m)") }
+        let cg = k.cgroup
+        lines.append("\(mark(cg.unusableReason == nil)) cgroup v2      " +
+                     (cg.unusableReason ?? "limits (memory.max, pids.max) under \(cg.directory ?? "?")"))
+        lines.append("\(mark(launchOK)) sandbox launch \(launchDetail)")
+        lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
+                     "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
+        lines.append(coreLayersAvailable ? "Warden can enforce its core layers here."
+                     : "Some core layers are missing: launches need --best-effort, which records what was skipped.")
+        return lines.joined(separator: "\n")
+    }
+
+    func json() -> String {
+        func str(_ s: String) -> String {
+            var out = "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\t": out += "\\t"
+                default:
+                    if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
+                    else { out.unicodeScalars.append(u) }
+                }
+            }
+            return out + "\""
+        }
+        func arr(_ a: [String]) -> String { "[" + a.map(str).joined(separator: ", ") + "]" }
+        let ns = k.namespaces.map {
+            "{\"name\": \(str($0.name)), \"available\": \($0.available)" + ($0.available ? "" : ", \"error\": \(str(errnoName($0.errno)))") + "}"
+        }
+        let cg = k.cgroup
+        var fields: [String] = [
+            "\"kernel\": \(str(k.kernelRelease))",
+            "\"uid\": \(k.uid)",
+            "\"root\": \(k.runningAsRoot)",
+            "\"seccomp\": {\"filters\": \(seccompFilters), \"actions\": \(arr(k.seccompActions)), \"user_notification\": \(k.userNotification)}",
+            "\"landlock\": {\"abi\": \(k.landlockABI), \"rights\": \(arr(landlockRights))}",
+            "\"namespaces\": [" + ns.joined(separator: ", ") + "]",
+            "\"cgroup_v2\": {\"usable\": \(cg.unusableReason == nil), \"directory\": \(cg.directory.map(str) ?? "null"), "
+                + "\"controllers\": \(arr(cg.controllers.sorted())), \"reason\": \(cg.unusableReason.map(str) ?? "null")}",
+            "\"capabilities\": \(arr(k.effectiveCapabilities))",
+            "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
+            "\"core_layers_available\": \(coreLayersAvailable)",
+        ]
+        if let m = k.maxUserNamespaces { fields.insert("\"max_user_namespaces\": \(m)", at: 3) }
+        return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
+    }
+}
