@@ -3,16 +3,16 @@ import WardenPolicy
 /// How the filesystem rules are enforced: Landlock for the allowed subtrees, and mount
 /// steps for what Landlock cannot express (a deny inside an allowed subtree).
 /// Paths stay unexpanded: `${workspace}`, `${home}` and `${tmp}` bind at launch.
-public struct FilesystemPlan: Sendable, Hashable, Codable {
+public struct FilesystemPlan: Sendable, Hashable, Encodable {
     /// A subtree the agent may access, with the access kinds.
-    public struct LandlockGrant: Sendable, Hashable, Codable {
+    public struct LandlockGrant: Sendable, Hashable, Encodable {
         public var path: PolicyPath
         public var access: [FsAccess]
         public var provenance: [Provenance]
     }
 
     /// A mount operation applied inside the agent's mount namespace.
-    public struct MountStep: Sendable, Hashable, Codable {
+    public struct MountStep: Sendable, Hashable, Encodable {
         public enum Kind: String, Sendable, Hashable, Codable {
             /// Hide the path: an empty read-only tmpfs over a directory, /dev/null over a file.
             case mask
@@ -82,5 +82,26 @@ extension EffectivePolicy {
         merged.sort { ($0.path.components.count, $0.path.description, $0.kind.rawValue)
             < ($1.path.components.count, $1.path.description, $1.kind.rawValue) }
         return FilesystemPlan(landlock: landlock, mounts: merged)
+    }
+}
+
+// Paths appear in the plan as written (`${workspace}/.git/hooks`), not as components.
+extension FilesystemPlan.LandlockGrant {
+    private enum CodingKeys: String, CodingKey { case path, access, provenance }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path.description, forKey: .path)
+        try c.encode(access, forKey: .access)
+        try c.encode(provenance, forKey: .provenance)
+    }
+}
+
+extension FilesystemPlan.MountStep {
+    private enum CodingKeys: String, CodingKey { case kind, path, provenance }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(path.description, forKey: .path)
+        try c.encode(provenance, forKey: .provenance)
     }
 }
