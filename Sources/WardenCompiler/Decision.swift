@@ -152,3 +152,10 @@ extension EffectivePolicy {
 func errnoName(_ value: Int32) -> String {
     ErrnoNames.name(of: value).map { "\($0) (\(value))" } ?? "errno \(value)"
 }
+
+extension EffectivePolicy {
+    /// Whether every condition holds for `args` (6 values); public for the supervisor.
+    public static func conditionsHold(_ conditions: [SyscallCondition], _ args: [UInt64]) -> Bool {
+        holds(conditions, args)
+    }
+}

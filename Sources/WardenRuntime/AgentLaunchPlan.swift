@@ -176,3 +176,33 @@ public struct AgentLaunchPlan: Sendable {
         return String(cString: p)
     }
 }
+
+extension AgentLaunchPlan {
+    /// Whether the agent could create or modify `path` (absolute): some Landlock rule grants
+    /// write on it or an ancestor, and no read-only bind or mask covers it.
+    public func agentCanWrite(_ path: String) -> Bool {
+        // Resolve the deepest existing ancestor, so a missing file is judged by its directory.
+        var probe = path
+        var suffix: [String] = []
+        var resolved: String? = Self.resolve(probe)
+        while resolved == nil, let slash = probe.lastIndex(of: "/"), probe != "/" {
+            suffix.insert(String(probe[probe.index(after: slash)...]), at: 0)
+            probe = slash == probe.startIndex ? "/" : String(probe[..<slash])
+            resolved = Self.resolve(probe)
+        }
+        guard let base = resolved else { return false }
+        let target = suffix.isEmpty ? base : (base == "/" ? "" : base) + "/" + suffix.joined(separator: "/")
+        func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
+        let writable = (spec.landlock?.rules ?? []).contains {
+            !$0.access.isDisjoint(with: [.writeFile, .makeReg]) && within(target, $0.path)
+        }
+        guard writable else { return false }
+        let protected = spec.mounts.contains {
+            switch $0 {
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): return within(target, p)
+            default: return false
+            }
+        }
+        return !protected
+    }
+}

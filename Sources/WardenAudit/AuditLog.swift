@@ -1,0 +1,154 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A record as written: its seq, hash and exact line.
+public struct AppendedRecord: Sendable, Equatable {
+    public let seq: Int64
+    public let kind: String
+    /// SHA-256 (hex) of `line`.
+    public let hash: String
+    /// The line bytes without the newline.
+    public let line: [UInt8]
+}
+
+/// The serialised writer for one log file.
+///
+/// Every `append` is one batch: take an exclusive `flock`, re-read the tail for the current
+/// head (other processes may have appended), cover any torn bytes with a `recovery` record,
+/// assign seq/prev, write all lines with a single `write` on an `O_APPEND` descriptor, then
+/// `fdatasync` when asked. With a signing key, a `checkpoint` record is inserted at every seq
+/// that is a positive multiple of `checkpointInterval`, and `checkpoint(run:)` adds one now.
+/// Safe to share between threads; separate processes coordinate through the file lock.
+public final class AuditLog: Sendable {
+    public let path: String
+    public let signingKey: AuditSigningKey?
+    public let checkpointInterval: Int64
+    private let file: LogFile
+    private let state = Mutex(CachedHead())
+
+    private struct CachedHead {
+        var head: LogHead?
+        var logID: String?
+    }
+
+    /// Opens (creating if needed, with parent directories mode 0700 and the file mode 0600).
+    public init(path: String, signingKey: AuditSigningKey? = nil, checkpointInterval: Int64 = 1000)
+        throws(AuditError)
+    {
+        guard checkpointInterval > 0 else { throw .invalidArgument("checkpoint interval must be positive") }
+        try AuditLocation.createParentDirectories(of: path)
+        self.path = path
+        self.signingKey = signingKey
+        self.checkpointInterval = checkpointInterval
+        self.file = try LogFile.open(path: path)
+    }
+
+    deinit { file.close() }
+
+    /// Appends `events` as one batch for run `run`; returns every record written (including
+    /// any recovery and checkpoint records). `sync` makes the batch durable before returning.
+    /// `checkpoint` appends a signed checkpoint after the events (ignored without a key).
+    @discardableResult
+    public func append(_ events: [AuditEvent], run: String, sync: Bool = true, checkpoint: Bool = false)
+        throws(AuditError) -> [AppendedRecord]
+    {
+        guard RecordSyntax.isValidRunID(run) else {
+            throw .invalidArgument("run id \"\(run)\" must be 1–128 of A-Z a-z 0-9 . _ : -")
+        }
+        for e in events {
+            guard RecordSyntax.isValidKind(e.kind) else {
+                throw .invalidArgument("record kind \"\(e.kind)\" must be 1–64 of a-z 0-9 . _ -")
+            }
+            guard e.kind != AuditKind.checkpoint, e.kind != AuditKind.recovery else {
+                throw .invalidArgument("record kind \"\(e.kind)\" is reserved for the writer")
+            }
+        }
+        return try state.withLock { (cache: inout CachedHead) throws(AuditError) -> [AppendedRecord] in
+            try file.lock()
+            defer { file.unlock() }
+            return try appendLocked(events, run: run, sync: sync, checkpoint: checkpoint, cache: &cache)
+        }
+    }
+
+    /// Appends a signed checkpoint now. Returns nil when there is no key or the log is empty.
+    @discardableResult
+    public func checkpoint(run: String) throws(AuditError) -> AppendedRecord? {
+        guard signingKey != nil else { return nil }
+        return try append([], run: run, sync: true, checkpoint: true).last { $0.kind == AuditKind.checkpoint }
+    }
+
+    private func appendLocked(
+        _ events: [AuditEvent], run: String, sync: Bool, checkpoint: Bool, cache: inout CachedHead
+    ) throws(AuditError) -> [AppendedRecord] {
+        let size = try file.size()
+        var head: LogHead
+        if let cached = cache.head, cached.size == size, !cached.hasTornBytes {
+            head = cached
+        } else {
+            head = try LogTail.readHead(file, size: size)
+            if head.nextSeq == 0 || cache.head == nil { cache.logID = nil }
+        }
+        var out: [UInt8] = []
+        var written: [AppendedRecord] = []
+        var seq = head.nextSeq
+        var prev = head.prevHex
+        let now = AuditTime.now().rfc3339
+
+        func emit(_ kind: String, _ fields: [String: AuditValue], _ ts: String) {
+            let rec = AuditRecord(seq: seq, ts: ts, kind: kind, run: run, fields: fields, prev: prev)
+            let line = rec.lineBytes()
+            let hash = AuditHash.sha256Hex(line)
+            if seq == 0 { cache.logID = hash }
+            out.append(contentsOf: line)
+            out.append(UInt8(ascii: "\n"))
+            written.append(AppendedRecord(seq: seq, kind: kind, hash: hash, line: line))
+            prev = hash
+            seq += 1
+        }
+        func emitCheckpoint() throws(AuditError) {
+            guard let key = signingKey, seq > 0 else { return }
+            if cache.logID == nil { cache.logID = try LogTail.readLogID(file, size: size) }
+            guard let logID = cache.logID else { throw .checkpoint("cannot find the log's first record") }
+            let origin = CheckpointNote.origin(logID: logID)
+            guard let body = CheckpointNote.body(origin: origin, seq: seq, headHex: prev, ts: now, run: run) else {
+                throw .checkpoint("bad head hash")
+            }
+            let sig = try key.sign(body)
+            emit(
+                AuditKind.checkpoint,
+                [
+                    CheckpointNote.keyField: .string(key.publicKey.keyID), CheckpointNote.logField: .string(origin),
+                    CheckpointNote.sigField: .string(Base64.encode(sig)),
+                ], now)
+        }
+
+        if head.hasTornBytes {
+            let torn = try file.read(offset: head.goodEnd, count: Int(size - head.goodEnd))
+            if torn.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
+            emit(
+                AuditKind.recovery,
+                [
+                    "offset": .int(head.goodEnd), "length": .int(Int64(torn.count)),
+                    "sha256": .string(AuditHash.sha256Hex(torn)),
+                ], now)
+        }
+        for e in events {
+            if seq > 0 && seq % checkpointInterval == 0 { try emitCheckpoint() }
+            emit(e.kind, e.fields, e.time?.rfc3339 ?? now)
+        }
+        if checkpoint || (seq > 0 && seq % checkpointInterval == 0 && !events.isEmpty) { try emitCheckpoint() }
+        guard !out.isEmpty else { return [] }
+        do {
+            try file.append(out)
+            if sync || checkpoint { try file.sync() }
+        } catch {
+            cache.head = nil
+            throw error
+        }
+        cache.head = LogHead(nextSeq: seq, prevHex: prev, goodEnd: size + Int64(out.count), size: size + Int64(out.count))
+        return written
+    }
+}

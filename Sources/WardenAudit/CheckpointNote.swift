@@ -1,0 +1,31 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The message a checkpoint signs, shaped like a C2SP tlog-checkpoint note body:
+///
+/// ```
+/// warden-audit/<log id: 64 hex>     origin: the log's identity
+/// <seq>                             tree size: records 0..seq-1 precede the checkpoint
+/// <base64 of the head hash>         SHA-256 of record seq-1's line (the checkpoint's prev)
+/// ts <checkpoint ts>                extension lines: bind the checkpoint record's own
+/// run <checkpoint run id>           remaining header values
+/// ```
+/// Every line ends with `\n`. The log id is the SHA-256 of the log's first record line
+/// (the record whose prev is the genesis value).
+enum CheckpointNote {
+    static func origin(logID: String) -> String { "warden-audit/\(logID)" }
+
+    static func body(origin: String, seq: Int64, headHex: String, ts: String, run: String) -> [UInt8]? {
+        guard let head = Hex.decode(headHex), head.count == 32 else { return nil }
+        let text = "\(origin)\n\(seq)\n\(Data(head).base64EncodedString())\nts \(ts)\nrun \(run)\n"
+        return Array(text.utf8)
+    }
+
+    /// Field names of a checkpoint record.
+    static let keyField = "key"
+    static let logField = "log"
+    static let sigField = "sig"
+}

@@ -1,0 +1,122 @@
+/// Folds repeated denials into counted records.
+///
+/// Repeats of the same key within a window become one record with `count`, `first` and
+/// `last`. Syscall denials are keyed by syscall number; network events by (allowed/denied,
+/// destination, port, protocol). A window closes when `windowNanos` of event time has passed
+/// since it opened or when `maxKeys` distinct keys are pending; `drain()` then yields the
+/// records. So N identical denials produce at most one record per window, with the true total.
+/// Cost per event: one dictionary lookup; no allocation for a repeat. Not thread-safe.
+public struct DenialAggregator: Sendable {
+    public let windowNanos: Int64
+    public let maxKeys: Int
+
+    struct SyscallEntry {
+        var name: String
+        var args: [UInt64]
+        var pid: Int32
+        var errno: Int32?
+        var rule: String?
+        var count: Int64
+        var first: AuditTime
+        var last: AuditTime
+    }
+
+    struct NetKey: Hashable {
+        var denied: Bool
+        var destination: String
+        var port: Int32
+        var proto: String
+    }
+
+    struct NetEntry {
+        var domain: String?
+        var pid: Int32
+        var rule: String?
+        var count: Int64
+        var first: AuditTime
+        var last: AuditTime
+    }
+
+    private var syscalls: [Int32: SyscallEntry] = [:]
+    private var syscallOrder: [Int32] = []
+    private var nets: [NetKey: NetEntry] = [:]
+    private var netOrder: [NetKey] = []
+    private var windowStart: AuditTime?
+    /// Total events seen per record kind over the aggregator's life.
+    public private(set) var totals: [String: Int64] = [:]
+
+    public init(windowNanos: Int64 = 5_000_000_000, maxKeys: Int = 1024) {
+        self.windowNanos = max(windowNanos, 0)
+        self.maxKeys = max(maxKeys, 1)
+    }
+
+    /// Number of pending keys.
+    public var pendingKeys: Int { syscalls.count + nets.count }
+
+    /// True when the window should be drained (time passed or table full).
+    public func isDue(at now: AuditTime) -> Bool {
+        guard let start = windowStart else { return false }
+        return pendingKeys >= maxKeys || start.nanoseconds(until: now) >= windowNanos
+    }
+
+    /// Counts a denied syscall. Returns true when `drain()` is due.
+    public mutating func addSyscall(
+        nr: Int32, name: String, args: [UInt64], pid: Int32, errno: Int32? = nil, rule: String? = nil, at: AuditTime
+    ) -> Bool {
+        totals[AuditKind.denySyscall, default: 0] &+= 1
+        if windowStart == nil { windowStart = at }
+        if syscalls[nr] != nil {
+            syscalls[nr]!.count &+= 1
+            syscalls[nr]!.last = at
+        } else {
+            syscalls[nr] = SyscallEntry(
+                name: name, args: args, pid: pid, errno: errno, rule: rule, count: 1, first: at, last: at)
+            syscallOrder.append(nr)
+        }
+        return isDue(at: at)
+    }
+
+    /// Counts a network event (allowed `net.connect` or `deny.net`). Returns true when due.
+    public mutating func addNetwork(
+        denied: Bool, destination: String, port: Int32, proto: String, domain: String?, pid: Int32, rule: String?,
+        at: AuditTime
+    ) -> Bool {
+        totals[denied ? AuditKind.denyNet : AuditKind.netConnect, default: 0] &+= 1
+        if windowStart == nil { windowStart = at }
+        let key = NetKey(denied: denied, destination: destination, port: port, proto: proto)
+        if nets[key] != nil {
+            nets[key]!.count &+= 1
+            nets[key]!.last = at
+        } else {
+            nets[key] = NetEntry(domain: domain, pid: pid, rule: rule, count: 1, first: at, last: at)
+            netOrder.append(key)
+        }
+        return isDue(at: at)
+    }
+
+    /// The pending aggregated records, in first-seen order; starts a new window.
+    public mutating func drain() -> [AuditEvent] {
+        var out: [AuditEvent] = []
+        out.reserveCapacity(pendingKeys)
+        for nr in syscallOrder {
+            guard let e = syscalls[nr] else { continue }
+            out.append(
+                .denySyscall(
+                    name: e.name, nr: nr, args: e.args, pid: e.pid, count: e.count, first: e.first, last: e.last,
+                    errno: e.errno, rule: e.rule))
+        }
+        for key in netOrder {
+            guard let e = nets[key] else { continue }
+            out.append(
+                .network(
+                    denied: key.denied, destination: key.destination, port: key.port, proto: key.proto,
+                    domain: e.domain, pid: e.pid, rule: e.rule, count: e.count, first: e.first, last: e.last))
+        }
+        syscalls.removeAll(keepingCapacity: true)
+        syscallOrder.removeAll(keepingCapacity: true)
+        nets.removeAll(keepingCapacity: true)
+        netOrder.removeAll(keepingCapacity: true)
+        windowStart = nil
+        return out
+    }
+}

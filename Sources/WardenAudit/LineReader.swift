@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Streams a file line by line through one reusable buffer (lines split on `\n`).
+struct LineReader {
+    private let fd: Int32
+    private let path: String
+    private var buf: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    private var eof = false
+    /// File offset of the next line.
+    private(set) var offset: Int64 = 0
+
+    init(fd: Int32, path: String, chunk: Int = 4 << 20) {
+        self.fd = fd
+        self.path = path
+        self.buf = .allocate(byteCount: chunk, alignment: 16)
+    }
+
+    func deallocate() { buf.deallocate() }
+
+    /// Calls `body` with the next line (without its newline), its file offset and whether a
+    /// newline ended it. Returns false at end of file. The line is valid only inside `body`.
+    mutating func next(_ body: (UnsafeRawBufferPointer, Int64, Bool) throws(AuditError) -> Void) throws(AuditError)
+        -> Bool
+    {
+        var scanFrom = start
+        while true {
+            let window = UnsafeRawBufferPointer(rebasing: buf[scanFrom..<end])
+            if let p = window.withMemoryRebound(to: UInt8.self, { w -> Int? in
+                guard let base = w.baseAddress, !w.isEmpty,
+                    let hit = memchr(base, 0x0A, w.count)
+                else { return nil }
+                return scanFrom + (UnsafeRawPointer(hit) - UnsafeRawPointer(base))
+            }) {
+                let line = UnsafeRawBufferPointer(rebasing: buf[start..<p])
+                let off = offset
+                offset += Int64(p - start + 1)
+                start = p + 1
+                try body(line, off, true)
+                return true
+            }
+            if eof {
+                guard start < end else { return false }
+                let line = UnsafeRawBufferPointer(rebasing: buf[start..<end])
+                let off = offset
+                offset += Int64(end - start)
+                start = end
+                try body(line, off, false)
+                return true
+            }
+            scanFrom = end
+            try fill(&scanFrom)
+        }
+    }
+
+    /// Moves pending bytes to the front (growing the buffer for long lines) and reads more.
+    private mutating func fill(_ scanFrom: inout Int) throws(AuditError) {
+        if start > 0 {
+            let n = end - start
+            if n > 0 { buf.baseAddress!.copyMemory(from: buf.baseAddress! + start, byteCount: n) }
+            scanFrom -= start
+            end = n
+            start = 0
+        }
+        if end == buf.count {
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buf.count * 2, alignment: 16)
+            bigger.baseAddress!.copyMemory(from: buf.baseAddress!, byteCount: end)
+            buf.deallocate()
+            buf = bigger
+        }
+        while true {
+            let n = Glibc.read(fd, buf.baseAddress! + end, buf.count - end)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "read", message: FileIO.errnoText(errno))
+            }
+            if n == 0 { eof = true }
+            end += n
+            return
+        }
+    }
+}
