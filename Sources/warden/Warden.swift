@@ -12,7 +12,7 @@ struct Warden: ParsableCommand {
         commandName: "warden",
         abstract: "Policy and governance enforcement for background agents.",
         version: WardenVersion.string,
-        subcommands: [LintCommand.self, FmtCommand.self, AuditCommand.self, DoctorCommand.self]
+        subcommands: [LintCommand.self, FmtCommand.self, TestCommand.self, ExplainCommand.self, CompileCommand.self, RunCommand.self, AuditCommand.self, DoctorCommand.self]
     )
 
     /// Runs the command line. Usage errors exit 2 (ArgumentParser's default is 64),

@@ -1,0 +1,71 @@
+import WardenKernel
+import WardenPolicy
+
+/// Decisions Warden adds to every identity, whatever its policy says. Each is visible in
+/// `warden explain` and the compiled plan with a `built-in` provenance.
+enum BuiltinSafeguards {
+    /// The errno a denied syscall returns unless its rule says otherwise.
+    static let defaultErrno: Int32 = 1  // EPERM
+
+    static let enosys: Int32 = 38
+
+    /// The namespace-creating clone flags (CLONE_NEWNS … CLONE_NEWNET).
+    static let namespaceCloneFlags: [(name: String, value: UInt64)] = [
+        ("CLONE_NEWNS", 0x0002_0000), ("CLONE_NEWCGROUP", 0x0200_0000), ("CLONE_NEWUTS", 0x0400_0000),
+        ("CLONE_NEWIPC", 0x0800_0000), ("CLONE_NEWUSER", 0x1000_0000), ("CLONE_NEWPID", 0x2000_0000),
+        ("CLONE_NEWNET", 0x4000_0000),
+    ]
+
+    /// Terminal ioctls that inject input into, or take over, a terminal.
+    static let terminalInjection: [(name: String, value: UInt64)] = [
+        ("TIOCSTI", NamedConstants.value(of: "TIOCSTI") ?? 0x5412),
+        ("TIOCLINUX", NamedConstants.value(of: "TIOCLINUX") ?? 0x541C),
+    ]
+
+    /// Device and proc paths that ordinary programs need.
+    static let fsGrants: [(access: Set<FsAccess>, path: String, why: String)] = [
+        ([.read, .write], "/dev/null", "programs write to and read from /dev/null"),
+        ([.read, .write], "/dev/zero", "programs read zeroes from /dev/zero"),
+        ([.read, .write], "/dev/full", "programs test error paths with /dev/full"),
+        ([.read], "/dev/urandom", "programs need random numbers"),
+        ([.read], "/dev/random", "programs need random numbers"),
+        ([.read], "/proc", "programs read their own /proc entries (a fresh /proc of the agent's PID namespace)"),
+    ]
+
+    static let span = SourceSpan(file: "<built-in>", start: SourceLocation(offset: 0, line: 0, column: 0),
+                                 end: SourceLocation(offset: 0, line: 0, column: 0))
+
+    static func apply(to policy: inout EffectivePolicy) {
+        policy.syscalls.append(SyscallGrant(
+            effect: .deny, syscall: "clone3", conditions: [], errno: enosys,
+            provenance: .builtin("deny syscall clone3 errno ENOSYS",
+                                 because: "clone3 passes its flags in memory that seccomp cannot inspect; ENOSYS makes libc fall back to clone")))
+        for ioctl in terminalInjection {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "ioctl",
+                conditions: [SyscallCondition.make(argument: 1, argumentName: "request", is32Bit: true,
+                                              test: .compare(.equal, ioctl.value), span: span)],
+                errno: defaultErrno,
+                provenance: .builtin("deny syscall ioctl(request == \(ioctl.name))",
+                                     because: "\(ioctl.name) injects input into or takes over a terminal outside the sandbox")))
+        }
+        let allowsNamespaces = policy.syscalls.contains { $0.effect == .allow && $0.syscall == "unshare" }
+        if !allowsNamespaces {
+            for flag in namespaceCloneFlags {
+                policy.syscalls.append(SyscallGrant(
+                    effect: .deny, syscall: "clone",
+                    conditions: [SyscallCondition.make(argument: 0, argumentName: "flags", is32Bit: false,
+                                                  test: .masked(mask: flag.value, value: flag.value), span: span)],
+                    errno: defaultErrno,
+                    provenance: .builtin("deny syscall clone(flags & \(flag.name) == \(flag.name))",
+                                         because: "new namespaces expose kernel attack surface; allow unshare to permit them")))
+            }
+        }
+        for grant in fsGrants {
+            guard case .success(let path) = PolicyPath.parse(grant.path) else { continue }
+            policy.fs.append(FsGrant(effect: .allow, access: grant.access, path: path,
+                                     provenance: .builtin("allow fs \(grant.access.map(\.rawValue).sorted().joined(separator: ", ")) \"\(grant.path)\"",
+                                                          because: grant.why)))
+        }
+    }
+}

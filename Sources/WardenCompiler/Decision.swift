@@ -1,0 +1,161 @@
+import WardenKernel
+import WardenPolicy
+
+/// The answer to "is this action allowed?", with the rules that decided it.
+public struct Decision: Sendable, Hashable {
+    public var effect: Effect
+    /// The deciding rules: the matching denies when denied by a rule, the matching allows
+    /// when allowed; empty when nothing matched (default deny).
+    public var rules: [Provenance]
+    /// The kernel mechanism that enforces the answer (`seccomp`, `landlock`, `mount`, ...).
+    public var mechanism: String
+    /// Extra explanation (default deny, argument notes).
+    public var note: String?
+
+    public var isDefaultDeny: Bool { effect == .deny && rules.isEmpty }
+}
+
+extension EffectivePolicy {
+    /// Whether `access` to `path` is allowed. A rule on a path covers its whole subtree;
+    /// `/` covers everything, variables included. Deny wins.
+    public func decideFs(_ access: FsAccess, _ path: PolicyPath) -> Decision {
+        let matching = fs.filter { $0.access.contains(access) && Self.covers($0.path, path) }
+        let denies = matching.filter { $0.effect == .deny }
+        let allows = matching.filter { $0.effect == .allow }
+        if !denies.isEmpty {
+            let mechanism: String
+            if allows.isEmpty {
+                mechanism = "landlock"
+            } else {
+                switch access {
+                case .read: mechanism = "mount (path masked)"
+                case .write: mechanism = "mount (read-only bind)"
+                case .exec: mechanism = "mount (noexec bind) and landlock"
+                }
+            }
+            return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: mechanism, note: nil)
+        }
+        if !allows.isEmpty {
+            return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "landlock", note: nil)
+        }
+        return Decision(effect: .deny, rules: [], mechanism: "landlock", note: "no rule allows \(access.rawValue) access here (default deny)")
+    }
+
+    /// Whether `rulePath` covers `path` (same root and a component prefix, or `rulePath` is `/`).
+    static func covers(_ rulePath: PolicyPath, _ path: PolicyPath) -> Bool {
+        if rulePath.base == nil && rulePath.components.isEmpty { return true }
+        return path.isWithin(rulePath)
+    }
+
+    /// Whether the syscall `name` with `arguments` (missing ones are 0) is allowed. Deny wins.
+    public func decideSyscall(_ name: String, arguments: [UInt64] = []) -> Decision {
+        var args = arguments
+        while args.count < 6 { args.append(0) }
+        let grants = syscalls.filter { $0.syscall == name }
+        let hasConditions = grants.contains { !$0.conditions.isEmpty }
+        let note = hasConditions && arguments.isEmpty
+            ? "rules for \(name) test its arguments; this answer is for all arguments 0 (ask with \(name)(v0, v1, ...))"
+            : nil
+        let denies = grants.filter { $0.effect == .deny && Self.holds($0.conditions, args) }
+        if !denies.isEmpty {
+            let errno = denies[0].errno
+            return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "seccomp",
+                            note: ["returns \(errnoName(errno))", note].compactMap { $0 }.joined(separator: "; "))
+        }
+        let allows = grants.filter { $0.effect == .allow && Self.holds($0.conditions, args) }
+        if !allows.isEmpty {
+            return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp", note: note)
+        }
+        return Decision(effect: .deny, rules: [], mechanism: "seccomp",
+                        note: ["no rule allows \(name) (default deny, returns \(errnoName(BuiltinSafeguards.defaultErrno)))", note]
+                            .compactMap { $0 }.joined(separator: "; "))
+    }
+
+    /// Whether every condition holds for `args` (32-bit arguments compare their low half).
+    static func holds(_ conditions: [SyscallCondition], _ args: [UInt64]) -> Bool {
+        conditions.allSatisfy { c in
+            var v = c.argument < args.count ? args[c.argument] : 0
+            if c.is32Bit { v &= 0xFFFF_FFFF }
+            let width: UInt64 = c.is32Bit ? 0xFFFF_FFFF : .max
+            switch c.test {
+            case .compare(let op, let k):
+                let k = k & width
+                switch op {
+                case .equal: return v == k
+                case .notEqual: return v != k
+                case .less: return v < k
+                case .lessEqual: return v <= k
+                case .greater: return v > k
+                case .greaterEqual: return v >= k
+                }
+            case .masked(let mask, let value):
+                return v & (mask & width) == value & width
+            case .oneOf(let values):
+                return values.contains { $0 & width == v }
+            }
+        }
+    }
+
+    /// Whether a connection (or bind) to a concrete endpoint is allowed. Deny wins.
+    public func decideNet(_ direction: NetDirection, _ proto: NetProtocol, _ endpoint: Endpoint) -> Decision {
+        if net.isEmpty {
+            return Decision(effect: .deny, rules: [], mechanism: "network namespace (loopback only)",
+                            note: "the identity has no network rules, so it runs without network")
+        }
+        let matching = net.filter {
+            $0.direction == direction && $0.proto == proto
+                && Self.hostMatches($0.endpoint.host, endpoint.host)
+                && $0.endpoint.ports.lower <= endpoint.ports.lower && endpoint.ports.upper <= $0.endpoint.ports.upper
+        }
+        let denies = matching.filter { $0.effect == .deny }
+        if !denies.isEmpty {
+            return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "network mediation", note: nil)
+        }
+        let allows = matching.filter { $0.effect == .allow }
+        if !allows.isEmpty {
+            return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "network mediation", note: nil)
+        }
+        return Decision(effect: .deny, rules: [], mechanism: "network mediation",
+                        note: "no rule allows \(direction.rawValue) \(proto.rawValue) \(endpoint) (default deny)")
+    }
+
+    /// Whether the pattern `pattern` covers the (concrete) host `host`.
+    static func hostMatches(_ pattern: EndpointHost, _ host: EndpointHost) -> Bool {
+        switch (pattern, host) {
+        case (.any, _): return true
+        case (.ipv4(let net), .ipv4(let h)): return net.prefixLength <= h.prefixLength && net.contains(h.address)
+        case (.ipv6(let net), .ipv6(let h)): return net.prefixLength <= h.prefixLength && net.contains(h.bytes)
+        case (.domain(let d), .domain(let h)): return d == h
+        case (.wildcardDomain(let suffix), .domain(let h)): return h.hasSuffix("." + suffix)
+        case (.wildcardDomain(let a), .wildcardDomain(let b)): return b == a || b.hasSuffix("." + a)
+        default: return false
+        }
+    }
+
+    /// Whether the agent may hold capability `name` (canonical `CAP_…`). Deny wins.
+    public func decideCapability(_ name: String) -> Decision {
+        let matching = capabilities.filter { $0.name == name }
+        let denies = matching.filter { $0.effect == .deny }
+        if !denies.isEmpty {
+            return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "capabilities", note: nil)
+        }
+        let allows = matching.filter { $0.effect == .allow }
+        if !allows.isEmpty {
+            return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "capabilities", note: nil)
+        }
+        return Decision(effect: .deny, rules: [], mechanism: "capabilities",
+                        note: "no rule grants \(name); every capability set starts empty")
+    }
+}
+
+/// `EPERM (1)`, or the number when unnamed.
+func errnoName(_ value: Int32) -> String {
+    ErrnoNames.name(of: value).map { "\($0) (\(value))" } ?? "errno \(value)"
+}
+
+extension EffectivePolicy {
+    /// Whether every condition holds for `args` (6 values); public for the supervisor.
+    public static func conditionsHold(_ conditions: [SyscallCondition], _ args: [UInt64]) -> Bool {
+        holds(conditions, args)
+    }
+}

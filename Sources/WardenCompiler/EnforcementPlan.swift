@@ -1,0 +1,134 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import WardenKernel
+import WardenPolicy
+
+/// Every enforcement layer of one identity, with the provenance of each decision; what
+/// `warden compile --emit plan` prints. Paths stay unexpanded (they bind at launch).
+public struct EnforcementPlan: Sendable, Encodable {
+    public struct SeccompSection: Sendable, Codable {
+        public struct Rule: Sendable, Codable {
+            public var syscall: String
+            public var effect: String
+            public var conditions: [String]
+            public var errno: String?
+            public var source: String
+        }
+        public var arch: String
+        public var defaultAction: String
+        public var badArchAction = "kill-process"
+        public var rules: [Rule]
+        public var instructions: Int
+    }
+
+    public struct CapabilitySection: Sendable, Codable {
+        public var bounding: [String]
+        public var permitted: [String]
+        public var effective: [String]
+        public var inheritable: [String]
+        public var ambient: [String]
+        public var sources: [Provenance]
+    }
+
+    public struct NetworkSection: Sendable, Codable {
+        public struct Rule: Sendable, Codable {
+            public var effect: String
+            public var direction: String
+            public var proto: String
+            public var endpoint: String
+            public var source: Provenance
+        }
+        /// `none`: a network namespace with loopback only; `mediated`: the allowlist below.
+        public var mode: String
+        public var rules: [Rule]
+    }
+
+    public struct LimitEntry: Sendable, Codable {
+        public var value: String
+        public var amount: UInt64
+        public var source: Provenance
+    }
+
+    public struct EnvSection: Sendable, Codable {
+        public var pass: [String]
+        public var set: [String: String]
+    }
+
+    public var identity: String
+    public var description: String?
+    public var namespaces: [String]
+    public var filesystem: FilesystemPlan
+    public var capabilities: CapabilitySection
+    public var seccomp: SeccompSection
+    public var network: NetworkSection
+    public var limits: [String: LimitEntry]
+    public var env: EnvSection
+    public var noNewPrivileges = true
+
+    /// Deterministic JSON (sorted keys), identical for identical input.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+extension EffectivePolicy {
+    /// The capabilities the agent ends with: allowed and not denied, as canonical names.
+    public var grantedCapabilities: [String] {
+        let denied = Set(capabilities.filter { $0.effect == .deny }.map(\.name))
+        return Set(capabilities.filter { $0.effect == .allow && !denied.contains($0.name) }.map(\.name)).sorted()
+    }
+
+    /// The namespaces the agent runs in.
+    public var namespaces: [String] {
+        var list = ["mount", "pid", "ipc", "uts", "cgroup"]
+        if net.isEmpty { list.append("network") }
+        return list
+    }
+
+    /// Builds the full plan, compiling the seccomp filter for `arch`.
+    public func enforcementPlan(arch: Architecture = .native, notify: Bool = true) throws(SeccompCompileError) -> (plan: EnforcementPlan, filter: SeccompFilter) {
+        let seccomp = seccompPolicy(arch: arch, notify: notify)
+        let filter = try SeccompCompiler.compile(seccomp)
+        let errnoText = { (e: Int32?) in e.map { ErrnoNames.name(of: $0) ?? String($0) } }
+        let clone3 = EnforcementPlan.SeccompSection.Rule(
+            syscall: "clone3", effect: "deny", conditions: [], errno: "ENOSYS",
+            source: "built-in: clone3 → ENOSYS (libc falls back to clone, whose flags the filter can check)")
+        let rules = [clone3] + seccomp.rules.map {
+            EnforcementPlan.SeccompSection.Rule(syscall: $0.syscall, effect: $0.effect.rawValue,
+                                                conditions: $0.conditions.map(\.description),
+                                                errno: errnoText($0.errno), source: $0.source)
+        }
+        let defaultAction: String
+        switch seccomp.defaultDeny {
+        case .notify: defaultAction = "notify (recorded, then EPERM or the rule's errno)"
+        case .errno(let e): defaultAction = "errno \(errnoText(e) ?? "")"
+        case .kill: defaultAction = "kill-process"
+        }
+        let caps = grantedCapabilities
+        let plan = EnforcementPlan(
+            identity: identity,
+            description: description,
+            namespaces: namespaces,
+            filesystem: filesystemPlan,
+            capabilities: .init(bounding: caps, permitted: caps, effective: caps, inheritable: caps, ambient: caps,
+                                sources: capabilities.map(\.provenance)),
+            seccomp: .init(arch: arch.rawValue, defaultAction: defaultAction, rules: rules,
+                           instructions: filter.program.count),
+            network: .init(mode: net.isEmpty ? "none" : "mediated", rules: net.map {
+                .init(effect: $0.effect.rawValue, direction: $0.direction.rawValue, proto: $0.proto.rawValue,
+                      endpoint: $0.endpoint.description, source: $0.provenance)
+            }),
+            limits: Dictionary(uniqueKeysWithValues: limits.map { kind, grant in
+                (kind.rawValue, EnforcementPlan.LimitEntry(value: grant.value.canonical, amount: grant.value.amount,
+                                                           source: grant.provenance))
+            }),
+            env: .init(pass: envPass, set: Dictionary(envSet.map { ($0.name, $0.value) }, uniquingKeysWith: { _, b in b })))
+        return (plan, filter)
+    }
+}

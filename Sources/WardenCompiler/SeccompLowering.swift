@@ -1,0 +1,55 @@
+import WardenKernel
+import WardenPolicy
+
+extension EffectivePolicy {
+    /// The seccomp half of the plan for `arch`. With `notify`, every denial goes to the
+    /// supervisor (which records it and answers with the rule's errno); otherwise denials
+    /// return their errno directly. `clone3` is answered ENOSYS by the compiler itself.
+    public func seccompPolicy(arch: Architecture = .native, notify: Bool) -> SeccompPolicy {
+        var rules: [SyscallRule] = []
+        for grant in syscalls where grant.syscall != "clone3" {
+            let source = "\(grant.provenance.location): \(grant.provenance.rule)"
+            for conjunction in Self.lower(grant.conditions) {
+                rules.append(SyscallRule(
+                    syscall: grant.syscall,
+                    effect: grant.effect == .allow ? .allow : .deny,
+                    conditions: conjunction,
+                    errno: grant.effect == .deny && !notify ? grant.errno : nil,
+                    source: source))
+            }
+        }
+        return SeccompPolicy(arch: arch, defaultDeny: notify ? .notify : .errno(BuiltinSafeguards.defaultErrno), rules: rules)
+    }
+
+    /// A conjunction of policy conditions as a disjunction of seccomp conjunctions
+    /// (`in [a, b]` becomes one alternative per value).
+    static func lower(_ conditions: [SyscallCondition]) -> [[ArgCondition]] {
+        var alternatives: [[ArgCondition]] = [[]]
+        for c in conditions {
+            let options: [ArgCondition]
+            switch c.test {
+            case .compare(let op, let value):
+                options = [ArgCondition(arg: c.argument, op: op.seccomp, value: value, is32Bit: c.is32Bit)]
+            case .masked(let mask, let value):
+                options = [ArgCondition(arg: c.argument, op: .maskedEq, value: value, mask: mask, is32Bit: c.is32Bit)]
+            case .oneOf(let values):
+                options = values.map { ArgCondition(arg: c.argument, op: .eq, value: $0, is32Bit: c.is32Bit) }
+            }
+            alternatives = alternatives.flatMap { prefix in options.map { prefix + [$0] } }
+        }
+        return alternatives
+    }
+}
+
+extension CompareOperator {
+    var seccomp: ComparisonOp {
+        switch self {
+        case .equal: return .eq
+        case .notEqual: return .ne
+        case .less: return .lt
+        case .lessEqual: return .le
+        case .greater: return .gt
+        case .greaterEqual: return .ge
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import WardenAudit
+import WardenCompiler
+import WardenKernel
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `warden run`: launches the agent under its plan, answers and records every denial
+/// the filter hands over, enforces the wall-time limit, and writes `run.start`, the
+/// aggregated denials, `run.exit` and a checkpoint to the audit trail.
+public struct AgentSession: Sendable {
+    public var plan: AgentLaunchPlan
+    public var audit: AuditRun
+    /// Facts for `run.start` that the CLI knows (policy hash, argv, user, ...).
+    public var start: RunStartInfo
+    public var timeout: Duration?
+    public var gracePeriod: Duration
+    public var bestEffort: Bool
+
+    public init(plan: AgentLaunchPlan, audit: AuditRun, start: RunStartInfo, timeout: Duration?,
+                gracePeriod: Duration = .seconds(5), bestEffort: Bool) {
+        self.plan = plan
+        self.audit = audit
+        self.start = start
+        self.timeout = timeout
+        self.gracePeriod = gracePeriod
+        self.bestEffort = bestEffort
+    }
+
+    /// What happened, for the CLI to report.
+    public struct Result: Sendable {
+        public var outcome: RunOutcome
+        public var skippedLayers: [String]
+        /// Protected paths the agent created although no mount could protect them.
+        public var createdProtectedPaths: [String]
+        public var denials: [String: Int64]
+        /// A problem writing the audit trail after the run started (the run still ended).
+        public var auditError: String?
+    }
+
+    /// Runs the agent to the end. Throws only when the audit trail cannot record the start
+    /// (then the agent is not launched: no unrecorded runs).
+    public func run() throws(AuditError) -> Result {
+        let effective = plan.effective
+        let audit = self.audit
+        let existedBefore = plan.unprotectedPaths.filter { access($0, F_OK) == 0 }
+
+        var startInfo = start
+        startInfo.skippedLayers = plan.skipped
+        try audit.start(startInfo)
+
+        let handler = ClosureNotificationHandler { n in
+            let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
+            let decision = effective.decideSyscall(name, arguments: n.arguments)
+            // The filter only notifies denials; if the model disagrees, stay closed.
+            let errno = decision.effect == .deny ? (decision.rules.isEmpty ? EPERM : Self.errno(of: decision, effective, name, n.arguments)) : EPERM
+            try? audit.denySyscall(nr: n.syscall, name: name, args: n.arguments, pid: Int32(bitPattern: n.pid),
+                                   errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
+            return .fail(errno: errno)
+        }
+        let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
+        let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
+                                    forwardSignals: true, notificationHandler: handler)
+        let spec = plan.spec
+        let report = withPeriodicFlush(audit) { supervisor.run(spec) }
+
+        let created = plan.unprotectedPaths.filter { !existedBefore.contains($0) && access($0, F_OK) == 0 }
+        var exit = RunExitInfo(timedOut: report.outcome == .timedOut)
+        switch report.outcome {
+        case .exited(let code): exit.status = code
+        case .signaled(let sig): exit.signal = sig
+        case .timedOut: break
+        case .launchFailed(let failure): exit.extra["launch_failure"] = .string(failure.message)
+        }
+        exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
+        if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
+        let skipped = plan.skipped + report.skippedLayers.map(\.description)
+        if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
+        var auditError: String?
+        do { try audit.finish(exit) } catch { auditError = error.description }
+        return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
+                      denials: audit.denialTotals, auditError: auditError)
+    }
+
+    /// The errno of the deny rules that decided, as the rule asked.
+    static func errno(of decision: Decision, _ effective: EffectivePolicy, _ name: String, _ args: [UInt64]) -> Int32 {
+        var padded = args
+        while padded.count < 6 { padded.append(0) }
+        let denies = effective.syscalls.filter { $0.syscall == name && $0.effect == .deny && EffectivePolicy.conditionsHold($0.conditions, padded) }
+        return denies.map(\.errno).min() ?? EPERM
+    }
+}
+
+/// Runs `body` while a helper thread writes due audit batches about once a second.
+func withPeriodicFlush<T>(_ audit: AuditRun, _ body: () -> T) -> T {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { return body() }
+    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    let (wake, signalEnd) = (fds[0], fds[1])
+    defer { close(wake); close(signalEnd) }
+    let thread = JoinableThread {
+        var pfd = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
+        while true {
+            let r = poll(&pfd, 1, 1000)
+            if r > 0 { return }
+            if r < 0 && errno != EINTR { return }
+            try? audit.flushIfDue()
+        }
+    }
+    let result = body()
+    var one: UInt8 = 1
+    _ = write(signalEnd, &one, 1)
+    thread?.join()
+    return result
+}
