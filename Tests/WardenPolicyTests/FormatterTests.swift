@@ -88,9 +88,9 @@ import Glibc
     }
 
     @Test func generatedPolicies() throws {
-        var rng = SeededGenerator(seed: 0x5EED)
+        var rng = SeededRNG(seed: 0x5EED)
         for i in 0..<300 {
-            let text = PolicyGenerator.policy(&rng)
+            let text = LayoutPolicyGenerator.policy(&rng)
             let out: String
             do {
                 out = try fmt(text)
@@ -155,21 +155,8 @@ enum ASTShape {
     }
 }
 
-/// A small deterministic random source (SplitMix64) for generated inputs.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random valid policies with random layout: spacing, tabs, blank lines, comments.
-enum PolicyGenerator {
+enum LayoutPolicyGenerator {
     static let statements = [
         "allow fs read , exec \"/usr\" ,\"/bin\"", "deny fs write \"${workspace}/.git/hooks\"", "use base",
         "allow net connect tcp \"registry.example.org:443\",\"10.0.0.0/8:5432\"", "allow syscall @default",
@@ -181,11 +168,11 @@ enum PolicyGenerator {
     static let tests = ["identity a", "expect deny fs write \"${workspace}/.git/hooks/x\"", "expect allow syscall socket(AF_INET)",
                         "expect deny net connect tcp \"example.com:443\""]
 
-    static func space(_ rng: inout SeededGenerator) -> String {
+    static func space(_ rng: inout SeededRNG) -> String {
         ["", " ", "  ", "\t", "   "][Int(rng.next() % 5)]
     }
 
-    static func relayout(_ s: String, _ rng: inout SeededGenerator) -> String {
+    static func relayout(_ s: String, _ rng: inout SeededRNG) -> String {
         // Add random spaces around punctuation outside strings.
         var out = ""
         var inString = false
@@ -202,7 +189,7 @@ enum PolicyGenerator {
         return out
     }
 
-    static func filler(_ rng: inout SeededGenerator) -> String {
+    static func filler(_ rng: inout SeededRNG) -> String {
         switch rng.next() % 6 {
         case 0: return "\n"
         case 1: return "\n\n\n"
@@ -211,11 +198,11 @@ enum PolicyGenerator {
         }
     }
 
-    static func trailing(_ rng: inout SeededGenerator) -> String {
+    static func trailing(_ rng: inout SeededRNG) -> String {
         rng.next() % 4 == 0 ? space(&rng) + " # why" : space(&rng)
     }
 
-    static func policy(_ rng: inout SeededGenerator) -> String {
+    static func policy(_ rng: inout SeededRNG) -> String {
         var text = filler(&rng) + "warden" + " " + space(&rng) + "1" + trailing(&rng) + "\n"
         for item in 0..<Int(1 + rng.next() % 4) {
             text += filler(&rng)
