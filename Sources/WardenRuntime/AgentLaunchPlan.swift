@@ -110,8 +110,7 @@ public struct AgentLaunchPlan: Sendable {
             switch step.kind {
             case .mask: mounts.append(.mask(path))
             case .readOnly: mounts.append(.bindReadOnly(path))
-            case .noExec:
-                throw .unsupportedRule("\(step.provenance.first?.location ?? "policy"): denying exec inside a subtree that allows exec is not supported yet; deny exec on a sibling path or remove exec from the parent")
+            case .noExec: mounts.append(.noExec(path))
             }
         }
         unprotectedPaths = unprotected
