@@ -7,7 +7,7 @@ struct Warden: ParsableCommand {
         commandName: "warden",
         abstract: "Policy and governance enforcement for background agents.",
         version: WardenVersion.string,
-        subcommands: []
+        subcommands: [SyscallsCommand.self]
     )
 }
 
