@@ -62,6 +62,17 @@ import WardenKernel
         #expect(i.run(SeccompData(nr: nr("getpid") | 0x4000_0000, arch: x86)).action == .killProcess)  // x32
     }
 
+    @Test func syscallsAbsentOnTheTargetAreReportedNotCompiled() throws {
+        let p = SeccompPolicy(arch: .aarch64, rules: [TS.allow("open"), TS.allow("openat")])
+        let f = try SeccompCompiler.compile(p)
+        #expect(f.absentOnArch == ["open"])
+        #expect(f.rules.map(\.syscall).contains("openat"))
+        let i = try BPFInterpreter(f.program)
+        #expect(i.run(SeccompData(nr: nr("openat", .aarch64), arch: Architecture.aarch64.auditArch)).action == .allow)
+        // x86_64's `open` number (2) is io_submit on aarch64, which this policy does not allow.
+        #expect(i.run(SeccompData(nr: nr("open"), arch: Architecture.aarch64.auditArch)).action == .errno(1))
+    }
+
     @Test func compilingIsDeterministicAndOrderIndependent() throws {
         var rules = TS.defaultAllows() + [TS.deny("ioctl", [TS.c(1, .eq, tiocsti)], errno: 1),
                                           TS.deny("socket", [TS.c(0, .eq, 17)], errno: 97)]
