@@ -89,7 +89,7 @@ import Testing
         defer { dir.cleanup() }
         let path = dir.file("l.jsonl")
         try AuditLog(path: path).append([AuditEvent(kind: "note", fields: [:])], run: "r")
-        try appendBytes(path, [UInt8](repeating: UInt8(ascii: "x"), count: 2 << 20) + [UInt8(ascii: "\n")])
+        try appendBytes(path, [UInt8](repeating: UInt8(ascii: "x"), count: 33 << 20) + [UInt8(ascii: "\n")])
         #expect(throws: AuditError.self) { try AuditLog(path: path).append([AuditEvent(kind: "note", fields: [:])], run: "r") }
     }
 
