@@ -156,3 +156,14 @@ public final class AuditLog: Sendable {
         return written
     }
 }
+
+extension AuditLog {
+    /// The log a run uses: path from `--audit-log`/`$WARDEN_AUDIT_LOG`/default, key from
+    /// `--signing-key`/`$WARDEN_AUDIT_KEY` (none configured: no checkpoints are signed).
+    public static func configured(logPath: String?, signingKeyPath: String?) throws(AuditError) -> AuditLog {
+        let key = try AuditLocation.signingKeyPath(explicit: signingKeyPath).map { (p) throws(AuditError) in
+            try AuditSigningKey.load(path: p)
+        }
+        return try AuditLog(path: AuditLocation.resolve(explicit: logPath), signingKey: key)
+    }
+}
