@@ -1,42 +1,6 @@
 import Foundation
 import Testing
 
-/// Runs the built `warden` binary (built by `make test` before the tests run).
-enum WardenBinary {
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)
-        return parts.joined(separator: "/")
-    }()
-    static let path = root + "/.build/debug/warden"
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// nil (with a printed reason) when the binary has not been built.
-    static func run(_ arguments: [String]) throws -> Result? {
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            print("skip: \(path) not built (run `swift build` first)")
-            return nil
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: root)
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-}
-
 @Suite struct LintCLITests {
     static let golden = "Tests/WardenPolicyTests/Golden/"
 
