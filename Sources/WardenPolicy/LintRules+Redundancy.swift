@@ -45,7 +45,7 @@ extension LintRules {
     static func covers(_ d: RuleAction, _ a: RuleAction) -> Bool {
         switch (d, a) {
         case (.fs(let da, let dp), .fs(let aa, let ap)):
-            return ap.isWithin(dp) && Set(aa).isSubset(of: Set(da))
+            return pathWithin(ap, dp) && aa.allSatisfy(da.contains)
         case (.net(let dd, let dproto, let de), .net(let ad, let aproto, let ae)):
             return dd == ad && dproto == aproto && de.ports.lower <= ae.ports.lower && ae.ports.upper <= de.ports.upper
                 && hostCovers(de.host, ae.host)

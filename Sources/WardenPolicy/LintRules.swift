@@ -66,7 +66,7 @@ extension CheckedIdentity {
     func exposing(_ access: FsAccess, _ target: PolicyPath) -> EffectiveRule? {
         var grant: EffectiveRule?
         for r in rules {
-            guard case .fs(let acc, let path) = r.action, acc.contains(access), target.isWithin(path) else { continue }
+            guard case .fs(let acc, let path) = r.action, acc.contains(access), pathWithin(target, path) else { continue }
             if r.effect == .deny { return nil }
             if grant == nil { grant = r }
         }
@@ -77,7 +77,7 @@ extension CheckedIdentity {
     func denies(_ access: FsAccess, _ target: PolicyPath) -> Bool {
         rules.contains { r in
             guard r.effect == .deny, case .fs(let acc, let path) = r.action else { return false }
-            return acc.contains(access) && target.isWithin(path)
+            return acc.contains(access) && pathWithin(target, path)
         }
     }
 }
@@ -85,4 +85,12 @@ extension CheckedIdentity {
 /// Parses a path known to be valid (built-in tables).
 func knownPath(_ text: String) -> PolicyPath {
     (try? PolicyPath.parse(text).get()) ?? PolicyPath(base: nil, components: [])
+}
+
+/// Whether `a` is `b` or lies under it (`PolicyPath.isWithin` without allocating).
+@inline(__always)
+func pathWithin(_ a: PolicyPath, _ b: PolicyPath) -> Bool {
+    guard a.base == b.base, a.components.count >= b.components.count else { return false }
+    for i in 0..<b.components.count where a.components[i] != b.components[i] { return false }
+    return true
 }
