@@ -52,18 +52,23 @@ public struct PolicyChecker {
         }
         for file in files {
             for item in file.items {
-                if case .permissions(let d) = item, sets[d.name.value]?.span == d.span {
-                    checkSetStatements(d)
+                guard case .permissions(let d) = item else { continue }
+                checkSetStatements(d)
+                if sets[d.name.value]?.span == d.span {
                     _ = flatten(set: d.name.value)
+                } else {
+                    // A duplicate: still report the mistakes in its body.
+                    for case .rule(let r) in d.statements { _ = resolveRule(r) }
+                    for case .use(let u) in d.statements { _ = resolveUse(u) }
                 }
             }
         }
         var identities: [String: CheckedIdentity] = [:]
         for file in files {
             for item in file.items {
-                if case .identity(let d) = item, identityDecls[d.name.value]?.span == d.span {
-                    identities[d.name.value] = checkIdentity(d)
-                }
+                guard case .identity(let d) = item else { continue }
+                let checked = checkIdentity(d)
+                if identityDecls[d.name.value]?.span == d.span { identities[d.name.value] = checked }
             }
         }
         let tests = testDecls.map { checkTest($0) }

@@ -1,41 +1,71 @@
 /// A policy source file held in memory, with a line index for turning byte offsets
 /// into 1-based line and column numbers.
 public struct SourceFile: Sendable, Hashable {
+    /// Shared immutable storage: copying a SourceFile is one reference count.
+    private final class Storage: Sendable {
+        let path: String
+        let text: String
+        let bytes: [UInt8]
+        let lineStarts: [Int]
+
+        init(path: String, text: String) {
+            self.path = path
+            self.text = text
+            let bytes = Array(text.utf8)
+            self.bytes = bytes
+            var starts = [0]
+            bytes.withUnsafeBufferPointer { buffer in
+                for i in 0..<buffer.count where buffer[i] == 0x0A { starts.append(i + 1) }
+            }
+            self.lineStarts = starts
+        }
+    }
+
+    private let storage: Storage
+
     /// The path as given or as resolved from an include (used in diagnostics).
-    public let path: String
+    public var path: String { storage.path }
     /// The whole text.
-    public let text: String
+    public var text: String { storage.text }
     /// The text as UTF-8 bytes (what the lexer scans and offsets index).
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] { storage.bytes }
     /// Byte offset of the first byte of each line.
-    public let lineStarts: [Int]
+    public var lineStarts: [Int] { storage.lineStarts }
 
     public init(path: String, text: String) {
-        self.path = path
-        self.text = text
-        let bytes = Array(text.utf8)
-        self.bytes = bytes
-        var starts = [0]
-        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
-        self.lineStarts = starts
+        storage = Storage(path: path, text: text)
+    }
+
+    public static func == (a: SourceFile, b: SourceFile) -> Bool {
+        a.storage === b.storage || (a.path == b.path && a.text == b.text)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(path)
+        hasher.combine(text)
     }
 
     /// The location of byte `offset` (clamped into the file; the end of file is valid).
     public func location(at offset: Int) -> SourceLocation {
-        let offset = max(0, min(offset, bytes.count))
-        var lo = 0, hi = lineStarts.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if lineStarts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+        let storage = self.storage
+        return storage.bytes.withUnsafeBufferPointer { bytes in
+            storage.lineStarts.withUnsafeBufferPointer { lineStarts in
+                let offset = max(0, min(offset, bytes.count))
+                var lo = 0, hi = lineStarts.count - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if lineStarts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+                }
+                var column = 1
+                var i = lineStarts[lo]
+                while i < offset {
+                    // Count Unicode scalars: skip UTF-8 continuation bytes.
+                    if bytes[i] & 0xC0 != 0x80 { column += 1 }
+                    i += 1
+                }
+                return SourceLocation(offset: offset, line: lo + 1, column: column)
+            }
         }
-        var column = 1
-        var i = lineStarts[lo]
-        while i < offset {
-            // Count Unicode scalars: skip UTF-8 continuation bytes.
-            if bytes[i] & 0xC0 != 0x80 { column += 1 }
-            i += 1
-        }
-        return SourceLocation(offset: offset, line: lo + 1, column: column)
     }
 
     /// The span covering bytes `start..<end`.

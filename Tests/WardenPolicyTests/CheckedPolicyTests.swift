@@ -170,3 +170,26 @@ enum StockPolicies {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct ConvenienceTests {
+    @Test func kindAccessorsAndProvenance() throws {
+        let a = analyze(CheckedPolicyTests.policy)
+        let id = try #require(a.policy.identities["updater"])
+        #expect(id.fsRules.map(\.path.description) == ["/usr", "${workspace}"])
+        #expect(id.netRules.map(\.endpoint.description) == ["registry.example.org:443"])
+        #expect(id.syscallRules.map(\.match.written) == ["ptrace", "socket", "@default", "bpf"])
+        #expect(id.capabilityRules.map(\.capability) == ["CAP_NET_BIND_SERVICE"])
+        #expect(id.fsRules.first?.rule.provenance == "main.warden:3:3 (via net > base)")
+        #expect(id.fsRules.last?.rule.provenance == "main.warden:13:3")
+    }
+
+    @Test func sourceTextOfSpan() throws {
+        let (file, _) = parse(inIdentity("  allow syscall socket(type & 0xff == 0o1)"))
+        guard case .rule(let r)? = statements(file).first, case .syscall(let s) = r.body,
+              case .masked(let mask, let value)? = s.specs.first?.conditions?.first?.test else {
+            Issue.record("no masked condition"); return
+        }
+        #expect(file.source.text(of: mask.span) == "0xff")
+        #expect(file.source.text(of: value.span) == "0o1")
+    }
+}

@@ -125,6 +125,11 @@ let diagnosticCases: [DiagnosticCase] = [
         #expect(a.diagnostics[1].notes.map { "\($0.span)" } == ["main.warden:4:10"])
     }
 
+    @Test func duplicateBodiesAreStillChecked() {
+        let a = analyze("warden 1\npermissions a {\n}\npermissions a {\n  allow syscall nope\n}\nidentity b {\n}\nidentity b {\n  limit foo 1\n}\n")
+        #expect(locations(a.diagnostics) == ["duplicate-definition@4:13", "unknown-syscall@5:17", "duplicate-definition@9:10", "unknown-limit@10:9"])
+    }
+
     @Test func duplicateAcrossIncludesPointsAtFirstFile() {
         let a = analyze("warden 1\ninclude \"lib/base.warden\"\nidentity x {\n}\n",
                         others: ["lib/base.warden": "warden 1\nidentity x {\n}\n"])

@@ -90,7 +90,7 @@ import Glibc
     @Test func generatedPolicies() throws {
         var rng = SeededGenerator(seed: 0x5EED)
         for i in 0..<300 {
-            let text = PolicyGenerator.policy(&rng)
+            let text = LayoutPolicyGenerator.policy(&rng)
             let out: String
             do {
                 out = try fmt(text)
@@ -169,7 +169,7 @@ struct SeededGenerator: RandomNumberGenerator {
 }
 
 /// Random valid policies with random layout: spacing, tabs, blank lines, comments.
-enum PolicyGenerator {
+enum LayoutPolicyGenerator {
     static let statements = [
         "allow fs read , exec \"/usr\" ,\"/bin\"", "deny fs write \"${workspace}/.git/hooks\"", "use base",
         "allow net connect tcp \"registry.example.org:443\",\"10.0.0.0/8:5432\"", "allow syscall @default",

@@ -7,7 +7,7 @@ import Testing
     static let seeds: [String] = {
         var texts = [readFile(goldenDirectory + "/lint/mistakes.warden") ?? "", readFile(goldenDirectory + "/fmt/messy.warden") ?? ""]
         var rng = SeededGenerator(seed: 7)
-        for _ in 0..<4 { texts.append(PolicyGenerator.policy(&rng)) }
+        for _ in 0..<4 { texts.append(LayoutPolicyGenerator.policy(&rng)) }
         return texts.filter { !$0.isEmpty }
     }()
 
