@@ -108,8 +108,9 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
             var order: [SourceSpan] = []
+            let view = FsView(identity)
             for s in sensitivePaths {
-                guard let r = identity.exposing(.read, s) else { continue }
+                guard let r = view.exposing(.read, s) else { continue }
                 if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
                 byGrant[r.span]?.paths.append(s.description)
             }
@@ -169,8 +170,9 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
             var order: [SourceSpan] = []
+            let view = FsView(identity)
             for s in startupFiles {
-                guard let r = identity.exposing(.write, s) else { continue }
+                guard let r = view.exposing(.write, s) else { continue }
                 if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
                 byGrant[r.span]?.paths.append(s.description)
             }
@@ -196,6 +198,7 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             // Only paths outside ${workspace} and ${tmp} matter, and two paths can only
             // overlap with the same base: filter first, then compare pairs by index.
+            let view = FsView(identity)
             var writes: [Int] = [], execs: [Int] = []
             var paths: [Int: PolicyPath] = [:]
             for (i, r) in identity.rules.enumerated() {
@@ -220,7 +223,7 @@ extension LintRules {
                     } else {
                         continue
                     }
-                    if identity.denies(.write, overlap) || identity.denies(.exec, overlap) { continue }
+                    if view.denies(.write, overlap) || view.denies(.exec, overlap) { continue }
                     guard reported.insert([at.span] + notes.map(\.span)).inserted else { continue }
                     findings.append(LintFinding("`\(overlap)` is both writable and executable for identity `\(identity.name)`\(viaText(at))", at: at.span,
                                                 help: "keep write and exec apart, or work in ${workspace} or ${tmp}",
