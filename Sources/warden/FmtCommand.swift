@@ -65,7 +65,7 @@ struct FmtCommand: ParsableCommand {
             let source = SourceFile(path: path, text: text)
             let formatted: String
             do {
-                formatted = try Formatter.format(source)
+                formatted = try PolicyFormatter.format(source)
             } catch .syntaxErrors(let diagnostics) {
                 var rendered = DiagnosticRenderer.text(diagnostics, sources: [path: source])
                 if rendered.hasSuffix("\n") { rendered.removeLast() }

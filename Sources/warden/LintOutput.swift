@@ -57,7 +57,7 @@ enum LintOutput {
         let lint = LintRules.catalog.map { (id: $0.id, kind: "lint", severity: $0.severity, rationale: $0.rationale, tags: $0.tags) }
         let checker = DiagnosticCodes.all.map { (id: $0.code, kind: "checker", severity: $0.severity, rationale: $0.summary, tags: ["correctness"]) }
         if json {
-            return JSONValue.array((lint + checker).map { entry in
+            return OrderedJSON.array((lint + checker).map { entry in
                 .object([
                     ("id", .string(entry.id)),
                     ("kind", .string(entry.kind)),

@@ -6,7 +6,7 @@ import Glibc
 
 @Suite struct FormatterTests {
     func fmt(_ text: String, path: String = "main.warden") throws(FormatError) -> String {
-        try Formatter.format(SourceFile(path: path, text: text))
+        try PolicyFormatter.format(SourceFile(path: path, text: text))
     }
 
     @Test func golden() throws {
@@ -73,7 +73,7 @@ import Glibc
             guard let text = readFile(path) else { continue }
             let out: String
             do {
-                out = try Formatter.format(SourceFile(path: path, text: text))
+                out = try PolicyFormatter.format(SourceFile(path: path, text: text))
             } catch .syntaxErrors {
                 continue  // fixtures with deliberate syntax errors
             } catch {

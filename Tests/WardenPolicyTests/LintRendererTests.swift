@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func jsonValueEscapesAndNests() {
-        let v = JSONValue.object([("a", .array([.int(1), .string("x\"\n"), .null, .bool(true)])), ("b", .object([]))])
+        let v = OrderedJSON.object([("a", .array([.int(1), .string("x\"\n"), .null, .bool(true)])), ("b", .object([]))])
         #expect(v.rendered() == "{\n  \"a\": [\n    1,\n    \"x\\\"\\n\",\n    null,\n    true\n  ],\n  \"b\": {}\n}")
     }
 }

@@ -67,7 +67,7 @@ import Testing
             let file = SourceFile(path: "main.warden", text: text)
             let out: String
             do {
-                out = try Formatter.format(file)
+                out = try PolicyFormatter.format(file)
             } catch .syntaxErrors(let d) {
                 #expect(!d.isEmpty)
                 continue
@@ -76,7 +76,7 @@ import Testing
                 continue
             }
             formatted += 1
-            #expect((try? Formatter.format(SourceFile(path: "main.warden", text: out))) == out, "not idempotent:\n\(text)")
+            #expect((try? PolicyFormatter.format(SourceFile(path: "main.warden", text: out))) == out, "not idempotent:\n\(text)")
             let a = Parser.parse(file).file, b = Parser.parse(SourceFile(path: "main.warden", text: out)).file
             #expect(ASTShape.of(a) == ASTShape.of(b), "meaning changed:\n\(text)")
         }
