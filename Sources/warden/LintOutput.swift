@@ -46,7 +46,7 @@ enum LintOutput {
         switch format {
         case "json": return DiagnosticRenderer.json(result.diagnostics)
         case "sarif": return SARIFRenderer.render(result, toolVersion: WardenVersion.string, root: root)
-        case "github": return GitHubAnnotationRenderer.render(result.diagnostics)
+        case "github": return GitHubAnnotationRenderer.render(result.diagnostics, root: root)
         default: return DiagnosticRenderer.text(result.diagnostics, sources: result.sources)
         }
     }

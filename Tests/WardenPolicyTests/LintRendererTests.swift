@@ -18,6 +18,9 @@ import Testing
         // endColumn only when the span stays on one line.
         let multi = GitHubAnnotationRenderer.render([diagnostic(endLine: 4, endColumn: 2)])
         #expect(multi == "::warning file=p.warden,line=2,endLine=4,col=3,title=dangerous-grant::m\n")
+        #expect(GitHubAnnotationRenderer.render([diagnostic(file: "/repo/policies/a.warden")], root: "/repo")
+            .hasPrefix("::warning file=policies/a.warden,"))
+        #expect(GitHubAnnotationRenderer.render([diagnostic(file: "/other/a.warden")], root: "/repo").hasPrefix("::warning file=/other/a.warden,"))
         var error = diagnostic()
         error.severity = .error
         #expect(GitHubAnnotationRenderer.render([error]).hasPrefix("::error "))
