@@ -3,56 +3,20 @@ import Testing
 
 /// End-to-end tests of `warden lint` and `warden fmt` through the built binary.
 @Suite struct LintFmtCLITests {
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)  // Tests/WardenCLITests/<this file>
-        return parts.joined(separator: "/")
-    }()
-    static let binary = root + "/.build/debug/warden"
+    static let root = WardenBinary.root
+    static let binary = WardenBinary.path
+    typealias Run = WardenBinary.Result
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func warden(_ args: [String], in directory: String? = nil, input: String? = nil) throws -> Run {
-        let p = Process()
-        if let input {
-            let pipe = Pipe()
-            p.standardInput = pipe
-            pipe.fileHandleForWriting.write(Data(input.utf8))  // small: fits in the pipe buffer
-            try pipe.fileHandleForWriting.close()
+    func warden(_ args: [String], in directory: String? = nil) throws -> Run {
+        guard let r = try WardenBinary.run(args, in: directory) else {
+            throw CLIUnavailable()
         }
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        // Files rather than pipes: no risk of a full pipe blocking the child.
-        let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Run(status: p.terminationStatus,
-                   stdout: try String(contentsOfFile: base + ".out", encoding: .utf8),
-                   stderr: try String(contentsOfFile: base + ".err", encoding: .utf8))
+        return r
     }
 
-    func tempDir() throws -> String {
-        let dir = NSTemporaryDirectory() + "warden-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    struct CLIUnavailable: Error {}
+
+    func tempDir() throws -> String { try WardenBinary.tempDir("lintfmt") }
 
     func available() -> Bool {
         if FileManager.default.isExecutableFile(atPath: Self.binary) { return true }
