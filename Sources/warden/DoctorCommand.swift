@@ -1,5 +1,8 @@
 import ArgumentParser
 import WardenRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `warden doctor`: what this kernel and this user can enforce.
 struct DoctorCommand: ParsableCommand {
@@ -24,6 +27,10 @@ struct DoctorCommand: ParsableCommand {
     var policies: String?
 
     func run() throws {
+        if let dir = policies, StockPolicyReport.wardenFiles(in: dir) == nil {
+            printError("--policies \(dir): \(String(cString: strerror(errno)))")
+            throw ExitCode(2)
+        }
         let k = KernelSupport.detect()
         var report = DoctorReport(k, launch: KernelSupport.launchCheck().outcome)
         report.stock = StockPolicyReport.evaluate(directory: policies, support: k)

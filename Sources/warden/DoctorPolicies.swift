@@ -92,15 +92,22 @@ struct StockPolicyReport {
     func textLines() -> [String] {
         guard let dir = directory, problem == nil else { return ["    stock policies " + (problem ?? "")] }
         var lines = ["    stock policies in \(dir)"]
-        let width = max(12, (entries.map { ($0.identity ?? $0.file).count }.max() ?? 0) + 2)
+        let width = max(12, (entries.map { ($0.identity ?? "-").count }.max() ?? 0) + 2)
         for e in entries {
             let verdict = e.verdict.padding(12)
-            let name = (e.identity ?? e.file).padding(width)
+            let name = (e.identity ?? "-").padding(width)
             let why = e.reasons.isEmpty ? "" : ": " + e.reasons.joined(separator: "; ")
             lines.append("      \(verdict) \(name)\(e.file)\(why)")
-            for note in e.notes { lines.append("      \("".padding(12)) \("".padding(width))note: \(note)") }
         }
         if entries.isEmpty { lines.append("      (no policy files)") }
+        // Notes (how a layer is enforced here) are usually shared: each is printed once.
+        var notes: [String] = []
+        for note in entries.flatMap(\.notes) where !notes.contains(note) { notes.append(note) }
+        for note in notes {
+            let who = entries.filter { $0.notes.contains(note) }
+            let scope = who.count == entries.count ? "all" : who.map { $0.identity ?? $0.file }.joined(separator: ", ")
+            lines.append("      note (\(scope)): \(note)")
+        }
         return lines
     }
 
