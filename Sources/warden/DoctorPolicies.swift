@@ -58,8 +58,8 @@ struct StockPolicyReport {
         return StockPolicyReport(directory: dir, entries: entries, problem: nil)
     }
 
-    /// The first `policies/` holding `default.warden` beside the binary or up to three
-    /// levels above it (an install prefix's `share/warden/policies` too), which covers
+    /// The first `policies/` holding `default.warden` in the binary's directory or one of
+    /// its four nearest ancestors (an install prefix's `share/warden/policies` too), which covers
     /// `bin/policies`, `PREFIX/share/warden/policies` and a SwiftPM checkout's `.build/...`.
     static func defaultDirectory() -> String? {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)

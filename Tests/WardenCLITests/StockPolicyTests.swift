@@ -117,7 +117,22 @@ struct StockPolicyTests {
             int main(void) { assert(square(-3) == 9); assert(square(0) == 0); return 0; }
             EOF
             }
+            loopback_server() { python3 - <<'EOF'
+            import socket, threading
+            server = socket.socket()
+            server.bind(("127.0.0.1", 0))
+            server.listen(1)
+            def serve():
+                conn, _ = server.accept()
+                conn.sendall(b"pong")
+                conn.close()
+            threading.Thread(target=serve).start()
+            client = socket.create_connection(("127.0.0.1", server.getsockname()[1]), timeout=10)
+            assert client.recv(4) == b"pong"
+            EOF
+            }
             step write-tests write_tests
+            step loopback loopback_server
             step unittest sh -c 'python3 -m unittest 2>&1 | grep -q "Ran 4 tests"'
             step c-build cc --coverage -o build/test_square tests/test_square.c square.c
             step c-test ./build/test_square
@@ -129,7 +144,7 @@ struct StockPolicyTests {
             step probe-perf_event_open deny_probe perf_event_open
             """#, in: f)
         try run.expectOutcome(identity: "test-coverage",
-                              allowed: ["write-tests", "unittest", "c-build", "c-test", "gcov", "stage", "commit"],
+                              allowed: ["write-tests", "loopback", "unittest", "c-build", "c-test", "gcov", "stage", "commit"],
                               forbidden: ["offline", "ci-write"], deniedSyscall: "perf_event_open", fixture: f)
         #expect(try f.git("show", "--stat", "--format=", "HEAD").contains("tests/test_more.py"))
         #expect(f.read(".github/workflows/ci.yml") == workflow)
