@@ -91,9 +91,12 @@ struct RunCommand: ParsableCommand {
             throw failed("the audit log \(absoluteLog) is writable by identity \(effective.identity); keep it outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
         }
         let policyAbsolute = policy.hasPrefix("/") ? policy : Self.currentDirectory() + "/" + policy
-        let policyWritable = plan.agentCanWrite(policyAbsolute)
+        // The policy file and every file it includes: modifying any of them changes later runs.
+        let policyFiles = [policy] + checked.files.map(\.path).filter { $0 != policy }
+        let writableFiles = policyFiles.filter { plan.agentCanWrite($0.hasPrefix("/") ? $0 : Self.currentDirectory() + "/" + $0) }
+        let policyWritable = !writableFiles.isEmpty
         if policyWritable && !quiet {
-            printError("warning: the agent can modify its own policy file \(policy); later runs would use the modified policy (its hash is recorded)", prefix: false)
+            printError("warning: the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)", prefix: false)
         }
 
         let audit: AuditRun
