@@ -28,7 +28,7 @@ struct DoctorStockPolicyTests {
         let (directory, entries) = try Self.entries(doctor.stdout)
         #expect(directory == WardenBinary.root + "/policies")
         #expect(Set(entries.compactMap(\.identity)).isSuperset(of: StockPolicyCheckTests.jobs), "\(entries)")
-        let scratch = try CLISupport.makeTemporaryDirectory(prefix: "warden-doctor-stock")
+        let scratch = try WardenBinary.tempDir("doctor-stock")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let env = ["PATH": "/usr/bin:/bin", "HOME": scratch]
         let workspace = scratch + "/ws"
@@ -37,8 +37,8 @@ struct DoctorStockPolicyTests {
             guard let identity = e.identity else { Issue.record("stock policy \(e.file) is invalid: \(e.reasons)"); continue }
             let base = ["run", "-q", "--policy", WardenBinary.root + "/policies/" + e.file, "--identity", identity,
                         "--audit-log", scratch + "/audit.jsonl", "--workspace", workspace]
-            guard let strict = try WardenBinary.run(base + ["--", "/bin/true"], environment: env, directory: workspace),
-                  let lenient = try WardenBinary.run(base + ["--best-effort", "--", "/bin/true"], environment: env, directory: workspace)
+            guard let strict = try WardenBinary.run(base + ["--", "/bin/true"], in: workspace, environment: env),
+                  let lenient = try WardenBinary.run(base + ["--best-effort", "--", "/bin/true"], in: workspace, environment: env)
             else { return }
             switch e.verdict {
             case "ready", "limited":
@@ -56,7 +56,7 @@ struct DoctorStockPolicyTests {
     }
 
     @Test func explicitDirectoryReportsInvalidAndLimitedPolicies() throws {
-        let dir = try CLISupport.makeTemporaryDirectory(prefix: "warden-doctor-policies")
+        let dir = try WardenBinary.tempDir("doctor-policies")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "warden 1\nidentity broken {\n  allow fs raed \"/x\"\n}\n".write(toFile: dir + "/broken.warden", atomically: false, encoding: .utf8)
         try """
@@ -82,7 +82,7 @@ struct DoctorStockPolicyTests {
 
         if geteuid() == 0 {
             let p = try CLISupport.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", WardenBinary.path,
-                                                            "doctor", "--format", "json", "--policies", dir], directory: "/")
+                                                            "doctor", "--format", "json", "--policies", dir], in: "/")
             let (_, asNobody) = try Self.entries(p.stdout)
             #expect(asNobody.first?.verdict == "limited", "\(asNobody)")
             #expect(asNobody.first?.reasons.first?.contains("CAP_NET_BIND_SERVICE") == true)

@@ -27,7 +27,7 @@ struct StockPolicyDocsTests {
     @Test func adaptationExamplesLintStrict() throws {
         let examples = Self.blocks("warden")
         #expect(examples.count >= 4)
-        let dir = try CLISupport.makeTemporaryDirectory(prefix: "warden-policy-docs")
+        let dir = try WardenBinary.tempDir("policy-docs")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.copyItem(atPath: WardenBinary.root + "/policies/base.warden", toPath: dir + "/base.warden")
         for (i, example) in examples.enumerated() {

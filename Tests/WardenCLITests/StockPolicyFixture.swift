@@ -66,7 +66,7 @@ struct StockPolicyFixture {
     }
 
     private init() throws {
-        root = try CLISupport.makeTemporaryDirectory(prefix: "warden-stock")
+        root = try WardenBinary.tempDir("stock")
         for (path, text) in Self.files { try write(workspace + "/" + path, text) }
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: workspace + "/build.sh")
         try write(home + "/.ssh/id_ed25519", Self.fakeKey + "\n")
@@ -98,7 +98,7 @@ struct StockPolicyFixture {
     @discardableResult
     func git(_ arguments: String...) throws -> String {
         let o = try CLISupport.run("/usr/bin/git", ["-c", "user.name=Operator", "-c", "user.email=operator@example.com"] + arguments,
-                                   environment: environment, directory: workspace)
+                                   in: workspace, environment: environment)
         guard o.status == 0 else { throw FixtureError.command("git \(arguments.joined(separator: " ")): \(o.stderr)") }
         return o.stdout
     }
@@ -110,7 +110,7 @@ struct StockPolicyFixture {
     }
 
     func warden(_ arguments: [String]) throws -> WardenBinary.Result {
-        guard let r = try WardenBinary.run(arguments, environment: environment, directory: workspace) else {
+        guard let r = try WardenBinary.run(arguments, in: workspace, environment: environment) else {
             throw FixtureError.command("\(WardenBinary.path) is not built")
         }
         return r
