@@ -54,10 +54,15 @@ struct StockPolicyTests {
         #expect(f.read(".git/config") == config)
         #expect(f.read(".github/workflows/ci.yml") == workflow)
         #expect(FileManager.default.fileExists(atPath: f.home + "/.cache/pip/selfcheck.json"))
-        // The skipped network layer is printed and recorded, never silent.
-        #expect(run.stderr.contains("layer not enforced (--best-effort): network"), "\(run.transcript)")
+        // A skipped layer (network, until mediation lands) is printed and recorded, never silent.
         let skipped = (run.record("run.start")?["fields"] as? [String: Any])?["layers_skipped"] as? [String] ?? []
-        #expect(skipped.contains { $0.hasPrefix("network") }, "\(skipped)")
+        let printed = run.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: layer not enforced (--best-effort): ") }
+        #expect(printed.map { String($0.dropFirst("warning: layer not enforced (--best-effort): ".count)) } == skipped, "\(run.transcript)")
+        // And the network layer is skipped exactly when a strict launch refuses the identity.
+        let strict = try f.warden(["run", "-q", "--policy", WardenBinary.root + "/policies/dependency-updater.warden",
+                                   "--workspace", f.workspace, "--audit-log", f.log, "--", "true"])
+        #expect(strict.status == 0 || strict.status == 125, "\(strict.stderr)")
+        #expect(skipped.contains { $0.hasPrefix("network") } == (strict.status == 125), "\(skipped) / \(strict.stderr)")
     }
 
     /// Registry and OSV `net` rules: launched with `--best-effort` for now (see above).
