@@ -96,9 +96,12 @@ struct RunCommand: ParsableCommand {
             throw failed("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
         }
         let policyAbsolute = Self.absolute(policy)
-        let policyWritable = plan.agentCanWrite(policyAbsolute)
+        // The policy file and every file it includes: modifying any of them changes later runs.
+        let policyFiles = [policy] + checked.files.map(\.path).filter { $0 != policy }
+        let writableFiles = policyFiles.filter { plan.agentCanWrite(Self.absolute($0)) }
+        let policyWritable = !writableFiles.isEmpty
         if policyWritable && !quiet {
-            printError("warning: the agent can modify its own policy file \(policy); later runs would use the modified policy (its hash is recorded)", prefix: false)
+            printError("warning: the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)", prefix: false)
         }
 
         let audit: AuditRun

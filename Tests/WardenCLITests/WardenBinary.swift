@@ -24,30 +24,7 @@ enum WardenBinary {
             print("skip: \(path) not built (run `swift build` first)")
             return nil
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? root)
-        if let environment { p.environment = environment }
-        // Files rather than pipes: a full pipe can never block the child.
-        let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(status: p.terminationStatus,
-                      stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+        return try CLISupport.run(path, arguments, in: directory ?? root, environment: environment)
     }
 
     /// A fresh temporary directory.
