@@ -7,13 +7,20 @@ enum CLISupport {
     /// `environment` (default: inherited) and waits for it. Output goes through files, so a
     /// chatty child can never block on a full pipe.
     static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
-                    environment: [String: String]? = nil) throws -> WardenBinary.Result {
+                    environment: [String: String]? = nil, input: String? = nil) throws -> WardenBinary.Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
         p.currentDirectoryURL = URL(fileURLWithPath: directory ?? WardenBinary.root)
         if let environment { p.environment = environment }
-        p.standardInput = FileHandle.nullDevice
+        if let input {
+            let pipe = Pipe()
+            p.standardInput = pipe
+            pipe.fileHandleForWriting.write(Data(input.utf8))  // small inputs only: fits the pipe buffer
+            try pipe.fileHandleForWriting.close()
+        } else {
+            p.standardInput = FileHandle.nullDevice
+        }
         let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: base + ".out", contents: nil)
         FileManager.default.createFile(atPath: base + ".err", contents: nil)

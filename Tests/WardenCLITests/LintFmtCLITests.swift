@@ -7,8 +7,8 @@ import Testing
     static let binary = WardenBinary.path
     typealias Run = WardenBinary.Result
 
-    func warden(_ args: [String], in directory: String? = nil) throws -> Run {
-        guard let r = try WardenBinary.run(args, in: directory) else {
+    func warden(_ args: [String], in directory: String? = nil, input: String? = nil) throws -> Run {
+        guard let r = try WardenBinary.run(args, in: directory, input: input) else {
             throw CLIUnavailable()
         }
         return r

@@ -19,12 +19,12 @@ enum WardenBinary {
     /// Runs `warden ARGUMENTS` in `directory` (default: the package root) with `environment`
     /// (default: inherited). nil, with a printed reason, when the binary has not been built.
     static func run(_ arguments: [String], in directory: String? = nil,
-                    environment: [String: String]? = nil) throws -> Result? {
+                    environment: [String: String]? = nil, input: String? = nil) throws -> Result? {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             print("skip: \(path) not built (run `swift build` first)")
             return nil
         }
-        return try CLISupport.run(path, arguments, in: directory ?? root, environment: environment)
+        return try CLISupport.run(path, arguments, in: directory ?? root, environment: environment, input: input)
     }
 
     /// A fresh temporary directory.
