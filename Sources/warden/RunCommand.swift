@@ -112,7 +112,10 @@ struct RunCommand: ParsableCommand {
             throw failed("audit: \(error.description)")
         }
 
-        let policyBytes = Self.readFile(policy) ?? []
+        // Hash exactly the bytes that were compiled (the loader's copies), not a re-read file.
+        let policyBytes = checked.files.last?.source.bytes ?? []
+        var fileHashes: [String: AuditValue] = [:]
+        for file in checked.files { fileHashes[file.path] = .string(Digest.sha256Hex(file.source.bytes)) }
         let planJSON = (try? effective.enforcementPlan(notify: support.userNotification).plan.json()) ?? ""
         let enforced = ["namespaces", "mounts", "rlimits", "landlock", "capabilities", "no_new_privs", "seccomp"]
         var unobserved = ["landlock", "mounts", "capabilities", "rlimits"]
@@ -123,7 +126,7 @@ struct RunCommand: ParsableCommand {
             user: Self.userName(), uid: Int64(getuid()), host: Self.hostName(), wardenVersion: WardenVersion.string,
             enforcedLayers: enforced, unobservedLayers: unobserved,
             extra: ["policy_path": .string(policyAbsolute), "best_effort": .bool(bestEffort),
-                    "policy_writable_by_agent": .bool(policyWritable)])
+                    "policy_writable_by_agent": .bool(policyWritable), "policy_files": .object(fileHashes)])
 
         let session = AgentSession(plan: plan, audit: audit, start: start, timeout: timeLimit,
                                    gracePeriod: graceLimit, bestEffort: bestEffort)
@@ -207,19 +210,5 @@ struct RunCommand: ParsableCommand {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
         return String(cString: buf)
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: buf[0..<n])
-        }
     }
 }
