@@ -1,0 +1,271 @@
+import WardenKernel
+import WardenPolicy
+
+/// Options for a Kubernetes export.
+public struct KubernetesExportOptions: Sendable {
+    public var arch: Architecture
+    /// Container paths for `${workspace}`, `${home}`, `${tmp}`.
+    public var bindings: ExportBindings
+    public var image: String
+    public var command: [String]
+    /// uid/gid to run as when the identity holds no capabilities.
+    public var uid: Int64
+    public var gid: Int64
+
+    public init(arch: Architecture = .native, bindings: ExportBindings = ExportBindings(workspace: "/workspace", home: "/home/agent", tmp: "/tmp"),
+                image: String = "agent:latest", command: [String] = [], uid: Int64 = 65534, gid: Int64 = 65534) {
+        self.arch = arch
+        self.bindings = bindings
+        self.image = image
+        self.command = command
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// An identity as Kubernetes objects: a `PodTemplate` (its securityContext, volumes and
+/// limits), a Security Profiles Operator `SeccompProfile`, a `NetworkPolicy`, and the seccomp
+/// profile JSON for nodes without the operator.
+public enum KubernetesExport {
+    public static let engine = "k8s"
+    public static let labelKey = "warden-identity"
+
+    public struct Output: Sendable {
+        /// Multi-document YAML (PodTemplate, SeccompProfile, NetworkPolicy) with comments.
+        public var yaml: String
+        /// The node's seccomp profile (for `/var/lib/kubelet/seccomp/<localhostProfile>`).
+        public var nodeProfile: String
+        /// `localhostProfile`, relative to the kubelet's seccomp directory.
+        public var localhostProfile: String
+        public var notes: [ExportNote]
+    }
+
+    public static func export(_ policy: EffectivePolicy, options o: KubernetesExportOptions) throws(ExportError) -> Output {
+        var notes: [ExportNote] = []
+        func note(_ k: ExportNote.Kind, _ m: String, _ at: String = "policy") { notes.append(ExportNote(k, engine: engine, m, at: at)) }
+        let id = policy.identity
+        guard isLabelValue(id) else {
+            throw .invalidName(id, reason: "is not a valid Kubernetes label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)")
+        }
+        let name = "warden-" + id.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? String($0) : "-" }.joined()
+        let profilePath = "warden/\(id).json"
+
+        let seccompPolicy = policy.seccompPolicy(arch: o.arch, notify: false)
+        let profile: ExportValue, spoProfile: ExportValue
+        do {
+            profile = try OCISeccompExport.profile(seccompPolicy)
+            spoProfile = try OCISeccompExport.profile(seccompPolicy, includeDefaultErrno: false)
+        } catch { throw .seccomp(error.description) }
+
+        // Capabilities and user.
+        let caps = policy.grantedCapabilities
+        let kubeCaps = caps.map { String($0.dropFirst(4)) }
+        var pod: [(String, ExportValue)] = []
+        if caps.isEmpty {
+            pod += [("runAsNonRoot", .bool(true)), ("runAsUser", .int(o.uid)), ("runAsGroup", .int(o.gid))]
+        } else {
+            note(.stricter, "Kubernetes has no ambient capabilities: \(kubeCaps.joined(separator: ", ")) work only for uid 0, so the pod runs as root (runAsNonRoot is not set); with no other capability root cannot bypass file permissions")
+            pod += [("runAsUser", .int(0)), ("runAsGroup", .int(0))]
+        }
+        let seccompRef = ExportValue.object([("type", .string("Localhost")), ("localhostProfile", .string(profilePath))])
+        pod.append(("seccompProfile", seccompRef))
+
+        // Filesystem.
+        let fs = ExportFilesystem(policy, bindings: o.bindings)
+        let systemWrites = fs.grants.filter { ($0.place == .system || $0.place == .home) && $0.access.contains(.write) }
+        let readOnlyRoot = systemWrites.isEmpty
+        if !readOnlyRoot {
+            note(.weaker, "the policy lets the agent write to image paths (\(systemWrites.map(\.path.description).joined(separator: ", "))), so readOnlyRootFilesystem is false and every image path is writable")
+        }
+        note(.weaker, "a container image replaces Landlock's default deny: image files outside the allowed paths stay readable (and executable outside \(fs.paths(with: .exec).joined(separator: ", "))); build a minimal image")
+        var mounts: [ExportValue] = []
+        var volumes: [ExportValue] = []
+        if let ws = fs.grants.first(where: { $0.place == .workspace && $0.path.components.isEmpty }) {
+            var m: [(String, ExportValue)] = [("name", .string("workspace")), ("mountPath", .string(ws.expanded))]
+            if !ws.access.contains(.write) { m.append(("readOnly", .bool(true))) }
+            mounts.append(.object(m))
+            volumes.append(.object([("name", .string("workspace")), ("emptyDir", .object([]))]))
+        }
+        if let tmp = fs.grants.first(where: { $0.place == .tmp && $0.path.components.isEmpty }) {
+            var m: [(String, ExportValue)] = [("name", .string("tmp")), ("mountPath", .string(tmp.expanded))]
+            if !tmp.access.contains(.write) { m.append(("readOnly", .bool(true))) }
+            mounts.append(.object(m))
+            volumes.append(.object([("name", .string("tmp")), ("emptyDir", .object([]))]))
+        }
+        for step in fs.mounts {
+            let at = step.provenance.first?.location ?? "policy"
+            switch step.kind {
+            case .readOnly where step.path.base == .workspace && !volumes.isEmpty:
+                mounts.append(.object([("name", .string("workspace")), ("mountPath", .string(o.bindings.expand(step.path))),
+                                       ("subPath", .string(step.path.components.joined(separator: "/"))), ("readOnly", .bool(true))]))
+            case .readOnly:
+                if !readOnlyRoot { note(.weaker, "deny write \(step.path): Kubernetes has no readonlyPaths for image paths", at) }
+            case .mask:
+                note(.weaker, "deny read \(step.path): Kubernetes has no maskedPaths; the path stays readable if the image or a volume has it", at)
+            case .noExec:
+                note(.weaker, "deny exec \(step.path): Kubernetes cannot mount a path noexec", at)
+            }
+        }
+
+        // Limits.
+        var limits: [(String, ExportValue)] = []
+        var deadline: UInt64?
+        for kind in LimitKind.allCases {
+            guard let g = policy.limits[kind] else { continue }
+            let at = g.provenance.location
+            switch kind {
+            case .memory: limits.append(("memory", .string(String(g.value.amount))))
+            case .wallTime: deadline = g.value.amount
+            case .processes:
+                note(.weaker, "limit processes \(g.value.amount): a Pod has no per-pod pids limit (the kubelet's podPidsLimit is node-wide)", at)
+            case .openFiles, .fileSize, .cpuTime:
+                note(.weaker, "limit \(kind.rawValue) \(g.value.canonical): the Pod API has no rlimits", at)
+            }
+        }
+
+        var containerSC: [(String, ExportValue)] = [
+            ("allowPrivilegeEscalation", .bool(false)),
+            ("privileged", .bool(false)),
+            ("readOnlyRootFilesystem", .bool(readOnlyRoot)),
+            ("capabilities", .object([("drop", .array([.string("ALL")])), ("add", .array(kubeCaps.map { .string($0) }))])),
+            ("seccompProfile", seccompRef),
+        ]
+        if caps.isEmpty { containerSC.insert(("runAsNonRoot", .bool(true)), at: 0) }
+        var env: [ExportValue] = policy.envSet.map { .object([("name", .string($0.name)), ("value", .string($0.value))]) }
+        env.append(.object([("name", .string("TMPDIR")), ("value", .string(o.bindings.tmp))]))
+        var container: [(String, ExportValue)] = [("name", .string("agent")), ("image", .string(o.image))]
+        if !o.command.isEmpty { container.append(("command", .array(o.command.map { .string($0) }))) }
+        container += [("workingDir", .string(o.bindings.workspace)), ("env", .array(env)), ("securityContext", .object(containerSC))]
+        if !limits.isEmpty { container.append(("resources", .object([("limits", .object(limits))]))) }
+        if !mounts.isEmpty { container.append(("volumeMounts", .array(mounts))) }
+
+        var spec: [(String, ExportValue)] = []
+        if let deadline { spec.append(("activeDeadlineSeconds", .int(Int64(clamping: deadline)))) }
+        spec += [("automountServiceAccountToken", .bool(false)), ("enableServiceLinks", .bool(false)),
+                 ("hostNetwork", .bool(false)), ("hostPID", .bool(false)), ("hostIPC", .bool(false)),
+                 ("securityContext", .object(pod)), ("containers", .array([.object(container)]))]
+        if !volumes.isEmpty { spec.append(("volumes", .array(volumes))) }
+
+        let networkPolicy = self.networkPolicy(policy, name: name, note: note)
+        let labels = ExportValue.object([(labelKey, .string(id))])
+        var annotations: [(String, ExportValue)] = [("warden/identity", .string(id))]
+        for kind in [ExportNote.Kind.weaker, .stricter] {
+            let list = notes.filter { $0.kind == kind }
+            if !list.isEmpty { annotations.append(("warden/\(kind.rawValue)", .string(list.map { "\($0.location): \($0.message)" }.joined(separator: " | ")))) }
+        }
+        let template = ExportValue.object([
+            ("apiVersion", .string("v1")), ("kind", .string("PodTemplate")),
+            ("metadata", .object([("name", .string(name)), ("labels", labels), ("annotations", .object(annotations))])),
+            ("template", .object([("metadata", .object([("labels", labels)])), ("spec", .object(spec))])),
+        ])
+        let spo = ExportValue.object([
+            ("apiVersion", .string("security-profiles-operator.x-k8s.io/v1beta1")), ("kind", .string("SeccompProfile")),
+            ("metadata", .object([("name", .string(name)), ("labels", labels)])),
+            ("spec", spoProfile),
+        ])
+
+        var yaml = "# Generated by `warden compile --emit k8s` for identity \(id); regenerate rather than edit.\n"
+        for n in notes { yaml += "# \(n.kind.rawValue.uppercased()): \(n.location): \(n.message)\n" }
+        yaml += "#\n# PodTemplate: copy .template into a Deployment, Job or Pod. The seccomp profile must be on the node at\n"
+        yaml += "# /var/lib/kubelet/seccomp/\(profilePath) (the .json written next to this file), or installed by the\n"
+        yaml += "# Security Profiles Operator from the SeccompProfile below, in which case set localhostProfile to\n"
+        yaml += "# operator/<namespace>/\(name).json. Replace the workspace emptyDir with the real volume.\n---\n"
+        yaml += template.yaml()
+        yaml += "---\n# Security Profiles Operator: the same profile (defaultAction ERRNO returns EPERM).\n" + spo.yaml()
+        yaml += "---\n" + networkPolicyComments(policy) + networkPolicy.yaml()
+        return Output(yaml: yaml, nodeProfile: profile.json(), localhostProfile: profilePath, notes: notes)
+    }
+
+    /// Ingress from `bind` rules, egress from CIDR `connect` rules; deny CIDRs inside become `except`.
+    static func networkPolicy(_ policy: EffectivePolicy, name: String, note: (ExportNote.Kind, String, String) -> Void) -> ExportValue {
+        func cidr(_ h: EndpointHost) -> String? {
+            switch h {
+            case .ipv4(let n): return "\(IPv4Network(address: n.address, prefixLength: n.prefixLength).description)" + (n.prefixLength == 32 ? "/32" : "")
+            case .ipv6(let n): return n.description + (n.prefixLength == 128 ? "/128" : "")
+            default: return nil
+            }
+        }
+        func ports(_ r: NetGrant) -> ExportValue? {
+            guard !r.endpoint.ports.isAny else { return nil }
+            var p: [(String, ExportValue)] = [("protocol", .string(r.proto.rawValue.uppercased())), ("port", .int(Int64(r.endpoint.ports.lower)))]
+            if r.endpoint.ports.upper != r.endpoint.ports.lower { p.append(("endPort", .int(Int64(r.endpoint.ports.upper)))) }
+            return .array([.object(p)])
+        }
+        func anyPorts(_ r: NetGrant) -> ExportValue {
+            ports(r) ?? .array([.object([("protocol", .string(r.proto.rawValue.uppercased()))])])
+        }
+        let denies = policy.net.filter { $0.effect == .deny }
+        var egress: [ExportValue] = []
+        var ingress: [ExportValue] = []
+        for r in policy.net where r.effect == .allow {
+            let at = r.provenance.location
+            let overlapping = denies.filter { d in d.direction == r.direction && d.proto == r.proto
+                && d.endpoint.ports.lower <= r.endpoint.ports.upper && r.endpoint.ports.lower <= d.endpoint.ports.upper }
+            var except: [String] = []
+            var skip = false
+            for d in overlapping {
+                let coversPorts = d.endpoint.ports.lower <= r.endpoint.ports.lower && r.endpoint.ports.upper <= d.endpoint.ports.upper
+                switch (d.endpoint.host, r.endpoint.host) {
+                case (.domain, _), (.wildcardDomain, _):
+                    if cidr(r.endpoint.host) != nil || r.endpoint.host == .any {
+                        note(.weaker, "deny \(d.endpoint) cannot be expressed: a NetworkPolicy takes addresses, and the domain's addresses may lie in the allowed \(r.endpoint)", d.provenance.location)
+                    }
+                default:
+                    if EffectivePolicy.hostMatches(d.endpoint.host, r.endpoint.host) && coversPorts { skip = true }
+                    else if EffectivePolicy.hostMatches(r.endpoint.host, d.endpoint.host) && coversPorts, let c = cidr(d.endpoint.host) { except.append(c) }
+                    else if EffectivePolicy.hostMatches(r.endpoint.host, d.endpoint.host) || EffectivePolicy.hostMatches(d.endpoint.host, r.endpoint.host) {
+                        note(.weaker, "deny \(d.endpoint) covers only part of the ports of allow \(r.endpoint); a NetworkPolicy cannot subtract it", d.provenance.location)
+                    }
+                }
+            }
+            if skip { continue }
+            var rule: [(String, ExportValue)] = []
+            switch r.endpoint.host {
+            case .any:
+                if !except.isEmpty { rule.append((r.direction == .connect ? "to" : "from", .array([.object([("ipBlock", .object([("cidr", .string("0.0.0.0/0")), ("except", .array(except.map { .string($0) }))]))])]))) }
+            case .ipv4, .ipv6:
+                guard r.direction == .connect, let c = cidr(r.endpoint.host) else { continue }
+                var block: [(String, ExportValue)] = [("cidr", .string(c))]
+                if !except.isEmpty { block.append(("except", .array(except.map { .string($0) }))) }
+                rule.append(("to", .array([.object([("ipBlock", .object(block))])])))
+            case .domain, .wildcardDomain:
+                note(.stricter, "\(r.direction.rawValue) \(r.endpoint): a NetworkPolicy cannot name domains; the endpoint stays unreachable", at)
+                continue
+            }
+            rule.append(("ports", anyPorts(r)))
+            if r.direction == .connect { egress.append(.object(rule)) } else { ingress.append(.object(rule)) }
+        }
+        var spec: [(String, ExportValue)] = [
+            ("podSelector", .object([("matchLabels", .object([(labelKey, .string(policy.identity))]))])),
+            ("policyTypes", .array([.string("Ingress"), .string("Egress")])),
+        ]
+        if !ingress.isEmpty { spec.append(("ingress", .array(ingress))) }
+        if !egress.isEmpty { spec.append(("egress", .array(egress))) }
+        return .object([
+            ("apiVersion", .string("networking.k8s.io/v1")), ("kind", .string("NetworkPolicy")),
+            ("metadata", .object([("name", .string(name))])),
+            ("spec", .object(spec)),
+        ])
+    }
+
+    static func networkPolicyComments(_ policy: EffectivePolicy) -> String {
+        var s = "# NetworkPolicy: egress only to the policy's CIDR rules; no ingress except `bind` ports.\n"
+        if policy.net.isEmpty { s += "# The identity has no network rules: all traffic except loopback is denied.\n" }
+        for r in policy.net {
+            switch r.endpoint.host {
+            case .domain, .wildcardDomain:
+                s += "# Not expressible (NetworkPolicy has no domain names): \(r.effect.rawValue) \(r.direction.rawValue) \(r.proto.rawValue) \(r.endpoint) (\(r.provenance.location))\n"
+            default: break
+            }
+        }
+        return s
+    }
+
+    /// A Kubernetes label value: at most 63 characters, alphanumerics with `-_.` inside.
+    static func isLabelValue(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 63 else { return false }
+        let ok = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber) }
+        guard let f = s.first, let l = s.last, ok(f), ok(l) else { return false }
+        return s.allSatisfy { ok($0) || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+}
