@@ -97,7 +97,7 @@ struct ExportRunner {
 
     /// Prints every note; refuses (exit 1) when one is weaker and --allow-weaker is not given.
     func gate(_ notes: [ExportNote]) throws {
-        for n in notes { printError("\(n.kind.rawValue) (\(n.engine)): \(n.location): \(n.message)") }
+        for n in notes { printError("warden: \(n.kind.rawValue) (\(n.engine)): \(n.location): \(n.message)", prefix: false) }
         let weaker = notes.filter { $0.kind == .weaker }
         if !weaker.isEmpty && !options.allowWeaker {
             printError("refusing to export: \(weaker.count) rule(s) would be enforced less strictly than the policy says; pass --allow-weaker to export anyway (the gaps are recorded in the output)")
