@@ -61,9 +61,10 @@ struct ExportFilesystem {
         mounts = plan.mounts
     }
 
-    /// Paths granted one access kind, for messages.
-    func paths(with access: FsAccess) -> [String] {
-        grants.filter { $0.access.contains(access) && $0.place != .device && $0.place != .proc && !$0.inherited }.map(\.path.description)
+    /// Paths granted one access kind, for messages (`no path` when none).
+    func paths(with access: FsAccess) -> String {
+        let list = grants.filter { $0.access.contains(access) && $0.place != .device && $0.place != .proc && !$0.inherited }.map(\.path.description)
+        return list.isEmpty ? "no path" : list.joined(separator: ", ")
     }
 
     /// Grants a bind mount cannot express: write or exec without read (a bind makes the path readable).

@@ -98,7 +98,7 @@ public enum OCIExport {
             note(.weaker, "the policy lets the agent write to image paths (\(fs.grants.filter { $0.place == .system && $0.access.contains(.write) }.map(\.path.description).joined(separator: ", "))); the image root must stay writable, so every other image path becomes writable too")
         }
         if o.rootfs == .image {
-            note(.weaker, "the rootfs is an image, not built from the policy: its files outside the allowed paths stay readable (and executable outside \(fs.paths(with: .exec).joined(separator: ", "))); OCI has no Landlock; export a bundle without --rootfs for an exact filesystem")
+            note(.weaker, "the rootfs is an image, not built from the policy: its files outside the allowed paths stay readable (and executable outside \(fs.paths(with: .exec))); OCI has no Landlock; export a bundle without --rootfs for an exact filesystem")
         }
         for step in fs.mounts {
             let path = o.bindings.expand(step.path)

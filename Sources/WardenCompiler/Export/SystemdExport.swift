@@ -115,12 +115,18 @@ public enum SystemdExport {
             case .noExec: noExec.append("-" + p)
             }
         }
-        if listHost {
-            // Reads outside the allowed paths: make every directory beside an allowed path inaccessible.
-            inaccessible += hiddenSiblings(of: fs.grants.filter { $0.place != .device && $0.place != .tmp }.map(\.expanded)).map { "-" + $0 }
-        } else {
-            note(.weaker, "host directories outside the allowed paths were not listed, so they stay readable (export on the target host)")
+        // Reads outside the allowed paths (systemd has no default deny): top-level directories
+        // off every allowed path become inaccessible, deeper ancestors become empty read-only
+        // tmpfs, and the allowed paths below them are bound back.
+        let visible = fs.grants.filter { $0.place != .device && $0.place != .tmp && $0.place != .proc }
+        let hiding = Self.hiding(visible.map { ($0.expanded, $0.access.contains(.write)) }, listRoot: listHost)
+        if !listHost {
+            note(.weaker, "the host's top-level directories were not listed, so those outside the allowed paths stay readable (export on the target host)")
         }
+        inaccessible += hiding.inaccessible.map { "-" + $0 }
+        if !hiding.tmpfs.isEmpty { set("TemporaryFileSystem", hiding.tmpfs.map { $0 + ":ro" }.joined(separator: " ")) }
+        if !hiding.bindRW.isEmpty { set("BindPaths", hiding.bindRW.map { "-" + $0 }.joined(separator: " ")) }
+        if !hiding.bindRO.isEmpty { set("BindReadOnlyPaths", hiding.bindRO.map { "-" + $0 }.joined(separator: " ")) }
         if !readOnly.isEmpty { set("ReadOnlyPaths", readOnly.joined(separator: " ")) }
         if !noExec.isEmpty { set("NoExecPaths", noExec.joined(separator: " ")) }
         for chunk in stride(from: 0, to: inaccessible.count, by: 8) {
@@ -204,33 +210,45 @@ public enum SystemdExport {
         return values.compactMap { names[$0] }
     }
 
-    /// Host directories beside the path from `/` to each allowed path (not themselves on such a path).
-    static func hiddenSiblings(of allowed: [String]) -> [String] {
-        if allowed.contains("/") { return [] }
-        var keep: Set<String> = []
-        var ancestors: Set<String> = ["/"]
-        for p in allowed {
-            keep.insert(p)
+    /// How to hide everything but `allowed` (path, writable): top-level entries of `/` off
+    /// every allowed path (inaccessible), deeper ancestors (empty read-only tmpfs), and the
+    /// allowed paths below those (bound back). `/proc`, `/dev` and `/tmp` have their own settings.
+    static func hiding(_ allowed: [(path: String, write: Bool)], listRoot: Bool) -> (inaccessible: [String], tmpfs: [String], bindRW: [String], bindRO: [String]) {
+        if allowed.contains(where: { $0.path == "/" }) { return ([], [], [], []) }
+        let paths = Set(allowed.map(\.path))
+        func ancestors(_ p: String) -> [String] {
+            var out: [String] = []
             var cur = p
-            while let slash = cur.lastIndex(of: "/"), cur != "/" {
-                cur = slash == cur.startIndex ? "/" : String(cur[..<slash])
-                ancestors.insert(cur)
+            while let slash = cur.lastIndex(of: "/"), slash != cur.startIndex {
+                cur = String(cur[..<slash])
+                out.append(cur)
             }
+            return out
         }
-        var hidden: [String] = []
-        for dir in ancestors.sorted() {
-            guard let d = opendir(dir) else { continue }
+        func covered(_ p: String) -> Bool { paths.contains(p) || ancestors(p).contains(where: paths.contains) }
+        let special: Set<String> = ["/proc", "/dev", "/tmp", "/var/tmp"]
+        var chain: Set<String> = []
+        for p in paths { for a in ancestors(p) where !covered(a) { chain.insert(a) } }
+        var inaccessible: [String] = []
+        if listRoot, let d = opendir("/") {
             defer { closedir(d) }
             while let e = readdir(d) {
                 let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
                 if name == "." || name == ".." { continue }
-                let child = (dir == "/" ? "" : dir) + "/" + name
-                if keep.contains(child) || ancestors.contains(child) { continue }
-                if ["/proc", "/dev", "/tmp", "/var/tmp"].contains(child) { continue }
-                hidden.append(child)
+                let child = "/" + name
+                if covered(child) || chain.contains(child) || special.contains(child) { continue }
+                inaccessible.append(child)
             }
         }
-        return hidden.sorted()
+        // Only the outermost: inner ancestors are empty inside it anyway (binds create them).
+        let tmpfs = chain.filter { !special.contains($0) && !ancestors($0).contains(where: { special.contains($0) || chain.contains($0) }) }.sorted()
+        var rw: [String] = [], ro: [String] = []
+        for a in allowed where !ancestors(a.path).contains(where: paths.contains) {
+            let under = ancestors(a.path).contains { tmpfs.contains($0) || special.contains($0) }
+            guard under else { continue }
+            if a.write { rw.append(a.path) } else { ro.append(a.path) }
+        }
+        return (inaccessible.sorted(), tmpfs, rw.sorted(), ro.sorted())
     }
 
     /// An `Environment=` assignment, quoted for systemd (`"` and `\` escaped, `%` doubled).
