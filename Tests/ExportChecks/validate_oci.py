@@ -10,20 +10,26 @@ import sys
 
 try:
     import jsonschema
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT4
 except ImportError as e:  # pragma: no cover
     print(f"skip: python3-jsonschema is not installed ({e})")
     sys.exit(77)
 
 schema_dir = pathlib.Path(sys.argv[1]).resolve()
-resources = []
-for f in schema_dir.glob("*.json"):
-    resources.append((f.name, Resource.from_contents(json.loads(f.read_text()), default_specification=DRAFT4)))
-    resources.append((f.as_uri(), Resource.from_contents(json.loads(f.read_text()), default_specification=DRAFT4)))
-registry = Registry().with_resources(resources)
-schema = json.loads((schema_dir / "config-schema.json").read_text())
-validator = jsonschema.Draft4Validator(schema, registry=registry)
+schemas = {f.name: json.loads(f.read_text()) for f in schema_dir.glob("*.json")}
+schema = schemas["config-schema.json"]
+try:
+    # jsonschema >= 4.18: a `referencing` registry resolves "defs.json#/..." by file name.
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+    registry = Registry().with_resources(
+        [(name, Resource.from_contents(doc, default_specification=DRAFT4)) for name, doc in schemas.items()])
+    validator = jsonschema.Draft4Validator(schema, registry=registry)
+except ImportError:
+    # Older jsonschema (Debian 12 ships 4.10): a RefResolver with the files in its store.
+    base = schema_dir.as_uri() + "/"
+    store = {base + name: doc for name, doc in schemas.items()}
+    resolver = jsonschema.RefResolver(base_uri=base + "config-schema.json", referrer=schema, store=store)
+    validator = jsonschema.Draft4Validator(schema, resolver=resolver)
 
 status = 0
 for path in sys.argv[2:]:

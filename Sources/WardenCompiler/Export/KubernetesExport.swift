@@ -223,11 +223,16 @@ public enum KubernetesExport {
             }
             if skip { continue }
             var rule: [(String, ExportValue)] = []
+            if r.direction == .bind {
+                // A bind rule names a local address; a NetworkPolicy admits traffic to the port from anyone.
+                ingress.append(.object([("ports", anyPorts(r))]))
+                continue
+            }
             switch r.endpoint.host {
             case .any:
-                if !except.isEmpty { rule.append((r.direction == .connect ? "to" : "from", .array([.object([("ipBlock", .object([("cidr", .string("0.0.0.0/0")), ("except", .array(except.map { .string($0) }))]))])]))) }
+                if !except.isEmpty { rule.append(("to", .array([.object([("ipBlock", .object([("cidr", .string("0.0.0.0/0")), ("except", .array(except.map { .string($0) }))]))])]))) }
             case .ipv4, .ipv6:
-                guard r.direction == .connect, let c = cidr(r.endpoint.host) else { continue }
+                guard let c = cidr(r.endpoint.host) else { continue }
                 var block: [(String, ExportValue)] = [("cidr", .string(c))]
                 if !except.isEmpty { block.append(("except", .array(except.map { .string($0) }))) }
                 rule.append(("to", .array([.object([("ipBlock", .object(block))])])))
@@ -236,7 +241,7 @@ public enum KubernetesExport {
                 continue
             }
             rule.append(("ports", anyPorts(r)))
-            if r.direction == .connect { egress.append(.object(rule)) } else { ingress.append(.object(rule)) }
+            egress.append(.object(rule))
         }
         var spec: [(String, ExportValue)] = [
             ("podSelector", .object([("matchLabels", .object([(labelKey, .string(policy.identity))]))])),
