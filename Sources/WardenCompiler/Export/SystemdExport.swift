@@ -64,7 +64,7 @@ public enum SystemdExport {
         for d in policy.syscalls where d.effect == .deny && d.conditions.isEmpty && d.errno != BuiltinSafeguards.defaultErrno && d.syscall != "clone3" {
             note(.stricter, "\(d.syscall) returns EPERM, not \(ErrnoNames.name(of: d.errno) ?? String(d.errno)) (SystemCallErrorNumber= is one errno for the whole allow list)", d.provenance.location)
         }
-        note(.stricter, "clone3 returns EPERM rather than ENOSYS (systemd's allow list has one errno), so programs whose libc falls back to clone only on ENOSYS cannot create threads", "built-in")
+        note(.stricter, "clone3 is left out of the allow list, which answers EPERM (RestrictNamespaces= answers ENOSYS on recent systemd; which errno wins depends on filter order); a libc that falls back to clone only on ENOSYS then cannot create threads", "built-in")
 
         lines.append("[Service]")
         comment("Privileges")
