@@ -261,6 +261,27 @@ struct ExportCLITests {
         #expect((bout + berr).contains("Unknown key"), "\(bout)\(berr)")
     }
 
+    /// examples/oci and examples/kubernetes are what scripts/export-examples.sh generates today.
+    @Test func committedExamplesAreCurrent() throws {
+        guard ExportFixture.built else { print("skip: warden not built"); return }
+        let dir = try ExportFixture.tempDir("examples")
+        let root = ExportFixture.root
+        let (a, _, ae) = try ExportFixture.warden(["compile", "policies/default.warden", "--emit", "oci", "--allow-weaker",
+                                                   "--workspace", "/srv/agent/workspace", "--home", "/home/agent",
+                                                   "--output", dir + "/config.json"], cwd: root)
+        #expect(a == 0, "\(ae)")
+        let (b, _, be) = try ExportFixture.warden(["compile", "policies/default.warden", "--emit", "k8s", "--allow-weaker",
+                                                   "--image", "ghcr.io/example/agent:1.0", "--output", dir + "/k8s",
+                                                   "--", "/bin/sh", "-c", "make test"], cwd: root)
+        #expect(b == 0, "\(be)")
+        for (fresh, committed) in [("config.json", "examples/oci/config.json"), ("k8s/kubernetes.yaml", "examples/kubernetes/kubernetes.yaml"),
+                                   ("k8s/seccomp/warden/default.json", "examples/kubernetes/seccomp/warden/default.json")] {
+            let new = try String(contentsOfFile: dir + "/" + fresh, encoding: .utf8)
+            let old = try String(contentsOfFile: root + "/" + committed, encoding: .utf8)
+            #expect(new == old, "\(committed) is stale: run scripts/export-examples.sh")
+        }
+    }
+
     @Test func usageErrors() throws {
         guard ExportFixture.built else { print("skip: warden not built"); return }
         let (a, _, ae) = try ExportFixture.warden(["compile", ExportFixture.defaultPolicy, "--emit", "oci-bundle", "--", "/bin/true"])
