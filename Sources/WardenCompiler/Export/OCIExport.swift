@@ -78,7 +78,11 @@ public enum OCIExport {
             note(.weaker, "\(g.path) is granted \(g.access.map(\.rawValue).sorted().joined(separator: ", ")) without read; a mount cannot withhold read, so it becomes readable", g.location)
         }
         for g in fs.grants where !g.inherited {
-            var opts = ["nosuid", "nodev"]
+            let device = g.expanded.hasPrefix("/dev/")
+            var opts = device ? ["nosuid"] : ["nosuid", "nodev"]
+            if device && g.place == .system {
+                note(.stricter, "\(g.path): a device beyond the runtime's defaults must also be allowed in linux.devices (and the device cgroup); it is bound but the runtime may refuse opening it", g.location)
+            }
             if !g.access.contains(.write) { opts.append("ro") }
             if !g.access.contains(.exec) { opts.append("noexec") }
             switch g.place {
@@ -118,6 +122,12 @@ public enum OCIExport {
                 if exists(path) { mounts.append(mount(path, type: "bind", source: path, opts)) }
             }
         }
+
+        // Parents before children, so an inner mount lands on top of the outer one.
+        mounts = mounts.enumerated().sorted { a, b in
+            let da = Self.depth(a.element), db = Self.depth(b.element)
+            return da != db ? da < db : a.offset < b.offset
+        }.map(\.element)
 
         // Capabilities: the granted set in every set, as `warden run` does.
         let caps = ExportValue.array(policy.grantedCapabilities.map { .string($0) })
@@ -199,6 +209,11 @@ public enum OCIExport {
             ("linux", .object(linux)),
         ])
         return (config, notes)
+    }
+
+    static func depth(_ mount: ExportValue) -> Int {
+        guard case .string(let d)? = mount["destination"] else { return 0 }
+        return d.split(separator: "/").count
     }
 
     static func mount(_ destination: String, type: String, source: String, _ options: [String]) -> ExportValue {
