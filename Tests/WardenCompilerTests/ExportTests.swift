@@ -239,6 +239,14 @@ private struct Values {
         #expect(text.contains("PrivateNetwork=yes\n"))
         #expect(text.contains("CapabilityBoundingSet=\n"))
 
+        #expect(text.contains("ProtectHome=yes\n"))
+
+        // A workspace under /home: no ProtectHome=, but /home becomes an empty tmpfs with the workspace bound back.
+        let (homeText, _) = SystemdExport.dropIn(p, bindings: ExportBindings(workspace: "/home/dev/repo", home: "/home/dev", tmp: "/tmp"), listHost: false)
+        #expect(!homeText.contains("ProtectHome="))
+        #expect(homeText.contains("TemporaryFileSystem=/home:ro\n"))
+        #expect(homeText.contains("BindPaths=-/home/dev/repo\n"))
+
         let admin = try effective("warden 1\nidentity agent {\n  allow syscall ioctl\n  allow capability SYS_ADMIN\n  allow fs read \"/usr\"\n}\n")
         let (_, adminNotes) = SystemdExport.dropIn(admin, bindings: Self.bindings, listHost: false)
         #expect(adminNotes.contains { $0.kind == .weaker && $0.message.contains("TIOCSTI") })

@@ -86,8 +86,10 @@ public enum SystemdExport {
         comment("Filesystem (the policy's paths with ${workspace}=\(bindings.workspace), ${home}=\(bindings.home), ${tmp}=\(bindings.tmp))")
         let fs = ExportFilesystem(policy, bindings: bindings)
         set("ProtectSystem", "strict")
-        let homeGrants = fs.grants.filter { $0.place == .home }
-        if homeGrants.isEmpty { set("ProtectHome", "yes") } else if !homeGrants.contains(where: { $0.access.contains(.write) }) { set("ProtectHome", "read-only") }
+        // ProtectHome= hides /home, /root and /run/user wholesale; when an allowed path lies
+        // there, the hiding below (an empty tmpfs with the allowed paths bound back) does it instead.
+        let underHome = fs.grants.contains { g in ["/home", "/root", "/run/user"].contains { g.expanded == $0 || g.expanded.hasPrefix($0 + "/") } }
+        if !underHome { set("ProtectHome", "yes") }
         if fs.grants.contains(where: { $0.place == .tmp }) { set("PrivateTmp", "yes") } else { set("PrivateTmp", "yes"); set("InaccessiblePaths", "-/tmp -/var/tmp") }
         let extraDevices = fs.grants.filter { $0.expanded.hasPrefix("/dev/") && $0.place != .device }
         if extraDevices.isEmpty { set("PrivateDevices", "yes") } else {
