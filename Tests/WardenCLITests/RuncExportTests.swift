@@ -75,6 +75,53 @@ struct RuncExportTests {
         try compare(policy: policy, expected: expected, gap: nil)
     }
 
+    /// A deny exec inside a tree that allows exec (which `warden run` refuses for now) becomes
+    /// a noexec bind in the bundle: the runtime enforces it.
+    @Test func denyExecInsideAnAllowedTreeIsEnforcedByRunc() throws {
+        guard ExportFixture.built else { print("skip: warden not built"); return }
+        guard geteuid() == 0 else { print("skip: runc needs root"); return }
+        guard let runc = Self.runc else { print("skip: runc is not installed (apt-get install runc)"); return }
+        let ws = try ExportFixture.tempDir("runc-noexec")
+        try FileManager.default.createDirectory(atPath: ws + "/downloads", withIntermediateDirectories: true)
+        let policy = ws + "/../noexec-\(UUID().uuidString.prefix(8)).warden"
+        try ExportFixture.write("""
+        warden 1
+        identity builder {
+          allow fs read, exec "/usr", "/bin", "/lib", "/lib64"
+          allow fs read, write, exec "${workspace}"
+          deny fs exec "${workspace}/downloads"
+          allow syscall @default
+        }
+        """, to: policy)
+        let bundle = try ExportFixture.tempDir("runc-noexec-bundle")
+        let script = "cp /bin/true \(ws)/t && \(ws)/t; echo ws=$?; cp /bin/true \(ws)/downloads/t && \(ws)/downloads/t; echo downloads=$?"
+        let (bs, _, berr) = try ExportFixture.warden(["compile", policy, "--emit", "oci-bundle", "--workspace", ws, "--output", bundle,
+                                                      "--", "/bin/sh", "-c", script])
+        #expect(bs == 0 && !berr.contains("weaker"), "\(berr)")
+        let (rs, out, err) = try ExportFixture.run(runc, ["run", "--bundle", bundle, "warden-noexec-\(UUID().uuidString.prefix(8).lowercased())"])
+        if rs != 0 && out.isEmpty, let reason = try runcUnusable(runc) { print("skip: \(reason)"); return }
+        #expect(out.contains("ws=0\n"), "\(out)\(err)")
+        #expect(out.contains("downloads=126\n"), "exec refused in downloads: \(out)\(err)")
+    }
+
+    /// Why runc cannot run a minimal bundle (no seccomp, read-only binds, /bin/true), or nil
+    /// when it can, so a failure of the exported bundle is the export's fault.
+    func runcUnusable(_ runc: String) throws -> String? {
+        let dir = try ExportFixture.tempDir("runc-min")
+        try FileManager.default.createDirectory(atPath: dir + "/rootfs", withIntermediateDirectories: true)
+        let binds = ["/usr", "/bin", "/lib", "/lib64"].filter { FileManager.default.fileExists(atPath: $0) }.map {
+            "{\"destination\": \"\($0)\", \"type\": \"bind\", \"source\": \"\($0)\", \"options\": [\"bind\", \"ro\"]}"
+        }
+        try ExportFixture.write("""
+        {"ociVersion": "1.0.2", "root": {"path": "rootfs", "readonly": true},
+         "process": {"user": {"uid": 0, "gid": 0}, "args": ["/bin/true"], "cwd": "/", "env": ["PATH=/usr/bin:/bin"]},
+         "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}, \(binds.joined(separator: ", "))],
+         "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}]}}
+        """, to: dir + "/config.json")
+        let (st, out, err) = try ExportFixture.run(runc, ["run", "--bundle", dir, "warden-min-\(UUID().uuidString.prefix(8).lowercased())"])
+        return st == 0 ? nil : "exit \(st): \(out)\(err)"
+    }
+
     func compare(policy: String, expected: [String: String], gap: String?) throws {
         guard ExportFixture.built else { print("skip: warden not built"); return }
         guard geteuid() == 0 else { print("skip: runc needs root"); return }
@@ -96,8 +143,8 @@ struct RuncExportTests {
         if let gap { #expect(berr.contains(gap), "the identity's gap is printed: \(berr)") } else { #expect(!berr.contains("weaker"), "\(berr)") }
         let id = "warden-export-\(UUID().uuidString.prefix(8).lowercased())"
         let (rs, rout, rerr) = try ExportFixture.run(runc, ["run", "--bundle", bundle, id])
-        if rs != 0 && rout.isEmpty {
-            print("skip: runc cannot run a container here (\(rs)): \(rerr)")
+        if rs != 0 && rout.isEmpty, let reason = try runcUnusable(runc) {
+            print("skip: runc cannot run even a minimal container here: \(reason)")
             return
         }
         #expect(rs == 0, "\(rerr)")
