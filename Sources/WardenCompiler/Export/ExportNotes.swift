@@ -59,12 +59,3 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
-
-/// An export: the files it consists of and what it could not express.
-public struct ExportResult: Sendable {
-    /// (relative file name, contents); a single-file export has one entry.
-    public var files: [(name: String, contents: String)]
-    public var notes: [ExportNote]
-
-    public var weaker: [ExportNote] { notes.filter { $0.kind == .weaker } }
-}

@@ -54,6 +54,8 @@ public enum OCIExport {
     public static let engine = "oci"
     public static let ociVersion = "1.0.2"
 
+    /// The config for `policy`, and what OCI cannot express exactly. Throws when the seccomp
+    /// rules cannot be split into libseccomp rules (too complex).
     public static func config(_ policy: EffectivePolicy, options o: OCIExportOptions) throws(ExportError) -> (config: ExportValue, notes: [ExportNote]) {
         var notes: [ExportNote] = []
         func note(_ k: ExportNote.Kind, _ m: String, _ at: String = "policy") { notes.append(ExportNote(k, engine: engine, m, at: at)) }
