@@ -16,8 +16,14 @@ import Testing
         var stderr: String
     }
 
-    func warden(_ args: [String], in directory: String? = nil) throws -> Run {
+    func warden(_ args: [String], in directory: String? = nil, input: String? = nil) throws -> Run {
         let p = Process()
+        if let input {
+            let pipe = Pipe()
+            p.standardInput = pipe
+            pipe.fileHandleForWriting.write(Data(input.utf8))  // small: fits in the pipe buffer
+            try pipe.fileHandleForWriting.close()
+        }
         p.executableURL = URL(fileURLWithPath: Self.binary)
         p.arguments = args
         if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
@@ -154,6 +160,14 @@ import Testing
         let recheck = try warden(["fmt", "--check", path])
         #expect(recheck.status == 0)
         #expect(recheck.stdout.isEmpty)
+    }
+
+    @Test func fmtReadsStandardInput() throws {
+        guard available() else { return }
+        let r = try warden(["fmt", "-"], input: "warden 1\npermissions p{\n}\n")
+        #expect(r.status == 0)
+        #expect(r.stdout == "warden 1\n\npermissions p {}\n")
+        #expect(try warden(["fmt", "--write", "-"], input: "").status == 2)
     }
 
     @Test func fmtRefusesSyntaxErrors() throws {
