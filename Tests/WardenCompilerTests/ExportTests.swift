@@ -80,7 +80,7 @@ private struct Values {
       allow syscall prctl(option == 15)
       allow syscall prctl(option >= 1000)
       deny  syscall prctl(option > 4000) errno EINVAL
-      deny  syscall kill(pid == 1) errno ESRCH
+      deny  syscall socket(domain == 10) errno EAFNOSUPPORT
       allow fs read "/usr"
     }
     """
@@ -89,6 +89,7 @@ private struct Values {
         for arch in Architecture.allCases {
             let policy = try effective(Self.overlapping).seccompPolicy(arch: arch, notify: false)
             let profile = try OCISeccompExport.profile(policy)
+            try OCISeccompExport.verifyAsRuntime(profile, policy: policy)
             #expect(profile["architectures"] == .array([.string(OCISeccompExport.archName(arch))]))
             let evaluator = try SeccompEvaluator(policy: policy)
             var values = Values()
@@ -119,6 +120,19 @@ private struct Values {
         #expect(ociActions(profile, syscall: "ioctl", args: [0, 0x5412, 0, 0, 0, 0]).isEmpty, "TIOCSTI")
         #expect(ociActions(profile, syscall: "ioctl", args: [0, 0x1_0000_5412, 0, 0, 0, 0]).isEmpty, "TIOCSTI with garbage above bit 31")
         #expect(ociActions(profile, syscall: "ioctl", args: [0, 0x5401, 0, 0, 0, 0]) == [.allow], "TCGETS")
+    }
+
+    /// The runtime-style verification can fail: a profile whose rules disagree with the policy is refused.
+    @Test func runtimeVerificationRejectsAProfileThatDisagrees() throws {
+        let policy = try effective(Self.overlapping).seccompPolicy(arch: .native, notify: false)
+        guard case .object(var fields) = try OCISeccompExport.profile(policy),
+              let i = fields.firstIndex(where: { $0.0 == "syscalls" }), case .array(var rules) = fields[i].1 else {
+            Issue.record("no syscalls"); return
+        }
+        // An unconditional allow for kill swallows the deny of kill(sig == 9).
+        rules.append(.object([("names", .array([.string("kill")])), ("action", .string("SCMP_ACT_ALLOW"))]))
+        fields[i].1 = .array(rules)
+        #expect(throws: SeccompCompileError.self) { try OCISeccompExport.verifyAsRuntime(.object(fields), policy: policy) }
     }
 
     @Test func valuesKeepAll64BitsAndQuoteStrings() {

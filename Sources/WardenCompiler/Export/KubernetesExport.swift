@@ -57,6 +57,7 @@ public enum KubernetesExport {
         do {
             profile = try OCISeccompExport.profile(seccompPolicy)
             spoProfile = try OCISeccompExport.profile(seccompPolicy, includeDefaultErrno: false)
+            try OCISeccompExport.verifyAsRuntime(profile, policy: seccompPolicy)
         } catch { throw .seccomp(error.description) }
 
         // Capabilities and user.

@@ -62,7 +62,11 @@ public enum OCIExport {
 
         // Seccomp: the errno form (no supervisor to notify).
         let seccomp: ExportValue
-        do { seccomp = try OCISeccompExport.profile(policy.seccompPolicy(arch: o.arch, notify: false)) } catch {
+        do {
+            let rules = policy.seccompPolicy(arch: o.arch, notify: false)
+            seccomp = try OCISeccompExport.profile(rules)
+            try OCISeccompExport.verifyAsRuntime(seccomp, policy: rules)
+        } catch {
             throw .seccomp(error.description)
         }
 

@@ -27,19 +27,27 @@ public enum OCISeccompExport {
         for r in policy.rules { grouped[r.syscall, default: []].append(r) }
         grouped["clone3", default: []] += []
 
-        // (action, args) → syscall names, in first-seen order of the sorted syscalls.
-        var entries: [(key: String, action: SeccompAction, args: [ExportValue], names: [String])] = []
-        var index: [String: Int] = [:]
+        // Unconditional rules share one entry per action; conditional rules stay per syscall,
+        // in the order the BPF compiler adds them (lowest argument first: libseccomp 2.5.4
+        // loses rules merged in other orders), since a runtime adds them in array order.
+        var entries: [(action: SeccompAction, args: [ExportValue], names: [String])] = []
+        var unconditional: [UInt32: Int] = [:]
         for name in grouped.keys.sorted() where SyscallTable.number(of: name, arch: policy.arch) != nil {
             let regions = try SeccompRegions.compute(name, rules: grouped[name] ?? [], defaultDeny: policy.defaultDeny, limit: ruleLimit)
+            var ordered: [(SeccompAction, Term)] = []
             for region in regions.regions where region.action != defaultAction {
-                for term in region.terms {
-                    let args = term.sorted().map(argument)
-                    let key = "\(region.action.raw)|" + args.map { $0.json() }.joined()
-                    if let i = index[key] { entries[i].names.append(name) } else {
-                        index[key] = entries.count
-                        entries.append((key, region.action, args, [name]))
-                    }
+                for term in region.terms { ordered.append((region.action, term.sorted())) }
+            }
+            ordered.sort { l, r in
+                let la = l.1.map(\.arg), ra = r.1.map(\.arg)
+                return la != ra ? la.lexicographicallyPrecedes(ra) : l.1.lexicographicallyPrecedes(r.1)
+            }
+            for (action, term) in ordered {
+                if term.isEmpty, let i = unconditional[action.raw] {
+                    entries[i].names.append(name)
+                } else {
+                    if term.isEmpty { unconditional[action.raw] = entries.count }
+                    entries.append((action, term.map(argument), [name]))
                 }
             }
         }
