@@ -152,7 +152,7 @@ public enum SystemdExport {
                         note(.weaker, "deny \(rule.endpoint): IPAddressDeny= loses to a matching IPAddressAllow=, so a deny inside an allowed network is not enforced", at)
                         continue
                     }
-                    allowed.append(rule.endpoint.host == .any ? "any" : "\(rule.endpoint.host)".trimmingCharacters(in: "[]"))
+                    allowed.append(rule.endpoint.host == .any ? "any" : "\(rule.endpoint.host)".strippingBrackets())
                     if !rule.endpoint.ports.isAny {
                         note(.weaker, "\(rule.endpoint): IPAddressAllow= has no ports or protocol; every port of \(rule.endpoint.host) is reachable", at)
                     }
@@ -229,7 +229,9 @@ public enum SystemdExport {
 }
 
 extension String {
-    func trimmingCharacters(in set: String) -> String {
+    /// Without the `[` `]` around an IPv6 address.
+    func strippingBrackets() -> String {
+        let set = "[]"
         var s = Substring(self)
         while let f = s.first, set.contains(f) { s.removeFirst() }
         while let l = s.last, set.contains(l) { s.removeLast() }
