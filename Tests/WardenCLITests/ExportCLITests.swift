@@ -255,6 +255,25 @@ struct ExportCLITests {
         let (vs, vout, verr) = try ExportFixture.run(analyze, ["verify", unit])
         #expect(vs == 0, "\(vout)\(verr)")
         #expect(!(vout + verr).contains("Unknown key") && !(vout + verr).contains("Failed to parse"), "\(vout)\(verr)")
+        // A policy with network rules: address filters and socket binds.
+        try ExportFixture.write("""
+        warden 1
+        identity updater {
+          allow fs read, exec "/usr", "/bin", "/lib", "/lib64"
+          allow fs read, write "${workspace}"
+          allow syscall @default
+          allow net connect tcp "10.20.0.0/16:*", "registry.example.org:443"
+          allow net bind tcp "0.0.0.0:8080"
+        }
+        """, to: dir + "/net.warden")
+        let (ns, netDropIn, nerr) = try ExportFixture.warden(["compile", dir + "/net.warden", "--emit", "systemd", "--workspace", dir])
+        #expect(ns == 0, "\(nerr)")
+        #expect(netDropIn.contains("IPAddressDeny=any\nIPAddressAllow=10.20.0.0/16\nSocketBindDeny=any\nSocketBindAllow=tcp:8080\n"), "\(netDropIn)")
+        #expect(nerr.contains("stricter (systemd)") && nerr.contains("registry.example.org"))
+        try ExportFixture.write("[Unit]\nDescription=export test\n" + netDropIn + "ExecStart=/bin/true\n", to: unit)
+        let (nv, nvout, nverr) = try ExportFixture.run(analyze, ["verify", unit])
+        #expect(nv == 0 && !(nvout + nverr).contains("Unknown key"), "\(nvout)\(nverr)")
+
         // The check can fail: a misspelt setting is reported.
         try ExportFixture.write("[Unit]\nDescription=t\n[Service]\nSystemCallFilterz=read\nExecStart=/bin/true\n", to: unit)
         let (_, bout, berr) = try ExportFixture.run(analyze, ["verify", unit])

@@ -144,8 +144,21 @@ public enum SystemdExport {
         } else {
             set("IPAddressDeny", "any")
             var allowed: [String] = []
+            var binds: [String] = []
             for rule in policy.net {
                 let at = rule.provenance.location
+                if rule.direction == .bind {
+                    // SocketBindAllow= takes protocol and ports; the peers of accepted
+                    // connections must still pass IPAddressAllow= (stricter).
+                    if rule.effect == .deny {
+                        note(.weaker, "deny bind \(rule.endpoint): SocketBindDeny= cannot take exceptions out of an allowed bind", at)
+                        continue
+                    }
+                    let ports = rule.endpoint.ports
+                    binds.append("\(rule.proto.rawValue):" + (ports.isAny ? "" : ports.lower == ports.upper ? "\(ports.lower)" : "\(ports.lower)-\(ports.upper)"))
+                    note(.stricter, "bind \(rule.endpoint): connections to it are accepted only from addresses in IPAddressAllow= (systemd's address filter has no direction)", at)
+                    continue
+                }
                 switch rule.endpoint.host {
                 case .ipv4, .ipv6, .any:
                     if rule.effect == .deny {
@@ -163,6 +176,8 @@ public enum SystemdExport {
                 }
             }
             if !allowed.isEmpty { set("IPAddressAllow", allowed.joined(separator: " ")) }
+            set("SocketBindDeny", "any")
+            if !binds.isEmpty { set("SocketBindAllow", binds.map { $0.hasSuffix(":") ? String($0.dropLast()) : $0 }.joined(separator: " ")) }
             if let families { set("RestrictAddressFamilies", familyNames(families).joined(separator: " ")) }
         }
 
