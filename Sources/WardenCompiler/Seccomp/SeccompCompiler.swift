@@ -130,12 +130,12 @@ public enum SeccompCompiler {
         return SeccompFilter(policy: policy, program: program, rules: compiled, absentOnArch: absent)
     }
 
-    private static func check(_ rc: Int32, _ call: String, _ syscall: String? = nil) throws(SeccompCompileError) {
+    static func check(_ rc: Int32, _ call: String, _ syscall: String? = nil) throws(SeccompCompileError) {
         if rc < 0 { throw .libseccomp(call: call, syscall: syscall, code: rc) }
     }
 
     /// Exports the filter through an anonymous temporary file (libseccomp 2.5 writes to an fd).
-    private static func export(_ ctx: scmp_filter_ctx) throws(SeccompCompileError) -> [UInt8] {
+    static func export(_ ctx: scmp_filter_ctx) throws(SeccompCompileError) -> [UInt8] {
         guard let file = tmpfile() else { throw .libseccomp(call: "tmpfile", syscall: nil, code: -errno) }
         defer { fclose(file) }
         let fd = fileno(file)
