@@ -115,6 +115,9 @@ public struct AgentLaunchPlan: Sendable {
             }
         }
         unprotectedPaths = unprotected
+        mounts = Self.pinningAncestors(of: mounts, writableRoots: rules.filter { !$0.access.isDisjoint(with: LandlockAccess.write) }.map(\.path))
+        // Last, so the masks above still find their targets: hide what nothing grants.
+        mounts += UngrantedPaths.masks(keeping: rules.map(\.path) + [bindings.workspace])
 
         // Limits: cgroup v2 where usable, else rlimits (RLIMIT_NPROC counts per user inside
         // the agent's own user namespace, RLIMIT_AS bounds address space).
@@ -167,6 +170,37 @@ public struct AgentLaunchPlan: Sendable {
         }
         if !result.contains(where: { $0.0 == "TMPDIR" }) { result.append(("TMPDIR", bindings.tmp)) }
         return result.map { "\($0.0)=\($0.1)" }
+    }
+
+    /// Adds, before `mounts`, a writable self-bind (`.bind`) of every directory strictly
+    /// between the outermost writable root and each read-only or masked path inside it. A
+    /// mount point cannot be renamed or removed, so the agent cannot move a protected path's
+    /// parent away (`mv .git .g`) and recreate the path (`mkdir -p .git/hooks`) unprotected.
+    static func pinningAncestors(of mounts: [MountOperation], writableRoots: [String]) -> [MountOperation] {
+        func within(_ p: String, _ root: String) -> Bool { root == "/" || p.hasPrefix(root + "/") }
+        var pins: [String] = []
+        for op in mounts {
+            let protected: String
+            switch op {
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): protected = p
+            default: continue
+            }
+            // The outermost writable tree holding the path: everything below it can be renamed.
+            guard let root = writableRoots.filter({ within(protected, $0) }).min(by: { $0.count < $1.count }) else { continue }
+            var ancestor = protected
+            while let slash = ancestor.lastIndex(of: "/"), slash != ancestor.startIndex {
+                ancestor = String(ancestor[..<slash])
+                guard within(ancestor, root) else { break }
+                if !pins.contains(ancestor) { pins.append(ancestor) }
+            }
+        }
+        guard !pins.isEmpty else { return mounts }
+        // Outer directories first; each pin is a recursive bind, so later mounts land on top.
+        let ordered = pins.sorted { $0.split(separator: "/").count < $1.split(separator: "/").count }
+        var result = mounts.filter { if case .proc = $0 { return true }; return false }
+        result += ordered.map { .bind($0) }
+        result += mounts.filter { if case .proc = $0 { return false }; return true }
+        return result
     }
 
     /// The canonical path with symlinks resolved, or nil when it does not exist.

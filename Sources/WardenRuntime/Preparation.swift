@@ -103,6 +103,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
             let e = errno
             if e == ENOENT, case .mask = op { continue } // nothing there to hide
             if e == ENOENT, case .bindReadOnly = op { continue } // nothing there to protect
+            if e == ENOENT, case .bind = op { continue } // nothing there to pin
             throw LaunchFailure(stage: .mount, errno: e, index: Int32(i), message: "warden: mount: \(lexical): \(errnoName(e))")
         }
         guard real == lexical else {
@@ -111,6 +112,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
         }
         switch op {
         case .bindReadOnly: mounts.append(.bindReadOnly(real))
+        case .bind: mounts.append(.bind(real))
         case .mask: mounts.append(.mask(real))
         case .readOnly: mounts.append(.readOnly(real))
         case .tmpfs(_, let o): mounts.append(.tmpfs(real, options: o))
