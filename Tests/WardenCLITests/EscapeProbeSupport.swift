@@ -19,6 +19,14 @@ enum Escape {
         return nil
     }()
 
+    /// Root without a usable cgroup v2 pids controller: `limit processes` falls back to
+    /// RLIMIT_NPROC, which the kernel does not apply to uid 0 (a known gap).
+    static let processLimitIsIneffective: Bool = {
+        guard geteuid() == 0 else { return false }
+        guard let (_, out) = try? sh(warden, ["doctor"]) else { return true }
+        return out.contains("NO  cgroup v2")
+    }()
+
     /// A world-readable temporary directory.
     static func tempDir(_ tag: String) throws -> String {
         let path = NSTemporaryDirectory() + "warden-esc-\(tag)-\(UUID().uuidString.prefix(8))"

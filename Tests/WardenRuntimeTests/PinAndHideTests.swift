@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+@testable import WardenRuntime
+
+/// The mount steps that close the rename trick on protected paths and hide ungranted paths.
+@Suite("Pinned ancestors and hidden paths")
+struct PinAndHideTests {
+    @Test func ancestorsBetweenTheWritableRootAndAProtectedPathArePinned() {
+        let mounts: [MountOperation] = [.proc(), .bindReadOnly("/w/.git/hooks"), .bindReadOnly("/w/.git/config"), .mask("/w/a/b/secret")]
+        let out = AgentLaunchPlan.pinningAncestors(of: mounts, writableRoots: ["/w", "/w/a"])
+        #expect(out == [.proc(), .bind("/w/.git"), .bind("/w/a"), .bind("/w/a/b"),
+                        .bindReadOnly("/w/.git/hooks"), .bindReadOnly("/w/.git/config"), .mask("/w/a/b/secret")])
+    }
+
+    @Test func nothingIsPinnedOutsideWritableTrees() {
+        let mounts: [MountOperation] = [.proc(), .mask("/etc/shadow"), .bindReadOnly("/w/top")]
+        #expect(AgentLaunchPlan.pinningAncestors(of: mounts, writableRoots: ["/w"]) == mounts)
+    }
+
+    @Test func pinnedDirectoryCannotBeRenamed() throws {
+        // Under the real launcher: the pinned .git refuses rename with EBUSY; without the pin it moves.
+        let dir = try Fixture.tempDir("pin")
+        try FileManager.default.createDirectory(atPath: dir + "/.git/hooks", withIntermediateDirectories: true)
+        for pinned in [true, false] {
+            var spec = isolated(["/bin/sh", "-c", "mv \(dir)/.git \(dir)/.g && mv \(dir)/.g \(dir)/.git"])
+            spec.mounts += (pinned ? [.bind(dir + "/.git")] : []) + [.bindReadOnly(dir + "/.git/hooks")]
+            let out = Supervisor.run(spec, timeout: .seconds(60))
+            #expect(out == .exited(pinned ? 1 : 0), "pinned=\(pinned): \(out)")
+        }
+    }
+
+    @Test func ungrantedTopLevelDirectoriesAndSocketsAreMasked() throws {
+        let dir = try Fixture.tempDir("hide")
+        let ws = dir + "/ws"
+        try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/tmux-0", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
+        let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(sock); unlink(dir + "/s.sock") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in Array((dir + "/s.sock").utf8).enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+
+        let masks = UngrantedPaths.masks(keeping: ["/usr", ws])
+        #expect(masks.contains(.mask(dir + "/tmux-0")))
+        #expect(masks.contains(.mask(dir + "/s.sock")))
+        #expect(!masks.contains(.mask(dir + "/plain")))  // only sockets and socket directories below /
+        #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
+        if FileManager.default.fileExists(atPath: "/run") { #expect(masks.contains(.mask("/run"))) }
+        // A grant of / keeps everything.
+        #expect(UngrantedPaths.masks(keeping: ["/"]).isEmpty)
+    }
+}
