@@ -156,7 +156,7 @@ extension EscapeProbeTests {
         sentinel.executableURL = URL(fileURLWithPath: "/bin/sleep")
         sentinel.arguments = ["120"]
         try sentinel.run()
-        defer { sentinel.terminate(); sentinel.waitUntilExit() }
+        defer { kill(sentinel.processIdentifier, SIGKILL); sentinel.waitUntilExit() }
         var run = try s.attack("kill-all")
         #expect(run.verdict("kill-all")?.hasPrefix("BLOCKED") == true, "\(run.output)")
         #expect(sentinel.isRunning, "kill(-1, SIGKILL) reached a process outside the sandbox")
