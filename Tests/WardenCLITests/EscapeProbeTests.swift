@@ -49,6 +49,7 @@ struct EscapeProbeTests {
         .init(attack: "raw-socket", expected: "BLOCKED errno=EPERM", audited: nil),
         .init(attack: "packet-socket", expected: "BLOCKED errno=EPERM", audited: nil),
         .init(attack: "netlink-route", expected: "BLOCKED errno=EPERM (netlink ack)", audited: nil),
+        .init(attack: "dns", expected: "BLOCKED errno=ENETUNREACH", audited: nil),
         .init(attack: "bind80", expected: "BLOCKED errno=EACCES", audited: nil),
         .init(attack: "rlimit", expected: "BLOCKED errno=EPERM", audited: nil),
     ]
