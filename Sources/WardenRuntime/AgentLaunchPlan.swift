@@ -130,7 +130,14 @@ public struct AgentLaunchPlan: Sendable {
             case .fileSize: rlimits.append(.fileSize(n))
             case .cpuTime: rlimits.append(.cpuSeconds(n))
             case .processes:
-                if cgroupUsable { cgroup.pidsMax = n } else { rlimits.append(.processes(n)); namespaces.insert(.user) }
+                if cgroupUsable {
+                    cgroup.pidsMax = n
+                } else if geteuid() == 0, CgroupSupport.v1PidsDirectory() != nil {
+                    // RLIMIT_NPROC does not apply to uid 0: use the hybrid system's v1 pids controller.
+                    cgroup.pidsMax = n
+                } else {
+                    rlimits.append(.processes(n)); namespaces.insert(.user)
+                }
             case .memory:
                 if cgroupUsable { cgroup.memoryMax = n } else { rlimits.append(.addressSpace(n)) }
             case .wallTime: break

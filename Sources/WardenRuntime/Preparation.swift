@@ -142,7 +142,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
 
     if let limits = spec.cgroupLimits, limits.memoryMax != nil || limits.pidsMax != nil {
         let support = CgroupSupport.detect()
-        if let reason = support.unusableReason {
+        if let reason = support.unusableReason, !support.canApply(limits) {
             try degrade("cgroup", reason, errno: EOPNOTSUPP, stage: .cgroup)
             spec.cgroupLimits = nil
         }

@@ -19,10 +19,16 @@ enum Escape {
         return nil
     }()
 
-    /// Root without a usable cgroup v2 pids controller: `limit processes` falls back to
-    /// RLIMIT_NPROC, which the kernel does not apply to uid 0 (a known gap).
+    /// Root with neither a usable cgroup v2 nor a cgroup v1 pids controller: `limit processes`
+    /// falls back to RLIMIT_NPROC, which the kernel does not apply to uid 0 (a known gap).
     static let processLimitIsIneffective: Bool = {
         guard geteuid() == 0 else { return false }
+        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        let v1Pids = mounts.split(separator: "\n").contains { line in
+            let f = line.split(separator: " ")
+            return f.count >= 4 && f[2] == "cgroup" && f[3].split(separator: ",").contains("pids")
+        }
+        if v1Pids { return false }
         guard let (_, out) = try? sh(warden, ["doctor"]) else { return true }
         return out.contains("NO  cgroup v2")
     }()
