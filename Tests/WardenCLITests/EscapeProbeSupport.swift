@@ -77,6 +77,9 @@ struct Scratch {
     let home: String
     let outside: String
     let auditLog: String
+    /// A file directly in the temporary directory, beside the scratch root: a regular file in
+    /// a directory on the way to the workspace is not masked, so only Landlock guards it.
+    let looseFile: String
     var policy: String
     /// The probe's path inside the workspace.
     var probe: String { workspace + "/escape" }
@@ -88,6 +91,7 @@ struct Scratch {
         outside = root + "/outside"
         let audit = root + "/audit"
         auditLog = audit + "/audit.jsonl"
+        looseFile = root + ".loose"
         let fm = FileManager.default
         for d in [workspace, home + "/.ssh", outside, audit] {
             try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -95,6 +99,7 @@ struct Scratch {
         try "-----BEGIN OPENSSH PRIVATE KEY----- fake\n".write(toFile: home + "/.ssh/id_ed25519", atomically: false, encoding: .utf8)
         try "# rc\n".write(toFile: home + "/.bashrc", atomically: false, encoding: .utf8)
         try "sentinel\n".write(toFile: outside + "/sentinel", atomically: false, encoding: .utf8)
+        try "loose\n".write(toFile: looseFile, atomically: false, encoding: .utf8)
         // The policy is a copy outside the workspace, so an escaped write cannot damage the repository's.
         policy = outside + "/policy.warden"
         let text = try policyText ?? String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
@@ -105,7 +110,7 @@ struct Scratch {
             try Escape.sh("/usr/bin/git", ["init", "-q", workspace], environment: env)
         }
         if let owner {
-            try Escape.sh("/bin/chown", ["-R", "\(owner):\(owner)", root])
+            try Escape.sh("/bin/chown", ["-R", "\(owner):\(owner)", root, looseFile])
         }
     }
 
@@ -164,5 +169,8 @@ struct Scratch {
         deniedSyscalls().contains { $0.contains("\"name\":\"\(name)\"") }
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: root) }
+    func remove() {
+        try? FileManager.default.removeItem(atPath: root)
+        try? FileManager.default.removeItem(atPath: looseFile)
+    }
 }

@@ -63,10 +63,12 @@ struct EscapeProbeUnprivilegedTests {
         defer { s.remove() }
         let cases: [(String, String, String)] = [
             ("write", ".git/hooks/pre-commit", "BLOCKED errno=EROFS"),
-            ("read", s.home + "/.ssh/id_ed25519", "BLOCKED errno=EACCES"),
-            ("write", s.home + "/.bashrc", "BLOCKED errno=EACCES"),
-            ("append", s.auditLog, "BLOCKED errno=EACCES"),
-            ("read", "/proc/1/root" + s.outside + "/sentinel", "BLOCKED errno=EACCES"),
+            ("read", s.home + "/.ssh/id_ed25519", "BLOCKED errno=ENOENT"),
+            ("write", s.home + "/.bashrc", "BLOCKED errno=EROFS"),
+            ("append", s.auditLog, "BLOCKED errno=EROFS"),
+            ("read", s.looseFile, "BLOCKED errno=EACCES"),
+            ("write", s.looseFile, "BLOCKED errno=EACCES"),
+            ("read", "/proc/1/root" + s.looseFile, "BLOCKED errno=EACCES"),
         ]
         for (attack, arg, expected) in cases {
             let run = try s.attack(attack, [arg], asUser: Self.nobody, warden: Self.setup.warden)

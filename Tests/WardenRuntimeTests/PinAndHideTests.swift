@@ -45,9 +45,17 @@ struct PinAndHideTests {
         let masks = UngrantedPaths.masks(keeping: ["/usr", ws])
         #expect(masks.contains(.mask(dir + "/tmux-0")))
         #expect(masks.contains(.mask(dir + "/s.sock")))
-        #expect(!masks.contains(.mask(dir + "/plain")))  // only sockets and socket directories below /
+        #expect(masks.contains(.mask(dir + "/plain")))  // a small directory: every subdirectory
+        #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
         #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
         if FileManager.default.fileExists(atPath: "/run") { #expect(masks.contains(.mask("/run"))) }
+        // In a large directory only sockets and socket directories are masked.
+        for i in 0...UngrantedPaths.maskAllLimit {
+            try FileManager.default.createDirectory(atPath: dir + "/many-\(i)", withIntermediateDirectories: true)
+        }
+        let crowded = UngrantedPaths.masks(keeping: ["/usr", ws])
+        #expect(crowded.contains(.mask(dir + "/tmux-0")) && crowded.contains(.mask(dir + "/s.sock")))
+        #expect(!crowded.contains(.mask(dir + "/plain")) && !crowded.contains(.mask(dir + "/many-0")))
         // A grant of / keeps everything.
         #expect(UngrantedPaths.masks(keeping: ["/"]).isEmpty)
     }
