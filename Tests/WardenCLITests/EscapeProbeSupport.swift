@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Builds the escape-probe binary once, and runs it under the real `warden run`.
@@ -41,12 +42,17 @@ enum Escape {
         return path
     }
 
+    /// The directory of the compiled probe, removed when the test process exits.
+    static let builtIn = Mutex<String?>(nil)
+
     /// The probe, compiled once per test process.
     static let probe: String? = {
         guard let dir = try? tempDir("bin") else { return nil }
         let out = dir + "/escape"
         let (st, log) = (try? sh("/usr/bin/cc", ["-O1", "-pthread", "-o", out, packageRoot + "/Tests/EscapeProbes/escape.c"])) ?? (-1, "")
         if st != 0 { print("escape probe build failed: \(log)"); return nil }
+        builtIn.withLock { $0 = dir }
+        atexit { if let d = Escape.builtIn.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: d) } }
         return out
     }()
 
