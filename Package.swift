@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy"], resources: [.copy("Golden")]),
         .testTarget(name: "WardenCompilerTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
         .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"]),
-        .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler"]),
+        .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler", "WardenPolicy"]),
         .testTarget(name: "WardenCLITests", dependencies: []),
     ],
     swiftLanguageModes: [.v6]

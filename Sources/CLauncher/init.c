@@ -130,6 +130,11 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
     for (int i = 0; i < 3; i++)
         if (spec->stdio[i] >= 0 && spec->stdio[i] != i && dup2(spec->stdio[i], i) < 0)
             warden_fail(sw, WARDEN_STAGE_FDS, errno, i, INIT_FAIL);
+    // 0-2 must be open: otherwise the next descriptor opened (the seccomp listener, a file
+    // of the agent) would silently become its stdin/stdout/stderr.
+    for (int i = 0; i < 3; i++)
+        if (fcntl(i, F_GETFD) < 0 && open("/dev/null", O_RDWR) != i)
+            warden_fail(sw, WARDEN_STAGE_FDS, errno, i, INIT_FAIL);
     int keep[5] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd };
     if ((r = close_all_except(keep, 5)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
     reset_signal_dispositions();

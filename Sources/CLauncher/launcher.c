@@ -43,6 +43,13 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
     int sock[2] = { -1, -1 };
     int saved;
     *stage = WARDEN_STAGE_SETUP;
+    // A supervisor started with 0-2 closed would otherwise hand its pipes out as those
+    // numbers. Filling them with /dev/null is the usual daemon hygiene.
+    for (int i = 0; i < 3; i++)
+        if (fcntl(i, F_GETFD) < 0 && errno == EBADF) {
+            int fd = open("/dev/null", O_RDWR);
+            if (fd >= 0 && fd != i) close(fd);
+        }
     if (pipe2(status, O_CLOEXEC) < 0 || pipe2(result, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0)
         goto fail;
     if (spec->seccomp_listener &&

@@ -44,11 +44,12 @@ static void fd_path(char out[32], int fd) {
     out[i] = '\0';
 }
 
-/// Makes the mount at `fd` (and, when `recursive`, everything below) read-only.
-static int make_readonly(int fd, int recursive) {
+/// Sets `attr_bit` (MOUNT_ATTR_RDONLY or MOUNT_ATTR_NOEXEC) on the mount at `fd` and,
+/// when `recursive`, on everything below.
+static int set_mount_attr(int fd, int recursive, uint64_t attr_bit) {
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
-    attr.attr_set = MOUNT_ATTR_RDONLY;
+    attr.attr_set = attr_bit;
     unsigned int flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
     if (syscall(SYS_mount_setattr, fd, "", flags, &attr, sizeof attr) == 0) return 0;
     if (errno != ENOSYS) return -errno;
@@ -56,21 +57,27 @@ static int make_readonly(int fd, int recursive) {
     struct statvfs sv;
     if (fstatvfs(fd, &sv) < 0) return -errno;
     unsigned long keep = sv.f_flag & (ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+    if (sv.f_flag & ST_RDONLY) keep |= MS_RDONLY;
+    keep |= attr_bit == MOUNT_ATTR_NOEXEC ? MS_NOEXEC : MS_RDONLY;
     char p[32]; fd_path(p, fd);
-    if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | keep, NULL) < 0) return -errno;
+    if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | keep, NULL) < 0) return -errno;
     return 0;
 }
 
-/// Binds `path` onto itself (recursively) and makes the new mount read-only.
-static int bind_readonly(const char *path, int fd) {
+static int make_readonly(int fd, int recursive) { return set_mount_attr(fd, recursive, MOUNT_ATTR_RDONLY); }
+
+/// Binds `path` onto itself (recursively) and sets `attr_bit` on the new mounts.
+static int bind_with(const char *path, int fd, uint64_t attr_bit) {
     char p[32]; fd_path(p, fd);
     if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) return -errno;
     int top = open_target(path); // now the new mount's root
     if (top < 0) return top;
-    int r = make_readonly(top, 1);
+    int r = set_mount_attr(top, 1, attr_bit);
     close(top);
     return r;
 }
+
+static int bind_readonly(const char *path, int fd) { return bind_with(path, fd, MOUNT_ATTR_RDONLY); }
 
 static int mask(const char *path, int fd) {
     struct stat st;
@@ -118,6 +125,7 @@ int warden_apply_mounts(const struct warden_launch_spec *spec, int *index) {
         case WARDEN_MOUNT_TMPFS:
             if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, op->data ? op->data : "mode=0700") < 0) r = -errno;
             break;
+        case WARDEN_MOUNT_NOEXEC: r = bind_with(op->path, fd, MOUNT_ATTR_NOEXEC); break;
         case WARDEN_MOUNT_PROC:
             if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) r = -errno;
             break;

@@ -171,9 +171,10 @@ extension PolicyChecker {
             test = .masked(mask: mask, value: v)
         case .oneOf(let list):
             var values: [UInt64] = []
+            var seen: Set<UInt64> = []
             for e in list {
                 guard let v = value(e) else { return nil }
-                if !values.contains(v) { values.append(v) }
+                if seen.insert(v).inserted { values.append(v) }
             }
             if values.isEmpty {
                 diagnostics.error("impossible-condition", "`\(arg.name) in []` matches nothing", at: c.span,
@@ -245,7 +246,8 @@ extension PolicyChecker {
                     first = c
                 }
             }
-            guard ok, let pinned = allowed, let f = first else { continue }
+            // Checking other tests against pinned values is bounded to keep hostile input linear.
+            guard ok, let pinned = allowed, pinned.count <= 256, let f = first else { continue }
             for c in list {
                 let holds: (UInt64) -> Bool
                 switch c.test {

@@ -11,6 +11,10 @@ public struct PolicyChecker {
     var flattened: [String: [EffectiveRule]] = [:]
     var inProgress: [String] = []
     var reportedCycles: Set<String> = []
+    var reportedTooDeep = false
+
+    /// How deep `use` may nest (bounds recursion and work on hostile input).
+    public static let maxUseDepth = 32
 
     public init() {}
 
@@ -128,6 +132,14 @@ public struct PolicyChecker {
                     help = Suggestions.help(for: n.value, in: sets.keys) ?? "define it with `permissions \(n.value) { ... }`"
                 }
                 diagnostics.error("unknown-permission-set", "unknown permission set `\(n.value)`", at: n.span, help: help)
+                continue
+            }
+            if inProgress.count >= PolicyChecker.maxUseDepth {
+                if !reportedTooDeep {
+                    reportedTooDeep = true
+                    diagnostics.error("use-too-deep", "permission sets are nested more than \(PolicyChecker.maxUseDepth) levels deep through `use`",
+                                      at: n.span, help: "flatten the chain: let the identity use the sets directly")
+                }
                 continue
             }
             if let i = inProgress.firstIndex(of: n.value) {

@@ -23,15 +23,29 @@ public enum DiagnosticRenderer {
         return "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
     }
 
-    /// The source line of `span` and a caret line under it (`^~~~`).
+    /// The source line of `span` and a caret line under it (`^~~~`). Lines longer than
+    /// 160 characters are cut to a window around the span, marked with `...`.
     static func excerpt(_ span: SourceSpan, _ sources: [String: SourceFile]) -> String {
         guard let file = sources[span.file] else { return "" }
-        let line = file.lineText(span.start.line)
-        let scalars = Array(line.unicodeScalars)
-        let startCol = max(1, min(span.start.column, scalars.count + 1))
-        let endCol = span.end.line == span.start.line ? max(startCol + 1, min(span.end.column, scalars.count + 1)) : scalars.count + 1
+        var scalars = Array(file.lineText(span.start.line).unicodeScalars)
+        var startCol = max(1, min(span.start.column, scalars.count + 1))
+        var endCol = span.end.line == span.start.line ? max(startCol + 1, min(span.end.column, scalars.count + 1)) : scalars.count + 1
+        var prefix = "", suffix = ""
+        if scalars.count > 160 {
+            let from = max(0, startCol - 1 - 60)
+            let to = min(scalars.count, max(from + 120, min(endCol - 1, from + 160)))
+            prefix = from > 0 ? "..." : ""
+            suffix = to < scalars.count ? "..." : ""
+            scalars = Array(scalars[from..<to])
+            startCol = startCol - from + prefix.count
+            endCol = min(endCol - from, scalars.count + 1) + prefix.count
+            endCol = max(endCol, startCol + 1)
+        }
+        var line = prefix
+        line.unicodeScalars.append(contentsOf: scalars)
+        line += suffix
         var pad = ""
-        for s in scalars.prefix(startCol - 1) { pad.append(s == "\t" ? "\t" : " ") }
+        for s in (prefix.unicodeScalars + scalars).prefix(startCol - 1) { pad.append(s == "\t" ? "\t" : " ") }
         let width = max(1, endCol - startCol)
         return "  \(line)\n  \(pad)^\(String(repeating: "~", count: width - 1))\n"
     }

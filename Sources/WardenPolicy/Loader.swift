@@ -3,6 +3,9 @@
 public struct PolicyLoader: Sendable {
     public var provider: any SourceProvider
 
+    /// How deep includes may nest (bounds recursion on hostile input).
+    public static let maxIncludeDepth = 32
+
     public init(provider: any SourceProvider = FileSystemSourceProvider()) {
         self.provider = provider
     }
@@ -66,6 +69,11 @@ private struct LoadState {
                 continue
             }
             if loaded.contains(target) { continue }
+            if stack.count >= PolicyLoader.maxIncludeDepth {
+                diagnostics.append(.error("include-too-deep", "includes are nested more than \(PolicyLoader.maxIncludeDepth) files deep",
+                                          at: inc.path.span, help: "include the files from a common root instead of chaining them"))
+                continue
+            }
             if inc.path.value.isEmpty {
                 diagnostics.append(.error("include-not-found", "include path is empty", at: inc.path.span))
                 continue

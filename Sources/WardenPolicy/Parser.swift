@@ -137,14 +137,11 @@ public struct Parser {
         return trailing
     }
 
-    /// Skips to the end of the line (not consuming a `}` that may close the block).
+    /// Skips to the end of the line (not consuming a `}` that ends the line: it may close the block).
     mutating func skipLine() {
-        while tok.kind != .newline, tok.kind != .eof, tok.kind != .rbrace { advance() }
-        if tok.kind == .rbrace, peek().kind != .newline, peek().kind != .eof, peek().kind != .comment {
-            // A `}` in the middle of garbage: skip it and the rest of the line.
+        while tok.kind != .newline, tok.kind != .eof {
+            if tok.kind == .rbrace, [.newline, .eof, .comment].contains(peek().kind) { return }
             advance()
-            skipLine()
-            return
         }
         if tok.kind == .newline { advance() }
     }

@@ -7,6 +7,9 @@ public struct SourceFile: Sendable, Hashable {
         let text: String
         let bytes: [UInt8]
         let lineStarts: [Int]
+        /// The column of every byte offset, when the text has non-ASCII bytes (nil:
+        /// column = offset - lineStart + 1). Keeps `location(at:)` O(log n).
+        let columns: [UInt32]?
 
         init(path: String, text: String) {
             self.path = path
@@ -18,6 +21,17 @@ public struct SourceFile: Sendable, Hashable {
                 for i in 0..<buffer.count where buffer[i] == 0x0A { starts.append(i + 1) }
             }
             self.lineStarts = starts
+            var columns: [UInt32]?
+            if bytes.contains(where: { $0 >= 0x80 }) {
+                // Column = 1 + number of scalar-starting bytes between the line start and the offset.
+                var cols = [UInt32](repeating: 1, count: bytes.count + 1)
+                for i in 0..<bytes.count {
+                    let b = bytes[i]
+                    cols[i + 1] = b == 0x0A ? 1 : cols[i] + (b & 0xC0 != 0x80 ? 1 : 0)
+                }
+                columns = cols
+            }
+            self.columns = columns
         }
     }
 
@@ -56,13 +70,7 @@ public struct SourceFile: Sendable, Hashable {
                     let mid = (lo + hi + 1) / 2
                     if lineStarts[mid] <= offset { lo = mid } else { hi = mid - 1 }
                 }
-                var column = 1
-                var i = lineStarts[lo]
-                while i < offset {
-                    // Count Unicode scalars: skip UTF-8 continuation bytes.
-                    if bytes[i] & 0xC0 != 0x80 { column += 1 }
-                    i += 1
-                }
+                let column = storage.columns.map { Int($0[offset]) } ?? offset - lineStarts[lo] + 1
                 return SourceLocation(offset: offset, line: lo + 1, column: column)
             }
         }

@@ -63,8 +63,11 @@ public struct AgentLaunchPlan: Sendable {
     ///   - environment: Warden's own environment, the source of `env pass`.
     ///   - notify: send denials to the supervisor (needed to record them).
     ///   - cgroupUsable: a cgroup v2 hierarchy with memory and pids controllers exists.
+    ///   - pidsV1Usable: a writable cgroup v1 pids controller exists (hybrid systems); used
+    ///     for `limit processes` as root when cgroup v2 is not, since RLIMIT_NPROC does not
+    ///     apply to uid 0.
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
-                environment: [String: String], notify: Bool, cgroupUsable: Bool,
+                environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
                 bestEffort: Bool) throws(AgentLaunchError) {
         self.effective = effective
         self.bindings = bindings
@@ -110,8 +113,7 @@ public struct AgentLaunchPlan: Sendable {
             switch step.kind {
             case .mask: mounts.append(.mask(path))
             case .readOnly: mounts.append(.bindReadOnly(path))
-            case .noExec:
-                throw .unsupportedRule("\(step.provenance.first?.location ?? "policy"): denying exec inside a subtree that allows exec is not supported yet; deny exec on a sibling path or remove exec from the parent")
+            case .noExec: mounts.append(.noExec(path))
             }
         }
         unprotectedPaths = unprotected
@@ -132,7 +134,7 @@ public struct AgentLaunchPlan: Sendable {
             case .processes:
                 if cgroupUsable {
                     cgroup.pidsMax = n
-                } else if geteuid() == 0, CgroupSupport.v1PidsDirectory() != nil {
+                } else if pidsV1Usable, geteuid() == 0 {
                     // RLIMIT_NPROC does not apply to uid 0: use the hybrid system's v1 pids controller.
                     cgroup.pidsMax = n
                 } else {
@@ -180,7 +182,7 @@ public struct AgentLaunchPlan: Sendable {
     }
 
     /// Adds, before `mounts`, a writable self-bind (`.bind`) of every directory strictly
-    /// between the outermost writable root and each read-only or masked path inside it. A
+    /// between the outermost writable root and each read-only, noexec or masked path in it. A
     /// mount point cannot be renamed or removed, so the agent cannot move a protected path's
     /// parent away (`mv .git .g`) and recreate the path (`mkdir -p .git/hooks`) unprotected.
     static func pinningAncestors(of mounts: [MountOperation], writableRoots: [String]) -> [MountOperation] {
@@ -189,7 +191,7 @@ public struct AgentLaunchPlan: Sendable {
         for op in mounts {
             let protected: String
             switch op {
-            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): protected = p
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p), .noExec(let p): protected = p
             default: continue
             }
             // The outermost writable tree holding the path: everything below it can be renamed.
@@ -222,28 +224,40 @@ extension AgentLaunchPlan {
     /// Whether the agent could create or modify `path` (absolute): some Landlock rule grants
     /// write on it or an ancestor, and no read-only bind or mask covers it.
     public func agentCanWrite(_ path: String) -> Bool {
-        // Resolve the deepest existing ancestor, so a missing file is judged by its directory.
-        var probe = path
-        var suffix: [String] = []
-        var resolved: String? = Self.resolve(probe)
-        while resolved == nil, let slash = probe.lastIndex(of: "/"), probe != "/" {
-            suffix.insert(String(probe[probe.index(after: slash)...]), at: 0)
-            probe = slash == probe.startIndex ? "/" : String(probe[..<slash])
-            resolved = Self.resolve(probe)
-        }
-        guard let base = resolved else { return false }
-        let target = suffix.isEmpty ? base : (base == "/" ? "" : base) + "/" + suffix.joined(separator: "/")
+        agentCan([.writeFile, .makeReg, .removeFile], path, blockedBy: { _ in true })
+    }
+
+    /// Whether the agent could read `path` (absolute): some Landlock rule grants read on it
+    /// or an ancestor, and no mask covers it.
+    public func agentCanRead(_ path: String) -> Bool {
+        agentCan([.readFile], path, blockedBy: { if case .mask = $0 { return true } else { return false } })
+    }
+
+    private func agentCan(_ rights: LandlockAccess, _ path: String, blockedBy: (MountOperation) -> Bool) -> Bool {
+        let target = Self.resolveDeepest(path)
         func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
-        let writable = (spec.landlock?.rules ?? []).contains {
-            !$0.access.isDisjoint(with: [.writeFile, .makeReg]) && within(target, $0.path)
-        }
-        guard writable else { return false }
-        let protected = spec.mounts.contains {
-            switch $0 {
-            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): return within(target, p)
+        let granted = (spec.landlock?.rules ?? []).contains { !$0.access.isDisjoint(with: rights) && within(target, $0.path) }
+        guard granted else { return false }
+        return !spec.mounts.contains { op in
+            switch op {
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): return blockedBy(op) && within(target, p)
             default: return false
             }
         }
-        return !protected
+    }
+
+    /// `path` with the deepest existing ancestor's symlinks resolved, so a missing file is
+    /// judged by where it would be created.
+    static func resolveDeepest(_ path: String) -> String {
+        var probe = path
+        var suffix: [String] = []
+        var resolved: String? = resolve(probe)
+        while resolved == nil, let slash = probe.lastIndex(of: "/"), probe != "/" {
+            suffix.insert(String(probe[probe.index(after: slash)...]), at: 0)
+            probe = slash == probe.startIndex ? "/" : String(probe[..<slash])
+            resolved = resolve(probe)
+        }
+        guard let base = resolved else { return path }
+        return suffix.isEmpty ? base : (base == "/" ? "" : base) + "/" + suffix.joined(separator: "/")
     }
 }

@@ -33,6 +33,7 @@ final class CSpec {
                 m.kind = Int32(WARDEN_MOUNT_TMPFS.rawValue)
                 m.data = options.map { UnsafePointer(cString($0)) }
             case .proc: m.kind = Int32(WARDEN_MOUNT_PROC.rawValue)
+            case .noExec: m.kind = Int32(WARDEN_MOUNT_NOEXEC.rawValue)
             }
             m.path = UnsafePointer(cString(op.path))
             mounts[i] = m

@@ -92,10 +92,14 @@ public enum MountOperation: Sendable, Equatable {
     case tmpfs(String, options: String? = nil)
     /// A new /proc showing the agent's PID namespace.
     case proc(String = "/proc")
+    /// Bind the path onto itself (with submounts) and make it noexec: binaries there cannot
+    /// be executed or mapped executable (an interpreter can still read a script). A path
+    /// that does not exist is skipped.
+    case noExec(String)
 
     public var path: String {
         switch self {
-        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p): return p
+        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p): return p
         }
     }
 }

@@ -104,6 +104,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
             if e == ENOENT, case .mask = op { continue } // nothing there to hide
             if e == ENOENT, case .bindReadOnly = op { continue } // nothing there to protect
             if e == ENOENT, case .bind = op { continue } // nothing there to pin
+            if e == ENOENT, case .noExec = op { continue }
             throw LaunchFailure(stage: .mount, errno: e, index: Int32(i), message: "warden: mount: \(lexical): \(errnoName(e))")
         }
         guard real == lexical else {
@@ -117,6 +118,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
         case .readOnly: mounts.append(.readOnly(real))
         case .tmpfs(_, let o): mounts.append(.tmpfs(real, options: o))
         case .proc: mounts.append(.proc(real))
+        case .noExec: mounts.append(.noExec(real))
         }
     }
     spec.mounts = mounts

@@ -79,26 +79,35 @@ struct RunCommand: ParsableCommand {
         do {
             plan = try AgentLaunchPlan(effective: effective, command: command, bindings: bindings, environment: environment,
                                        notify: support.userNotification, cgroupUsable: support.cgroup.unusableReason == nil,
+                                       pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        bestEffort: bestEffort)
         } catch {
             throw failed("\(policy): identity \(effective.identity): \(error)")
         }
 
-        // The audit trail must be out of the agent's reach.
+        // The audit trail and its signing key must be out of the agent's reach.
         let logPath = AuditLocation.resolve(explicit: auditLog)
-        let absoluteLog = logPath.hasPrefix("/") ? logPath : Self.currentDirectory() + "/" + logPath
-        if plan.agentCanWrite(absoluteLog) {
-            throw failed("the audit log \(absoluteLog) is writable by identity \(effective.identity); keep it outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+        let keyPath = AuditLocation.signingKeyPath(explicit: signingKey)
+        for protected in AuditLocation.protectedPaths(logPath: Self.absolute(logPath), signingKeyPath: keyPath.map(Self.absolute)) {
+            if plan.agentCanWrite(protected) {
+                throw failed("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+            }
         }
-        let policyAbsolute = policy.hasPrefix("/") ? policy : Self.currentDirectory() + "/" + policy
-        let policyWritable = plan.agentCanWrite(policyAbsolute)
+        if let keyPath, plan.agentCanRead(Self.absolute(keyPath)) {
+            throw failed("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
+        }
+        let policyAbsolute = Self.absolute(policy)
+        // The policy file and every file it includes: modifying any of them changes later runs.
+        let policyFiles = [policy] + checked.files.map(\.path).filter { $0 != policy }
+        let writableFiles = policyFiles.filter { plan.agentCanWrite(Self.absolute($0)) }
+        let policyWritable = !writableFiles.isEmpty
         if policyWritable && !quiet {
-            printError("warning: the agent can modify its own policy file \(policy); later runs would use the modified policy (its hash is recorded)", prefix: false)
+            printError("warning: the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)", prefix: false)
         }
 
         let audit: AuditRun
         do {
-            let key = try AuditLocation.signingKeyPath(explicit: signingKey).map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
+            let key = try keyPath.map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
             audit = try AuditRun(log: AuditLog(path: logPath, signingKey: key), runID: runID)
         } catch {
             throw failed("audit: \(error.description)")
@@ -173,6 +182,10 @@ struct RunCommand: ParsableCommand {
         let s = String(cString: r)
         guard stat(s, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
         return s
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : currentDirectory() + "/" + path
     }
 
     static func currentDirectory() -> String {

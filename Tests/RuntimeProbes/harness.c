@@ -1,6 +1,7 @@
 // A C supervisor built from the launcher sources, so tests can SIGKILL "the supervisor"
 // and run it as an unprivileged user. Usage:
 //   harness hold CMD...   launch CMD (PID namespace), print "started", wait forever
+//   harness hold-all CMD... the same with every layer of "unpriv"
 //   harness unpriv CMD... launch CMD with user/mount/pid/ipc/uts/net namespaces, Landlock
 //                         (read+exec /), no capabilities, a filter denying getppid, and
 //                         exit with its status (125 + message on launch failure)
@@ -18,7 +19,8 @@
 
 int main(int argc, char **argv) {
     if (argc < 3) return 2;
-    int hold = !strcmp(argv[1], "hold");
+    int hold = !strncmp(argv[1], "hold", 4);
+    int full = strcmp(argv[1], "hold") != 0; // "hold-all": every layer, as in "unpriv"
     static const char *envp[] = { "PATH=/usr/bin:/bin", NULL };
     struct warden_launch_spec s;
     memset(&s, 0, sizeof s);
@@ -36,7 +38,7 @@ int main(int argc, char **argv) {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
-    if (hold) {
+    if (!full) {
         s.namespaces = WARDEN_NS_PID;
     } else {
         s.namespaces = WARDEN_NS_USER | WARDEN_NS_MOUNT | WARDEN_NS_PID | WARDEN_NS_IPC |

@@ -34,6 +34,13 @@ enum Escape {
         return out.contains("NO  cgroup v2")
     }()
 
+    /// policies/default.warden with one line changed; fails the test if `old` is not there.
+    static func defaultPolicy(replacing old: String, with new: String) throws -> String {
+        let text = try String(contentsOfFile: defaultPolicy, encoding: .utf8)
+        try #require(text.contains(old), "policies/default.warden no longer contains `\(old)`")
+        return text.replacingOccurrences(of: old, with: new)
+    }
+
     /// A world-readable temporary directory.
     static func tempDir(_ tag: String) throws -> String {
         let path = NSTemporaryDirectory() + "warden-esc-\(tag)-\(UUID().uuidString.prefix(8))"
@@ -106,7 +113,12 @@ struct Scratch {
         try "# rc\n".write(toFile: home + "/.bashrc", atomically: false, encoding: .utf8)
         try "sentinel\n".write(toFile: outside + "/sentinel", atomically: false, encoding: .utf8)
         try "loose\n".write(toFile: looseFile, atomically: false, encoding: .utf8)
-        // The policy is a copy outside the workspace, so an escaped write cannot damage the repository's.
+        // The policy is a copy outside the workspace (with the stock policies it may include),
+        // so an escaped write cannot damage the repository's.
+        let stock = (Escape.defaultPolicy as NSString).deletingLastPathComponent
+        for name in (try? fm.contentsOfDirectory(atPath: stock)) ?? [] where name.hasSuffix(".warden") {
+            try? fm.copyItem(atPath: stock + "/" + name, toPath: outside + "/" + name)
+        }
         policy = outside + "/policy.warden"
         let text = try policyText ?? String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
         try text.write(toFile: policy, atomically: false, encoding: .utf8)

@@ -125,8 +125,8 @@ extension EscapeProbeTests {
     @Test func maskedSecretInsideAReadableHome() throws {
         // A policy that grants the home directory: the deny on ~/.ssh becomes a mask.
         if let why = Escape.unavailable { print("skip: \(why)"); return }
-        let text = try String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
-            .replacingOccurrences(of: "  allow fs read, write \"${tmp}\"", with: "  allow fs read, write \"${tmp}\"\n  allow fs read, write \"${home}\"")
+        let text = try Escape.defaultPolicy(replacing: "  allow fs read, write, exec \"${workspace}\"",
+                                            with: "  allow fs read, write, exec \"${workspace}\"\n  allow fs read, write \"${home}\"")
         let s = try Scratch(policyText: text)
         defer { s.remove() }
         var run = try s.attack("read", [s.home + "/.ssh/id_ed25519"])
@@ -176,8 +176,7 @@ extension EscapeProbeTests {
 
     @Test func forkBombIsBoundedByLimitProcesses() throws {
         if let why = Escape.unavailable { print("skip: \(why)"); return }
-        let text = try String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
-            .replacingOccurrences(of: "limit processes 256", with: "limit processes 24")
+        let text = try Escape.defaultPolicy(replacing: "limit processes 256", with: "limit processes 24")
         let s = try Scratch(policyText: text)
         defer { s.remove() }
         // The probe stops at 300 children, so a missing limit cannot take the machine down.

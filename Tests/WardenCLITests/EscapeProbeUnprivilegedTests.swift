@@ -92,8 +92,7 @@ struct EscapeProbeUnprivilegedTests {
         // Without root, `limit processes` (RLIMIT_NPROC in the agent's user namespace when
         // no cgroup v2 is usable, else pids.max) holds.
         if let why = Self.setup.skip { print("skip: \(why)"); return }
-        let text = try String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
-            .replacingOccurrences(of: "limit processes 256", with: "limit processes 24")
+        let text = try Escape.defaultPolicy(replacing: "limit processes 256", with: "limit processes 24")
         let s = try Scratch(policyText: text, owner: Self.nobody)
         defer { s.remove() }
         let run = try s.attack("fork-bomb", ["300"], asUser: Self.nobody, warden: Self.setup.warden)

@@ -78,7 +78,7 @@ let diagnosticCases: [DiagnosticCase] = [
 
     /// Every registered code is exercised here or by a kernel-data-dependent test below.
     @Test func everyCodeHasACase() {
-        let covered = Set(diagnosticCases.map(\.code)).union(["pointer-argument-condition", "no-syscall-signature", "include-unreadable"])
+        let covered = Set(diagnosticCases.map(\.code)).union(["pointer-argument-condition", "no-syscall-signature", "include-unreadable", "use-too-deep", "include-too-deep"])
         let missing = DiagnosticCodes.all.map(\.code).filter { !covered.contains($0) }
         #expect(missing.isEmpty, "codes without a test: \(missing)")
     }
@@ -102,6 +102,22 @@ let diagnosticCases: [DiagnosticCase] = [
             ?? SyscallTable.allNames.first { SyscallSignatures.arguments(of: $0) == nil })
         let a = analyze(identityHead + "  allow syscall \(name)(arg0 == 1)\n}\n")
         #expect(locations(a.diagnostics) == ["no-syscall-signature@3:\(17 + name.count + 1)"])
+    }
+
+    @Test func deepUseChainIsBounded() {
+        var text = "warden 1\n"
+        for i in 0..<2000 { text += "permissions s\(i) {\n  use s\(i + 1)\n  allow fs read \"/x\(i)\"\n}\n" }
+        text += "permissions s2000 {\n}\nidentity a {\n  use s0\n}\n"
+        let a = analyze(text)
+        #expect(a.diagnostics.map(\.code) == ["use-too-deep"])
+    }
+
+    @Test func deepIncludeChainIsBounded() {
+        var files: [String: String] = [:]
+        for i in 0..<200 { files["f\(i).warden"] = "warden 1\ninclude \"f\(i + 1).warden\"\n" }
+        files["f200.warden"] = "warden 1\n"
+        let a = analyze("warden 1\ninclude \"f0.warden\"\n", others: files)
+        #expect(a.diagnostics.map(\.code) == ["include-too-deep"])
     }
 
     @Test func includeUnreadable() {

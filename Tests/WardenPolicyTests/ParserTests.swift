@@ -202,6 +202,22 @@ import Testing
         #expect(locations(parse("warden\n").diagnostics) == ["missing-version@1:1"])
     }
 
+    @Test func columnsMatchScalarCounting() {
+        let text = "warden 1\n# é ü\r\nidentity a {\n  description \"日本\" x\n}\n"
+        let file = SourceFile(path: "m", text: text)
+        let bytes = Array(text.utf8)
+        var line = 1, column = 1
+        for offset in 0...bytes.count {
+            let loc = file.location(at: offset)
+            #expect(loc.line == line && loc.column == column, "offset \(offset)")
+            guard offset < bytes.count else { break }
+            if bytes[offset] == 0x0A { line += 1; column = 1 } else if bytes[offset] & 0xC0 != 0x80 { column += 1 }
+        }
+        let ascii = SourceFile(path: "m", text: "ab\ncd")
+        #expect(ascii.location(at: 4) == SourceLocation(offset: 4, line: 2, column: 2))
+        #expect(ascii.location(at: 99) == SourceLocation(offset: 5, line: 2, column: 3))
+    }
+
     @Test func spansAreOneBasedAndCountCharacters() {
         let (_, diags) = parse("warden 1\n# é comment\nidentity a {\n  description \"é\" x\n}\n")
         #expect(locations(diags) == ["syntax-error@4:19"])

@@ -84,6 +84,27 @@ struct FilesystemTests {
         #expect(kv["write2"] == "errno:\(EROFS)", "\(text)")
     }
 
+    @Test func noExecSubtreeCannotRunBinaries() throws {
+        let probe = try #require(Fixture.probe)
+        let dir = try Fixture.tempDir("noexec")
+        try FileManager.default.createDirectory(atPath: dir + "/hooks", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: probe, toPath: dir + "/hooks/probe")
+        try FileManager.default.copyItem(atPath: probe, toPath: dir + "/probe")
+        // Control: the same binary runs outside the noexec subtree.
+        var ok = isolated([dir + "/probe", "rlimit"])
+        ok.mounts.append(.noExec(dir + "/hooks"))
+        #expect(Supervisor.run(ok, timeout: .seconds(60)) == .exited(0))
+        var spec = isolated([dir + "/hooks/probe", "rlimit"])
+        spec.mounts.append(.noExec(dir + "/hooks"))
+        let out = Supervisor.run(spec, timeout: .seconds(60))
+        guard case .launchFailed(let f) = out else { Issue.record("expected exec failure, got \(out)"); return }
+        #expect(f.errno == EACCES)
+        #expect(out.exitCode == 126)
+        // Nor through the dynamic loader (mmap PROT_EXEC of a noexec file fails).
+        let viaLoader = Supervisor.run(isolated(["/bin/sh", "-c", "for l in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1; do [ -e $l ] && exec $l \(dir)/hooks/probe rlimit; done; exit 99"]) .withMount(.noExec(dir + "/hooks")), timeout: .seconds(60))
+        #expect(viaLoader != .exited(0), "\(viaLoader)")
+    }
+
     @Test func privateTmpfsIsEmptyAndLeavesNoTrace() throws {
         let dir = try Fixture.tempDir("tmpfs")
         try "host".write(toFile: dir + "/host-file", atomically: true, encoding: .utf8)
@@ -93,4 +114,8 @@ struct FilesystemTests {
         #expect(out == .exited(0))
         #expect(!FileManager.default.fileExists(atPath: dir + "/agent-file"))
     }
+}
+
+extension LaunchSpec {
+    func withMount(_ m: MountOperation) -> LaunchSpec { var s = self; s.mounts.append(m); return s }
 }

@@ -6,13 +6,13 @@ import Testing
 struct SupervisorDeathTests {
     /// The C harness (built from the launcher's sources) plays the supervisor; it is
     /// SIGKILLed at different moments, and no process of the sandbox may survive.
-    @Test(arguments: [0, 1_000, 20_000, 100_000, 400_000])
-    func killingTheSupervisorKillsTheTree(delayMicros: Int) throws {
+    @Test(arguments: ["hold", "hold-all"], [0, 1_000, 20_000, 100_000, 400_000])
+    func killingTheSupervisorKillsTheTree(mode: String, delayMicros: Int) throws {
         let harness = try #require(Fixture.harness)
         let token = "warden-orphan-\(UUID().uuidString.prefix(8))"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: harness)
-        p.arguments = ["hold", "/bin/sh", "-c",
+        p.arguments = [mode, "/bin/sh", "-c",
                        "/bin/sh -c 'trap \"\" TERM HUP; while :; do sleep 1; done' \(token) & trap '' TERM; while :; do sleep 1; done",
                        token]
         p.standardOutput = FileHandle.nullDevice

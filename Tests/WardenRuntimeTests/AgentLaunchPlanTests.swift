@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import WardenCompiler
+import WardenPolicy
+@testable import WardenRuntime
+
+/// How a policy identity becomes a concrete launch.
+@Suite struct AgentLaunchPlanTests {
+    func plan(_ text: String, workspace: String, home: String = "/nonexistent-home",
+              env: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/h", "SECRET_TOKEN": "s"]) throws -> AgentLaunchPlan {
+        let analysis = try PolicyLoader(provider: InMemorySourceProvider(["/p.warden": text])).analyze("/p.warden")
+        #expect(!analysis.hasErrors, "\(analysis.diagnostics.map(\.message))")
+        let effective = try EffectivePolicy(policy: analysis.policy, identity: "agent")
+        return try AgentLaunchPlan(effective: effective, command: ["/bin/true"],
+                                   bindings: PathBindings(workspace: workspace, home: home, tmp: workspace + "/tmp"),
+                                   environment: env, notify: true, cgroupUsable: false, bestEffort: false)
+    }
+
+    @Test func environmentIsOnlyWhatThePolicyPassesOrSets() throws {
+        let ws = try Fixture.tempDir("plan")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        let p = try plan("""
+        warden 1
+        identity agent {
+          env pass PATH, NOT_SET
+          env set CI = "true"
+        }
+        """, workspace: ws)
+        #expect(p.spec.environment == ["PATH=/usr/bin:/bin", "CI=true", "TMPDIR=\(ws)/tmp"])
+    }
+
+    @Test func denyInsideWritableTreeIsABindAndTheLogInsideIsWritable() throws {
+        let ws = try Fixture.tempDir("plan")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        try FileManager.default.createDirectory(atPath: ws + "/.git/hooks", withIntermediateDirectories: true)
+        let p = try plan("""
+        warden 1
+        identity agent {
+          allow fs read, write "${workspace}"
+          deny fs write "${workspace}/.git/hooks", "${workspace}/.git/config"
+        }
+        """, workspace: ws)
+        #expect(p.spec.mounts.contains(.bindReadOnly(ws + "/.git/hooks")))
+        #expect(p.unprotectedPaths == [ws + "/.git/config"], "a missing protected path is reported, not silently dropped")
+        #expect(p.agentCanWrite(ws + "/audit.jsonl"))
+        #expect(p.agentCanWrite(ws + "/deep/new/dir/audit.jsonl"))
+        #expect(!p.agentCanWrite(ws + "/.git/hooks/audit.jsonl"))
+        #expect(!p.agentCanWrite("/var/log/warden/audit.jsonl"))
+    }
+
+    @Test func noNetRulesMeansANetworkNamespaceAndNoCapabilities() throws {
+        let ws = try Fixture.tempDir("plan")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        let none = try plan("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n}\n", workspace: ws)
+        #expect(none.spec.namespaces.contains(.network))
+        #expect(none.spec.capabilities == CapabilitySets.none)
+        #expect(none.spec.seccompListener)
+    }
+
+    @Test func limitsBecomeRlimitsWithoutCgroups() throws {
+        let ws = try Fixture.tempDir("plan")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        let p = try plan("""
+        warden 1
+        identity agent {
+          limit processes 64
+          limit open-files 100
+          limit wall-time 90s
+        }
+        """, workspace: ws)
+        #expect(p.spec.resourceLimits.contains(.processes(64)))
+        #expect(p.spec.resourceLimits.contains(.openFiles(100)))
+        #expect(p.spec.resourceLimits.contains(.coreSize(0)))
+        #expect(p.spec.namespaces.contains(.user), "RLIMIT_NPROC counts per user inside the agent's own user namespace")
+        #expect(p.wallTime == .seconds(90))
+    }
+}
+
+@Suite struct RunDirectoryTests {
+    @Test func removalNeverFollowsSymlinksOut() throws {
+        let outside = try Fixture.tempDir("outside")
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        FileManager.default.createFile(atPath: outside + "/keep", contents: Data("x".utf8))
+        guard let dir = RunDirectory.create(runID: "test") else { Issue.record("mkdtemp failed"); return }
+        try FileManager.default.createDirectory(atPath: dir + "/a/b", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/a/b/link", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/dirlink", withDestinationPath: outside)
+        #expect(RunDirectory.remove(dir))
+        #expect(!FileManager.default.fileExists(atPath: dir))
+        #expect(FileManager.default.fileExists(atPath: outside + "/keep"))
+    }
+}
