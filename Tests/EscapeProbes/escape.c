@@ -378,7 +378,10 @@ static int attack_ldso(const char *binary) {
         _exit(0);
     }
     waitpid(pid, &st, 0);
-    return 0; // the loaded copy prints `VERDICT bpf ...` if the loader ran it
+    // The loaded copy prints `VERDICT bpf ...` and exits 0 if the loader ran it; the loader
+    // itself exits 127 when it cannot map the file (a noexec mount).
+    if (WIFEXITED(st) && WEXITSTATUS(st) != 0) return verdict("BLOCKED", "loader-exit=%d", WEXITSTATUS(st));
+    return 0;
 }
 
 static int attack_fds(void) {

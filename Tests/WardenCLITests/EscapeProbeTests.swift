@@ -340,6 +340,21 @@ extension EscapeProbeTests {
         }
     }
 
+    @Test func ldsoTrickOnANoexecPathIsBlocked() throws {
+        // `deny fs exec` inside an executable workspace becomes a noexec mount, which also
+        // stops the loader from mapping the file.
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2") else { print("skip: no x86-64 loader"); return }
+        let text = try Escape.defaultPolicy(replacing: "  allow fs read, write, exec \"${workspace}\"",
+                                            with: "  allow fs read, write, exec \"${workspace}\"\n  deny fs exec \"${workspace}/nox\"")
+        let s = try Scratch(policyText: text)
+        defer { s.remove() }
+        try FileManager.default.createDirectory(atPath: s.workspace + "/nox", withIntermediateDirectories: true)
+        let run = try s.attack("ldso", [s.workspace + "/nox/copy"])
+        #expect(run.verdict("ldso") == "BLOCKED loader-exit=127", "\(run.output)")
+        #expect(run.verdict("bpf") == nil, "\(run.output)")
+    }
+
     @Test func leakedDescriptorsAreClosed() throws {
         if let why = Escape.unavailable { print("skip: \(why)"); return }
         let s = try Scratch()
