@@ -63,8 +63,11 @@ public struct AgentLaunchPlan: Sendable {
     ///   - environment: Warden's own environment, the source of `env pass`.
     ///   - notify: send denials to the supervisor (needed to record them).
     ///   - cgroupUsable: a cgroup v2 hierarchy with memory and pids controllers exists.
+    ///   - pidsV1Usable: a writable cgroup v1 pids controller exists (hybrid systems); used
+    ///     for `limit processes` as root when cgroup v2 is not, since RLIMIT_NPROC does not
+    ///     apply to uid 0.
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
-                environment: [String: String], notify: Bool, cgroupUsable: Bool,
+                environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
                 bestEffort: Bool) throws(AgentLaunchError) {
         self.effective = effective
         self.bindings = bindings
@@ -114,6 +117,9 @@ public struct AgentLaunchPlan: Sendable {
             }
         }
         unprotectedPaths = unprotected
+        mounts = Self.pinningAncestors(of: mounts, writableRoots: rules.filter { !$0.access.isDisjoint(with: LandlockAccess.write) }.map(\.path))
+        // Last, so the masks above still find their targets: hide what nothing grants.
+        mounts += UngrantedPaths.masks(keeping: rules.map(\.path) + [bindings.workspace])
 
         // Limits: cgroup v2 where usable, else rlimits (RLIMIT_NPROC counts per user inside
         // the agent's own user namespace, RLIMIT_AS bounds address space).
@@ -126,7 +132,14 @@ public struct AgentLaunchPlan: Sendable {
             case .fileSize: rlimits.append(.fileSize(n))
             case .cpuTime: rlimits.append(.cpuSeconds(n))
             case .processes:
-                if cgroupUsable { cgroup.pidsMax = n } else { rlimits.append(.processes(n)); namespaces.insert(.user) }
+                if cgroupUsable {
+                    cgroup.pidsMax = n
+                } else if pidsV1Usable, geteuid() == 0 {
+                    // RLIMIT_NPROC does not apply to uid 0: use the hybrid system's v1 pids controller.
+                    cgroup.pidsMax = n
+                } else {
+                    rlimits.append(.processes(n)); namespaces.insert(.user)
+                }
             case .memory:
                 if cgroupUsable { cgroup.memoryMax = n } else { rlimits.append(.addressSpace(n)) }
             case .wallTime: break
@@ -166,6 +179,37 @@ public struct AgentLaunchPlan: Sendable {
         }
         if !result.contains(where: { $0.0 == "TMPDIR" }) { result.append(("TMPDIR", bindings.tmp)) }
         return result.map { "\($0.0)=\($0.1)" }
+    }
+
+    /// Adds, before `mounts`, a writable self-bind (`.bind`) of every directory strictly
+    /// between the outermost writable root and each read-only, noexec or masked path in it. A
+    /// mount point cannot be renamed or removed, so the agent cannot move a protected path's
+    /// parent away (`mv .git .g`) and recreate the path (`mkdir -p .git/hooks`) unprotected.
+    static func pinningAncestors(of mounts: [MountOperation], writableRoots: [String]) -> [MountOperation] {
+        func within(_ p: String, _ root: String) -> Bool { root == "/" || p.hasPrefix(root + "/") }
+        var pins: [String] = []
+        for op in mounts {
+            let protected: String
+            switch op {
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p), .noExec(let p): protected = p
+            default: continue
+            }
+            // The outermost writable tree holding the path: everything below it can be renamed.
+            guard let root = writableRoots.filter({ within(protected, $0) }).min(by: { $0.count < $1.count }) else { continue }
+            var ancestor = protected
+            while let slash = ancestor.lastIndex(of: "/"), slash != ancestor.startIndex {
+                ancestor = String(ancestor[..<slash])
+                guard within(ancestor, root) else { break }
+                if !pins.contains(ancestor) { pins.append(ancestor) }
+            }
+        }
+        guard !pins.isEmpty else { return mounts }
+        // Outer directories first; each pin is a recursive bind, so later mounts land on top.
+        let ordered = pins.sorted { $0.split(separator: "/").count < $1.split(separator: "/").count }
+        var result = mounts.filter { if case .proc = $0 { return true }; return false }
+        result += ordered.map { .bind($0) }
+        result += mounts.filter { if case .proc = $0 { return false }; return true }
+        return result
     }
 
     /// The canonical path with symlinks resolved, or nil when it does not exist.

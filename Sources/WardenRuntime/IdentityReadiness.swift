@@ -36,6 +36,7 @@ public struct IdentityReadiness: Sendable, Equatable {
         func make(_ bestEffort: Bool) throws(AgentLaunchError) -> AgentLaunchPlan {
             try AgentLaunchPlan(effective: effective, command: ["/bin/true"], bindings: bindings, environment: [:],
                                 notify: support.userNotification, cgroupUsable: support.cgroup.unusableReason == nil,
+                                       pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                 bestEffort: bestEffort)
         }
         let plan: AgentLaunchPlan

@@ -79,6 +79,7 @@ struct RunCommand: ParsableCommand {
         do {
             plan = try AgentLaunchPlan(effective: effective, command: command, bindings: bindings, environment: environment,
                                        notify: support.userNotification, cgroupUsable: support.cgroup.unusableReason == nil,
+                                       pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        bestEffort: bestEffort)
         } catch {
             throw failed("\(policy): identity \(effective.identity): \(error)")
