@@ -1,3 +1,5 @@
+import WardenKernel
+
 /// Renders diagnostics as GNU-style text or as JSON.
 public enum DiagnosticRenderer {
     /// `file:line:col: error[code]: message`, the source line, a caret line, `  help: ...`,
@@ -70,21 +72,5 @@ public enum DiagnosticRenderer {
     }
 
     /// A JSON string literal.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20:
-                let h = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
+    public static func quote(_ s: String) -> String { JSONText.quote(s) }
 }

@@ -5,29 +5,6 @@ import WardenPolicy
 import Glibc
 #endif
 
-/// What the policy variables stand for in one run.
-public struct PathBindings: Sendable, Equatable {
-    public var workspace: String
-    public var home: String
-    public var tmp: String
-
-    public init(workspace: String, home: String, tmp: String) {
-        self.workspace = workspace
-        self.home = home
-        self.tmp = tmp
-    }
-
-    public func expand(_ path: PolicyPath) -> String {
-        path.expanded { variable in
-            switch variable {
-            case .workspace: return workspace
-            case .home: return home
-            case .tmp: return tmp
-            }
-        }
-    }
-}
-
 /// Why a policy cannot be turned into a launch on this machine.
 public enum AgentLaunchError: Error, Sendable, Equatable, CustomStringConvertible {
     case seccomp(String)

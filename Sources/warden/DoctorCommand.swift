@@ -1,3 +1,4 @@
+import WardenKernel
 import ArgumentParser
 import WardenRuntime
 #if canImport(Glibc)
@@ -98,21 +99,7 @@ struct DoctorReport {
     }
 
     func json() -> String {
-        func str(_ s: String) -> String {
-            var out = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                default:
-                    if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-                    else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out + "\""
-        }
+        func str(_ s: String) -> String { JSONText.quote(s) }
         func arr(_ a: [String]) -> String { "[" + a.map(str).joined(separator: ", ") + "]" }
         let ns = k.namespaces.map {
             "{\"name\": \(str($0.name)), \"available\": \($0.available)" + ($0.available ? "" : ", \"error\": \(str(errnoName($0.errno)))") + "}"

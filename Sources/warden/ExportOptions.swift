@@ -44,7 +44,7 @@ struct ExportRunner {
             case "oci", "oci-bundle":
                 let bundle = kind == "oci-bundle"
                 let workspace = try directory(options.workspace ?? ".", "--workspace", mustExist: bundle)
-                let bindings = ExportBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
+                let bindings = PathBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
                 var env: [String] = []
                 if bundle {
                     let host = RunCommand.environment()
@@ -67,7 +67,7 @@ struct ExportRunner {
                     try emit(config.json())
                 }
             case "k8s":
-                let bindings = ExportBindings(workspace: options.workspace ?? "/workspace", home: options.home ?? "/home/agent", tmp: "/tmp")
+                let bindings = PathBindings(workspace: options.workspace ?? "/workspace", home: options.home ?? "/home/agent", tmp: "/tmp")
                 let out = try KubernetesExport.export(policy, options: KubernetesExportOptions(
                     arch: arch, bindings: bindings, image: options.image, command: command,
                     uid: user?.0 ?? 65534, gid: user?.1 ?? 65534))
@@ -84,7 +84,7 @@ struct ExportRunner {
                 }
             default:
                 let workspace = try directory(options.workspace ?? ".", "--workspace", mustExist: false)
-                let bindings = ExportBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
+                let bindings = PathBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
                 let (text, notes) = SystemdExport.dropIn(policy, bindings: bindings, arch: arch)
                 try gate(notes)
                 try emit(text)

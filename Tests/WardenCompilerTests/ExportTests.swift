@@ -144,7 +144,7 @@ private struct Values {
         #expect(yaml.contains("\"no\": \"no\"\n"), "a key that YAML 1.1 reads as a boolean is quoted")
     }
 
-    static let bindings = ExportBindings(workspace: "/ws", home: "/home/u", tmp: "/tmp")
+    static let bindings = PathBindings(workspace: "/ws", home: "/home/u", tmp: "/tmp")
 
     @Test func bundleExpressesDenyExecInsideAnAllowedTreeWithANoexecBind() throws {
         let p = try effective("""
@@ -256,7 +256,7 @@ private struct Values {
         #expect(text.contains("ProtectHome=yes\n"))
 
         // A workspace under /home: no ProtectHome=, but /home becomes an empty tmpfs with the workspace bound back.
-        let (homeText, _) = SystemdExport.dropIn(p, bindings: ExportBindings(workspace: "/home/dev/repo", home: "/home/dev", tmp: "/tmp"), listHost: false)
+        let (homeText, _) = SystemdExport.dropIn(p, bindings: PathBindings(workspace: "/home/dev/repo", home: "/home/dev", tmp: "/tmp"), listHost: false)
         #expect(!homeText.contains("ProtectHome="))
         #expect(homeText.contains("TemporaryFileSystem=/home:ro\n"))
         #expect(homeText.contains("BindPaths=-/home/dev/repo\n"))

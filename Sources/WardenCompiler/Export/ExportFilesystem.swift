@@ -34,7 +34,7 @@ struct ExportFilesystem {
 
     static let devices: Set<String> = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"]
 
-    init(_ policy: EffectivePolicy, bindings: ExportBindings) {
+    init(_ policy: EffectivePolicy, bindings: PathBindings) {
         let plan = policy.filesystemPlan
         var out: [Grant] = []
         let sorted = plan.landlock.sorted { ($0.path.components.count, $0.path.description) < ($1.path.components.count, $1.path.description) }

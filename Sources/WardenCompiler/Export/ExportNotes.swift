@@ -24,29 +24,6 @@ public struct ExportNote: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(kind.rawValue) (\(engine)): \(location): \(message)" }
 }
 
-/// What the policy variables stand for where the exported artifact runs.
-public struct ExportBindings: Sendable, Hashable {
-    public var workspace: String
-    public var home: String
-    public var tmp: String
-
-    public init(workspace: String, home: String, tmp: String) {
-        self.workspace = workspace
-        self.home = home
-        self.tmp = tmp
-    }
-
-    public func expand(_ path: PolicyPath) -> String {
-        path.expanded { variable in
-            switch variable {
-            case .workspace: return workspace
-            case .home: return home
-            case .tmp: return tmp
-            }
-        }
-    }
-}
-
 /// Why an export cannot be produced at all (as opposed to an `ExportNote`).
 public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
     case seccomp(String)

@@ -1,3 +1,4 @@
+import WardenKernel
 /// A JSON-shaped value with ordered keys, rendered as JSON or YAML for the exporters.
 /// Unlike `JSONEncoder`, integers keep all 64 bits (seccomp argument values) and key order
 /// is the order a human reads best (`ociVersion` first, `kind` before `spec`).
@@ -68,26 +69,7 @@ public indirect enum ExportValue: Sendable, Equatable {
     var isString: Bool { if case .string = self { return true } else { return false } }
 
     /// A JSON string literal (also a valid YAML double-quoted scalar).
-    public static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7f || (u.value >= 0x80 && u.value < 0xa0) || u.value == 0x2028 || u.value == 0x2029 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    public static func quoted(_ s: String) -> String { JSONText.quote(s) }
 }
 
 // MARK: YAML

@@ -5,14 +5,14 @@ import WardenPolicy
 public struct KubernetesExportOptions: Sendable {
     public var arch: Architecture
     /// Container paths for `${workspace}`, `${home}`, `${tmp}`.
-    public var bindings: ExportBindings
+    public var bindings: PathBindings
     public var image: String
     public var command: [String]
     /// uid/gid to run as when the identity holds no capabilities.
     public var uid: Int64
     public var gid: Int64
 
-    public init(arch: Architecture = .native, bindings: ExportBindings = ExportBindings(workspace: "/workspace", home: "/home/agent", tmp: "/tmp"),
+    public init(arch: Architecture = .native, bindings: PathBindings = PathBindings(workspace: "/workspace", home: "/home/agent", tmp: "/tmp"),
                 image: String = "agent:latest", command: [String] = [], uid: Int64 = 65534, gid: Int64 = 65534) {
         self.arch = arch
         self.bindings = bindings

@@ -18,7 +18,7 @@ public struct OCIExportOptions: Sendable {
     }
 
     public var arch: Architecture
-    public var bindings: ExportBindings
+    public var bindings: PathBindings
     public var rootfs: Rootfs
     /// `root.path` (relative to the bundle).
     public var rootPath: String
@@ -33,7 +33,7 @@ public struct OCIExportOptions: Sendable {
     /// Leave out bind mounts whose host path does not exist (a bundle for this machine).
     public var skipMissingPaths: Bool
 
-    public init(arch: Architecture = .native, bindings: ExportBindings, rootfs: Rootfs, rootPath: String = "rootfs",
+    public init(arch: Architecture = .native, bindings: PathBindings, rootfs: Rootfs, rootPath: String = "rootfs",
                 args: [String] = [], env: [String] = [], uid: UInt32 = 0, gid: UInt32 = 0,
                 cgroupLimits: Bool = true, skipMissingPaths: Bool = false) {
         self.arch = arch

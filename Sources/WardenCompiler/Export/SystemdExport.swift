@@ -17,7 +17,7 @@ public enum SystemdExport {
 
     /// - Parameter listHost: list the host's directories beside the allowed paths and make them
     ///   inaccessible (systemd has no default-deny for reads); false leaves that out (weaker).
-    public static func dropIn(_ policy: EffectivePolicy, bindings: ExportBindings, arch: Architecture = .native,
+    public static func dropIn(_ policy: EffectivePolicy, bindings: PathBindings, arch: Architecture = .native,
                               listHost: Bool = true) -> (text: String, notes: [ExportNote]) {
         var notes: [ExportNote] = []
         func note(_ k: ExportNote.Kind, _ m: String, _ at: String = "policy") { notes.append(ExportNote(k, engine: engine, m, at: at)) }

@@ -1,0 +1,25 @@
+import WardenPolicy
+
+/// What the policy variables (`${workspace}`, `${home}`, `${tmp}`) stand for in one run or
+/// wherever an exported artifact runs.
+public struct PathBindings: Sendable, Hashable {
+    public var workspace: String
+    public var home: String
+    public var tmp: String
+
+    public init(workspace: String, home: String, tmp: String) {
+        self.workspace = workspace
+        self.home = home
+        self.tmp = tmp
+    }
+
+    public func expand(_ path: PolicyPath) -> String {
+        path.expanded { variable in
+            switch variable {
+            case .workspace: return workspace
+            case .home: return home
+            case .tmp: return tmp
+            }
+        }
+    }
+}
