@@ -26,7 +26,7 @@ bold "1. The policy: policies/default.warden (lint and its own tests)"
 "$warden" test policies/default.warden
 
 bold "2. An audit signing key"
-"$warden" audit keygen --output "$scratch/audit/signing" && echo "wrote $scratch/audit/signing.key and .pub"
+"$warden" audit keygen --output "$scratch/audit/signing"
 
 bold "3. The agent runs under the policy (warden run)"
 echo "\$ warden run --policy policies/default.warden --workspace <repo> -- ./agent.sh"
