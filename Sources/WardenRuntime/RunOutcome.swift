@@ -1,3 +1,4 @@
+import WardenKernel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,15 +81,5 @@ public enum RunOutcome: Sendable, Equatable {
 
 /// Symbolic errno names for messages ("EACCES").
 public func errnoName(_ e: Int32) -> String {
-    let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", ESRCH: "ESRCH", EINTR: "EINTR", EIO: "EIO",
-        E2BIG: "E2BIG", ENOEXEC: "ENOEXEC", EBADF: "EBADF", ECHILD: "ECHILD", EAGAIN: "EAGAIN",
-        ENOMEM: "ENOMEM", EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST",
-        EXDEV: "EXDEV", ENOTDIR: "ENOTDIR", EISDIR: "EISDIR", EINVAL: "EINVAL", EMFILE: "EMFILE",
-        ENOSPC: "ENOSPC", EROFS: "EROFS", EPIPE: "EPIPE", ENAMETOOLONG: "ENAMETOOLONG",
-        ENOSYS: "ENOSYS", ELOOP: "ELOOP", EOPNOTSUPP: "EOPNOTSUPP", ETXTBSY: "ETXTBSY",
-        EUSERS: "EUSERS", ENODATA: "ENODATA", EPROTO: "EPROTO", ETIMEDOUT: "ETIMEDOUT",
-        ECONNREFUSED: "ECONNREFUSED", ENETUNREACH: "ENETUNREACH",
-    ]
-    return names[e] ?? "errno \(e)"
+    ErrnoNames.name(of: e) ?? "errno \(e)"
 }
