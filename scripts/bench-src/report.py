@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Turns the samples of `make bench` into one table (stdout) and JSON.
+
+    report.py RAW.tsv MACHINE.json OUT.json
+
+RAW.tsv lines: SECTION<TAB>NAME<TAB>UNIT<TAB>VALUE, one per sample; VALUE `n/a: reason`
+marks a measurement that could not be taken. Each row shows the median, min and max of its
+samples and its ratio(s) to the baseline row(s) named below (median over median).
+"""
+import collections, json, math, statistics, sys
+
+raw_path, machine_path, out_path = sys.argv[1:4]
+
+# (section, row) -> baselines its median is divided by, in order.
+RATIOS = {
+    ("launch", "warden run"): ["bwrap", "plain"],
+    ("launch", "bwrap"): ["plain"],
+    ("launch", "firejail"): ["bwrap", "plain"],
+}
+for kind in ("getppid", "ioctl FIONREAD", "socket+close"):
+    for f in ("allow-all", "warden default", "warden socket rule", "docker default"):
+        RATIOS[("syscall", f"{kind}: {f}")] = [f"{kind}: allow-all", f"{kind}: plain"]
+    RATIOS[("syscall", f"{kind}: warden default")].append(f"{kind}: docker default")
+    RATIOS[("syscall", f"{kind}: warden socket rule")].append(f"{kind}: docker default")
+    RATIOS[("syscall", f"{kind}: allow-all")] = [f"{kind}: plain"]
+for what in ("BPF length", "mean instructions/syscall", "mean instructions/syscall after kernel cache"):
+    RATIOS[("filter", f"warden default: {what}")] = [f"docker default: {what}"]
+RATIOS[("audit", "verify (whole process)")] = ["sha256sum"]
+RATIOS[("audit", "verify (in process)")] = ["sha256sum"]
+
+rows = collections.OrderedDict()
+for line in open(raw_path):
+    line = line.rstrip("\n")
+    if not line:
+        continue
+    section, name, unit, value = line.split("\t", 3)
+    row = rows.setdefault((section, name), {"section": section, "name": name, "unit": unit, "samples": [], "na": None})
+    if value.startswith("n/a"):
+        row["na"] = value
+    else:
+        row["samples"].append(float(value))
+
+for row in rows.values():
+    s = row["samples"]
+    if s:
+        row["median"] = statistics.median(s)
+        row["min"] = min(s)
+        row["max"] = max(s)
+        row["n"] = len(s)
+
+
+def growth(section, prefix, sizes):
+    """Least-squares slope of log(time) against log(size) over the medians."""
+    pts = []
+    for n in sizes:
+        r = rows.get((section, f"{prefix} {n} identities"))
+        if not r or "median" not in r or r["median"] <= 0:
+            return None
+        pts.append((math.log(n), math.log(r["median"])))
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
+
+
+sizes = (10, 100, 1000)
+floor = rows.get(("compile", "startup floor (warden --version)"))
+for prefix in ("lint", "compile one identity"):
+    k = growth("compile", prefix, sizes)
+    if k is not None:
+        rows[("compile", f"{prefix}: growth exponent")] = {
+            "section": "compile", "name": f"{prefix}: growth exponent", "unit": "slope",
+            "samples": [k], "median": k, "min": k, "max": k, "n": 1, "na": None}
+    if floor and "median" in floor:
+        pts = []
+        for n in sizes:
+            r = rows.get(("compile", f"{prefix} {n} identities"))
+            if r and "median" in r and r["median"] - floor["median"] > 0:
+                pts.append((math.log(n), math.log(r["median"] - floor["median"])))
+        if len(pts) == len(sizes):
+            mx = sum(p[0] for p in pts) / len(pts)
+            my = sum(p[1] for p in pts) / len(pts)
+            k = sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
+            name = f"{prefix}: growth exponent net of start-up"
+            rows[("compile", name)] = {"section": "compile", "name": name, "unit": "slope",
+                                       "samples": [k], "median": k, "min": k, "max": k, "n": 1, "na": None}
+
+for key, row in rows.items():
+    row["ratios"] = []
+    for base in RATIOS.get(key, []):
+        b = rows.get((key[0], base))
+        if b and "median" in b and b["median"] and "median" in row:
+            row["ratios"].append({"to": base, "ratio": row["median"] / b["median"]})
+
+
+def fmt(v):
+    if v is None:
+        return ""
+    a = abs(v)
+    if a >= 100000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def ratio_text(row):
+    return ", ".join(f"{r['ratio']:.2f}x {r['to'].split(': ')[-1]}" for r in row["ratios"])
+
+
+header = ["section", "measurement", "median", "min", "max", "unit", "n", "ratio (median/median)"]
+table = []
+for row in rows.values():
+    if row["na"] and not row["samples"]:
+        table.append([row["section"], row["name"], row["na"], "", "", row["unit"], "", ""])
+    else:
+        table.append([row["section"], row["name"], fmt(row.get("median")), fmt(row.get("min")), fmt(row.get("max")),
+                      row["unit"], str(row.get("n", "")), ratio_text(row)])
+widths = [max(len(header[i]), *(len(t[i]) for t in table)) for i in range(len(header))]
+right = {2, 3, 4, 6}
+
+
+def line(cells):
+    return "| " + " | ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)) + " |"
+
+
+machine = json.load(open(machine_path))
+print(f"Machine: {machine.get('cpu')}, {machine.get('nproc')} cores, Linux {machine.get('kernel')}; {machine.get('date')}")
+print(line(header))
+print("|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|")
+for t in table:
+    print(line(t))
+
+result = {"machine": machine, "rows": [
+    {k: v for k, v in row.items() if k != "samples" or len(v) <= 200} for row in rows.values()]}
+with open(out_path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
