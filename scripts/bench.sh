@@ -12,7 +12,7 @@
 #   5. audit append and verify throughput, next to sha256sum over the same file
 #   6. network mediation (when built)
 # Prints one table and writes bench-results/bench.json. Knobs: BENCH_ROUNDS (default 20),
-# BENCH_SEED. Needs root for apt-get, bwrap's namespaces and warden run's mounts.
+# BENCH_SEED, BENCH_DOCKER_PROFILE (default ../shared/reference/docker-default-seccomp.json). Needs root for apt-get, bwrap's namespaces and warden run's mounts.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,12 +22,12 @@ work="$out/work"
 src="$root/scripts/bench-src"
 rounds=${BENCH_ROUNDS:-20}
 seed=${BENCH_SEED:-$(date +%s)}
-docker_profile="$root/../shared/reference/docker-default-seccomp.json"
+docker_profile=${BENCH_DOCKER_PROFILE:-$root/../shared/reference/docker-default-seccomp.json}
 mix="$root/scripts/bench-data/syscall-mix.txt"
 say() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 2; }
 
-[[ -f "$docker_profile" ]] || die "Docker's reference profile is missing: expected $docker_profile (the repository's parent directory must contain shared/reference/)"
+[[ -f "$docker_profile" ]] || die "Docker's reference profile is missing: expected $docker_profile (the repository's parent directory must contain shared/reference/, or set BENCH_DOCKER_PROFILE)"
 [[ $(uname -m) == x86_64 ]] || die "the syscall mix and the Docker comparison are recorded for x86_64; this is $(uname -m)"
 
 # --- tools -----------------------------------------------------------------------------
@@ -43,8 +43,8 @@ if ((${#need[@]})); then
   apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-say "building release (swift build -c release)"
-swift build -c release >&2
+say "building release (swift build -c release --static-swift-stdlib)"
+swift build -c release --static-swift-stdlib >&2
 warden="$root/.build/release/warden"
 [[ -x "$warden" ]] || die "release build did not produce $warden"
 
@@ -81,6 +81,7 @@ else
 fi
 "$work/bin/runner" "$rounds" "$seed" "$spec" "$work/launch.tsv" || die "a launch variant failed (see above)"
 add_runs launch "$work/launch.tsv"
+awk -F'\t' '{ printf "launch\t%s (CPU time)\tms\t%.4f\n", $1, $5 / 1e6 }' "$work/launch.tsv" >>"$raw"
 
 # --- 2. syscall overhead -----------------------------------------------------------------
 say "syscall: compiling Warden's default policy and Docker's default profile"
@@ -92,8 +93,9 @@ grep -q AF_VSOCK "$work/socket.warden" || die "could not write the socket-rule p
 python3 "$src/docker-rules.py" "$docker_profile" >"$work/docker.rules"
 "$work/bin/docker-bpf" "$work/docker.rules" "$work/docker.bpf"
 
-say "syscall: tight loops, $rounds rounds"
-declare -A iters=([getppid]=200000 [ioctl]=200000 [socket]=20000)
+srounds=$(((rounds + 1) / 2))
+say "syscall: tight loops, $srounds rounds"
+declare -A iters=([getppid]=50000 [ioctl]=50000 [socket]=2000)
 declare -A label=([getppid]="getppid" [ioctl]="ioctl FIONREAD" [socket]="socket+close")
 declare -A filt=([plain]=none [allow-all]=allow-all [warden default]="$work/warden.bpf"
                  [warden socket rule]="$work/warden-socket.bpf" [docker default]="$work/docker.bpf")
@@ -102,11 +104,11 @@ for k in getppid ioctl socket; do
   for f in plain allow-all "warden default" "docker default"; do cases+=("$k|$f"); done
 done
 cases+=("socket|warden socket rule")
-for ((r = 0; r <= rounds; r++)); do
+for ((r = 0; r <= srounds; r++)); do
   while IFS= read -r c; do
     k=${c%%|*}; f=${c#*|}
     ns=$("$work/bin/sysloop" "${filt[$f]}" "$k" "${iters[$k]}") || die "sysloop $k under $f failed"
-    ((r > 0)) && printf 'syscall\t%s: %s\tns/call\t%s\n' "${label[$k]}" "$f" "$ns" >>"$raw"
+    if ((r > 0)); then printf 'syscall\t%s: %s\tns/call\t%s\n' "${label[$k]}" "$f" "$ns" >>"$raw"; fi
   done < <(printf '%s\n' "${cases[@]}" | shuf --random-source=<(yes "$seed$r"))
 done
 

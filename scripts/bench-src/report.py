@@ -11,22 +11,35 @@ import collections, json, math, statistics, sys
 
 raw_path, machine_path, out_path = sys.argv[1:4]
 
-# (section, row) -> baselines its median is divided by, in order.
-RATIOS = {
-    ("launch", "warden run"): ["bwrap", "plain"],
-    ("launch", "bwrap"): ["plain"],
-    ("launch", "firejail"): ["bwrap", "plain"],
-}
+# (section, row) -> [(baseline row, label)]: the row's median is divided by each baseline's.
+RATIOS = {}
+ORDER = []  # display order; rows not listed follow in the order measured
+launch_rows = ["plain", "warden run", "bwrap", "firejail"]
+for suffix in ("", " (CPU time)"):
+    ORDER += [("launch", r + suffix) for r in launch_rows]
+    for r in ("warden run", "firejail"):
+        RATIOS[("launch", r + suffix)] = [("bwrap" + suffix, "bwrap"), ("plain" + suffix, "plain")]
+    RATIOS[("launch", "bwrap" + suffix)] = [("plain" + suffix, "plain")]
 for kind in ("getppid", "ioctl FIONREAD", "socket+close"):
-    for f in ("allow-all", "warden default", "warden socket rule", "docker default"):
-        RATIOS[("syscall", f"{kind}: {f}")] = [f"{kind}: allow-all", f"{kind}: plain"]
-    RATIOS[("syscall", f"{kind}: warden default")].append(f"{kind}: docker default")
-    RATIOS[("syscall", f"{kind}: warden socket rule")].append(f"{kind}: docker default")
-    RATIOS[("syscall", f"{kind}: allow-all")] = [f"{kind}: plain"]
-for what in ("BPF length", "mean instructions/syscall", "mean instructions/syscall after kernel cache"):
-    RATIOS[("filter", f"warden default: {what}")] = [f"docker default: {what}"]
-RATIOS[("audit", "verify (whole process)")] = ["sha256sum"]
-RATIOS[("audit", "verify (in process)")] = ["sha256sum"]
+    for f in ("plain", "allow-all", "warden default", "warden socket rule", "docker default"):
+        ORDER.append(("syscall", f"{kind}: {f}"))
+        if f not in ("plain", "allow-all"):
+            RATIOS[("syscall", f"{kind}: {f}")] = [(f"{kind}: allow-all", "floor"), (f"{kind}: plain", "plain")]
+    RATIOS[("syscall", f"{kind}: allow-all")] = [(f"{kind}: plain", "plain")]
+    for f in ("warden default", "warden socket rule"):
+        RATIOS[("syscall", f"{kind}: {f}")].append((f"{kind}: docker default", "docker"))
+for what in ("BPF length", "mean instructions/syscall", "mean instructions/syscall after kernel cache", "calls allowed"):
+    ORDER += [("filter", f"warden default: {what}"), ("filter", f"docker default: {what}")]
+    RATIOS[("filter", f"warden default: {what}")] = [(f"docker default: {what}", "docker")]
+ORDER.append(("compile", "startup floor (warden --version)"))
+for prefix in ("lint", "compile one identity"):
+    ORDER += [("compile", f"{prefix} {n} identities") for n in (10, 100, 1000)]
+    ORDER += [("compile", f"{prefix}: growth exponent"), ("compile", f"{prefix}: growth exponent net of start-up")]
+ORDER += [("audit", n) for n in ("append (batches of 256, signed checkpoints)", "verify (in process)",
+                                  "verify (whole process)", "sha256sum", "log size")]
+RATIOS[("audit", "verify (whole process)")] = [("sha256sum", "sha256sum")]
+RATIOS[("audit", "verify (in process)")] = [("sha256sum", "sha256sum")]
+SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network"]
 
 rows = collections.OrderedDict()
 for line in open(raw_path):
@@ -86,10 +99,15 @@ for prefix in ("lint", "compile one identity"):
 
 for key, row in rows.items():
     row["ratios"] = []
-    for base in RATIOS.get(key, []):
+    for base, label in RATIOS.get(key, []):
         b = rows.get((key[0], base))
         if b and "median" in b and b["median"] and "median" in row:
-            row["ratios"].append({"to": base, "ratio": row["median"] / b["median"]})
+            row["ratios"].append({"to": base, "label": label, "ratio": row["median"] / b["median"]})
+
+order = {k: i for i, k in enumerate(ORDER)}
+keys = sorted(rows, key=lambda k: (SECTIONS.index(k[0]) if k[0] in SECTIONS else len(SECTIONS),
+                                   order.get(k, len(order)), list(rows).index(k)))
+rows = collections.OrderedDict((k, rows[k]) for k in keys)
 
 
 def fmt(v):
@@ -106,7 +124,7 @@ def fmt(v):
 
 
 def ratio_text(row):
-    return ", ".join(f"{r['ratio']:.2f}x {r['to'].split(': ')[-1]}" for r in row["ratios"])
+    return ", ".join(f"{r['ratio']:.2f}x {r['label']}" for r in row["ratios"])
 
 
 header = ["section", "measurement", "median", "min", "max", "unit", "n", "ratio (median/median)"]

@@ -6,7 +6,9 @@
  * variant once, in a fresh random order (seeded), so machine noise hits all variants
  * alike; one unrecorded warm-up round comes first. Each run is posix_spawn + waitpid,
  * timed with CLOCK_MONOTONIC; the child's stdout goes to /dev/null, stderr to the
- * runner's stderr. OUT gets NAME<TAB>ROUND<TAB>NANOSECONDS<TAB>STATUS per run.
+ * runner's stderr. OUT gets NAME<TAB>ROUND<TAB>WALL_NS<TAB>STATUS<TAB>CPU_NS per run, where
+ * CPU_NS is user + system time of the child and every descendant it waited for (wait4's
+ * rusage): unlike wall time, it barely moves when other work competes for the cores.
  * Exit status 1 if any run did not exit 0 (the first failure is named on stderr).
  */
 #define _GNU_SOURCE
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,7 +61,7 @@ static int load(const char *path, struct variant *v) {
 	return n;
 }
 
-static int run(struct variant *v, uint64_t *ns) {
+static int run(struct variant *v, uint64_t *ns, uint64_t *cpu) {
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -68,8 +71,11 @@ static int run(struct variant *v, uint64_t *ns) {
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) { fprintf(stderr, "runner: %s: cannot spawn %s: %s\n", v->name, v->argv[0], strerror(rc)); return -1; }
 	int status;
-	while (waitpid(pid, &status, 0) < 0) {}
+	struct rusage ru;
+	while (wait4(pid, &status, 0, &ru) < 0) {}
 	*ns = now_ns() - t0;
+	*cpu = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
 	return status;
 }
 
@@ -88,13 +94,13 @@ int main(int argc, char **argv) {
 		for (int i = n - 1; i > 0; i--) { int j = (int)(random() % (i + 1)); int t = order[i]; order[i] = order[j]; order[j] = t; }
 		for (int i = 0; i < n; i++) {
 			struct variant *x = &v[order[i]];
-			uint64_t ns = 0;
-			int status = run(x, &ns);
+			uint64_t ns = 0, cpu = 0;
+			int status = run(x, &ns, &cpu);
 			if (status != 0 && !failed) {
 				fprintf(stderr, "runner: %s exited with status 0x%x\n", x->name, status);
 				failed = 1;
 			}
-			if (r > 0) fprintf(out, "%s\t%d\t%llu\t%d\n", x->name, r, (unsigned long long)ns, status);
+			if (r > 0) fprintf(out, "%s\t%d\t%llu\t%d\t%llu\n", x->name, r, (unsigned long long)ns, status, (unsigned long long)cpu);
 		}
 	}
 	fclose(out);
