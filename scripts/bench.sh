@@ -11,7 +11,7 @@
 #   4. compile and lint of policies with 10, 100 and 1,000 identities (growth exponent)
 #   5. audit append and verify throughput, next to sha256sum over the same file
 #   6. network mediation (when built)
-# Prints one table and writes bench-results/bench.json. Knobs: BENCH_ROUNDS (default 20),
+# Prints one table and writes bench-results/bench.json. Knobs: BENCH_ROUNDS (default 30),
 # BENCH_SEED, BENCH_DOCKER_PROFILE (default ../shared/reference/docker-default-seccomp.json). Needs root for apt-get, bwrap's namespaces and warden run's mounts.
 set -euo pipefail
 
@@ -20,7 +20,7 @@ cd "$root"
 out="$root/bench-results"
 work="$out/work"
 src="$root/scripts/bench-src"
-rounds=${BENCH_ROUNDS:-20}
+rounds=${BENCH_ROUNDS:-30}
 seed=${BENCH_SEED:-$(date +%s)}
 docker_profile=${BENCH_DOCKER_PROFILE:-$root/../shared/reference/docker-default-seccomp.json}
 mix="$root/scripts/bench-data/syscall-mix.txt"
@@ -93,7 +93,7 @@ grep -q AF_VSOCK "$work/socket.warden" || die "could not write the socket-rule p
 python3 "$src/docker-rules.py" "$docker_profile" >"$work/docker.rules"
 "$work/bin/docker-bpf" "$work/docker.rules" "$work/docker.bpf"
 
-srounds=$(((rounds + 1) / 2))
+srounds=$rounds
 say "syscall: tight loops, $srounds rounds"
 declare -A iters=([getppid]=50000 [ioctl]=50000 [socket]=2000)
 declare -A label=([getppid]="getppid" [ioctl]="ioctl FIONREAD" [socket]="socket+close")
