@@ -95,7 +95,7 @@ python3 "$src/docker-rules.py" "$docker_profile" >"$work/docker.rules"
 
 srounds=$rounds
 say "syscall: tight loops, $srounds rounds"
-declare -A iters=([getppid]=50000 [ioctl]=50000 [socket]=2000)
+declare -A iters=([getppid]=60000 [ioctl]=60000 [socket]=3000)
 declare -A label=([getppid]="getppid" [ioctl]="ioctl FIONREAD" [socket]="socket+close")
 declare -A filt=([plain]=none [allow-all]=allow-all [warden default]="$work/warden.bpf"
                  [warden socket rule]="$work/warden-socket.bpf" [docker default]="$work/docker.bpf")

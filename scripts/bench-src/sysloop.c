@@ -11,7 +11,9 @@
  * request argument is checked by Warden's default policy); `socket` (socket(AF_UNIX,
  * SOCK_STREAM) + close: the domain is checked by Docker's profile and by the bench's
  * socket policy).
- * Runs 7 chunks of ITERATIONS calls after a warm-up and prints the median ns per call.
+ * Runs 15 chunks of ITERATIONS/15 calls after a warm-up and prints the fastest chunk's ns
+ * per call: on a shared machine, preemption only ever adds time, so the fastest chunk is
+ * the closest to the cost of the syscall itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHUNKS 7
+#define CHUNKS 15
 
 static uint64_t now_ns(void) {
 	struct timespec ts;
@@ -86,13 +88,14 @@ int main(int argc, char **argv) {
 	install(argv[1]);
 	if (once(kind) < 0) { fprintf(stderr, "sysloop: %s failed under %s: %s\n", argv[2], argv[1], strerror(errno)); return 1; }
 	for (long i = 0; i < iters / 10; i++) once(kind);
+	long chunk = iters / CHUNKS > 0 ? iters / CHUNKS : 1;
 	double per[CHUNKS];
 	for (int c = 0; c < CHUNKS; c++) {
 		uint64_t t0 = now_ns();
-		for (long i = 0; i < iters; i++) once(kind);
-		per[c] = (double)(now_ns() - t0) / (double)iters;
+		for (long i = 0; i < chunk; i++) once(kind);
+		per[c] = (double)(now_ns() - t0) / (double)chunk;
 	}
 	qsort(per, CHUNKS, sizeof per[0], cmp);
-	printf("%.2f\n", per[CHUNKS / 2]);
+	printf("%.2f\n", per[0]);
 	return 0;
 }
