@@ -11,8 +11,10 @@
 #   4. compile and lint of policies with 10, 100 and 1,000 identities (growth exponent)
 #   5. audit append and verify throughput, next to sha256sum over the same file
 #   6. network mediation (when built)
-# Prints one table and writes bench-results/bench.json. Knobs: BENCH_ROUNDS (default 30),
-# BENCH_SEED, BENCH_DOCKER_PROFILE (default ../shared/reference/docker-default-seccomp.json). Needs root for apt-get, bwrap's namespaces and warden run's mounts.
+# Prints one table and writes bench-results/bench.json (raw samples: bench-results/raw.tsv).
+# Knobs: BENCH_ROUNDS (default 30), BENCH_SEED, BENCH_DOCKER_PROFILE (default
+# ../shared/reference/docker-default-seccomp.json). Runs as root (apt-get, and warden run's
+# mounts); x86_64 only (the recorded syscall mix and the Docker architectures are x86_64's).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
