@@ -114,6 +114,9 @@ int warden_apply_mounts(const struct warden_launch_spec *spec, int *index) {
         int r = 0;
         switch (op->kind) {
         case WARDEN_MOUNT_BIND_RO: r = bind_readonly(op->path, fd); break;
+        case WARDEN_MOUNT_BIND:
+            if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) < 0) r = -errno;
+            break;
         case WARDEN_MOUNT_MASK: r = mask(op->path, fd); break;
         case WARDEN_MOUNT_READONLY:
             r = make_readonly(fd, 1);

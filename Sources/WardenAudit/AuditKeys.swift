@@ -22,7 +22,7 @@ public struct AuditSigningKey: Sendable {
 
     /// The private key file contents.
     public var fileContents: String {
-        "\(Self.header) \(Data(key.rawRepresentation).base64EncodedString())\n"
+        "\(Self.header) \(Base64.encode(Array(key.rawRepresentation)))\n"
     }
 
     /// Parses private key file contents.
@@ -62,7 +62,7 @@ public struct AuditPublicKey: Sendable, Hashable {
 
     /// The public key file contents.
     public var fileContents: String {
-        "\(Self.header) \(Data(rawRepresentation).base64EncodedString())\n"
+        "\(Self.header) \(Base64.encode(rawRepresentation))\n"
     }
 
     public init(fileContents: String, path: String = "<key>") throws(AuditError) {
@@ -93,7 +93,7 @@ enum KeyFile {
             throw .badKey(path: path, reason: "expected a line starting with \"\(header)\"")
         }
         let b64 = t.dropFirst(header.count + 1)
-        guard let data = Data(base64Encoded: String(b64)) else { throw .badKey(path: path, reason: "invalid base64") }
-        return Array(data)
+        guard let raw = Base64.decode(String(b64)) else { throw .badKey(path: path, reason: "invalid base64") }
+        return raw
     }
 }

@@ -56,3 +56,18 @@ public enum AuditLocation {
         }
     }
 }
+
+extension AuditLocation {
+    /// Paths the agent must not be able to write (the runtime refuses to start a run whose
+    /// policy grants write access to any of them or to a parent directory): the log file,
+    /// its directory, and the signing key file if any.
+    public static func protectedPaths(logPath: String, signingKeyPath: String?) -> [String] {
+        var out = [logPath]
+        if let slash = logPath.lastIndex(of: "/") {
+            let dir = String(logPath[..<slash])
+            out.append(dir.isEmpty ? "/" : dir)
+        }
+        if let k = signingKeyPath { out.append(k) }
+        return out
+    }
+}

@@ -97,9 +97,12 @@ public final class AuditLog: Sendable {
         var prev = head.prevHex
         let now = AuditTime.now().rfc3339
 
-        func emit(_ kind: String, _ fields: [String: AuditValue], _ ts: String) {
+        func emit(_ kind: String, _ fields: [String: AuditValue], _ ts: String) throws(AuditError) {
             let rec = AuditRecord(seq: seq, ts: ts, kind: kind, run: run, fields: fields, prev: prev)
             let line = rec.lineBytes()
+            guard line.count <= LogTail.maxRecordBytes else {
+                throw .invalidArgument("a \(kind) record of \(line.count) bytes exceeds the \(LogTail.maxRecordBytes)-byte limit")
+            }
             let hash = AuditHash.sha256Hex(line)
             if seq == 0 { cache.logID = hash }
             out.append(contentsOf: line)
@@ -117,7 +120,7 @@ public final class AuditLog: Sendable {
                 throw .checkpoint("bad head hash")
             }
             let sig = try key.sign(body)
-            emit(
+            try emit(
                 AuditKind.checkpoint,
                 [
                     CheckpointNote.keyField: .string(key.publicKey.keyID), CheckpointNote.logField: .string(origin),
@@ -129,7 +132,7 @@ public final class AuditLog: Sendable {
         if head.hasTornBytes {
             let torn = try file.read(offset: head.goodEnd, count: Int(size - head.goodEnd))
             if torn.last != UInt8(ascii: "\n") { out.append(UInt8(ascii: "\n")) }
-            emit(
+            try emit(
                 AuditKind.recovery,
                 [
                     "offset": .int(head.goodEnd), "length": .int(Int64(torn.count)),
@@ -138,7 +141,7 @@ public final class AuditLog: Sendable {
         }
         for e in events {
             if seq > 0 && seq % checkpointInterval == 0 { try emitCheckpoint() }
-            emit(e.kind, e.fields, e.time?.rfc3339 ?? now)
+            try emit(e.kind, e.fields, e.time?.rfc3339 ?? now)
         }
         if checkpoint || (seq > 0 && seq % checkpointInterval == 0 && !events.isEmpty) { try emitCheckpoint() }
         guard !out.isEmpty else { return [] }
@@ -151,5 +154,16 @@ public final class AuditLog: Sendable {
         }
         cache.head = LogHead(nextSeq: seq, prevHex: prev, goodEnd: size + Int64(out.count), size: size + Int64(out.count))
         return written
+    }
+}
+
+extension AuditLog {
+    /// The log a run uses: path from `--audit-log`/`$WARDEN_AUDIT_LOG`/default, key from
+    /// `--signing-key`/`$WARDEN_AUDIT_KEY` (none configured: no checkpoints are signed).
+    public static func configured(logPath: String?, signingKeyPath: String?) throws(AuditError) -> AuditLog {
+        let key = try AuditLocation.signingKeyPath(explicit: signingKeyPath).map { (p) throws(AuditError) in
+            try AuditSigningKey.load(path: p)
+        }
+        return try AuditLog(path: AuditLocation.resolve(explicit: logPath), signingKey: key)
     }
 }

@@ -46,13 +46,12 @@ public final class AuditRun: Sendable {
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
-    /// Writes `run.start` (durably).
+    /// Writes `run.start` (durably). Returns the records written (run.start last).
     @discardableResult
-    public func start(_ info: RunStartInfo) throws(AuditError) -> AppendedRecord? {
-        try state.withLock { (s: inout State) throws(AuditError) -> AppendedRecord? in
+    public func start(_ info: RunStartInfo) throws(AuditError) -> [AppendedRecord] {
+        try state.withLock { (s: inout State) throws(AuditError) -> [AppendedRecord] in
             s.startedMono = monotonicNanos()
-            try flushLocked(&s, extra: [.runStart(info)], sync: true)
-            return nil
+            return try flushLocked(&s, extra: [.runStart(info)], sync: true)
         }
     }
 
@@ -140,11 +139,13 @@ public final class AuditRun: Sendable {
         try flushLocked(&s, extra: agg, sync: true)
     }
 
-    private func flushLocked(_ s: inout State, extra: [AuditEvent], sync: Bool) throws(AuditError) {
+    @discardableResult
+    private func flushLocked(_ s: inout State, extra: [AuditEvent], sync: Bool) throws(AuditError) -> [AppendedRecord] {
         var events = s.buffer
         events.append(contentsOf: extra)
-        guard !events.isEmpty else { return }
-        try log.append(events, run: runID, sync: sync)
+        guard !events.isEmpty else { return [] }
+        let written = try log.append(events, run: runID, sync: sync)
         s.buffer.removeAll(keepingCapacity: true)
+        return written
     }
 }

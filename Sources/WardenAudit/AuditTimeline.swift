@@ -76,7 +76,7 @@ public struct AuditTimeline: Sendable {
 }
 
 enum TimelineText {
-    static let pad = String(repeating: " ", count: 39)
+    static let pad = String(repeating: " ", count: 31)
 
     static func line(_ rec: AuditRecord) -> String {
         let f = rec.fields

@@ -24,7 +24,14 @@ public struct AuditVerifier: Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, operation: "open", message: FileIO.errnoText(errno)) }
         defer { close(fd) }
-        var reader = LineReader(fd: fd, path: path)
+        // Writers hold an exclusive lock while appending: a shared lock for a moment gives
+        // a size at which every batch is complete. Records appended later are not read.
+        while flock(fd, LOCK_SH) != 0 && errno == EINTR {}
+        var st = stat()
+        let ok = fstat(fd, &st) == 0
+        _ = flock(fd, LOCK_UN)
+        guard ok else { throw .io(path: path, operation: "stat", message: FileIO.errnoText(errno)) }
+        var reader = LineReader(fd: fd, path: path, limit: Int64(st.st_size))
         defer { reader.deallocate() }
         var run = try VerifyRun(keys: publicKeys, trusted: try parseTrusted())
         while !run.done {

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// The message a checkpoint signs, shaped like a C2SP tlog-checkpoint note body:
 ///
 /// ```
@@ -20,7 +14,7 @@ enum CheckpointNote {
 
     static func body(origin: String, seq: Int64, headHex: String, ts: String, run: String) -> [UInt8]? {
         guard let head = Hex.decode(headHex), head.count == 32 else { return nil }
-        let text = "\(origin)\n\(seq)\n\(Data(head).base64EncodedString())\nts \(ts)\nrun \(run)\n"
+        let text = "\(origin)\n\(seq)\n\(Base64.encode(head))\nts \(ts)\nrun \(run)\n"
         return Array(text.utf8)
     }
 

@@ -12,10 +12,13 @@ struct LineReader {
     private var eof = false
     /// File offset of the next line.
     private(set) var offset: Int64 = 0
+    /// Bytes left to read before the reader stops (nil: until end of file).
+    private var remaining: Int64?
 
-    init(fd: Int32, path: String, chunk: Int = 4 << 20) {
+    init(fd: Int32, path: String, limit: Int64? = nil, chunk: Int = 4 << 20) {
         self.fd = fd
         self.path = path
+        self.remaining = limit
         self.buf = .allocate(byteCount: chunk, alignment: 16)
     }
 
@@ -72,13 +75,19 @@ struct LineReader {
             buf = bigger
         }
         while true {
-            let n = Glibc.read(fd, buf.baseAddress! + end, buf.count - end)
+            let want = remaining.map { Int(min(Int64(buf.count - end), $0)) } ?? (buf.count - end)
+            if want == 0 {
+                eof = true
+                return
+            }
+            let n = Glibc.read(fd, buf.baseAddress! + end, want)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .io(path: path, operation: "read", message: FileIO.errnoText(errno))
             }
             if n == 0 { eof = true }
             end += n
+            if let r = remaining { remaining = r - Int64(n) }
             return
         }
     }

@@ -15,8 +15,10 @@ struct LogHead: Equatable {
 }
 
 enum LogTail {
-    /// Most torn bytes a writer will cover with a recovery record.
-    static let maxTornBytes: Int64 = 1 << 20
+    /// Most torn bytes a writer will cover with a recovery record (a few maximal records).
+    static let maxTornBytes: Int64 = 32 << 20
+    /// Longest record line the writer produces.
+    static let maxRecordBytes = 8 << 20
     /// Longest record line a writer will search back through.
     static let maxLineBytes = 64 << 20
 

@@ -89,7 +89,7 @@ struct VerifyRun {
             if let b = blame { blameCandidate(b); return }
             if torn == nil { torn = Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq) }
             torn!.lastLine = lineNo
-            if torn!.bytes.count + line.count < (2 << 20) {
+            if torn!.bytes.count + line.count <= Int(LogTail.maxTornBytes) + 1 {
                 torn!.bytes.append(contentsOf: line)
                 torn!.bytes.append(UInt8(ascii: "\n"))
             } else {

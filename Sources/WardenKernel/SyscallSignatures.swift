@@ -105,7 +105,9 @@ enum SyscallSignatureData {
         "open": [ptr("pathname"), i32("flags"), i32("mode")],
         "openat": [i32("dirfd"), ptr("pathname"), i32("flags"), i32("mode")],
         "creat": [ptr("pathname"), i32("mode")],
-        "fcntl": [i32("fd"), i32("cmd"), i64("arg")],
+        // fcntl's arg is unsigned long, but every integer command truncates it to int.
+        "fcntl": [i32("fd"), i32("cmd"), i32("arg")],
+        // ioctl's arg depends on the request (mostly a pointer); compared as 64 bits.
         "ioctl": [i32("fd"), i32("request"), i64("arg")],
         "close": [i32("fd")],
         "dup2": [i32("oldfd"), i32("newfd")],

@@ -24,7 +24,7 @@ public enum FormatError: Error, Sendable, Equatable {
 ///
 /// After printing, the output is lexed again and its tokens compared with the input's;
 /// any difference is reported as `FormatError.contentMismatch` rather than returned.
-public enum Formatter {
+public enum PolicyFormatter {
     /// The canonical text of `file` (ending with one newline).
     public static func format(_ file: SourceFile) throws(FormatError) -> String {
         let (ast, diagnostics) = Parser.parse(file)

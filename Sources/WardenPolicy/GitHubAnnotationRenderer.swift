@@ -2,7 +2,9 @@
 /// into annotations on the pull request:
 /// `::error file=F,line=L,endLine=L2,col=C,endColumn=C2,title=rule-id::message`.
 public enum GitHubAnnotationRenderer {
-    public static func render(_ diagnostics: [Diagnostic]) -> String {
+    /// `root`: absolute paths under it are made relative (GitHub resolves `file=` against
+    /// the repository root, which is the working directory of a workflow step).
+    public static func render(_ diagnostics: [Diagnostic], root: String? = nil) -> String {
         var out = ""
         for d in diagnostics {
             let command: String
@@ -12,7 +14,7 @@ public enum GitHubAnnotationRenderer {
             case .note: command = "notice"
             }
             var props = [
-                "file=" + escapeProperty(d.span.file),
+                "file=" + escapeProperty(relative(d.span.file, root: root)),
                 "line=\(d.span.start.line)",
                 "endLine=\(d.span.end.line)",
                 "col=\(d.span.start.column)",
@@ -26,6 +28,16 @@ public enum GitHubAnnotationRenderer {
             out += "::\(command) " + props.joined(separator: ",") + "::" + escapeData(message) + "\n"
         }
         return out
+    }
+
+    static func relative(_ path: String, root: String?) -> String {
+        var p = path
+        if let root, !root.isEmpty, p.hasPrefix("/") {
+            let base = root.hasSuffix("/") ? root : root + "/"
+            if p.hasPrefix(base) { p = String(p.dropFirst(base.count)) }
+        }
+        while p.hasPrefix("./") { p = String(p.dropFirst(2)) }
+        return p
     }
 
     /// Escapes a command's message: `%`, CR and LF.

@@ -108,8 +108,9 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
             var order: [SourceSpan] = []
+            let view = FsView(identity)
             for s in sensitivePaths {
-                guard let r = identity.exposing(.read, s) else { continue }
+                guard let r = view.exposing(.read, s) else { continue }
                 if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
                 byGrant[r.span]?.paths.append(s.description)
             }
@@ -140,10 +141,10 @@ extension LintRules {
             guard case .fs(let fs) = rule.body, fs.access.contains(where: { $0.value == .write }) else { continue }
             for p in fs.paths {
                 guard let path = p.value, path.base == nil else { continue }
-                if harmlessDevices.contains(where: { path.isWithin($0) }) { continue }
-                let hit = systemPaths.first { path.isWithin($0) || $0.isWithin(path) }
+                if harmlessDevices.contains(where: { pathWithin(path, $0) }) { continue }
+                let hit = systemPaths.first { pathWithin(path, $0) || pathWithin($0, path) }
                 guard let hit else { continue }
-                let what = path.components.isEmpty ? "the whole file system" : hit.isWithin(path) && hit != path ? "`\(hit)` and more" : "`\(hit)`"
+                let what = path.components.isEmpty ? "the whole file system" : pathWithin(hit, path) && hit != path ? "`\(hit)` and more" : "`\(hit)`"
                 findings.append(LintFinding("allowing write to `\(path)` lets the agent change \(what)", at: p.literal.span,
                                             help: "grant write only to ${workspace}, ${tmp} or a dedicated directory"))
             }
@@ -169,8 +170,9 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
             var order: [SourceSpan] = []
+            let view = FsView(identity)
             for s in startupFiles {
-                guard let r = identity.exposing(.write, s) else { continue }
+                guard let r = view.exposing(.write, s) else { continue }
                 if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
                 byGrant[r.span]?.paths.append(s.description)
             }
@@ -194,25 +196,34 @@ extension LintRules {
         var findings: [LintFinding] = []
         var reported: Set<[SourceSpan]> = []
         for identity in identitiesInOrder(policy) {
-            let fs: [(EffectiveRule, [FsAccess], PolicyPath)] = identity.rules.compactMap { r in
-                guard r.effect == .allow, case .fs(let a, let p) = r.action else { return nil }
-                return (r, a, p)
+            // Only paths outside ${workspace} and ${tmp} matter, and two paths can only
+            // overlap with the same base: filter first, then compare pairs by index.
+            let view = FsView(identity)
+            var writes: [Int] = [], execs: [Int] = []
+            var paths: [Int: PolicyPath] = [:]
+            for (i, r) in identity.rules.enumerated() {
+                guard r.effect == .allow, case .fs(let a, let p) = r.action, p.base != .workspace, p.base != .tmp else { continue }
+                paths[i] = p
+                if a.contains(.write) { writes.append(i) }
+                if a.contains(.exec) { execs.append(i) }
             }
-            for (w, wa, wp) in fs where wa.contains(.write) {
-                for (x, xa, xp) in fs where xa.contains(.exec) {
+            for wi in writes {
+                guard let wp = paths[wi] else { continue }
+                for xi in execs {
+                    guard let xp = paths[xi] else { continue }
+                    let w = identity.rules[wi], x = identity.rules[xi]
                     // Report at the rule naming the deeper path (where write and exec meet).
                     let at: EffectiveRule, overlap: PolicyPath, notes: [RelatedNote]
-                    if w.span == x.span {
+                    if wi == xi {
                         (at, overlap, notes) = (w, wp, [])
-                    } else if xp.isWithin(wp) {
+                    } else if pathWithin(xp, wp) {
                         (at, overlap, notes) = (x, xp, [RelatedNote("write is granted here", at: w.span)])
-                    } else if wp.isWithin(xp) {
+                    } else if pathWithin(wp, xp) {
                         (at, overlap, notes) = (w, wp, [RelatedNote("exec is granted here", at: x.span)])
                     } else {
                         continue
                     }
-                    if overlap.base == .workspace || overlap.base == .tmp { continue }
-                    if identity.denies(.write, overlap) || identity.denies(.exec, overlap) { continue }
+                    if view.denies(.write, overlap) || view.denies(.exec, overlap) { continue }
                     guard reported.insert([at.span] + notes.map(\.span)).inserted else { continue }
                     findings.append(LintFinding("`\(overlap)` is both writable and executable for identity `\(identity.name)`\(viaText(at))", at: at.span,
                                                 help: "keep write and exec apart, or work in ${workspace} or ${tmp}",

@@ -13,8 +13,9 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             var grant: EffectiveRule?
             var open: [String] = []
+            let view = FsView(identity)
             for t in gitTargets {
-                guard let r = identity.exposing(.write, t) else { continue }
+                guard let r = view.exposing(.write, t) else { continue }
                 if grant == nil { grant = r }
                 open.append(t.description)
             }

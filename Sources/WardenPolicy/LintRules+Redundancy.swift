@@ -12,6 +12,7 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             let denies = identity.rules.filter { $0.effect == .deny }
             guard !denies.isEmpty else { continue }
+            let fsDenies = FsView(identity).entries.filter { !$0.allow }
             // Syscalls denied whatever their arguments.
             var deniedAlways: [String: EffectiveRule] = [:]
             for d in denies {
@@ -28,6 +29,10 @@ extension LintRules {
                     guard covering.count == m.syscalls.count else { continue }
                     var seen: Set<SourceSpan> = []
                     by = covering.filter { seen.insert($0.span).inserted }
+                case .fs(let access, let path):
+                    // Compact fs entries: no copies of whole rules in this inner loop.
+                    guard let d = fsDenies.first(where: { e in access.allSatisfy(e.has) && pathWithin(path, e.path) }) else { continue }
+                    by = [identity.rules[d.index]]
                 default:
                     guard let d = denies.first(where: { covers($0.action, a.action) }) else { continue }
                     by = [d]
@@ -45,7 +50,7 @@ extension LintRules {
     static func covers(_ d: RuleAction, _ a: RuleAction) -> Bool {
         switch (d, a) {
         case (.fs(let da, let dp), .fs(let aa, let ap)):
-            return ap.isWithin(dp) && Set(aa).isSubset(of: Set(da))
+            return pathWithin(ap, dp) && aa.allSatisfy(da.contains)
         case (.net(let dd, let dproto, let de), .net(let ad, let aproto, let ae)):
             return dd == ad && dproto == aproto && de.ports.lower <= ae.ports.lower && ae.ports.upper <= de.ports.upper
                 && hostCovers(de.host, ae.host)
@@ -91,20 +96,22 @@ extension LintRules {
     }
 }
 
-/// What makes two effective rules the same rule (spans and `because` aside).
+/// What makes two effective rules the same rule (spans and `because` aside). fs, net and
+/// capability actions compare structurally (the checker keeps fs access in a canonical
+/// order); syscall matches without their spans and spelling.
 struct DuplicateKey: Hashable {
     var effect: Effect
-    var action: String
+    var action: RuleAction?
+    var syscall: String?
 
     init(_ r: EffectiveRule) {
         effect = r.effect
         switch r.action {
-        case .fs(let access, let path): action = "fs \(Set(access).sorted { $0.rawValue < $1.rawValue }.map(\.rawValue)) \(path)"
-        case .net(let d, let p, let e): action = "net \(d.rawValue) \(p.rawValue) \(e)"
-        case .capability(let c): action = "capability \(c)"
         case .syscall(let m):
             let conditions = m.conditions.map { "\($0.argument) \($0.is32Bit) \($0.test)" }.sorted()
-            action = "syscall \(m.syscalls.sorted()) \(conditions) \(m.errno.map { "\($0)" } ?? "-")"
+            syscall = "\(m.syscalls.sorted()) \(conditions) \(m.errno.map { "\($0)" } ?? "-")"
+        default:
+            action = r.action
         }
     }
 }

@@ -60,29 +60,60 @@ func identityNote(_ identity: CheckedIdentity, _ r: EffectiveRule) -> [RelatedNo
     return [RelatedNote("identity `\(identity.name)` gets it through `use \(first.setName)`", at: first.span)]
 }
 
-extension CheckedIdentity {
-    /// The `allow fs` rule granting `access` on `target` that no `deny fs` of that access
-    /// covers; nil when `target` is not reachable with `access`.
-    func exposing(_ access: FsAccess, _ target: PolicyPath) -> EffectiveRule? {
-        var grant: EffectiveRule?
-        for r in rules {
-            guard case .fs(let acc, let path) = r.action, acc.contains(access), target.isWithin(path) else { continue }
-            if r.effect == .deny { return nil }
-            if grant == nil { grant = r }
+/// The fs rules of one identity in a compact form, so rules that ask "can this identity
+/// read/write X?" many times do not copy whole `EffectiveRule`s on every question.
+struct FsView {
+    struct Entry {
+        var index: Int
+        var allow: Bool
+        var read: Bool, write: Bool, exec: Bool
+        var path: PolicyPath
+
+        func has(_ a: FsAccess) -> Bool {
+            switch a { case .read: return read; case .write: return write; case .exec: return exec }
         }
-        return grant
+    }
+
+    let identity: CheckedIdentity
+    let entries: [Entry]
+
+    init(_ identity: CheckedIdentity) {
+        self.identity = identity
+        var entries: [Entry] = []
+        for (i, r) in identity.rules.enumerated() {
+            guard case .fs(let acc, let path) = r.action else { continue }
+            entries.append(Entry(index: i, allow: r.effect == .allow, read: acc.contains(.read), write: acc.contains(.write),
+                                 exec: acc.contains(.exec), path: path))
+        }
+        self.entries = entries
+    }
+
+    /// The first `allow fs` rule granting `access` on `target` when no `deny fs` of that
+    /// access covers `target`; nil when `target` is not reachable with `access`.
+    func exposing(_ access: FsAccess, _ target: PolicyPath) -> EffectiveRule? {
+        var grant: Int?
+        for e in entries where e.has(access) && pathWithin(target, e.path) {
+            if !e.allow { return nil }
+            if grant == nil { grant = e.index }
+        }
+        return grant.map { identity.rules[$0] }
     }
 
     /// Whether some `deny fs` of `access` covers all of `target`.
     func denies(_ access: FsAccess, _ target: PolicyPath) -> Bool {
-        rules.contains { r in
-            guard r.effect == .deny, case .fs(let acc, let path) = r.action else { return false }
-            return acc.contains(access) && target.isWithin(path)
-        }
+        entries.contains { !$0.allow && $0.has(access) && pathWithin(target, $0.path) }
     }
 }
 
 /// Parses a path known to be valid (built-in tables).
 func knownPath(_ text: String) -> PolicyPath {
     (try? PolicyPath.parse(text).get()) ?? PolicyPath(base: nil, components: [])
+}
+
+/// Whether `a` is `b` or lies under it (`PolicyPath.isWithin` without allocating).
+@inline(__always)
+func pathWithin(_ a: PolicyPath, _ b: PolicyPath) -> Bool {
+    guard a.base == b.base, a.components.count >= b.components.count else { return false }
+    for i in 0..<b.components.count where a.components[i] != b.components[i] { return false }
+    return true
 }

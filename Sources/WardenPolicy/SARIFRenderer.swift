@@ -15,9 +15,9 @@ public enum SARIFRenderer {
         sarif(result, toolVersion: toolVersion, root: root).rendered() + "\n"
     }
 
-    public static func sarif(_ result: LintResult, toolVersion: String, root: String? = nil) -> JSONValue {
+    public static func sarif(_ result: LintResult, toolVersion: String, root: String? = nil) -> OrderedJSON {
         // Rules: every lint rule, then checker codes in order of first appearance.
-        var rules: [JSONValue] = []
+        var rules: [OrderedJSON] = []
         var index: [String: Int] = [:]
         for entry in LintRules.catalog {
             index[entry.id] = rules.count
@@ -32,15 +32,15 @@ public enum SARIFRenderer {
                               rationale: known?.summary ?? "The policy checker reports `\(d.code)`.",
                               tags: ["correctness"], suppressible: false))
         }
-        let results: [JSONValue] = all.map { d, s in resultValue(d, ruleIndex: index[d.code] ?? 0, suppression: s, root: root, sources: result.sources) }
-        let driver: JSONValue = .object([
+        let results: [OrderedJSON] = all.map { d, s in resultValue(d, ruleIndex: index[d.code] ?? 0, suppression: s, root: root, sources: result.sources) }
+        let driver: OrderedJSON = .object([
             ("name", .string("warden")),
             ("informationUri", .string(informationURI)),
             ("version", .string(toolVersion)),
             ("semanticVersion", .string(toolVersion)),
             ("rules", .array(rules)),
         ])
-        let run: JSONValue = .object([
+        let run: OrderedJSON = .object([
             ("tool", .object([("driver", driver)])),
             ("columnKind", .string("unicodeCodePoints")),
             ("results", .array(results)),
@@ -61,8 +61,8 @@ public enum SARIFRenderer {
         id.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
-    static func rule(id: String, severity: Severity, rationale: String, tags: [String], suppressible: Bool) -> JSONValue {
-        var properties: [(String, JSONValue)] = [("tags", .array(tags.map { .string($0) }))]
+    static func rule(id: String, severity: Severity, rationale: String, tags: [String], suppressible: Bool) -> OrderedJSON {
+        var properties: [(String, OrderedJSON)] = [("tags", .array(tags.map { .string($0) }))]
         if tags.contains("security") {
             // GitHub ranks security alerts by this score (0.0-10.0, as a string).
             properties.append(("security-severity", .string(severity == .error ? "8.0" : "5.0")))
@@ -81,8 +81,8 @@ public enum SARIFRenderer {
         ])
     }
 
-    static func location(_ span: SourceSpan, root: String?) -> JSONValue {
-        var artifact: [(String, JSONValue)] = []
+    static func location(_ span: SourceSpan, root: String?) -> OrderedJSON {
+        var artifact: [(String, OrderedJSON)] = []
         let (uri, relative) = artifactURI(span.file, root: root)
         artifact.append(("uri", .string(uri)))
         if relative { artifact.append(("uriBaseId", .string("%SRCROOT%"))) }
@@ -98,10 +98,10 @@ public enum SARIFRenderer {
     }
 
     static func resultValue(_ d: Diagnostic, ruleIndex: Int, suppression: Suppression?, root: String?,
-                            sources: [String: SourceFile]) -> JSONValue {
+                            sources: [String: SourceFile]) -> OrderedJSON {
         var text = d.message
         if let help = d.help { text += ". Help: " + help }
-        var fields: [(String, JSONValue)] = [
+        var fields: [(String, OrderedJSON)] = [
             ("ruleId", .string(d.code)),
             ("ruleIndex", .int(ruleIndex)),
             ("level", .string(level(d.severity))),
@@ -123,7 +123,7 @@ public enum SARIFRenderer {
             ("wardenFinding/v1", .string(fnv1a("\(d.code)\u{0}\(d.span.file)\u{0}\(line)\u{0}\(d.message)"))),
         ])))
         if let s = suppression {
-            var sup: [(String, JSONValue)] = [("kind", .string("inSource"))]
+            var sup: [(String, OrderedJSON)] = [("kind", .string("inSource"))]
             if let reason = s.reason, !reason.isEmpty { sup.append(("justification", .string(reason))) }
             sup.append(("location", .object([("physicalLocation", location(s.span, root: root))])))
             fields.append(("suppressions", .array([.object(sup)])))

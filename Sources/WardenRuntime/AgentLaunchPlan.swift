@@ -63,8 +63,11 @@ public struct AgentLaunchPlan: Sendable {
     ///   - environment: Warden's own environment, the source of `env pass`.
     ///   - notify: send denials to the supervisor (needed to record them).
     ///   - cgroupUsable: a cgroup v2 hierarchy with memory and pids controllers exists.
+    ///   - pidsV1Usable: a writable cgroup v1 pids controller exists (hybrid systems); used
+    ///     for `limit processes` as root when cgroup v2 is not, since RLIMIT_NPROC does not
+    ///     apply to uid 0.
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
-                environment: [String: String], notify: Bool, cgroupUsable: Bool,
+                environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
                 bestEffort: Bool) throws(AgentLaunchError) {
         self.effective = effective
         self.bindings = bindings
@@ -114,6 +117,9 @@ public struct AgentLaunchPlan: Sendable {
             }
         }
         unprotectedPaths = unprotected
+        mounts = Self.pinningAncestors(of: mounts, writableRoots: rules.filter { !$0.access.isDisjoint(with: LandlockAccess.write) }.map(\.path))
+        // Last, so the masks above still find their targets: hide what nothing grants.
+        mounts += UngrantedPaths.masks(keeping: rules.map(\.path) + [bindings.workspace])
 
         // Limits: cgroup v2 where usable, else rlimits (RLIMIT_NPROC counts per user inside
         // the agent's own user namespace, RLIMIT_AS bounds address space).
@@ -126,7 +132,14 @@ public struct AgentLaunchPlan: Sendable {
             case .fileSize: rlimits.append(.fileSize(n))
             case .cpuTime: rlimits.append(.cpuSeconds(n))
             case .processes:
-                if cgroupUsable { cgroup.pidsMax = n } else { rlimits.append(.processes(n)); namespaces.insert(.user) }
+                if cgroupUsable {
+                    cgroup.pidsMax = n
+                } else if pidsV1Usable, geteuid() == 0 {
+                    // RLIMIT_NPROC does not apply to uid 0: use the hybrid system's v1 pids controller.
+                    cgroup.pidsMax = n
+                } else {
+                    rlimits.append(.processes(n)); namespaces.insert(.user)
+                }
             case .memory:
                 if cgroupUsable { cgroup.memoryMax = n } else { rlimits.append(.addressSpace(n)) }
             case .wallTime: break
@@ -168,6 +181,37 @@ public struct AgentLaunchPlan: Sendable {
         return result.map { "\($0.0)=\($0.1)" }
     }
 
+    /// Adds, before `mounts`, a writable self-bind (`.bind`) of every directory strictly
+    /// between the outermost writable root and each read-only, noexec or masked path in it. A
+    /// mount point cannot be renamed or removed, so the agent cannot move a protected path's
+    /// parent away (`mv .git .g`) and recreate the path (`mkdir -p .git/hooks`) unprotected.
+    static func pinningAncestors(of mounts: [MountOperation], writableRoots: [String]) -> [MountOperation] {
+        func within(_ p: String, _ root: String) -> Bool { root == "/" || p.hasPrefix(root + "/") }
+        var pins: [String] = []
+        for op in mounts {
+            let protected: String
+            switch op {
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p), .noExec(let p): protected = p
+            default: continue
+            }
+            // The outermost writable tree holding the path: everything below it can be renamed.
+            guard let root = writableRoots.filter({ within(protected, $0) }).min(by: { $0.count < $1.count }) else { continue }
+            var ancestor = protected
+            while let slash = ancestor.lastIndex(of: "/"), slash != ancestor.startIndex {
+                ancestor = String(ancestor[..<slash])
+                guard within(ancestor, root) else { break }
+                if !pins.contains(ancestor) { pins.append(ancestor) }
+            }
+        }
+        guard !pins.isEmpty else { return mounts }
+        // Outer directories first; each pin is a recursive bind, so later mounts land on top.
+        let ordered = pins.sorted { $0.split(separator: "/").count < $1.split(separator: "/").count }
+        var result = mounts.filter { if case .proc = $0 { return true }; return false }
+        result += ordered.map { .bind($0) }
+        result += mounts.filter { if case .proc = $0 { return false }; return true }
+        return result
+    }
+
     /// The canonical path with symlinks resolved, or nil when it does not exist.
     static func resolve(_ path: String) -> String? {
         guard let p = realpath(path, nil) else { return nil }
@@ -180,28 +224,40 @@ extension AgentLaunchPlan {
     /// Whether the agent could create or modify `path` (absolute): some Landlock rule grants
     /// write on it or an ancestor, and no read-only bind or mask covers it.
     public func agentCanWrite(_ path: String) -> Bool {
-        // Resolve the deepest existing ancestor, so a missing file is judged by its directory.
-        var probe = path
-        var suffix: [String] = []
-        var resolved: String? = Self.resolve(probe)
-        while resolved == nil, let slash = probe.lastIndex(of: "/"), probe != "/" {
-            suffix.insert(String(probe[probe.index(after: slash)...]), at: 0)
-            probe = slash == probe.startIndex ? "/" : String(probe[..<slash])
-            resolved = Self.resolve(probe)
-        }
-        guard let base = resolved else { return false }
-        let target = suffix.isEmpty ? base : (base == "/" ? "" : base) + "/" + suffix.joined(separator: "/")
+        agentCan([.writeFile, .makeReg, .removeFile], path, blockedBy: { _ in true })
+    }
+
+    /// Whether the agent could read `path` (absolute): some Landlock rule grants read on it
+    /// or an ancestor, and no mask covers it.
+    public func agentCanRead(_ path: String) -> Bool {
+        agentCan([.readFile], path, blockedBy: { if case .mask = $0 { return true } else { return false } })
+    }
+
+    private func agentCan(_ rights: LandlockAccess, _ path: String, blockedBy: (MountOperation) -> Bool) -> Bool {
+        let target = Self.resolveDeepest(path)
         func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
-        let writable = (spec.landlock?.rules ?? []).contains {
-            !$0.access.isDisjoint(with: [.writeFile, .makeReg]) && within(target, $0.path)
-        }
-        guard writable else { return false }
-        let protected = spec.mounts.contains {
-            switch $0 {
-            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): return within(target, p)
+        let granted = (spec.landlock?.rules ?? []).contains { !$0.access.isDisjoint(with: rights) && within(target, $0.path) }
+        guard granted else { return false }
+        return !spec.mounts.contains { op in
+            switch op {
+            case .bindReadOnly(let p), .mask(let p), .readOnly(let p): return blockedBy(op) && within(target, p)
             default: return false
             }
         }
-        return !protected
+    }
+
+    /// `path` with the deepest existing ancestor's symlinks resolved, so a missing file is
+    /// judged by where it would be created.
+    static func resolveDeepest(_ path: String) -> String {
+        var probe = path
+        var suffix: [String] = []
+        var resolved: String? = resolve(probe)
+        while resolved == nil, let slash = probe.lastIndex(of: "/"), probe != "/" {
+            suffix.insert(String(probe[probe.index(after: slash)...]), at: 0)
+            probe = slash == probe.startIndex ? "/" : String(probe[..<slash])
+            resolved = resolve(probe)
+        }
+        guard let base = resolved else { return path }
+        return suffix.isEmpty ? base : (base == "/" ? "" : base) + "/" + suffix.joined(separator: "/")
     }
 }

@@ -26,6 +26,7 @@ final class CSpec {
             var m = warden_mount_op()
             switch op {
             case .bindReadOnly: m.kind = Int32(WARDEN_MOUNT_BIND_RO.rawValue)
+            case .bind: m.kind = Int32(WARDEN_MOUNT_BIND.rawValue)
             case .mask: m.kind = Int32(WARDEN_MOUNT_MASK.rawValue)
             case .readOnly: m.kind = Int32(WARDEN_MOUNT_READONLY.rawValue)
             case .tmpfs(_, let options):

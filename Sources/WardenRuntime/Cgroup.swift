@@ -67,6 +67,35 @@ public struct CgroupSupport: Sendable, Equatable {
     }
 }
 
+extension CgroupSupport {
+    /// This process's directory in a writable cgroup v1 `pids` hierarchy (hybrid systems),
+    /// or nil. Used for `limit processes` when cgroup v2 is unusable and the agent runs as
+    /// root, for whom the RLIMIT_NPROC fallback does not count (the kernel exempts uid 0).
+    public static func v1PidsDirectory() -> String? {
+        guard let mounts = readSmallFile("/proc/self/mounts") else { return nil }
+        var mountPoint: String?
+        for line in mounts.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count >= 4, f[2] == "cgroup", f[3].split(separator: ",").contains("pids") { mountPoint = String(f[1]); break }
+        }
+        guard let root = mountPoint else { return nil }
+        var relative: String?
+        for line in (readSmallFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
+            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            if f.count == 3, f[1].split(separator: ",").contains("pids") { relative = String(f[2]) }
+        }
+        guard let rel = relative else { return nil }
+        let dir = rel == "/" ? root : root + rel
+        return access(dir, W_OK) == 0 ? dir : nil
+    }
+
+    /// Whether `limits` can be applied: through cgroup v2, or (only a pids limit) through
+    /// the cgroup v1 pids controller.
+    func canApply(_ limits: CgroupLimits) -> Bool {
+        unusableReason == nil || (limits.memoryMax == nil && limits.pidsMax != nil && Self.v1PidsDirectory() != nil)
+    }
+}
+
 /// A per-run child cgroup with limits; removed after the run.
 final class RunCgroup {
     let path: String
@@ -74,12 +103,17 @@ final class RunCgroup {
 
     /// Creates the cgroup, enables the controllers and writes the limits.
     init(limits: CgroupLimits, support: CgroupSupport) throws(LaunchFailure) {
-        guard let dir = support.directory, support.unusableReason == nil else {
+        let dir: String
+        if let v2 = support.directory, support.unusableReason == nil {
+            dir = v2
+            let wanted = [limits.memoryMax != nil ? "+memory" : nil, limits.pidsMax != nil ? "+pids" : nil].compactMap { $0 }
+            _ = writeSmallFile(dir + "/cgroup.subtree_control", wanted.joined(separator: " "))
+        } else if limits.memoryMax == nil, limits.pidsMax != nil, let v1 = CgroupSupport.v1PidsDirectory() {
+            dir = v1 // hybrid system: the v1 pids controller has the same pids.max and cgroup.procs
+        } else {
             throw LaunchFailure(stage: .cgroup, errno: EOPNOTSUPP,
                                 message: "warden: cgroup: \(support.unusableReason ?? "unusable")")
         }
-        let wanted = [limits.memoryMax != nil ? "+memory" : nil, limits.pidsMax != nil ? "+pids" : nil].compactMap { $0 }
-        _ = writeSmallFile(dir + "/cgroup.subtree_control", wanted.joined(separator: " "))
         path = dir + "/warden-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard mkdir(path, 0o755) == 0 else {
             let e = errno

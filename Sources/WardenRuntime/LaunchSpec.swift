@@ -78,6 +78,11 @@ public struct Namespaces: OptionSet, Sendable, Hashable {
 public enum MountOperation: Sendable, Equatable {
     /// Bind the path onto itself (with submounts) and make it read-only.
     case bindReadOnly(String)
+    /// Bind the path onto itself (with submounts), keeping it writable. A mount point cannot
+    /// be renamed or removed (EBUSY), so this pins the path: used on the directories between
+    /// a writable tree and a protected path inside it, so the agent cannot move the protected
+    /// path's parent away and recreate it unprotected.
+    case bind(String)
     /// Hide the path: a directory gets an empty read-only tmpfs, a file a read-only /dev/null.
     /// A path that does not exist is skipped (nothing to hide).
     case mask(String)
@@ -94,7 +99,7 @@ public enum MountOperation: Sendable, Equatable {
 
     public var path: String {
         switch self {
-        case .bindReadOnly(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p): return p
+        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p): return p
         }
     }
 }

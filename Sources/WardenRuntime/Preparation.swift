@@ -103,6 +103,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
             let e = errno
             if e == ENOENT, case .mask = op { continue } // nothing there to hide
             if e == ENOENT, case .bindReadOnly = op { continue } // nothing there to protect
+            if e == ENOENT, case .bind = op { continue } // nothing there to pin
             if e == ENOENT, case .noExec = op { continue }
             throw LaunchFailure(stage: .mount, errno: e, index: Int32(i), message: "warden: mount: \(lexical): \(errnoName(e))")
         }
@@ -112,6 +113,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
         }
         switch op {
         case .bindReadOnly: mounts.append(.bindReadOnly(real))
+        case .bind: mounts.append(.bind(real))
         case .mask: mounts.append(.mask(real))
         case .readOnly: mounts.append(.readOnly(real))
         case .tmpfs(_, let o): mounts.append(.tmpfs(real, options: o))
@@ -142,7 +144,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
 
     if let limits = spec.cgroupLimits, limits.memoryMax != nil || limits.pidsMax != nil {
         let support = CgroupSupport.detect()
-        if let reason = support.unusableReason {
+        if let reason = support.unusableReason, !support.canApply(limits) {
             try degrade("cgroup", reason, errno: EOPNOTSUPP, stage: .cgroup)
             spec.cgroupLimits = nil
         }

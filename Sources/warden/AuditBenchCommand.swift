@@ -17,6 +17,7 @@ struct AuditBenchCommand: ParsableCommand {
     @Option(help: "Records per batch (one write + fdatasync each).") var batch: Int = 256
     @Option(name: .customLong("signing-key")) var signingKey: String?
     @Option(name: .customLong("public-key")) var publicKey: String?
+    @Option(help: "Also feed this many identical denials through AuditRun's aggregator.") var denials: Int = 0
 
     func run() throws {
         guard records > 0, batch > 0 else { throw auditFail("--records and --batch must be positive") }
@@ -48,6 +49,15 @@ struct AuditBenchCommand: ParsableCommand {
             let t2 = now()
             let mb = Double(report.bytes) / 1_000_000
             print("append: \(records) records in batches of \(batch): \(fmt(t1 - t0)) s, \(Int(Double(records) / (t1 - t0))) records/s")
+            if denials > 0 {
+                let agg = try AuditRun(log: writer, runID: "bench-denials")
+                let args: [UInt64] = [0, 0, 0, 0, 0, 0]
+                let d0 = now()
+                for _ in 0..<denials { try agg.denySyscall(nr: 101, name: "ptrace", args: args, pid: 1, errno: 1) }
+                let written = try agg.finish(RunExitInfo(status: 0))
+                let d1 = now()
+                print("denials: \(denials) identical denials in \(fmt(d1 - d0)) s (\(Int((d1 - d0) / Double(denials) * 1e9)) ns each), final batch \(written.count) records")
+            }
             print("verify: \(report.bytes) bytes, \(report.records) records: \(fmt(t2 - t1)) s, \(fmt(mb / (t2 - t1))) MB/s, status \(report.statusName)")
         } catch let e as ExitCode { throw e } catch { throw auditFail("\(error)") }
     }

@@ -10,18 +10,27 @@ import Glibc
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile",
-        abstract: "Compile an identity into its enforcement plan (JSON), seccomp BPF, or annotated BPF assembly.",
+        abstract: "Compile an identity into its enforcement plan (JSON), seccomp BPF, annotated BPF assembly, or an OCI, Kubernetes or systemd export.",
         discussion: """
         Examples:
           warden compile policies/default.warden --emit plan
           warden compile policies/default.warden --emit bpf --output default.bpf
           warden compile policies/default.warden --emit asm --arch aarch64
-        Output is byte-identical for identical input. Exit status: 0 ok, 1 policy errors, 2 usage or I/O error.
+          warden compile policies/default.warden --emit oci --allow-weaker
+          warden compile policies/default.warden --emit oci-bundle --output bundle --workspace ./repo -- /bin/sh -c 'make test'
+          warden compile policies/default.warden --emit k8s --output k8s --allow-weaker
+          warden compile policies/default.warden --emit systemd --workspace /srv/agent > warden.conf
+        Exports that an engine cannot express exactly are listed on standard error and in the
+        output; a weaker export is refused unless --allow-weaker is given.
+        Output is byte-identical for identical input. Exit status: 0 ok, 1 policy errors or a
+        refused weaker export, 2 usage or I/O error.
         """
     )
 
     enum Emit: String, ExpressibleByArgument, CaseIterable {
-        case plan, bpf, asm
+        case plan, bpf, asm, oci
+        case ociBundle = "oci-bundle"
+        case k8s, systemd
     }
 
     @Argument(help: "The policy file.")
@@ -30,17 +39,28 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "The identity (may be left out when the policy defines exactly one).")
     var identity: String?
 
-    @Option(help: "What to emit: plan (JSON with provenance), bpf (raw sock_filter array), asm (annotated disassembly).")
+    @Option(help: "What to emit: plan (JSON with provenance), bpf (raw sock_filter array), asm (annotated disassembly), oci (runtime-spec config), oci-bundle (a runc bundle directory), k8s (PodTemplate, SeccompProfile, NetworkPolicy), systemd (a service drop-in).")
     var emit: Emit = .plan
 
     @Option(help: "Target architecture: x86_64 or aarch64 (default: this machine's).")
     var arch: String?
 
-    @Option(name: .shortAndLong, help: "Write to FILE instead of standard output.")
+    @Option(name: .shortAndLong, help: "Write to FILE instead of standard output (a directory for oci-bundle, and for k8s to also write the node's seccomp profile).")
     var output: String?
+
+    @OptionGroup var exportOptions: ExportOptions
+
+    @Argument(parsing: .postTerminator, help: "For oci-bundle and k8s: the agent's command, after `--`.")
+    var command: [String] = []
 
     @Flag(help: "Compile denials to return their errno directly instead of notifying the supervisor (as used without an audit trail).")
     var noNotify = false
+
+    func validate() throws {
+        if emit == .ociBundle && output == nil { throw ValidationError("--emit oci-bundle needs --output DIR") }
+        if emit == .ociBundle && command.isEmpty { throw ValidationError("--emit oci-bundle needs the agent's command after `--`") }
+        if !command.isEmpty && emit != .ociBundle && emit != .k8s { throw ValidationError("a command after `--` is only used by --emit oci-bundle and k8s") }
+    }
 
     func run() throws {
         var target = Architecture.native
@@ -52,6 +72,13 @@ struct CompileCommand: ParsableCommand {
         }
         let policy = try PolicyInput.load(path, failureCode: 1)
         let effective = try PolicyInput.effective(policy, identity: identity, failureCode: 1)
+        switch emit {
+        case .oci, .ociBundle, .k8s, .systemd:
+            try ExportRunner(options: exportOptions, arch: target, output: output, command: command, policyPath: path)
+                .run(emit.rawValue, effective)
+            return
+        case .plan, .bpf, .asm: break
+        }
         let compiled: (plan: EnforcementPlan, filter: SeccompFilter)
         do {
             compiled = try effective.enforcementPlan(arch: target, notify: !noNotify)
@@ -64,6 +91,7 @@ struct CompileCommand: ParsableCommand {
         case .plan: bytes = Array(compiled.plan.json().utf8)
         case .bpf: bytes = compiled.filter.program.bytes
         case .asm: bytes = Array(compiled.filter.disassembly().utf8)
+        case .oci, .ociBundle, .k8s, .systemd: return
         }
         if let output {
             do { try OutputFile.save(bytes, to: output) } catch {

@@ -1,12 +1,21 @@
 import ArgumentParser
 import WardenRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `warden doctor`: what this kernel and this user can enforce.
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Show which enforcement layers this kernel and user support.",
-        discussion: "Exit status: 0 when every core layer (seccomp, Landlock, namespaces) is available, 1 otherwise."
+        abstract: "Show which enforcement layers this kernel and user support, and which stock policies can run here.",
+        discussion: """
+        Each identity of each policy in the stock policy directory (the `policies/` next to the binary, or \
+        --policies DIR) is judged as `warden run` would launch it here: ready, limited (runs, but some \
+        grants have no effect or denials go unrecorded), best-effort (refused unless --best-effort), \
+        cannot-run, or invalid.
+        Exit status: 0 when every core layer (seccomp, Landlock, namespaces) is available, 1 otherwise.
+        """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -14,9 +23,17 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
+    @Option(help: "Directory of policies to assess (default: the stock `policies/` next to the binary).")
+    var policies: String?
+
     func run() throws {
+        if let dir = policies, StockPolicyReport.wardenFiles(in: dir) == nil {
+            printError("--policies \(dir): \(String(cString: strerror(errno)))")
+            throw ExitCode(2)
+        }
         let k = KernelSupport.detect()
-        let report = DoctorReport(k, launch: KernelSupport.launchCheck().outcome)
+        var report = DoctorReport(k, launch: KernelSupport.launchCheck().outcome)
+        report.stock = StockPolicyReport.evaluate(directory: policies, support: k)
         print(format == .json ? report.json() : report.text())
         if !report.coreLayersAvailable { throw ExitCode(1) }
     }
@@ -27,6 +44,8 @@ struct DoctorReport {
     let k: KernelSupport
     /// The outcome of a real launch of /bin/true under every layer.
     let launch: RunOutcome
+    /// Which stock policies can run here.
+    var stock: StockPolicyReport?
 
     init(_ k: KernelSupport, launch: RunOutcome) { self.k = k; self.launch = launch }
 
@@ -72,6 +91,7 @@ struct DoctorReport {
         lines.append("\(mark(launchOK)) sandbox launch \(launchDetail)")
         lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
                      "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
+        if let stock { lines += stock.textLines() }
         lines.append(coreLayersAvailable ? "Warden can enforce its core layers here."
                      : "Some core layers are missing: launches need --best-effort, which records what was skipped.")
         return lines.joined(separator: "\n")
@@ -111,6 +131,7 @@ struct DoctorReport {
             "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
             "\"core_layers_available\": \(coreLayersAvailable)",
         ]
+        if let stock { fields.append("\"stock_policies\": " + stock.json(str)) }
         if let m = k.maxUserNamespaces { fields.insert("\"max_user_namespaces\": \(m)", at: 3) }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
     }

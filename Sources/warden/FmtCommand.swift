@@ -1,5 +1,10 @@
 import ArgumentParser
 import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// `warden fmt PATH... [--write] [--check]`: print policies in the canonical layout.
 struct FmtCommand: ParsableCommand {
@@ -8,7 +13,8 @@ struct FmtCommand: ParsableCommand {
         abstract: "Print policy files in the canonical layout (or rewrite them, or check them).",
         discussion: """
             Without flags the formatted text goes to standard output (with a `==> FILE <==` line before each \
-            file when there are several). A directory stands for the *.warden files in it. A file that does not \
+            file when there are several). A directory stands for the *.warden files in it; `-` reads standard \
+            input (for editors; not with --write). A file that does not \
             parse is never formatted or written: its errors are printed. Exit status: 0 ok; 1 a file has syntax \
             errors, or (with --check) would change; 2 usage or I/O error.
             """
@@ -25,6 +31,7 @@ struct FmtCommand: ParsableCommand {
 
     func validate() throws {
         if write && check { throw ValidationError("--write and --check cannot be used together") }
+        if write && paths.contains("-") { throw ValidationError("--write cannot rewrite standard input (`-`)") }
     }
 
     func run() throws {
@@ -32,7 +39,9 @@ struct FmtCommand: ParsableCommand {
         var failed = false
         var files: [String] = []
         for p in paths {
-            if LintRun.isDirectory(p) {
+            if p == "-" {
+                files.append(p)
+            } else if LintRun.isDirectory(p) {
                 let found = LintRun.policyFiles(in: p)
                 if found.isEmpty {
                     printError("\(p): no *.warden files in this directory")
@@ -47,7 +56,7 @@ struct FmtCommand: ParsableCommand {
         for path in files {
             let text: String
             do {
-                text = try provider.read(path)
+                text = path == "-" ? try readStandardInput() : try provider.read(path)
             } catch {
                 printError("\(error)")
                 ioFailed = true
@@ -56,9 +65,11 @@ struct FmtCommand: ParsableCommand {
             let source = SourceFile(path: path, text: text)
             let formatted: String
             do {
-                formatted = try Formatter.format(source)
+                formatted = try PolicyFormatter.format(source)
             } catch .syntaxErrors(let diagnostics) {
-                printError(DiagnosticRenderer.text(diagnostics, sources: [path: source]), prefix: false)
+                var rendered = DiagnosticRenderer.text(diagnostics, sources: [path: source])
+                if rendered.hasSuffix("\n") { rendered.removeLast() }
+                printError(rendered, prefix: false)
                 printError("\(path): not formatted: fix the syntax errors first")
                 failed = true
                 continue
@@ -88,4 +99,21 @@ struct FmtCommand: ParsableCommand {
         if ioFailed { throw ExitCode(2) }
         if failed { throw ExitCode(1) }
     }
+}
+
+/// All of standard input as UTF-8 text.
+func readStandardInput() throws(SourceProviderError) -> String {
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw .unreadable(path: "<stdin>", reason: String(cString: strerror(errno)))
+        }
+        if n == 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8(path: "<stdin>") }
+    return text
 }

@@ -11,7 +11,7 @@ struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Check policy files and report every problem with its location.",
-        discussion: "Exit status: 0 clean, 1 errors found, 2 usage or I/O error. A directory stands for the *.warden files in it."
+        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error. A directory stands for the *.warden files in it. Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it; see docs/lint.md."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

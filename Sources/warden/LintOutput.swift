@@ -46,7 +46,7 @@ enum LintOutput {
         switch format {
         case "json": return DiagnosticRenderer.json(result.diagnostics)
         case "sarif": return SARIFRenderer.render(result, toolVersion: WardenVersion.string, root: root)
-        case "github": return GitHubAnnotationRenderer.render(result.diagnostics)
+        case "github": return GitHubAnnotationRenderer.render(result.diagnostics, root: root)
         default: return DiagnosticRenderer.text(result.diagnostics, sources: result.sources)
         }
     }
@@ -57,7 +57,7 @@ enum LintOutput {
         let lint = LintRules.catalog.map { (id: $0.id, kind: "lint", severity: $0.severity, rationale: $0.rationale, tags: $0.tags) }
         let checker = DiagnosticCodes.all.map { (id: $0.code, kind: "checker", severity: $0.severity, rationale: $0.summary, tags: ["correctness"]) }
         if json {
-            return JSONValue.array((lint + checker).map { entry in
+            return OrderedJSON.array((lint + checker).map { entry in
                 .object([
                     ("id", .string(entry.id)),
                     ("kind", .string(entry.kind)),

@@ -82,32 +82,44 @@ struct RunCommand: ParsableCommand {
         do {
             plan = try AgentLaunchPlan(effective: effective, command: command, bindings: bindings, environment: environment,
                                        notify: userNotification, cgroupUsable: cgroup.unusableReason == nil,
+                                       pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        bestEffort: bestEffort)
         } catch {
             throw failed("\(policy): identity \(effective.identity): \(error)")
         }
 
-        // The audit trail must be out of the agent's reach.
+        // The audit trail and its signing key must be out of the agent's reach.
         let logPath = AuditLocation.resolve(explicit: auditLog)
-        let absoluteLog = logPath.hasPrefix("/") ? logPath : Self.currentDirectory() + "/" + logPath
-        if plan.agentCanWrite(absoluteLog) {
-            throw failed("the audit log \(absoluteLog) is writable by identity \(effective.identity); keep it outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+        let keyPath = AuditLocation.signingKeyPath(explicit: signingKey)
+        for protected in AuditLocation.protectedPaths(logPath: Self.absolute(logPath), signingKeyPath: keyPath.map(Self.absolute)) {
+            if plan.agentCanWrite(protected) {
+                throw failed("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+            }
         }
-        let policyAbsolute = policy.hasPrefix("/") ? policy : Self.currentDirectory() + "/" + policy
-        let policyWritable = plan.agentCanWrite(policyAbsolute)
+        if let keyPath, plan.agentCanRead(Self.absolute(keyPath)) {
+            throw failed("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
+        }
+        let policyAbsolute = Self.absolute(policy)
+        // The policy file and every file it includes: modifying any of them changes later runs.
+        let policyFiles = [policy] + checked.files.map(\.path).filter { $0 != policy }
+        let writableFiles = policyFiles.filter { plan.agentCanWrite(Self.absolute($0)) }
+        let policyWritable = !writableFiles.isEmpty
         if policyWritable && !quiet {
-            printError("warning: the agent can modify its own policy file \(policy); later runs would use the modified policy (its hash is recorded)", prefix: false)
+            printError("warning: the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)", prefix: false)
         }
 
         let audit: AuditRun
         do {
-            let key = try AuditLocation.signingKeyPath(explicit: signingKey).map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
+            let key = try keyPath.map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
             audit = try AuditRun(log: AuditLog(path: logPath, signingKey: key), runID: runID)
         } catch {
             throw failed("audit: \(error.description)")
         }
 
-        let policyBytes = Self.readFile(policy) ?? []
+        // Hash exactly the bytes that were compiled (the loader's copies), not a re-read file.
+        let policyBytes = checked.files.last?.source.bytes ?? []
+        var fileHashes: [String: AuditValue] = [:]
+        for file in checked.files { fileHashes[file.path] = .string(Digest.sha256Hex(file.source.bytes)) }
         let planJSON = effective.enforcementPlan(compiled: plan.filter).json()
         let enforced = ["namespaces", "mounts", "rlimits", "landlock", "capabilities", "no_new_privs", "seccomp"]
         var unobserved = ["landlock", "mounts", "capabilities", "rlimits"]
@@ -118,7 +130,7 @@ struct RunCommand: ParsableCommand {
             user: Self.userName(), uid: Int64(getuid()), host: Self.hostName(), wardenVersion: WardenVersion.string,
             enforcedLayers: enforced, unobservedLayers: unobserved,
             extra: ["policy_path": .string(policyAbsolute), "best_effort": .bool(bestEffort),
-                    "policy_writable_by_agent": .bool(policyWritable)])
+                    "policy_writable_by_agent": .bool(policyWritable), "policy_files": .object(fileHashes)])
 
         let session = AgentSession(plan: plan, audit: audit, start: start, timeout: timeLimit,
                                    gracePeriod: graceLimit, bestEffort: bestEffort)
@@ -178,6 +190,10 @@ struct RunCommand: ParsableCommand {
         return s
     }
 
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : currentDirectory() + "/" + path
+    }
+
     static func currentDirectory() -> String {
         guard let c = getcwd(nil, 0) else { return "/" }
         defer { free(c) }
@@ -198,19 +214,5 @@ struct RunCommand: ParsableCommand {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
         return String(cString: buf)
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n < 0 { if errno == EINTR { continue }; return nil }
-            if n == 0 { return out }
-            out.append(contentsOf: buf[0..<n])
-        }
     }
 }

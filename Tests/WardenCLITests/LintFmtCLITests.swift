@@ -3,50 +3,20 @@ import Testing
 
 /// End-to-end tests of `warden lint` and `warden fmt` through the built binary.
 @Suite struct LintFmtCLITests {
-    static let root: String = {
-        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        parts.removeLast(3)  // Tests/WardenCLITests/<this file>
-        return parts.joined(separator: "/")
-    }()
-    static let binary = root + "/.build/debug/warden"
+    static let root = WardenBinary.root
+    static let binary = WardenBinary.path
+    typealias Run = WardenBinary.Result
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func warden(_ args: [String], in directory: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
-        p.arguments = args
-        if let directory { p.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        // Files rather than pipes: no risk of a full pipe blocking the child.
-        let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
+    func warden(_ args: [String], in directory: String? = nil, input: String? = nil) throws -> Run {
+        guard let r = try WardenBinary.run(args, in: directory, input: input) else {
+            throw CLIUnavailable()
         }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Run(status: p.terminationStatus,
-                   stdout: try String(contentsOfFile: base + ".out", encoding: .utf8),
-                   stderr: try String(contentsOfFile: base + ".err", encoding: .utf8))
+        return r
     }
 
-    func tempDir() throws -> String {
-        let dir = NSTemporaryDirectory() + "warden-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    struct CLIUnavailable: Error {}
+
+    func tempDir() throws -> String { try WardenBinary.tempDir("lintfmt") }
 
     func available() -> Bool {
         if FileManager.default.isExecutableFile(atPath: Self.binary) { return true }
@@ -154,6 +124,14 @@ import Testing
         let recheck = try warden(["fmt", "--check", path])
         #expect(recheck.status == 0)
         #expect(recheck.stdout.isEmpty)
+    }
+
+    @Test func fmtReadsStandardInput() throws {
+        guard available() else { return }
+        let r = try warden(["fmt", "-"], input: "warden 1\npermissions p{\n}\n")
+        #expect(r.status == 0)
+        #expect(r.stdout == "warden 1\n\npermissions p {}\n")
+        #expect(try warden(["fmt", "--write", "-"], input: "").status == 2)
     }
 
     @Test func fmtRefusesSyntaxErrors() throws {

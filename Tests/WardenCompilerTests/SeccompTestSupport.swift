@@ -17,7 +17,7 @@ enum TS {
 
     /// Allow rules for every member of `@default`.
     static func defaultAllows() -> [SyscallRule] {
-        (SyscallGroups.expand("@default") ?? []).map { allow($0, source: "@default") }
+        SyscallRule.allowing(group: "@default", source: "@default") ?? []
     }
 }
 

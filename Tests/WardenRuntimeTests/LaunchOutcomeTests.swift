@@ -120,7 +120,8 @@ struct LaunchOutcomeTests {
 
     @Test func unusableCgroupLimitsAreAnErrorUnlessBestEffort() {
         var spec = isolated(["/bin/true"])
-        spec.cgroupLimits = CgroupLimits(pidsMax: 64)
+        // A memory limit: only cgroup v2 applies it (a pids-only limit may use cgroup v1).
+        spec.cgroupLimits = CgroupLimits(memoryMax: 1 << 30, pidsMax: 64)
         guard let reason = CgroupSupport.detect().unusableReason else {
             // Usable here: the limit must really apply.
             var s = isolated(["/bin/sh", "-c", "grep -q '^0::' /proc/self/cgroup"])
@@ -136,6 +137,19 @@ struct LaunchOutcomeTests {
         let lenient = Supervisor(timeout: .seconds(60), bestEffort: true).run(spec)
         #expect(lenient.outcome == .exited(0))
         #expect(lenient.skippedLayers.map(\.layer) == ["cgroup"])
+    }
+
+    @Test func pidsLimitUsesCgroupV1OnHybridSystems() {
+        guard CgroupSupport.detect().unusableReason != nil, CgroupSupport.v1PidsDirectory() != nil else {
+            print("skip: cgroup v2 is usable here, or there is no writable cgroup v1 pids controller"); return
+        }
+        // init, sh and a four-process pipeline cannot fit in 3 pids: sh fails to fork.
+        let script = "/bin/true | /bin/true | /bin/true | /bin/true"
+        var limited = isolated(["/bin/sh", "-c", script])
+        limited.cgroupLimits = CgroupLimits(pidsMax: 3)
+        let out = Supervisor.run(limited, timeout: .seconds(60))
+        #expect(out != .exited(0), "\(out)")
+        #expect(Supervisor.run(isolated(["/bin/sh", "-c", script]), timeout: .seconds(60)) == .exited(0))
     }
 
     @Test func supervisorForwardsItsOwnSignals() throws {

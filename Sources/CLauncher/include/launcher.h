@@ -54,6 +54,7 @@ enum warden_mount_kind {
     WARDEN_MOUNT_TMPFS = 4,     ///< fresh tmpfs (nosuid,nodev); `data` = options or NULL
     WARDEN_MOUNT_PROC = 5,      ///< new proc for the PID namespace (nosuid,nodev,noexec)
     WARDEN_MOUNT_NOEXEC = 6,    ///< bind `path` onto itself (recursively), then make it noexec
+    WARDEN_MOUNT_BIND = 7,      ///< bind `path` onto itself (recursively), writable: pins it (rename/rmdir get EBUSY)
 };
 
 struct warden_mount_op {

@@ -63,14 +63,18 @@ enum ConditionAlgebra {
                 return m == 0 ? always : [[.masked(a, m, v)]]
             }
         }
+        // 64-bit arguments: only equality and masked-equal reach libseccomp. libseccomp 2.5.4
+        // miscompiles overlapping ordering comparisons on one argument (two rules
+        // `a2 <= 0x5411` and `a2 <= 0xfffffffffffffffe` with one action lose the second), so
+        // orderings and `!=` are expanded into masked-equals on bit prefixes, as for 32 bits.
         let v = c.value
         switch c.op {
         case .eq: return [[Comparison(arg: a, op: .eq, datum: v, mask: 0)]]
-        case .ne: return [[Comparison(arg: a, op: .ne, datum: v, mask: 0)]]
-        case .lt: return v == 0 ? never : [[Comparison(arg: a, op: .lt, datum: v, mask: 0)]]
-        case .le: return v == .max ? always : [[Comparison(arg: a, op: .le, datum: v, mask: 0)]]
-        case .gt: return v == .max ? never : [[Comparison(arg: a, op: .gt, datum: v, mask: 0)]]
-        case .ge: return v == 0 ? always : [[Comparison(arg: a, op: .ge, datum: v, mask: 0)]]
+        case .ne: return bitsDiffer(a, mask: .max, from: v)
+        case .lt: return less(a, v, width: 64)
+        case .le: return v == .max ? always : less(a, v + 1, width: 64)
+        case .gt: return greater(a, v, width: 64)
+        case .ge: return v == 0 ? always : greater(a, v - 1, width: 64)
         case .maskedEq: return c.mask == 0 ? always : [[.masked(a, c.mask, v)]]
         }
     }
@@ -137,7 +141,7 @@ enum ConditionAlgebra {
         for x in a {
             for y in b {
                 out.append(contentsOf: simplify(x + y))
-                if out.count > limit * 4 { throw .tooComplex(syscall: syscall, rules: out.count, limit: limit) }
+                if out.count > limit * 4 { throw .tooComplex(syscall: syscall, rules: a.count * b.count, limit: limit) }
             }
         }
         out = reduce(out)
@@ -158,6 +162,8 @@ enum ConditionAlgebra {
     /// Removes duplicate terms and terms implied by a more general one.
     static func reduce(_ terms: DNF) -> DNF {
         let unique = Array(Set(terms.map { $0.sorted() })).sorted { $0.count != $1.count ? $0.count < $1.count : $0.lexicographicallyPrecedes($1) }
+        if unique.contains(where: \.isEmpty) { return always }
+        guard unique.count <= 2048 else { return unique }  // too large to compare pairwise; the caller's limit applies
         var kept: DNF = []
         for t in unique where !kept.contains(where: { subsumes($0, t) }) {
             kept.append(t)

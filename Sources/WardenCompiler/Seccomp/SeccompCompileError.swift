@@ -11,6 +11,9 @@ public enum SeccompCompileError: Error, Hashable, Sendable, CustomStringConverti
     case tooComplex(syscall: String, rules: Int, limit: Int)
     /// libseccomp refused a call; `code` is its negative errno.
     case libseccomp(call: String, syscall: String?, code: Int32)
+    /// The generated program disagrees with the policy on a sampled input (a libseccomp
+    /// miscompilation); the filter is refused rather than loaded.
+    case verificationFailed(syscall: String, args: [UInt64], filter: String, policy: String)
 
     public var description: String {
         func at(_ s: String) -> String { s.isEmpty ? "" : " (\(s))" }
@@ -27,6 +30,9 @@ public enum SeccompCompileError: Error, Hashable, Sendable, CustomStringConverti
             return "errno \(e) is out of range 1...4095\(at(s))"
         case .tooComplex(let n, let r, let l):
             return "\(n): the allow and deny conditions expand to \(r) filter rules (limit \(l)); simplify the overlapping conditions"
+        case .verificationFailed(let n, let args, let f, let p):
+            let a = args.map { "0x" + String($0, radix: 16) }.joined(separator: ", ")
+            return "\(n)(\(a)): the generated filter answers \(f) but the policy says \(p); refusing the filter (libseccomp miscompiled overlapping rules)"
         case .libseccomp(let call, let n, let code):
             return "libseccomp \(call)\(n.map { " for \($0)" } ?? "") failed with error \(code)"
         }

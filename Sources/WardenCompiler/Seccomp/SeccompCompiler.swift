@@ -62,8 +62,9 @@ public struct SeccompFilter: Sendable {
 /// process (`SCMP_FLTATR_ACT_BADARCH`); libseccomp's x86_64 filter kills x32 numbers
 /// (nr ≥ 0x40000000, except -1); `clone3` always fails with ENOSYS.
 public enum SeccompCompiler {
-    /// The most libseccomp rules one syscall may expand to.
-    public static let defaultRuleLimit = 1024
+    /// The most libseccomp rules one syscall may expand to (each costs 3 to 8 instructions
+    /// and a filter holds at most 4096).
+    public static let defaultRuleLimit = 256
 
     public static func compile(_ policy: SeccompPolicy, ruleLimit: Int = defaultRuleLimit) throws(SeccompCompileError) -> SeccompFilter {
         try SeccompValidation.validate(policy)
@@ -90,15 +91,30 @@ public enum SeccompCompiler {
         }
         for (nr, name) in numbered.sorted(by: { $0.0 < $1.0 }) {
             let regions = try SeccompRegions.compute(name, rules: grouped[name] ?? [], defaultDeny: policy.defaultDeny, limit: ruleLimit)
+            // libseccomp 2.5.4 loses rules when merging chains that share a prefix after a
+            // chain on a later argument was added (seen with masked-equals of different masks
+            // on one argument): add each syscall's rules ordered by their comparisons, lowest
+            // argument first, which avoids that pattern; `verify` below checks the result.
+            var ordered: [(SyscallRegions.Region, Term)] = []
             for region in regions.regions where region.action != defaultAction {
-                for term in region.terms {
+                for term in region.terms { ordered.append((region, term.sorted())) }
+            }
+            ordered.sort { l, r in
+                let la = l.1.map(\.arg), ra = r.1.map(\.arg)
+                return la != ra ? la.lexicographicallyPrecedes(ra) : l.1.lexicographicallyPrecedes(r.1)
+            }
+            for (region, term) in ordered {
+                do {  // one libseccomp rule
                     var cmps = term.map { c in
                         scmp_arg_cmp(arg: UInt32(c.arg), op: scmp_compare(UInt32(c.op.rawValue)),
                                      datum_a: c.op == .maskedEq ? c.mask : c.datum,
                                      datum_b: c.op == .maskedEq ? c.datum : 0)
                     }
+                    // libseccomp's API takes syscall numbers in the native numbering (or its
+                    // pseudo-numbers) and translates them for the filter's architecture.
+                    let apiNr = seccomp_syscall_resolve_name(name)
                     let rc = cmps.withUnsafeMutableBufferPointer { buf in
-                        seccomp_rule_add_exact_array(ctx, region.action.raw, nr, UInt32(buf.count), buf.baseAddress)
+                        seccomp_rule_add_exact_array(ctx, region.action.raw, apiNr, UInt32(buf.count), buf.baseAddress)
                     }
                     try check(rc, "seccomp_rule_add_exact_array", name)
                     compiled.append(CompiledSeccompRule(syscall: name, number: nr, action: region.action,
@@ -110,15 +126,16 @@ public enum SeccompCompiler {
         guard let program = BPFProgram(bytes: bytes) else {
             throw .libseccomp(call: "seccomp_export_bpf", syscall: nil, code: -5)
         }
+        try SeccompVerifier.verify(program, policy: policy, compiled: compiled)
         return SeccompFilter(policy: policy, program: program, rules: compiled, absentOnArch: absent)
     }
 
-    private static func check(_ rc: Int32, _ call: String, _ syscall: String? = nil) throws(SeccompCompileError) {
+    static func check(_ rc: Int32, _ call: String, _ syscall: String? = nil) throws(SeccompCompileError) {
         if rc < 0 { throw .libseccomp(call: call, syscall: syscall, code: rc) }
     }
 
     /// Exports the filter through an anonymous temporary file (libseccomp 2.5 writes to an fd).
-    private static func export(_ ctx: scmp_filter_ctx) throws(SeccompCompileError) -> [UInt8] {
+    static func export(_ ctx: scmp_filter_ctx) throws(SeccompCompileError) -> [UInt8] {
         guard let file = tmpfile() else { throw .libseccomp(call: "tmpfile", syscall: nil, code: -errno) }
         defer { fclose(file) }
         let fd = fileno(file)

@@ -106,7 +106,3 @@ enum SeccompValidation {
         }
     }
 }
-
-extension DenyAction {
-    var rankKey: [Int] { let r = SeccompValidation.rank(self); return [r.0, Int(r.1)] }
-}

@@ -196,3 +196,11 @@ public struct SeccompData: Hashable, Sendable {
         for i in 0..<6 { h.combine(arg(i)) }
     }
 }
+
+extension SyscallRule {
+    /// Allow rules (unconditional) for every syscall of `group` (`@default`, with or without
+    /// `@`), all carrying `source`; nil when the group is unknown.
+    public static func allowing(group: String, source: String) -> [SyscallRule]? {
+        SyscallGroups.expand(group)?.map { SyscallRule(syscall: $0, effect: .allow, source: source) }
+    }
+}

@@ -1,14 +1,14 @@
 /// A JSON value with ordered object keys, printed deterministically (for SARIF and
 /// `--list-rules --format json`, whose output is compared with golden files).
-public indirect enum JSONValue: Sendable, Hashable {
+public indirect enum OrderedJSON: Sendable, Hashable {
     case string(String)
     case int(Int)
     case bool(Bool)
     case null
-    case array([JSONValue])
-    case object([(String, JSONValue)])
+    case array([OrderedJSON])
+    case object([(String, OrderedJSON)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool { a.rendered() == b.rendered() }
+    public static func == (a: OrderedJSON, b: OrderedJSON) -> Bool { a.rendered() == b.rendered() }
     public func hash(into h: inout Hasher) { h.combine(rendered()) }
 
     /// Pretty-printed with 2-space indentation, ending without a newline.

@@ -1,0 +1,192 @@
+import WardenKernel
+import WardenPolicy
+
+/// Options for a Kubernetes export.
+public struct KubernetesExportOptions: Sendable {
+    public var arch: Architecture
+    /// Container paths for `${workspace}`, `${home}`, `${tmp}`.
+    public var bindings: ExportBindings
+    public var image: String
+    public var command: [String]
+    /// uid/gid to run as when the identity holds no capabilities.
+    public var uid: Int64
+    public var gid: Int64
+
+    public init(arch: Architecture = .native, bindings: ExportBindings = ExportBindings(workspace: "/workspace", home: "/home/agent", tmp: "/tmp"),
+                image: String = "agent:latest", command: [String] = [], uid: Int64 = 65534, gid: Int64 = 65534) {
+        self.arch = arch
+        self.bindings = bindings
+        self.image = image
+        self.command = command
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// An identity as Kubernetes objects: a `PodTemplate` (its securityContext, volumes and
+/// limits), a Security Profiles Operator `SeccompProfile`, a `NetworkPolicy`, and the seccomp
+/// profile JSON for nodes without the operator.
+public enum KubernetesExport {
+    public static let engine = "k8s"
+    public static let labelKey = "warden-identity"
+
+    public struct Output: Sendable {
+        /// Multi-document YAML (PodTemplate, SeccompProfile, NetworkPolicy) with comments.
+        public var yaml: String
+        /// The node's seccomp profile (for `/var/lib/kubelet/seccomp/<localhostProfile>`).
+        public var nodeProfile: String
+        /// `localhostProfile`, relative to the kubelet's seccomp directory.
+        public var localhostProfile: String
+        public var notes: [ExportNote]
+    }
+
+    /// The objects for `policy`, and what Kubernetes cannot express exactly. Throws when the
+    /// identity is not a valid label value or the seccomp rules are too complex.
+    public static func export(_ policy: EffectivePolicy, options o: KubernetesExportOptions) throws(ExportError) -> Output {
+        var notes: [ExportNote] = []
+        func note(_ k: ExportNote.Kind, _ m: String, _ at: String = "policy") { notes.append(ExportNote(k, engine: engine, m, at: at)) }
+        let id = policy.identity
+        guard isLabelValue(id) else {
+            throw .invalidName(id, reason: "is not a valid Kubernetes label value (at most 63 letters, digits, `-`, `_`, `.`, starting and ending alphanumeric)")
+        }
+        let name = "warden-" + id.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? String($0) : "-" }.joined()
+        let profilePath = "warden/\(id).json"
+
+        let seccompPolicy = policy.seccompPolicy(arch: o.arch, notify: false)
+        let profile: ExportValue, spoProfile: ExportValue
+        do {
+            profile = try OCISeccompExport.profile(seccompPolicy)
+            spoProfile = try OCISeccompExport.profile(seccompPolicy, includeDefaultErrno: false)
+            try OCISeccompExport.verifyAsRuntime(profile, policy: seccompPolicy)
+        } catch { throw .seccomp(error.description) }
+
+        // Capabilities and user.
+        let caps = policy.grantedCapabilities
+        let kubeCaps = caps.map { String($0.dropFirst(4)) }
+        var pod: [(String, ExportValue)] = []
+        if caps.isEmpty {
+            pod += [("runAsNonRoot", .bool(true)), ("runAsUser", .int(o.uid)), ("runAsGroup", .int(o.gid))]
+        } else {
+            pod += [("runAsUser", .int(0)), ("runAsGroup", .int(0))]
+        }
+        let seccompRef = ExportValue.object([("type", .string("Localhost")), ("localhostProfile", .string(profilePath))])
+        pod.append(("seccompProfile", seccompRef))
+
+        // Filesystem.
+        let fs = ExportFilesystem(policy, bindings: o.bindings)
+        let systemWrites = fs.grants.filter { ($0.place == .system || $0.place == .home) && $0.access.contains(.write) }
+        let readOnlyRoot = systemWrites.isEmpty
+        if !readOnlyRoot {
+            note(.weaker, "the policy lets the agent write to image paths (\(systemWrites.map(\.path.description).joined(separator: ", "))), so readOnlyRootFilesystem is false and every image path is writable")
+        }
+        note(.weaker, "a container image replaces Landlock's default deny: image files outside the allowed paths stay readable (and executable outside \(fs.paths(with: .exec))); build a minimal image")
+        var mounts: [ExportValue] = []
+        var volumes: [ExportValue] = []
+        if let ws = fs.grants.first(where: { $0.place == .workspace && $0.path.components.isEmpty }) {
+            var m: [(String, ExportValue)] = [("name", .string("workspace")), ("mountPath", .string(ws.expanded))]
+            if !ws.access.contains(.write) { m.append(("readOnly", .bool(true))) }
+            mounts.append(.object(m))
+            volumes.append(.object([("name", .string("workspace")), ("emptyDir", .object([]))]))
+        }
+        if let tmp = fs.grants.first(where: { $0.place == .tmp && $0.path.components.isEmpty }) {
+            var m: [(String, ExportValue)] = [("name", .string("tmp")), ("mountPath", .string(tmp.expanded))]
+            if !tmp.access.contains(.write) { m.append(("readOnly", .bool(true))) }
+            mounts.append(.object(m))
+            volumes.append(.object([("name", .string("tmp")), ("emptyDir", .object([]))]))
+        }
+        for step in fs.mounts {
+            let at = step.provenance.first?.location ?? "policy"
+            switch step.kind {
+            case .readOnly where step.path.base == .workspace && !volumes.isEmpty:
+                mounts.append(.object([("name", .string("workspace")), ("mountPath", .string(o.bindings.expand(step.path))),
+                                       ("subPath", .string(step.path.components.joined(separator: "/"))), ("readOnly", .bool(true))]))
+            case .readOnly:
+                if !readOnlyRoot { note(.weaker, "deny write \(step.path): Kubernetes has no readonlyPaths for image paths", at) }
+            case .mask:
+                note(.weaker, "deny read \(step.path): Kubernetes has no maskedPaths; the path stays readable if the image or a volume has it", at)
+            case .noExec:
+                note(.weaker, "deny exec \(step.path): Kubernetes cannot mount a path noexec", at)
+            }
+        }
+
+        // Limits.
+        var limits: [(String, ExportValue)] = []
+        var deadline: UInt64?
+        for kind in LimitKind.allCases {
+            guard let g = policy.limits[kind] else { continue }
+            let at = g.provenance.location
+            switch kind {
+            case .memory: limits.append(("memory", .string(String(g.value.amount))))
+            case .wallTime: deadline = g.value.amount
+            case .processes:
+                note(.weaker, "limit processes \(g.value.amount): a Pod has no per-pod pids limit (the kubelet's podPidsLimit is node-wide)", at)
+            case .openFiles, .fileSize, .cpuTime:
+                note(.weaker, "limit \(kind.rawValue) \(g.value.canonical): the Pod API has no rlimits", at)
+            }
+        }
+
+        var containerSC: [(String, ExportValue)] = [
+            ("allowPrivilegeEscalation", .bool(false)),
+            ("privileged", .bool(false)),
+            ("readOnlyRootFilesystem", .bool(readOnlyRoot)),
+            ("capabilities", .object([("drop", .array([.string("ALL")])), ("add", .array(kubeCaps.map { .string($0) }))])),
+            ("seccompProfile", seccompRef),
+        ]
+        if caps.isEmpty { containerSC.insert(("runAsNonRoot", .bool(true)), at: 0) }
+        var env: [ExportValue] = policy.envSet.map { .object([("name", .string($0.name)), ("value", .string($0.value))]) }
+        env.append(.object([("name", .string("TMPDIR")), ("value", .string(o.bindings.tmp))]))
+        var container: [(String, ExportValue)] = [("name", .string("agent")), ("image", .string(o.image))]
+        if !o.command.isEmpty { container.append(("command", .array(o.command.map { .string($0) }))) }
+        container += [("workingDir", .string(o.bindings.workspace)), ("env", .array(env)), ("securityContext", .object(containerSC))]
+        if !limits.isEmpty { container.append(("resources", .object([("limits", .object(limits))]))) }
+        if !mounts.isEmpty { container.append(("volumeMounts", .array(mounts))) }
+
+        var spec: [(String, ExportValue)] = []
+        if let deadline { spec.append(("activeDeadlineSeconds", .int(Int64(clamping: deadline)))) }
+        spec += [("automountServiceAccountToken", .bool(false)), ("enableServiceLinks", .bool(false)),
+                 ("hostNetwork", .bool(false)), ("hostPID", .bool(false)), ("hostIPC", .bool(false)),
+                 ("securityContext", .object(pod)), ("containers", .array([.object(container)]))]
+        if !volumes.isEmpty { spec.append(("volumes", .array(volumes))) }
+
+        let networkPolicy = self.networkPolicy(policy, name: name, note: note)
+        let labels = ExportValue.object([(labelKey, .string(id))])
+        var annotations: [(String, ExportValue)] = [("warden/identity", .string(id))]
+        for kind in [ExportNote.Kind.weaker, .stricter] {
+            let list = notes.filter { $0.kind == kind }
+            if !list.isEmpty { annotations.append(("warden/\(kind.rawValue)", .string(list.map { "\($0.location): \($0.message)" }.joined(separator: " | ")))) }
+        }
+        let template = ExportValue.object([
+            ("apiVersion", .string("v1")), ("kind", .string("PodTemplate")),
+            ("metadata", .object([("name", .string(name)), ("labels", labels), ("annotations", .object(annotations))])),
+            ("template", .object([("metadata", .object([("labels", labels)])), ("spec", .object(spec))])),
+        ])
+        let spo = ExportValue.object([
+            ("apiVersion", .string("security-profiles-operator.x-k8s.io/v1beta1")), ("kind", .string("SeccompProfile")),
+            ("metadata", .object([("name", .string(name)), ("labels", labels)])),
+            ("spec", spoProfile),
+        ])
+
+        var yaml = "# Generated by `warden compile --emit k8s` for identity \(id); regenerate rather than edit.\n"
+        for n in notes { yaml += "# \(n.kind.rawValue.uppercased()): \(n.location): \(n.message)\n" }
+        if !caps.isEmpty {
+            yaml += "# The pod runs as uid 0 because Kubernetes has no ambient capabilities (\(kubeCaps.joined(separator: ", ")) reach only uid 0);\n"
+            yaml += "# it holds no other capability, like `warden run` started by root.\n"
+        }
+        yaml += "#\n# PodTemplate: copy .template into a Deployment, Job or Pod. The seccomp profile must be on the node at\n"
+        yaml += "# /var/lib/kubelet/seccomp/\(profilePath) (the .json written next to this file), or installed by the\n"
+        yaml += "# Security Profiles Operator from the SeccompProfile below, in which case set localhostProfile to\n"
+        yaml += "# operator/<namespace>/\(name).json. Replace the workspace emptyDir with the real volume.\n---\n"
+        yaml += template.yaml()
+        yaml += "---\n# Security Profiles Operator: the same profile (defaultAction ERRNO returns EPERM).\n" + spo.yaml()
+        yaml += "---\n" + networkPolicyComments(policy) + networkPolicy.yaml()
+        return Output(yaml: yaml, nodeProfile: profile.json(), localhostProfile: profilePath, notes: notes)
+    }
+
+    /// A Kubernetes label value: at most 63 characters, alphanumerics with `-_.` inside.
+    static func isLabelValue(_ s: String) -> Bool {
+        guard !s.isEmpty, s.count <= 63 else { return false }
+        let ok = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber) }
+        guard let f = s.first, let l = s.last, ok(f), ok(l) else { return false }
+        return s.allSatisfy { ok($0) || $0 == "-" || $0 == "_" || $0 == "." }
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import WardenCompiler
+import WardenKernel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options of `warden compile` that only the exports (oci, oci-bundle, k8s, systemd) use.
+struct ExportOptions: ParsableArguments {
+    @Flag(help: "Write an export even where the engine enforces less than the policy (each gap is still printed and recorded in the output).")
+    var allowWeaker = false
+
+    @Option(help: "The directory `${workspace}` stands for (default: the current directory; /workspace for k8s).")
+    var workspace: String?
+
+    @Option(help: "The directory `${home}` stands for (default: $HOME; /home/agent for k8s).")
+    var home: String?
+
+    @Option(help: "oci-bundle: use this root filesystem (an unpacked image) instead of binds of the allowed host paths.")
+    var rootfs: String?
+
+    @Option(help: "oci, oci-bundle, k8s: run as UID[:GID] (default 0:0 for OCI, 65534:65534 for k8s unless capabilities are granted).")
+    var user: String?
+
+    @Option(help: "k8s: the container image.")
+    var image: String = "agent:latest"
+
+    @Flag(help: "oci, oci-bundle: enforce `limit processes`/`limit memory` with rlimits instead of cgroups (linux.resources).")
+    var noCgroupLimits = false
+}
+
+/// Runs one export and writes its files, or refuses a weaker export.
+struct ExportRunner {
+    var options: ExportOptions
+    var arch: Architecture
+    var output: String?
+    var command: [String]
+    var policyPath: String
+
+    func run(_ kind: String, _ policy: EffectivePolicy) throws {
+        let user = try parseUser()
+        do {
+            switch kind {
+            case "oci", "oci-bundle":
+                let bundle = kind == "oci-bundle"
+                let workspace = try directory(options.workspace ?? ".", "--workspace", mustExist: bundle)
+                let bindings = ExportBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
+                var env: [String] = []
+                if bundle {
+                    let host = RunCommand.environment()
+                    for name in policy.envPass { if let v = host[name] { env.append("\(name)=\(v)") } }
+                }
+                for (name, value) in policy.envSet { env.removeAll { $0.hasPrefix(name + "=") }; env.append("\(name)=\(value)") }
+                var rootPath = "rootfs"
+                if let r = options.rootfs { rootPath = try directory(r, "--rootfs", mustExist: true) }
+                let opts = OCIExportOptions(arch: arch, bindings: bindings, rootfs: options.rootfs == nil && bundle ? .hostBinds : .image,
+                                            rootPath: rootPath, args: command, env: env,
+                                            uid: UInt32(user?.0 ?? 0), gid: UInt32(user?.1 ?? 0),
+                                            cgroupLimits: !options.noCgroupLimits, skipMissingPaths: bundle)
+                let (config, notes) = try OCIExport.config(policy, options: opts)
+                try gate(notes)
+                if bundle, let dir = output {
+                    try makeDirectory(dir)
+                    if options.rootfs == nil { try makeDirectory(dir + "/rootfs") }
+                    try save(config.json(), to: dir + "/config.json")
+                } else {
+                    try emit(config.json())
+                }
+            case "k8s":
+                let bindings = ExportBindings(workspace: options.workspace ?? "/workspace", home: options.home ?? "/home/agent", tmp: "/tmp")
+                let out = try KubernetesExport.export(policy, options: KubernetesExportOptions(
+                    arch: arch, bindings: bindings, image: options.image, command: command,
+                    uid: user?.0 ?? 65534, gid: user?.1 ?? 65534))
+                try gate(out.notes)
+                if let dir = output {
+                    try makeDirectory(dir)
+                    try save(out.yaml, to: dir + "/kubernetes.yaml")
+                    var path = dir + "/seccomp"
+                    try makeDirectory(path)
+                    for part in out.localhostProfile.split(separator: "/").dropLast() { path += "/\(part)"; try makeDirectory(path) }
+                    try save(out.nodeProfile, to: dir + "/seccomp/" + out.localhostProfile)
+                } else {
+                    try emit(out.yaml)
+                }
+            default:
+                let workspace = try directory(options.workspace ?? ".", "--workspace", mustExist: false)
+                let bindings = ExportBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
+                let (text, notes) = SystemdExport.dropIn(policy, bindings: bindings, arch: arch)
+                try gate(notes)
+                try emit(text)
+            }
+        } catch let e as ExportError {
+            printError("\(policyPath): identity \(policy.identity): \(e.description)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Prints every note; refuses (exit 1) when one is weaker and --allow-weaker is not given.
+    func gate(_ notes: [ExportNote]) throws {
+        for n in notes { printError("warden: \(n.kind.rawValue) (\(n.engine)): \(n.location): \(n.message)", prefix: false) }
+        let weaker = notes.filter { $0.kind == .weaker }
+        if !weaker.isEmpty && !options.allowWeaker {
+            printError("refusing to export: \(weaker.count) rule(s) would be enforced less strictly than the policy says; pass --allow-weaker to export anyway (the gaps are recorded in the output)")
+            throw ExitCode(1)
+        }
+    }
+
+    func parseUser() throws -> (Int64, Int64)? {
+        guard let u = options.user else { return nil }
+        let parts = u.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let uid = UInt32(parts[0]), let gid = parts.count == 2 ? UInt32(parts[1]) : uid else {
+            throw ValidationError("--user takes UID or UID:GID (numbers), not `\(u)`")
+        }
+        return (Int64(uid), Int64(gid))
+    }
+
+    func homeDirectory() -> String {
+        options.home ?? RunCommand.environment()["HOME"] ?? "/root"
+    }
+
+    func directory(_ path: String, _ flag: String, mustExist: Bool) throws -> String {
+        if let real = RunCommand.realDirectory(path) { return real }
+        if mustExist || !path.hasPrefix("/") {
+            printError("\(flag) \(path): not an existing directory")
+            throw ExitCode(2)
+        }
+        return path
+    }
+
+    func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            printError("cannot create \(path): \(String(cString: strerror(errno)))")
+            throw ExitCode(2)
+        }
+    }
+
+    func save(_ text: String, to path: String) throws {
+        do { try OutputFile.save(Array(text.utf8), to: path) } catch {
+            printError("cannot write \(path): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    func emit(_ text: String) throws {
+        if let output { try save(text, to: output) } else { OutputFile.writeAll(1, Array(text.utf8)) }
+    }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of `warden audit …` through the built binary.
+@Suite struct AuditCLITests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let binary = packageRoot.appendingPathComponent(".build/debug/warden").path
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs warden; nil (after printing why) when the binary has not been built.
+    static func warden(_ args: [String], env: [String: String] = [:]) throws -> Output? {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            print("skipping: \(binary) not built (run `swift build` first)")
+            return nil
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        var e = ProcessInfo.processInfo.environment
+        e.removeValue(forKey: "WARDEN_AUDIT_KEY")
+        e.removeValue(forKey: "WARDEN_AUDIT_LOG")
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        let out = Pipe()
+        let err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let r = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: r, as: UTF8.self))
+    }
+
+    static func tempDir() throws -> String {
+        let d = FileManager.default.temporaryDirectory.path + "/warden-audit-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func keygenAppendVerifyExitCodes() throws {
+        let d = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard let kg = try Self.warden(["audit", "keygen", "--output", d + "/k"]) else { return }
+        #expect(kg.status == 0)
+        let attrs = try FileManager.default.attributesOfItem(atPath: d + "/k.key")
+        #expect((attrs[.posixPermissions] as? Int) == 0o600)
+        #expect(try Self.warden(["audit", "keygen", "--output", d + "/k"])?.status == 2)  // never overwrites
+
+        let log = d + "/audit.jsonl"
+        let a = try Self.warden(["audit", "append", log, "--kind", "note", "--field", "who=alice", "--signing-key", d + "/k.key"])
+        #expect(a?.status == 0, "\(a?.stderr ?? "")")
+        #expect(try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub"])?.status == 0)
+        #expect(try Self.warden(["audit", "verify", log])?.status == 3)  // no key given
+        // Key from the environment.
+        #expect(try Self.warden(["audit", "append", log, "--field", "x=y"], env: ["WARDEN_AUDIT_KEY": d + "/k.key"])?.status == 0)
+        // Unsigned records at the end: warning.
+        _ = try Self.warden(["audit", "append", log, "--field", "x=z"])
+        let warn = try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub", "--format", "json"])
+        #expect(warn?.status == 3)
+        let json = try JSONSerialization.jsonObject(with: Data((warn?.stdout ?? "").utf8)) as? [String: Any]
+        #expect(json?["status"] as? String == "warnings")
+        #expect(json?["exit_code"] as? Int == 3)
+        #expect((json?["warnings"] as? [[String: Any]])?.first?["code"] as? String == "unsigned-tail")
+
+        // Tamper: change one byte of the first line.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: log))
+        let i = bytes.firstIndex(of: UInt8(ascii: "a"))!  // "alice"
+        bytes[i] = UInt8(ascii: "A")
+        try bytes.write(to: URL(fileURLWithPath: log))
+        let bad = try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub"])
+        #expect(bad?.status == 1)
+        #expect(bad?.stdout.contains("TAMPERED: line 1 (seq 0)") == true, "\(bad?.stdout ?? "")")
+
+        // Usage and I/O errors.
+        #expect(try Self.warden(["audit", "verify", d + "/missing.jsonl"])?.status == 2)
+        #expect(try Self.warden(["audit", "verify", log, "--public-key", d + "/k.key"])?.status == 2)
+    }
+
+    @Test func trustedCheckpointCatchesTruncation() throws {
+        let d = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard try Self.warden(["audit", "keygen", "--output", d + "/k"]) != nil else { return }
+        let log = d + "/audit.jsonl"
+        for i in 0..<3 {
+            #expect(try Self.warden(["audit", "append", log, "--field", "i=\(i)", "--signing-key", d + "/k.key"])?.status == 0)
+        }
+        #expect(try Self.warden(["audit", "checkpoint", log, "--output", d + "/trusted"])?.status == 0)
+        let trusted = ["--public-key", d + "/k.pub", "--trusted-checkpoint", d + "/trusted"]
+        #expect(try Self.warden(["audit", "verify", log] + trusted)?.status == 0)
+        // Drop the last two lines (a record and its checkpoint): the log still chains, but
+        // the trusted checkpoint proves records are missing.
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+        try (lines.dropLast(2).joined(separator: "\n") + "\n").write(toFile: log, atomically: false, encoding: .utf8)
+        #expect(try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub"])?.status == 0)
+        let r = try Self.warden(["audit", "verify", log] + trusted)
+        #expect(r?.status == 1)
+        #expect(r?.stdout.contains("trusted-checkpoint") == true)
+    }
+
+    /// 16 separate processes append to one log at the same time.
+    @Test func sixteenProcessesAppendConcurrently() throws {
+        let d = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard try Self.warden(["audit", "keygen", "--output", d + "/k"]) != nil else { return }
+        let log = d + "/audit.jsonl"
+        var procs: [Process] = []
+        for w in 0..<16 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: Self.binary)
+            p.arguments = ["audit", "append", log, "--field", "writer=\(w)", "--repeat", "60", "--batch", "3",
+                           "--run", "proc-\(w)", "--signing-key", d + "/k.key"]
+            try p.run()
+            procs.append(p)
+        }
+        for p in procs {
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+        }
+        let v = try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub"])
+        #expect(v?.status == 0, "\(v?.stdout ?? "")")
+        let show = try Self.warden(["audit", "show", log, "--kind", "note", "--format", "json"])
+        let json = try JSONSerialization.jsonObject(with: Data((show?.stdout ?? "").utf8)) as? [String: Any]
+        let runs = json?["runs"] as? [[String: Any]] ?? []
+        #expect(runs.count == 16)
+        for run in runs {
+            let records = run["records"] as? [[String: Any]] ?? []
+            let order = records.compactMap { ($0["fields"] as? [String: Any])?["i"] as? Int }
+            #expect(order == Array(0..<60), "\(run["run"] ?? "")")
+        }
+    }
+
+    /// A writer killed with SIGKILL in the middle of large writes leaves a log that verifies
+    /// up to the torn line; the next writer continues cleanly.
+    @Test func sigkillMidWriteThenContinue() throws {
+        let d = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard try Self.warden(["audit", "keygen", "--output", d + "/k"]) != nil else { return }
+        let log = d + "/audit.jsonl"
+        #expect(try Self.warden(["audit", "append", log, "--field", "first=1", "--signing-key", d + "/k.key"])?.status == 0)
+        let pad = String(repeating: "p", count: 4000)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = ["audit", "append", log, "--field", "pad=\(pad)", "--repeat", "1000000", "--batch", "2000",
+                       "--signing-key", d + "/k.key"]
+        try p.run()
+        // Kill it once it has written a few batches (each batch is one ~8 MB write).
+        var size = 0
+        for _ in 0..<2000 {
+            size = (try? FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0
+            if size > 20_000_000 { break }
+            usleep(5000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        let after = try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub", "--format", "json"])
+        #expect(after?.status == 3, "\(after?.stdout.prefix(2000) ?? "")")  // unsigned tail, maybe torn: never tampered
+        let torn = after?.stdout.contains("\"torn-tail\"") == true
+        print("SIGKILL left a torn tail: \(torn)")
+        #expect(try Self.warden(["audit", "append", log, "--field", "after=1", "--signing-key", d + "/k.key"])?.status == 0)
+        let v = try Self.warden(["audit", "verify", log, "--public-key", d + "/k.pub", "--format", "json"])
+        #expect(v?.status == 0, "\(v?.stdout.prefix(2000) ?? "")")
+        let json = try JSONSerialization.jsonObject(with: Data((v?.stdout ?? "").utf8)) as? [String: Any]
+        #expect(((json?["recoveries"] as? [Any])?.count ?? 0) == (torn ? 1 : 0))
+    }
+
+    @Test func showTimelineText() throws {
+        let d = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let log = d + "/audit.jsonl"
+        guard try Self.warden(["audit", "append", log, "--kind", "maintenance", "--field", "who=ops", "--run", "ops-1"]) != nil else { return }
+        _ = try Self.warden(["audit", "append", log, "--kind", "note", "--field", "x=1", "--run", "other"])
+        let s = try Self.warden(["audit", "show", log, "--run", "ops-1"])
+        #expect(s?.status == 0)
+        #expect(s?.stdout.contains("run ops-1") == true)
+        #expect(s?.stdout.contains("maintenance") == true)
+        #expect(s?.stdout.contains("who=ops") == true)
+        #expect(s?.stdout.contains("other") == false)
+        #expect(try Self.warden(["audit", "show", d + "/nope.jsonl"])?.status == 2)
+    }
+}

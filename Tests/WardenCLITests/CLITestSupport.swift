@@ -1,0 +1,43 @@
+import Foundation
+
+/// Runs any program for the CLI end-to-end tests (`WardenBinary.run` uses it for warden;
+/// the stock-policy tests use it for git and setpriv).
+enum CLISupport {
+    /// Runs `executable ARGUMENTS` in `directory` (default: the package root) with
+    /// `environment` (default: inherited) and waits for it. Output goes through files, so a
+    /// chatty child can never block on a full pipe.
+    static func run(_ executable: String, _ arguments: [String], in directory: String? = nil,
+                    environment: [String: String]? = nil, input: String? = nil) throws -> WardenBinary.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: directory ?? WardenBinary.root)
+        if let environment { p.environment = environment }
+        if let input {
+            let pipe = Pipe()
+            p.standardInput = pipe
+            pipe.fileHandleForWriting.write(Data(input.utf8))  // small inputs only: fits the pipe buffer
+            try pipe.fileHandleForWriting.close()
+        } else {
+            p.standardInput = FileHandle.nullDevice
+        }
+        let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        try out.close()
+        try err.close()
+        return WardenBinary.Result(status: p.terminationStatus,
+                                   stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                                   stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+}

@@ -1,0 +1,415 @@
+import Foundation
+import Testing
+
+/// Real attacks from the threat list (docs/escape-probes.md), each run by the escape probe
+/// (Tests/EscapeProbes/escape.c) under the real `warden run` and policies/default.warden.
+/// Every attack must end `BLOCKED` with the expected errno or signal; where the seccomp
+/// supervisor sees the denial, it must be in the run's audit log.
+@Suite("Escape probes")
+struct EscapeProbeTests {
+    /// One syscall-level attack: the probe argument, the expected result, and the syscall
+    /// whose denial the audit log must hold (nil when the kernel, not the supervisor, decides).
+    struct SyscallAttack: CustomTestStringConvertible, Sendable {
+        var attack: String
+        var expected: String
+        var audited: String?
+        var testDescription: String { attack }
+    }
+
+    static let syscallAttacks: [SyscallAttack] = [
+        .init(attack: "io_uring", expected: "BLOCKED errno=EPERM", audited: "io_uring_setup"),
+        .init(attack: "x32", expected: "BLOCKED signal=SYS", audited: nil),
+        .init(attack: "int80", expected: "BLOCKED signal=SYS", audited: nil),
+        .init(attack: "socketcall", expected: "BLOCKED signal=SYS", audited: nil),
+        .init(attack: "clone3", expected: "BLOCKED errno=ENOSYS pthread=ok", audited: nil),
+        .init(attack: "clone-newuser", expected: "BLOCKED errno=EPERM", audited: "clone"),
+        .init(attack: "tiocsti", expected: "BLOCKED errno=EPERM", audited: "ioctl"),
+        .init(attack: "tiocsti-upper", expected: "BLOCKED errno=EPERM", audited: "ioctl"),
+        .init(attack: "tioclinux", expected: "BLOCKED errno=EPERM", audited: "ioctl"),
+        .init(attack: "ptrace-init", expected: "BLOCKED errno=EPERM", audited: "ptrace"),
+        .init(attack: "ptrace-sibling", expected: "BLOCKED errno=EPERM", audited: "ptrace"),
+        .init(attack: "process_vm_readv", expected: "BLOCKED errno=EPERM", audited: "process_vm_readv"),
+        .init(attack: "pidfd_getfd", expected: "BLOCKED errno=EPERM", audited: "pidfd_getfd"),
+        .init(attack: "unshare-user", expected: "BLOCKED errno=EPERM", audited: "unshare"),
+        .init(attack: "setns", expected: "BLOCKED errno=EPERM", audited: "setns"),
+        .init(attack: "mount", expected: "BLOCKED errno=EPERM", audited: "mount"),
+        .init(attack: "umount-proc", expected: "BLOCKED errno=EPERM", audited: "umount2"),
+        .init(attack: "pivot_root", expected: "BLOCKED errno=EPERM", audited: "pivot_root"),
+        .init(attack: "chroot", expected: "BLOCKED errno=EPERM", audited: "chroot"),
+        .init(attack: "bpf", expected: "BLOCKED errno=EPERM", audited: "bpf"),
+        .init(attack: "perf_event_open", expected: "BLOCKED errno=EPERM", audited: "perf_event_open"),
+        .init(attack: "userfaultfd", expected: "BLOCKED errno=EPERM", audited: "userfaultfd"),
+        .init(attack: "keyctl", expected: "BLOCKED errno=EPERM", audited: "keyctl"),
+        .init(attack: "add_key", expected: "BLOCKED errno=EPERM", audited: "add_key"),
+        .init(attack: "kexec_load", expected: "BLOCKED errno=EPERM", audited: "kexec_load"),
+        .init(attack: "init_module", expected: "BLOCKED errno=EPERM", audited: "init_module"),
+        .init(attack: "finit_module", expected: "BLOCKED errno=EPERM", audited: "finit_module"),
+        .init(attack: "open_by_handle_at", expected: "BLOCKED errno=EPERM", audited: "open_by_handle_at"),
+        .init(attack: "name_to_handle_at", expected: "BLOCKED errno=EPERM", audited: "name_to_handle_at"),
+        .init(attack: "raw-socket", expected: "BLOCKED errno=EPERM", audited: nil),
+        .init(attack: "packet-socket", expected: "BLOCKED errno=EPERM", audited: nil),
+        .init(attack: "netlink-route", expected: "BLOCKED errno=EPERM (netlink ack)", audited: nil),
+        .init(attack: "dns", expected: "BLOCKED errno=ENETUNREACH", audited: nil),
+        .init(attack: "bind80", expected: "BLOCKED errno=EACCES", audited: nil),
+        .init(attack: "rlimit", expected: "BLOCKED errno=EPERM", audited: nil),
+    ]
+
+    @Test(arguments: syscallAttacks)
+    func syscallAttackIsBlocked(_ a: SyscallAttack) throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.attack(a.attack)
+        #expect(run.verdict(a.attack) == a.expected, "\(a.attack): \(run.output)")
+        if let name = a.audited {
+            #expect(s.auditDenied(name), "\(a.attack): no deny.syscall record for \(name): \(s.deniedSyscalls())")
+        }
+    }
+}
+
+// MARK: - Files: secrets, git hooks, rc files, link and rename tricks
+
+extension EscapeProbeTests {
+    /// (attack, argument relative to the scratch world, expected result).
+    /// (attack, argument, expected result). Paths under the scratch root's ungranted
+    /// directories (home, outside, audit) are masked (ENOENT; EROFS for writes); the loose
+    /// file beside the scratch root is guarded by Landlock alone (EACCES).
+    static func fileAttacks(_ s: Scratch) -> [(String, String, String)] {
+        [
+            ("read", s.home + "/.ssh/id_ed25519", "BLOCKED errno=ENOENT"),
+            ("read", s.looseFile, "BLOCKED errno=EACCES"),
+            ("write", s.looseFile, "BLOCKED errno=EACCES"),
+            ("write", ".git/hooks/pre-commit", "BLOCKED errno=EROFS"),
+            ("write", ".git/config", "BLOCKED errno=EROFS"),
+            ("append", ".git/config", "BLOCKED errno=EROFS"),
+            ("git-rename", "", "BLOCKED errno=EBUSY (rename .git)"),
+            ("git-hooks-rename", "", "BLOCKED errno=EBUSY (rename .git/hooks)"),
+            ("git-config-replace", "", "BLOCKED errno=EBUSY (unlink/rename .git/config)"),
+            ("symlink", s.home + "/.ssh/id_ed25519", "BLOCKED errno=ENOENT"),
+            ("symlink", s.looseFile, "BLOCKED errno=EACCES"),
+            ("hardlink", s.looseFile, "BLOCKED errno=EXDEV"),
+            ("rename-out", s.outside, "BLOCKED errno=EXDEV"),
+            ("rename-out", (s.root as NSString).deletingLastPathComponent, "BLOCKED errno=EACCES"),
+            ("rename-in", s.looseFile, "BLOCKED errno=EACCES"),
+            ("read", "/proc/self/root" + s.looseFile, "BLOCKED errno=EACCES"),
+            ("read", "/proc/1/root" + s.looseFile, "BLOCKED errno=EACCES"),
+            ("read", "/proc/1/root" + s.outside + "/sentinel", "BLOCKED errno=EACCES"),
+            ("write", s.home + "/.bashrc", "BLOCKED errno=EROFS"),
+            ("append", s.auditLog, "BLOCKED errno=EROFS"),
+            ("write", s.policy, "BLOCKED errno=EROFS"),
+            ("read", "/etc/shadow", "BLOCKED empty"),
+        ]
+    }
+
+    @Test func fileAttacksAreBlocked() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let counting = try Scratch()
+        let count = Self.fileAttacks(counting).count
+        counting.remove()
+        for i in 0..<count {
+            // A fresh git workspace per attack: one attack's leftovers cannot help the next.
+            let s = try Scratch(git: true)
+            defer { s.remove() }
+            let (attack, arg, expected) = Self.fileAttacks(s)[i]
+            let run = try s.attack(attack, arg.isEmpty ? [] : [arg])
+            #expect(run.verdict(attack) == expected, "\(attack) \(arg): \(run.output)")
+        }
+        // The host side really is untouched.
+        let s = try Scratch(git: true)
+        defer { s.remove() }
+        _ = try s.attack("git-rename")
+        #expect(FileManager.default.fileExists(atPath: s.workspace + "/.git/HEAD"))
+        #expect(!FileManager.default.fileExists(atPath: s.workspace + "/.git/hooks/pre-commit"))
+    }
+
+    @Test func maskedSecretInsideAReadableHome() throws {
+        // A policy that grants the home directory: the deny on ~/.ssh becomes a mask.
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let text = try Escape.defaultPolicy(replacing: "  allow fs read, write, exec \"${workspace}\"",
+                                            with: "  allow fs read, write, exec \"${workspace}\"\n  allow fs read, write \"${home}\"")
+        let s = try Scratch(policyText: text)
+        defer { s.remove() }
+        var run = try s.attack("read", [s.home + "/.ssh/id_ed25519"])
+        #expect(run.verdict("read") == "BLOCKED errno=ENOENT", "\(run.output)")
+        // Moving the masked directory away does not unmask it: it is a mount point.
+        run = try s.run(["/bin/sh", "-c", "mv \(s.home)/.ssh \(s.home)/moved; echo mv=$?; cat \(s.home)/moved/id_ed25519 \(s.home)/.ssh/id_ed25519"])
+        #expect(!run.output.contains("OPENSSH"), "\(run.output)")
+        #expect(run.output.contains("mv=1"), "\(run.output)")
+    }
+
+    @Test func protectedPathMissingAtLaunchIsReported() throws {
+        // KNOWN GAP (SECURITY.md): a protected path that does not exist at launch cannot be
+        // mounted over; the agent can create it, and warden warns and records it afterwards.
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch(git: false)
+        defer { s.remove() }
+        let run = try s.run(["/bin/sh", "-c", "mkdir -p .git/hooks && echo x > .git/hooks/pre-commit"], wardenArgs: [])
+        let quietless = run.output
+        #expect(run.status == 0, "\(quietless)")
+        #expect(quietless.contains("warning: the agent created") && quietless.contains(".git/hooks"), "\(quietless)")
+        let log = (try? String(contentsOfFile: s.auditLog, encoding: .utf8)) ?? ""
+        #expect(log.contains("created_protected_paths"), "\(log)")
+        print("KNOWN GAP: a protected path missing at launch (\(s.workspace)/.git/hooks) can be created by the agent; warden warns and records created_protected_paths")
+    }
+}
+
+// MARK: - Processes and signals
+
+extension EscapeProbeTests {
+    @Test func killMinusOneAndSignalsDoNotLeaveTheSandbox() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let sentinel = Process()
+        sentinel.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sentinel.arguments = ["120"]
+        try sentinel.run()
+        defer { kill(sentinel.processIdentifier, SIGKILL); sentinel.waitUntilExit() }
+        var run = try s.attack("kill-all")
+        #expect(run.verdict("kill-all")?.hasPrefix("BLOCKED") == true, "\(run.output)")
+        #expect(sentinel.isRunning, "kill(-1, SIGKILL) reached a process outside the sandbox")
+        // The host PID of a process outside (our sentinel) means nothing inside.
+        run = try s.attack("signal-outside", [String(sentinel.processIdentifier)])
+        #expect(run.verdict("signal-outside") == "BLOCKED errno=ESRCH", "\(run.output)")
+        #expect(sentinel.isRunning)
+    }
+
+    @Test func forkBombIsBoundedByLimitProcesses() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let text = try Escape.defaultPolicy(replacing: "limit processes 256", with: "limit processes 24")
+        let s = try Scratch(policyText: text)
+        defer { s.remove() }
+        // The probe stops at 300 children, so a missing limit cannot take the machine down.
+        let run = try s.attack("fork-bomb", ["300"])
+        let v = run.verdict("fork-bomb") ?? ""
+        if Escape.processLimitIsIneffective {
+            // KNOWN GAP (SECURITY.md): as root without a usable cgroup v2 pids controller, the
+            // limit falls back to RLIMIT_NPROC, which the kernel does not apply to uid 0.
+            #expect(v.hasPrefix("ESCAPED") || v.hasPrefix("BLOCKED errno=EAGAIN"), "\(run.output)")
+            if v.hasPrefix("ESCAPED") { print("KNOWN GAP: limit processes is not enforced for root without cgroup v2 pids: \(v)") }
+            return
+        }
+        #expect(v.hasPrefix("BLOCKED errno=EAGAIN after="), "\(run.output)")
+        let made = Int(v.split(separator: "=").last ?? "") ?? .max
+        #expect(made < 24, "\(run.output)")
+    }
+}
+
+// MARK: - Network and unix sockets
+
+extension EscapeProbeTests {
+    /// A listening unix socket at `path` (or abstract `@name`), made on the host.
+    static func unixListener(_ name: String, abstract: Bool = false) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(name.utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            let start = abstract ? 1 : 0
+            for (i, b) in bytes.prefix(raw.count - 1 - start).enumerated() { raw[start + i] = b }
+        }
+        let len = abstract ? socklen_t(MemoryLayout<sa_family_t>.size + 1 + bytes.count) : socklen_t(MemoryLayout<sockaddr_un>.size)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard rc == 0, listen(fd, 8) == 0 else { close(fd); throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return fd
+    }
+
+    /// A TCP listener on 127.0.0.1; returns (fd, port).
+    static func tcpListener() throws -> (Int32, UInt16) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard ok else { close(fd); throw POSIXError(.EIO) }
+        return (fd, UInt16(bigEndian: addr.sin_port))
+    }
+
+    @Test func hostListenersAreUnreachable() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let tag = "warden-esc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        fds.append(try Self.unixListener(tag, abstract: true))
+        let (tcp, port) = try Self.tcpListener()
+        fds.append(tcp)
+        var run = try s.attack("unix-abstract", [tag])
+        #expect(run.verdict("unix-abstract") == "BLOCKED errno=ECONNREFUSED", "\(run.output)")
+        run = try s.attack("tcp-host", [String(port)])
+        #expect(run.verdict("tcp-host") == "BLOCKED errno=ECONNREFUSED", "\(run.output)")
+        run = try s.attack("tcp6-mapped", [String(port)])
+        #expect(run.verdict("tcp6-mapped") == "BLOCKED errno=ECONNREFUSED", "\(run.output)")
+
+        // Path sockets: in /tmp itself, in a per-user socket directory (tmux-*), and in an
+        // ungranted top-level directory (/run) are masked.
+        let tmuxDir = "/tmp/tmux-esc-\(tag)"
+        try FileManager.default.createDirectory(atPath: tmuxDir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tmuxDir) }
+        var paths = ["/tmp/\(tag).sock": "BLOCKED errno=ECONNREFUSED", tmuxDir + "/default": "BLOCKED errno=ENOENT"]
+        if access("/run", W_OK) == 0 { paths["/run/\(tag).sock"] = "BLOCKED errno=ENOENT" }
+        for (path, expected) in paths {
+            let fd = try Self.unixListener(path)
+            defer { close(fd); unlink(path) }
+            run = try s.attack("unix-path", [path])
+            #expect(run.verdict("unix-path") == expected, "\(path): \(run.output)")
+        }
+        // A socket in a directory beside the workspace (a small parent: every subdirectory is
+        // masked). KNOWN GAP when the parent is large: such a socket would stay reachable.
+        let nearby = s.outside + "/agent.sock"
+        let fd = try Self.unixListener(nearby)
+        defer { close(fd); unlink(nearby) }
+        run = try s.attack("unix-path", [nearby])
+        #expect(run.verdict("unix-path") == "BLOCKED errno=ENOENT", "\(run.output)")
+    }
+}
+
+// MARK: - Privilege: setuid, capabilities
+
+extension EscapeProbeTests {
+    @Test func setuidBinaryGainsNothing() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard geteuid() == 0 else { print("skip: needs root to make a setuid binary"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let suid = s.workspace + "/suid-escape"
+        try FileManager.default.copyItem(atPath: s.probe, toPath: suid)
+        // Owned by another user, so a granted setuid bit would visibly change the euid.
+        #expect(chown(suid, 4242, 4242) == 0)
+        #expect(chmod(suid, 0o4755) == 0)
+        let run = try s.attack("setuid", [suid])
+        #expect(run.verdict("setuid") == "BLOCKED euid=0 CapEff=0000000000000000", "\(run.output)")
+    }
+
+    @Test func capabilitiesAreGone() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard geteuid() == 0 else { print("skip: needs root to make a file of another user"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        // A 0600 file of another user in the workspace: chmod needs CAP_FOWNER, reading it
+        // CAP_DAC_OVERRIDE, binding port 80 CAP_NET_BIND_SERVICE (checked in syscallAttacks).
+        let file = s.workspace + "/others"
+        try "secret".write(toFile: file, atomically: false, encoding: .utf8)
+        #expect(chown(file, 4242, 4242) == 0 && chmod(file, 0o600) == 0)
+        var run = try s.attack("chmod", [file])
+        #expect(run.verdict("chmod") == "BLOCKED errno=EPERM", "\(run.output)")
+        run = try s.attack("dac", [file])
+        #expect(run.verdict("dac") == "BLOCKED errno=EACCES", "\(run.output)")
+        var st = stat()
+        #expect(stat(file, &st) == 0 && st.st_mode & 0o777 == 0o600)
+    }
+}
+
+// MARK: - Exec tricks, leaked descriptors, the audit log
+
+extension EscapeProbeTests {
+    @Test func memfdExecStaysConfined() throws {
+        // Policy verdict: executing a memfd is allowed (Landlock does not cover anonymous
+        // files); the copy inherits every layer, so it cannot escape. The copy runs `bpf`.
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.attack("memfd-exec")
+        if let v = run.verdict("memfd-exec") {
+            #expect(v.hasPrefix("BLOCKED"), "\(run.output)")
+        } else {
+            #expect(run.verdict("bpf") == "BLOCKED errno=EPERM", "\(run.output)")
+            #expect(s.auditDenied("bpf"))
+            print("KNOWN GAP: memfd exec runs code from an anonymous file; it stays under seccomp, Landlock and no_new_privs")
+        }
+    }
+
+    @Test func ldsoTrickStaysConfined() throws {
+        // ${tmp} is writable but not executable: the direct exec is denied (checked by the
+        // probe), the loader maps the file instead. The loaded copy runs `bpf`.
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2") else { print("skip: no x86-64 loader"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.attack("ldso")
+        #expect(run.verdict("ldso")?.hasPrefix("FAIL") != true, "\(run.output)")
+        if let v = run.verdict("ldso") {
+            #expect(v.hasPrefix("BLOCKED"), "\(run.output)")
+        } else {
+            #expect(run.verdict("bpf") == "BLOCKED errno=EPERM", "\(run.output)")
+            print("KNOWN GAP: ld.so runs a file from a path without exec permission (Landlock does not check mmap(PROT_EXEC)); it stays under seccomp, Landlock and no_new_privs")
+        }
+    }
+
+    @Test func ldsoTrickOnANoexecPathIsBlocked() throws {
+        // `deny fs exec` inside an executable workspace becomes a noexec mount, which also
+        // stops the loader from mapping the file.
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2") else { print("skip: no x86-64 loader"); return }
+        let text = try Escape.defaultPolicy(replacing: "  allow fs read, write, exec \"${workspace}\"",
+                                            with: "  allow fs read, write, exec \"${workspace}\"\n  deny fs exec \"${workspace}/nox\"")
+        let s = try Scratch(policyText: text)
+        defer { s.remove() }
+        try FileManager.default.createDirectory(atPath: s.workspace + "/nox", withIntermediateDirectories: true)
+        let run = try s.attack("ldso", [s.workspace + "/nox/copy"])
+        #expect(run.verdict("ldso") == "BLOCKED loader-exit=127", "\(run.output)")
+        #expect(run.verdict("bpf") == nil, "\(run.output)")
+    }
+
+    @Test func leakedDescriptorsAreClosed() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        // warden itself gets fds 5 and 7 (not close-on-exec) from its parent shell.
+        let run = try s.attack("fds", shellPrefix: "exec 5</etc/hostname 7>>\(s.outside)/leak")
+        #expect(run.verdict("fds") == "BLOCKED only-0-2", "\(run.output)")
+    }
+
+    @Test func auditLogInsideTheWorkspaceIsRefused() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.run(["/bin/true"], wardenArgs: ["--audit-log", s.workspace + "/audit.jsonl"])
+        #expect(run.status == 125, "\(run.output)")
+        #expect(run.output.contains("audit log"), "\(run.output)")
+    }
+}
+
+// MARK: - Allowed work under the default policy
+
+extension EscapeProbeTests {
+    @Test(arguments: ["threads", "children", "toolchain"])
+    func allowedWorkSucceeds(_ what: String) throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.attack(what)
+        #expect(run.verdict(what)?.hasPrefix("OK") == true, "\(run.output)")
+        #expect(run.status == 0)
+    }
+
+    @Test func realToolsWork() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        var script = """
+        set -e
+        printf 'int main(void){return 42;}' > m.c
+        cc -o m m.c
+        ./m || echo "built=$?"
+        git init -q . && git -c user.name=a -c user.email=a@b add m.c
+        git -c user.name=a -c user.email=a@b commit -q -m first && echo committed
+        ls | sort | head -3 | wc -l | tr -d ' ' > count && echo "pipes=$(cat count)"
+        """
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
+            script += "\nprintf 'import sys\\nprint(\"py\", sum(range(10)))\\n' > s.py && python3 s.py"
+        }
+        let run = try s.run(["/bin/sh", "-c", script])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("built=42"), "\(run.output)")
+        #expect(run.output.contains("committed"), "\(run.output)")
+        #expect(run.output.contains("pipes=3"), "\(run.output)")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
+            #expect(run.output.contains("py 45"), "\(run.output)")
+        }
+    }
+}

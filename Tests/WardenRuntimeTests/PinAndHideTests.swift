@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import WardenCompiler
+import WardenPolicy
+@testable import WardenRuntime
+
+/// The mount steps that close the rename trick on protected paths and hide ungranted paths.
+@Suite("Pinned ancestors and hidden paths")
+struct PinAndHideTests {
+    @Test func ancestorsBetweenTheWritableRootAndAProtectedPathArePinned() {
+        let mounts: [MountOperation] = [.proc(), .bindReadOnly("/w/.git/hooks"), .bindReadOnly("/w/.git/config"), .mask("/w/a/b/secret")]
+        let out = AgentLaunchPlan.pinningAncestors(of: mounts, writableRoots: ["/w", "/w/a"])
+        #expect(out == [.proc(), .bind("/w/.git"), .bind("/w/a"), .bind("/w/a/b"),
+                        .bindReadOnly("/w/.git/hooks"), .bindReadOnly("/w/.git/config"), .mask("/w/a/b/secret")])
+    }
+
+    @Test func nothingIsPinnedOutsideWritableTrees() {
+        let mounts: [MountOperation] = [.proc(), .mask("/etc/shadow"), .bindReadOnly("/w/top")]
+        #expect(AgentLaunchPlan.pinningAncestors(of: mounts, writableRoots: ["/w"]) == mounts)
+    }
+
+    @Test func pinnedDirectoryCannotBeRenamed() throws {
+        // Under the real launcher: the pinned .git refuses rename with EBUSY; without the pin it moves.
+        let dir = try Fixture.tempDir("pin")
+        try FileManager.default.createDirectory(atPath: dir + "/.git/hooks", withIntermediateDirectories: true)
+        for pinned in [true, false] {
+            var spec = isolated(["/bin/sh", "-c", "mv \(dir)/.git \(dir)/.g && mv \(dir)/.g \(dir)/.git"])
+            spec.mounts += (pinned ? [.bind(dir + "/.git")] : []) + [.bindReadOnly(dir + "/.git/hooks")]
+            let out = Supervisor.run(spec, timeout: .seconds(60))
+            #expect(out == .exited(pinned ? 1 : 0), "pinned=\(pinned): \(out)")
+        }
+    }
+
+    func plan(_ text: String, workspace: String, pidsV1: Bool = false) throws -> AgentLaunchPlan {
+        let analysis = try PolicyLoader(provider: InMemorySourceProvider(["/p.warden": text])).analyze("/p.warden")
+        let effective = try EffectivePolicy(policy: analysis.policy, identity: "agent")
+        return try AgentLaunchPlan(effective: effective, command: ["/bin/true"],
+                                   bindings: PathBindings(workspace: workspace, home: "/nonexistent-home", tmp: workspace + "/tmp"),
+                                   environment: ["PATH": "/usr/bin:/bin"], notify: true, cgroupUsable: false,
+                                   pidsV1Usable: pidsV1, bestEffort: false)
+    }
+
+    @Test func planPinsTheGitDirectoryOfAWorkspace() throws {
+        let ws = try Fixture.tempDir("planpin")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        try FileManager.default.createDirectory(atPath: ws + "/.git/hooks", withIntermediateDirectories: true)
+        let p = try plan("""
+        warden 1
+        identity agent {
+          allow fs read, write "${workspace}"
+          deny fs write "${workspace}/.git/hooks"
+        }
+        """, workspace: ws)
+        let real = AgentLaunchPlan.resolve(ws) ?? ws
+        let pin = try #require(p.spec.mounts.firstIndex(of: .bind(real + "/.git")))
+        let ro = try #require(p.spec.mounts.firstIndex(of: .bindReadOnly(real + "/.git/hooks")))
+        #expect(pin < ro)
+    }
+
+    @Test func rootUsesTheV1PidsControllerForLimitProcesses() throws {
+        let ws = try Fixture.tempDir("planpids")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        let text = "warden 1\nidentity agent {\n  limit processes 64\n}\n"
+        let v1 = try plan(text, workspace: ws, pidsV1: true)
+        let rl = try plan(text, workspace: ws, pidsV1: false)
+        #expect(rl.spec.resourceLimits.contains(.processes(64)))
+        if geteuid() == 0 {
+            // RLIMIT_NPROC does not apply to uid 0: the cgroup v1 pids controller must.
+            #expect(v1.spec.cgroupLimits?.pidsMax == 64)
+            #expect(!v1.spec.resourceLimits.contains(.processes(64)))
+        } else {
+            #expect(v1.spec.resourceLimits.contains(.processes(64)))
+        }
+    }
+
+    @Test func ungrantedTopLevelDirectoriesAndSocketsAreMasked() throws {
+        let dir = try Fixture.tempDir("hide")
+        let ws = dir + "/ws"
+        try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/tmux-0", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
+        let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(sock); unlink(dir + "/s.sock") }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in Array((dir + "/s.sock").utf8).enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+
+        let masks = UngrantedPaths.masks(keeping: ["/usr", ws])
+        #expect(masks.contains(.mask(dir + "/tmux-0")))
+        #expect(masks.contains(.mask(dir + "/s.sock")))
+        #expect(masks.contains(.mask(dir + "/plain")))  // a small directory: every subdirectory
+        #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
+        #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
+        if FileManager.default.fileExists(atPath: "/run") { #expect(masks.contains(.mask("/run"))) }
+        // In a large directory only sockets and socket directories are masked.
+        for i in 0...UngrantedPaths.maskAllLimit {
+            try FileManager.default.createDirectory(atPath: dir + "/many-\(i)", withIntermediateDirectories: true)
+        }
+        let crowded = UngrantedPaths.masks(keeping: ["/usr", ws])
+        #expect(crowded.contains(.mask(dir + "/tmux-0")) && crowded.contains(.mask(dir + "/s.sock")))
+        #expect(!crowded.contains(.mask(dir + "/plain")) && !crowded.contains(.mask(dir + "/many-0")))
+        // A grant of / keeps everything.
+        #expect(UngrantedPaths.masks(keeping: ["/"]).isEmpty)
+    }
+}

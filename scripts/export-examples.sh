@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Regenerates examples/oci, examples/kubernetes and examples/systemd from policies/default.warden.
+# The OCI and Kubernetes files are the same on every machine (a test checks they are current);
+# the systemd drop-in lists this host's top-level directories, so regenerate it on the target host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+warden=${WARDEN:-.build/debug/warden}
+policy=policies/default.warden
+
+"$warden" compile "$policy" --emit oci --allow-weaker --workspace /srv/agent/workspace --home /home/agent \
+  --output examples/oci/config.json 2>/dev/null
+"$warden" compile "$policy" --emit k8s --allow-weaker --image ghcr.io/example/agent:1.0 \
+  --output examples/kubernetes -- /bin/sh -c 'make test' 2>/dev/null
+"$warden" compile "$policy" --emit systemd --workspace /srv/agent/workspace --home /home/agent \
+  --output examples/systemd/warden-default.conf 2>/dev/null
+echo "regenerated examples/oci, examples/kubernetes, examples/systemd"
