@@ -88,10 +88,14 @@ awk -F'\t' '{ printf "launch\t%s (CPU time)\tms\t%.4f\n", $1, $5 / 1e6 }' "$work
 # --- 2. syscall overhead -----------------------------------------------------------------
 say "syscall: compiling Warden's default policy and Docker's default profile"
 "$warden" compile "$root/policies/default.warden" --emit bpf --no-notify --output "$work/warden.bpf"
-sed 's/^  use toolchain$/  use toolchain\n  deny  syscall socket(domain == AF_VSOCK) because "the same domain check as Docker'"'"'s profile"/' \
-  "$root/policies/default.warden" >"$work/socket.warden"
-grep -q AF_VSOCK "$work/socket.warden" || die "could not write the socket-rule policy"
-"$warden" compile "$work/socket.warden" --emit bpf --no-notify --output "$work/warden-socket.bpf"
+# The default policy plus Docker's socket rule, written beside copies of the stock policies
+# so its includes resolve.
+mkdir -p "$work/policies"
+cp "$root"/policies/*.warden "$work/policies/"
+awk '{ print } /^  use / && !done { print "  deny  syscall socket(domain == AF_VSOCK) because \"the same domain check as Docker'"'"'s profile\""; done = 1 }' \
+  "$root/policies/default.warden" >"$work/policies/socket.warden"
+grep -q AF_VSOCK "$work/policies/socket.warden" || die "could not write the socket-rule policy (no \`use\` line in policies/default.warden)"
+"$warden" compile "$work/policies/socket.warden" --emit bpf --no-notify --output "$work/warden-socket.bpf"
 python3 "$src/docker-rules.py" "$docker_profile" >"$work/docker.rules"
 "$work/bin/docker-bpf" "$work/docker.rules" "$work/docker.bpf"
 
