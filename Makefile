@@ -11,7 +11,7 @@ build: setup
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 release: setup
-	$(SWIFT) build -c release $(SWIFT_FLAGS)
+	$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_FLAGS)
 
 ## Set everything up and run every test.
 test: setup

@@ -93,8 +93,15 @@ extension EffectivePolicy {
 
     /// Builds the full plan, compiling the seccomp filter for `arch`.
     public func enforcementPlan(arch: Architecture = .native, notify: Bool = true) throws(SeccompCompileError) -> (plan: EnforcementPlan, filter: SeccompFilter) {
-        let seccomp = seccompPolicy(arch: arch, notify: notify)
-        let filter = try SeccompCompiler.compile(seccomp)
+        let filter = try SeccompCompiler.compile(seccompPolicy(arch: arch, notify: notify))
+        return (enforcementPlan(compiled: filter), filter)
+    }
+
+    /// Builds the full plan around a filter already compiled from this identity's
+    /// `seccompPolicy(arch:notify:)` (so a launch compiles the filter once, not twice).
+    public func enforcementPlan(compiled filter: SeccompFilter) -> EnforcementPlan {
+        let seccomp = filter.policy
+        let arch = seccomp.arch
         let errnoText = { (e: Int32?) in e.map { ErrnoNames.name(of: $0) ?? String($0) } }
         let clone3 = EnforcementPlan.SeccompSection.Rule(
             syscall: "clone3", effect: "deny", conditions: [], errno: "ENOSYS",
@@ -129,6 +136,6 @@ extension EffectivePolicy {
                                                            source: grant.provenance))
             }),
             env: .init(pass: envPass, set: Dictionary(envSet.map { ($0.name, $0.value) }, uniquingKeysWith: { _, b in b })))
-        return (plan, filter)
+        return plan
     }
 }

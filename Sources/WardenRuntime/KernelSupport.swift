@@ -61,6 +61,14 @@ public struct KernelSupport: Sendable {
     }
 }
 
+extension KernelSupport {
+    /// Whether a SECCOMP_RET_USER_NOTIF filter with a listener can be installed (one probe
+    /// child), without the namespace probes of `detect()`: what a launch needs to know.
+    public static func userNotificationAvailable() -> Bool {
+        warden_probe_user_notif() == 0
+    }
+}
+
 extension Substring {
     func trimmingCharacters(in set: String) -> String {
         var s = self

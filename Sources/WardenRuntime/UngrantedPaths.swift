@@ -23,19 +23,33 @@ enum UngrantedPaths {
 
     /// Mask operations for `grants` (canonical absolute paths the agent may use).
     static func masks(keeping grants: [String]) -> [MountOperation] {
-        func inside(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
         let kept = Set(grants)
+        let everything = kept.contains("/") || kept.contains("")
+        // Whether `p` is a grant or inside one (`p` or one of its ancestors is a grant).
+        func covered(_ p: String) -> Bool {
+            if everything || kept.contains(p) { return true }
+            var a = Substring(p)
+            while let slash = a.lastIndex(of: "/") {
+                a = a[..<slash]
+                if !a.isEmpty, kept.contains(String(a)) { return true }
+            }
+            return false
+        }
         // Proper ancestors of a grant that are not themselves inside a grant.
         var ancestors = Set<String>()
         for g in grants where g.hasPrefix("/") {
             var a = g
             while a != "/", let slash = a.lastIndex(of: "/") {
                 a = slash == a.startIndex ? "/" : String(a[..<slash])
-                if !kept.contains(where: { inside(a, $0) }) { ancestors.insert(a) }
+                if !covered(a) { ancestors.insert(a) }
             }
         }
         var result: [MountOperation] = []
         for dir in ancestors.sorted() {
+            // An entry's proper ancestors are `dir` and its ancestors, so an entry is covered
+            // when it is a grant or `dir` is covered: two set lookups per entry, which keeps
+            // a /tmp with thousands of entries cheap.
+            let dirCovered = covered(dir)
             guard let d = opendir(dir) else { continue }
             defer { closedir(d) }
             var candidates: [(path: String, name: String, type: Int32)] = []
@@ -46,8 +60,7 @@ enum UngrantedPaths {
                 }
                 if name == "." || name == ".." || name.isEmpty { continue }
                 let path = dir == "/" ? "/" + name : dir + "/" + name
-                if kept.contains(path) || ancestors.contains(path) { continue }
-                if kept.contains(where: { inside(path, $0) }) { continue }
+                if dirCovered || kept.contains(path) || ancestors.contains(path) { continue }
                 entries += 1
                 var type = Int32(e.pointee.d_type)
                 if type == Int32(DT_UNKNOWN) {

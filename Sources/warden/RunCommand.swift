@@ -74,11 +74,14 @@ struct RunCommand: ParsableCommand {
         defer { RunDirectory.remove(tmp) }
         let bindings = PathBindings(workspace: workspacePath, home: environment["HOME"] ?? Self.passwdHome() ?? "/", tmp: tmp)
 
-        let support = KernelSupport.detect()
+        // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
+        // in a child process, which `warden doctor` reports but a launch does not use.
+        let userNotification = KernelSupport.userNotificationAvailable()
+        let cgroup = CgroupSupport.detect()
         let plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: command, bindings: bindings, environment: environment,
-                                       notify: support.userNotification, cgroupUsable: support.cgroup.unusableReason == nil,
+                                       notify: userNotification, cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        bestEffort: bestEffort)
         } catch {
@@ -117,10 +120,10 @@ struct RunCommand: ParsableCommand {
         let policyBytes = checked.files.last?.source.bytes ?? []
         var fileHashes: [String: AuditValue] = [:]
         for file in checked.files { fileHashes[file.path] = .string(Digest.sha256Hex(file.source.bytes)) }
-        let planJSON = (try? effective.enforcementPlan(notify: support.userNotification).plan.json()) ?? ""
+        let planJSON = effective.enforcementPlan(compiled: plan.filter).json()
         let enforced = ["namespaces", "mounts", "rlimits", "landlock", "capabilities", "no_new_privs", "seccomp"]
         var unobserved = ["landlock", "mounts", "capabilities", "rlimits"]
-        if !support.userNotification { unobserved.append("seccomp") }
+        if !userNotification { unobserved.append("seccomp") }
         let start = RunStartInfo(
             identity: effective.identity, policySHA256: Digest.sha256Hex(policyBytes),
             planSHA256: Digest.sha256Hex(Array(planJSON.utf8)), argv: command, workspace: workspacePath,

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Turns the samples of `make bench` into one table (stdout) and JSON.
+
+    report.py RAW.tsv MACHINE.json OUT.json
+
+RAW.tsv lines: SECTION<TAB>NAME<TAB>UNIT<TAB>VALUE, one per sample; VALUE `n/a: reason`
+marks a measurement that could not be taken. Each row shows the median, min and max of its
+samples and its ratio(s) to the baseline row(s) named below (median over median).
+"""
+import collections, json, math, statistics, sys
+
+raw_path, machine_path, out_path = sys.argv[1:4]
+
+# (section, row) -> [(baseline row, label)]: the row's median is divided by each baseline's.
+RATIOS = {}
+ORDER = []  # display order; rows not listed follow in the order measured
+launch_rows = ["plain", "warden run", "bwrap", "firejail"]
+for suffix in ("", " (CPU time)"):
+    ORDER += [("launch", r + suffix) for r in launch_rows]
+    for r in ("warden run", "firejail"):
+        RATIOS[("launch", r + suffix)] = [("bwrap" + suffix, "bwrap"), ("plain" + suffix, "plain")]
+    RATIOS[("launch", "bwrap" + suffix)] = [("plain" + suffix, "plain")]
+for kind in ("getppid", "ioctl FIONREAD", "socket+close"):
+    for f in ("plain", "allow-all", "warden default", "warden socket rule", "docker default"):
+        ORDER.append(("syscall", f"{kind}: {f}"))
+        if f not in ("plain", "allow-all"):
+            RATIOS[("syscall", f"{kind}: {f}")] = [(f"{kind}: allow-all", "floor"), (f"{kind}: plain", "plain")]
+    RATIOS[("syscall", f"{kind}: allow-all")] = [(f"{kind}: plain", "plain")]
+    for f in ("warden default", "warden socket rule"):
+        RATIOS[("syscall", f"{kind}: {f}")].append((f"{kind}: docker default", "docker"))
+for what in ("BPF length", "mean instructions/syscall", "mean instructions/syscall after kernel cache", "calls allowed"):
+    ORDER += [("filter", f"warden default: {what}"), ("filter", f"docker default: {what}")]
+    RATIOS[("filter", f"warden default: {what}")] = [(f"docker default: {what}", "docker")]
+ORDER.append(("compile", "startup floor (warden --version)"))
+for prefix in ("lint", "compile one identity"):
+    ORDER += [("compile", f"{prefix} {n} identities") for n in (10, 100, 1000)]
+    ORDER += [("compile", f"{prefix}: growth exponent"), ("compile", f"{prefix}: growth exponent 100 -> 1000")]
+ORDER += [("audit", n) for n in ("append (batches of 256, signed checkpoints)", "verify (in process)",
+                                  "verify (whole process)", "sha256sum", "log size")]
+RATIOS[("audit", "verify (whole process)")] = [("sha256sum", "sha256sum")]
+RATIOS[("audit", "verify (in process)")] = [("sha256sum", "sha256sum")]
+SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network"]
+
+rows = collections.OrderedDict()
+for line in open(raw_path):
+    line = line.rstrip("\n")
+    if not line:
+        continue
+    section, name, unit, value = line.split("\t", 3)
+    row = rows.setdefault((section, name), {"section": section, "name": name, "unit": unit, "samples": [], "na": None})
+    if value.startswith("n/a"):
+        row["na"] = value
+    else:
+        row["samples"].append(float(value))
+
+for row in rows.values():
+    s = row["samples"]
+    if s:
+        row["median"] = statistics.median(s)
+        row["min"] = min(s)
+        row["max"] = max(s)
+        row["n"] = len(s)
+
+
+def growth(section, prefix, sizes):
+    """Least-squares slope of log(time) against log(size) over the medians."""
+    pts = []
+    for n in sizes:
+        r = rows.get((section, f"{prefix} {n} identities"))
+        if not r or "median" not in r or r["median"] <= 0:
+            return None
+        pts.append((math.log(n), math.log(r["median"])))
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / sum((x - mx) ** 2 for x, _ in pts)
+
+
+sizes = (10, 100, 1000)
+for prefix in ("lint", "compile one identity"):
+    k = growth("compile", prefix, sizes)
+    if k is not None:
+        rows[("compile", f"{prefix}: growth exponent")] = {
+            "section": "compile", "name": f"{prefix}: growth exponent", "unit": "slope",
+            "samples": [k], "median": k, "min": k, "max": k, "n": 1, "na": None}
+    a, b = rows.get(("compile", f"{prefix} 100 identities")), rows.get(("compile", f"{prefix} 1000 identities"))
+    if a and b and a.get("median") and b.get("median"):
+        k = math.log(b["median"] / a["median"]) / math.log(10)
+        name = f"{prefix}: growth exponent 100 -> 1000"
+        rows[("compile", name)] = {"section": "compile", "name": name, "unit": "slope",
+                                   "samples": [k], "median": k, "min": k, "max": k, "n": 1, "na": None}
+
+for key, row in rows.items():
+    row["ratios"] = []
+    for base, label in RATIOS.get(key, []):
+        b = rows.get((key[0], base))
+        if b and "median" in b and b["median"] and "median" in row:
+            row["ratios"].append({"to": base, "label": label, "ratio": row["median"] / b["median"]})
+
+order = {k: i for i, k in enumerate(ORDER)}
+keys = sorted(rows, key=lambda k: (SECTIONS.index(k[0]) if k[0] in SECTIONS else len(SECTIONS),
+                                   order.get(k, len(order)), list(rows).index(k)))
+rows = collections.OrderedDict((k, rows[k]) for k in keys)
+
+
+def fmt(v):
+    if v is None:
+        return ""
+    a = abs(v)
+    if a >= 100000:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def ratio_text(row):
+    return ", ".join(f"{r['ratio']:.2f}x {r['label']}" for r in row["ratios"])
+
+
+header = ["section", "measurement", "median", "min", "max", "unit", "n", "ratio (median/median)"]
+table = []
+for row in rows.values():
+    if row["na"] and not row["samples"]:
+        table.append([row["section"], row["name"], row["na"], "", "", row["unit"], "", ""])
+    else:
+        table.append([row["section"], row["name"], fmt(row.get("median")), fmt(row.get("min")), fmt(row.get("max")),
+                      row["unit"], str(row.get("n", "")), ratio_text(row)])
+widths = [max(len(header[i]), *(len(t[i]) for t in table)) for i in range(len(header))]
+right = {2, 3, 4, 6}
+
+
+def line(cells):
+    return "| " + " | ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)) + " |"
+
+
+machine = json.load(open(machine_path))
+print(f"Machine: {machine.get('cpu')}, {machine.get('nproc')} cores, Linux {machine.get('kernel')}; {machine.get('date')}")
+print(line(header))
+print("|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|")
+for t in table:
+    print(line(t))
+
+result = {"machine": machine, "rows": [
+    {k: v for k, v in row.items() if k != "samples" or len(v) <= 200} for row in rows.values()]}
+with open(out_path, "w") as f:
+    json.dump(result, f, indent=2)
+    f.write("\n")
