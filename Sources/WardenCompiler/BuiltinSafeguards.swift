@@ -61,11 +61,39 @@ enum BuiltinSafeguards {
                                          because: "new namespaces expose kernel attack surface; allow unshare to permit them")))
             }
         }
+        if !policy.net.isEmpty { applyNetwork(to: &policy) }
         for grant in fsGrants {
             guard case .success(let path) = PolicyPath.parse(grant.path) else { continue }
             policy.fs.append(FsGrant(effect: .allow, access: grant.access, path: path,
                                      provenance: .builtin("allow fs \(grant.access.map(\.rawValue).sorted().joined(separator: ", ")) \"\(grant.path)\"",
                                                           because: grant.why)))
+        }
+    }
+
+    /// EACCES: what mediated network calls and refused socket kinds return.
+    static let eacces: Int32 = 13
+
+    /// With network rules the agent shares the host network, so only the socket kinds that
+    /// network mediation understands may be created: unix, IPv4 and IPv6 stream/datagram
+    /// sockets. Raw and packet sockets, netlink and every other family are refused.
+    static func applyNetwork(to policy: inout EffectivePolicy) {
+        let families: [(String, UInt64)] = [("AF_UNIX", 1), ("AF_INET", 2), ("AF_INET6", 10)]
+        policy.syscalls.append(SyscallGrant(
+            effect: .deny, syscall: "socket",
+            conditions: families.map {
+                SyscallCondition.make(argument: 0, argumentName: "domain", is32Bit: true, test: .compare(.notEqual, $0.1), span: span)
+            },
+            errno: eacces,
+            provenance: .builtin("deny syscall socket(domain not in [AF_UNIX, AF_INET, AF_INET6]) errno EACCES",
+                                 because: "with network rules the agent shares the host network; netlink, packet and other families would bypass network mediation")))
+        for (name, value) in [("SOCK_RAW", UInt64(3)), ("SOCK_PACKET", UInt64(10))] {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "socket",
+                conditions: [SyscallCondition.make(argument: 1, argumentName: "type", is32Bit: true,
+                                                   test: .masked(mask: 0xf, value: value), span: span)],
+                errno: eacces,
+                provenance: .builtin("deny syscall socket(type & 0xf == \(name)) errno EACCES",
+                                     because: "raw and packet sockets forge traffic past network mediation")))
         }
     }
 }

@@ -87,10 +87,12 @@ public enum MountOperation: Sendable, Equatable {
     case tmpfs(String, options: String? = nil)
     /// A new /proc showing the agent's PID namespace.
     case proc(String = "/proc")
+    /// Bind the file `source` (absolute) onto the existing file `target`, read-only.
+    case bindFile(source: String, target: String)
 
     public var path: String {
         switch self {
-        case .bindReadOnly(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p): return p
+        case .bindReadOnly(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .bindFile(_, let p): return p
         }
     }
 }

@@ -115,6 +115,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
         case .readOnly: mounts.append(.readOnly(real))
         case .tmpfs(_, let o): mounts.append(.tmpfs(real, options: o))
         case .proc: mounts.append(.proc(real))
+        case .bindFile(let source, _): mounts.append(.bindFile(source: source, target: real))
         }
     }
     spec.mounts = mounts

@@ -1,0 +1,144 @@
+// Network attacks run inside the sandbox by the network mediation tests. Each mode prints
+// `key=value` lines; errors are printed as errno names so tests can compare them.
+//   netprobe sockets                         raw, packet, netlink sockets and io_uring
+//   netprobe sendmsg HOST PORT               UDP sendmsg with an address
+//   netprobe race ALLOWED_PORT DENIED_PORT N a thread flips the port while connect loops
+//   netprobe connect HOST PORT               blocking connect, prints the first line read
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const char *ename(int e) {
+    switch (e) {
+    case 0: return "ok";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case ENOSYS: return "ENOSYS";
+    case EINVAL: return "EINVAL";
+    default: { static char b[32]; snprintf(b, sizeof b, "errno%d", e); return b; }
+    }
+}
+
+static void try_socket(const char *label, int domain, int type, int proto) {
+    int s = socket(domain, type, proto);
+    printf("%s=%s\n", label, s >= 0 ? "ok" : ename(errno));
+    if (s >= 0) close(s);
+}
+
+static int sockets(void) {
+    try_socket("raw", AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    try_socket("raw6", AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+    try_socket("packet", 17 /* AF_PACKET */, SOCK_RAW, 0);
+    try_socket("packet_dgram", 17, SOCK_DGRAM, 0);
+    try_socket("inet_packet", AF_INET, 10 /* SOCK_PACKET */, 0);
+    try_socket("netlink", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    try_socket("netlink_dgram", AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
+    try_socket("tcp", AF_INET, SOCK_STREAM, 0);
+    try_socket("unix", AF_UNIX, SOCK_STREAM, 0);
+    unsigned char params[120];
+    memset(params, 0, sizeof params);
+    long r = syscall(425 /* io_uring_setup */, 8, params);
+    printf("io_uring=%s\n", r >= 0 ? "ok" : ename(errno));
+    return 0;
+}
+
+static struct sockaddr_in addr4(const char *host, int port) {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, host, &a.sin_addr);
+    return a;
+}
+
+static int send_msg(const char *host, int port) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = addr4(host, port);
+    char payload[] = "exfiltrate";
+    struct iovec iov = { payload, sizeof payload - 1 };
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_name = &a; m.msg_namelen = sizeof a;
+    m.msg_iov = &iov; m.msg_iovlen = 1;
+    ssize_t n = sendmsg(s, &m, 0);
+    printf("sendmsg=%s\n", n >= 0 ? "ok" : ename(errno));
+    struct mmsghdr mm;
+    memset(&mm, 0, sizeof mm);
+    mm.msg_hdr = m;
+    int k = sendmmsg(s, &mm, 1, 0);
+    printf("sendmmsg=%s\n", k >= 0 ? "ok" : ename(errno));
+    n = sendto(s, payload, sizeof payload - 1, 0, (struct sockaddr *)&a, sizeof a);
+    printf("sendto=%s\n", n >= 0 ? "ok" : ename(errno));
+    close(s);
+    return 0;
+}
+
+static struct sockaddr_in race_addr;
+static atomic_int race_stop;
+static uint16_t race_ports[2];
+
+static void *flipper(void *unused) {
+    (void)unused;
+    volatile uint16_t *port = &race_addr.sin_port;
+    while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
+        *port = race_ports[0];
+        *port = race_ports[1];
+    }
+    return NULL;
+}
+
+static int race(int allowed, int denied, int rounds) {
+    race_addr = addr4("127.0.0.1", allowed);
+    race_ports[0] = htons((uint16_t)allowed);
+    race_ports[1] = htons((uint16_t)denied);
+    pthread_t t;
+    pthread_create(&t, NULL, flipper, NULL);
+    int ok = 0, refused = 0, other = 0;
+    for (int i = 0; i < rounds; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(s, (struct sockaddr *)&race_addr, sizeof race_addr) == 0) ok++;
+        else if (errno == ECONNREFUSED) refused++;
+        else other++;
+        close(s);
+    }
+    atomic_store(&race_stop, 1);
+    pthread_join(t, NULL);
+    printf("race_ok=%d\nrace_refused=%d\nrace_other=%d\n", ok, refused, other);
+    return 0;
+}
+
+static int connect_read(const char *host, int port) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = addr4(host, port);
+    if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) { printf("connect=%s\n", ename(errno)); return 0; }
+    char buf[64];
+    ssize_t n = read(s, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    char *nl = strchr(buf, '\n');
+    if (nl) *nl = 0;
+    printf("connect=ok:%s\n", buf);
+    close(s);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 2 && !strcmp(argv[1], "sockets")) return sockets();
+    if (argc >= 4 && !strcmp(argv[1], "sendmsg")) return send_msg(argv[2], atoi(argv[3]));
+    if (argc >= 5 && !strcmp(argv[1], "race")) return race(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 4 && !strcmp(argv[1], "connect")) return connect_read(argv[2], atoi(argv[3]));
+    fprintf(stderr, "usage: netprobe sockets | sendmsg HOST PORT | race A D N | connect HOST PORT\n");
+    return 2;
+}
