@@ -115,10 +115,13 @@ public final class NetworkMediator: Sendable {
         }
 
         if kind == .listen {
-            // An unbound socket would be bound by listen to an ephemeral port on every
-            // address, past the bind rules.
+            // Decided on the address the socket is bound to now: an unbound socket would be
+            // bound by listen to an ephemeral port on every address, and a socket bound to
+            // port 0 has an ephemeral port no bind rule was asked about.
             guard let local = SocketAddress.local(of: r.pointee.fd), local.port != 0 else { return Self.bindRefusedErrno }
-            return nil
+            let decision = effective.decideNet(.bind, proto, local.endpoint)
+            if decision.effect != .allow { record(decision, local, proto, domain: nil, pid: pid) }
+            return decision.effect == .allow ? nil : Self.bindRefusedErrno
         }
         guard r.pointee.has_addr != 0 else { return nil } // sends on a connected socket
         let address: SocketAddress
@@ -129,6 +132,9 @@ public final class NetworkMediator: Sendable {
         }
 
         if kind == .bind {
+            // Port 0 picks an ephemeral port, as sending from an unbound socket does anyway;
+            // listening on it is decided at listen.
+            if address.port == 0 { return nil }
             let decision = effective.decideNet(.bind, proto, address.endpoint)
             record(decision, address, proto, domain: nil, pid: pid)
             if decision.effect != .allow { return Self.bindRefusedErrno }

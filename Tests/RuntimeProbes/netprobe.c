@@ -4,6 +4,8 @@
 //   netprobe sendmsg HOST PORT               UDP sendmsg with an address
 //   netprobe race ALLOWED_PORT DENIED_PORT N a thread flips the port while connect loops
 //   netprobe connect HOST PORT               blocking connect, prints the first line read
+//   netprobe bench-connect HOST PORT N       benchmark: mean connect latency
+//   netprobe bench-recv HOST PORT            benchmark: receive throughput
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *ename(int e) {
@@ -133,12 +136,50 @@ static int connect_read(const char *host, int port) {
     return 0;
 }
 
+static double now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/// Benchmark (not a test): mean microseconds per connect+close over N rounds.
+static int bench_connect(const char *host, int port, int rounds) {
+    struct sockaddr_in a = addr4(host, port);
+    double start = now_us();
+    int failed = 0;
+    for (int i = 0; i < rounds; i++) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) failed++;
+        close(s);
+    }
+    printf("connect_us=%.1f\nconnect_failed=%d\n", (now_us() - start) / rounds, failed);
+    return 0;
+}
+
+/// Benchmark: reads until EOF from HOST:PORT, prints MiB/s.
+static int bench_recv(const char *host, int port) {
+    struct sockaddr_in a = addr4(host, port);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) { printf("recv=%s\n", ename(errno)); return 1; }
+    static char buf[1 << 16];
+    double start = now_us();
+    long long total = 0;
+    ssize_t n;
+    while ((n = read(s, buf, sizeof buf)) > 0) total += n;
+    double secs = (now_us() - start) / 1e6;
+    printf("recv_mib=%lld\nrecv_mib_per_s=%.0f\n", total >> 20, (double)(total >> 20) / secs);
+    close(s);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 2 && !strcmp(argv[1], "sockets")) return sockets();
     if (argc >= 4 && !strcmp(argv[1], "sendmsg")) return send_msg(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "race")) return race(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     if (argc >= 4 && !strcmp(argv[1], "connect")) return connect_read(argv[2], atoi(argv[3]));
+    if (argc >= 5 && !strcmp(argv[1], "bench-connect")) return bench_connect(argv[2], atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 4 && !strcmp(argv[1], "bench-recv")) return bench_recv(argv[2], atoi(argv[3]));
     fprintf(stderr, "usage: netprobe sockets | sendmsg HOST PORT | race A D N | connect HOST PORT\n");
     return 2;
 }

@@ -158,7 +158,15 @@ def attempt(label, host):
         print(f"{label}={errno.errorcode.get(e.errno, e.errno)}", flush=True)
     finally:
         s.close()
+def unspec(label, host):
+    # AF_UNSPEC: glibc asks A and AAAA together with sendmmsg.
+    try:
+        print(f"{label}=" + ",".join(sorted({i[4][0] for i in socket.getaddrinfo(host, port)})), flush=True)
+    except socket.gaierror as e:
+        print(f"{label}=gaierror:{e.args[0]}", flush=True)
 attempt("before_lookup", "127.0.0.3")
+unspec("unspec_allowed", "allowed.test")
+unspec("unspec_other", "other.test")
 attempt("allowed", "allowed.test")
 attempt("after_lookup", "127.0.0.3")
 attempt("wildcard", "api.cdn.test")
@@ -188,6 +196,8 @@ extension NetworkMediationTests {
                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
         #expect(status == 0, "\(out)")
         #expect(kv["before_lookup"] == "ECONNREFUSED", "\(out)")
+        #expect(kv["unspec_allowed"] == "127.0.0.3", "\(out)")
+        #expect(kv["unspec_other"]?.hasPrefix("gaierror") == true, "\(out)")
         #expect(kv["allowed"] == "ok:hello by-name", "\(out)")
         #expect(kv["after_lookup"] == "ok:hello by-name", "\(out)")
         #expect(kv["wildcard"] == "ok:hello cdn", "\(out)")
@@ -198,6 +208,19 @@ extension NetworkMediationTests {
         #expect(resolver.queries(for: "other.test") == 0)
         #expect(resolver.queries(for: "allowed.test") > 0)
         #expect(other.acceptCount == 0)
+        // curl resolves through the same resolver, with no proxy settings.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") {
+            let (cst, cout, _) = try NetFixture.run(policy: policy, workspace: dir,
+                                                    ["/usr/bin/curl", "-sS", "--http0.9", "http://api.cdn.test:\(server.port)/"],
+                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
+            // The greeting arrives; the server then closes without reading the request (a reset).
+            #expect(cout.contains("hello cdn"), "exit \(cst): \(cout)")
+            let (dst, dout, _) = try NetFixture.run(policy: policy, workspace: dir,
+                                                    ["/usr/bin/curl", "-sS", "--http0.9", "http://other.test:\(server.port)/"],
+                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
+            #expect(dst == 6, "curl exits 6 (could not resolve host): \(dout)")
+            #expect(resolver.queries(for: "other.test") == 0)
+        }
         let records = NetFixture.auditRecords(in: dir).map { "\($0)" }.joined(separator: "\n")
         #expect(records.contains("allowed.test"), "\(records)")
         #expect(records.contains("other.test"), "\(records)")

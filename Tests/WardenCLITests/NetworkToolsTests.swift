@@ -63,6 +63,11 @@ if srv:
 bind("bind_any", socket.AF_INET, ("0.0.0.0", allowed))
 bind("bind_denied", socket.AF_INET, ("127.0.0.1", denied))
 bind("bind_v6_any", socket.AF_INET6, ("::", allowed))
+e = bind("bind_ephemeral", socket.AF_INET, ("127.0.0.1", 0), listen=False)
+try:
+    e.listen(1); print("listen_ephemeral=ok", flush=True)
+except OSError as ex:
+    print(f"listen_ephemeral={err(ex)}", flush=True)
 s = socket.socket()
 try:
     s.listen(1); print("listen_unbound=ok", flush=True)
@@ -165,6 +170,8 @@ struct NetworkToolsTests {
         #expect(kv["bind_denied"] == "EACCES", "\(out)")
         #expect(kv["bind_v6_any"] == "EACCES", "\(out)")
         #expect(kv["listen_unbound"] == "EACCES", "\(out)")
+        #expect(kv["bind_ephemeral"] == "ok", "\(out)")
+        #expect(kv["listen_ephemeral"] == "EACCES", "\(out)")
         #expect(kv["unix_ws"] == "hi", "\(out)")
         #expect(kv["unix_outside"] == "EACCES", "\(out)")
         #expect(kv["unix_abstract"] == "EACCES", "\(out)")
