@@ -78,7 +78,7 @@ public final class NetworkMediator: Sendable {
         if mayBlock, let answer = listener.retained() {
             let box = RequestBox(request)
             let id = n.id
-            if Self.detach({
+            if WorkerPool.shared.submit({
                 let result = warden_net_perform(box.pointer)
                 answer.respond(id, result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result)))
                 answer.close()
