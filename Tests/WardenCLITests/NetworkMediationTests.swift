@@ -221,8 +221,15 @@ extension NetworkMediationTests {
             #expect(dst == 6, "curl exits 6 (could not resolve host): \(dout)")
             #expect(resolver.queries(for: "other.test") == 0)
         }
-        let records = NetFixture.auditRecords(in: dir).map { "\($0)" }.joined(separator: "\n")
+        let all = NetFixture.auditRecords(in: dir)
+        let records = all.map { "\($0)" }.joined(separator: "\n")
         #expect(records.contains("allowed.test"), "\(records)")
+        // The connection to the looked-up address names the domain it came from and its rule.
+        let byName = all.filter {
+            ($0["kind"] as? String) == "net.connect"
+                && (($0["fields"] as? [String: Any])?["destination"] as? String) == "127.0.0.3"
+        }.compactMap { $0["fields"] as? [String: Any] }
+        #expect(byName.contains { ($0["domain"] as? String) == "allowed.test" && (($0["rule"] as? String) ?? "").contains("allowed.test") }, "\(records)")
         #expect(records.contains("other.test"), "\(records)")
     }
 }
