@@ -169,6 +169,8 @@ public final class NetworkMediator: Sendable {
         guard r.pointee.has_addr != 0, kind != .listen else { return nil }
         let len = Int(r.pointee.addrlen)
         if len <= 2 { return kind == .bind ? nil : EINVAL } // autobind; unnamed peers do not exist
+        let family = withUnsafeBytes(of: r.pointee.addr) { Int32(UInt16($0[0]) | UInt16($0[1]) << 8) }
+        if family != AF_UNIX { return EINVAL } // what the kernel answers for a unix socket
         let first = withUnsafeBytes(of: r.pointee.addr) { $0[2] }
         if first == 0 { return Self.bindRefusedErrno }
         // Connecting to or binding a pathname socket needs write access to its path, as

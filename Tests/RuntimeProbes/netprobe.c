@@ -4,6 +4,7 @@
 //   netprobe sendmsg HOST PORT               UDP sendmsg with an address
 //   netprobe race ALLOWED_PORT DENIED_PORT N a thread flips the port while connect loops
 //   netprobe connect HOST PORT               blocking connect, prints the first line read
+//   netprobe fdswap DENIED_PORT N            fd and address swapped during connect
 //   netprobe bench-connect HOST PORT N       benchmark: mean connect latency
 //   netprobe bench-recv HOST PORT            benchmark: receive throughput
 #define _GNU_SOURCE
@@ -11,13 +12,16 @@
 #include <errno.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +126,75 @@ static int race(int allowed, int denied, int rounds) {
     return 0;
 }
 
+// fdswap: one thread swaps descriptor 100 between a fresh inet socket and a unix socket,
+// another flips the address between a unix path (allowed: a listener in the workspace)
+// and a denied inet address, while the main thread connects fd 100 in a loop.
+static struct sockaddr_storage swap_addr;
+static struct sockaddr_un swap_unix;
+static struct sockaddr_in swap_inet;
+
+static void *addr_flipper(void *unused) {
+    (void)unused;
+    volatile int spin;
+    while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
+        memcpy(&swap_addr, &swap_unix, sizeof swap_unix);
+        for (spin = 0; spin < 5000; spin++) {}
+        memcpy(&swap_addr, &swap_inet, sizeof swap_inet);
+        for (spin = 0; spin < 5000; spin++) {}
+    }
+    return NULL;
+}
+
+static void *fd_flipper(void *unused) {
+    (void)unused;
+    while (!atomic_load_explicit(&race_stop, memory_order_relaxed)) {
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        if (s >= 0) { dup2(s, 100); close(s); }
+        int u = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (u >= 0) { dup2(u, 100); close(u); }
+    }
+    return NULL;
+}
+
+static void *unix_acceptor(void *arg) {
+    int l = *(int *)arg;
+    for (;;) { int c = accept(l, NULL, NULL); if (c < 0) return NULL; close(c); }
+}
+
+static int fdswap(int denied, int rounds) {
+    memset(&swap_unix, 0, sizeof swap_unix);
+    swap_unix.sun_family = AF_UNIX;
+    char cwd[64];
+    if (!getcwd(cwd, sizeof cwd)) return 1;
+    snprintf(swap_unix.sun_path, sizeof swap_unix.sun_path, "%s/swap.sock", cwd);
+    unlink(swap_unix.sun_path);
+    static int l;
+    l = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (bind(l, (struct sockaddr *)&swap_unix, sizeof swap_unix) < 0 || listen(l, 128) < 0) {
+        printf("fdswap_setup=%s\n", ename(errno));
+        return 1;
+    }
+    pthread_t acc, t1, t2;
+    pthread_create(&acc, NULL, unix_acceptor, &l);
+    swap_inet = addr4("127.0.0.1", denied);
+    memcpy(&swap_addr, &swap_inet, sizeof swap_inet);
+    pthread_create(&t1, NULL, addr_flipper, NULL);
+    pthread_create(&t2, NULL, fd_flipper, NULL);
+    while (fcntl(100, F_GETFD) < 0) sched_yield(); // the swapping has begun
+    int ok = 0, failed = 0, isconn = 0;
+    for (int i = 0; i < rounds; i++) {
+        if (connect(100, (struct sockaddr *)&swap_addr, sizeof swap_unix) == 0) ok++;
+        else if (errno == EISCONN) { isconn++; failed++; }
+        else { if (getenv("NETPROBE_DEBUG")) fprintf(stderr, "fdswap: %s\n", ename(errno)); failed++; }
+    }
+    atomic_store(&race_stop, 1);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    // Unix connects that reached the listener: new ones, and ones on an already connected socket.
+    printf("fdswap_ok=%d\nfdswap_failed=%d\nfdswap_unix=%d\n", ok, failed, ok + isconn);
+    return 0;
+}
+
 static int connect_read(const char *host, int port) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = addr4(host, port);
@@ -177,6 +250,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "sockets")) return sockets();
     if (argc >= 4 && !strcmp(argv[1], "sendmsg")) return send_msg(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "race")) return race(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 4 && !strcmp(argv[1], "fdswap")) return fdswap(atoi(argv[2]), atoi(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "connect")) return connect_read(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "bench-connect")) return bench_connect(argv[2], atoi(argv[3]), atoi(argv[4]));
     if (argc >= 4 && !strcmp(argv[1], "bench-recv")) return bench_recv(argv[2], atoi(argv[3]));

@@ -134,6 +134,32 @@ struct NetworkMediationTests {
     }
 }
 
+extension NetworkMediationTests {
+    /// Descriptor 100 is swapped between a unix and an inet socket, and the address between
+    /// an allowed unix path and a denied inet address, while the main thread connects: a
+    /// check-then-CONTINUE design would let some inet connects through; none may arrive.
+    @Test func swappingTheDescriptorDuringConnectNeverReachesTheDeniedListener() throws {
+        if let reason = NetFixture.skipReason { print("skip: \(reason)"); return }
+        let dir = try NetFixture.tempDir("netswap")
+        let probe = try NetFixture.netprobe(in: dir)
+        let denied = try LoopbackServer("127.0.0.1", tag: "denied")
+        let unrelated = try LoopbackServer("127.0.0.1", tag: "allowed")
+        defer { denied.stop(); unrelated.stop() }
+        // Some inet destination must be allowed so the identity has network rules.
+        let policy = try NetFixture.policy("""
+          allow net connect tcp "127.0.0.1:\(unrelated.port)"
+        """, in: dir)
+        let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir, [probe, "fdswap", "\(denied.port)", "4000"])
+        #expect(status == 0, "\(out)")
+        let ok = Int(kv["fdswap_ok"] ?? "") ?? -1
+        let failed = Int(kv["fdswap_failed"] ?? "") ?? -1
+        #expect(ok + failed == 4000, "\(out)")
+        let unix = Int(kv["fdswap_unix"] ?? "") ?? -1
+        #expect(unix > 0, "some unix connects went through, so the swap raced real calls: \(out)")
+        #expect(denied.acceptCount == 0, "\(out)")
+    }
+}
+
 /// The server thread may still be accepting the last connections.
 private func eventuallyEqual(_ a: @autoclosure () -> Int, _ b: Int) -> Bool {
     for _ in 0..<500 {
