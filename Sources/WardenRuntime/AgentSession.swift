@@ -57,6 +57,9 @@ public struct AgentSession: Sendable {
         var dnsDir: String?
         var setupFailure: String?
         if plan.mediatesNetwork && effective.hasDomainRules {
+            if let hosts = readSmallFile("/etc/hosts", limit: 1 << 20) {
+                names.addHostsFile(hosts) { effective.decideLookup($0).effect == .allow }
+            }
             do {
                 let proxy = try DNSProxy(effective: effective, names: names, audit: audit)
                 if let (mount, dir) = proxy.resolvConfMount() {

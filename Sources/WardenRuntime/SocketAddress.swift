@@ -103,3 +103,30 @@ public final class ResolvedNames: Sendable {
         table.withLock { ($0[host] ?? []).sorted() }
     }
 }
+
+extension ResolvedNames {
+    /// Adds the entries of a hosts file (`/etc/hosts`) whose names `allowed` accepts: names
+    /// resolved there never reach Warden's resolver, and their addresses must be
+    /// connectable for the names' rules too.
+    public func addHostsFile(_ text: String, allowed: (String) -> Bool) {
+        for raw in text.split(separator: "\n") {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard fields.count >= 2, let host = Self.parseHost(fields[0]) else { continue }
+            for name in fields.dropFirst() {
+                let n = name.lowercased().hasSuffix(".") ? String(name.lowercased().dropLast()) : name.lowercased()
+                if allowed(n) { add(host, for: n) }
+            }
+        }
+    }
+
+    static func parseHost(_ text: String) -> EndpointHost? {
+        var a4 = in_addr()
+        if inet_pton(AF_INET, text, &a4) == 1 { return SocketAddress(ipv4: UInt32(bigEndian: a4.s_addr), port: 0).host }
+        var a6 = in6_addr()
+        if inet_pton(AF_INET6, text, &a6) == 1 {
+            return SocketAddress(ipv6: withUnsafeBytes(of: a6) { Array($0) }, port: 0).host
+        }
+        return nil
+    }
+}

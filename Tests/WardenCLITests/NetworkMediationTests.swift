@@ -197,6 +197,7 @@ attempt("allowed", "allowed.test")
 attempt("after_lookup", "127.0.0.3")
 attempt("wildcard", "api.cdn.test")
 attempt("forbidden", "forbidden.test")
+attempt("localhost", "localhost")
 attempt("other", "other.test")
 """#
 
@@ -208,13 +209,15 @@ extension NetworkMediationTests {
         let server = try LoopbackServer("127.0.0.3", tag: "by-name")
         let cdn = try LoopbackServer("127.0.0.4", port: server.port, tag: "cdn")
         let other = try LoopbackServer("127.0.0.5", port: server.port, tag: "other")
-        defer { server.stop(); cdn.stop(); other.stop() }
+        let local = try LoopbackServer("127.0.0.1", port: server.port, tag: "localhost")
+        defer { server.stop(); cdn.stop(); other.stop(); local.stop() }
         let resolver = try TestResolver("127.0.0.7", records: [
             "allowed.test": [127, 0, 0, 3], "api.cdn.test": [127, 0, 0, 4],
             "forbidden.test": [127, 0, 0, 5], "other.test": [127, 0, 0, 5],
         ])
         let policy = try NetFixture.policy("""
           allow net connect tcp "allowed.test:\(server.port)", "*.cdn.test:\(server.port)", "forbidden.test:\(server.port)"
+          allow net connect tcp "localhost:\(server.port)"
           deny net connect tcp "forbidden.test:*"
         """, in: dir)
         try pythonResolver.write(toFile: dir + "/resolve.py", atomically: true, encoding: .utf8)
@@ -229,6 +232,10 @@ extension NetworkMediationTests {
         #expect(kv["wildcard"] == "ok:hello cdn", "\(out)")
         #expect(kv["forbidden"]?.hasPrefix("gaierror") == true, "\(out)")
         #expect(kv["other"]?.hasPrefix("gaierror") == true, "\(out)")
+        // Names from /etc/hosts never reach a resolver; their addresses follow the name's rule.
+        if (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8))?.contains("localhost") == true {
+            #expect(kv["localhost"] == "ok:hello localhost", "\(out)")
+        }
         // Names the policy does not allow never leave the machine.
         #expect(resolver.queries(for: "forbidden.test") == 0)
         #expect(resolver.queries(for: "other.test") == 0)

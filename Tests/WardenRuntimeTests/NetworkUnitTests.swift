@@ -62,3 +62,21 @@ struct NetworkUnitTests {
         #expect(names.names(for: .ipv4(IPv4Network(address: 0x0A00_0002, prefixLength: 32))).isEmpty)
     }
 }
+
+@Suite("network mediation: hosts file")
+struct HostsFileTests {
+    @Test func allowedNamesFromTheHostsFileAreRemembered() {
+        let names = ResolvedNames()
+        names.addHostsFile("""
+        127.0.0.1\tlocalhost  # loopback
+        ::1 localhost ip6-localhost
+        10.1.2.3 Build.Example.  other.example
+        # 10.9.9.9 commented.example
+        not-an-ip broken.example
+        """) { $0 == "localhost" || $0 == "build.example" || $0 == "commented.example" }
+        #expect(names.names(for: .ipv4(IPv4Network(address: 0x7F00_0001, prefixLength: 32))) == ["localhost"])
+        #expect(names.names(for: SocketAddress(ipv6: [UInt8](repeating: 0, count: 15) + [1], port: 0).host) == ["localhost"])
+        #expect(names.names(for: .ipv4(IPv4Network(address: 0x0A01_0203, prefixLength: 32))) == ["build.example"])
+        #expect(names.names(for: .ipv4(IPv4Network(address: 0x0A09_0909, prefixLength: 32))).isEmpty)
+    }
+}
