@@ -64,6 +64,11 @@ extension EffectivePolicy {
         }
         let allows = grants.filter { $0.effect == .allow && Self.holds($0.conditions, args) }
         if !allows.isEmpty {
+            if !net.isEmpty && (Self.mediatedSocketCalls.contains(name) || name == "sendto") {
+                let mediation = "each call's address is decided by the net rules (network mediation)"
+                return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp and network mediation",
+                                note: [mediation, note].compactMap { $0 }.joined(separator: "; "))
+            }
             return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp", note: note)
         }
         return Decision(effect: .deny, rules: [], mechanism: "seccomp",
