@@ -227,6 +227,9 @@ static int translate_control(struct warden_net_request *r, int *dups, int *ndups
     m.msg_control = r->control;
     m.msg_controllen = r->controllen;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        // The lengths come from the agent: each header must lie within the buffer.
+        size_t offset = (size_t)((uint8_t *)c - r->control);
+        if (c->cmsg_len < CMSG_LEN(0) || c->cmsg_len > r->controllen - offset) return -EINVAL;
         if (c->cmsg_level != SOL_SOCKET) continue;
         if (c->cmsg_type == SCM_CREDENTIALS) return -EPERM;
         if (c->cmsg_type != SCM_RIGHTS) continue;

@@ -5,6 +5,7 @@
 //   netprobe race ALLOWED_PORT DENIED_PORT N a thread flips the port while connect loops
 //   netprobe connect HOST PORT               blocking connect, prints the first line read
 //   netprobe fdswap DENIED_PORT N            fd and address swapped during connect
+//   netprobe scm                             SCM_RIGHTS through mediated sendmsg
 //   netprobe bench-connect HOST PORT N       benchmark: mean connect latency
 //   netprobe bench-recv HOST PORT            benchmark: receive throughput
 #define _GNU_SOURCE
@@ -195,6 +196,50 @@ static int fdswap(int denied, int rounds) {
     return 0;
 }
 
+// scm: passes a descriptor over a socketpair with SCM_RIGHTS (sendmsg is mediated), then
+// sends a malformed control message.
+static int scm(void) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) { printf("scm=%s\n", ename(errno)); return 1; }
+    FILE *f = fopen("scm.txt", "w");
+    if (!f) return 1;
+    fputs("passed\n", f);
+    fclose(f);
+    int fd = open("scm.txt", O_RDONLY);
+    char byte = 'x';
+    struct iovec iov = { &byte, 1 };
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &iov; m.msg_iovlen = 1;
+    m.msg_control = ctl.buf; m.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (sendmsg(sv[0], &m, 0) < 0) { printf("scm=%s\n", ename(errno)); return 0; }
+    memset(&ctl, 0, sizeof ctl);
+    m.msg_controllen = sizeof ctl.buf;
+    if (recvmsg(sv[1], &m, 0) < 0) { printf("scm=recv-%s\n", ename(errno)); return 0; }
+    c = CMSG_FIRSTHDR(&m);
+    int got = -1;
+    if (c && c->cmsg_type == SCM_RIGHTS) memcpy(&got, CMSG_DATA(c), sizeof got);
+    char text[16] = {0};
+    if (got < 0 || read(got, text, sizeof text - 1) < 0) { printf("scm=no-fd\n"); return 0; }
+    char *nl = strchr(text, '\n');
+    if (nl) *nl = 0;
+    printf("scm=ok:%s\n", text);
+    // Malformed: a control header claiming more bytes than the buffer holds.
+    memset(&ctl, 0, sizeof ctl);
+    m.msg_control = ctl.buf; m.msg_controllen = sizeof ctl.buf;
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = 4096;
+    printf("scm_malformed=%s\n", sendmsg(sv[0], &m, 0) < 0 ? ename(errno) : "ok");
+    c->cmsg_len = 1;
+    printf("scm_short=%s\n", sendmsg(sv[0], &m, 0) < 0 ? ename(errno) : "ok");
+    return 0;
+}
+
 static int connect_read(const char *host, int port) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = addr4(host, port);
@@ -250,6 +295,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "sockets")) return sockets();
     if (argc >= 4 && !strcmp(argv[1], "sendmsg")) return send_msg(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "race")) return race(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 2 && !strcmp(argv[1], "scm")) return scm();
     if (argc >= 4 && !strcmp(argv[1], "fdswap")) return fdswap(atoi(argv[2]), atoi(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "connect")) return connect_read(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "bench-connect")) return bench_connect(argv[2], atoi(argv[3]), atoi(argv[4]));

@@ -104,6 +104,13 @@ struct NetworkMediationTests {
         #expect(denied["sendto"] == "ECONNREFUSED", "\(out2)")
         #expect(deniedUDP.drain() == 0)
 
+        // Descriptors passed with SCM_RIGHTS arrive; malformed control data is refused.
+        let (st4, out4, scm) = try NetFixture.run(policy: policy, workspace: dir, [probe, "scm"])
+        #expect(st4 == 0, "\(out4)")
+        #expect(scm["scm"] == "ok:passed", "\(out4)")
+        #expect(scm["scm_malformed"] == "EINVAL", "\(out4)")
+        #expect(scm["scm_short"] == "EINVAL", "\(out4)")
+
         let (st3, out3, ok) = try NetFixture.run(policy: policy, workspace: dir, [probe, "sendmsg", "127.0.0.1", "\(allowedUDP.port)"])
         #expect(st3 == 0, "\(out3)")
         #expect(ok["sendmsg"] == "ok" && ok["sendmmsg"] == "ok" && ok["sendto"] == "ok", "\(out3)")
