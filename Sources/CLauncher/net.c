@@ -186,6 +186,8 @@ static int rebase_unix(struct warden_net_request *r, struct sockaddr_un *out, so
     *dirfd = -1;
     struct sockaddr_un *in = (struct sockaddr_un *)r->addr;
     size_t plen = r->addrlen > offsetof(struct sockaddr_un, sun_path) ? r->addrlen - offsetof(struct sockaddr_un, sun_path) : 0;
+    if (r->addrlen > sizeof(struct sockaddr_un)) return -EINVAL; // as the kernel answers
+    if (plen > sizeof in->sun_path) plen = sizeof in->sun_path;
     char path[sizeof in->sun_path + 1];
     if (plen == 0 || in->sun_path[0] == 0) return -EINVAL; // unnamed and abstract: not here
     memcpy(path, in->sun_path, plen);

@@ -55,6 +55,14 @@ static int sockets(void) {
     try_socket("netlink_dgram", AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
     try_socket("tcp", AF_INET, SOCK_STREAM, 0);
     try_socket("unix", AF_UNIX, SOCK_STREAM, 0);
+    // A unix address longer than struct sockaddr_un, full of non-NUL bytes.
+    unsigned char big[128];
+    memset(big, 'a', sizeof big);
+    big[0] = AF_UNIX; big[1] = 0;
+    int u = socket(AF_UNIX, SOCK_STREAM, 0);
+    printf("unix_long=%s\n", connect(u, (struct sockaddr *)big, sizeof big) < 0 ? ename(errno) : "ok");
+    printf("unix_long110=%s\n", connect(u, (struct sockaddr *)big, 110) < 0 ? ename(errno) : "ok");
+    close(u);
     unsigned char params[120];
     memset(params, 0, sizeof params);
     long r = syscall(425 /* io_uring_setup */, 8, params);

@@ -96,6 +96,8 @@ struct NetworkMediationTests {
         }
         #expect(s["io_uring"] != "ok", "\(out1)")
         #expect(s["tcp"] == "ok" && s["unix"] == "ok", "\(out1)")
+        #expect(s["unix_long"] == "EINVAL", "\(out1)")
+        #expect(s["unix_long110"] != nil && s["unix_long110"] != "ok", "\(out1)")
 
         let (st2, out2, denied) = try NetFixture.run(policy: policy, workspace: dir, [probe, "sendmsg", "127.0.0.1", "\(deniedUDP.port)"])
         #expect(st2 == 0, "\(out2)")
