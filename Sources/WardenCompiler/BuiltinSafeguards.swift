@@ -86,6 +86,19 @@ enum BuiltinSafeguards {
             errno: eacces,
             provenance: .builtin("deny syscall socket(domain not in [AF_UNIX, AF_INET, AF_INET6]) errno EACCES",
                                  because: "with network rules the agent shares the host network; netlink, packet and other families would bypass network mediation")))
+        // Inet sockets: TCP and UDP only. SCTP connects through setsockopt
+        // (SCTP_SOCKOPT_CONNECTX), ICMP "ping" sockets and MPTCP are other ways out.
+        for (family, value) in [("AF_INET", UInt64(2)), ("AF_INET6", UInt64(10))] {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "socket",
+                conditions: [SyscallCondition.make(argument: 0, argumentName: "domain", is32Bit: true, test: .compare(.equal, value), span: span)]
+                    + [UInt64(0), 6, 17].map {
+                        SyscallCondition.make(argument: 2, argumentName: "protocol", is32Bit: true, test: .compare(.notEqual, $0), span: span)
+                    },
+                errno: eacces,
+                provenance: .builtin("deny syscall socket(domain == \(family), protocol not in [0, IPPROTO_TCP, IPPROTO_UDP]) errno EACCES",
+                                     because: "network mediation understands TCP and UDP; SCTP, ICMP and MPTCP sockets reach destinations past it")))
+        }
         for (name, value) in [("SOCK_RAW", UInt64(3)), ("SOCK_PACKET", UInt64(10))] {
             policy.syscalls.append(SyscallGrant(
                 effect: .deny, syscall: "socket",

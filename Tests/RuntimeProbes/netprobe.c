@@ -53,6 +53,13 @@ static int sockets(void) {
     try_socket("inet_packet", AF_INET, 10 /* SOCK_PACKET */, 0);
     try_socket("netlink", AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
     try_socket("netlink_dgram", AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE);
+    try_socket("sctp", AF_INET, SOCK_STREAM, 132);
+    try_socket("sctp6", AF_INET6, SOCK_SEQPACKET, 132);
+    try_socket("ping", AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+    try_socket("mptcp", AF_INET, SOCK_STREAM, 262);
+    try_socket("udplite", AF_INET6, SOCK_DGRAM, 136);
+    try_socket("tcp_explicit", AF_INET6, SOCK_STREAM, IPPROTO_TCP);
+    try_socket("udp_explicit", AF_INET, SOCK_DGRAM, IPPROTO_UDP);
     try_socket("tcp", AF_INET, SOCK_STREAM, 0);
     try_socket("unix", AF_UNIX, SOCK_STREAM, 0);
     // A unix address longer than struct sockaddr_un, full of non-NUL bytes.

@@ -91,11 +91,13 @@ struct NetworkMediationTests {
 
         let (st1, out1, s) = try NetFixture.run(policy: policy, workspace: dir, [probe, "sockets"])
         #expect(st1 == 0, "\(out1)")
-        for label in ["raw", "raw6", "packet", "packet_dgram", "inet_packet", "netlink", "netlink_dgram"] {
+        for label in ["raw", "raw6", "packet", "packet_dgram", "inet_packet", "netlink", "netlink_dgram",
+                      "sctp", "sctp6", "ping", "mptcp", "udplite"] {
             #expect(s[label] == "EACCES", "\(label): \(out1)")
         }
         #expect(s["io_uring"] != "ok", "\(out1)")
         #expect(s["tcp"] == "ok" && s["unix"] == "ok", "\(out1)")
+        #expect(s["tcp_explicit"] == "ok" && s["udp_explicit"] == "ok", "\(out1)")
         #expect(s["unix_long"] == "EINVAL", "\(out1)")
         #expect(s["unix_long110"] != nil && s["unix_long110"] != "ok", "\(out1)")
 

@@ -46,6 +46,12 @@ struct NetworkLoweringTests {
             #expect(evaluator.evaluate(syscall: "socket", args: [2, 0x80803, 1, 0, 0, 0]) == refused)      // SOCK_RAW|CLOEXEC|NONBLOCK
             #expect(evaluator.evaluate(syscall: "socket", args: [2, 10, 0, 0, 0, 0]) == refused)           // SOCK_PACKET
             #expect(evaluator.evaluate(syscall: "socket", args: [0xFFFF_FFFF_0000_0010, 1, 0, 0, 0, 0]) == refused) // upper half garbage
+            #expect(evaluator.evaluate(syscall: "socket", args: [2, 1, 132, 0, 0, 0]) == refused)          // SCTP
+            #expect(evaluator.evaluate(syscall: "socket", args: [10, 2, 1, 0, 0, 0]) == refused)          // ICMP
+            #expect(evaluator.evaluate(syscall: "socket", args: [2, 1, 0x1_0000_0084, 0, 0, 0]) == refused) // SCTP, upper garbage
+            #expect(evaluator.evaluate(syscall: "socket", args: [2, 1, 6, 0, 0, 0]) == .allow)
+            #expect(evaluator.evaluate(syscall: "socket", args: [10, 2, 17, 0, 0, 0]) == .allow)
+            #expect(evaluator.evaluate(syscall: "socket", args: [1, 1, 132, 0, 0, 0]) == .allow)            // unix ignores it
             #expect(evaluator.evaluate(syscall: "socket", args: [2, 1, 0, 0, 0, 0]) == .allow)
             #expect(evaluator.evaluate(syscall: "socket", args: [10, 0x80002, 0, 0, 0, 0]) == .allow)
             #expect(evaluator.evaluate(syscall: "socket", args: [1, 1, 0, 0, 0, 0]) == .allow)
