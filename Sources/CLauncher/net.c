@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -232,6 +233,12 @@ static int translate_control(struct warden_net_request *r, int *dups, int *ndups
         // The lengths come from the agent: each header must lie within the buffer.
         size_t offset = (size_t)((uint8_t *)c - r->control);
         if (c->cmsg_len < CMSG_LEN(0) || c->cmsg_len > r->controllen - offset) return -EINVAL;
+        // Source routing in ancillary data would route past the decided destination.
+        if ((r->domain == AF_INET || r->domain == AF_INET6) &&
+            ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RETOPTS) ||
+             (c->cmsg_level == SOL_IPV6 && (c->cmsg_type == IPV6_RTHDR || c->cmsg_type == IPV6_2292RTHDR ||
+                                            c->cmsg_type == IPV6_2292PKTOPTIONS))))
+            return -EACCES;
         if (c->cmsg_level != SOL_SOCKET) continue;
         if (c->cmsg_type == SCM_CREDENTIALS) return -EPERM;
         if (c->cmsg_type != SCM_RIGHTS) continue;

@@ -99,6 +99,26 @@ enum BuiltinSafeguards {
                 provenance: .builtin("deny syscall socket(domain == \(family), protocol not in [0, IPPROTO_TCP, IPPROTO_UDP]) errno EACCES",
                                      because: "network mediation understands TCP and UDP; SCTP, ICMP and MPTCP sockets reach destinations past it")))
         }
+        // Source routing sends packets to the first hop of a route the agent chooses, not to
+        // the decided destination: IPv4 IP_OPTIONS, and the IPv6 routing header (directly or
+        // through the RFC 2292 packet options). Optname 57 is matched at every level (it is
+        // IPV6_RTHDR; elsewhere only the read-only SO_COOKIE), which keeps the filter small.
+        let sourceRouting: [(conditions: [SyscallCondition], label: String)] = [
+            ([SyscallCondition.make(argument: 1, argumentName: "level", is32Bit: true, test: .compare(.equal, 0), span: span),
+              SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 4), span: span)],
+             "level == IPPROTO_IP, optname == IP_OPTIONS"),
+            ([SyscallCondition.make(argument: 1, argumentName: "level", is32Bit: true, test: .compare(.equal, 41), span: span),
+              SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 6), span: span)],
+             "level == IPPROTO_IPV6, optname == IPV6_2292PKTOPTIONS"),
+            ([SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 57), span: span)],
+             "optname == IPV6_RTHDR"),
+        ]
+        for rule in sourceRouting {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "setsockopt", conditions: rule.conditions, errno: eacces,
+                provenance: .builtin("deny syscall setsockopt(\(rule.label)) errno EACCES",
+                                     because: "source routing would send packets to a first hop the policy never decided")))
+        }
         for (name, value) in [("SOCK_RAW", UInt64(3)), ("SOCK_PACKET", UInt64(10))] {
             policy.syscalls.append(SyscallGrant(
                 effect: .deny, syscall: "socket",

@@ -6,6 +6,7 @@
 //   netprobe connect HOST PORT               blocking connect, prints the first line read
 //   netprobe fdswap DENIED_PORT N            fd and address swapped during connect
 //   netprobe scm                             SCM_RIGHTS through mediated sendmsg
+//   netprobe srr HOST PORT                   source routing by option and ancillary data
 //   netprobe bench-connect HOST PORT N       benchmark: mean connect latency
 //   netprobe bench-recv HOST PORT            benchmark: receive throughput
 #define _GNU_SOURCE
@@ -255,6 +256,35 @@ static int scm(void) {
     return 0;
 }
 
+// srr: IPv4 loose source routing through setsockopt and through sendmsg ancillary data.
+static int srr(const char *host, int port) {
+    struct sockaddr_in a = addr4(host, port);
+    unsigned char opts[8] = { 1, 0x83, 7, 4, 127, 0, 0, 9 }; // NOP, LSRR len 7 ptr 4 hop 127.0.0.9
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    printf("srr_setsockopt=%s\n", setsockopt(s, IPPROTO_IP, IP_OPTIONS, opts, sizeof opts) < 0 ? ename(errno) : "ok");
+    char payload[] = "x";
+    struct iovec iov = { payload, 1 };
+    union { struct cmsghdr h; char buf[CMSG_SPACE(8)]; } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_name = &a; m.msg_namelen = sizeof a;
+    m.msg_iov = &iov; m.msg_iovlen = 1;
+    m.msg_control = ctl.buf; m.msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_IP; c->cmsg_type = IP_RETOPTS; c->cmsg_len = CMSG_LEN(8);
+    memcpy(CMSG_DATA(c), opts, 8);
+    printf("srr_cmsg=%s\n", sendmsg(s, &m, 0) < 0 ? ename(errno) : "ok");
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    unsigned char rthdr[24] = { 0, 2, 0, 1 }; // type 0 routing header, one segment
+    printf("rthdr_setsockopt=%s\n", setsockopt(s6, IPPROTO_IPV6, IPV6_RTHDR, rthdr, sizeof rthdr) < 0 ? ename(errno) : "ok");
+    printf("pktoptions_setsockopt=%s\n", setsockopt(s6, IPPROTO_IPV6, 6 /* IPV6_2292PKTOPTIONS */, rthdr, sizeof rthdr) < 0 ? ename(errno) : "ok");
+    int tos = 0x10;
+    printf("tos_setsockopt=%s\n", setsockopt(s, IPPROTO_IP, IP_TOS, &tos, sizeof tos) < 0 ? ename(errno) : "ok");
+    close(s); close(s6);
+    return 0;
+}
+
 static int connect_read(const char *host, int port) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = addr4(host, port);
@@ -311,6 +341,7 @@ int main(int argc, char **argv) {
     if (argc >= 4 && !strcmp(argv[1], "sendmsg")) return send_msg(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "race")) return race(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     if (argc >= 2 && !strcmp(argv[1], "scm")) return scm();
+    if (argc >= 4 && !strcmp(argv[1], "srr")) return srr(argv[2], atoi(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "fdswap")) return fdswap(atoi(argv[2]), atoi(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "connect")) return connect_read(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "bench-connect")) return bench_connect(argv[2], atoi(argv[3]), atoi(argv[4]));

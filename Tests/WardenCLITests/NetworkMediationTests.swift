@@ -108,6 +108,16 @@ struct NetworkMediationTests {
         #expect(denied["sendto"] == "ECONNREFUSED", "\(out2)")
         #expect(deniedUDP.drain() == 0)
 
+        // Source routing (to a first hop the policy never decided) is refused both ways.
+        let (st5, out5, srr) = try NetFixture.run(policy: policy, workspace: dir, [probe, "srr", "127.0.0.1", "\(allowedUDP.port)"])
+        #expect(st5 == 0, "\(out5)")
+        #expect(srr["srr_setsockopt"] == "EACCES", "\(out5)")
+        #expect(srr["srr_cmsg"] == "EACCES", "\(out5)")
+        #expect(srr["rthdr_setsockopt"] == "EACCES", "\(out5)")
+        #expect(srr["pktoptions_setsockopt"] == "EACCES", "\(out5)")
+        #expect(srr["tos_setsockopt"] == "ok", "\(out5)")
+        #expect(allowedUDP.drain() == 0)
+
         // Descriptors passed with SCM_RIGHTS arrive; malformed control data is refused.
         let (st4, out4, scm) = try NetFixture.run(policy: policy, workspace: dir, [probe, "scm"])
         #expect(st4 == 0, "\(out4)")

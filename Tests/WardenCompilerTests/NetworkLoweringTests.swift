@@ -56,6 +56,12 @@ struct NetworkLoweringTests {
             #expect(evaluator.evaluate(syscall: "socket", args: [10, 0x80002, 0, 0, 0, 0]) == .allow)
             #expect(evaluator.evaluate(syscall: "socket", args: [1, 1, 0, 0, 0, 0]) == .allow)
         }
+        let evaluator = try SeccompEvaluator(policy: policy.seccompPolicy(arch: .x86_64, notify: false))
+        #expect(evaluator.evaluate(syscall: "setsockopt", args: [3, 0, 4, 0, 0, 0]) == .errno(13))    // IP_OPTIONS
+        #expect(evaluator.evaluate(syscall: "setsockopt", args: [3, 41, 57, 0, 0, 0]) == .errno(13))   // IPV6_RTHDR
+        #expect(evaluator.evaluate(syscall: "setsockopt", args: [3, 41, 6, 0, 0, 0]) == .errno(13))    // IPV6_2292PKTOPTIONS
+        #expect(evaluator.evaluate(syscall: "setsockopt", args: [3, 6, 4, 0, 0, 0]) == .allow)         // TCP_KEEPIDLE
+        #expect(evaluator.evaluate(syscall: "setsockopt", args: [3, 1, 6, 0, 0, 0]) == .allow)         // SO_BROADCAST
         let d = policy.decideSyscall("socket", arguments: [16, 3, 0])
         #expect(d.effect == .deny && d.rules.first?.file == nil)
     }
