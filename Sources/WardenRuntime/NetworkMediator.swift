@@ -87,7 +87,10 @@ public final class NetworkMediator: Sendable {
             }) {
                 return nil
             }
+            // Too many calls already block in the supervisor: answer as a full backlog would.
             answer.close()
+            finish()
+            return .fail(errno: EAGAIN)
         }
         let result = warden_net_perform(request)
         finish()

@@ -8,7 +8,7 @@ import Glibc
 /// thread exists a new one starts.
 final class WorkerPool: @unchecked Sendable {
     /// The process-wide pool.
-    static let shared = WorkerPool(keepIdle: 4)
+    static let shared = WorkerPool(keepIdle: 4, maxThreads: 256)
 
     private final class Worker: @unchecked Sendable {
         var job: (@Sendable () -> Void)?
@@ -18,14 +18,19 @@ final class WorkerPool: @unchecked Sendable {
 
     private var lock = pthread_mutex_t()
     private var idle: [Worker] = []
+    private var threads = 0
     private let keepIdle: Int
+    private let maxThreads: Int
 
-    init(keepIdle: Int) {
+    init(keepIdle: Int, maxThreads: Int) {
         self.keepIdle = keepIdle
+        self.maxThreads = maxThreads
         pthread_mutex_init(&lock, nil)
     }
 
-    /// Starts `job` on an idle or a new thread; false if no thread could be started.
+    /// Starts `job` on an idle or a new thread; false if no thread could be started (at
+    /// most `maxThreads` exist, so an agent cannot exhaust the supervisor with calls that
+    /// block forever).
     func submit(_ job: @escaping @Sendable () -> Void) -> Bool {
         pthread_mutex_lock(&lock)
         if let w = idle.popLast() {
@@ -34,10 +39,14 @@ final class WorkerPool: @unchecked Sendable {
             sem_post(&w.sem)
             return true
         }
+        guard threads < maxThreads else { pthread_mutex_unlock(&lock); return false }
+        threads += 1
         pthread_mutex_unlock(&lock)
         let w = Worker()
         w.job = job
-        return NetworkMediator.detach { [self] in self.loop(w) }
+        if NetworkMediator.detach({ [self] in self.loop(w) }) { return true }
+        pthread_mutex_lock(&lock); threads -= 1; pthread_mutex_unlock(&lock)
+        return false
     }
 
     private func loop(_ w: Worker) {
@@ -45,6 +54,7 @@ final class WorkerPool: @unchecked Sendable {
             if let job = w.job { w.job = nil; job() }
             pthread_mutex_lock(&lock)
             if idle.count >= keepIdle {
+                threads -= 1
                 pthread_mutex_unlock(&lock)
                 return
             }
