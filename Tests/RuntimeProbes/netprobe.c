@@ -6,6 +6,7 @@
 //   netprobe connect HOST PORT               blocking connect, prints the first line read
 //   netprobe fdswap DENIED_PORT N            fd and address swapped during connect
 //   netprobe scm                             SCM_RIGHTS through mediated sendmsg
+//   netprobe udprace ALLOWED DENIED N        the port flips while sendto loops
 //   netprobe srr HOST PORT                   source routing by option and ancillary data
 //   netprobe bench-connect HOST PORT N       benchmark: mean connect latency
 //   netprobe bench-recv HOST PORT            benchmark: receive throughput
@@ -285,6 +286,25 @@ static int srr(const char *host, int port) {
     return 0;
 }
 
+// udprace: the port flips while sendto sends datagrams in a loop.
+static int udprace(int allowed, int denied, int rounds) {
+    race_addr = addr4("127.0.0.1", allowed);
+    race_ports[0] = htons((uint16_t)allowed);
+    race_ports[1] = htons((uint16_t)denied);
+    pthread_t t;
+    pthread_create(&t, NULL, flipper, NULL);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    int ok = 0, refused = 0;
+    for (int i = 0; i < rounds; i++) {
+        if (sendto(s, "d", 1, 0, (struct sockaddr *)&race_addr, sizeof race_addr) == 1) ok++;
+        else refused++;
+    }
+    atomic_store(&race_stop, 1);
+    pthread_join(t, NULL);
+    printf("udprace_ok=%d\nudprace_refused=%d\n", ok, refused);
+    return 0;
+}
+
 static int connect_read(const char *host, int port) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = addr4(host, port);
@@ -341,6 +361,7 @@ int main(int argc, char **argv) {
     if (argc >= 4 && !strcmp(argv[1], "sendmsg")) return send_msg(argv[2], atoi(argv[3]));
     if (argc >= 5 && !strcmp(argv[1], "race")) return race(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     if (argc >= 2 && !strcmp(argv[1], "scm")) return scm();
+    if (argc >= 5 && !strcmp(argv[1], "udprace")) return udprace(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
     if (argc >= 4 && !strcmp(argv[1], "srr")) return srr(argv[2], atoi(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "fdswap")) return fdswap(atoi(argv[2]), atoi(argv[3]));
     if (argc >= 4 && !strcmp(argv[1], "connect")) return connect_read(argv[2], atoi(argv[3]));

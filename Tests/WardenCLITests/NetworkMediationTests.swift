@@ -181,6 +181,31 @@ extension NetworkMediationTests {
     }
 }
 
+extension NetworkMediationTests {
+    /// The same race for UDP: the port of a sendto address flips between an allowed and a
+    /// denied receiver; no datagram may reach the denied one.
+    @Test func racingThreadNeverSendsADatagramToTheDeniedReceiver() throws {
+        if let reason = NetFixture.skipReason { print("skip: \(reason)"); return }
+        let dir = try NetFixture.tempDir("netudprace")
+        let probe = try NetFixture.netprobe(in: dir)
+        let allowed = try LoopbackUDP("127.0.0.1")
+        let denied = try LoopbackUDP("127.0.0.1")
+        let policy = try NetFixture.policy("""
+          allow net connect udp "127.0.0.1:\(allowed.port)"
+        """, in: dir)
+        let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir, [probe, "udprace", "\(allowed.port)", "\(denied.port)", "400"])
+        #expect(status == 0, "\(out)")
+        let ok = Int(kv["udprace_ok"] ?? "") ?? -1
+        let refused = Int(kv["udprace_refused"] ?? "") ?? -1
+        #expect(ok + refused == 400, "\(out)")
+        #expect(ok > 0 && refused > 0, "\(out)")
+        #expect(denied.drain() == 0, "\(out)")
+        // Datagrams beyond the receive buffer may be dropped, so only bounds are checked.
+        let received = allowed.drain()
+        #expect(received > 0 && received <= ok, "\(received) of \(ok): \(out)")
+    }
+}
+
 /// The server thread may still be accepting the last connections.
 private func eventuallyEqual(_ a: @autoclosure () -> Int, _ b: Int) -> Bool {
     for _ in 0..<500 {
