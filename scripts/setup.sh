@@ -3,7 +3,7 @@
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
 
-packages=(libseccomp-dev libcap-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc)
+packages=(libseccomp-dev libcap-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc curl git)
 [[ "${WARDEN_SETUP_EXTRA:-}" != "" ]] && read -r -a extra <<<"$WARDEN_SETUP_EXTRA" && packages+=("${extra[@]}")
 
 missing=()

@@ -101,6 +101,23 @@ static int mask(const char *path, int fd) {
     return r;
 }
 
+/// Binds the file `source` onto the target `fd` (read-only): a generated file in its place.
+static int bind_file(const char *source, const char *path, int fd) {
+    if (!source) return -EINVAL;
+    int src = open(source, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+    if (src < 0) return -errno;
+    char s[32]; fd_path(s, src);
+    char p[32]; fd_path(p, fd);
+    int r = mount(s, p, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
+    close(src);
+    if (r < 0) return r;
+    int top = open_target(path);
+    if (top < 0) return top;
+    r = make_readonly(top, 0);
+    close(top);
+    return r;
+}
+
 int warden_apply_mounts(const struct warden_launch_spec *spec, int *index) {
     *index = -1;
     // Nothing we do below may propagate back to the host, and nothing from the host in.
@@ -129,6 +146,7 @@ int warden_apply_mounts(const struct warden_launch_spec *spec, int *index) {
         case WARDEN_MOUNT_PROC:
             if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) r = -errno;
             break;
+        case WARDEN_MOUNT_BIND_FILE: r = bind_file(op->data, op->path, fd); break;
         default: r = -EINVAL;
         }
         close(fd);

@@ -61,11 +61,72 @@ enum BuiltinSafeguards {
                                          because: "new namespaces expose kernel attack surface; allow unshare to permit them")))
             }
         }
+        if !policy.net.isEmpty { applyNetwork(to: &policy) }
         for grant in fsGrants {
             guard case .success(let path) = PolicyPath.parse(grant.path) else { continue }
             policy.fs.append(FsGrant(effect: .allow, access: grant.access, path: path,
                                      provenance: .builtin("allow fs \(grant.access.map(\.rawValue).sorted().joined(separator: ", ")) \"\(grant.path)\"",
                                                           because: grant.why)))
+        }
+    }
+
+    /// EACCES: what mediated network calls and refused socket kinds return.
+    static let eacces: Int32 = 13
+
+    /// With network rules the agent shares the host network, so only the socket kinds that
+    /// network mediation understands may be created: unix, IPv4 and IPv6 stream/datagram
+    /// sockets. Raw and packet sockets, netlink and every other family are refused.
+    static func applyNetwork(to policy: inout EffectivePolicy) {
+        let families: [(String, UInt64)] = [("AF_UNIX", 1), ("AF_INET", 2), ("AF_INET6", 10)]
+        policy.syscalls.append(SyscallGrant(
+            effect: .deny, syscall: "socket",
+            conditions: families.map {
+                SyscallCondition.make(argument: 0, argumentName: "domain", is32Bit: true, test: .compare(.notEqual, $0.1), span: span)
+            },
+            errno: eacces,
+            provenance: .builtin("deny syscall socket(domain not in [AF_UNIX, AF_INET, AF_INET6]) errno EACCES",
+                                 because: "with network rules the agent shares the host network; netlink, packet and other families would bypass network mediation")))
+        // Inet sockets: TCP and UDP only. SCTP connects through setsockopt
+        // (SCTP_SOCKOPT_CONNECTX), ICMP "ping" sockets and MPTCP are other ways out.
+        for (family, value) in [("AF_INET", UInt64(2)), ("AF_INET6", UInt64(10))] {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "socket",
+                conditions: [SyscallCondition.make(argument: 0, argumentName: "domain", is32Bit: true, test: .compare(.equal, value), span: span)]
+                    + [UInt64(0), 6, 17].map {
+                        SyscallCondition.make(argument: 2, argumentName: "protocol", is32Bit: true, test: .compare(.notEqual, $0), span: span)
+                    },
+                errno: eacces,
+                provenance: .builtin("deny syscall socket(domain == \(family), protocol not in [0, IPPROTO_TCP, IPPROTO_UDP]) errno EACCES",
+                                     because: "network mediation understands TCP and UDP; SCTP, ICMP and MPTCP sockets reach destinations past it")))
+        }
+        // Source routing sends packets to the first hop of a route the agent chooses, not to
+        // the decided destination: IPv4 IP_OPTIONS, and the IPv6 routing header (directly or
+        // through the RFC 2292 packet options). Optname 57 is matched at every level (it is
+        // IPV6_RTHDR; elsewhere only the read-only SO_COOKIE), which keeps the filter small.
+        let sourceRouting: [(conditions: [SyscallCondition], label: String)] = [
+            ([SyscallCondition.make(argument: 1, argumentName: "level", is32Bit: true, test: .compare(.equal, 0), span: span),
+              SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 4), span: span)],
+             "level == IPPROTO_IP, optname == IP_OPTIONS"),
+            ([SyscallCondition.make(argument: 1, argumentName: "level", is32Bit: true, test: .compare(.equal, 41), span: span),
+              SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 6), span: span)],
+             "level == IPPROTO_IPV6, optname == IPV6_2292PKTOPTIONS"),
+            ([SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 57), span: span)],
+             "optname == IPV6_RTHDR"),
+        ]
+        for rule in sourceRouting {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "setsockopt", conditions: rule.conditions, errno: eacces,
+                provenance: .builtin("deny syscall setsockopt(\(rule.label)) errno EACCES",
+                                     because: "source routing would send packets to a first hop the policy never decided")))
+        }
+        for (name, value) in [("SOCK_RAW", UInt64(3)), ("SOCK_PACKET", UInt64(10))] {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: "socket",
+                conditions: [SyscallCondition.make(argument: 1, argumentName: "type", is32Bit: true,
+                                                   test: .masked(mask: 0xf, value: value), span: span)],
+                errno: eacces,
+                provenance: .builtin("deny syscall socket(type & 0xf == \(name)) errno EACCES",
+                                     because: "raw and packet sockets forge traffic past network mediation")))
         }
     }
 }

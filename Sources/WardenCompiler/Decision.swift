@@ -64,6 +64,11 @@ extension EffectivePolicy {
         }
         let allows = grants.filter { $0.effect == .allow && Self.holds($0.conditions, args) }
         if !allows.isEmpty {
+            if !net.isEmpty && (Self.mediatedSocketCalls.contains(name) || name == "sendto") {
+                let mediation = "each call's address is decided by the net rules (network mediation)"
+                return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp and network mediation",
+                                note: [mediation, note].compactMap { $0 }.joined(separator: "; "))
+            }
             return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp", note: note)
         }
         return Decision(effect: .deny, rules: [], mechanism: "seccomp",
@@ -157,5 +162,35 @@ extension EffectivePolicy {
     /// Whether every condition holds for `args` (6 values); public for the supervisor.
     public static func conditionsHold(_ conditions: [SyscallCondition], _ args: [UInt64]) -> Bool {
         holds(conditions, args)
+    }
+}
+
+extension EffectivePolicy {
+    /// Whether the agent's DNS lookups of `name` are answered: some `allow net connect`
+    /// rule names it (a domain or a `*.domain` covering it) and no `deny net connect` rule
+    /// naming it covers every port. Other names get NXDOMAIN from Warden's resolver.
+    public func decideLookup(_ name: String) -> Decision {
+        let host = EndpointHost.domain(name.lowercased())
+        let named = net.filter { $0.direction == .connect && Self.hostMatches($0.endpoint.host, host) }
+        let denies = named.filter { $0.effect == .deny && $0.endpoint.ports.isAny }
+        if !denies.isEmpty {
+            return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "DNS (Warden's resolver)", note: nil)
+        }
+        let allows = named.filter { $0.effect == .allow }
+        if !allows.isEmpty {
+            return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "DNS (Warden's resolver)", note: nil)
+        }
+        return Decision(effect: .deny, rules: [], mechanism: "DNS (Warden's resolver)",
+                        note: "no network rule names \(name); lookups of it get NXDOMAIN")
+    }
+
+    /// Whether some network rule names a domain (then Warden runs its own resolver).
+    public var hasDomainRules: Bool {
+        net.contains {
+            switch $0.endpoint.host {
+            case .domain, .wildcardDomain: return true
+            default: return false
+            }
+        }
     }
 }

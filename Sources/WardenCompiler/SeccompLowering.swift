@@ -18,8 +18,23 @@ extension EffectivePolicy {
                     source: source))
             }
         }
+        if notify && !net.isEmpty {
+            // Network mediation: the supervisor decides these calls (their addresses are in
+            // memory, which seccomp cannot read safely) and performs them itself.
+            let source = "built-in: network mediation"
+            for name in Self.mediatedSocketCalls {
+                rules.append(SyscallRule(syscall: name, effect: .deny, source: source))
+            }
+            // sendto without an address (a connected socket) needs no decision.
+            rules.append(SyscallRule(syscall: "sendto", effect: .deny,
+                                     conditions: [ArgCondition(arg: 4, op: .ne, value: 0, is32Bit: false)], source: source))
+        }
         return SeccompPolicy(arch: arch, defaultDeny: notify ? .notify : .errno(BuiltinSafeguards.defaultErrno), rules: rules)
     }
+
+    /// Socket calls that always go to the supervisor when the identity has network rules
+    /// (`sendto` only with an address).
+    public static let mediatedSocketCalls = ["connect", "bind", "listen", "sendmsg", "sendmmsg"]
 
     /// A conjunction of policy conditions as a disjunction of seccomp conjunctions
     /// (`in [a, b]` becomes one alternative per value).

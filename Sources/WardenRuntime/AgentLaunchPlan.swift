@@ -34,6 +34,8 @@ public struct AgentLaunchPlan: Sendable {
     public var unprotectedPaths: [String]
     /// Layers not enforced (only with best effort), as `layer: reason`.
     public var skipped: [String]
+    /// The supervisor mediates the agent's network calls (the identity has net rules).
+    public var mediatesNetwork = false
 
     /// Builds the launch of `command` as `effective`'s identity.
     /// - Parameters:
@@ -58,10 +60,14 @@ public struct AgentLaunchPlan: Sendable {
         var namespaces: Namespaces = [.mount, .pid, .ipc, .uts, .cgroup]
         if effective.net.isEmpty {
             namespaces.insert(.network)
+        } else if notify {
+            // Network mediation: the host network, every connect/bind/listen/send with an
+            // address decided and performed by the supervisor (see NetworkMediator).
+            mediatesNetwork = true
         } else if bestEffort {
-            skipped.append("network: network rules are not enforced by this version; the agent shares the host network")
+            skipped.append("network: seccomp user notification is unavailable, so network rules are not enforced; the agent shares the host network")
         } else {
-            throw .unsupportedRule("network rules are not enforceable yet (network mediation is not built); remove the `net` rules to run without network, or pass --best-effort to run with the host network")
+            throw .unsupportedRule("network rules need seccomp user notification, which this kernel does not offer; remove the `net` rules to run without network, or pass --best-effort to run with the host network unmediated")
         }
 
         // Filesystem: Landlock grants, then mount steps for denies inside allowed subtrees.

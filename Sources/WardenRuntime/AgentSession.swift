@@ -50,7 +50,37 @@ public struct AgentSession: Sendable {
         startInfo.skippedLayers = plan.skipped
         try audit.start(startInfo)
 
-        let handler = ClosureNotificationHandler { n in
+        // Network mediation, with Warden's resolver when rules name domains.
+        var spec = plan.spec
+        let names = ResolvedNames()
+        var dns: DNSProxy?
+        var dnsDir: String?
+        var setupFailure: String?
+        if plan.mediatesNetwork && effective.hasDomainRules {
+            if let hosts = readSmallFile("/etc/hosts", limit: 1 << 20) {
+                names.addHostsFile(hosts) { effective.decideLookup($0).effect == .allow }
+            }
+            do {
+                let proxy = try DNSProxy(effective: effective, names: names, audit: audit)
+                if let (mount, dir) = proxy.resolvConfMount() {
+                    spec.mounts.append(mount)
+                    dnsDir = dir
+                    dns = proxy
+                } else {
+                    proxy.shutdown()
+                    setupFailure = "warden: DNS resolver: cannot show the agent its resolv.conf (is /etc/resolv.conf missing?)"
+                }
+            } catch {
+                setupFailure = "warden: \(error.description)"
+            }
+        }
+        defer {
+            dns?.shutdown()
+            if let dnsDir { DNSProxy.removeResolvConf(dnsDir) }
+        }
+        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.address,
+                                                               canCreate: { [plan] in plan.agentCanWrite($0) }) : nil
+        let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)
             // The filter only notifies denials; if the model disagrees, stay closed.
@@ -62,8 +92,10 @@ public struct AgentSession: Sendable {
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler)
-        let spec = plan.spec
-        let report = withPeriodicFlush(audit) { supervisor.run(spec) }
+        let launchSpec = spec
+        let report = setupFailure.map {
+            RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
+        } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
 
         let created = plan.unprotectedPaths.filter { !existedBefore.contains($0) && access($0, F_OK) == 0 }
         var exit = RunExitInfo(timedOut: report.outcome == .timedOut)
@@ -89,6 +121,25 @@ public struct AgentSession: Sendable {
         while padded.count < 6 { padded.append(0) }
         let denies = effective.syscalls.filter { $0.syscall == name && $0.effect == .deny && EffectivePolicy.conditionsHold($0.conditions, padded) }
         return denies.map(\.errno).min() ?? EPERM
+    }
+}
+
+/// Sends the socket calls that network mediation handles to the mediator (when the policy
+/// allows the syscall itself), everything else to the denial handler.
+struct AgentNotificationHandler: NotificationHandler {
+    let mediator: NetworkMediator?
+    let effective: EffectivePolicy
+    let deny: @Sendable (SeccompNotification) -> NotificationResponse
+
+    func handle(_ n: SeccompNotification) -> NotificationResponse { deny(n) }
+
+    func handle(_ n: SeccompNotification, listener: NotificationListener) -> NotificationResponse? {
+        if let mediator, let name = SyscallTable.name(of: n.syscall, arch: Architecture.native),
+           let kind = NetworkMediator.Kind(syscall: name),
+           effective.decideSyscall(name, arguments: n.arguments).effect == .allow {
+            return mediator.handle(n, kind: kind, listener: listener)
+        }
+        return deny(n)
     }
 }
 

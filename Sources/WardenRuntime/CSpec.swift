@@ -34,6 +34,9 @@ final class CSpec {
                 m.data = options.map { UnsafePointer(cString($0)) }
             case .proc: m.kind = Int32(WARDEN_MOUNT_PROC.rawValue)
             case .noExec: m.kind = Int32(WARDEN_MOUNT_NOEXEC.rawValue)
+            case .bindFile(let source, _):
+                m.kind = Int32(WARDEN_MOUNT_BIND_FILE.rawValue)
+                m.data = UnsafePointer(cString(source))
             }
             m.path = UnsafePointer(cString(op.path))
             mounts[i] = m

@@ -96,10 +96,12 @@ public enum MountOperation: Sendable, Equatable {
     /// be executed or mapped executable (an interpreter can still read a script). A path
     /// that does not exist is skipped.
     case noExec(String)
+    /// Bind the file `source` (absolute) onto the existing file `target`, read-only.
+    case bindFile(source: String, target: String)
 
     public var path: String {
         switch self {
-        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p): return p
+        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p), .bindFile(_, let p): return p
         }
     }
 }

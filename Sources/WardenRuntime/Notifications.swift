@@ -29,6 +29,43 @@ public enum NotificationResponse: Sendable, Equatable {
 /// Decides seccomp user notifications, on the supervisor's notification thread.
 public protocol NotificationHandler: Sendable {
     func handle(_ notification: SeccompNotification) -> NotificationResponse
+    /// Like `handle(_:)`, with the listener at hand (to check that the notification is still
+    /// pending, or to answer later from another thread). Returns nil when the handler has
+    /// taken over answering (it must then answer exactly once through `listener`).
+    func handle(_ notification: SeccompNotification, listener: NotificationListener) -> NotificationResponse?
+}
+
+extension NotificationHandler {
+    public func handle(_ notification: SeccompNotification, listener: NotificationListener) -> NotificationResponse? {
+        handle(notification)
+    }
+}
+
+/// The supervisor's seccomp listener, as seen by a handler.
+public struct NotificationListener: Sendable {
+    /// The listener descriptor; valid while the notification loop runs (see `retained()`).
+    public let fd: Int32
+
+    /// Whether notification `id` is still pending (its caller has not died or been interrupted).
+    public func isValid(_ id: UInt64) -> Bool { warden_notif_id_valid(fd, id) == 0 }
+
+    /// Answers notification `id`.
+    public func respond(_ id: UInt64, _ response: NotificationResponse) {
+        switch response {
+        case .fail(let e): _ = warden_notif_send(fd, id, e > 0 ? e : EPERM, 0, 0)
+        case .allow: _ = warden_notif_send(fd, id, 0, 0, 1)
+        case .returnValue(let v): _ = warden_notif_send(fd, id, 0, v, 0)
+        }
+    }
+
+    /// A duplicate that stays valid after the loop ends, for answering from another thread;
+    /// nil if it cannot be made. The caller closes it with `close()`.
+    public func retained() -> NotificationListener? {
+        let d = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        return d >= 0 ? NotificationListener(fd: d) : nil
+    }
+
+    public func close() { _ = Glibc.close(fd) }
 }
 
 /// A `NotificationHandler` from a closure.
@@ -56,11 +93,8 @@ func runNotificationLoop(listener: Int32, stopFd: Int32, handler: any Notificati
             let args = withUnsafeBytes(of: n.args) { Array($0.bindMemory(to: UInt64.self)) }
             let note = SeccompNotification(id: n.id, pid: n.pid, syscall: n.nr, arch: n.arch,
                                            instructionPointer: n.instruction_pointer, arguments: args)
-            switch handler.handle(note) {
-            case .fail(let e): _ = warden_notif_send(listener, n.id, e > 0 ? e : EPERM, 0, 0)
-            case .allow: _ = warden_notif_send(listener, n.id, 0, 0, 1)
-            case .returnValue(let v): _ = warden_notif_send(listener, n.id, 0, v, 0)
-            }
+            let l = NotificationListener(fd: listener)
+            if let response = handler.handle(note, listener: l) { l.respond(n.id, response) }
             continue
         }
         if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { return }

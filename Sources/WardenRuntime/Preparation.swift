@@ -119,6 +119,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
         case .tmpfs(_, let o): mounts.append(.tmpfs(real, options: o))
         case .proc: mounts.append(.proc(real))
         case .noExec: mounts.append(.noExec(real))
+        case .bindFile(let source, _): mounts.append(.bindFile(source: source, target: real))
         }
     }
     spec.mounts = mounts

@@ -159,7 +159,7 @@ struct RunCommand: ParsableCommand {
         case .timedOut: outcome = "stopped by the time limit"
         case .launchFailed: outcome = "failed to start"
         }
-        let total = result.denials.values.reduce(0, +)
+        let total = result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +)
         printError("warden: run \(runID) \(outcome); \(total) denial\(total == 1 ? "" : "s") recorded in \(logPath)", prefix: false)
     }
 

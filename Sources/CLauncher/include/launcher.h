@@ -55,12 +55,13 @@ enum warden_mount_kind {
     WARDEN_MOUNT_PROC = 5,      ///< new proc for the PID namespace (nosuid,nodev,noexec)
     WARDEN_MOUNT_NOEXEC = 6,    ///< bind `path` onto itself (recursively), then make it noexec
     WARDEN_MOUNT_BIND = 7,      ///< bind `path` onto itself (recursively), writable: pins it (rename/rmdir get EBUSY)
+    WARDEN_MOUNT_BIND_FILE = 8, ///< bind the file `data` (absolute) onto `path`, read-only
 };
 
 struct warden_mount_op {
     int32_t kind;
     const char *path;   ///< absolute, already canonical (no symlinks): symlinks are refused
-    const char *data;   ///< tmpfs options, or NULL
+    const char *data;   ///< tmpfs options or bind source, or NULL
 };
 
 struct warden_rlimit {
@@ -168,6 +169,50 @@ void warden_forward_signals(pid_t target);
 
 /// pidfd_open(2); -errno on failure.
 int warden_pidfd_open(pid_t pid);
+
+/// The kinds of mediated socket calls.
+enum {
+    WARDEN_NET_CONNECT = 1,
+    WARDEN_NET_BIND = 2,
+    WARDEN_NET_LISTEN = 3,
+    WARDEN_NET_SENDTO = 4,
+    WARDEN_NET_SENDMSG = 5,
+    WARDEN_NET_SENDMMSG = 6,
+};
+
+/// A mediated socket call of the agent, copied once: a duplicate of its socket and every
+/// pointer argument's content. Release with `warden_net_release`.
+struct warden_net_request {
+    int kind;
+    pid_t tid;
+    int pidfd;            ///< pidfd of the calling thread
+    int fd;               ///< duplicate of the agent's socket (pidfd_getfd)
+    int domain, type, protocol;
+    int nonblocking;      ///< O_NONBLOCK on the file description, or MSG_DONTWAIT
+    int flags;            ///< send flags
+    int backlog;          ///< listen
+    int has_addr;
+    uint32_t addrlen;
+    uint8_t addr[128];    ///< the destination (connect, sends) or local address (bind)
+    uint8_t *data;        ///< sends: the payload (at most 1 MiB; stream sends may be short)
+    size_t datalen;
+    uint8_t *control;     ///< sendmsg: ancillary data
+    size_t controllen;
+    uint64_t mmsg_len_addr; ///< sendmmsg: where to store the first message's msg_len
+};
+
+/// Fetches notification `id` (thread `tid`, syscall arguments `args`) of `kind`: duplicates
+/// the socket, copies the arguments, then checks that the notification is still pending.
+/// 0 or -errno (the errno to answer). Release `out` in every case.
+int warden_net_fetch(int listener, uint64_t id, pid_t tid, int kind, const uint64_t args[6],
+                     struct warden_net_request *out);
+/// Performs the fetched call on the duplicate with the copied arguments (pathname unix
+/// addresses are resolved in the agent's root). The syscall's result or -errno.
+long warden_net_perform(struct warden_net_request *r);
+/// Frees what `warden_net_fetch` allocated and closes the duplicates.
+void warden_net_release(struct warden_net_request *r);
+/// Writes `len` bytes into the agent's memory; 0 or -errno.
+int warden_net_write_mem(pid_t tid, uint64_t addr, const void *buf, size_t len);
 
 #ifdef __cplusplus
 }

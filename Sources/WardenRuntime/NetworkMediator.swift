@@ -1,0 +1,231 @@
+import CLauncher
+import WardenAudit
+import WardenCompiler
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Decides and performs the agent's mediated socket calls (connect, bind, listen, and sends
+/// with an address) for an identity with network rules.
+///
+/// Each call is fetched once (`warden_net_fetch`: a duplicate of the socket from
+/// pidfd_getfd and a copy of every pointer argument, then a check that the notification is
+/// still pending), decided on the copy, and performed by the supervisor on the duplicate
+/// with the copy. The agent's syscall returns that result. Nothing is ever answered with
+/// CONTINUE, so neither a racing thread rewriting the address nor one swapping the file
+/// descriptor can change what the kernel does after the decision.
+public final class NetworkMediator: Sendable {
+    /// Mediated call kinds, by syscall name.
+    public enum Kind: Int32, Sendable {
+        case connect = 1, bind, listen, sendto, sendmsg, sendmmsg
+
+        public init?(syscall name: String) {
+            switch name {
+            case "connect": self = .connect
+            case "bind": self = .bind
+            case "listen": self = .listen
+            case "sendto": self = .sendto
+            case "sendmsg": self = .sendmsg
+            case "sendmmsg": self = .sendmmsg
+            default: return nil
+            }
+        }
+    }
+
+    /// The errno of a refused connection or send.
+    public static let refusedErrno: Int32 = ECONNREFUSED
+    /// The errno of a refused bind, listen or unix abstract address.
+    public static let bindRefusedErrno: Int32 = EACCES
+
+    let effective: EffectivePolicy
+    let audit: AuditRun?
+    let names: ResolvedNames
+    let dns: SocketAddress?
+    let canBindLowPorts: Bool
+    let canCreate: @Sendable (String) -> Bool
+
+    /// - Parameters:
+    ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
+    ///   - dns: the address of Warden's filtering resolver (always reachable), if one runs.
+    ///   - canCreate: whether the agent may write this absolute path (pathname unix sockets).
+    public init(effective: EffectivePolicy, audit: AuditRun?, names: ResolvedNames = ResolvedNames(),
+                dns: SocketAddress? = nil, canCreate: @escaping @Sendable (String) -> Bool) {
+        self.effective = effective
+        self.audit = audit
+        self.names = names
+        self.dns = dns
+        self.canBindLowPorts = effective.grantedCapabilities.contains("CAP_NET_BIND_SERVICE")
+        self.canCreate = canCreate
+    }
+
+    /// Handles a mediated call. Returns nil when it is answered later from a worker thread
+    /// (a blocking connect or send).
+    public func handle(_ n: SeccompNotification, kind: Kind, listener: NotificationListener) -> NotificationResponse? {
+        let request = UnsafeMutablePointer<warden_net_request>.allocate(capacity: 1)
+        var args = (n.arguments + [0, 0, 0, 0, 0, 0]).prefix(6).map { $0 }
+        let rc = args.withUnsafeMutableBufferPointer { buf in
+            warden_net_fetch(listener.fd, n.id, pid_t(bitPattern: n.pid), kind.rawValue, buf.baseAddress, request)
+        }
+        func finish() { warden_net_release(request); request.deallocate() }
+        if rc < 0 { finish(); return .fail(errno: -rc) }
+
+        if let refusal = decide(request, kind: kind, pid: Int32(bitPattern: n.pid)) {
+            finish()
+            return .fail(errno: refusal)
+        }
+        let mayBlock = request.pointee.nonblocking == 0 && kind != .bind && kind != .listen
+        if mayBlock, let answer = listener.retained() {
+            let box = RequestBox(request)
+            let id = n.id
+            if WorkerPool.shared.submit({
+                let result = warden_net_perform(box.pointer)
+                answer.respond(id, result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result)))
+                answer.close()
+                warden_net_release(box.pointer)
+                box.pointer.deallocate()
+            }) {
+                return nil
+            }
+            // Too many calls already block in the supervisor: answer as a full backlog would.
+            answer.close()
+            finish()
+            return .fail(errno: EAGAIN)
+        }
+        let result = warden_net_perform(request)
+        finish()
+        return result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result))
+    }
+
+    /// Decides a fetched call; nil to perform it, else the errno to answer. May rewrite the
+    /// destination (DNS redirection). Records allowed and refused inet destinations.
+    func decide(_ r: UnsafeMutablePointer<warden_net_request>, kind: Kind, pid: Int32) -> Int32? {
+        let domain = r.pointee.domain
+        switch domain {
+        case AF_UNIX:
+            return decideUnix(r, kind: kind)
+        case AF_INET, AF_INET6:
+            break
+        default:
+            return Self.bindRefusedErrno
+        }
+        let sockType = r.pointee.type & 0xf
+        let proto: NetProtocol
+        switch Int(sockType) {
+        case Int(SOCK_STREAM.rawValue): proto = .tcp
+        case Int(SOCK_DGRAM.rawValue) where r.pointee.protocol == 0 || r.pointee.protocol == Int32(IPPROTO_UDP): proto = .udp
+        default: return Self.bindRefusedErrno // ping, SCTP, ... are not mediated: refused
+        }
+
+        if kind == .listen {
+            // Decided on the address the socket is bound to now: an unbound socket would be
+            // bound by listen to an ephemeral port on every address, and a socket bound to
+            // port 0 has an ephemeral port no bind rule was asked about.
+            guard let local = SocketAddress.local(of: r.pointee.fd), local.port != 0 else { return Self.bindRefusedErrno }
+            let decision = effective.decideNet(.bind, proto, local.endpoint)
+            if decision.effect != .allow { record(decision, local, proto, domain: nil, pid: pid) }
+            return decision.effect == .allow ? nil : Self.bindRefusedErrno
+        }
+        guard r.pointee.has_addr != 0 else { return nil } // sends on a connected socket
+        let address: SocketAddress
+        switch SocketAddress.parse(r) {
+        case .unspecified: return kind == .connect ? nil : EAFNOSUPPORT // AF_UNSPEC: dissolve
+        case .invalid(let e): return e
+        case .address(let a): address = a
+        }
+
+        if kind == .bind {
+            // Port 0 picks an ephemeral port, as sending from an unbound socket does anyway;
+            // listening on it is decided at listen.
+            if address.port == 0 { return nil }
+            let decision = effective.decideNet(.bind, proto, address.endpoint)
+            record(decision, address, proto, domain: nil, pid: pid)
+            if decision.effect != .allow { return Self.bindRefusedErrno }
+            if address.port != 0 && address.port < 1024 && !canBindLowPorts { return EACCES }
+            return nil
+        }
+
+        if let dns, address.host == dns.host, address.port == dns.port {
+            return nil // Warden's own resolver, which only answers for allowed names
+        }
+        let (decision, name) = decideConnect(proto, address)
+        record(decision, address, proto, domain: name, pid: pid)
+        return decision.effect == .allow ? nil : Self.refusedErrno
+    }
+
+    /// The decision for an inet destination: by address, else by a domain that resolved to
+    /// it in this run. An explicit deny of the address wins over any domain.
+    public func decideConnect(_ proto: NetProtocol, _ address: SocketAddress) -> (Decision, String?) {
+        let direct = effective.decideNet(.connect, proto, address.endpoint)
+        if direct.effect == .allow || !direct.rules.isEmpty { return (direct, nil) }
+        for name in names.names(for: address.host) {
+            let byName = effective.decideNet(.connect, proto, Endpoint(host: .domain(name), ports: PortRange(lower: address.port, upper: address.port)))
+            if byName.effect == .allow { return (byName, name) }
+        }
+        return (direct, nil)
+    }
+
+    /// Unix sockets: pathname addresses are resolved in the agent's root and need write
+    /// access to the path; abstract ones are refused (the agent shares the host's abstract
+    /// namespace, which holds host services).
+    func decideUnix(_ r: UnsafeMutablePointer<warden_net_request>, kind: Kind) -> Int32? {
+        guard r.pointee.has_addr != 0, kind != .listen else { return nil }
+        let len = Int(r.pointee.addrlen)
+        if len <= 2 { return kind == .bind ? nil : EINVAL } // autobind; unnamed peers do not exist
+        let family = withUnsafeBytes(of: r.pointee.addr) { Int32(UInt16($0[0]) | UInt16($0[1]) << 8) }
+        if family != AF_UNIX { return EINVAL } // what the kernel answers for a unix socket
+        let first = withUnsafeBytes(of: r.pointee.addr) { $0[2] }
+        if first == 0 { return Self.bindRefusedErrno }
+        // Connecting to or binding a pathname socket needs write access to its path, as
+        // for a file: host services (the resolver's varlink socket, docker.sock, D-Bus)
+        // stay out of reach unless the policy grants write on them.
+        let path = withUnsafeBytes(of: r.pointee.addr) { raw -> String in
+            let bytes = raw[2..<min(len, raw.count)].prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        let absolute = path.hasPrefix("/") ? path : Self.cwd(of: r.pointee.tid).map { $0 + "/" + path } ?? path
+        return canCreate(absolute) ? nil : Self.bindRefusedErrno
+    }
+
+    func record(_ decision: Decision, _ address: SocketAddress, _ proto: NetProtocol, domain: String?, pid: Int32, rule: String? = nil) {
+        let rule = rule ?? decision.rules.first.map { "\($0.location): \($0.rule)" }
+        try? audit?.network(denied: decision.effect != .allow, destination: address.hostText, port: Int32(address.port),
+                            proto: proto.rawValue, domain: domain, pid: pid, rule: rule)
+    }
+
+    static func cwd(of tid: pid_t) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/\(tid)/cwd", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Runs `body` on a detached thread; false if no thread could be started.
+    static func detach(_ body: @escaping @Sendable () -> Void) -> Bool {
+        let box = Unmanaged.passRetained(ClosureBox(body)).toOpaque()
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        pthread_attr_setstacksize(&attr, 256 * 1024)
+        defer { pthread_attr_destroy(&attr) }
+        var t = pthread_t()
+        let r = pthread_create(&t, &attr, { raw in
+            guard let raw else { return nil }
+            Unmanaged<ClosureBox>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, box)
+        if r != 0 { Unmanaged<ClosureBox>.fromOpaque(box).release(); return false }
+        return true
+    }
+}
+
+private final class ClosureBox: @unchecked Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+/// Hands a fetched request to the worker thread that owns it from then on.
+private final class RequestBox: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<warden_net_request>
+    init(_ p: UnsafeMutablePointer<warden_net_request>) { pointer = p }
+}
