@@ -10,7 +10,7 @@
 #   3. filter cost: BPF length and instructions per syscall over scripts/bench-data/syscall-mix.txt
 #   4. compile and lint of policies with 10, 100 and 1,000 identities (growth exponent)
 #   5. audit append and verify throughput, next to sha256sum over the same file
-#   6. network mediation (when built)
+#   6. network mediation (scripts/bench-network.sh)
 # Prints one table and writes bench-results/bench.json (raw samples: bench-results/raw.tsv).
 # Knobs: BENCH_ROUNDS (default 30), BENCH_SEED, BENCH_DOCKER_PROFILE (default
 # ../shared/reference/docker-default-seccomp.json). Runs as root (apt-get, and warden run's
@@ -166,7 +166,16 @@ awk -F'\t' -v b="$bytes" '{ printf "audit\t%s\tMB/s\t%.2f\n", $1, b / 1e6 / ($3 
 printf 'audit\tlog size\tMB\t%.2f\n' "$(awk -v b="$bytes" 'BEGIN{print b/1e6}')" >>"$raw"
 
 # --- 6. network ----------------------------------------------------------------------------
-printf 'network\tconnect latency and local transfer under mediation\t-\tn/a (network mediation not built)\n' >>"$raw"
+say "network: connect latency and a 1 GiB loopback transfer, without Warden and mediated"
+if net_out=$(WARDEN="$warden" "$root/scripts/bench-network.sh" 2000 2>&1); then
+  awk -F= '
+    /^== without/ { side = "without Warden" } /^== under/ { side = "mediated (warden run)" }
+    $1 == "connect_us"     { printf "network\tconnect+close: %s\tus\t%s\n", side, $2 }
+    $1 == "recv_mib_per_s" { printf "network\treceive 1 GiB: %s\tMiB/s\t%s\n", side, $2 }' <<<"$net_out" >>"$raw"
+else
+  printf 'network\tconnect latency and local transfer under mediation\t-\tn/a (scripts/bench-network.sh failed)\n' >>"$raw"
+  say "network bench failed: $(tail -n 3 <<<"$net_out")"
+fi
 
 # --- report ----------------------------------------------------------------------------------
 python3 - "$out/machine.json" "$rounds" "$seed" <<'PY'

@@ -7,7 +7,14 @@ extension EffectivePolicy {
     /// return their errno directly. `clone3` is answered ENOSYS by the compiler itself.
     public func seccompPolicy(arch: Architecture = .native, notify: Bool) -> SeccompPolicy {
         var rules: [SyscallRule] = []
+        let decidedBySupervisor = net.isEmpty ? [] : Set(Self.supervisorDecidedSyscalls)
         for grant in syscalls where grant.syscall != "clone3" {
+            if decidedBySupervisor.contains(grant.syscall) {
+                // Under mediation every call goes to the supervisor. Without it (exports, no
+                // user notification) the built-in source-routing denies are left to the
+                // engine's own network control, which filters packets by their first hop.
+                if notify || (grant.effect == .deny && grant.provenance.file == nil) { continue }
+            }
             let source = "\(grant.provenance.location): \(grant.provenance.rule)"
             for conjunction in Self.lower(grant.conditions) {
                 rules.append(SyscallRule(
@@ -31,6 +38,14 @@ extension EffectivePolicy {
         }
         return SeccompPolicy(arch: arch, defaultDeny: notify ? .notify : .errno(BuiltinSafeguards.defaultErrno), rules: rules)
     }
+
+    /// Syscalls that, for identities with network rules, always go to the supervisor, which
+    /// decides them on their integer (register) arguments with `decideSyscall` and lets
+    /// allowed calls continue. Their built-in denies (source-routing `setsockopt` options)
+    /// would otherwise expand into thousands of filter rules: libseccomp 2.5.4 is only fed
+    /// equality comparisons, so "not this option" becomes one masked compare per bit.
+    /// Continuing is safe: the decision never depends on memory the agent could change.
+    public static let supervisorDecidedSyscalls = ["setsockopt"]
 
     /// Socket calls that always go to the supervisor when the identity has network rules
     /// (`sendto` only with an address).

@@ -39,6 +39,8 @@ ORDER += [("audit", n) for n in ("append (batches of 256, signed checkpoints)", 
                                   "verify (whole process)", "sha256sum", "log size")]
 RATIOS[("audit", "verify (whole process)")] = [("sha256sum", "sha256sum")]
 RATIOS[("audit", "verify (in process)")] = [("sha256sum", "sha256sum")]
+RATIOS[("network", "connect+close: mediated (warden run)")] = [("connect+close: without Warden", "without Warden")]
+RATIOS[("network", "receive 1 GiB: mediated (warden run)")] = [("receive 1 GiB: without Warden", "without Warden")]
 SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network"]
 
 rows = collections.OrderedDict()
