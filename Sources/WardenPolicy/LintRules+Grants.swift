@@ -98,6 +98,21 @@ extension LintRules {
         "${home}/.pypirc",
     ].map(knownPath)
 
+    /// For each grant of `identity` that exposes some of `paths` to `access`, the grant and the
+    /// paths it exposes, in the order the grants are first met.
+    static func exposures(of paths: [PolicyPath], to access: FsAccess, in identity: CheckedIdentity)
+        -> [(rule: EffectiveRule, paths: [String])] {
+        var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
+        var order: [SourceSpan] = []
+        let view = FsView(identity)
+        for s in paths {
+            guard let r = view.exposing(access, s) else { continue }
+            if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
+            byGrant[r.span]?.paths.append(s.description)
+        }
+        return order.compactMap { byGrant[$0] }
+    }
+
     static let sensitivePathReadable = LintRule(
         id: "sensitive-path-readable", severity: .warning,
         rationale: "Reading credentials (${home}/.ssh, ~/.aws, /etc/shadow) or host control sockets (docker.sock) exposes secrets to the agent.",
@@ -106,16 +121,8 @@ extension LintRules {
         var findings: [LintFinding] = []
         var reported: Set<SourceSpan> = []
         for identity in identitiesInOrder(policy) {
-            var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
-            var order: [SourceSpan] = []
-            let view = FsView(identity)
-            for s in sensitivePaths {
-                guard let r = view.exposing(.read, s) else { continue }
-                if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
-                byGrant[r.span]?.paths.append(s.description)
-            }
-            for span in order where reported.insert(span).inserted {
-                guard let (r, paths) = byGrant[span], case .fs(_, let path) = r.action else { continue }
+            for (r, paths) in exposures(of: sensitivePaths, to: .read, in: identity) where reported.insert(r.span).inserted {
+                guard case .fs(_, let path) = r.action else { continue }
                 let list = paths.map { "`\($0)`" }.joined(separator: ", ")
                 findings.append(LintFinding("identity `\(identity.name)` can read \(list) through `\(path)`\(viaText(r))", at: r.span,
                                             help: "narrow the path, or add `deny fs read " + paths.map { "\"\($0)\"" }.joined(separator: ", ") + "`",
@@ -168,16 +175,8 @@ extension LintRules {
         var findings: [LintFinding] = []
         var reported: Set<SourceSpan> = []
         for identity in identitiesInOrder(policy) {
-            var byGrant: [SourceSpan: (rule: EffectiveRule, paths: [String])] = [:]
-            var order: [SourceSpan] = []
-            let view = FsView(identity)
-            for s in startupFiles {
-                guard let r = view.exposing(.write, s) else { continue }
-                if byGrant[r.span] == nil { order.append(r.span); byGrant[r.span] = (r, []) }
-                byGrant[r.span]?.paths.append(s.description)
-            }
-            for span in order where reported.insert(span).inserted {
-                guard let (r, paths) = byGrant[span], case .fs(_, let path) = r.action else { continue }
+            for (r, paths) in exposures(of: startupFiles, to: .write, in: identity) where reported.insert(r.span).inserted {
+                guard case .fs(_, let path) = r.action else { continue }
                 let shown = paths.prefix(4).map { "`\($0)`" }.joined(separator: ", ") + (paths.count > 4 ? " and \(paths.count - 4) more" : "")
                 let through = paths == [path.description] ? "" : " through `\(path)`"
                 findings.append(LintFinding("identity `\(identity.name)` can write \(shown)\(through)\(viaText(r))", at: r.span,
