@@ -107,4 +107,29 @@ import Testing
         }
         #expect(ran >= 5)
     }
+
+    @Test func policiesInTheReadmeCheckClean() throws {
+        let text = try String(contentsOfFile: WardenBinary.root + "/README.md", encoding: .utf8)
+        var blocks: [String] = []
+        var current: [String]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```") {
+                if let c = current { blocks.append(c.joined(separator: "\n") + "\n"); current = nil } else { current = [] }
+            } else {
+                current?.append(String(line))
+            }
+        }
+        let policies = blocks.filter { $0.hasPrefix("warden 1\n") }
+        #expect(!policies.isEmpty)
+        let dir = try WardenBinary.tempDir("readme")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (i, policy) in policies.enumerated() {
+            let file = "\(dir)/readme-\(i).warden"
+            try policy.write(toFile: file, atomically: true, encoding: .utf8)
+            guard let lint = try WardenBinary.run(["lint", file]) else { return }
+            #expect(lint.status == 0, "README policy \(i) does not check clean:\n\(lint.stdout)")
+            guard let test = try WardenBinary.run(["test", file]) else { return }
+            #expect(test.status == 0, "README policy \(i) fails its own tests:\n\(test.stdout)")
+        }
+    }
 }
