@@ -121,6 +121,14 @@ public struct AgentLaunchPlan: Sendable {
                     // RLIMIT_NPROC does not apply to uid 0: use the hybrid system's v1 pids controller.
                     cgroup.pidsMax = n
                 } else {
+                    if geteuid() == 0 {
+                        // Fail closed: the kernel does not apply RLIMIT_NPROC to uid 0.
+                        let reason = "limit processes \(n) cannot be enforced for root here: no usable cgroup v2 or v1 pids controller, and the kernel does not apply RLIMIT_NPROC to uid 0"
+                        guard bestEffort else {
+                            throw .unsupportedRule(reason + "; run as a non-root user, provide a pids controller, or pass --best-effort")
+                        }
+                        skipped.append("limits: " + reason)
+                    }
                     rlimits.append(.processes(n)); namespaces.insert(.user)
                 }
             case .memory:

@@ -7,13 +7,14 @@ import WardenPolicy
 /// How a policy identity becomes a concrete launch.
 @Suite struct AgentLaunchPlanTests {
     func plan(_ text: String, workspace: String, home: String = "/nonexistent-home",
-              env: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/h", "SECRET_TOKEN": "s"]) throws -> AgentLaunchPlan {
+              env: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/h", "SECRET_TOKEN": "s"],
+              bestEffort: Bool = false) throws -> AgentLaunchPlan {
         let analysis = try PolicyLoader(provider: InMemorySourceProvider(["/p.warden": text])).analyze("/p.warden")
         #expect(!analysis.hasErrors, "\(analysis.diagnostics.map(\.message))")
         let effective = try EffectivePolicy(policy: analysis.policy, identity: "agent")
         return try AgentLaunchPlan(effective: effective, command: ["/bin/true"],
                                    bindings: PathBindings(workspace: workspace, home: home, tmp: workspace + "/tmp"),
-                                   environment: env, notify: true, cgroupUsable: false, bestEffort: false)
+                                   environment: env, notify: true, cgroupUsable: false, bestEffort: bestEffort)
     }
 
     @Test func environmentIsOnlyWhatThePolicyPassesOrSets() throws {
@@ -60,14 +61,25 @@ import WardenPolicy
     @Test func limitsBecomeRlimitsWithoutCgroups() throws {
         let ws = try Fixture.tempDir("plan")
         defer { try? FileManager.default.removeItem(atPath: ws) }
-        let p = try plan("""
+        let text = """
         warden 1
         identity agent {
           limit processes 64
           limit open-files 100
           limit wall-time 90s
         }
-        """, workspace: ws)
+        """
+        let p: AgentLaunchPlan
+        if geteuid() == 0 {
+            // RLIMIT_NPROC does not bind uid 0: without a pids controller the limit cannot be
+            // enforced, which is an error unless best effort (then it is a skipped layer).
+            #expect(throws: AgentLaunchError.self) { try plan(text, workspace: ws) }
+            p = try plan(text, workspace: ws, bestEffort: true)
+            #expect(p.skipped.contains { $0.contains("limit processes 64") })
+        } else {
+            p = try plan(text, workspace: ws)
+            #expect(p.skipped.isEmpty)
+        }
         #expect(p.spec.resourceLimits.contains(.processes(64)))
         #expect(p.spec.resourceLimits.contains(.openFiles(100)))
         #expect(p.spec.resourceLimits.contains(.coreSize(0)))

@@ -62,14 +62,17 @@ struct PinAndHideTests {
         defer { try? FileManager.default.removeItem(atPath: ws) }
         let text = "warden 1\nidentity agent {\n  limit processes 64\n}\n"
         let v1 = try plan(text, workspace: ws, pidsV1: true)
-        let rl = try plan(text, workspace: ws, pidsV1: false)
-        #expect(rl.spec.resourceLimits.contains(.processes(64)))
         if geteuid() == 0 {
-            // RLIMIT_NPROC does not apply to uid 0: the cgroup v1 pids controller must.
+            // RLIMIT_NPROC does not apply to uid 0: the cgroup v1 pids controller must, and
+            // without any pids controller the limit is refused (fail closed; see
+            // AgentLaunchPlanTests for best effort).
             #expect(v1.spec.cgroupLimits?.pidsMax == 64)
             #expect(!v1.spec.resourceLimits.contains(.processes(64)))
+            #expect(throws: AgentLaunchError.self) { try plan(text, workspace: ws, pidsV1: false) }
         } else {
             #expect(v1.spec.resourceLimits.contains(.processes(64)))
+            let rl = try plan(text, workspace: ws, pidsV1: false)
+            #expect(rl.spec.resourceLimits.contains(.processes(64)))
         }
     }
 
