@@ -79,32 +79,10 @@ static int bind_with(const char *path, int fd, uint64_t attr_bit) {
 
 static int bind_readonly(const char *path, int fd) { return bind_with(path, fd, MOUNT_ATTR_RDONLY); }
 
-static int mask(const char *path, int fd) {
-    struct stat st;
-    if (fstat(fd, &st) < 0) return -errno;
-    char p[32]; fd_path(p, fd);
-    if (S_ISDIR(st.st_mode)) {
-        if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") < 0)
-            return -errno;
-        return 0;
-    }
-    int null = open("/dev/null", O_PATH | O_CLOEXEC);
-    if (null < 0) return -errno;
-    char n[32]; fd_path(n, null);
-    int r = mount(n, p, NULL, MS_BIND, NULL) < 0 ? -errno : 0;
-    close(null);
-    if (r < 0) return r;
-    int top = open_target(path);
-    if (top < 0) return top;
-    r = make_readonly(top, 0);
-    close(top);
-    return r;
-}
-
-/// Binds the file `source` onto the target `fd` (read-only): a generated file in its place.
-static int bind_file(const char *source, const char *path, int fd) {
-    if (!source) return -EINVAL;
-    int src = open(source, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+/// Binds the file `source` (opened with `extra_flags`) onto the target `fd` and makes the
+/// new mount at `path` read-only.
+static int bind_readonly_from(const char *source, int extra_flags, const char *path, int fd) {
+    int src = open(source, O_PATH | O_CLOEXEC | extra_flags);
     if (src < 0) return -errno;
     char s[32]; fd_path(s, src);
     char p[32]; fd_path(p, fd);
@@ -116,6 +94,24 @@ static int bind_file(const char *source, const char *path, int fd) {
     r = make_readonly(top, 0);
     close(top);
     return r;
+}
+
+static int mask(const char *path, int fd) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) return -errno;
+    char p[32]; fd_path(p, fd);
+    if (S_ISDIR(st.st_mode)) {
+        if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555") < 0)
+            return -errno;
+        return 0;
+    }
+    return bind_readonly_from("/dev/null", 0, path, fd);
+}
+
+/// Binds the file `source` onto the target `fd` (read-only): a generated file in its place.
+static int bind_file(const char *source, const char *path, int fd) {
+    if (!source) return -EINVAL;
+    return bind_readonly_from(source, O_NOFOLLOW, path, fd);
 }
 
 int warden_apply_mounts(const struct warden_launch_spec *spec, int *index) {

@@ -11,6 +11,9 @@ public struct Decision: Sendable, Hashable {
     public var mechanism: String
     /// Extra explanation (default deny, argument notes).
     public var note: String?
+    /// For a denied syscall: the errno it returns (the lowest of the deciding rules', EPERM
+    /// by default).
+    public var errno: Int32? = nil
 
     public var isDefaultDeny: Bool { effect == .deny && rules.isEmpty }
 }
@@ -58,9 +61,10 @@ extension EffectivePolicy {
             : nil
         let denies = grants.filter { $0.effect == .deny && Self.holds($0.conditions, args) }
         if !denies.isEmpty {
-            let errno = denies[0].errno
+            let errno = denies.map(\.errno).min() ?? BuiltinSafeguards.defaultErrno
             return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "seccomp",
-                            note: ["returns \(errnoName(errno))", note].compactMap { $0 }.joined(separator: "; "))
+                            note: ["returns \(errnoName(errno))", note].compactMap { $0 }.joined(separator: "; "),
+                            errno: errno)
         }
         let allows = grants.filter { $0.effect == .allow && Self.holds($0.conditions, args) }
         if !allows.isEmpty {
@@ -73,7 +77,8 @@ extension EffectivePolicy {
         }
         return Decision(effect: .deny, rules: [], mechanism: "seccomp",
                         note: ["no rule allows \(name) (default deny, returns \(errnoName(BuiltinSafeguards.defaultErrno)))", note]
-                            .compactMap { $0 }.joined(separator: "; "))
+                            .compactMap { $0 }.joined(separator: "; "),
+                        errno: BuiltinSafeguards.defaultErrno)
     }
 
     /// Whether every condition holds for `args` (32-bit arguments compare their low half).
@@ -156,13 +161,6 @@ extension EffectivePolicy {
 /// `EPERM (1)`, or the number when unnamed.
 func errnoName(_ value: Int32) -> String {
     ErrnoNames.name(of: value).map { "\($0) (\(value))" } ?? "errno \(value)"
-}
-
-extension EffectivePolicy {
-    /// Whether every condition holds for `args` (6 values); public for the supervisor.
-    public static func conditionsHold(_ conditions: [SyscallCondition], _ args: [UInt64]) -> Bool {
-        holds(conditions, args)
-    }
 }
 
 extension EffectivePolicy {

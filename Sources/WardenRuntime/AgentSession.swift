@@ -84,7 +84,7 @@ public struct AgentSession: Sendable {
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)
             // The filter only notifies denials; if the model disagrees, stay closed.
-            let errno = decision.effect == .deny ? (decision.rules.isEmpty ? EPERM : Self.errno(of: decision, effective, name, n.arguments)) : EPERM
+            let errno = decision.errno ?? EPERM
             try? audit.denySyscall(nr: n.syscall, name: name, args: n.arguments, pid: Int32(bitPattern: n.pid),
                                    errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
             return .fail(errno: errno)
@@ -113,14 +113,6 @@ public struct AgentSession: Sendable {
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       denials: audit.denialTotals, auditError: auditError)
-    }
-
-    /// The errno of the deny rules that decided, as the rule asked.
-    static func errno(of decision: Decision, _ effective: EffectivePolicy, _ name: String, _ args: [UInt64]) -> Int32 {
-        var padded = args
-        while padded.count < 6 { padded.append(0) }
-        let denies = effective.syscalls.filter { $0.syscall == name && $0.effect == .deny && EffectivePolicy.conditionsHold($0.conditions, padded) }
-        return denies.map(\.errno).min() ?? EPERM
     }
 }
 

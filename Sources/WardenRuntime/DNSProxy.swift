@@ -70,9 +70,7 @@ public final class DNSProxy: Sendable {
     /// agent as its /etc/resolv.conf, and the directory to remove after the run.
     public func resolvConfMount() -> (MountOperation, String)? {
         guard let target = AgentLaunchPlan.resolve("/etc/resolv.conf") else { return nil }
-        var template = Array("/tmp/warden-dns-XXXXXX".utf8CString)
-        guard let dirPtr = mkdtemp(&template) else { return nil }
-        let dir = String(cString: dirPtr)
+        guard let dir = RunDirectory.create(runID: "dns") else { return nil }
         _ = chmod(dir, 0o711)
         let file = dir + "/resolv.conf"
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -86,8 +84,7 @@ public final class DNSProxy: Sendable {
 
     /// Removes what `resolvConfMount` created.
     public static func removeResolvConf(_ dir: String) {
-        unlink(dir + "/resolv.conf")
-        rmdir(dir)
+        RunDirectory.remove(dir)
     }
 
     /// Stops the server thread and closes its socket.

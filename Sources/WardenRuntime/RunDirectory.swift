@@ -4,9 +4,10 @@ import Glibc
 
 /// The private per-run temporary directory that `${tmp}` stands for.
 public enum RunDirectory {
-    /// Creates `<base>/warden-<runID>-XXXXXX` with mode 0700.
+    /// Creates a fresh directory `<base>/warden-<runID>-` plus six random characters
+    /// (mkdtemp), mode 0700.
     public static func create(base: String = "/tmp", runID: String) -> String? {
-        var template = Array("\(base)/warden-\(runID)-XXXXXX".utf8CString)
+        var template = Array("\(base)/warden-\(runID)-XXXXXX".utf8CString)  // mkdtemp's required suffix
         return template.withUnsafeMutableBufferPointer { buffer -> String? in
             guard let made = mkdtemp(buffer.baseAddress!) else { return nil }
             return String(cString: made)

@@ -39,7 +39,7 @@ enum AtomicFile {
             dir = "."
             name = path
         }
-        var template = Array("\(dir)/.\(name).fmt-XXXXXX".utf8CString)
+        var template = Array("\(dir)/.\(name).fmt-XXXXXX".utf8CString)  // mkstemp's required suffix
         let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return -1 }
             return mkstemp(base)

@@ -30,7 +30,7 @@ struct StockPolicyReport {
         guard let names = wardenFiles(in: dir) else {
             return StockPolicyReport(directory: dir, entries: [], problem: "cannot read \(dir): \(String(cString: strerror(errno)))")
         }
-        let bindings = PathBindings(workspace: RunCommand.currentDirectory(),
+        let bindings = PathBindings(workspace: HostFacts.currentDirectory(),
                                     home: getenv("HOME").map { String(cString: $0) } ?? "/", tmp: "/tmp")
         var entries: [Entry] = []
         for name in names {

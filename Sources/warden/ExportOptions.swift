@@ -47,7 +47,7 @@ struct ExportRunner {
                 let bindings = PathBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
                 var env: [String] = []
                 if bundle {
-                    let host = RunCommand.environment()
+                    let host = HostFacts.environment()
                     for name in policy.envPass { if let v = host[name] { env.append("\(name)=\(v)") } }
                 }
                 for (name, value) in policy.envSet { env.removeAll { $0.hasPrefix(name + "=") }; env.append("\(name)=\(value)") }
@@ -115,11 +115,11 @@ struct ExportRunner {
     }
 
     func homeDirectory() -> String {
-        options.home ?? RunCommand.environment()["HOME"] ?? "/root"
+        options.home ?? HostFacts.environment()["HOME"] ?? "/root"
     }
 
     func directory(_ path: String, _ flag: String, mustExist: Bool) throws -> String {
-        if let real = RunCommand.realDirectory(path) { return real }
+        if let real = HostFacts.realDirectory(path) { return real }
         if mustExist || !path.hasPrefix("/") {
             printError("\(flag) \(path): not an existing directory")
             throw ExitCode(2)

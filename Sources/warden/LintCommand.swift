@@ -44,7 +44,7 @@ struct LintCommand: ParsableCommand {
             ioFailed = true
             printError(message)
         }
-        print(LintOutput.render(result, format: format.rawValue, root: LintOutput.currentDirectory()), terminator: "")
+        print(LintOutput.render(result, format: format.rawValue, root: HostFacts.currentDirectory()), terminator: "")
         if format == .text {
             printError("\(DiagnosticRenderer.summary(result.diagnostics)) in \(count) file\(count == 1 ? "" : "s")", prefix: false)
         }

@@ -78,11 +78,4 @@ enum LintOutput {
         return "Lint rules (suppress with `# warden:ignore ID`):\n" + table(lint)
             + "\nChecker diagnostics (fix the policy; cannot be suppressed):\n" + table(checker)
     }
-
-    /// The current directory (SARIF URIs are made relative to it).
-    static func currentDirectory() -> String? {
-        guard let p = getcwd(nil, 0) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
-    }
 }

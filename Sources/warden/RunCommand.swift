@@ -63,16 +63,16 @@ struct RunCommand: ParsableCommand {
         let checked = try PolicyInput.load(policy, failureCode: 125)
         let effective = try PolicyInput.effective(checked, identity: identity, failureCode: 125)
 
-        guard let workspacePath = Self.realDirectory(workspace ?? ".") else {
+        guard let workspacePath = HostFacts.realDirectory(workspace ?? ".") else {
             throw failed("workspace \(workspace ?? "."): not an existing directory")
         }
-        let environment = Self.environment()
+        let environment = HostFacts.environment()
         let runID = AuditRun.newRunID()
         guard let tmp = RunDirectory.create(runID: runID) else {
             throw failed("cannot create the run's temporary directory under /tmp: \(String(cString: strerror(errno)))")
         }
         defer { RunDirectory.remove(tmp) }
-        let bindings = PathBindings(workspace: workspacePath, home: environment["HOME"] ?? Self.passwdHome() ?? "/", tmp: tmp)
+        let bindings = PathBindings(workspace: workspacePath, home: environment["HOME"] ?? HostFacts.passwdHome() ?? "/", tmp: tmp)
 
         // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
         // in a child process, which `warden doctor` reports but a launch does not use.
@@ -91,18 +91,18 @@ struct RunCommand: ParsableCommand {
         // The audit trail and its signing key must be out of the agent's reach.
         let logPath = AuditLocation.resolve(explicit: auditLog)
         let keyPath = AuditLocation.signingKeyPath(explicit: signingKey)
-        for protected in AuditLocation.protectedPaths(logPath: Self.absolute(logPath), signingKeyPath: keyPath.map(Self.absolute)) {
+        for protected in AuditLocation.protectedPaths(logPath: HostFacts.absolute(logPath), signingKeyPath: keyPath.map(HostFacts.absolute)) {
             if plan.agentCanWrite(protected) {
                 throw failed("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
             }
         }
-        if let keyPath, plan.agentCanRead(Self.absolute(keyPath)) {
+        if let keyPath, plan.agentCanRead(HostFacts.absolute(keyPath)) {
             throw failed("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
         }
-        let policyAbsolute = Self.absolute(policy)
+        let policyAbsolute = HostFacts.absolute(policy)
         // The policy file and every file it includes: modifying any of them changes later runs.
         let policyFiles = [policy] + checked.files.map(\.path).filter { $0 != policy }
-        let writableFiles = policyFiles.filter { plan.agentCanWrite(Self.absolute($0)) }
+        let writableFiles = policyFiles.filter { plan.agentCanWrite(HostFacts.absolute($0)) }
         let policyWritable = !writableFiles.isEmpty
         if policyWritable && !quiet {
             printError("warning: the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)", prefix: false)
@@ -127,7 +127,7 @@ struct RunCommand: ParsableCommand {
         let start = RunStartInfo(
             identity: effective.identity, policySHA256: Digest.sha256Hex(policyBytes),
             planSHA256: Digest.sha256Hex(Array(planJSON.utf8)), argv: command, workspace: workspacePath,
-            user: Self.userName(), uid: Int64(getuid()), host: Self.hostName(), wardenVersion: WardenVersion.string,
+            user: HostFacts.userName(), uid: Int64(getuid()), host: HostFacts.hostName(), wardenVersion: WardenVersion.string,
             enforcedLayers: enforced, unobservedLayers: unobserved,
             extra: ["policy_path": .string(policyAbsolute), "best_effort": .bool(bestEffort),
                     "policy_writable_by_agent": .bool(policyWritable), "policy_files": .object(fileHashes)])
@@ -168,51 +168,5 @@ struct RunCommand: ParsableCommand {
         case .success(let v): return .seconds(Int64(clamping: v.amount))
         case .failure(let e): throw ValidationError("\(flag): \(e.message)")
         }
-    }
-
-    static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var p = environ
-        while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") { result[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
-            p += 1
-        }
-        return result
-    }
-
-    static func realDirectory(_ path: String) -> String? {
-        guard let r = realpath(path, nil) else { return nil }
-        defer { free(r) }
-        var st = stat()
-        let s = String(cString: r)
-        guard stat(s, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
-        return s
-    }
-
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-    }
-
-    static func currentDirectory() -> String {
-        guard let c = getcwd(nil, 0) else { return "/" }
-        defer { free(c) }
-        return String(cString: c)
-    }
-
-    static func passwdHome() -> String? {
-        guard let pw = getpwuid(getuid()), let dir = pw.pointee.pw_dir else { return nil }
-        return String(cString: dir)
-    }
-
-    static func userName() -> String {
-        guard let pw = getpwuid(getuid()), let name = pw.pointee.pw_name else { return "uid \(getuid())" }
-        return String(cString: name)
-    }
-
-    static func hostName() -> String {
-        var buf = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
-        return String(cString: buf)
     }
 }
