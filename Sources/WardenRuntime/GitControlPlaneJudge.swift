@@ -102,8 +102,9 @@ struct GitControlPlaneJudge {
             return Finding(kind: .hook, path: path, reason: hookReason(record, old))
         case .info:
             let name = String(decoding: GitPathBytes.components(path).last ?? [], as: UTF8.self)
-            // Which files git ignores, which it checks out: nothing runs.
-            if fp.kind == .file, name == "exclude" || name == "sparse-checkout", directory(of: path).last == Array("info".utf8) { return nil }
+            // Which files git ignores, which it checks out, the refs list `git gc` writes for
+            // dumb HTTP: nothing runs.
+            if fp.kind == .file, ["exclude", "sparse-checkout", "refs"].contains(name), directory(of: path).last == Array("info".utf8) { return nil }
             let why = name == "attributes" && fp.kind == .file
                 ? "can route files through filter and diff drivers, which run programs"
                 : "git reads what is in info/"

@@ -96,7 +96,7 @@ struct GitTreeScanner {
         descend(fd, info, path, depth: depth) { scanner, infoFD in
             for name in ["alternates", "http-alternates"] {
                 let n = Array(name.utf8)
-                scanner.record(infoFD, n, GitPathBytes.join(path, n), .alternates, reportMissing: false)
+                scanner.record(infoFD, n, GitPathBytes.join(path, n), .alternates)
             }
         }
     }
@@ -170,7 +170,7 @@ struct GitTreeScanner {
 
     /// Fingerprints one entry. Returns its status, nil when it does not exist or cannot be read.
     @discardableResult
-    private mutating func record(_ fd: Int32, _ name: [UInt8], _ path: [UInt8], _ role: GitTreeScan.Role, reportMissing: Bool = true) -> NoFollowFiles.Status? {
+    private mutating func record(_ fd: Int32, _ name: [UInt8], _ path: [UInt8], _ role: GitTreeScan.Role) -> NoFollowFiles.Status? {
         guard let status = NoFollowFiles.status(fd, name) else {
             let e = errno
             if e != ENOENT { problem(.unreadable, path, "cannot be examined (\(String(cString: strerror(e))))") }
@@ -186,8 +186,9 @@ struct GitTreeScanner {
         } else if status.isRegular {
             fingerprint.kind = .file
             fingerprint.permissions = status.permissions
-            (fingerprint.digest, content) = read(fd, name, path, status)
-            if !Self.keepsContent(role) { content = nil }
+            let (digest, bytes) = read(fd, name, path, status)
+            fingerprint.digest = digest
+            content = Self.keepsContent(role) ? bytes : nil
         } else {
             fingerprint.permissions = status.mode
         }
@@ -337,14 +338,14 @@ struct GitTreeScanner {
             reportEntryLimit(rel)
             return nil
         }
-        guard let (entries, truncated) = NoFollowFiles.entries(fd, limit: remaining) else {
+        guard let listed = NoFollowFiles.entries(fd, limit: remaining) else {
             let e = errno
             problem(.unreadable, rel, "directory cannot be listed (\(String(cString: strerror(e))))")
             return nil
         }
-        entriesSeen += entries.count
-        if truncated { reportEntryLimit(rel) }
-        return entries
+        entriesSeen += listed.entries.count
+        if listed.truncated { reportEntryLimit(rel) }
+        return listed.entries
     }
 
     private mutating func reportEntryLimit(_ rel: [UInt8]) {
