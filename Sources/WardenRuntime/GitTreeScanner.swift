@@ -42,11 +42,12 @@ struct GitTreeScanner {
     private mutating func walkTree(_ fd: Int32, _ rel: [UInt8], depth: Int) {
         guard let entries = list(fd, rel) else { return }
         for entry in entries {
-            let path = GitPathBytes.join(rel, entry.name)
             if entry.name == Self.dotGit {
+                let path = GitPathBytes.join(rel, entry.name)
                 guard let status = record(fd, entry.name, path, .dotGit), status.isDirectory else { continue }
                 descend(fd, entry.name, path, depth: depth) { $0.walkGitDir($1, path, depth: depth + 1, kind: .repository) }
             } else if isDirectory(fd, entry) {
+                let path = GitPathBytes.join(rel, entry.name)
                 descend(fd, entry.name, path, depth: depth) { $0.walkTree($1, path, depth: depth + 1) }
             }
         }
