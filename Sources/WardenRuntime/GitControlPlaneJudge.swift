@@ -34,6 +34,9 @@ struct GitControlPlaneJudge {
             case .module:
                 newRepositories.append(path)
                 out.append(Finding(kind: .repository, path: path, reason: "a submodule repository created during the run: git uses its config and hooks for that submodule"))
+            case .linked:
+                newRepositories.append(path)
+                out.append(Finding(kind: .repository, path: path, reason: "a git directory created during the run where a .git file points: git uses its config and hooks"))
             case .worktree:
                 break  // `git worktree add`: judged file by file below.
             }
@@ -140,18 +143,14 @@ struct GitControlPlaneJudge {
         case .symlink:
             return Finding(kind: .symlink, path: path, reason: "a .git that is a symbolic link to \(display(fp.target ?? [])): git uses whatever it points at")
         case .file:
-            let content = record.content ?? []
-            let prefix = Array("gitdir: ".utf8)
-            guard content.starts(with: prefix) else {
+            guard let target = GitTreeScan.gitfileTarget(record.content ?? []) else {
                 return Finding(kind: .gitfile, path: path, reason: "a .git file without `gitdir:` (\(fp.digest?.hasPrefix("meta:") == true ? "too large to read" : "git refuses it, but it was written during the run"))")
             }
-            var target = Self.beforeNUL(Array(content.dropFirst(prefix.count)))
-            while let last = target.last, last == 0x0A || last == 0x0D { target.removeLast() }
             let resolved = GitPathBytes.resolve(target, from: workspace + directory(of: path))
             if !isRoot, GitPathBytes.isInside(resolved, workspace), resolved.count > workspace.count {
                 let rel = Array(resolved.dropFirst(workspace.count).joined(separator: [GitPathBytes.slash]))
                 switch after.gitDirs[rel] {
-                case .module?, .worktree?: return nil  // a submodule or linked worktree of a checked repository
+                case .module?, .worktree?, .linked?: return nil  // a checked submodule, linked worktree or git directory
                 default: break
                 }
             }
@@ -255,9 +254,7 @@ struct GitControlPlaneJudge {
 
     private func displayAbsolute(_ components: [[UInt8]]) -> String { GitPathBytes.display(GitPathBytes.absolute(components)) }
 
-    static func isBelow(_ path: [UInt8], _ ancestor: [UInt8]) -> Bool {
-        path.count > ancestor.count && path.starts(with: ancestor) && path[ancestor.count] == GitPathBytes.slash
-    }
+    static func isBelow(_ path: [UInt8], _ ancestor: [UInt8]) -> Bool { GitPathBytes.isBelow(path, ancestor) }
 
     static func bytewise(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }
 

@@ -34,6 +34,11 @@ enum GitPathBytes {
         path.count >= ancestor.count && Array(path.prefix(ancestor.count)) == ancestor
     }
 
+    /// Whether the relative path `path` lies strictly inside `ancestor` (`a/b` is below `a`, `ab` is not).
+    static func isBelow(_ path: [UInt8], _ ancestor: [UInt8]) -> Bool {
+        path.count > ancestor.count && path.starts(with: ancestor) && path[ancestor.count] == slash
+    }
+
     /// `components` as an absolute path.
     static func absolute(_ components: [[UInt8]]) -> [UInt8] {
         components.isEmpty ? [slash] : components.flatMap { [slash] + $0 }

@@ -62,6 +62,18 @@ struct GitTreeScan: Sendable, Equatable {
         case module
         /// A linked worktree's administrative directory `worktrees/NAME` of the git directory `owner`.
         case worktree(owner: [UInt8])
+        /// A directory inside the workspace that a `.git` file in `worktree` points at (`gitdir: .bare`).
+        case linked(worktree: [UInt8])
+    }
+
+    /// The path a `.git` file names, as git reads it: the text after `gitdir: `, up to a NUL,
+    /// without trailing CR and LF. nil when the file does not start with `gitdir: `.
+    static func gitfileTarget(_ content: [UInt8]) -> [UInt8]? {
+        let prefix = Array("gitdir: ".utf8)
+        guard content.starts(with: prefix) else { return nil }
+        var target = Array(content.dropFirst(prefix.count).prefix { $0 != 0 })
+        while let last = target.last, last == 0x0A || last == 0x0D { target.removeLast() }
+        return target
     }
 
     /// A path named by a config, to be fingerprinted in both walks.

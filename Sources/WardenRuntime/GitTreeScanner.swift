@@ -30,6 +30,7 @@ struct GitTreeScanner {
     /// them from the configs found (the snapshot), so both walks look at the same paths.
     mutating func scan(rootFD: Int32, references: [GitTreeScan.Reference]?) -> GitTreeScan {
         walkTree(rootFD, [], depth: 0)
+        walkGitFileTargets(rootFD)
         result.references = references ?? computeReferences()
         for reference in result.references where result.records[reference.path] == nil {
             recordPath(rootFD, reference)
@@ -50,6 +51,36 @@ struct GitTreeScanner {
                 let path = GitPathBytes.join(rel, entry.name)
                 descend(fd, entry.name, path, depth: depth) { $0.walkTree($1, path, depth: depth + 1) }
             }
+        }
+    }
+
+    /// Git directories inside the workspace that `.git` files point at but that have no
+    /// name git's layout gives away (`gitdir: .bare`): walked like a `.git` directory.
+    private mutating func walkGitFileTargets(_ rootFD: Int32) {
+        let gitFiles = result.records.filter { $0.value.role == .dotGit && $0.value.fingerprint.kind == .file }
+        for path in gitFiles.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard let content = gitFiles[path]?.content, let target = GitTreeScan.gitfileTarget(content) else { continue }
+            let worktree = Array(GitPathBytes.components(path).dropLast())
+            let resolved = GitPathBytes.resolve(target, from: workspace + worktree)
+            guard resolved.count > workspace.count, GitPathBytes.isInside(resolved, workspace) else { continue }
+            let components = Array(resolved.dropFirst(workspace.count))
+            let rel = Array(components.joined(separator: [GitPathBytes.slash]))
+            // Already walked: a submodule or worktree git directory, or inside one.
+            let known = result.gitDirs.keys.contains { rel == $0 || GitPathBytes.isBelow(rel, $0) }
+                || result.records.keys.contains { GitPathBytes.isBelow(rel, $0) && result.records[$0]?.fingerprint.kind == .directory }
+            guard !known, components.count <= limits.maxDepth else { continue }
+            var fd = dup(rootFD)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var reachable = true
+            for component in components {
+                let next = NoFollowFiles.openDirectory(fd, component)
+                guard next >= 0 else { reachable = false; break }
+                close(fd)
+                fd = next
+            }
+            guard reachable else { continue }
+            walkGitDir(fd, rel, depth: components.count, kind: .linked(worktree: Array(worktree.joined(separator: [GitPathBytes.slash]))))
         }
     }
 
@@ -257,8 +288,13 @@ struct GitTreeScanner {
     /// Paths inside the workspace that the configs of `.git` directories name.
     private func computeReferences() -> [GitTreeScan.Reference] {
         var found: [GitTreeScan.Reference] = []
-        for (gitDir, kind) in result.gitDirs where kind == .repository {
-            let worktree = Array(GitPathBytes.components(gitDir).dropLast())
+        for (gitDir, kind) in result.gitDirs {
+            let worktree: [[UInt8]]
+            switch kind {
+            case .repository: worktree = Array(GitPathBytes.components(gitDir).dropLast())
+            case .linked(let dir): worktree = GitPathBytes.components(dir)
+            case .module, .worktree: continue
+            }
             for file in ["config", "config.worktree"] {
                 let configPath = GitPathBytes.join(gitDir, Array(file.utf8))
                 guard let content = result.records[configPath]?.content else { continue }

@@ -57,7 +57,24 @@ struct GitControlPlaneTests {
         try repo.git("status", allowFailure: true)
         #expect(repo.exists(marker))
         let findings = before.inspect()
-        #expect(findings.summary == ["gitfile .git"], "\(findings.summary)")
+        // The redirection, and the directory it leads to (the old .git, with the agent's config).
+        #expect(findings.summary == ["repository .evil", "gitfile .git"], "\(findings.summary)")
+    }
+
+    @Test func gitDirectoryAGitFilePointsAtIsChecked() throws {
+        let repo = try GitRepoFixture("bare")
+        defer { repo.remove() }
+        // The operator's layout: `.git` is a file, the repository lives in `.bare`.
+        try FileManager.default.moveItem(atPath: repo.workspace + "/.git", toPath: repo.workspace + "/.bare")
+        try repo.write(".git", "gitdir: .bare\n")
+        let before = try repo.snapshot()
+        let marker = repo.base + "/bare-fsmonitor"
+        try repo.plantMarkerScript("fsm.sh", marker: marker)
+        try repo.git("config", "core.fsmonitor", repo.workspace + "/fsm.sh")
+        try repo.write(".bare/hooks/pre-commit", "#!/bin/sh\n", mode: 0o755)
+        try repo.git("status", allowFailure: true)
+        #expect(repo.exists(marker))
+        #expect(before.inspect().summary == ["config .bare/config", "hook .bare/hooks/pre-commit"])
     }
 
     @Test func worktreeCommondirElsewhereIsReportedButGitWorktreeAddIsNot() throws {
