@@ -110,6 +110,19 @@ struct GitControlPlaneHostileTreeTests {
         #expect(findings.first?.displayPath == Array(repeating: "d", count: 31).joined(separator: "/"))
     }
 
+    @Test func specialFilesAreNeverReadAndNeverBlock() throws {
+        let repo = try GitRepoFixture("fifo")
+        defer { repo.remove() }
+        try FileManager.default.removeItem(atPath: repo.workspace + "/.git/config")
+        #expect(mkfifo(repo.workspace + "/.git/config", 0o644) == 0)  // opening it for reading would block
+        let before = try repo.snapshot()
+        #expect(before.inspect() == [])
+        #expect(mkfifo(repo.workspace + "/.git/hooks/pre-commit", 0o755) == 0)
+        try FileManager.default.removeItem(atPath: repo.workspace + "/.git/config")
+        try repo.write(".git/config", "[core]\n\tfsmonitor = x\n")
+        #expect(before.inspect().summary == ["config .git/config", "hook .git/hooks/pre-commit"])
+    }
+
     @Test func oversizedConfigIsComparedByMetadata() throws {
         let repo = try GitRepoFixture("big")
         defer { repo.remove() }
