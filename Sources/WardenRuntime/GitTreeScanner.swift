@@ -92,7 +92,9 @@ struct GitTreeScanner {
         for entry in entries {
             let name = entry.name
             let path = GitPathBytes.join(rel, name)
-            switch String(decoding: name, as: UTF8.self) {
+            // Git matches these names byte for byte; any non-ASCII name is just another
+            // control entry (String equality is canonical equivalence, not bytes).
+            switch name.allSatisfy({ $0 < 0x80 }) ? String(decoding: name, as: UTF8.self) : "" {
             case "objects":
                 guard plainDirectory(fd, name, path, role: .control) != nil else { continue }
                 descend(fd, name, path, depth: depth) { $0.walkObjects($1, path, depth: depth + 1) }
