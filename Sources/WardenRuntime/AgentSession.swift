@@ -89,6 +89,11 @@ public struct AgentSession: Sendable {
                                    errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
             return .fail(errno: errno)
         }
+        var placeholders = Placeholders()
+        if setupFailure == nil {
+            do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
+        }
+        defer { placeholders.remove() }
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler)

@@ -56,12 +56,21 @@ enum warden_mount_kind {
     WARDEN_MOUNT_NOEXEC = 6,    ///< bind `path` onto itself (recursively), then make it noexec
     WARDEN_MOUNT_BIND = 7,      ///< bind `path` onto itself (recursively), writable: pins it (rename/rmdir get EBUSY)
     WARDEN_MOUNT_BIND_FILE = 8, ///< bind the file `data` (absolute) onto `path`, read-only
+    WARDEN_MOUNT_GRANT = 9,     ///< fresh root only: bind the host's `data` at `path` with `flags`
+    WARDEN_MOUNT_SYMLINK = 10,  ///< fresh root only: a symlink at `path` whose target is `data`
+};
+
+/// `warden_mount_op.flags` of a grant.
+enum warden_mount_flag {
+    WARDEN_MOUNT_F_WRITABLE = 1, ///< not read-only
+    WARDEN_MOUNT_F_EXEC = 2,     ///< not noexec
 };
 
 struct warden_mount_op {
     int32_t kind;
+    uint32_t flags;     ///< WARDEN_MOUNT_F_* (grants)
     const char *path;   ///< absolute, already canonical (no symlinks): symlinks are refused
-    const char *data;   ///< tmpfs options or bind source, or NULL
+    const char *data;   ///< tmpfs options, bind source or link target, or NULL
 };
 
 struct warden_rlimit {
@@ -98,6 +107,12 @@ struct warden_launch_spec {
 
     const struct warden_mount_op *mounts;
     size_t mount_count;
+    /// Nonzero: the mount plan builds a fresh root. Op paths are the agent's view (inside an
+    /// empty tmpfs that becomes its `/`), bind sources are the host's; after the ops the
+    /// skeleton is made read-only and init pivots into it, so nothing else of the host exists.
+    int32_t build_root;
+    /// Nonzero with `build_root`: vm.memfd_noexec = 2 in the agent's PID namespace.
+    int32_t memfd_noexec;
 
     const struct warden_rlimit *rlimits;
     size_t rlimit_count;
