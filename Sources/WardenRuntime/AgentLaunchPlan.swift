@@ -172,6 +172,7 @@ public struct AgentLaunchPlan: Sendable {
             seccompListener: notify)
         spec.buildsRoot = true
         spec.memfdNoExec = true
+        spec.unixSocketHelper = mediatesNetwork
     }
 
     /// The agent's environment: `env pass` from Warden's environment, then `env set`,

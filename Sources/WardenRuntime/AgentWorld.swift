@@ -89,6 +89,9 @@ struct AgentWorld: Sendable {
         guard placeholder, let g = grant(containing: path), g.writable else { return nil }
         // Resolve the existing part; what is missing is created (without following links).
         let deepest = AgentLaunchPlan.resolveDeepest(host)
+        // No repository yet: one the agent creates (git init, clone) is its own, and git
+        // must be free to fill it; the post-run git check reports what in it could run code.
+        if Self.firstMissingComponent(of: deepest) == ".git" { return nil }
         guard let agent = agentPath(ofHost: deepest), let owner = grant(containing: agent), owner.writable else { return nil }
         if !placeholders.contains(deepest) { placeholders.append(deepest) }
         return agent
@@ -109,6 +112,16 @@ struct AgentWorld: Sendable {
         ops += symlinks.map { .symlink(path: $0.path, target: $0.target) }
         if !grants.contains(where: { $0.path == "/proc" }) { ops.append(.proc()) }
         return ops
+    }
+
+    /// The name of the outermost component of `path` that does not exist on the host.
+    static func firstMissingComponent(of path: String) -> Substring? {
+        var current = ""
+        for name in path.split(separator: "/") {
+            current += "/" + name
+            if access(current, F_OK) != 0 { return name }
+        }
+        return nil
     }
 
     private func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }

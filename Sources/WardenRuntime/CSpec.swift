@@ -52,6 +52,7 @@ final class CSpec {
         spec.mount_count = s.mounts.count
         spec.build_root = s.buildsRoot ? 1 : 0
         spec.memfd_noexec = s.memfdNoExec ? 1 : 0
+        spec.unix_helper = s.unixSocketHelper && s.namespaces.contains(.mount) ? 1 : 0
 
         let limits = array(of: warden_rlimit.self, count: s.resourceLimits.count)
         for (i, l) in s.resourceLimits.enumerated() {

@@ -21,6 +21,9 @@ public struct LaunchSpec: Sendable, Equatable {
     /// With `buildsRoot` and a `.proc` mount: vm.memfd_noexec = 2 in the agent's PID
     /// namespace, so no memfd can be executed.
     public var memfdNoExec: Bool = false
+    /// Start the in-sandbox helper that performs the agent's pathname unix connect and bind
+    /// (network mediation; see `NetworkMediator`).
+    public var unixSocketHelper: Bool = false
     public var resourceLimits: [ResourceLimit]
     /// cgroup v2 limits; applied only where a writable cgroup v2 hierarchy with the
     /// controllers exists, otherwise a skipped layer (an error unless best effort).

@@ -130,6 +130,7 @@ struct warden_launch_spec {
     const unsigned char *seccomp_filter; ///< struct sock_filter array as bytes, or NULL
     size_t seccomp_filter_len;    ///< bytes (multiple of 8)
     int32_t seccomp_listener;     ///< nonzero: SECCOMP_FILTER_FLAG_NEW_LISTENER, fd to supervisor
+    int32_t unix_helper;          ///< nonzero: start the in-sandbox unix-socket helper
 };
 
 /// What the supervisor gets back from `warden_launch`.
@@ -139,6 +140,7 @@ struct warden_launch_handles {
     int result_fd;         ///< read end: the agent's raw wait status (int32) when it ends
     int notify_fd;         ///< socket receiving the listener fd (SCM_RIGHTS), or -1
     int life_fd;           ///< lifeline write end: keep open until the run ends, then close
+    int unix_helper_fd;    ///< the supervisor's end of the unix-socket helper's socketpair, or -1
 };
 
 /// Launches the init/reaper and the agent. Returns 0, or -errno with *stage set when the
@@ -226,6 +228,12 @@ int warden_net_fetch(int listener, uint64_t id, pid_t tid, int kind, const uint6
 long warden_net_perform(struct warden_net_request *r);
 /// Frees what `warden_net_fetch` allocated and closes the duplicates.
 void warden_net_release(struct warden_net_request *r);
+/// Has the in-sandbox helper perform `kind` (WARDEN_NET_CONNECT or WARDEN_NET_BIND) on
+/// `sockfd` (a duplicate of the agent's unix socket) with the pathname address `addr`,
+/// resolved in the agent's world with its restrictions; `cwdfd` (or -1) is the calling
+/// thread's working directory, for relative paths. Thread-safe (one request at a time).
+/// The call's result (0) or -errno; -ETIMEDOUT when the helper did not answer in time.
+long warden_unix_relay(int helper, int kind, int sockfd, int cwdfd, const void *addr, uint32_t addrlen, int timeout_ms);
 /// Writes `len` bytes into the agent's memory; 0 or -errno.
 int warden_net_write_mem(pid_t tid, uint64_t addr, const void *buf, size_t len);
 
