@@ -54,10 +54,11 @@ struct AgentWorld: Sendable {
             if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
         }
         grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
-        // A link inside a granted subtree is the host's own (visible through the bind); only
-        // links on the way to a grant, in the skeleton, are recreated.
+        // A link inside a subtree granted at its own host path is the host's (visible through
+        // the bind); links on the way to a grant, in the skeleton or in the remapped /tmp,
+        // are recreated.
         var seen = Set<String>()
-        for hop in hops where !seen.contains(hop.path) && grant(containing: hop.path, strictly: true) == nil {
+        for hop in hops where !seen.contains(hop.path) && hostPath(hop.path) != hop.path {
             seen.insert(hop.path)
             symlinks.append(hop)
         }
