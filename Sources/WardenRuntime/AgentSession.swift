@@ -78,7 +78,7 @@ public struct AgentSession: Sendable {
             dns?.shutdown()
             if let dnsDir { DNSProxy.removeResolvConf(dnsDir) }
         }
-        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.address,
+        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints,
                                                                canCreate: { [plan] in plan.agentCanWrite($0) }) : nil
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"

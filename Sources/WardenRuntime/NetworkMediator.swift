@@ -41,16 +41,16 @@ public final class NetworkMediator: Sendable {
     let effective: EffectivePolicy
     let audit: AuditRun?
     let names: ResolvedNames
-    let dns: SocketAddress?
+    let dns: DNSResolverEndpoints?
     let canBindLowPorts: Bool
     let canCreate: @Sendable (String) -> Bool
 
     /// - Parameters:
     ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
-    ///   - dns: the address of Warden's filtering resolver (always reachable), if one runs.
+    ///   - dns: where Warden's filtering resolver listens, by protocol (always reachable), if one runs.
     ///   - canCreate: whether the agent may write this absolute path (pathname unix sockets).
     public init(effective: EffectivePolicy, audit: AuditRun?, names: ResolvedNames = ResolvedNames(),
-                dns: SocketAddress? = nil, canCreate: @escaping @Sendable (String) -> Bool) {
+                dns: DNSResolverEndpoints? = nil, canCreate: @escaping @Sendable (String) -> Bool) {
         self.effective = effective
         self.audit = audit
         self.names = names
@@ -145,8 +145,8 @@ public final class NetworkMediator: Sendable {
             return nil
         }
 
-        if let dns, address.host == dns.host, address.port == dns.port {
-            return nil // Warden's own resolver, which only answers for allowed names
+        if let dns, dns.serves(proto, address) {
+            return nil // Warden's own resolver (by protocol), which only answers for allowed names
         }
         let (decision, name) = decideConnect(proto, address)
         record(decision, address, proto, domain: name, pid: pid)
