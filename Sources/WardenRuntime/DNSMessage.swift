@@ -117,7 +117,8 @@ enum DNSMessage {
 
         // The first question's name, for the record, even when the query is refused.
         var probe = DNSReader(packet, at: headerSize)
-        let firstName = qd > 0 ? try? probe.name(compressed: false) : nil
+        var firstName: DNSName?
+        if qd > 0 { firstName = try? probe.name(compressed: false) }
         func refuse(_ rcode: DNSRcode, _ reason: String, echo: DNSQuestion? = nil, edns: Bool = false) -> DNSQueryVerdict {
             .refuse(DNSRefusal(id: id, recursionDesired: rd, rcode: rcode, question: echo, name: echo?.name ?? firstName,
                                reason: reason, edns: edns))

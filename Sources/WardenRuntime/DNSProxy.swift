@@ -87,16 +87,18 @@ public final class DNSProxy: Sendable {
         var listening = false
         if tcp >= 0, Self.bind(tcp, address) == 0, listen(tcp, 16) == 0 { listening = true }
         if !listening, tcp >= 0 { close(tcp) }
-        self.tcp = listening ? tcp : -1
+        let tcpFD = listening ? tcp : -1
+        self.tcp = tcpFD
         self.udp = udp
         endpoints = DNSResolverEndpoints(udp: address, tcp: listening ? address : nil)
         var p: [Int32] = [-1, -1]
-        guard pipe2(&p, O_CLOEXEC) == 0 else { close(udp); if listening { close(tcp) }; throw .thread }
+        guard pipe(&p) == 0 else { close(udp); if listening { close(tcp) }; throw .thread }
+        _ = fcntl(p[0], F_SETFD, FD_CLOEXEC); _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
         stop = (p[0], p[1])
         let responder = DNSResponder(decide: { effective.decideLookup($0) },
                                      resolve: { [up] in DNSUpstream(address: up).resolve($0) },
                                      names: names)
-        let server = DNSServer(udp: udp, tcp: self.tcp, stop: p[0], responder: responder, audit: audit)
+        let server = DNSServer(udp: udp, tcp: tcpFD, stop: p[0], responder: responder, audit: audit)
         guard let t = ThreadHandle({ server.serve() }) else {
             close(udp); if listening { close(tcp) }; close(p[0]); close(p[1]); throw .thread
         }

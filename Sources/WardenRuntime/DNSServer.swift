@@ -34,11 +34,12 @@ struct DNSServer: Sendable {
             if r < 0 { if errno == EINTR { continue }; return }
             if fds[0].revents != 0 { return }
             if fds[1].revents & Int16(POLLIN) != 0 { answerDatagram(&datagram) }
-            if tcp >= 0, fds[2].revents & Int16(POLLIN) != 0 { accept(into: &connections) }
 
+            // The connections polled (fds[first...]); new ones are accepted after.
             let later = monotonicNow()
             var kept: [DNSStreamConnection] = []
-            for (i, var c) in connections.enumerated() {
+            for i in connections.indices {
+                var c = connections[i]
                 let revents = fds[first + i].revents
                 var open = later < c.deadline
                 if open && revents != 0 {
@@ -47,6 +48,7 @@ struct DNSServer: Sendable {
                 if open { kept.append(c) } else { close(c.fd) }
             }
             connections = kept
+            if tcp >= 0, fds[2].revents & Int16(POLLIN) != 0 { accept(into: &connections) }
         }
     }
 
@@ -65,8 +67,10 @@ struct DNSServer: Sendable {
 
     private func accept(into connections: inout [DNSStreamConnection]) {
         while connections.count < Self.maxConnections {
-            let c = accept4(tcp, nil, nil, Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue))
+            let c = Glibc.accept(tcp, nil, nil)
             guard c >= 0 else { return }
+            _ = fcntl(c, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
             connections.append(DNSStreamConnection(fd: c, now: monotonicNow()))
         }
     }

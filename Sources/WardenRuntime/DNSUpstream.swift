@@ -33,11 +33,8 @@ struct DNSUpstream: Sendable {
         return exchangeTCP(overTCP, deadline: deadline)
     }
 
-    static func randomID() -> UInt16 {
-        var id: UInt16 = 0
-        while getrandom(&id, 2, 0) != 2 {}
-        return id
-    }
+    /// From the system's CSPRNG (getrandom), so an off-path sender cannot guess it.
+    static func randomID() -> UInt16 { UInt16.random(in: .min ... .max) }
 
     func exchangeUDP(_ query: DNSQuery, deadline: Int64) -> Result<DNSResponse, Failure> {
         let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -91,7 +88,7 @@ struct DNSUpstream: Sendable {
         let length = Int(prefix[0]) << 8 | Int(prefix[1])
         guard let message = readExactly(s, length, deadline: deadline) else { return .failure(.timedOut) }
         return Result { () throws(DNSResponseError) in try DNSResponse.parse(message, id: query.id, question: query.question) }
-            .mapError { .response($0) }
+            .mapError { Failure.response($0) }
     }
 
     private func readExactly(_ s: Int32, _ count: Int, deadline: Int64) -> [UInt8]? {

@@ -169,7 +169,7 @@ struct DNSReader {
 /// Builds a DNS message. Owner names can be compressed against names written before.
 struct DNSWriter {
     private(set) var bytes: [UInt8] = []
-    /// Folded name suffixes already written, and where (only offsets a pointer can reach).
+    /// Name suffixes already written, and where (only offsets a pointer can reach).
     private var suffixes: [[[UInt8]]: Int] = [:]
 
     init() {}
@@ -186,11 +186,11 @@ struct DNSWriter {
     }
 
     /// Writes `name`; with `compress`, its longest suffix already written becomes a pointer.
-    /// Every name written registers its suffixes for later names.
+    /// Every name written registers its suffixes for later names. Suffixes match byte for
+    /// byte (case included), so a name reads back exactly as it was written.
     mutating func name(_ name: DNSName, compress: Bool) {
-        let folded = name.folded
         for i in 0..<name.labels.count {
-            let suffix = Array(folded[i...])
+            let suffix = Array(name.labels[i...])
             if compress, let at = suffixes[suffix] {
                 u16(0xC000 | UInt16(at))
                 return

@@ -166,7 +166,7 @@ struct DNSResponderTests {
         let bytes = try #require(reply)
         #expect(bytes[0] == 0x12 && bytes[1] == 0x34 && rcode(bytes) == 0)
         let parsed = try DNSResponse.parse(bytes, id: 0x1234, question: DNSQuestion(name: DNSName("allowed.test"), type: 1))
-        #expect(parsed.answers == [aRecord("Allowed.TEST", [127, 0, 0, 3])])
+        #expect(parsed.answers == [aRecord("allowed.test", [127, 0, 0, 3])])
         #expect(names.names(for: DNSResponder.host([127, 0, 0, 3])) == ["allowed.test"])
     }
 
