@@ -10,9 +10,12 @@ import Glibc
 struct DNSStreamConnection {
     static let maxQueries = 32
     static let idleTimeout: Int64 = 10_000_000_000
+    static let lifetime: Int64 = 60_000_000_000
 
     let fd: Int32
+    /// When the connection is closed unless it is active: idle timeout, capped by lifetime.
     private(set) var deadline: Int64
+    private let expires: Int64
     private var input: [UInt8] = []
     private var output: [UInt8] = []
     private var answered = 0
@@ -20,6 +23,7 @@ struct DNSStreamConnection {
 
     init(fd: Int32, now: Int64) {
         self.fd = fd
+        expires = now + Self.lifetime
         deadline = now + Self.idleTimeout
     }
 
@@ -34,7 +38,7 @@ struct DNSStreamConnection {
         if output.isEmpty, revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
             var chunk = [UInt8](repeating: 0, count: 4096)
             let n = recv(fd, &chunk, chunk.count, Int32(MSG_DONTWAIT))
-            if n > 0 { input += chunk[0..<n]; deadline = now + Self.idleTimeout }
+            if n > 0 { input += chunk[0..<n]; deadline = min(now + Self.idleTimeout, expires) }
             else if n == 0 { peerClosed = true }
             else if errno != EAGAIN && errno != EINTR { return false }
         }
