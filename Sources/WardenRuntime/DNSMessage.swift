@@ -107,16 +107,15 @@ enum DNSMessage {
     /// standard query is refused, and only a parsed question is ever looked up.
     static func parseQuery(_ packet: [UInt8]) -> DNSQueryVerdict {
         guard packet.count >= headerSize else { return .ignore(reason: "shorter than a DNS header (\(packet.count) bytes)") }
-        var r = DNSReader(packet)
-        let id = (try? r.u16()) ?? 0
-        let flags = (try? r.u16()) ?? 0
-        let counts = (0..<4).map { _ in (try? r.u16()) ?? 0 }
-        let (qd, an, ns, ar) = (counts[0], counts[1], counts[2], counts[3])
+        func field(_ at: Int) -> UInt16 { UInt16(packet[at]) << 8 | UInt16(packet[at + 1]) }
+        let (id, flags) = (field(0), field(2))
+        let (qd, an, ns, ar) = (field(4), field(6), field(8), field(10))
+        var r = DNSReader(packet, at: headerSize)
         let rd = flags & 0x0100 != 0
         if flags & 0x8000 != 0 { return .ignore(reason: "a response, not a query") }
 
         // The first question's name, for the record, even when the query is refused.
-        var probe = DNSReader(packet, at: headerSize)
+        var probe = r
         var firstName: DNSName?
         if qd > 0 { firstName = try? probe.name(compressed: false) }
         func refuse(_ rcode: DNSRcode, _ reason: String, echo: DNSQuestion? = nil, edns: Bool = false) -> DNSQueryVerdict {
