@@ -31,6 +31,8 @@ struct DNSResolverEnforcementTests {
             "huge.allowed.test": (1...90).map { [10, 0, 2, UInt8($0)] },  // > 1232 bytes: TC from the upstream too
         ])
         defer { upstream.stop() }
+        // Warden listens on TCP unless a host service holds *:53 (then no TCP fallback).
+        let tcpFree = WildcardPort53().map { $0.stop(); return true } ?? false
         let (status, out, kv, dir) = try run(hostileScript, upstream: upstream, tag: "dnsattack")
         #expect(status == 0, "\(out)")
         #expect(kv["update"] == "4", "NOTIMP: \(out)")
@@ -43,9 +45,11 @@ struct DNSResolverEnforcementTests {
         #expect(kv["allowed"] == "127.0.0.3", "\(out)")
         // Too large for a datagram: TC over UDP, then glibc asks again over TCP.
         #expect(kv["many_udp"] == "tc=1,an=0", "\(out)")
-        #expect(kv["many"] == "40", "\(out)")
-        // Warden asked the upstream over TCP itself and passed on at most 64 records.
-        #expect(kv["huge_tcp"] == "64", "\(out)")
+        if tcpFree {
+            #expect(kv["many"] == "40", "\(out)")
+            // Warden asked the upstream over TCP itself and passed on at most 64 records.
+            #expect(kv["huge_tcp"] == "64", "\(out)")
+        }
 
         // At the upstream: only Warden's own queries for allowed hostnames.
         let received = upstream.received
@@ -59,7 +63,7 @@ struct DNSResolverEnforcementTests {
             let name = labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".").lowercased()
             #expect(allowedNames.contains(name), "upstream saw \(name)")
         }
-        #expect(received.contains { $0.tcp }, "Warden never used TCP upstream")
+        #expect(!tcpFree || received.contains { $0.tcp }, "Warden never used TCP upstream")
         #expect(!received.contains { $0.bytes.count > 12 && $0.bytes[12] == 12 }, "a dotted 12-byte label arrived")
 
         // Each refusal is a deny.net record naming the parsed name, escaped.
@@ -134,8 +138,11 @@ try:
     print("many=%d" % len({i[4][0] for i in socket.getaddrinfo("many.allowed.test", 80, socket.AF_INET, socket.SOCK_STREAM)}), flush=True)
 except socket.gaierror as e:
     print(f"many=gaierror:{e.args[0]}", flush=True)
-r = tcp(hdr(0x100) + q([b"huge"] + A))
-print("huge_tcp=%d" % (struct.unpack(">H", r[6:8])[0] if len(r) >= 12 else -1), flush=True)
+try:
+    r = tcp(hdr(0x100) + q([b"huge"] + A))
+    print("huge_tcp=%d" % (struct.unpack(">H", r[6:8])[0] if len(r) >= 12 else -1), flush=True)
+except OSError as e:
+    print("huge_tcp=" + str(errno.errorcode.get(e.errno, e.errno)), flush=True)
 """#
 
 private let tcpScript = dnsHelpers + #"""
