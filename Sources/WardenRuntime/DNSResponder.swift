@@ -22,8 +22,8 @@ struct DNSResponder: Sendable {
     /// Rule text of refusals that no policy rule decided.
     static func builtIn(_ reason: String) -> String { "built-in: Warden's resolver: \(reason)" }
 
-    /// The answer to `packet` (nil: none can be sent) and what to record. `limit`: the
-    /// largest answer the transport takes (UDP: the client's; TCP: 65535).
+    /// The answer to `packet` (nil: none can be sent) and what to record. Over UDP an
+    /// answer larger than the client takes is truncated (TC); over TCP it is whole.
     func answer(_ packet: [UInt8], overTCP: Bool) -> (reply: [UInt8]?, record: DNSLookupRecord) {
         let query: DNSQuery
         switch DNSMessage.parseQuery(packet) {
