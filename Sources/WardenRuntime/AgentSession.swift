@@ -78,7 +78,7 @@ public struct AgentSession: Sendable {
             dns?.shutdown()
             if let dnsDir { DNSProxy.removeResolvConf(dnsDir) }
         }
-        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.address) : nil
+        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints) : nil
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)

@@ -41,14 +41,14 @@ public final class NetworkMediator: Sendable {
     let effective: EffectivePolicy
     let audit: AuditRun?
     let names: ResolvedNames
-    let dns: SocketAddress?
+    let dns: DNSResolverEndpoints?
     let canBindLowPorts: Bool
 
     /// - Parameters:
     ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
-    ///   - dns: the address of Warden's filtering resolver (always reachable), if one runs.
+    ///   - dns: where Warden's filtering resolver listens, by protocol (always reachable), if one runs.
     public init(effective: EffectivePolicy, audit: AuditRun?, names: ResolvedNames = ResolvedNames(),
-                dns: SocketAddress? = nil) {
+                dns: DNSResolverEndpoints? = nil) {
         self.effective = effective
         self.audit = audit
         self.names = names
@@ -152,8 +152,8 @@ public final class NetworkMediator: Sendable {
             return nil
         }
 
-        if let dns, address.host == dns.host, address.port == dns.port {
-            return nil // Warden's own resolver, which only answers for allowed names
+        if let dns, dns.serves(proto, address) {
+            return nil // Warden's own resolver (by protocol), which only answers for allowed names
         }
         let (decision, name) = decideConnect(proto, address)
         record(decision, address, proto, domain: name, pid: pid)
