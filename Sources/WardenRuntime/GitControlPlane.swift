@@ -27,6 +27,11 @@ public enum GitControlPlane {
     /// The audit record kind for findings.
     public static let auditKind = "git.control"
 
+    /// `warden run`'s exit status when the check finds anything, whatever the command's own
+    /// status: next to Warden's own codes (124-127), away from the small numbers commands
+    /// return themselves (docs/runtime.md, "Git control plane").
+    public static let findingsExitStatus: Int32 = 123
+
     /// Bounds on the work of one walk.
     public struct Limits: Sendable, Equatable {
         /// Directory entries listed in the whole workspace.
