@@ -85,6 +85,11 @@ struct GitControlPlaneTests {
         #expect(before.inspect() == [])
         try FileManager.default.copyItem(atPath: repo.workspace + "/.git", toPath: repo.base + "/elsewhere")
         try repo.write(".git/worktrees/wt/commondir", "../../../../elsewhere\n")
+        let marker = repo.base + "/worktree-fsmonitor"
+        try repo.plantMarkerScript("fsm.sh", marker: marker)
+        try repo.git("config", "--file", repo.base + "/elsewhere/config", "core.fsmonitor", repo.workspace + "/fsm.sh")
+        try repo.git("status", in: repo.workspace + "/wt", allowFailure: true)
+        #expect(repo.exists(marker), "git in the worktree did not take the config from the new commondir")
         let findings = before.inspect()
         #expect(findings.map(\.kind) == [.commondir], "\(findings.summary)")
         #expect(findings.first?.reason.contains(repo.base + "/elsewhere") == true)
