@@ -174,6 +174,7 @@ struct GitControlPlaneJudge {
            resolved == workspace + GitPathBytes.components(owner) {
             return nil  // `git worktree add`: the worktree shares its own repository
         }
+        if resolved == workspace + gitDir { return nil }  // `.`: the repository itself (Warden's placeholder)
         if record.content == nil {
             return Finding(kind: .commondir, path: path, reason: "a commondir too large to read: git takes config, hooks and refs from where it points")
         }

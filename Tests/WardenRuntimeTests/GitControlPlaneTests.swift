@@ -43,6 +43,9 @@ struct GitControlPlaneTests {
         let finding = try #require(findings.first { $0.kind == .commondir })
         #expect(finding.displayPath == ".git/commondir")
         #expect(finding.reason.contains(repo.workspace + "/.cache/evil"), "\(finding.reason)")
+        // A commondir naming the repository itself (what a placeholder holds) changes nothing.
+        try repo.write(".git/commondir", ".\n")
+        #expect(!before.inspect().contains { $0.kind == .commondir })
     }
 
     @Test func gitFileRedirectingTheRepositoryIsReported() throws {
