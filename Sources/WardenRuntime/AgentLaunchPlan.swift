@@ -37,6 +37,9 @@ public struct AgentLaunchPlan: Sendable {
     /// directory, or an empty file for a file-like name) before the launch so the deny can
     /// be mounted on it, and removes what is still empty afterwards (`Placeholders`).
     public var placeholders: [String]
+    /// Directories the run creates in its own temporary directory as mount points (a
+    /// workspace under `/tmp` appears inside the agent's `/tmp`).
+    public var mountPoints: [String]
     /// The run's temporary directory on the host; the agent sees it as `/tmp` (`${tmp}`).
     public var hostTmp: String
     /// The agent's filesystem: which host paths it sees, and where.
@@ -113,6 +116,7 @@ public struct AgentLaunchPlan: Sendable {
         }
         unprotectedPaths = unprotected
         placeholders = world.placeholders
+        mountPoints = world.mountPoints
         self.world = world
         let writableRoots = world.grants.filter(\.writable).map(\.path)
         let mounts = world.mounts() + Self.pinningAncestors(of: denies, writableRoots: writableRoots)

@@ -96,7 +96,10 @@ public struct AgentSession: Sendable {
         let gitBefore = try? GitControlPlane.snapshot(workspace: plan.bindings.workspace)
         var placeholders = Placeholders()
         if setupFailure == nil {
-            do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
+            do {
+                try placeholders.create(plan.mountPoints, directories: true)
+                try placeholders.create(plan.placeholders)
+            } catch { setupFailure = "warden: \(error.description)" }
         }
 
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()

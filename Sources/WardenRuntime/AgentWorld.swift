@@ -31,6 +31,9 @@ struct AgentWorld: Sendable {
     /// Host paths that must exist (created empty by the run) so a deny can be mounted on
     /// them: protected paths missing at launch inside a writable grant.
     private(set) var placeholders: [String] = []
+    /// Host directories that must exist as mount points for grants inside a remapped grant
+    /// (a workspace under `/tmp` is bound inside the agent's `/tmp`, the run's directory).
+    private(set) var mountPoints: [String] = []
 
     /// - Parameters:
     ///   - landlock: the plan's grants, expanded to the agent's view.
@@ -54,6 +57,11 @@ struct AgentWorld: Sendable {
             if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
         }
         grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        for g in grants {
+            guard let parent = grant(containing: g.path, strictly: true), parent.source != parent.path else { continue }
+            let inside = parent.source + g.path.dropFirst(parent.path == "/" ? 0 : parent.path.count)
+            if access(inside, F_OK) != 0 { mountPoints.append(inside) }
+        }
         // A link inside a subtree granted at its own host path is the host's (visible through
         // the bind); links on the way to a grant, in the skeleton or in the remapped /tmp,
         // are recreated.
