@@ -78,8 +78,9 @@ import Testing
     @Test func doubleCrashLeavesTwoTornPiecesThatOneRecoveryCovers() throws {
         let (dir, path, key, _) = try tornLog(cutFromEnd: 30)
         defer { dir.cleanup() }
-        // A second writer crashed after writing only the separating newline and a fragment.
-        try appendBytes(path, Array("\n{\"fields\":{\"offs".utf8))
+        // A second writer crashed after writing only the separating newline and the start of
+        // its recovery record (which begins with the `length` field).
+        try appendBytes(path, Array("\n{\"fields\":{\"len".utf8))
         try writeRealisticLog(path: path, key: key, runs: 1, denialsPerRun: 1)
         let r = try AuditVerifier(publicKeys: [key.publicKey]).verify(path: path)
         #expect(r.status == .intact, "\(r.text(path: path))")
