@@ -6,9 +6,10 @@ public enum AuditError: Error, Sendable, Equatable, CustomStringConvertible {
     case badKey(path: String, reason: String)
     /// An argument (kind, run id, field, path) is not acceptable.
     case invalidArgument(String)
-    /// The existing log does not end in records a writer may chain to: bytes that are not a
-    /// torn write (tampering), or a last record that does not verify. Writers refuse to append.
-    case corruptTail(path: String, reason: String)
+    /// The existing log is damaged where a writer checks it: its end holds bytes that are not
+    /// a torn write, or a last record that does not verify; or its first record is not the
+    /// start of a log. Writers refuse to append (tampering is never recovered past).
+    case damagedLog(path: String, reason: String)
     /// The file exists, is not empty, and does not start with a Warden audit record.
     case notAuditLog(path: String)
     /// An audit log, key or checkpoint that is not a regular file, is a symbolic link, or is
@@ -24,7 +25,7 @@ public enum AuditError: Error, Sendable, Equatable, CustomStringConvertible {
         case .io(let path, let op, let msg): return "audit log: \(op) \(path): \(msg)"
         case .badKey(let path, let reason): return "key file \(path): \(reason)"
         case .invalidArgument(let why): return "audit: \(why)"
-        case .corruptTail(let path, let reason):
+        case .damagedLog(let path, let reason):
             return "audit log \(path): refusing to append: \(reason); run `warden audit verify \(path)`"
         case .notAuditLog(let path):
             return "\(path) is not a Warden audit log (its first line is not an audit record); refusing to write to it"

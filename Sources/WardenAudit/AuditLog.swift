@@ -43,7 +43,7 @@ public final class AuditLog: Sendable {
 
     /// Opens (creating if needed, with parent directories mode 0700 and the file mode 0600).
     /// Throws `.unsafeFile` for a symbolic link, FIFO, device or directory, `.notAuditLog` for
-    /// a file that is not a Warden log, `.corruptTail` when the end of the log does not verify.
+    /// a file that is not a Warden log, `.damagedLog` when the end of the log does not verify.
     public init(path: String, signingKey: AuditSigningKey? = nil, checkpointInterval: Int64 = 1000)
         throws(AuditError)
     {

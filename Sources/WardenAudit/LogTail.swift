@@ -72,7 +72,7 @@ enum LogTail {
                 return try checkTail(file, buf, start: start, size: size, anchor: anchor, keys: keys, logID: logID)
             }
             guard window < searchLimit else {
-                throw .corruptTail(
+                throw .damagedLog(
                     path: file.path, reason: "the last \(window) bytes hold fewer than two records (not a torn write)")
             }
             window = min(window * 2, searchLimit)
@@ -109,7 +109,7 @@ enum LogTail {
             if let f = report.failure {
                 let at = f.seq.map { " (seq \($0))" } ?? " (where seq \(f.expectedSeq.map(String.init) ?? "?") belongs)"
                 return .failure(
-                    .corruptTail(
+                    .damagedLog(
                         path: file.path,
                         reason: "the end of the log does not verify at byte offset \(f.offset)\(at): \(f.message) [\(f.code)]"))
             }
@@ -137,19 +137,27 @@ enum LogTail {
         }.get()
     }
 
-    /// Refuses a non-empty file whose first line is not a Warden record (or the start of one).
+    /// Refuses a non-empty file whose first line is not a Warden record (or the start of one),
+    /// or whose first record is not the first of a log.
     static func checkIsAuditLog(_ file: LogFile, size: Int64) throws(AuditError) {
         guard size > 0 else { return }
         let buf = try file.read(offset: 0, count: Int(min(size, 65536)))
-        let ok = buf.withUnsafeBytes { b -> Bool in
+        // Whether it is a record (or a torn first write), its seq, and whether prev is genesis.
+        let first = buf.withUnsafeBytes { b -> (isLog: Bool, seq: Int64, genesis: Bool) in
             guard let nl = b.firstIndex(of: UInt8(ascii: "\n")) else {
-                return TornWrite.isFragment(buf[...])
+                // No complete line in the first 64 KiB: a record's start, or a torn first write.
+                return (TornWrite.isFragment(buf[...]), 0, true)
             }
             let line = UnsafeRawBufferPointer(rebasing: b[..<nl])
-            guard let h = RecordHeader.scan(line) else { return false }
-            return h.seq == 0 && RecordHeader.string(line, h.prev) == AuditRecord.genesisHash
+            guard let h = RecordHeader.scan(line) else { return (false, 0, false) }
+            return (true, h.seq, RecordHeader.string(line, h.prev) == AuditRecord.genesisHash)
         }
-        guard ok else { throw .notAuditLog(path: file.path) }
+        guard first.isLog else { throw .notAuditLog(path: file.path) }
+        guard first.seq == 0, first.genesis else {
+            throw .damagedLog(
+                path: file.path,
+                reason: "its first record has seq \(first.seq)\(first.genesis ? "" : " and is chained to another record"), not the start of a log: records were removed from the beginning")
+        }
     }
 
     /// The log id: SHA-256 (hex) of the first record line whose prev is the genesis value.

@@ -29,10 +29,22 @@ struct AuditShowCommand: ParsableCommand {
 
     func run() throws {
         let path = AuditLocation.resolve(explicit: log)
-        var printer = TimelinePrinter(format: format == .json ? .json : .text) { print($0, terminator: "") }
+        // Output leaves in 64 KiB pieces as the log is read: memory stays constant.
+        var pending = ""
+        var printer = TimelinePrinter(format: format == .json ? .json : .text) { text in
+            pending += text
+            if pending.utf8.count >= 1 << 16 {
+                print(pending, terminator: "")
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
         do {
             try AuditTimeline.forEach(path: path, run: runID, kind: kind) { printer.add($0) }
-        } catch { throw auditFail("\(error)") }
+        } catch {
+            print(pending, terminator: "")
+            throw auditFail("\(error)")
+        }
         printer.finish()
+        print(pending, terminator: "")
     }
 }

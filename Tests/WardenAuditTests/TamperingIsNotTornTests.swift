@@ -69,6 +69,14 @@ import Testing
         #expect(throws: AuditError.notAuditLog(path: path)) { try AuditLog(path: path) }
     }
 
+    @Test func cuttingTheStartOfTheLogIsRefused() throws {
+        let (dir, path, key, lines) = try signedLog()
+        defer { dir.cleanup() }
+        try writeBytes(path, lines.dropFirst(2).flatMap { $0 })
+        try expectTamperedAndRefused(path, key: key, line: 1)
+        #expect(throws: AuditError.self) { try AuditLog(path: path) }
+    }
+
     @Test func severalBadLinesInTheMiddleOfTheTailAreTampering() throws {
         let (dir, path, key, lines) = try signedLog()
         defer { dir.cleanup() }
