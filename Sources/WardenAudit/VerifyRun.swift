@@ -326,7 +326,7 @@ struct VerifyRun {
                 } else {
                     fail(
                         line: t.line, seq: nil, expected: t.expectedSeq, offset: t.offset, code: "malformed",
-                        "not a valid audit record, and not an incomplete last write: \(t.line == t.lastLine ? "the line" : "lines \(t.line)–\(t.lastLine)") replaced or damaged records (a torn write is one unterminated line at the end)"
+                        "not a valid audit record, and not a write cut short by a crash (that leaves one unterminated piece of a record at the very end): records were replaced or damaged here\(t.line == t.lastLine ? "" : " (lines \(t.line)–\(t.lastLine))")"
                     )
                 }
             }
