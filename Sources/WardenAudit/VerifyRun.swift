@@ -255,9 +255,15 @@ struct VerifyRun {
     /// Checks that timestamps never go backwards; a `clock` record marks a step the writer saw.
     private mutating func checkTime(_ line: UnsafeRawBufferPointer, _ h: RecordHeader, isClock: Bool) {
         let ts = UnsafeRawBufferPointer(rebasing: line[h.ts])
-        defer { lastTs = Array(ts) }
-        guard lastTs.count == ts.count else { return }
-        let earlier = lastTs.withUnsafeBytes { memcmp(ts.baseAddress!, $0.baseAddress!, ts.count) < 0 }
+        guard lastTs.count == ts.count else {
+            lastTs = Array(ts)
+            return
+        }
+        let earlier = lastTs.withUnsafeMutableBytes { last in
+            let before = memcmp(ts.baseAddress!, last.baseAddress!, ts.count) < 0
+            last.copyMemory(from: ts)  // reuse the buffer: this runs for every record
+            return before
+        }
         guard earlier else { return }
         clockSteps += 1
         if firstClockStep == nil { firstClockStep = (lineNo, h.seq, isClock) }
