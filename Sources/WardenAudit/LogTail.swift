@@ -48,18 +48,21 @@ enum LogTail {
             // record and the anchor before it.
             var anchor: Range<Int>?
             var found = 0
-            var complete = true
+            var reachedFileStart = false
             buf.withUnsafeBytes { b in
                 var end = b.lastIndex(of: UInt8(ascii: "\n"))
-                while let lineEnd = end, found < 2 {
+                while found < 2 {
+                    guard let lineEnd = end else {
+                        reachedFileStart = start == 0
+                        return
+                    }
                     let lineStart: Int
                     if let i = b[..<lineEnd].lastIndex(of: UInt8(ascii: "\n")) {
                         lineStart = i + 1
                     } else if start == 0 {
                         lineStart = 0
                     } else {
-                        complete = false
-                        return
+                        return  // the line starts before the window
                     }
                     if RecordHeader.scan(UnsafeRawBufferPointer(rebasing: b[lineStart..<lineEnd])) != nil {
                         found += 1
@@ -68,7 +71,7 @@ enum LogTail {
                     end = lineStart == 0 ? nil : lineStart - 1
                 }
             }
-            if complete || start == 0 {
+            if found == 2 || reachedFileStart {
                 return try checkTail(file, buf, start: start, size: size, anchor: anchor, keys: keys, logID: logID)
             }
             guard window < searchLimit else {
@@ -85,7 +88,9 @@ enum LogTail {
         _ file: LogFile, _ buf: [UInt8], start: Int64, size: Int64, anchor: Range<Int>?, keys: [AuditPublicKey],
         logID: String?
     ) throws(AuditError) -> LogHead {
-        precondition(anchor != nil || start == 0)
+        guard anchor != nil || start == 0 else {
+            throw .damagedLog(path: file.path, reason: "no record found to continue from")
+        }
         return try buf.withUnsafeBytes { (b) -> Result<LogHead, AuditError> in
             var run: VerifyRun
             var from = 0

@@ -87,6 +87,24 @@ import Testing
         #expect(r.recoveries.count == 1)
     }
 
+    /// Records and a torn piece larger than the writer's first look at the tail (64 KiB).
+    @Test func largeRecordsAndALargeTornPieceRecover() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("log.jsonl")
+        let key = AuditSigningKey.generate()
+        let big = String(repeating: "x", count: 100_000)
+        try AuditLog(path: path, signingKey: key).append(
+            [AuditEvent(kind: "note", fields: ["pad": .string(big)]), AuditEvent(kind: "note", fields: ["pad": .string(big)])],
+            run: "big", checkpoint: true)
+        let whole = try AuditRecord(seq: 9, ts: "2026-01-01T00:00:00.000000Z", kind: "note", run: "big", fields: ["pad": .string(big + big)], prev: AuditRecord.genesisHash).lineBytes()
+        try appendBytes(path, Array(whole.prefix(150_000)))
+        try AuditLog(path: path, signingKey: key).append([AuditEvent(kind: "note", fields: [:])], run: "next", checkpoint: true)
+        let r = try AuditVerifier(publicKeys: [key.publicKey]).verify(path: path)
+        #expect(r.status == .intact, "\(r.text(path: path))")
+        #expect(r.recoveries.first?.length == 150_000)
+    }
+
     @Test func garbageInTheMiddleWithoutRecoveryIsTampering() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
