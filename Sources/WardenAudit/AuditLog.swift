@@ -164,6 +164,11 @@ public final class AuditLog: Sendable {
                 ], now)
         }
 
+        // A clock that reads earlier than the last record: the step is recorded by a `clock`
+        // record (after the recovery record, which must follow the torn bytes and keeps the
+        // last record's time).
+        let steppedBack = !head.lastTs.isEmpty && now < head.lastTs
+        let writes = !events.isEmpty || head.hasTornBytes || (checkpoint && signingKey != nil && head.nextSeq > 0)
         if head.needsNewline { out.append(UInt8(ascii: "\n")) }
         if head.hasTornBytes {
             let torn = try file.read(offset: head.goodEnd, count: Int(size - head.goodEnd))
@@ -173,9 +178,9 @@ public final class AuditLog: Sendable {
                 [
                     "offset": .int(head.goodEnd), "length": .int(Int64(torn.count)),
                     "sha256": .string(AuditHash.sha256Hex(torn)),
-                ], now)
+                ], steppedBack ? head.lastTs : now)
         }
-        if !events.isEmpty, !head.lastTs.isEmpty, now < head.lastTs {
+        if steppedBack && writes {
             let back = AuditTime(rfc3339: head.lastTs).map { AuditTime(rfc3339: now)?.nanoseconds(until: $0) ?? 0 } ?? 0
             try emit(AuditKind.clock, ["previous_ts": .string(head.lastTs), "stepped_back_us": .int(back / 1000)], now)
         }

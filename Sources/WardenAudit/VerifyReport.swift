@@ -77,7 +77,9 @@ public struct VerifyReport: Sendable, Equatable {
     public var failure: Failure?
     public var warnings: [Warning] = []
     public var recoveries: [Recovery] = []
+    /// The first `maxListedInterruptions` `interrupted` records.
     public var interruptions: [Interruption] = []
+    public static let maxListedInterruptions = 1000
 
     public static func == (a: VerifyReport, b: VerifyReport) -> Bool {
         a.status == b.status && a.records == b.records && a.lines == b.lines && a.failure == b.failure

@@ -270,6 +270,7 @@ struct VerifyRun {
     }
 
     private mutating func noteInterrupted(_ line: UnsafeRawBufferPointer, seq: Int64) {
+        guard report.interruptions.count < VerifyReport.maxListedInterruptions else { return }
         let rec = try? AuditRecord.parse(line: Array(line))
         report.interruptions.append(
             .init(

@@ -83,6 +83,22 @@ import Testing
         #expect(w.line == 2 && w.message.contains("recorded"))
     }
 
+    /// A torn tail and a checkpoint-only batch after the step: still recorded, never unexplained.
+    @Test func aBackwardStepWithATornTailAndOnlyACheckpoint() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("log.jsonl")
+        try logWithRecord(at: "9000-01-01T00:00:00.000000Z", path)
+        try appendBytes(path, Array(#"{"fields":{"na"#.utf8))
+        let key = AuditSigningKey.generate()
+        #expect(try AuditLog(path: path, signingKey: key).checkpoint(run: "cp") != nil)
+        let r = try AuditVerifier(publicKeys: [key.publicKey]).verify(path: path)
+        #expect(r.status == .intact || r.status == .warnings, "\(r.text(path: path))")
+        #expect(r.failure == nil && r.recoveries.count == 1)
+        let w = try #require(r.warnings.first { $0.code == "clock-step" })
+        #expect(w.message.contains("recorded") && !w.message.contains("no `clock` record"), "\(w.message)")
+    }
+
     @Test func anUnexplainedBackwardStepWarns() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
