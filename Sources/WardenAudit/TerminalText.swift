@@ -10,6 +10,8 @@ public enum TerminalText {
     /// `text` with every control character escaped (and `\` doubled so the result is
     /// unambiguous).
     public static func escape(_ text: String) -> String {
+        // Fast path: printable ASCII without a backslash (most values) is returned as is.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return text }
         guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
