@@ -264,4 +264,42 @@ import Testing
         let rec = ((json?["runs"] as? [[String: Any]])?.first?["records"] as? [[String: Any]])?.first
         #expect((rec?["fields"] as? [String: Any])?["note"] as? String == hostile)
     }
+
+    /// A supervisor killed with SIGKILL never writes `run.exit`; the next run names it.
+    @Test func killedRunIsRecordedAsInterruptedByTheNextRun() throws {
+        guard geteuid() == 0 else { print("skip: needs root for the sandbox"); return }
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { return }
+        let d = try Self.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        let log = d + "/audit/audit.jsonl"
+        try FileManager.default.createDirectory(atPath: d + "/ws", withIntermediateDirectories: true)
+        let policy = Self.packageRoot.appendingPathComponent("policies/default.warden").path
+        let args = ["run", "-q", "--policy", policy, "--workspace", d + "/ws", "--audit-log", log, "--"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args + ["sleep", "60"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until run.start is on disk, then kill the supervisor.
+        var started = false
+        for _ in 0..<600 where !started {
+            started = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(#""kind":"run.start""#)
+            if !started { usleep(50_000) }
+        }
+        #expect(started)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let next = try Self.warden(args + ["true"])
+        #expect(next?.status == 0, "\(next?.stderr ?? "")")
+        let show = try Self.warden(["audit", "show", log, "--kind", "interrupted", "--format", "json"])
+        let json = try JSONSerialization.jsonObject(with: Data((show?.stdout ?? "").utf8)) as? [String: Any]
+        let records = (json?["runs"] as? [[String: Any]])?.flatMap { $0["records"] as? [[String: Any]] ?? [] } ?? []
+        #expect(records.count == 1, "\(show?.stdout ?? "")")
+        #expect((records.first?["fields"] as? [String: Any])?["start_seq"] as? Int == 0)
+        let v = try Self.warden(["audit", "verify", log, "--format", "json"])
+        #expect(v?.status == 3)  // no key given; the interruption itself is informative
+        let report = try JSONSerialization.jsonObject(with: Data((v?.stdout ?? "").utf8)) as? [String: Any]
+        #expect((report?["interrupted"] as? [Any])?.count == 1)
+        #expect((report?["warnings"] as? [[String: Any]])?.map { $0["code"] as? String } == ["no-public-key"])
+    }
 }
