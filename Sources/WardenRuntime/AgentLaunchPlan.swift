@@ -42,6 +42,8 @@ public struct AgentLaunchPlan: Sendable {
     public var mountPoints: [String]
     /// The run's temporary directory on the host; the agent sees it as `/tmp` (`${tmp}`).
     public var hostTmp: String
+    /// Held from planning to the end of the run when placeholders are made (see WorkspaceLock).
+    public let workspaceLock: WorkspaceLock?
     /// The agent's filesystem: which host paths it sees, and where.
     let world: AgentWorld
     /// Layers not enforced (only with best effort), as `layer: reason`.
@@ -89,7 +91,7 @@ public struct AgentLaunchPlan: Sendable {
         self.bindings = agentBindings
         self.hostTmp = hostTmp
         let plan = effective.filesystemPlan
-        var world = AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
+        var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
         var rules: [LandlockRuleset.Rule] = []
         for grant in world.grants {
             var access: LandlockAccess = []
@@ -110,12 +112,13 @@ public struct AgentLaunchPlan: Sendable {
             }
             switch step.kind {
             case .mask: denies.append(.mask(path))
-            case .readOnly: denies.append(.bindReadOnly(path))
+            case .readOnly: if !denies.contains(.bindReadOnly(path)) { denies.append(.bindReadOnly(path)) }
             case .noExec: denies.append(.noExec(path))
             }
         }
         unprotectedPaths = unprotected
         placeholders = world.placeholders
+        workspaceLock = world.placeholders.isEmpty && world.mountPoints.isEmpty ? nil : WorkspaceLock(workspace: bindings.workspace)
         mountPoints = world.mountPoints
         self.world = world
         let writableRoots = world.grants.filter(\.writable).map(\.path)

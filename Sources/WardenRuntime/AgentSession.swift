@@ -109,7 +109,8 @@ public struct AgentSession: Sendable {
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
-        placeholders.remove()
+        // Only when no other run uses the workspace: its mounts may sit on our placeholders.
+        if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
         if !gitFindings.isEmpty { try? audit.record(GitControlPlane.auditEvent(gitFindings, workspace: plan.bindings.workspace)) }
 

@@ -27,7 +27,8 @@ public struct Placeholders: Sendable {
     /// empty file; anything else an empty directory. Both stop the agent creating the path.
     static func looksLikeFile(_ name: Substring) -> Bool {
         let known: Set<Substring> = ["Jenkinsfile", "alternates", "http-alternates", "config", "commondir", "gitdir", ".envrc",
-                                      ".gitmodules", ".lfsconfig"]
+                                      ".gitmodules", ".lfsconfig", ".gitconfig", ".bashrc", ".bash_profile", ".profile",
+                                      ".zshrc", ".zprofile", ".npmrc", ".pypirc", ".netrc", ".git-credentials", "Makefile"]
         if known.contains(name) { return true }
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
         return true
