@@ -1,0 +1,185 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Records a run could not make durable in its log, kept next to the log until they are.
+///
+/// Each run owns `<log>.spill-<run>`: created with `O_EXCL | O_NOFOLLOW` (mode 0600) when the
+/// run starts, with a little space reserved (`posix_fallocate`: the file starts as that many
+/// NUL bytes, so a full filesystem still takes the records of the failing batch; records are
+/// written over them from the start, and a reader stops at the first NUL), and `flock`ed
+/// for the run's life. Lines are records with
+/// `seq` 0 and a zero `prev`: the writer assigns both when it appends them to the log after a
+/// `recovery.spill` record. A spill file whose lock can be taken belongs to a run that ended
+/// (or died) with records still unwritten: the next writer (`recoverAbandoned`) appends them.
+final class AuditSpill: @unchecked Sendable {
+    let path: String
+    private let fd: Int32
+    private let reserve: Int
+    /// Bytes written since the last `reset`.
+    private(set) var size = 0
+
+    static let marker = ".spill-"
+
+    static func path(log: String, run: String) -> String { log + marker + run }
+
+    private init(path: String, fd: Int32, reserve: Int) {
+        self.path = path
+        self.fd = fd
+        self.reserve = reserve
+    }
+
+    /// Creates this run's spill file; nil when it cannot be created (the records then stay
+    /// in memory only).
+    static func create(log: String, run: String, reserve: Int) -> AuditSpill? {
+        let p = path(log: log, run: run)
+        let fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { _ = Glibc.close(fd); return nil }
+        let spill = AuditSpill(path: p, fd: fd, reserve: reserve)
+        spill.reserveSpace()
+        return spill
+    }
+
+    private func reserveSpace() {
+        if reserve > 0 { _ = posix_fallocate(fd, 0, off_t(reserve)) }
+    }
+
+    /// Appends `events` of run `run` as spill lines and syncs. False when they could not be
+    /// written completely (the caller keeps them in memory).
+    func append(_ events: [AuditEvent], run: String) -> Bool {
+        var out: [UInt8] = []
+        for e in events {
+            let rec = AuditRecord(seq: 0, ts: (e.time ?? .now()).rfc3339, kind: e.kind, run: run, fields: e.fields,
+                                  prev: AuditRecord.genesisHash)
+            out.append(contentsOf: rec.lineBytes())
+            out.append(UInt8(ascii: "\n"))
+        }
+        var done = 0
+        while done < out.count {
+            let n = out.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(size + done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }  // the next append overwrites the partial line
+            done += n
+        }
+        guard fdatasync(fd) == 0 else { return false }
+        size += out.count
+        return true
+    }
+
+    /// Empties the file after its records reached the log (keeps the reservation).
+    func reset() {
+        _ = ftruncate(fd, 0)
+        size = 0
+        reserveSpace()
+    }
+
+    /// Closes the file: removed when empty, else left (unlocked) for the next writer.
+    func close() {
+        if size == 0 { unlink(path) }
+        _ = Glibc.close(fd)
+    }
+
+    /// Appends, for every abandoned spill file of `log`, a `recovery.spill` record and the
+    /// records it holds (as their own run), then removes the file. Spill files still locked
+    /// by a live run are left alone. Returns the number of records recovered.
+    @discardableResult
+    static func recoverAbandoned(log: AuditLog, by run: String) throws(AuditError) -> Int {
+        let slash = log.path.lastIndex(of: "/")
+        let dir = slash.map { String(log.path[..<$0]) } ?? "."
+        let base = slash.map { String(log.path[log.path.index(after: $0)...]) } ?? log.path
+        let prefix = Array((base + marker).utf8)
+        guard let d = opendir(dir.isEmpty ? "/" : dir) else { return 0 }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if name.starts(with: prefix) { names.append(String(decoding: name, as: UTF8.self)) }
+        }
+        closedir(d)
+        var total = 0
+        for name in names.sorted() {
+            total += try recover(spillPath: (dir.isEmpty ? "" : dir + "/") + name, log: log, by: run)
+        }
+        return total
+    }
+
+    private static func recover(spillPath: String, log: AuditLog, by run: String) throws(AuditError) -> Int {
+        let fd = open(spillPath, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(),
+              flock(fd, LOCK_EX | LOCK_NB) == 0 else { return 0 }
+        // Someone else recovered and removed it while we waited for the lock.
+        guard fstat(fd, &st) == 0, st.st_nlink > 0 else { return 0 }
+        guard let file = readAll(fd, limit: 64 << 20) else {
+            throw .io(path: spillPath, operation: "read", message: "unreadable or larger than 64 MiB")
+        }
+        let bytes = Array(file.prefix { $0 != 0 })  // the reserved space after the records
+        var events: [AuditEvent] = []
+        var spilledRun: String?
+        var unreadable = 0
+        for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            guard let rec = try? AuditRecord.parse(line: Array(line)), rec.seq == 0,
+                  rec.kind != AuditKind.checkpoint, rec.kind != AuditKind.recovery,
+                  spilledRun == nil || spilledRun == rec.run else { unreadable += 1; continue }
+            spilledRun = rec.run
+            events.append(AuditEvent(kind: rec.kind, fields: rec.fields, time: AuditTime(rfc3339: rec.ts)))
+        }
+        if !events.isEmpty || unreadable > 0 {
+            var fields: [String: AuditValue] = [
+                "records": .int(Int64(events.count)), "sha256": .string(AuditHash.sha256Hex(bytes)),
+                "recovered_by": .string(run), "spill": .string(spillPath),
+            ]
+            if unreadable > 0 { fields["unreadable_lines"] = .int(Int64(unreadable)) }
+            let marker = AuditEvent(kind: AuditKind.recoverySpill, fields: fields)
+            try log.append([marker] + events, run: spilledRun ?? run, sync: true)
+        }
+        unlink(spillPath)
+        return events.count
+    }
+}
+
+/// The whole file open as `fd`, or nil on error or when larger than `limit`.
+private func readAll(_ fd: Int32, limit: Int) -> [UInt8]? {
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; return nil }
+        if n == 0 { return out }
+        out.append(contentsOf: chunk[0..<n])
+        if out.count > limit { return nil }
+    }
+}
+
+extension AuditKind {
+    /// Precedes records that a run could not write at the time and that were appended later
+    /// from its spill file or memory: `records` (how many follow), `sha256` (of the spill
+    /// bytes, when read from a file), `recovered_by`, and `error` when known.
+    public static let recoverySpill = "recovery.spill"
+}
+
+extension AuditTime {
+    /// Parses `YYYY-MM-DDTHH:MM:SS.ffffffZ`; nil when malformed.
+    init?(rfc3339 text: String) {
+        let b = Array(text.utf8)
+        let ok = b.withUnsafeBytes { AuditTime.isWellFormed($0) }
+        guard ok else { return nil }
+        func num(_ from: Int, _ count: Int) -> Int32 {
+            var v: Int32 = 0
+            for i in from..<(from + count) { v = v * 10 + Int32(b[i] - 48) }
+            return v
+        }
+        var t = tm()
+        t.tm_year = num(0, 4) - 1900
+        t.tm_mon = num(5, 2) - 1
+        t.tm_mday = num(8, 2)
+        t.tm_hour = num(11, 2)
+        t.tm_min = num(14, 2)
+        t.tm_sec = num(17, 2)
+        let seconds = timegm(&t)
+        guard seconds != -1 || text.hasPrefix("1969-12-31T23:59:59") else { return nil }
+        self.init(seconds: Int64(seconds), nanoseconds: num(20, 6) * 1000)
+    }
+}
