@@ -44,6 +44,15 @@ import Testing
         }
     }
 
+    /// True when `signal` is not pending for `pid` (per thread or process-wide).
+    static func notPending(_ signal: Int32, _ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return true }
+        return status.split(separator: "\n").filter { $0.hasPrefix("SigPnd:") || $0.hasPrefix("ShdPnd:") }.allSatisfy {
+            let mask = $0.split(separator: "\t").last.flatMap { UInt64($0, radix: 16) } ?? 0
+            return mask & (UInt64(1) << UInt64(signal - 1)) == 0
+        }
+    }
+
     /// PIDs whose command line contains `token`.
     static func processes(containing token: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -73,8 +82,11 @@ import Testing
         guard bg.wait(for: "the agent", { FileManager.default.fileExists(atPath: f.workspace + "/ready") }) else {
             _ = bg.finish(); return
         }
-        kill(bg.process.processIdentifier, signal)
-        kill(bg.process.processIdentifier, signal)
+        let pid = bg.process.processIdentifier
+        kill(pid, signal)
+        // Standard signals do not queue: send the second only once the first was delivered.
+        _ = bg.wait(for: "the first signal to be delivered") { Self.notPending(signal, pid) }
+        kill(pid, signal)
         let status = bg.finish()
         #expect(status == 128 + SIGKILL, "the agent was killed, not ended by the grace period (300 s)")
         #expect(Self.processes(containing: "sleep 1\(token)").isEmpty && Self.processes(containing: "sleep 2\(token)").isEmpty)
