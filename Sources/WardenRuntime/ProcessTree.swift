@@ -14,6 +14,8 @@ enum ProcessTree {
                 kill(pid, SIGSTOP)
             }
             if running == 0 { return }
+            var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)  // let the stops take effect
+            nanosleep(&pause, nil)
         }
     }
 

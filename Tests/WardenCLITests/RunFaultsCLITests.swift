@@ -23,8 +23,9 @@ import Testing
         FileManager.default.createFile(atPath: dir + "/filler", contents: Data(count: bytes))
     }
 
-    /// A program that calls eight syscalls the default policy denies, forever.
-    static func buildFlood(in workspace: String) throws -> String? {
+    /// A program that calls eight syscalls the default policy denies, `rounds` times
+    /// (forever when nil), then prints `done`.
+    static func buildFlood(in workspace: String, rounds: Int? = nil) throws -> String? {
         let source = workspace + "/flood.c"
         try """
         #include <stdio.h>
@@ -32,7 +33,7 @@ import Testing
         #include <unistd.h>
         int main(void) {
             FILE *f = fopen("started", "w"); if (f) fclose(f);
-            for (;;) {
+            for (long i = 0; \(rounds.map { "i < \($0)" } ?? ""); i++) {
                 syscall(SYS_ptrace, 0x4206, 1, 0, 0);
                 syscall(SYS_bpf, -1, 0, 0);
                 syscall(SYS_mount, 0, 0, 0, 0, 0);
@@ -42,6 +43,8 @@ import Testing
                 syscall(SYS_keyctl, -1, 0, 0, 0, 0);
                 syscall(SYS_init_module, 0, 0, 0);
             }
+            printf("done\\n");
+            return 0;
         }
         """.write(toFile: source, atomically: true, encoding: .utf8)
         let out = workspace + "/flood"
@@ -90,6 +93,35 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: spill))
         guard let v = try WardenBinary.run(["audit", "verify", f.log]) else { return }
         #expect(v.status == 3, "intact, unsigned: \(v.stdout)\(v.stderr)")
+    }
+
+    /// `--on-audit-failure pause`: the agent is frozen while the log's disk is full and
+    /// resumes once there is room; it finishes, and every record reaches the log.
+    @Test func pauseModeFreezesTheAgentUntilTheLogHasRoom() throws {
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let logDir = f.dir + "/audit"
+        // Room, once the filler is gone, for the 16 flushes of eight records each.
+        guard try Self.mountTmpfs(logDir, size: "256k") else { return }
+        defer { Self.unmount(logDir) }
+        guard let flood = try Self.buildFlood(in: f.workspace, rounds: 2_000) else { return }
+        try Self.fill(logDir, leavingPages: 5)
+        let bg = try RunSignalsCLITests.Background(
+            ["run", "--policy", WardenBinary.root + "/policies/default.warden", "--workspace", f.workspace,
+             "--audit-log", f.log, "--on-audit-failure", "pause", "--", flood])
+        guard bg.wait(for: "the pause", { bg.output.contains("paused") }) else { _ = bg.finish(); return }
+        #expect(!bg.output.contains("done"), "frozen before it could finish")
+        try FileManager.default.removeItem(atPath: logDir + "/filler")
+        let output = bg.output
+        let status = bg.finish()
+        #expect(status == 0, "\(output)")
+        let kinds = Self.records(f.log).map { $0["kind"] as? String ?? "?" }
+        #expect(kinds.first == "run.start" && kinds.contains("recovery.spill") && kinds.last == "run.exit", "\(kinds)")
+        let exit = Self.records(f.log).last?["fields"] as? [String: Any]
+        let counted = (exit?["denials"] as? [String: Any])?["deny.syscall"] as? Int
+        let recorded = Self.records(f.log).filter { $0["kind"] as? String == "deny.syscall" }
+            .compactMap { ($0["fields"] as? [String: Any])?["count"] as? Int }.reduce(0, +)
+        #expect(counted == recorded && recorded > 0, "every denial counted in run.exit is in the log")
     }
 
     /// Disk full before the run: run.start cannot be written, so the agent never starts.
