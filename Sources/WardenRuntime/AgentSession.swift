@@ -90,8 +90,7 @@ public struct AgentSession: Sendable {
             dns?.shutdown()
             if let dnsDir { DNSProxy.removeResolvConf(dnsDir) }
         }
-        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.address,
-                                                               canCreate: { [plan] in plan.agentCanWrite($0) }) : nil
+        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints) : nil
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)
@@ -101,6 +100,11 @@ public struct AgentSession: Sendable {
                                    errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
             return .fail(errno: errno)
         }
+        var placeholders = Placeholders()
+        if setupFailure == nil {
+            do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
+        }
+        defer { placeholders.remove() }
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
         let stop = StopChannel()
         let responder = AuditLossResponder(mode: auditFailureMode, stop: stop, notice: notice)
