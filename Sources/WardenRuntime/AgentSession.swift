@@ -116,6 +116,7 @@ public struct AgentSession: Sendable {
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
+        responder.detach()
 
         let created = plan.unprotectedPaths.filter { !existedBefore.contains($0) && access($0, F_OK) == 0 }
         var exit = RunExitInfo(timedOut: report.outcome == .timedOut)

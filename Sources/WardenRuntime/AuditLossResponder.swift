@@ -24,6 +24,7 @@ final class AuditLossResponder: Sendable {
         var stopped = false
         var paused = false
         var failure: AuditError?
+        var ended = false
     }
     private let state = Mutex(State())
 
@@ -49,7 +50,11 @@ final class AuditLossResponder: Sendable {
         if pauseNow { ProcessTree.freeze(initPid: initPid) }
     }
 
+    /// The agent is gone: later changes (the final records) need no action on it.
+    func detach() { state.withLock { $0.ended = true } }
+
     func handle(_ change: AuditRun.LossChange) {
+        if state.withLock({ $0.ended }) { return }
         switch change {
         case .failed(let error):
             let action = state.withLock { s -> (stop: Bool, freeze: Int32?) in
