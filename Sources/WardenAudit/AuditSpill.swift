@@ -33,12 +33,23 @@ final class AuditSpill: @unchecked Sendable {
     /// in memory only).
     static func create(log: String, run: String, reserve: Int) -> AuditSpill? {
         let p = path(log: log, run: run)
-        let fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return nil }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { _ = Glibc.close(fd); return nil }
-        let spill = AuditSpill(path: p, fd: fd, reserve: reserve)
-        spill.reserveSpace()
-        return spill
+        for _ in 0..<3 {
+            let fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return nil }
+            // Another writer's `recoverAbandoned` may have taken (and removed) the empty file
+            // before this lock: keep it only if the name still names what we locked.
+            var mine = stat(), named = stat()
+            if flock(fd, LOCK_EX | LOCK_NB) == 0, fstat(fd, &mine) == 0, lstat(p, &named) == 0,
+               mine.st_ino == named.st_ino, mine.st_dev == named.st_dev {
+                let spill = AuditSpill(path: p, fd: fd, reserve: reserve)
+                spill.reserveSpace()
+                return spill
+            }
+            _ = Glibc.close(fd)
+            var stillThere = stat()
+            if lstat(p, &stillThere) == 0 { return nil }  // held by someone else: no spill file
+        }
+        return nil
     }
 
     private func reserveSpace() {
