@@ -1,11 +1,7 @@
 import ArgumentParser
-import WardenAudit
 import WardenCompiler
 import WardenPolicy
 import WardenRuntime
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `warden run`: launch an agent under every layer of its policy, and audit the run.
 struct RunCommand: ParsableCommand {
