@@ -17,6 +17,10 @@ public struct Placeholders: Sendable {
     /// What was created, outermost first: (host path, is a directory).
     public private(set) var created: [(path: String, directory: Bool)] = []
 
+    /// What a file placeholder holds: empty, except `commondir`, which git reads and must
+    /// find pointing at the repository itself (an empty one makes every git command fail).
+    static func content(of name: Substring) -> [UInt8] { name == "commondir" ? Array(".\n".utf8) : [] }
+
     public init() {}
 
     /// A name that reads as a file (`.gitlab-ci.yml`, `Jenkinsfile`, `alternates`) gets an
@@ -46,7 +50,11 @@ public struct Placeholders: Sendable {
                     if asFile {
                         let f = openat(dir, String(name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
                         rc = f < 0 ? -1 : 0
-                        if f >= 0 { close(f) }
+                        if f >= 0 {
+                            let bytes = Self.content(of: name)
+                            _ = bytes.withUnsafeBytes { write(f, $0.baseAddress, $0.count) }
+                            close(f)
+                        }
                     } else {
                         rc = mkdirat(dir, String(name), 0o755)
                     }
@@ -74,14 +82,27 @@ public struct Placeholders: Sendable {
             if entry.directory {
                 _ = unlinkat(dir, name, AT_REMOVEDIR) // fails, as it should, unless empty
             } else {
+                // Only while it still is exactly what was created (a read-only mount kept it so).
                 var st = stat()
-                if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size == 0 {
+                let expected = Self.content(of: Substring(name))
+                if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG,
+                   st.st_size == expected.count, Self.read(dir, name, count: expected.count) == expected {
                     _ = unlinkat(dir, name, 0)
                 }
             }
             close(dir)
         }
         created = []
+    }
+
+    static func read(_ dir: Int32, _ name: String, count: Int) -> [UInt8]? {
+        if count == 0 { return [] }
+        let fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: count)
+        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
+        return n == count ? buf : nil
     }
 
     /// Opens a directory walking from `/` without following any symlink.

@@ -24,5 +24,8 @@ struct SupervisorRaceTests {
         #expect(accept(fd, nil, nil) < 0 && errno == EAGAIN, "the host listener was reached")
         let planted = try FileManager.default.contentsOfDirectory(atPath: s.outside).filter { $0.hasPrefix("planted-") }
         #expect(planted.isEmpty, "sockets planted in a host directory: \(planted)")
+        // Refused unix connects are in the trail (a path that does not exist in the world).
+        let log = try String(contentsOfFile: s.auditLog, encoding: .utf8)
+        #expect(log.contains("\"protocol\":\"unix\"") && log.contains("race.dir/hidden.sock"), "no deny record for the refused unix connects")
     }
 }
