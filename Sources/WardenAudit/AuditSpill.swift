@@ -8,26 +8,33 @@ import Glibc
 /// run starts, with a little space reserved (`posix_fallocate`: the file starts as that many
 /// NUL bytes, so a full filesystem still takes the records of the failing batch; records are
 /// written over them from the start, and a reader stops at the first NUL), and `flock`ed
-/// for the run's life. Lines are records with
+/// for the run's life. The first line, `#warden-spill v1 run=RUN`, is written once the
+/// lock is held; then come records with
 /// `seq` 0 and a zero `prev`: the writer assigns both when it appends them to the log after a
-/// `recovery.spill` record. A spill file whose lock can be taken belongs to a run that ended
-/// (or died) with records still unwritten: the next writer (`recoverAbandoned`) appends them.
+/// `recovery.spill` record. The file is removed when the run finishes with everything
+/// written; so a spill file whose lock can be taken belongs to a run that ended with records
+/// unwritten or died before `run.exit`: the next writer (`recoverAbandoned`) appends the
+/// records and, when they hold no `run.exit`, a `run.interrupted` record for that run.
 final class AuditSpill: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let reserve: Int
-    /// Bytes written since the last `reset`.
+    private let header: [UInt8]
+    /// Bytes in the file (header and records).
     private(set) var size = 0
 
     static let marker = ".spill-"
 
     static func path(log: String, run: String) -> String { log + marker + run }
 
-    private init(path: String, fd: Int32, reserve: Int) {
+    private init(path: String, fd: Int32, reserve: Int, run: String) {
         self.path = path
         self.fd = fd
         self.reserve = reserve
+        self.header = Array("\(Self.headerPrefix)\(run)\n".utf8)
     }
+
+    static let headerPrefix = "#warden-spill v1 run="
 
     /// Creates this run's spill file; nil when it cannot be created (the records then stay
     /// in memory only).
@@ -41,8 +48,8 @@ final class AuditSpill: @unchecked Sendable {
             var mine = stat(), named = stat()
             if flock(fd, LOCK_EX | LOCK_NB) == 0, fstat(fd, &mine) == 0, lstat(p, &named) == 0,
                mine.st_ino == named.st_ino, mine.st_dev == named.st_dev {
-                let spill = AuditSpill(path: p, fd: fd, reserve: reserve)
-                spill.reserveSpace()
+                let spill = AuditSpill(path: p, fd: fd, reserve: reserve, run: run)
+                spill.reset()
                 return spill
             }
             _ = Glibc.close(fd)
@@ -66,28 +73,38 @@ final class AuditSpill: @unchecked Sendable {
             out.append(contentsOf: rec.lineBytes())
             out.append(UInt8(ascii: "\n"))
         }
-        var done = 0
-        while done < out.count {
-            let n = out.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(size + done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return false }  // the next append overwrites the partial line
-            done += n
-        }
+        guard pwriteAll(out, at: size) else { return false }  // the next append overwrites a partial line
         guard fdatasync(fd) == 0 else { return false }
         size += out.count
         return true
     }
 
-    /// Empties the file after its records reached the log (keeps the reservation).
-    func reset() {
-        _ = ftruncate(fd, 0)
-        size = 0
-        reserveSpace()
+    private func pwriteAll(_ bytes: [UInt8], at offset: Int) -> Bool {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
     }
 
-    /// Closes the file: removed when empty, else left (unlocked) for the next writer.
+    /// Empties the file (after its records reached the log): the header only, and the
+    /// reservation.
+    func reset() {
+        _ = ftruncate(fd, 0)
+        reserveSpace()
+        size = pwriteAll(header, at: 0) ? header.count : 0
+    }
+
+    /// True when the file holds no record.
+    var isEmpty: Bool { size <= header.count }
+
+    /// Closes the file at the end of the run: removed when it holds no record, else left
+    /// (unlocked) for the next writer.
     func close() {
-        if size == 0 { unlink(path) }
+        if isEmpty { unlink(path) }
         _ = Glibc.close(fd)
     }
 
@@ -127,25 +144,41 @@ final class AuditSpill: @unchecked Sendable {
             throw .io(path: spillPath, operation: "read", message: "unreadable or larger than 64 MiB")
         }
         let bytes = Array(file.prefix { $0 != 0 })  // the reserved space after the records
+        // No header yet: its run is creating it (the header follows the lock at once).
+        guard !bytes.isEmpty else { return 0 }
         var events: [AuditEvent] = []
         var spilledRun: String?
         var unreadable = 0
+        let headerPrefix = Array(headerPrefix.utf8)
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            if line.starts(with: headerPrefix) {
+                let named = String(decoding: line.dropFirst(headerPrefix.count), as: UTF8.self)
+                if spilledRun == nil, RecordSyntax.isValidRunID(named) { spilledRun = named }
+                continue
+            }
             guard let rec = try? AuditRecord.parse(line: Array(line)), rec.seq == 0,
                   rec.kind != AuditKind.checkpoint, rec.kind != AuditKind.recovery,
                   spilledRun == nil || spilledRun == rec.run else { unreadable += 1; continue }
             spilledRun = rec.run
             events.append(AuditEvent(kind: rec.kind, fields: rec.fields, time: AuditTime(rfc3339: rec.ts)))
         }
+        var batch: [AuditEvent] = []
         if !events.isEmpty || unreadable > 0 {
             var fields: [String: AuditValue] = [
                 "records": .int(Int64(events.count)), "sha256": .string(AuditHash.sha256Hex(bytes)),
                 "recovered_by": .string(run), "spill": .string(spillPath),
             ]
             if unreadable > 0 { fields["unreadable_lines"] = .int(Int64(unreadable)) }
-            let marker = AuditEvent(kind: AuditKind.recoverySpill, fields: fields)
-            try log.append([marker] + events, run: spilledRun ?? run, sync: true)
+            batch.append(AuditEvent(kind: AuditKind.recoverySpill, fields: fields))
+            batch.append(contentsOf: events)
         }
+        if !events.contains(where: { $0.kind == AuditKind.runExit }) {
+            batch.append(AuditEvent(kind: AuditKind.runInterrupted, fields: [
+                "detected_by": .string(run),
+                "reason": .string("the run's supervisor ended without writing run.exit (killed, or the machine stopped)"),
+            ]))
+        }
+        try log.append(batch, run: spilledRun ?? run, sync: true)
         unlink(spillPath)
         return events.count
     }
@@ -169,6 +202,9 @@ extension AuditKind {
     /// from its spill file or memory: `records` (how many follow), `sha256` (of the spill
     /// bytes, when read from a file), `recovered_by`, and `error` when known.
     public static let recoverySpill = "recovery.spill"
+    /// A run that ended without `run.exit` (its supervisor was killed), written for it by
+    /// the next writer of the log: `detected_by` (that writer's run), `reason`.
+    public static let runInterrupted = "run.interrupted"
 }
 
 extension AuditTime {
