@@ -40,8 +40,6 @@ public final class Run {
             throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
         }
         let runID = AuditRun.newRunID()
-        // Directories of supervisors that died without cleaning up (e.g. SIGKILL).
-        RunDirectory.removeAbandoned()
         guard let tmp = RunDirectory.create(runID: runID) else {
             throw RunSetupError("cannot create the run's temporary directory under /tmp: \(String(cString: strerror(errno)))")
         }
@@ -124,6 +122,10 @@ public final class Run {
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }
+        // Directories of supervisors that died without cleaning up (e.g. SIGKILL), removed
+        // on another thread while the agent runs: the scan of /tmp is not on the launch's path.
+        var cleanup = JoinableThread { RunDirectory.removeAbandoned() }
+        defer { if let thread = cleanup.take() { thread.join() } }
         let result: AgentSession.Result
         do {
             result = try session.run()

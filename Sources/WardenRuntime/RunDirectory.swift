@@ -49,15 +49,33 @@ public enum RunDirectory {
         return removed
     }
 
-    /// Deletes the `warden-*` directories under `base` that this user owns and that no live
-    /// process holds locked. Returns the names removed. Never follows symlinks.
+    /// True for a NUL-terminated `warden-<16 lowercase hex>-<6 characters>` name, the shape
+    /// `create` gives a run's directory (run ids are 16 hex digits, mkdtemp adds 6).
+    static func isRunDirectoryName(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let head = Array(prefix.utf8)
+        guard raw.count > 30, raw[30] == 0, raw[23] == UInt8(ascii: "-") else { return false }
+        for (i, b) in head.enumerated() where raw[i] != b { return false }
+        for i in 7..<23 {
+            let b = raw[i]
+            guard (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "f")) else { return false }
+        }
+        return !raw[24..<30].contains(0)
+    }
+
+    /// Deletes the run directories (`warden-<run id>-XXXXXX`) under `base` that this user
+    /// owns, that carry the mark and that no live process holds locked. Returns the names
+    /// removed. Never follows symlinks.
     @discardableResult
     public static func removeAbandoned(base: String = "/tmp") -> [String] {
         let baseFD = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard baseFD >= 0 else { return [] }
         defer { close(baseFD) }
         var removed: [String] = []
-        for name in TreeRemoval.entries(of: baseFD) where name.starts(with: prefix.utf8) {
+        for name in TreeRemoval.entries(of: baseFD, matching: isRunDirectoryName) {
+            // Cheap first look (no open): a marked directory of ours.
+            var look = stat()
+            guard TreeRemoval.withCName(name, { fstatat(baseFD, $0, &look, AT_SYMLINK_NOFOLLOW) }) == 0,
+                  look.st_mode & S_IFMT == S_IFDIR, look.st_mode & 0o1000 != 0, look.st_uid == geteuid() else { continue }
             let fd = TreeRemoval.openDirectory(baseFD, name)
             guard fd >= 0 else { continue }
             defer { close(fd) }

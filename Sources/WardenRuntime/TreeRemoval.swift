@@ -64,8 +64,9 @@ enum TreeRemoval {
         if fstat(fd, &st) == 0, st.st_mode & 0o700 != 0o700 { _ = fchmod(fd, (st.st_mode & 0o7777) | 0o700) }
     }
 
-    /// The names in a directory, as NUL-terminated bytes, without "." and "..".
-    static func entries(of fd: Int32) -> [[UInt8]] {
+    /// The names in a directory, as NUL-terminated bytes, without "." and ".."; only those
+    /// `matching` accepts (given the raw NUL-terminated name, before anything is copied).
+    static func entries(of fd: Int32, matching: (UnsafeRawBufferPointer) -> Bool = { _ in true }) -> [[UInt8]] {
         let dupFD = dup(fd)
         guard dupFD >= 0, let dir = fdopendir(dupFD) else {
             if dupFD >= 0 { close(dupFD) }
@@ -75,8 +76,10 @@ enum TreeRemoval {
         rewinddir(dir)
         var names: [[UInt8]] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-            if name == [0x2e] || name == [0x2e, 0x2e] { continue }
+            let name: [UInt8]? = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                matching(raw) ? Array(raw.prefix { $0 != 0 }) : nil
+            }
+            guard let name, name != [0x2e], name != [0x2e, 0x2e] else { continue }
             names.append(name + [0])
         }
         return names
