@@ -11,11 +11,14 @@ struct RunCommand: ParsableCommand {
         discussion: """
         Example:
           warden run --policy policies/default.warden --workspace ./repo -- python3 -m unittest
-        Exit status: the command's own; 128+N when killed by signal N; 123 when the audit log
-        could not take the run's records (the agent was stopped, or records are missing from the
-        log); 124 when the timeout or `limit wall-time` ended it; 125 when Warden failed before the
-        command started; 126 when the command cannot be executed; 127 when it is not found.
-        A first SIGINT/SIGTERM is passed to the command and starts the grace period; a second
+
+        Exit status: the command's own; 128+N when killed by signal N; 123 when the audit log \
+        could not take the run's records (the agent was stopped, or records are missing from \
+        the log); 124 when the timeout or `limit wall-time` ended it; 125 when Warden failed \
+        before the command started; 126 when the command cannot be executed; 127 when it is \
+        not found.
+
+        A first SIGINT/SIGTERM is passed to the command and starts the grace period; a second \
         one, or the end of the grace period, kills the command's whole process tree.
         """
     )
