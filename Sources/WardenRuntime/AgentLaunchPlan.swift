@@ -101,7 +101,7 @@ public struct AgentLaunchPlan: Sendable {
             let expanded = agentBindings.expand(step.path)
             // A write or exec deny must hold for a path created during the run: a placeholder
             // is made for it (and removed afterwards). A read deny of nothing protects nothing.
-            guard let path = world.protectedTarget(expanded, placeholder: step.kind != .mask) else {
+            guard let path = try world.protectedTarget(expanded, placeholder: step.kind != .mask) else {
                 if step.kind == .readOnly, world.grant(containing: expanded)?.writable == true { unprotected.append(expanded) }
                 continue
             }

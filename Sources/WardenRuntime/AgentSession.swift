@@ -41,6 +41,9 @@ public struct AgentSession: Sendable {
         public var skippedLayers: [String]
         /// Protected paths the agent created although no mount could protect them.
         public var createdProtectedPaths: [String]
+        /// What in the workspace's git control plane changed so that a later git command on
+        /// the host could run code or read configuration from elsewhere.
+        public var gitFindings: [GitControlPlane.Finding]
         /// Events durably recorded in the log, by kind.
         public var denials: [String: Int64]
         /// A problem writing the audit trail after the run started (the run still ended).
@@ -100,11 +103,14 @@ public struct AgentSession: Sendable {
                                    errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
             return .fail(errno: errno)
         }
+        // The workspace's git control plane as it is before the agent (and before the
+        // placeholders, which are gone again when it is inspected).
+        let gitBefore = try? GitControlPlane.snapshot(workspace: plan.bindings.workspace)
         var placeholders = Placeholders()
         if setupFailure == nil {
             do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
         }
-        defer { placeholders.remove() }
+
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
         let stop = StopChannel()
         let responder = AuditLossResponder(mode: auditFailureMode, stop: stop, notice: notice)
@@ -117,6 +123,9 @@ public struct AgentSession: Sendable {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
+        placeholders.remove()
+        let gitFindings = gitBefore?.inspect() ?? []
+        if !gitFindings.isEmpty { try? audit.record(GitControlPlane.auditEvent(gitFindings, workspace: plan.bindings.workspace)) }
 
         let created = plan.unprotectedPaths.filter { !existedBefore.contains($0) && access($0, F_OK) == 0 }
         var exit = RunExitInfo(timedOut: report.outcome == .timedOut)
@@ -128,6 +137,7 @@ public struct AgentSession: Sendable {
         }
         exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
+        if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
         let skipped = plan.skipped + report.skippedLayers.map(\.description)
         if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
         if let failure = responder.firstFailure { exit.extra["audit_failure"] = .string(failure.description) }
@@ -135,7 +145,7 @@ public struct AgentSession: Sendable {
         var auditError: String?
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
-                      denials: audit.recordedTotals, auditError: auditError,
+                      gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
                       stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved)
     }
 }

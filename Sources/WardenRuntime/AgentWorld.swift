@@ -84,8 +84,14 @@ struct AgentWorld: Sendable {
     /// A protected path (agent view) as a mount target: its canonical agent path when it
     /// exists; when it does not and `placeholder` is set, the path a placeholder will take
     /// (recorded in `placeholders`) if it lies in a writable grant; nil otherwise.
-    mutating func protectedTarget(_ path: String, placeholder: Bool) -> String? {
+    /// A write or exec deny whose path goes through a symlink inside a writable grant is
+    /// refused (`.symlinkedProtectedPath`): the agent could replace the link with the real
+    /// thing, and nothing would hold it.
+    mutating func protectedTarget(_ path: String, placeholder: Bool) throws(AgentLaunchError) -> String? {
         guard let host = hostPath(path) else { return nil }
+        if placeholder, let link = Self.firstSymlink(in: host, below: grant(containing: path)?.source ?? "/") {
+            throw .unsupportedRule("the protected path \(path) goes through the symlink \(link) inside a writable grant; the agent could replace it, so the deny cannot hold. Remove the link (or make it a real directory) and run again")
+        }
         if let real = Self.canonical(host) { return agentPath(ofHost: real) }
         guard placeholder, let g = grant(containing: path), g.writable else { return nil }
         // Resolve the existing part; what is missing is created (without following links).
@@ -113,6 +119,19 @@ struct AgentWorld: Sendable {
         ops += symlinks.map { .symlink(path: $0.path, target: $0.target) }
         if !grants.contains(where: { $0.path == "/proc" }) { ops.append(.proc()) }
         return ops
+    }
+
+    /// The first symlink among the components of `path` strictly below `root`, if any.
+    static func firstSymlink(in path: String, below root: String) -> String? {
+        guard path.hasPrefix(root) else { return nil }
+        var current = root == "/" ? "" : root
+        for name in path.dropFirst(current.count).split(separator: "/") {
+            current += "/" + name
+            var st = stat()
+            guard lstat(current, &st) == 0 else { return nil }
+            if st.st_mode & S_IFMT == S_IFLNK { return current }
+        }
+        return nil
     }
 
     /// The name of the outermost component of `path` that does not exist on the host.

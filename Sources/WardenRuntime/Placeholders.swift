@@ -26,7 +26,8 @@ public struct Placeholders: Sendable {
     /// A name that reads as a file (`.gitlab-ci.yml`, `Jenkinsfile`, `alternates`) gets an
     /// empty file; anything else an empty directory. Both stop the agent creating the path.
     static func looksLikeFile(_ name: Substring) -> Bool {
-        let known: Set<Substring> = ["Jenkinsfile", "alternates", "http-alternates", "config", "commondir", "gitdir", ".envrc"]
+        let known: Set<Substring> = ["Jenkinsfile", "alternates", "http-alternates", "config", "commondir", "gitdir", ".envrc",
+                                      ".gitmodules", ".lfsconfig"]
         if known.contains(name) { return true }
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
         return true

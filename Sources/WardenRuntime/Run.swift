@@ -133,7 +133,7 @@ public final class Run {
             throw RunSetupError("audit: cannot record the run's start, so the agent was not launched: \(error.description)")
         }
         return RunSummary(runID: runID, logPath: logPath, outcome: result.outcome, skippedLayers: result.skippedLayers,
-                          createdProtectedPaths: result.createdProtectedPaths,
+                          createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
                           denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
                           auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved)
     }
@@ -148,6 +148,9 @@ public struct RunSummary: Sendable {
     public var skippedLayers: [String]
     /// Protected paths the agent created although no mount could protect them.
     public var createdProtectedPaths: [String]
+    /// What in the workspace's git control plane changed so that a later git command on the
+    /// host could run code (see `GitControlPlane`).
+    public var gitFindings: [GitControlPlane.Finding]
     /// Denials written to the audit log (never more than were recorded).
     public var denialsRecorded: Int64
     /// A problem writing the audit trail after the run started.
@@ -157,10 +160,15 @@ public struct RunSummary: Sendable {
     /// Records of this run that are not in the log (in its spill file, or listed here).
     public var unsaved: AuditRun.Unsaved?
 
-    /// The process exit status: `RunOutcome.auditFailureExitCode` (123) when the agent was
-    /// stopped for the audit log or records are missing from it, else `outcome.exitCode`.
+    /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
+    /// stopped for the audit log or records are missing from it; else
+    /// `GitControlPlane.findingsExitStatus` (123) when the command exited but left findings
+    /// in the workspace's git control plane (its own status stays in `run.exit`); else
+    /// `outcome.exitCode`.
     public var exitCode: Int32 {
-        stoppedForAudit || unsaved != nil ? RunOutcome.auditFailureExitCode : outcome.exitCode
+        if stoppedForAudit || unsaved != nil { return RunOutcome.auditFailureExitCode }
+        if !gitFindings.isEmpty, case .exited = outcome { return GitControlPlane.findingsExitStatus }
+        return outcome.exitCode
     }
 
     /// Warnings and errors for stderr, one line each, in order.
@@ -169,6 +177,7 @@ public struct RunSummary: Sendable {
         for path in createdProtectedPaths {
             lines.append("warning: the agent created \(path), which the policy protects but which did not exist at launch; review it before anything outside the sandbox uses it")
         }
+        lines.append(contentsOf: GitControlPlane.render(gitFindings))
         if let auditError { lines.append("warden: error: audit: \(auditError)") }
         if stoppedForAudit {
             lines.append("warden: error: audit: the agent was stopped because the audit log could not take records (exit status \(RunOutcome.auditFailureExitCode))")

@@ -12,9 +12,11 @@ struct RunCommand: ParsableCommand {
         Example:
           warden run --policy policies/default.warden --workspace ./repo -- python3 -m unittest
 
-        Exit status: the command's own; 128+N when killed by signal N; 123 when the audit log \
+        Exit status: the command's own; 128+N when killed by signal N; 122 when the audit log \
         could not take the run's records (the agent was stopped, or records are missing from \
-        the log); 124 when the timeout or `limit wall-time` ended it; 125 when Warden failed \
+        the log); 123 when the command exited but the workspace's git control plane changed in \
+        a way that could make a later git command run code (the findings are printed); 124 \
+        when the timeout or `limit wall-time` ended it; 125 when Warden failed \
         before the command started; 126 when the command cannot be executed; 127 when it is \
         not found.
 
@@ -38,7 +40,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Time between SIGTERM and SIGKILL when the time limit, a signal or an audit failure ends the run.")
     var grace: String = "5s"
 
-    @Option(help: "When the audit log cannot take records: stop the agent (exit 123) or pause it until the log can.")
+    @Option(help: "When the audit log cannot take records: stop the agent (exit 122) or pause it until the log can.")
     var onAuditFailure: AuditFailureMode = .stop
 
     @Flag(help: "Run even when some layers cannot be enforced here; each skipped layer is printed and recorded.")

@@ -394,7 +394,10 @@ extension EscapeProbeTests {
             script += "\nprintf 'import sys\\nprint(\"py\", sum(range(10)))\\n' > s.py && python3 s.py"
         }
         let run = try s.run(["/bin/sh", "-c", script])
-        #expect(run.status == 0, "\(run.output)")
+        // The tools work. The repository the agent created is its own (config, hooks): the
+        // post-run git check says so, and the status is 123 instead of the command's 0.
+        #expect(run.status == 123, "\(run.output)")
+        #expect(run.output.contains("git control plane: repository .git: a repository created during the run"), "\(run.output)")
         #expect(run.output.contains("built=42"), "\(run.output)")
         #expect(run.output.contains("committed"), "\(run.output)")
         #expect(run.output.contains("pipes=3"), "\(run.output)")

@@ -37,12 +37,16 @@ struct AgentWorldTests {
     @Test func aWriteDenyOnAMissingPathGetsAPlaceholderExceptInsideAMissingRepository() throws {
         let ws = try Fixture.tempDir("world-ph")
         var world = AgentWorld(grants: [(ws, [.read, .write])], hostTmp: nil)
-        #expect(world.protectedTarget(ws + "/.github/workflows", placeholder: true) == ws + "/.github/workflows")
+        #expect(try world.protectedTarget(ws + "/.github/workflows", placeholder: true) == ws + "/.github/workflows")
         #expect(world.placeholders == [ws + "/.github/workflows"])
         // No .git yet: git init or clone by the agent must work; the post-run check covers it.
-        #expect(world.protectedTarget(ws + "/.git/hooks", placeholder: true) == nil)
+        #expect(try world.protectedTarget(ws + "/.git/hooks", placeholder: true) == nil)
         // Outside any writable grant nothing can be created, so nothing is needed.
-        #expect(world.protectedTarget("/usr/nonexistent-warden", placeholder: true) == nil)
+        #expect(try world.protectedTarget("/usr/nonexistent-warden", placeholder: true) == nil)
+        // A link where a protected path should be (planted by an earlier agent): refused.
+        try FileManager.default.createDirectory(atPath: ws + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: ws + "/.husky", withDestinationPath: "elsewhere")
+        #expect(throws: AgentLaunchError.self) { try world.protectedTarget(ws + "/.husky/pre-commit", placeholder: true) }
     }
 
     @Test func placeholdersAreCreatedWithoutFollowingLinksAndRemovedWhenEmpty() throws {
