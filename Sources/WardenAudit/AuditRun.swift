@@ -49,7 +49,7 @@ public final class AuditRun: Sendable {
         var aggregator: DenialAggregator
         var startedMono: Int64?
         var finished = false
-        /// Records the log did not take yet, in order (their times fixed).
+        /// Records the log did not take yet, in order.
         var unwritten: [AuditEvent] = []
         /// The subset of `unwritten` that is not in the spill file either.
         var unspilled: [AuditEvent] = []
@@ -250,23 +250,18 @@ public final class AuditRun: Sendable {
         -> (written: [AppendedRecord], change: LossChange?)
     {
         guard !events.isEmpty else { return ([], nil) }
-        let stamped = events.map { e -> AuditEvent in
-            var e = e
-            if e.time == nil { e.time = .now() }
-            return e
-        }
         if s.failure != nil {
-            keep(&s, stamped)
+            keep(&s, events)
             return ([], retryLocked(&s, force: false))
         }
         do throws(AuditError) {
-            let written = try log.append(stamped, run: runID, sync: true, checkpoint: checkpoint)
-            count(&s, stamped)
+            let written = try log.append(events, run: runID, sync: true, checkpoint: checkpoint)
+            count(&s, events)
             return (written, nil)
         } catch {
             s.failure = error
             s.lastAttempt = monotonicNanos()
-            keep(&s, stamped)
+            keep(&s, events)
             return ([], .failed(error))
         }
     }
@@ -306,7 +301,7 @@ public final class AuditRun: Sendable {
     }
 
     private func spillLine(_ e: AuditEvent) -> [UInt8] {
-        AuditRecord(seq: 0, ts: (e.time ?? .now()).rfc3339, kind: e.kind, run: runID, fields: e.fields,
+        AuditRecord(seq: 0, ts: AuditTime.now().rfc3339, kind: e.kind, run: runID, fields: e.fields,
                     prev: AuditRecord.genesisHash).lineBytes()
     }
 }

@@ -9,12 +9,12 @@ import Glibc
 /// NUL bytes, so a full filesystem still takes the records of the failing batch; records are
 /// written over them from the start, and a reader stops at the first NUL), and `flock`ed
 /// for the run's life. The first line, `#warden-spill v1 run=RUN`, is written once the
-/// lock is held; then come records with
-/// `seq` 0 and a zero `prev`: the writer assigns both when it appends them to the log after a
+/// lock is held; then come records with `seq` 0, a zero `prev` and the time they were
+/// spilled: the writer assigns all three when it appends them to the log after a
 /// `recovery.spill` record. The file is removed when the run finishes with everything
 /// written; so a spill file whose lock can be taken belongs to a run that ended with records
-/// unwritten or died before `run.exit`: the next writer (`recoverAbandoned`) appends the
-/// records and, when they hold no `run.exit`, a `run.interrupted` record for that run.
+/// unwritten (or died): the next writer (`recoverAbandoned`) appends the records. (A run that
+/// died without `run.exit` is reported by `AuditLog` itself, with an `interrupted` record.)
 final class AuditSpill: @unchecked Sendable {
     let path: String
     private let fd: Int32
@@ -68,7 +68,7 @@ final class AuditSpill: @unchecked Sendable {
     func append(_ events: [AuditEvent], run: String) -> Bool {
         var out: [UInt8] = []
         for e in events {
-            let rec = AuditRecord(seq: 0, ts: (e.time ?? .now()).rfc3339, kind: e.kind, run: run, fields: e.fields,
+            let rec = AuditRecord(seq: 0, ts: AuditTime.now().rfc3339, kind: e.kind, run: run, fields: e.fields,
                                   prev: AuditRecord.genesisHash)
             out.append(contentsOf: rec.lineBytes())
             out.append(UInt8(ascii: "\n"))
@@ -160,7 +160,7 @@ final class AuditSpill: @unchecked Sendable {
                   rec.kind != AuditKind.checkpoint, rec.kind != AuditKind.recovery,
                   spilledRun == nil || spilledRun == rec.run else { unreadable += 1; continue }
             spilledRun = rec.run
-            events.append(AuditEvent(kind: rec.kind, fields: rec.fields, time: AuditTime(rfc3339: rec.ts)))
+            events.append(AuditEvent(kind: rec.kind, fields: rec.fields))
         }
         var batch: [AuditEvent] = []
         if !events.isEmpty || unreadable > 0 {
@@ -172,13 +172,7 @@ final class AuditSpill: @unchecked Sendable {
             batch.append(AuditEvent(kind: AuditKind.recoverySpill, fields: fields))
             batch.append(contentsOf: events)
         }
-        if !events.contains(where: { $0.kind == AuditKind.runExit }) {
-            batch.append(AuditEvent(kind: AuditKind.runInterrupted, fields: [
-                "detected_by": .string(run),
-                "reason": .string("the run's supervisor ended without writing run.exit (killed, or the machine stopped)"),
-            ]))
-        }
-        try log.append(batch, run: spilledRun ?? run, sync: true)
+        if !batch.isEmpty { try log.append(batch, run: spilledRun ?? run, sync: true) }
         unlink(spillPath)
         return events.count
     }
@@ -202,31 +196,4 @@ extension AuditKind {
     /// from its spill file or memory: `records` (how many follow), `sha256` (of the spill
     /// bytes, when read from a file), `recovered_by`, and `error` when known.
     public static let recoverySpill = "recovery.spill"
-    /// A run that ended without `run.exit` (its supervisor was killed), written for it by
-    /// the next writer of the log: `detected_by` (that writer's run), `reason`.
-    public static let runInterrupted = "run.interrupted"
-}
-
-extension AuditTime {
-    /// Parses `YYYY-MM-DDTHH:MM:SS.ffffffZ`; nil when malformed.
-    init?(rfc3339 text: String) {
-        let b = Array(text.utf8)
-        let ok = b.withUnsafeBytes { AuditTime.isWellFormed($0) }
-        guard ok else { return nil }
-        func num(_ from: Int, _ count: Int) -> Int32 {
-            var v: Int32 = 0
-            for i in from..<(from + count) { v = v * 10 + Int32(b[i] - 48) }
-            return v
-        }
-        var t = tm()
-        t.tm_year = num(0, 4) - 1900
-        t.tm_mon = num(5, 2) - 1
-        t.tm_mday = num(8, 2)
-        t.tm_hour = num(11, 2)
-        t.tm_min = num(14, 2)
-        t.tm_sec = num(17, 2)
-        let seconds = timegm(&t)
-        guard seconds != -1 || text.hasPrefix("1969-12-31T23:59:59") else { return nil }
-        self.init(seconds: Int64(seconds), nanoseconds: num(20, 6) * 1000)
-    }
 }

@@ -108,7 +108,10 @@ public struct AgentSession: Sendable {
         let gitBefore = try? GitControlPlane.snapshot(workspace: plan.bindings.workspace)
         var placeholders = Placeholders()
         if setupFailure == nil {
-            do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
+            do {
+                try placeholders.create(plan.mountPoints, directories: true)
+                try placeholders.create(plan.placeholders)
+            } catch { setupFailure = "warden: \(error.description)" }
         }
 
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
@@ -123,7 +126,8 @@ public struct AgentSession: Sendable {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
-        placeholders.remove()
+        // Only when no other run uses the workspace: its mounts may sit on our placeholders.
+        if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
         if !gitFindings.isEmpty { try? audit.record(GitControlPlane.auditEvent(gitFindings, workspace: plan.bindings.workspace)) }
 

@@ -78,11 +78,20 @@ struct GitControlPlaneJudge {
         return Self.ordered(out)
     }
 
+    /// SHA-256 of no bytes.
+    static let emptyDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
     // MARK: - One entry
 
     private func judge(_ path: [UInt8], _ record: Record, _ old: Record?) -> Finding? {
         let fp = record.fingerprint
         let verb = old == nil ? "new" : "changed"
+        // An empty, non-executable file says nothing to git: no config, no alternates, no
+        // hook. (Warden's own placeholders, left in place while another run shares the
+        // workspace, have this shape; commondir's "." is judged below.)
+        if old == nil, fp.kind == .file, fp.permissions & 0o111 == 0, fp.digest == Self.emptyDigest, record.role != .dotGit {
+            return nil
+        }
         if fp.kind == .symlink, record.role != .dotGit, record.role != .dataLink {
             return Finding(kind: .symlink, path: path, reason: "\(verb) symbolic link to \(display(fp.target ?? [])): git would follow it (\(Self.describe(record.role)))")
         }

@@ -60,6 +60,8 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("give the command to run after `--`") }
+        if auditLog == "" { throw ValidationError("--audit-log: the path is empty") }
+        if signingKey == "" { throw ValidationError("--signing-key: the path is empty") }
     }
 
     func run() throws {

@@ -141,7 +141,7 @@ import Testing
     }
 
     /// A SIGKILLed supervisor leaves its run directory and no `run.exit`; the next run removes
-    /// the directory and records `run.interrupted` for the killed run.
+    /// the directory, and its audit writer records the killed run as `interrupted`.
     @Test func theNextRunRemovesAKilledSupervisorsRunDirectory() throws {
         guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
         let f = try PolicyCommandsCLITests.RunFixture()
@@ -166,10 +166,12 @@ import Testing
         guard let next = try WardenBinary.run(Self.run(f, ["true"])) else { return }
         #expect(next.status == 0, "\(next.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/" + (tmp.first ?? "?")))
-        // The next run also records that the killed one ended without run.exit.
+        // The next writer also records that the killed run ended without run.exit.
         let records = try String(contentsOfFile: f.log, encoding: .utf8).split(separator: "\n").compactMap {
             try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        #expect(records.contains { $0["kind"] as? String == "run.interrupted" && $0["run"] as? String == runID })
+        #expect(records.contains {
+            $0["kind"] as? String == "interrupted" && ($0["fields"] as? [String: Any])?["run"] as? String == runID
+        })
     }
 }
