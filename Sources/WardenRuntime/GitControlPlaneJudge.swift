@@ -21,22 +21,27 @@ struct GitControlPlaneJudge {
 
     func findings() -> [Finding] {
         var out: [Finding] = []
-        // Repositories created during the run: one finding each, nothing reported inside.
+        // Repositories created during the run (git init, clone): one finding each, and only
+        // when something in them would run code or redirect git (`activeContent`); a plain
+        // clone's config and sample hooks are what git itself writes.
         var newRepositories: [[UInt8]] = []
         for (path, kind) in after.gitDirs where before.gitDirs[path] == nil {
             switch kind {
             case .repository:
                 newRepositories.append(path)
+                guard let active = activeContent(in: path) else { continue }
                 let reason = path == GitTreeScanner.dotGit
-                    ? "a repository created during the run: its config and hooks are the agent's; git uses them in the workspace"
-                    : "a repository planted below the workspace root: git runs its hooks and obeys its config when the operator's git recurses into it (a submodule path) or runs there"
+                    ? "a repository created during the run, with \(active); git uses it in the workspace"
+                    : "a repository created below the workspace root, with \(active); git uses it when the operator's git recurses into it (a submodule path) or runs there"
                 out.append(Finding(kind: .repository, path: path, reason: reason))
             case .module:
                 newRepositories.append(path)
-                out.append(Finding(kind: .repository, path: path, reason: "a submodule repository created during the run: git uses its config and hooks for that submodule"))
+                guard let active = activeContent(in: path) else { continue }
+                out.append(Finding(kind: .repository, path: path, reason: "a submodule repository created during the run, with \(active): git uses it for that submodule"))
             case .linked:
                 newRepositories.append(path)
-                out.append(Finding(kind: .repository, path: path, reason: "a git directory created during the run where a .git file points: git uses its config and hooks"))
+                guard let active = activeContent(in: path) else { continue }
+                out.append(Finding(kind: .repository, path: path, reason: "a git directory created during the run where a .git file points, with \(active): git uses it"))
             case .worktree:
                 break  // `git worktree add`: judged file by file below.
             }
@@ -76,6 +81,40 @@ struct GitControlPlaneJudge {
             out.append(Finding(kind: problem.kind, path: problem.path, reason: problem.reason))
         }
         return Self.ordered(out)
+    }
+
+    /// What in the new repository at `repository` could run code or send git elsewhere: a
+    /// config setting known to run programs or read other files, an active hook (executable,
+    /// not a `.sample`), alternates, a commondir elsewhere, a link, rebase state, a file a
+    /// config names. Nil when there is none.
+    private func activeContent(in repository: [UInt8]) -> String? {
+        var found: [String] = []
+        for (path, record) in after.records where Self.isBelow(path, repository) {
+            let fp = record.fingerprint
+            let name = String(decoding: GitPathBytes.components(path).last ?? [], as: UTF8.self)
+            switch record.role {
+            case .config:
+                guard fp.kind == .file, let content = record.content else { found.append("an unreadable config"); continue }
+                let keys = GitConfigText(content).settings.map(\.key).filter(GitConfigText.isDangerous)
+                if let key = keys.first { found.append("config setting \(GitPathBytes.display(Array(key.utf8)))") }
+            case .hook:
+                if fp.kind == .symlink || (fp.kind == .file && fp.permissions & 0o111 != 0 && !name.hasSuffix(".sample")) {
+                    found.append("active hook \(GitPathBytes.display(Array(name.utf8)))")
+                }
+            case .alternates:
+                if fp.digest != Self.emptyDigest { found.append("alternates") }
+            case .commondir:
+                if judgeCommondir(path, record) != nil { found.append("a commondir elsewhere") }
+            case .sequence:
+                found.append("rebase or sequencer state")
+            case .referenced, .dataLink:
+                if judge(path, record, nil) != nil { found.append("\(Self.describe(record.role)) \(display(path))") }
+            case .dotGit, .worktreeGitdir, .info, .control:
+                if fp.kind == .symlink { found.append("a symbolic link \(display(path))") }
+            }
+        }
+        guard !found.isEmpty else { return nil }
+        return found.sorted().prefix(4).joined(separator: ", ") + (found.count > 4 ? " and \(found.count - 4) more" : "")
     }
 
     /// SHA-256 of no bytes.

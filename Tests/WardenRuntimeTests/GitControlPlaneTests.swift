@@ -231,7 +231,7 @@ struct GitControlPlaneTests {
         #expect(before.inspect().summary == ["removed .git"])
     }
 
-    @Test func newRepositoryAtTheRootIsReportedOnce() throws {
+    @Test func newRepositoryAtTheRootIsReportedOnceWhenItCouldRunCode() throws {
         let base = try Fixture.tempDir("git-init")
         defer { try? FileManager.default.removeItem(atPath: base) }
         let before = try GitControlPlane.snapshot(workspace: base)
@@ -241,6 +241,15 @@ struct GitControlPlaneTests {
         p.arguments = ["init", "-q", base]
         try p.run()
         p.waitUntilExit()
+        // What git init writes (its config, sample hooks) runs nothing: no finding.
+        #expect(before.inspect() == [])
+        // A setting that runs a program, or an active hook, makes it one finding.
+        try "[core]\n\tfsmonitor = touch PWNED\n".write(toFile: base + "/.git/config", atomically: false, encoding: .utf8)
+        #expect(before.inspect().summary == ["repository .git"])
+        #expect(before.inspect().first?.reason.contains("core.fsmonitor") == true)
+        try "[core]\n".write(toFile: base + "/.git/config", atomically: false, encoding: .utf8)
+        try "#!/bin/sh\n".write(toFile: base + "/.git/hooks/post-checkout", atomically: false, encoding: .utf8)
+        chmod(base + "/.git/hooks/post-checkout", 0o755)
         #expect(before.inspect().summary == ["repository .git"])
     }
 
