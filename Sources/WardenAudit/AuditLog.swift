@@ -195,9 +195,12 @@ public final class AuditLog: Sendable {
         if checkpoint || (seq > 0 && seq % checkpointInterval == 0 && !events.isEmpty) { try emitCheckpoint() }
         guard !out.isEmpty else { return [] }
         do {
+            try file.checkLinked()
             try file.append(out)
             if sync || checkpoint { try file.sync() }
         } catch {
+            // All or nothing: a batch that did not become durable leaves no partial lines.
+            file.truncate(to: size)
             cache.head = nil
             throw error
         }

@@ -54,6 +54,16 @@ struct LogFile {
         guard fdatasync(fd) == 0 else { throw .io(path: path, operation: "fsync", message: FileIO.errnoText(errno)) }
     }
 
+    /// Fails when the file was removed while open (appends would reach no log).
+    func checkLinked() throws(AuditError) {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", message: FileIO.errnoText(errno)) }
+        guard st.st_nlink > 0 else { throw .io(path: path, operation: "write", message: "the log file was removed") }
+    }
+
+    /// Cuts the file back to `size` (undoing a failed append); best effort.
+    func truncate(to size: Int64) { _ = ftruncate(fd, off_t(size)) }
+
     func close() { _ = Glibc.close(fd) }
 
     // Open-file-description record locks (Linux): a live run holds one on the first byte of
