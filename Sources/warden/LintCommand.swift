@@ -109,8 +109,8 @@ enum LintRun {
 }
 
 /// Writes `warden: error: message` (or the bare message) to standard error.
-func printError(_ message: String, prefix: Bool = true) {
-    let line = (prefix ? "warden: error: " : "") + message + "\n"
+func printError(_ message: String, prefix: Bool = true, newline: Bool = true) {
+    let line = (prefix ? "warden: error: " : "") + message + (newline ? "\n" : "")
     var bytes = Array(line.utf8)
     var offset = 0
     while offset < bytes.count {

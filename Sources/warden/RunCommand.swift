@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import WardenCompiler
 import WardenPolicy
 import WardenRuntime
@@ -83,6 +86,9 @@ struct RunCommand: ParsableCommand {
             printError(error.message)
             throw ExitCode(125)
         }
+        // The agent shared the terminal: whatever modes or colours it left on (concealed
+        // text, say) must not hide Warden's own lines.
+        if isatty(2) == 1, !summary.messages.isEmpty || !quiet { printError("\u{1B}[0m", prefix: false, newline: false) }
         for line in summary.messages { printError(line, prefix: false) }
         if !quiet { printError(summary.summaryLine, prefix: false) }
         throw ExitCode(summary.exitCode)
