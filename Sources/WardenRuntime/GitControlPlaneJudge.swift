@@ -95,7 +95,9 @@ struct GitControlPlaneJudge {
             switch record.role {
             case .config:
                 guard fp.kind == .file, let content = record.content else { found.append("an unreadable config"); continue }
-                let keys = GitConfigText(content).settings.map(\.key).filter(GitConfigText.isDangerous)
+                // Anything beyond what git init and clone write: parsers differ, and the list
+                // of settings that run programs keeps growing.
+                let keys = GitConfigText(content).settings.map(\.key).filter { !GitConfigText.isOrdinaryForNewRepository($0) }
                 if let key = keys.first { found.append("config setting \(GitPathBytes.display(Array(key.utf8)))") }
             case .hook:
                 if fp.kind == .symlink || (fp.kind == .file && fp.permissions & 0o111 != 0 && !name.hasSuffix(".sample")) {
