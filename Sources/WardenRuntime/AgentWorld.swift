@@ -121,6 +121,9 @@ struct AgentWorld: Sendable {
             if placeholder, lstat(real, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 {
                 throw .unsupportedRule("the protected file \(path) has \(st.st_nlink) hard links; another name could write it past the deny. Replace the links with copies and run again")
             }
+            if placeholder, st.st_mode & S_IFMT == S_IFDIR, let linked = Self.hardLinkedFile(in: real) {
+                throw .unsupportedRule("\(linked), inside the protected \(path), has hard links; another name could write it past the deny. Replace the links with copies and run again")
+            }
             return agentPath(ofHost: real)
         }
         guard placeholder, let g = grant(containing: path), g.writable else { return nil }
@@ -155,6 +158,28 @@ struct AgentWorld: Sendable {
         ops += symlinks.map { .symlink(path: $0.path, target: $0.target) }
         if !grants.contains(where: { $0.path == "/proc" }) { ops.append(.proc()) }
         return ops
+    }
+
+    /// The first regular file with more than one link under the directory `root` (without
+    /// following links; at most 16 levels and 10,000 entries are looked at).
+    static func hardLinkedFile(in root: String) -> String? {
+        var budget = 10_000
+        func walk(_ dir: String, _ depth: Int) -> String? {
+            guard depth < 16, let d = opendir(dir) else { return nil }
+            defer { closedir(d) }
+            while let e = readdir(d), budget > 0 {
+                budget -= 1
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                let path = dir + "/" + name
+                var st = stat()
+                guard lstat(path, &st) == 0 else { continue }
+                if st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 { return path }
+                if st.st_mode & S_IFMT == S_IFDIR, let found = walk(path, depth + 1) { return found }
+            }
+            return nil
+        }
+        return walk(root, 0)
     }
 
     /// The first symlink among the components of `path` strictly below `root`, if any.

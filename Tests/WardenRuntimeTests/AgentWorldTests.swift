@@ -60,6 +60,12 @@ struct AgentWorldTests {
         try FileManager.default.createDirectory(atPath: ws + "/elsewhere", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: ws + "/.husky", withDestinationPath: "elsewhere")
         #expect(throws: AgentLaunchError.self) { try world.protectedTarget(ws + "/.husky/pre-commit", placeholder: true) }
+        // A file inside a protected directory with another name outside it: refused.
+        try FileManager.default.createDirectory(atPath: ws + "/.github/workflows", withIntermediateDirectories: true)
+        try "on: push\n".write(toFile: ws + "/.github/workflows/ci.yml", atomically: false, encoding: .utf8)
+        #expect(try world.protectedTarget(ws + "/.github/workflows", placeholder: true) == ws + "/.github/workflows")
+        try FileManager.default.linkItem(atPath: ws + "/.github/workflows/ci.yml", toPath: ws + "/ci-backup.yml")
+        #expect(throws: AgentLaunchError.self) { try world.protectedTarget(ws + "/.github/workflows", placeholder: true) }
     }
 
     @Test func placeholdersAreCreatedWithoutFollowingLinksAndRemovedWhenEmpty() throws {
