@@ -35,6 +35,7 @@ struct GitTreeScanner {
         for reference in result.references where result.records[reference.path] == nil {
             recordPath(rootFD, reference)
         }
+        if references == nil { followNestedIncludes(rootFD) }
         return result
     }
 
@@ -311,18 +312,14 @@ struct GitTreeScanner {
                 guard let content = result.records[configPath]?.content else { continue }
                 let config = GitConfigText(content)
                 func add(_ value: [UInt8], base: [[UInt8]], key: String) {
-                    guard !value.isEmpty, value.first != UInt8(ascii: "~") else { return }
-                    let resolved = GitPathBytes.resolve(value, from: workspace + base)
-                    guard resolved.count > workspace.count, GitPathBytes.isInside(resolved, workspace) else { return }
-                    let rel = resolved.dropFirst(workspace.count).joined(separator: [GitPathBytes.slash])
-                    found.append(.init(path: Array(rel), config: configPath, key: key))
+                    if let r = reference(value, base: base, config: configPath, key: key) { found.append(r) }
                 }
                 for value in config.values("core.hookspath") { add(value, base: worktree, key: "core.hooksPath") }
                 for value in config.values("core.fsmonitor") where Self.isProgramPath(value) {
                     add(value, base: worktree, key: "core.fsmonitor")
                 }
                 let configDir = GitPathBytes.components(gitDir)
-                for setting in config.settings where setting.key == "include.path" || (setting.key.hasPrefix("includeif.") && setting.key.hasSuffix(".path")) {
+                for setting in config.settings where Self.isInclude(setting.key) {
                     add(GitConfigText.plain(setting.value), base: configDir, key: setting.key)
                 }
             }
@@ -332,6 +329,43 @@ struct GitTreeScanner {
             if $0.config != $1.config { return $0.config.lexicographicallyPrecedes($1.config) }
             return $0.key < $1.key
         }
+    }
+
+    /// Files that included files include in turn (git follows them, up to 10 levels): found
+    /// at snapshot time, so the inspection fingerprints the same paths, including ones that
+    /// do not exist yet.
+    private mutating func followNestedIncludes(_ rootFD: Int32) {
+        var frontier = result.references.filter { Self.isInclude($0.key) }
+        var known = Set(result.references)
+        for _ in 0..<10 where !frontier.isEmpty {
+            var next: [GitTreeScan.Reference] = []
+            for reference in frontier {
+                guard let content = result.records[reference.path]?.content else { continue }
+                let base = Array(GitPathBytes.components(reference.path).dropLast())
+                for setting in GitConfigText(content).settings where Self.isInclude(setting.key) {
+                    guard let nested = self.reference(GitConfigText.plain(setting.value), base: base, config: reference.path, key: setting.key),
+                          known.insert(nested).inserted else { continue }
+                    result.references.append(nested)
+                    if result.records[nested.path] == nil { recordPath(rootFD, nested) }
+                    next.append(nested)
+                }
+            }
+            frontier = next
+        }
+    }
+
+    static func isInclude(_ key: String) -> Bool {
+        key == "include.path" || (key.hasPrefix("includeif.") && key.hasSuffix(".path"))
+    }
+
+    /// A path a config names, resolved lexically from `base` (components relative to the
+    /// workspace); nil outside the workspace or in a home directory (`~`).
+    private func reference(_ value: [UInt8], base: [[UInt8]], config: [UInt8], key: String) -> GitTreeScan.Reference? {
+        guard !value.isEmpty, value.first != UInt8(ascii: "~") else { return nil }
+        let resolved = GitPathBytes.resolve(value, from: workspace + base)
+        guard resolved.count > workspace.count, GitPathBytes.isInside(resolved, workspace) else { return nil }
+        let rel = resolved.dropFirst(workspace.count).joined(separator: [GitPathBytes.slash])
+        return .init(path: Array(rel), config: config, key: key)
     }
 
     /// Whether a `core.fsmonitor` value names a program (not a boolean for the built-in daemon).
@@ -359,6 +393,7 @@ struct GitTreeScanner {
     static func keepsContent(_ role: GitTreeScan.Role) -> Bool {
         switch role {
         case .dotGit, .config, .commondir, .worktreeGitdir, .alternates: return true
+        case .referenced(_, let key): return isInclude(key)
         default: return false
         }
     }

@@ -223,6 +223,19 @@ struct GitControlPlaneTests {
         #expect(before.inspect().summary == ["referenced .husky/_/pre-commit", "referenced shared.gitconfig"])
     }
 
+    @Test func includesOfIncludedFilesAreWatchedToo() throws {
+        // The repository's config includes shared.gitconfig, which includes local.gitconfig,
+        // which does not exist yet: the agent creating it is seen (round-2 finding G4).
+        let repo = try GitRepoFixture("nested-include")
+        defer { repo.remove() }
+        try repo.write("shared.gitconfig", "[include]\n\tpath = local.gitconfig\n")
+        try repo.git("config", "include.path", "../shared.gitconfig")
+        let before = try repo.snapshot()
+        #expect(before.inspect() == [])
+        try repo.write("local.gitconfig", "[core]\n\tfsmonitor = /tmp/x\n")
+        #expect(before.inspect().summary == ["referenced local.gitconfig"])
+    }
+
     @Test func removedRepositoryIsReportedOnce() throws {
         let repo = try GitRepoFixture("rm")
         defer { repo.remove() }
