@@ -14,8 +14,8 @@ public final class WorkspaceLock: Sendable {
     /// left in place, empty, rather than risk another run's protections).
     public init?(workspace: String, directory: String = "/tmp") {
         var st = stat()
-        guard stat(workspace, &st) == 0 else { return nil }
-        let path = "\(directory)/warden-workspace-\(st.st_dev)-\(st.st_ino).lock"
+        guard stat(workspace, &st) == 0, let locks = Self.lockDirectory(in: directory) else { return nil }
+        let path = "\(locks)/\(st.st_dev)-\(st.st_ino).lock"
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
         guard fd >= 0 else { return nil }
         var own = stat()
@@ -26,6 +26,16 @@ public final class WorkspaceLock: Sendable {
             return nil
         }
         self.fd = fd
+    }
+
+    /// `<directory>/warden-locks-<uid>`, mode 0700, this user's: another user can neither
+    /// plant a lock file there nor hold one (which would keep every placeholder in place).
+    static func lockDirectory(in directory: String) -> String? {
+        let path = "\(directory)/warden-locks-\(geteuid())"
+        if mkdir(path, 0o700) != 0 && errno != EEXIST { return nil }
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { return nil }
+        return path
     }
 
     /// Whether this run is the only one in the workspace now (the lock becomes exclusive).
