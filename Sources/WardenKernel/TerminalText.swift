@@ -1,27 +1,33 @@
 /// Makes untrusted text (paths, names, policy excerpts, anything an agent or a policy
 /// author wrote) safe to print on a terminal or in a CI log: every character that a
-/// terminal or log viewer would interpret instead of show is replaced by a visible escape.
+/// terminal or log viewer would interpret instead of show is written visibly, in the
+/// notation of bash's `$'…'`.
 ///
-/// Escaped: C0 controls (`\0`, `\a`, `\b`, `\t`, `\n`, `\v`, `\f`, `\r`, `\x1b`, other
-/// `\xNN`), DEL (`\x7f`), C1 controls (`\u{9b}`), and the invisible characters that reorder
-/// or hide text (bidirectional overrides and isolates, line/paragraph separators, zero-width
-/// characters, the byte-order mark: `\u{202e}`). Everything else, including a backslash, is
-/// kept as is: the result is for reading, not a reversible encoding (use JSON for that).
+/// Escaped: C0 controls and DEL (`\n`, `\r`, `\t`, else `\xHH`: `\x00`, `\x1b`, `\x7f`),
+/// C1 controls, and the invisible characters that reorder or hide text (bidirectional
+/// embeddings, overrides and isolates, line/paragraph separators, zero-width characters,
+/// the byte-order mark), as `\uHHHH` (`\u009b`, `\u202e`). A backslash is kept as is
+/// unless `doublingBackslashes` is set (for data that must read back unambiguously, such
+/// as audit records; source excerpts keep a policy's own escapes readable).
 public enum TerminalText {
     /// `text` with every unsafe character escaped. `keepTabs` keeps horizontal tabs (for
     /// source excerpts, where they matter for alignment and are harmless).
-    public static func escape(_ text: String, keepTabs: Bool = false) -> String {
+    public static func escape(_ text: String, keepTabs: Bool = false, doublingBackslashes: Bool = false) -> String {
         // Fast path: nothing to escape (the common case) returns the string itself.
-        if !text.unicodeScalars.contains(where: { needsEscape($0, keepTabs: keepTabs) }) { return text }
+        if !text.unicodeScalars.contains(where: { needsEscape($0, keepTabs: keepTabs, doublingBackslashes: doublingBackslashes) }) {
+            return text
+        }
         var out = ""
-        out.unicodeScalars.reserveCapacity(text.unicodeScalars.count + 8)
-        for u in text.unicodeScalars { append(u, to: &out, keepTabs: keepTabs) }
+        out.reserveCapacity(text.utf8.count + 8)
+        for u in text.unicodeScalars { append(u, to: &out, keepTabs: keepTabs, doublingBackslashes: doublingBackslashes) }
         return out
     }
 
     /// `escape(text)`, cut to at most `maxScalars` scalars of input, with `…` appended
     /// when cut (for messages that may quote an arbitrarily long value).
     public static func escape(_ text: String, maxScalars: Int, keepTabs: Bool = false) -> String {
+        // Fast path: short enough and nothing to escape (the common case).
+        if text.utf8.count <= maxScalars, !text.unicodeScalars.contains(where: { needsEscape($0, keepTabs: keepTabs) }) { return text }
         var out = ""
         var count = 0
         for u in text.unicodeScalars {
@@ -33,8 +39,8 @@ public enum TerminalText {
     }
 
     /// Appends `u` to `out`, escaped when it is unsafe.
-    public static func append(_ u: Unicode.Scalar, to out: inout String, keepTabs: Bool = false) {
-        if needsEscape(u, keepTabs: keepTabs) {
+    public static func append(_ u: Unicode.Scalar, to out: inout String, keepTabs: Bool = false, doublingBackslashes: Bool = false) {
+        if needsEscape(u, keepTabs: keepTabs, doublingBackslashes: doublingBackslashes) {
             out += escaped(u)
         } else {
             out.unicodeScalars.append(u)
@@ -42,9 +48,10 @@ public enum TerminalText {
     }
 
     /// Whether `u` is shown escaped.
-    public static func needsEscape(_ u: Unicode.Scalar, keepTabs: Bool = false) -> Bool {
+    public static func needsEscape(_ u: Unicode.Scalar, keepTabs: Bool = false, doublingBackslashes: Bool = false) -> Bool {
         let v = u.value
         if v == 0x09 { return !keepTabs }
+        if v == 0x5C { return doublingBackslashes }
         if v < 0x20 || v == 0x7F { return true }
         if v < 0x80 { return false }
         return isInvisibleOrControl(v)
@@ -62,19 +69,15 @@ public enum TerminalText {
         }
     }
 
-    /// The visible escape of one unsafe character (`\x1b`, `\0`, `\u{202e}`).
+    /// The visible form of one unsafe character (`\n`, `\x1b`, `\u202e`, `\\`).
     public static func escaped(_ u: Unicode.Scalar) -> String {
         switch u.value {
-        case 0x00: return "\\0"
-        case 0x07: return "\\a"
-        case 0x08: return "\\b"
-        case 0x09: return "\\t"
         case 0x0A: return "\\n"
-        case 0x0B: return "\\v"
-        case 0x0C: return "\\f"
         case 0x0D: return "\\r"
+        case 0x09: return "\\t"
+        case 0x5C: return "\\\\"
         case let v where v < 0x80: return "\\x" + hex(v, width: 2)
-        case let v: return "\\u{" + hex(v, width: 1) + "}"
+        case let v: return "\\u" + hex(v, width: 4)
         }
     }
 

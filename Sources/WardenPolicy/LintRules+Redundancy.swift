@@ -103,14 +103,18 @@ extension LintRules {
 struct DuplicateKey: Hashable {
     var effect: Effect
     var action: RuleAction?
-    var syscall: String?
+    /// Sorted syscall names, then the conditions and errno as text (no formatting of the
+    /// name list: `@default` alone holds hundreds of names, once per identity).
+    var syscalls: [String]?
+    var rest: String?
 
     init(_ r: EffectiveRule) {
         effect = r.effect
         switch r.action {
         case .syscall(let m):
             let conditions = m.conditions.map { "\($0.argument) \($0.is32Bit) \($0.test)" }.sorted()
-            syscall = "\(m.syscalls.sorted()) \(conditions) \(m.errno.map { "\($0)" } ?? "-")"
+            syscalls = m.syscalls.sorted()
+            rest = "\(conditions) \(m.errno.map { "\($0)" } ?? "-")"
         default:
             action = r.action
         }

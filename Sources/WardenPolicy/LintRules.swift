@@ -84,9 +84,22 @@ struct FsView {
         /// Positions in `entries`, in rule order.
         var all: [Int] = []
         /// For each access mask, the first allow / deny (position in `entries`) granting or
-        /// denying at least that access.
-        var firstAllow = [Int?](repeating: nil, count: 8)
-        var firstDeny = [Int?](repeating: nil, count: 8)
+        /// denying at least that access; -1 for none. (Inline vectors: no allocation.)
+        var firstAllow = SIMD8<Int32>(repeating: -1)
+        var firstDeny = SIMD8<Int32>(repeating: -1)
+
+        static func first(_ v: SIMD8<Int32>, _ m: Int) -> Int? { v[m] < 0 ? nil : Int(v[m]) }
+
+        mutating func add(_ position: Int, _ e: Entry) {
+            all.append(position)
+            for m in 0..<8 where m & e.mask == m {
+                if e.allow {
+                    if firstAllow[m] < 0 { firstAllow[m] = Int32(position) }
+                } else if firstDeny[m] < 0 {
+                    firstDeny[m] = Int32(position)
+                }
+            }
+        }
     }
 
     let identity: CheckedIdentity
@@ -104,16 +117,7 @@ struct FsView {
                           exec: acc.contains(.exec), path: path)
             let position = entries.count
             entries.append(e)
-            var at = byPath[path] ?? AtPath()
-            at.all.append(position)
-            for m in 0..<8 where m & e.mask == m {
-                if e.allow {
-                    if at.firstAllow[m] == nil { at.firstAllow[m] = position }
-                } else if at.firstDeny[m] == nil {
-                    at.firstDeny[m] = position
-                }
-            }
-            byPath[path] = at
+            byPath[path, default: AtPath()].add(position, e)
         }
         self.entries = entries
         self.byPath = byPath
@@ -148,8 +152,8 @@ struct FsView {
         let m = Self.mask([access])
         var grant: Int?, denied = false
         ancestors(of: target) { at in
-            if at.firstDeny[m] != nil { denied = true }
-            if let k = at.firstAllow[m] { grant = min(grant ?? k, k) }
+            if at.firstDeny[m] >= 0 { denied = true }
+            if let k = AtPath.first(at.firstAllow, m) { grant = min(grant ?? k, k) }
         }
         guard !denied else { return nil }
         return grant.map { identity.rules[entries[$0].index] }
@@ -165,7 +169,7 @@ struct FsView {
         let m = Self.mask(access)
         var first: Int?
         ancestors(of: target) { at in
-            if let k = at.firstDeny[m] { first = min(first ?? k, k) }
+            if let k = AtPath.first(at.firstDeny, m) { first = min(first ?? k, k) }
         }
         return first.map { entries[$0] }
     }

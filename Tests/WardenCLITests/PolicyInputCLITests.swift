@@ -141,8 +141,8 @@ import Testing
         }
         guard let (text, _) = try Self.run(["lint", dir + "/main.warden"]) else { return }
         #expect(text.stdout.contains("main.warden:2:3: error[control-character]: a control character (`\\x1b`) in the policy text"))
-        #expect(text.stdout.contains("  # \\x1b]0;owned\\a\\x1b[2J\n"))
-        #expect(text.stdout.contains("main.warden:4:17: error[control-character]: a control character (`\\0`) in the policy text"))
+        #expect(text.stdout.contains("  # \\x1b]0;owned\\x07\\x1b[2J\n"))
+        #expect(text.stdout.contains("main.warden:4:17: error[control-character]: a control character (`\\x00`) in the policy text"))
     }
 
     @Test func explainAndTestEscapePolicyAndArgumentText() throws {

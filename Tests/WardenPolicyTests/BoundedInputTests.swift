@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenKernel
 @testable import WardenPolicy
 
 /// Policy files are read with bounds: regular files only, never blocking, size-limited per
@@ -50,6 +51,24 @@ import Testing
         #expect(truncate(sparse, off_t(PolicyLoader.defaultMaxFileBytes + 1)) == 0)
         let error = #expect(throws: SourceProviderError.self) { try FileSystemSourceProvider().read(sparse) }
         #expect(error?.description.contains("larger than 16 MiB, the limit for one policy file") == true)
+    }
+
+    /// The limit holds while reading, not only by the size `fstat` saw: a stream (or a file
+    /// that grows after the check) is cut off at the limit.
+    @Test func limitIsEnforcedWhileReading() throws {
+        for (limit, expected) in [(100, 100), (99, nil), (1, nil)] as [(Int, Int?)] {
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            let bytes = [UInt8](repeating: 0x61, count: 100)
+            #expect(write(fds[1], bytes, bytes.count) == 100)
+            close(fds[1])
+            defer { close(fds[0]) }
+            if let expected {
+                #expect(try BoundedFileReader.readAll(fds[0], limit: limit).count == expected)
+            } else {
+                #expect(throws: BoundedFileReadError.tooLarge(limit: limit)) { try BoundedFileReader.readAll(fds[0], limit: limit) }
+            }
+        }
     }
 
     @Test func includeOfNonRegularFileIsAnInputError() throws {

@@ -28,7 +28,7 @@ import Testing
 
     @Test func aRunIsReportedOnce() {
         let (_, diagnostics) = parse("warden 1\n" + String(repeating: "\u{0}", count: 100_000) + "\n")
-        #expect(diagnostics.map(\.message) == ["100000 control characters (`\\0\\0\\0\\0\\0\\0\\0\\0…`) in the policy text"])
+        #expect(diagnostics.map(\.message) == ["100000 control characters (`\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00…`) in the policy text"])
     }
 
     @Test func textRendererEscapesExcerptMessageAndPath() {
@@ -37,10 +37,10 @@ import Testing
         let out = DiagnosticRenderer.text([d], sources: [file.path: file])
         #expect(Self.isClean(out))
         #expect(out == """
-        dir\\x1b]0;x\\a/p.warden:2:7: error[syntax-error]: found `\\x1b[2J`\\nfake: error
-          \tx \\x1b[31m\\0 "\\u{202e}"
+        dir\\x1b]0;x\\x07/p.warden:2:7: error[syntax-error]: found `\\x1b[2J`\\nfake: error
+          \tx \\x1b[31m\\x00 "\\u202e"
           \t        ^
-          help: a\\0b
+          help: a\\x00b
 
         """)
     }
@@ -58,7 +58,7 @@ import Testing
                                  notes: [RelatedNote("n\u{1b}", at: file.span(0, 1))])
         let out = GitHubAnnotationRenderer.render([d])
         #expect(Self.isClean(out))
-        #expect(out == "::error file=p\\x1b.warden,line=1,endLine=1,col=1,endColumn=2,title=x::bad \\x1b[31m\\u{9b}\\0%0Ahelp: h\\a%0Anote: p\\x1b.warden:1:1: n\\x1b\n")
+        #expect(out == "::error file=p\\x1b.warden,line=1,endLine=1,col=1,endColumn=2,title=x::bad \\x1b[31m\\u009b\\x00%0Ahelp: h\\x07%0Anote: p\\x1b.warden:1:1: n\\x1b\n")
     }
 
     @Test func jsonAndSarifEscapeControlCharacters() {
