@@ -48,7 +48,7 @@ static int write_id_map(const char *path, uint32_t id) {
 }
 
 /// Closes every descriptor above 2 except the ones in `keep`.
-static int close_all_except(const int *keep, int count) {
+int warden_close_all_except(const int *keep, int count) {
     // Insertion sort of the (tiny) keep list.
     int k[8]; int n = 0;
     for (int i = 0; i < count && n < 8; i++) {
@@ -135,8 +135,8 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
     for (int i = 0; i < 3; i++)
         if (fcntl(i, F_GETFD) < 0 && open("/dev/null", O_RDWR) != i)
             warden_fail(sw, WARDEN_STAGE_FDS, errno, i, INIT_FAIL);
-    int keep[5] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd };
-    if ((r = close_all_except(keep, 5)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
+    int keep[6] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd, fds.helper_w };
+    if ((r = warden_close_all_except(keep, 6)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
     reset_signal_dispositions();
     if (setsid() < 0) warden_fail(sw, WARDEN_STAGE_SESSION, errno, 0, INIT_FAIL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -170,6 +170,18 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
         warden_fail(sw, WARDEN_STAGE_HOSTNAME, errno, 0, INIT_FAIL);
     // The agent (same uid) must not ptrace this process or read its memory.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (fds.helper_w >= 0) {
+        // The unix-socket helper lives in the agent's world (see unix_helper.c).
+        long helper = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+        if (helper == 0) {
+            close(fds.result_w);
+            if (fds.notify_w >= 0) close(fds.notify_w);
+            close(fds.life_r);
+            warden_unix_helper_main(spec, fds.helper_w, sw);
+        }
+        if (helper < 0) warden_fail(sw, WARDEN_STAGE_INIT, errno, 0, INIT_FAIL);
+        close(fds.helper_w);
+    }
     int own_pidns = (spec->namespaces & WARDEN_NS_PID) != 0;
     if (!own_pidns) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 

@@ -10,7 +10,15 @@ struct warden_child_fds {
     int result_w;   ///< result pipe, write end (init only)
     int notify_w;   ///< socket end for the listener fd, or -1
     int life_r;     ///< lifeline: read end, HUP once the supervisor is gone
+    int helper_w;   ///< the unix-socket helper's end of its socketpair, or -1
 };
+
+/// Closes every descriptor above 2 except the ones in `keep` (at most 8).
+int warden_close_all_except(const int *keep, int count);
+
+/// Runs the unix-socket helper (forked by init after the mounts): restricts itself, then
+/// serves connect/bind requests on `sock` until the supervisor closes it.
+__attribute__((noreturn)) void warden_unix_helper_main(const struct warden_launch_spec *spec, int sock, int status_w);
 
 /// Writes a failure record (best effort) and exits with `code`.
 __attribute__((noreturn)) void warden_fail(int status_w, int stage, int err, int index, int code);

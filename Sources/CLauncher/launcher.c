@@ -40,7 +40,7 @@ static void close_pair(int p[2]) {
 int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_handles *out,
                   int32_t *stage) {
     int status[2] = { -1, -1 }, result[2] = { -1, -1 }, life[2] = { -1, -1 };
-    int sock[2] = { -1, -1 };
+    int sock[2] = { -1, -1 }, helper[2] = { -1, -1 };
     int saved;
     *stage = WARDEN_STAGE_SETUP;
     // A supervisor started with 0-2 closed would otherwise hand its pipes out as those
@@ -55,6 +55,9 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
     if (spec->seccomp_listener &&
         socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) < 0)
         goto fail;
+    if (spec->unix_helper &&
+        socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, helper) < 0)
+        goto fail;
 
     // Children start with every signal blocked; they reset dispositions before unblocking,
     // so no handler of this (Swift) process can ever run in them.
@@ -65,7 +68,8 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
     if (pid == 0) {
         close(status[0]); close(result[0]); close(life[1]);
         if (sock[0] >= 0) close(sock[0]);
-        struct warden_child_fds fds = { status[1], result[1], sock[1], life[0] };
+        if (helper[0] >= 0) close(helper[0]);
+        struct warden_child_fds fds = { status[1], result[1], sock[1], life[0], helper[1] };
         warden_init_main(spec, fds);
     }
     saved = errno;
@@ -77,6 +81,7 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
     }
     close(status[1]); close(result[1]); close(life[0]);
     if (sock[1] >= 0) close(sock[1]);
+    if (helper[1] >= 0) close(helper[1]);
     // life[1] stays open (CLOEXEC) in the supervisor until the run ends: its closing on the
     // supervisor's death is how a child that raced PR_SET_PDEATHSIG notices.
     out->init_pid = (pid_t)pid;
@@ -84,10 +89,11 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
     out->result_fd = result[0];
     out->notify_fd = sock[0];
     out->life_fd = life[1];
+    out->unix_helper_fd = helper[0];
     *stage = WARDEN_STAGE_NONE;
     return 0;
 fail:
     saved = errno;
-    close_pair(status); close_pair(result); close_pair(life); close_pair(sock);
+    close_pair(status); close_pair(result); close_pair(life); close_pair(sock); close_pair(helper);
     return -saved;
 }

@@ -179,49 +179,6 @@ void warden_net_release(struct warden_net_request *r) {
     r->data = r->control = NULL;
 }
 
-/// Rewrites a pathname unix address so that the supervisor resolves it in the agent's
-/// root (and, for relative paths, beneath its working directory): the parent directory is
-/// opened through /proc/TID/root with RESOLVE_IN_ROOT, the address becomes
-/// /proc/self/fd/N/NAME. `*dirfd` must be closed by the caller.
-static int rebase_unix(struct warden_net_request *r, struct sockaddr_un *out, socklen_t *outlen, int *dirfd) {
-    *dirfd = -1;
-    struct sockaddr_un *in = (struct sockaddr_un *)r->addr;
-    size_t plen = r->addrlen > offsetof(struct sockaddr_un, sun_path) ? r->addrlen - offsetof(struct sockaddr_un, sun_path) : 0;
-    if (r->addrlen > sizeof(struct sockaddr_un)) return -EINVAL; // as the kernel answers
-    if (plen > sizeof in->sun_path) plen = sizeof in->sun_path;
-    char path[sizeof in->sun_path + 1];
-    if (plen == 0 || in->sun_path[0] == 0) return -EINVAL; // unnamed and abstract: not here
-    memcpy(path, in->sun_path, plen);
-    path[plen] = 0;
-    char *slash = strrchr(path, '/');
-    const char *name = slash ? slash + 1 : path;
-    char dir[sizeof path];
-    if (slash == path) strcpy(dir, "/");
-    else if (slash) { memcpy(dir, path, (size_t)(slash - path)); dir[slash - path] = 0; }
-    else strcpy(dir, ".");
-    if (*name == 0) return -EINVAL;
-    char base[64];
-    snprintf(base, sizeof base, "/proc/%d/%s", (int)r->tid, path[0] == '/' ? "root" : "cwd");
-    int anchor = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (anchor < 0) return -errno;
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    const char *rel = dir[0] == '/' ? dir + 1 : dir;
-    long fd = syscall(SYS_openat2, anchor, *rel ? rel : ".", &how, sizeof how);
-    int saved = errno;
-    close(anchor);
-    if (fd < 0) return -saved;
-    *dirfd = (int)fd;
-    memset(out, 0, sizeof *out);
-    out->sun_family = AF_UNIX;
-    int n = snprintf(out->sun_path, sizeof out->sun_path, "/proc/self/fd/%d/%s", (int)fd, name);
-    if (n < 0 || (size_t)n >= sizeof out->sun_path) return -ENAMETOOLONG;
-    *outlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + (size_t)n + 1);
-    return 0;
-}
-
 /// Replaces the agent's descriptor numbers in SCM_RIGHTS with duplicates in the supervisor;
 /// refuses SCM_CREDENTIALS (the supervisor's credentials are not the agent's).
 static int translate_control(struct warden_net_request *r, int *dups, int *ndups, int maxdups) {
@@ -256,17 +213,12 @@ static int translate_control(struct warden_net_request *r, int *dups, int *ndups
 }
 
 long warden_net_perform(struct warden_net_request *r) {
-    struct sockaddr_un un;
-    socklen_t unlen = 0;
-    int dirfd = -1;
     const void *addr = r->has_addr ? (const void *)r->addr : NULL;
     socklen_t addrlen = r->has_addr ? r->addrlen : 0;
     if (r->has_addr && r->domain == AF_UNIX && addrlen > offsetof(struct sockaddr_un, sun_path)
         && ((struct sockaddr_un *)r->addr)->sun_path[0] != 0) {
-        int e = rebase_unix(r, &un, &unlen, &dirfd);
-        if (e < 0) return e;
-        addr = &un;
-        addrlen = unlen;
+        // Never here: a pathname is resolved only by the in-sandbox helper (unix_helper.c).
+        return -EACCES;
     }
     long result;
     switch (r->kind) {
@@ -306,6 +258,5 @@ long warden_net_perform(struct warden_net_request *r) {
         }
     }
     }
-    if (dirfd >= 0) close(dirfd);
     return result;
 }

@@ -30,10 +30,12 @@ extension EffectivePolicy {
             if allows.isEmpty {
                 mechanism = "landlock"
             } else {
+                // A write or exec deny holds for a path missing at launch too: the run mounts
+                // it on an empty placeholder (see AgentWorld in WardenRuntime).
                 switch access {
                 case .read: mechanism = "mount (path masked)"
-                case .write: mechanism = "mount (read-only bind)"
-                case .exec: mechanism = "mount (noexec bind) and landlock"
+                case .write: mechanism = "mount (read-only bind, on an empty placeholder if missing at launch)"
+                case .exec: mechanism = "mount (noexec bind, on an empty placeholder if missing at launch) and landlock"
                 }
             }
             return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: mechanism, note: nil)
@@ -41,7 +43,7 @@ extension EffectivePolicy {
         if !allows.isEmpty {
             return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "landlock", note: nil)
         }
-        return Decision(effect: .deny, rules: [], mechanism: "landlock", note: "no rule allows \(access.rawValue) access here (default deny)")
+        return Decision(effect: .deny, rules: [], mechanism: "landlock", note: "no rule allows \(access.rawValue) access here (default deny; a path no rule grants does not exist in the agent's world)")
     }
 
     /// Whether `rulePath` covers `path` (same root and a component prefix, or `rulePath` is `/`).

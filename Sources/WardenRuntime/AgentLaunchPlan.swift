@@ -29,9 +29,18 @@ public struct AgentLaunchPlan: Sendable {
     public var bindings: PathBindings
     /// `limit wall-time`, if set.
     public var wallTime: Duration?
-    /// Protected (read-only) paths that did not exist at launch, so no mount could protect
-    /// them; the supervisor checks afterwards whether the agent created them.
+    /// Protected (read-only) paths that did not exist at launch and could not be given a
+    /// placeholder, so no mount could protect them; the supervisor checks afterwards
+    /// whether the agent created them.
     public var unprotectedPaths: [String]
+    /// Host paths of protected paths missing at launch: the run creates each (an empty
+    /// directory, or an empty file for a file-like name) before the launch so the deny can
+    /// be mounted on it, and removes what is still empty afterwards (`Placeholders`).
+    public var placeholders: [String]
+    /// The run's temporary directory on the host; the agent sees it as `/tmp` (`${tmp}`).
+    public var hostTmp: String
+    /// The agent's filesystem: which host paths it sees, and where.
+    let world: AgentWorld
     /// Layers not enforced (only with best effort), as `layer: reason`.
     public var skipped: [String]
     /// The supervisor mediates the agent's network calls (the identity has net rules).
@@ -49,7 +58,6 @@ public struct AgentLaunchPlan: Sendable {
                 environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
                 bestEffort: Bool) throws(AgentLaunchError) {
         self.effective = effective
-        self.bindings = bindings
         self.skipped = []
         do {
             filter = try SeccompCompiler.compile(effective.seccompPolicy(arch: .native, notify: notify))
@@ -70,39 +78,44 @@ public struct AgentLaunchPlan: Sendable {
             throw .unsupportedRule("network rules need seccomp user notification, which this kernel does not offer; remove the `net` rules to run without network, or pass --best-effort to run with the host network unmediated")
         }
 
-        // Filesystem: Landlock grants, then mount steps for denies inside allowed subtrees.
+        // Filesystem: a fresh root built from the grants (AgentWorld), mount steps for the
+        // denies inside granted subtrees, and the same grants again as Landlock rules, the
+        // second, independent layer. Paths are the agent's view: `${tmp}` is its `/tmp`.
+        let hostTmp = bindings.tmp
+        let agentBindings = PathBindings(workspace: bindings.workspace, home: bindings.home, tmp: AgentWorld.agentTmp)
+        self.bindings = agentBindings
+        self.hostTmp = hostTmp
         let plan = effective.filesystemPlan
+        var world = AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
         var rules: [LandlockRuleset.Rule] = []
-        for grant in plan.landlock {
-            guard let path = Self.resolve(bindings.expand(grant.path)) else { continue }
+        for grant in world.grants {
             var access: LandlockAccess = []
-            for a in grant.access {
-                switch a {
-                case .read: access.formUnion(.read)
-                case .write: access.formUnion(LandlockAccess.write.union(.ioctlDev))
-                case .exec: access.insert(.execute)
-                }
-            }
-            rules.append(.init(path: path, access: access))
+            if grant.access.contains(.read) { access.formUnion(.read) }
+            if grant.access.contains(.write) { access.formUnion(LandlockAccess.write.union(.ioctlDev)) }
+            if grant.access.contains(.exec) { access.insert(.execute) }
+            rules.append(.init(path: grant.path, access: access))
         }
-        var mounts: [MountOperation] = [.proc()]
+        var denies: [MountOperation] = []
         var unprotected: [String] = []
         for step in plan.mounts {
-            let expanded = bindings.expand(step.path)
-            guard let path = Self.resolve(expanded) else {
-                if step.kind == .readOnly { unprotected.append(expanded) }
+            let expanded = agentBindings.expand(step.path)
+            // A write or exec deny must hold for a path created during the run: a placeholder
+            // is made for it (and removed afterwards). A read deny of nothing protects nothing.
+            guard let path = try world.protectedTarget(expanded, placeholder: step.kind != .mask) else {
+                if step.kind == .readOnly, world.grant(containing: expanded)?.writable == true { unprotected.append(expanded) }
                 continue
             }
             switch step.kind {
-            case .mask: mounts.append(.mask(path))
-            case .readOnly: mounts.append(.bindReadOnly(path))
-            case .noExec: mounts.append(.noExec(path))
+            case .mask: denies.append(.mask(path))
+            case .readOnly: denies.append(.bindReadOnly(path))
+            case .noExec: denies.append(.noExec(path))
             }
         }
         unprotectedPaths = unprotected
-        mounts = Self.pinningAncestors(of: mounts, writableRoots: rules.filter { !$0.access.isDisjoint(with: LandlockAccess.write) }.map(\.path))
-        // Last, so the masks above still find their targets: hide what nothing grants.
-        mounts += UngrantedPaths.masks(keeping: rules.map(\.path) + [bindings.workspace])
+        placeholders = world.placeholders
+        self.world = world
+        let writableRoots = world.grants.filter(\.writable).map(\.path)
+        let mounts = world.mounts() + Self.pinningAncestors(of: denies, writableRoots: writableRoots)
 
         // Limits: cgroup v2 where usable, else rlimits (RLIMIT_NPROC counts per user inside
         // the agent's own user namespace, RLIMIT_AS bounds address space).
@@ -145,7 +158,7 @@ public struct AgentLaunchPlan: Sendable {
 
         spec = LaunchSpec(
             arguments: command,
-            environment: Self.environment(effective, from: environment, bindings: bindings),
+            environment: Self.environment(effective, from: environment, bindings: agentBindings),
             searchPath: environment["PATH"],
             workingDirectory: bindings.workspace,
             namespaces: namespaces,
@@ -157,6 +170,9 @@ public struct AgentLaunchPlan: Sendable {
             capabilities: capNumbers.isEmpty ? CapabilitySets.none : CapabilitySets.keeping(capNumbers),
             seccompFilter: filter.program.bytes,
             seccompListener: notify)
+        spec.buildsRoot = true
+        spec.memfdNoExec = true
+        spec.unixSocketHelper = mediatesNetwork
     }
 
     /// The agent's environment: `env pass` from Warden's environment, then `env set`,
@@ -212,7 +228,7 @@ public struct AgentLaunchPlan: Sendable {
 }
 
 extension AgentLaunchPlan {
-    /// Whether the agent could create or modify `path` (absolute): some Landlock rule grants
+    /// Whether the agent could create or modify the host's `path` (absolute): some Landlock rule grants
     /// write on it or an ancestor, and no read-only bind or mask covers it.
     public func agentCanWrite(_ path: String) -> Bool {
         agentCan([.writeFile, .makeReg, .removeFile], path, blockedBy: { _ in true })
@@ -225,7 +241,8 @@ extension AgentLaunchPlan {
     }
 
     private func agentCan(_ rights: LandlockAccess, _ path: String, blockedBy: (MountOperation) -> Bool) -> Bool {
-        let target = Self.resolveDeepest(path)
+        // A host path the agent cannot see at all (outside every grant's source) is safe.
+        guard let target = world.agentPath(ofHost: Self.resolveDeepest(path)) else { return false }
         func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
         let granted = (spec.landlock?.rules ?? []).contains { !$0.access.isDisjoint(with: rights) && within(target, $0.path) }
         guard granted else { return false }

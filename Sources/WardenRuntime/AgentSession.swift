@@ -34,6 +34,9 @@ public struct AgentSession: Sendable {
         public var skippedLayers: [String]
         /// Protected paths the agent created although no mount could protect them.
         public var createdProtectedPaths: [String]
+        /// What in the workspace's git control plane changed so that a later git command on
+        /// the host could run code or read configuration from elsewhere.
+        public var gitFindings: [GitControlPlane.Finding]
         public var denials: [String: Int64]
         /// A problem writing the audit trail after the run started (the run still ended).
         public var auditError: String?
@@ -78,8 +81,7 @@ public struct AgentSession: Sendable {
             dns?.shutdown()
             if let dnsDir { DNSProxy.removeResolvConf(dnsDir) }
         }
-        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.address,
-                                                               canCreate: { [plan] in plan.agentCanWrite($0) }) : nil
+        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints) : nil
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)
@@ -89,6 +91,14 @@ public struct AgentSession: Sendable {
                                    errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
             return .fail(errno: errno)
         }
+        // The workspace's git control plane as it is before the agent (and before the
+        // placeholders, which are gone again when it is inspected).
+        let gitBefore = try? GitControlPlane.snapshot(workspace: plan.bindings.workspace)
+        var placeholders = Placeholders()
+        if setupFailure == nil {
+            do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
+        }
+
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler)
@@ -96,6 +106,9 @@ public struct AgentSession: Sendable {
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
+        placeholders.remove()
+        let gitFindings = gitBefore?.inspect() ?? []
+        if !gitFindings.isEmpty { try? audit.record(GitControlPlane.auditEvent(gitFindings, workspace: plan.bindings.workspace)) }
 
         let created = plan.unprotectedPaths.filter { !existedBefore.contains($0) && access($0, F_OK) == 0 }
         var exit = RunExitInfo(timedOut: report.outcome == .timedOut)
@@ -107,12 +120,13 @@ public struct AgentSession: Sendable {
         }
         exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
+        if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
         let skipped = plan.skipped + report.skippedLayers.map(\.description)
         if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
         var auditError: String?
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
-                      denials: audit.denialTotals, auditError: auditError)
+                      gitFindings: gitFindings, denials: audit.denialTotals, auditError: auditError)
     }
 }
 

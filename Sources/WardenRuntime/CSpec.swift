@@ -37,12 +37,22 @@ final class CSpec {
             case .bindFile(let source, _):
                 m.kind = Int32(WARDEN_MOUNT_BIND_FILE.rawValue)
                 m.data = UnsafePointer(cString(source))
+            case .grant(_, let source, let writable, let exec):
+                m.kind = Int32(WARDEN_MOUNT_GRANT.rawValue)
+                m.data = UnsafePointer(cString(source))
+                m.flags = (writable ? UInt32(WARDEN_MOUNT_F_WRITABLE.rawValue) : 0) | (exec ? UInt32(WARDEN_MOUNT_F_EXEC.rawValue) : 0)
+            case .symlink(_, let target):
+                m.kind = Int32(WARDEN_MOUNT_SYMLINK.rawValue)
+                m.data = UnsafePointer(cString(target))
             }
             m.path = UnsafePointer(cString(op.path))
             mounts[i] = m
         }
         spec.mounts = UnsafePointer(mounts)
         spec.mount_count = s.mounts.count
+        spec.build_root = s.buildsRoot ? 1 : 0
+        spec.memfd_noexec = s.memfdNoExec ? 1 : 0
+        spec.unix_helper = s.unixSocketHelper && s.namespaces.contains(.mount) ? 1 : 0
 
         let limits = array(of: warden_rlimit.self, count: s.resourceLimits.count)
         for (i, l) in s.resourceLimits.enumerated() {

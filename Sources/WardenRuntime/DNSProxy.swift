@@ -5,17 +5,45 @@ import WardenPolicy
 import Glibc
 #endif
 
-/// Warden's filtering resolver for one run: a UDP DNS server on a loopback address that the
-/// agent's /etc/resolv.conf names. Queries for names the policy allows are forwarded to the
-/// host's resolver and the A/AAAA answers remembered (those addresses become connectable for
-/// the name's rules); every other query gets NXDOMAIN without leaving the machine, so DNS
-/// cannot carry data to arbitrary names.
+/// Where Warden's resolver listens, by protocol: the agent's resolver exemption is for
+/// exactly these (UDP to its UDP socket, TCP to its own TCP listener when it has one).
+public struct DNSResolverEndpoints: Sendable, Equatable {
+    public var udp: SocketAddress
+    /// Nil when the TCP listener could not be bound (e.g. a host service holds `*:53`):
+    /// then TCP to the resolver's address is an ordinary destination, decided by the rules.
+    public var tcp: SocketAddress?
+
+    public init(udp: SocketAddress, tcp: SocketAddress?) {
+        self.udp = udp
+        self.tcp = tcp
+    }
+
+    /// Whether a connect or send to `address` over `proto` reaches Warden's resolver.
+    public func serves(_ proto: NetProtocol, _ address: SocketAddress) -> Bool {
+        switch proto {
+        case .udp: return address == udp
+        case .tcp: return tcp.map { address == $0 } ?? false
+        }
+    }
+}
+
+/// Warden's filtering resolver for one run: a DNS server on a loopback address of its own
+/// (UDP, and TCP for answers too large for a datagram) that the agent's /etc/resolv.conf
+/// names. It answers, never forwards: each query is parsed strictly and only a standard
+/// query for a hostname the policy allows is looked up, with a query Warden builds, at the
+/// host's resolver; the answer the agent gets is built from the parsed answer records, and
+/// their A/AAAA addresses become connectable for the name's rules. Every other query is
+/// answered (NXDOMAIN, REFUSED, FORMERR or NOTIMP) without leaving the machine and recorded
+/// as a refusal, so DNS cannot carry data to arbitrary names.
 public final class DNSProxy: Sendable {
     /// Where the agent sends its queries.
-    public let address: SocketAddress
+    public var address: SocketAddress { endpoints.udp }
+    /// The resolver's sockets, by protocol.
+    public let endpoints: DNSResolverEndpoints
     /// Where allowed queries go.
     public let upstream: SocketAddress
-    private let fd: Int32
+    private let udp: Int32
+    private let tcp: Int32
     private let stop: (read: Int32, write: Int32)
     private let thread: ThreadHandle
 
@@ -39,8 +67,8 @@ public final class DNSProxy: Sendable {
             throw .upstream("no upstream nameserver (set one in /etc/resolv.conf)")
         }
         self.upstream = up
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw .socket(errno) }
+        let udp = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard udp >= 0 else { throw .socket(errno) }
         // A loopback address of its own per run (all of 127/8 is local), port 53.
         let pid = UInt32(getpid())
         var bound: SocketAddress?
@@ -48,18 +76,32 @@ public final class DNSProxy: Sendable {
         for attempt in UInt32(0)..<16 {
             let host: UInt32 = 0x7F35_0000 | (((pid &+ attempt) & 0xFFFF) | 1)
             let candidate = SocketAddress(ipv4: host, port: 53)
-            if Self.bind(fd, candidate) == 0 { bound = candidate; break }
+            if Self.bind(udp, candidate) == 0 { bound = candidate; break }
             lastError = errno
         }
-        guard let address = bound else { close(fd); throw .bind("127.53.x.x:53", lastError) }
-        self.address = address
-        self.fd = fd
+        guard let address = bound else { close(udp); throw .bind("127.53.x.x:53", lastError) }
+        // TCP on the same address, without SO_REUSEADDR or SO_REUSEPORT: the bind succeeds
+        // only if no other socket (such as a host service on *:53) can receive connections
+        // to this address and port, and none can bind it while Warden holds it.
+        let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        var listening = false
+        if tcp >= 0, Self.bind(tcp, address) == 0, listen(tcp, 16) == 0 { listening = true }
+        if !listening, tcp >= 0 { close(tcp) }
+        let tcpFD = listening ? tcp : -1
+        self.tcp = tcpFD
+        self.udp = udp
+        endpoints = DNSResolverEndpoints(udp: address, tcp: listening ? address : nil)
         var p: [Int32] = [-1, -1]
-        guard pipe(&p) == 0 else { close(fd); throw .thread }
+        guard pipe(&p) == 0 else { close(udp); if listening { close(tcp) }; throw .thread }
         _ = fcntl(p[0], F_SETFD, FD_CLOEXEC); _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
         stop = (p[0], p[1])
-        let server = Server(fd: fd, stop: p[0], upstream: up, effective: effective, names: names, audit: audit)
-        guard let t = ThreadHandle({ server.serve() }) else { close(fd); close(p[0]); close(p[1]); throw .thread }
+        let responder = DNSResponder(decide: { effective.decideLookup($0) },
+                                     resolve: { [up] in DNSUpstream(address: up).resolve($0) },
+                                     names: names)
+        let server = DNSServer(udp: udp, tcp: tcpFD, stop: p[0], responder: responder, audit: audit)
+        guard let t = ThreadHandle({ server.serve() }) else {
+            close(udp); if listening { close(tcp) }; close(p[0]); close(p[1]); throw .thread
+        }
         thread = t
     }
 
@@ -92,7 +134,7 @@ public final class DNSProxy: Sendable {
         var one: UInt8 = 1
         _ = write(stop.write, &one, 1)
         thread.join()
-        close(fd); close(stop.read); close(stop.write)
+        close(udp); if tcp >= 0 { close(tcp) }; close(stop.read); close(stop.write)
     }
 
     static func configuredUpstream() -> SocketAddress? {
@@ -124,142 +166,6 @@ public final class DNSProxy: Sendable {
         return withUnsafePointer(to: &sa) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-    }
-}
-
-/// The resolver's loop (one query at a time; each forwarded query waits at most 3 s).
-private struct Server: Sendable {
-    let fd: Int32
-    let stop: Int32
-    let upstream: SocketAddress
-    let effective: EffectivePolicy
-    let names: ResolvedNames
-    let audit: AuditRun?
-
-    func serve() {
-        var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stop, events: Int16(POLLIN), revents: 0)]
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            fds[0].revents = 0; fds[1].revents = 0
-            let r = poll(&fds, 2, -1)
-            if r < 0 { if errno == EINTR { continue }; return }
-            if fds[1].revents != 0 { return }
-            var from = sockaddr_storage()
-            var fromLen = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let n = withUnsafeMutablePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buf, buf.count, 0, $0, &fromLen) }
-            }
-            guard n > 0, let query = DNSMessage.question(Array(buf[0..<n])) else { continue }
-            let decision = effective.decideLookup(query.name)
-            let rule = decision.rules.first.map { "\($0.location): \($0.rule)" }
-            var reply: [UInt8]
-            if decision.effect == .allow, let answer = forward(Array(buf[0..<n])) {
-                reply = answer
-                for host in DNSMessage.addresses(answer) { names.add(host, for: query.name) }
-                try? audit?.network(denied: false, destination: query.name, port: 53, proto: "dns", domain: query.name, pid: 0, rule: rule)
-            } else if decision.effect == .allow {
-                continue // upstream silent: the client retries
-            } else {
-                reply = DNSMessage.nxdomain(query)
-                try? audit?.network(denied: true, destination: query.name, port: 53, proto: "dns", domain: query.name, pid: 0, rule: rule)
-            }
-            _ = withUnsafePointer(to: &from) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, &reply, reply.count, 0, $0, fromLen) }
-            }
-        }
-    }
-
-    /// Sends `query` to the upstream resolver; its answer if it matches the query's id.
-    func forward(_ query: [UInt8]) -> [UInt8]? {
-        let s = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { return nil }
-        defer { close(s) }
-        guard case .ipv4(let n) = upstream.host else { return nil }
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = upstream.port.bigEndian
-        sa.sin_addr.s_addr = n.address.bigEndian
-        let c = withUnsafePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard c == 0, send(s, query, query.count, 0) == query.count else { return nil }
-        var p = pollfd(fd: s, events: Int16(POLLIN), revents: 0)
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let deadline = monotonicNow() + 3_000_000_000
-        while true {
-            let left = Int32(max((deadline - monotonicNow()) / 1_000_000, 0))
-            let r = poll(&p, 1, left)
-            if r < 0 && errno == EINTR { continue }
-            guard r > 0 else { return nil }
-            let got = recv(s, &buf, buf.count, 0)
-            guard got >= 12 else { return nil }
-            if buf[0] == query[0] && buf[1] == query[1] { return Array(buf[0..<got]) }
-        }
-    }
-}
-
-/// The little of the DNS wire format the resolver needs (RFC 1035).
-enum DNSMessage {
-    struct Question { var name: String; var header: [UInt8]; var section: [UInt8] }
-
-    /// The single question of a query, lower-cased; nil for anything else.
-    static func question(_ m: [UInt8]) -> Question? {
-        guard m.count >= 12, m[2] & 0x80 == 0, m[4] == 0, m[5] == 1 else { return nil }
-        var i = 12
-        var labels: [String] = []
-        while true {
-            guard i < m.count else { return nil }
-            let len = Int(m[i])
-            if len == 0 { i += 1; break }
-            guard len < 64, i + 1 + len <= m.count else { return nil }
-            labels.append(String(decoding: m[(i + 1)...(i + len)], as: UTF8.self).lowercased())
-            i += 1 + len
-        }
-        guard i + 4 <= m.count else { return nil }
-        return Question(name: labels.joined(separator: "."), header: Array(m[0..<12]), section: Array(m[12..<(i + 4)]))
-    }
-
-    /// NXDOMAIN for `q` (recursion available, the question echoed).
-    static func nxdomain(_ q: Question) -> [UInt8] {
-        var h = q.header
-        h[2] = 0x80 | (h[2] & 0x79) // QR, opcode and RD kept, AA/TC cleared
-        h[3] = 0x80 | 3             // RA, NXDOMAIN
-        h[4] = 0; h[5] = 1
-        for k in 6..<12 { h[k] = 0 }
-        return h + q.section
-    }
-
-    /// The A and AAAA addresses in the answer section.
-    static func addresses(_ m: [UInt8]) -> [EndpointHost] {
-        guard m.count >= 12 else { return [] }
-        let qd = Int(m[4]) << 8 | Int(m[5])
-        let an = Int(m[6]) << 8 | Int(m[7])
-        var i = 12
-        func skipName() -> Bool {
-            while i < m.count {
-                let len = Int(m[i])
-                if len == 0 { i += 1; return true }
-                if len & 0xC0 == 0xC0 { i += 2; return i <= m.count }
-                i += 1 + len
-            }
-            return false
-        }
-        for _ in 0..<qd { guard skipName(), i + 4 <= m.count else { return [] }; i += 4 }
-        var out: [EndpointHost] = []
-        for _ in 0..<an {
-            guard skipName(), i + 10 <= m.count else { break }
-            let type = Int(m[i]) << 8 | Int(m[i + 1])
-            let rdlen = Int(m[i + 8]) << 8 | Int(m[i + 9])
-            i += 10
-            guard i + rdlen <= m.count else { break }
-            if type == 1, rdlen == 4 {
-                out.append(.ipv4(IPv4Network(address: m[i..<(i + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, prefixLength: 32)))
-            } else if type == 28, rdlen == 16 {
-                out.append(SocketAddress(ipv6: Array(m[i..<(i + 16)]), port: 0).host)
-            }
-            i += rdlen
-        }
-        return out
     }
 }
 

@@ -14,6 +14,16 @@ public struct LaunchSpec: Sendable, Equatable {
     public var hostname: String?
     /// Applied in order inside the new mount namespace (requires `.mount`).
     public var mounts: [MountOperation]
+    /// The mounts build the agent's world from nothing: an empty root receives exactly the
+    /// `.grant`s (and `.symlink`s), every path in `mounts` is the agent's view, and nothing
+    /// else of the host exists for the agent. False: `mounts` change the host's tree in place.
+    public var buildsRoot: Bool = false
+    /// With `buildsRoot` and a `.proc` mount: vm.memfd_noexec = 2 in the agent's PID
+    /// namespace, so no memfd can be executed.
+    public var memfdNoExec: Bool = false
+    /// Start the in-sandbox helper that performs the agent's pathname unix connect and bind
+    /// (network mediation; see `NetworkMediator`).
+    public var unixSocketHelper: Bool = false
     public var resourceLimits: [ResourceLimit]
     /// cgroup v2 limits; applied only where a writable cgroup v2 hierarchy with the
     /// controllers exists, otherwise a skipped layer (an error unless best effort).
@@ -98,10 +108,16 @@ public enum MountOperation: Sendable, Equatable {
     case noExec(String)
     /// Bind the file `source` (absolute) onto the existing file `target`, read-only.
     case bindFile(source: String, target: String)
+    /// Fresh root only: bind the host's `source` (canonical) at the agent's `path`, nosuid,
+    /// nodev (unless a device), read-only unless `writable`, noexec unless `exec`.
+    case grant(path: String, source: String, writable: Bool, exec: Bool)
+    /// Fresh root only: a symlink at `path` (in the skeleton) pointing at `target`.
+    case symlink(path: String, target: String)
 
     public var path: String {
         switch self {
-        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p), .bindFile(_, let p): return p
+        case .bindReadOnly(let p), .bind(let p), .mask(let p), .readOnly(let p), .tmpfs(let p, _), .proc(let p), .noExec(let p),
+             .bindFile(_, let p), .grant(let p, _, _, _), .symlink(let p, _): return p
         }
     }
 }

@@ -41,22 +41,19 @@ public final class NetworkMediator: Sendable {
     let effective: EffectivePolicy
     let audit: AuditRun?
     let names: ResolvedNames
-    let dns: SocketAddress?
+    let dns: DNSResolverEndpoints?
     let canBindLowPorts: Bool
-    let canCreate: @Sendable (String) -> Bool
 
     /// - Parameters:
     ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
-    ///   - dns: the address of Warden's filtering resolver (always reachable), if one runs.
-    ///   - canCreate: whether the agent may write this absolute path (pathname unix sockets).
+    ///   - dns: where Warden's filtering resolver listens, by protocol (always reachable), if one runs.
     public init(effective: EffectivePolicy, audit: AuditRun?, names: ResolvedNames = ResolvedNames(),
-                dns: SocketAddress? = nil, canCreate: @escaping @Sendable (String) -> Bool) {
+                dns: DNSResolverEndpoints? = nil) {
         self.effective = effective
         self.audit = audit
         self.names = names
         self.dns = dns
         self.canBindLowPorts = effective.grantedCapabilities.contains("CAP_NET_BIND_SERVICE")
-        self.canCreate = canCreate
     }
 
     /// Handles a mediated call. Returns nil when it is answered later from a worker thread
@@ -73,6 +70,11 @@ public final class NetworkMediator: Sendable {
         if let refusal = decide(request, kind: kind, pid: Int32(bitPattern: n.pid)) {
             finish()
             return .fail(errno: refusal)
+        }
+        if request.pointee.domain == AF_UNIX, case .relay(let path) = decideUnix(request, kind: kind) {
+            let refusal = relayUnix(request, kind: kind, path: path, id: n.id, listener: listener, pid: Int32(bitPattern: n.pid))
+            finish()
+            return refusal.map { .fail(errno: $0) } ?? .returnValue(0)
         }
         let mayBlock = request.pointee.nonblocking == 0 && kind != .bind && kind != .listen
         if mayBlock, let answer = listener.retained() {
@@ -103,7 +105,12 @@ public final class NetworkMediator: Sendable {
         let domain = r.pointee.domain
         switch domain {
         case AF_UNIX:
-            return decideUnix(r, kind: kind)
+            switch decideUnix(r, kind: kind) {
+            case .perform, .relay: return nil
+            case .refuse(let e, let what):
+                if let what { recordUnix(path: what.path, pid: pid, reason: what.reason) }
+                return e
+            }
         case AF_INET, AF_INET6:
             break
         default:
@@ -145,8 +152,8 @@ public final class NetworkMediator: Sendable {
             return nil
         }
 
-        if let dns, address.host == dns.host, address.port == dns.port {
-            return nil // Warden's own resolver, which only answers for allowed names
+        if let dns, dns.serves(proto, address) {
+            return nil // Warden's own resolver (by protocol), which only answers for allowed names
         }
         let (decision, name) = decideConnect(proto, address)
         record(decision, address, proto, domain: name, pid: pid)
@@ -165,39 +172,66 @@ public final class NetworkMediator: Sendable {
         return (direct, nil)
     }
 
-    /// Unix sockets: pathname addresses are resolved in the agent's root and need write
-    /// access to the path; abstract ones are refused (the agent shares the host's abstract
-    /// namespace, which holds host services).
-    func decideUnix(_ r: UnsafeMutablePointer<warden_net_request>, kind: Kind) -> Int32? {
-        guard r.pointee.has_addr != 0, kind != .listen else { return nil }
+    /// Unix sockets: abstract addresses are refused (the agent shares the host's abstract
+    /// namespace, which holds host services); a pathname connect or bind is performed by the
+    /// in-sandbox helper (`relayUnix`), never by the supervisor; a send to a pathname
+    /// address (unconnected datagram) is refused: connect first.
+    func decideUnix(_ r: UnsafeMutablePointer<warden_net_request>, kind: Kind) -> UnixDecision {
+        guard r.pointee.has_addr != 0, kind != .listen else { return .perform }
         let len = Int(r.pointee.addrlen)
-        if len <= 2 { return kind == .bind ? nil : EINVAL } // autobind; unnamed peers do not exist
+        if len <= 2 { return kind == .bind ? .perform : .refuse(EINVAL, nil) } // autobind; unnamed peers do not exist
         let family = withUnsafeBytes(of: r.pointee.addr) { Int32(UInt16($0[0]) | UInt16($0[1]) << 8) }
-        if family != AF_UNIX { return EINVAL } // what the kernel answers for a unix socket
-        let first = withUnsafeBytes(of: r.pointee.addr) { $0[2] }
-        if first == 0 { return Self.bindRefusedErrno }
-        // Connecting to or binding a pathname socket needs write access to its path, as
-        // for a file: host services (the resolver's varlink socket, docker.sock, D-Bus)
-        // stay out of reach unless the policy grants write on them.
-        let path = withUnsafeBytes(of: r.pointee.addr) { raw -> String in
-            let bytes = raw[2..<min(len, raw.count)].prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+        if family != AF_UNIX { return .refuse(EINVAL, nil) } // what the kernel answers for a unix socket
+        let path = withUnsafeBytes(of: r.pointee.addr) { raw -> [UInt8] in Array(raw[2..<min(len, raw.count)]) }
+        if path.first == 0 {
+            let name = "@" + String(decoding: path.dropFirst().prefix { $0 != 0 }, as: UTF8.self)
+            return .refuse(Self.bindRefusedErrno, (name, "abstract unix sockets are the host's: never reachable"))
         }
-        let absolute = path.hasPrefix("/") ? path : Self.cwd(of: r.pointee.tid).map { $0 + "/" + path } ?? path
-        return canCreate(absolute) ? nil : Self.bindRefusedErrno
+        let text = String(decoding: path.prefix { $0 != 0 }, as: UTF8.self)
+        guard kind == .connect || kind == .bind else {
+            return .refuse(Self.bindRefusedErrno, (text, "sends to a unix path address are refused: connect the socket first"))
+        }
+        return .relay(text)
+    }
+
+    enum UnixDecision {
+        case perform
+        case refuse(Int32, (path: String, reason: String)?)
+        case relay(String)
+    }
+
+    /// Has the helper inside the sandbox connect or bind the duplicate of the agent's socket:
+    /// the kernel resolves the path in the agent's world, with its credentials and Landlock
+    /// domain. A relative path is resolved from the calling thread's working directory,
+    /// handed over as a descriptor (taken from /proc, then the notification is checked to
+    /// be still pending, so the thread id was not reused meanwhile).
+    func relayUnix(_ r: UnsafeMutablePointer<warden_net_request>, kind: Kind, path: String, id: UInt64,
+                   listener: NotificationListener, pid: Int32) -> Int32? {
+        var cwd: Int32 = -1
+        defer { if cwd >= 0 { close(cwd) } }
+        if !path.hasPrefix("/") {
+            cwd = open("/proc/\(r.pointee.tid)/cwd", Placeholders.oPath | O_DIRECTORY | O_CLOEXEC)
+            guard cwd >= 0, listener.isValid(id) else { return ENOENT }
+        }
+        let result = withUnsafeBytes(of: r.pointee.addr) { raw in
+            warden_unix_relay(listener.unixHelper, kind.rawValue, r.pointee.fd, cwd, raw.baseAddress, r.pointee.addrlen, 5000)
+        }
+        guard result < 0 else { return nil }
+        let e = Int32(-result)
+        if [EACCES, EPERM, EROFS, ENOENT].contains(e) {
+            recordUnix(path: path, pid: pid, reason: "\(kind == .bind ? "bind" : "connect") refused in the agent's world: \(errnoName(e))")
+        }
+        return e
+    }
+
+    func recordUnix(path: String, pid: Int32, reason: String) {
+        try? audit?.network(denied: true, destination: path, port: 0, proto: "unix", domain: nil, pid: pid, rule: reason)
     }
 
     func record(_ decision: Decision, _ address: SocketAddress, _ proto: NetProtocol, domain: String?, pid: Int32, rule: String? = nil) {
         let rule = rule ?? decision.rules.first.map { "\($0.location): \($0.rule)" }
         try? audit?.network(denied: decision.effect != .allow, destination: address.hostText, port: Int32(address.port),
                             proto: proto.rawValue, domain: domain, pid: pid, rule: rule)
-    }
-
-    static func cwd(of tid: pid_t) -> String? {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/\(tid)/cwd", &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Runs `body` on a detached thread; false if no thread could be started.

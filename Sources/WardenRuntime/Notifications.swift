@@ -45,6 +45,14 @@ extension NotificationHandler {
 public struct NotificationListener: Sendable {
     /// The listener descriptor; valid while the notification loop runs (see `retained()`).
     public let fd: Int32
+    /// The in-sandbox unix-socket helper (`warden_unix_relay`), or -1. Valid only on the
+    /// notification thread, during the handler call (not in `retained()` copies).
+    public var unixHelper: Int32 = -1
+
+    public init(fd: Int32, unixHelper: Int32 = -1) {
+        self.fd = fd
+        self.unixHelper = unixHelper
+    }
 
     /// Whether notification `id` is still pending (its caller has not died or been interrupted).
     public func isValid(_ id: UInt64) -> Bool { warden_notif_id_valid(fd, id) == 0 }
@@ -77,7 +85,7 @@ public struct ClosureNotificationHandler: NotificationHandler {
 
 /// Receives and answers notifications on `listener` until every filtered task is gone or
 /// `stopFd` becomes readable. Runs on its own thread.
-func runNotificationLoop(listener: Int32, stopFd: Int32, handler: any NotificationHandler) {
+func runNotificationLoop(listener: Int32, stopFd: Int32, handler: any NotificationHandler, unixHelper: Int32 = -1) {
     var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
                pollfd(fd: stopFd, events: Int16(POLLIN), revents: 0)]
     while true {
@@ -93,7 +101,7 @@ func runNotificationLoop(listener: Int32, stopFd: Int32, handler: any Notificati
             let args = withUnsafeBytes(of: n.args) { Array($0.bindMemory(to: UInt64.self)) }
             let note = SeccompNotification(id: n.id, pid: n.pid, syscall: n.nr, arch: n.arch,
                                            instructionPointer: n.instruction_pointer, arguments: args)
-            let l = NotificationListener(fd: listener)
+            let l = NotificationListener(fd: listener, unixHelper: unixHelper)
             if let response = handler.handle(note, listener: l) { l.respond(n.id, response) }
             continue
         }

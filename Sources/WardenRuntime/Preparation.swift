@@ -92,11 +92,19 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
     }
 
     // Mount targets: canonical paths only; a symlink on the way is refused, not followed.
+    // In a fresh root the targets are the agent's view (the launcher opens each beneath the
+    // new root without following symlinks); only absolute paths are checked here.
     var mounts: [MountOperation] = []
     for (i, op) in spec.mounts.enumerated() {
         let p = op.path
         guard p.hasPrefix("/") else {
             throw LaunchFailure(stage: .mount, errno: EINVAL, index: Int32(i), message: "warden: mount: \(p) is not an absolute path")
+        }
+        if spec.buildsRoot { mounts.append(op); continue }
+        switch op {
+        case .grant, .symlink:
+            throw LaunchFailure(stage: .mount, errno: EINVAL, index: Int32(i), message: "warden: mount: \(p): grants need a fresh root")
+        default: break
         }
         let lexical = normalizePath(p)
         guard let real = canonicalPath(lexical) else {
@@ -120,6 +128,7 @@ public func prepareLaunch(_ input: LaunchSpec, bestEffort: Bool) throws(LaunchFa
         case .proc: mounts.append(.proc(real))
         case .noExec: mounts.append(.noExec(real))
         case .bindFile(let source, _): mounts.append(.bindFile(source: source, target: real))
+        case .grant, .symlink: break
         }
     }
     spec.mounts = mounts

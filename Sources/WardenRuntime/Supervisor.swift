@@ -86,6 +86,7 @@ public struct Supervisor: Sendable {
         defer {
             close(handles.status_fd); close(handles.result_fd); close(handles.life_fd)
             if handles.notify_fd >= 0 { close(handles.notify_fd) }
+            if handles.unix_helper_fd >= 0 { close(handles.unix_helper_fd) }
         }
         if forwardSignals { warden_forward_signals(initPid) }
         defer { if forwardSignals { warden_forward_signals(0) } }
@@ -116,8 +117,9 @@ public struct Supervisor: Sendable {
                 _ = fcntl(stopPipe[0], F_SETFD, FD_CLOEXEC); _ = fcntl(stopPipe[1], F_SETFD, FD_CLOEXEC)
                 let handler = notificationHandler ?? ClosureNotificationHandler { _ in .fail(errno: EPERM) }
                 let stop = stopPipe[0]
+                let helper = handles.unix_helper_fd
                 notifyThread = JoinableThread {
-                    runNotificationLoop(listener: listener, stopFd: stop, handler: handler)
+                    runNotificationLoop(listener: listener, stopFd: stop, handler: handler, unixHelper: helper)
                     close(listener)
                 }
             } else if listener >= 0 {

@@ -141,6 +141,8 @@ struct RunCommand: ParsableCommand {
             throw failed("audit: cannot record the run's start, so the agent was not launched: \(error.description)")
         }
         report(result, runID: runID, logPath: logPath)
+        // Findings in the git control plane replace the command's status (it stays in run.exit).
+        if !result.gitFindings.isEmpty, case .exited = result.outcome { throw ExitCode(GitControlPlane.findingsExitStatus) }
         throw ExitCode(result.outcome.exitCode)
     }
 
@@ -149,6 +151,7 @@ struct RunCommand: ParsableCommand {
         for path in result.createdProtectedPaths {
             printError("warning: the agent created \(path), which the policy protects but which did not exist at launch; review it before anything outside the sandbox uses it", prefix: false)
         }
+        for line in GitControlPlane.render(result.gitFindings) { printError(line, prefix: false) }
         if let e = result.auditError { printError("audit: \(e)") }
         if case .launchFailed(let failure) = result.outcome { printError(failure.message, prefix: false) }
         guard !quiet else { return }

@@ -345,6 +345,26 @@ static int attack_memfd_exec(void) {
     return 0; // the child printed the verdict (the exec'd copy prints `VERDICT bpf ...`)
 }
 
+
+/// memfd_create with MFD_EXEC: refused when vm.memfd_noexec is 2 in the agent's namespace.
+static int attack_memfd_exec_flag(void) {
+    int mfd = (int)syscall(SYS_memfd_create, "copy", 0x0001U /* MFD_CLOEXEC */ | 0x0010U /* MFD_EXEC */);
+    if (mfd < 0) return verdict("BLOCKED", "errno=%s (memfd_create MFD_EXEC)", ename(errno));
+    return verdict("ESCAPED", "an executable memfd");
+}
+
+/// execveat on a descriptor of a file copied into a writable, non-executable grant.
+static int copy_self(const char *dst);
+static int attack_exec_fd(const char *dst) {
+    if (copy_self(dst) < 0) return verdict("FAIL", "copy to %s errno=%s", dst, ename(errno));
+    int fd = open(dst, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return verdict("FAIL", "open %s errno=%s", dst, ename(errno));
+    char *argv[] = { "escape", "whoami", NULL };
+    char *envp[] = { NULL };
+    syscall(SYS_execveat, fd, "", argv, envp, 0x1000 /* AT_EMPTY_PATH */);
+    return verdict("BLOCKED", "errno=%s (execveat)", ename(errno));
+}
+
 static int copy_self(const char *dst) {
     int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
@@ -416,6 +436,62 @@ static int attack_unix(const char *name, int abstract) {
         len = sizeof a;
     }
     return expect_fail(connect(s, (struct sockaddr *)&a, len), "connect(unix)");
+}
+
+
+/// The confused-deputy race: one thread connects to (or binds) ./race.sock while another
+/// swaps it, thousands of times, with a symlink to `target` (a host socket outside the
+/// agent's world) by rename exchange, and swaps the thread's working directory. Whoever
+/// resolves the path must do it in the agent's world: no connect may ever succeed.
+static volatile int race_stop;
+static const char *race_target;
+static void *race_swapper(void *unused) {
+    (void)unused;
+    while (!race_stop) {
+        syscall(SYS_renameat2, AT_FDCWD, "race.sock", AT_FDCWD, "race.link", 2 /* RENAME_EXCHANGE */);
+        syscall(SYS_renameat2, AT_FDCWD, "race.dir", AT_FDCWD, "race.dirlink", 2);
+    }
+    return NULL;
+}
+static int attack_unix_race(const char *target, const char *count) {
+    race_target = target;
+    int n = *count ? atoi(count) : 2000;
+    unlink("race.sock"); unlink("race.link"); unlink("race.dirlink");
+    int f = open("race.sock", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (f >= 0) close(f);
+    if (symlink(target, "race.link") < 0) return verdict("BLOCKED", "errno=%s (symlink)", ename(errno));
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", target);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    mkdir("race.dir", 0700);
+    if (symlink(dir, "race.dirlink") < 0) return verdict("BLOCKED", "errno=%s (symlink dir)", ename(errno));
+    const char *base = slash ? target + (slash - dir) + 1 : target;
+    pthread_t t;
+    pthread_create(&t, NULL, race_swapper, NULL);
+    int connected = 0, bound = 0;
+    for (int i = 0; i < n; i++) {
+        struct sockaddr_un a;
+        memset(&a, 0, sizeof a);
+        a.sun_family = AF_UNIX;
+        if (i % 2) snprintf(a.sun_path, sizeof a.sun_path, "race.sock");
+        else snprintf(a.sun_path, sizeof a.sun_path, "race.dir/%s", base);
+        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0) continue;
+        if (connect(s, (struct sockaddr *)&a, sizeof a) == 0) connected++;
+        close(s);
+        if (i % 64 == 0) {
+            // A bind through the swapped directory must not create a socket in the host's directory.
+            s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            snprintf(a.sun_path, sizeof a.sun_path, "race.dir/planted-%d", i);
+            if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && access(dir, F_OK) == 0) bound++;
+            if (s >= 0) close(s);
+        }
+    }
+    race_stop = 1;
+    pthread_join(t, NULL);
+    if (connected) return verdict("ESCAPED", "connected %d times", connected);
+    return verdict("BLOCKED", "connects=0 tries=%d", n);
 }
 
 static int attack_tcp(const char *port) {
@@ -650,6 +726,12 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "rename-out")) return attack_rename_out(arg);
     if (!strcmp(a, "rename-in")) return attack_rename_in(arg);
     if (!strcmp(a, "memfd-exec")) return attack_memfd_exec();
+    if (!strcmp(a, "memfd-exec-flag")) return attack_memfd_exec_flag();
+    if (!strcmp(a, "exec-fd")) {
+        static char dst[4096];
+        snprintf(dst, sizeof dst, "%s/copy-fd", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        return attack_exec_fd(dst);
+    }
     if (!strcmp(a, "ldso")) {
         // Default target: $TMPDIR/copy (the default policy grants ${tmp} read and write, not exec).
         static char dst[4096];
@@ -659,6 +741,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "fds")) return attack_fds();
     if (!strcmp(a, "unix-abstract")) return attack_unix(arg, 1);
     if (!strcmp(a, "unix-path")) return attack_unix(arg, 0);
+    if (!strcmp(a, "unix-race")) return attack_unix_race(arg, argc > 3 ? argv[3] : "");
     if (!strcmp(a, "tcp-host")) return attack_tcp(arg);
     if (!strcmp(a, "tcp6-mapped")) return attack_tcp6_mapped(arg);
     if (!strcmp(a, "raw-socket")) return expect_fail(socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), "socket(AF_INET, SOCK_RAW)");

@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
     s.stdio[0] = s.stdio[1] = s.stdio[2] = -1;
     s.cgroup_procs_fd = -1;
     s.securebits = -1;
-    struct warden_mount_op proc = { WARDEN_MOUNT_PROC, "/proc", NULL };
+    struct warden_mount_op proc = { WARDEN_MOUNT_PROC, 0, "/proc", NULL };
     struct warden_landlock_rule rule = { "/", 0x5 /* execute | read_file */ | 0x8 };
     struct sock_filter f[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),

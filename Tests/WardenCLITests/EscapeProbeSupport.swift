@@ -104,7 +104,8 @@ struct Scratch {
         outside = root + "/outside"
         let audit = root + "/audit"
         auditLog = audit + "/audit.jsonl"
-        looseFile = root + ".loose"
+        // Outside /tmp, whose name the agent sees as its own private directory.
+        looseFile = "/var/tmp/" + (root as NSString).lastPathComponent + ".loose"
         let fm = FileManager.default
         for d in [workspace, home + "/.ssh", outside, audit] {
             try fm.createDirectory(atPath: d, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])

@@ -70,15 +70,15 @@ struct EscapeProbeTests {
 // MARK: - Files: secrets, git hooks, rc files, link and rename tricks
 
 extension EscapeProbeTests {
-    /// (attack, argument relative to the scratch world, expected result).
-    /// (attack, argument, expected result). Paths under the scratch root's ungranted
-    /// directories (home, outside, audit) are masked (ENOENT; EROFS for writes); the loose
-    /// file beside the scratch root is guarded by Landlock alone (EACCES).
+    /// (attack, argument, expected result). The agent's world holds only its grants: the
+    /// scratch root's other directories (home, outside, audit) and the loose file beside it
+    /// do not exist there (ENOENT); protected paths inside the workspace are read-only
+    /// mounts (EROFS) pinned in place (EBUSY); its /tmp is its own, another mount (EXDEV).
     static func fileAttacks(_ s: Scratch) -> [(String, String, String)] {
         [
             ("read", s.home + "/.ssh/id_ed25519", "BLOCKED errno=ENOENT"),
-            ("read", s.looseFile, "BLOCKED errno=EACCES"),
-            ("write", s.looseFile, "BLOCKED errno=EACCES"),
+            ("read", s.looseFile, "BLOCKED errno=ENOENT"),
+            ("write", s.looseFile, "BLOCKED errno=ENOENT"),
             ("write", ".git/hooks/pre-commit", "BLOCKED errno=EROFS"),
             ("write", ".git/config", "BLOCKED errno=EROFS"),
             ("append", ".git/config", "BLOCKED errno=EROFS"),
@@ -86,17 +86,18 @@ extension EscapeProbeTests {
             ("git-hooks-rename", "", "BLOCKED errno=EBUSY (rename .git/hooks)"),
             ("git-config-replace", "", "BLOCKED errno=EBUSY (unlink/rename .git/config)"),
             ("symlink", s.home + "/.ssh/id_ed25519", "BLOCKED errno=ENOENT"),
-            ("symlink", s.looseFile, "BLOCKED errno=EACCES"),
-            ("hardlink", s.looseFile, "BLOCKED errno=EXDEV"),
-            ("rename-out", s.outside, "BLOCKED errno=EXDEV"),
-            ("rename-out", (s.root as NSString).deletingLastPathComponent, "BLOCKED errno=EACCES"),
-            ("rename-in", s.looseFile, "BLOCKED errno=EACCES"),
-            ("read", "/proc/self/root" + s.looseFile, "BLOCKED errno=EACCES"),
+            ("symlink", s.looseFile, "BLOCKED errno=ENOENT"),
+            ("hardlink", s.looseFile, "BLOCKED errno=ENOENT"),
+            ("rename-out", s.outside, "BLOCKED errno=ENOENT"),
+            ("rename-out", (s.root as NSString).deletingLastPathComponent, "BLOCKED errno=EXDEV"),
+            ("rename-in", s.looseFile, "BLOCKED errno=ENOENT"),
+            ("read", "/proc/self/root" + s.looseFile, "BLOCKED errno=ENOENT"),
+            // The sandbox's init is not dumpable: its /proc entries are closed to the agent.
             ("read", "/proc/1/root" + s.looseFile, "BLOCKED errno=EACCES"),
             ("read", "/proc/1/root" + s.outside + "/sentinel", "BLOCKED errno=EACCES"),
-            ("write", s.home + "/.bashrc", "BLOCKED errno=EROFS"),
-            ("append", s.auditLog, "BLOCKED errno=EROFS"),
-            ("write", s.policy, "BLOCKED errno=EROFS"),
+            ("write", s.home + "/.bashrc", "BLOCKED errno=ENOENT"),
+            ("append", s.auditLog, "BLOCKED errno=ENOENT"),
+            ("write", s.policy, "BLOCKED errno=ENOENT"),
             ("read", "/etc/shadow", "BLOCKED empty"),
         ]
     }
@@ -120,6 +121,7 @@ extension EscapeProbeTests {
         _ = try s.attack("git-rename")
         #expect(FileManager.default.fileExists(atPath: s.workspace + "/.git/HEAD"))
         #expect(!FileManager.default.fileExists(atPath: s.workspace + "/.git/hooks/pre-commit"))
+        #expect((try? String(contentsOfFile: s.looseFile, encoding: .utf8)) == "loose\n")
     }
 
     @Test func maskedSecretInsideAReadableHome() throws {
@@ -137,19 +139,17 @@ extension EscapeProbeTests {
         #expect(run.output.contains("mv=1"), "\(run.output)")
     }
 
-    @Test func protectedPathMissingAtLaunchIsReported() throws {
-        // KNOWN GAP (SECURITY.md): a protected path that does not exist at launch cannot be
-        // mounted over; the agent can create it, and warden warns and records it afterwards.
+    @Test func protectedPathMissingAtLaunchHolds() throws {
+        // A write deny on a path that does not exist at launch holds for the whole run: the
+        // run creates an empty placeholder, mounts the deny on it, and removes it afterwards.
         if let why = Escape.unavailable { print("skip: \(why)"); return }
-        let s = try Scratch(git: false)
+        let s = try Scratch(git: true)
         defer { s.remove() }
-        let run = try s.run(["/bin/sh", "-c", "mkdir -p .git/hooks && echo x > .git/hooks/pre-commit"], wardenArgs: [])
-        let quietless = run.output
-        #expect(run.status == 0, "\(quietless)")
-        #expect(quietless.contains("warning: the agent created") && quietless.contains(".git/hooks"), "\(quietless)")
-        let log = (try? String(contentsOfFile: s.auditLog, encoding: .utf8)) ?? ""
-        #expect(log.contains("created_protected_paths"), "\(log)")
-        print("KNOWN GAP: a protected path missing at launch (\(s.workspace)/.git/hooks) can be created by the agent; warden warns and records created_protected_paths")
+        try FileManager.default.removeItem(atPath: s.workspace + "/.git/hooks")
+        let run = try s.run(["/bin/sh", "-c", "mkdir -p .git/hooks; echo x > .git/hooks/pre-commit; echo rc=$?; mv .git/hooks .git/h2; echo mv=$?"], wardenArgs: [])
+        #expect(run.output.contains("rc=2") && run.output.contains("mv=1"), "\(run.output)")
+        #expect(!FileManager.default.fileExists(atPath: s.workspace + "/.git/hooks"), "placeholder left behind")
+        #expect(!FileManager.default.fileExists(atPath: s.workspace + "/.git/h2"))
     }
 }
 
@@ -245,12 +245,12 @@ extension EscapeProbeTests {
         run = try s.attack("tcp6-mapped", [String(port)])
         #expect(run.verdict("tcp6-mapped") == "BLOCKED errno=ECONNREFUSED", "\(run.output)")
 
-        // Path sockets: in /tmp itself, in a per-user socket directory (tmux-*), and in an
-        // ungranted top-level directory (/run) are masked.
+        // Path sockets: in the host's /tmp, in a per-user socket directory (tmux-*), and in an
+        // ungranted top-level directory (/run) do not exist in the agent's world.
         let tmuxDir = "/tmp/tmux-esc-\(tag)"
         try FileManager.default.createDirectory(atPath: tmuxDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmuxDir) }
-        var paths = ["/tmp/\(tag).sock": "BLOCKED errno=ECONNREFUSED", tmuxDir + "/default": "BLOCKED errno=ENOENT"]
+        var paths = ["/tmp/\(tag).sock": "BLOCKED errno=ENOENT", tmuxDir + "/default": "BLOCKED errno=ENOENT"]
         if access("/run", W_OK) == 0 { paths["/run/\(tag).sock"] = "BLOCKED errno=ENOENT" }
         for (path, expected) in paths {
             let fd = try Self.unixListener(path)
@@ -258,8 +258,7 @@ extension EscapeProbeTests {
             run = try s.attack("unix-path", [path])
             #expect(run.verdict("unix-path") == expected, "\(path): \(run.output)")
         }
-        // A socket in a directory beside the workspace (a small parent: every subdirectory is
-        // masked). KNOWN GAP when the parent is large: such a socket would stay reachable.
+        // A socket in a directory beside the workspace, whatever the size of the parent.
         let nearby = s.outside + "/agent.sock"
         let fd = try Self.unixListener(nearby)
         defer { close(fd); unlink(nearby) }
@@ -307,36 +306,27 @@ extension EscapeProbeTests {
 // MARK: - Exec tricks, leaked descriptors, the audit log
 
 extension EscapeProbeTests {
-    @Test func memfdExecStaysConfined() throws {
-        // Policy verdict: executing a memfd is allowed (Landlock does not cover anonymous
-        // files); the copy inherits every layer, so it cannot escape. The copy runs `bpf`.
+    /// Exec means exec: code from a writable place cannot run through a memfd (vm.memfd_noexec
+    /// is 2 in the agent's PID namespace: no memfd is executable, MFD_EXEC is refused),
+    /// through execveat on a descriptor, or through the loader mapping a file from a path
+    /// without exec (every writable grant without exec is mounted noexec).
+    @Test func execFromWritablePlacesIsBlocked() throws {
         if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard geteuid() == 0 else { print("skip: vm.memfd_noexec is set only by a run as root"); return }
         let s = try Scratch()
         defer { s.remove() }
-        let run = try s.attack("memfd-exec")
-        if let v = run.verdict("memfd-exec") {
-            #expect(v.hasPrefix("BLOCKED"), "\(run.output)")
-        } else {
-            #expect(run.verdict("bpf") == "BLOCKED errno=EPERM", "\(run.output)")
-            #expect(s.auditDenied("bpf"))
-            print("KNOWN GAP: memfd exec runs code from an anonymous file; it stays under seccomp, Landlock and no_new_privs")
-        }
-    }
-
-    @Test func ldsoTrickStaysConfined() throws {
-        // ${tmp} is writable but not executable: the direct exec is denied (checked by the
-        // probe), the loader maps the file instead. The loaded copy runs `bpf`.
-        if let why = Escape.unavailable { print("skip: \(why)"); return }
-        guard FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2") else { print("skip: no x86-64 loader"); return }
-        let s = try Scratch()
-        defer { s.remove() }
-        let run = try s.attack("ldso")
-        #expect(run.verdict("ldso")?.hasPrefix("FAIL") != true, "\(run.output)")
-        if let v = run.verdict("ldso") {
-            #expect(v.hasPrefix("BLOCKED"), "\(run.output)")
-        } else {
-            #expect(run.verdict("bpf") == "BLOCKED errno=EPERM", "\(run.output)")
-            print("KNOWN GAP: ld.so runs a file from a path without exec permission (Landlock does not check mmap(PROT_EXEC)); it stays under seccomp, Landlock and no_new_privs")
+        var run = try s.attack("memfd-exec")
+        #expect(run.verdict("memfd-exec") == "BLOCKED errno=EACCES", "\(run.output)")
+        #expect(run.verdict("bpf") == nil, "the memfd copy ran: \(run.output)")
+        run = try s.attack("memfd-exec-flag")
+        #expect(run.verdict("memfd-exec-flag")?.hasPrefix("BLOCKED errno=") == true, "\(run.output)")
+        run = try s.attack("exec-fd")
+        #expect(run.verdict("exec-fd") == "BLOCKED errno=EACCES (execveat)", "\(run.output)")
+        #expect(run.verdict("whoami") == nil, "\(run.output)")
+        if FileManager.default.fileExists(atPath: "/lib64/ld-linux-x86-64.so.2") {
+            run = try s.attack("ldso")
+            #expect(run.verdict("ldso")?.hasPrefix("BLOCKED") == true, "\(run.output)")
+            #expect(run.verdict("bpf") == nil, "the loader ran the copy: \(run.output)")
         }
     }
 
@@ -404,7 +394,10 @@ extension EscapeProbeTests {
             script += "\nprintf 'import sys\\nprint(\"py\", sum(range(10)))\\n' > s.py && python3 s.py"
         }
         let run = try s.run(["/bin/sh", "-c", script])
-        #expect(run.status == 0, "\(run.output)")
+        // The tools work. The repository the agent created is its own (config, hooks): the
+        // post-run git check says so, and the status is 123 instead of the command's 0.
+        #expect(run.status == 123, "\(run.output)")
+        #expect(run.output.contains("git control plane: repository .git: a repository created during the run"), "\(run.output)")
         #expect(run.output.contains("built=42"), "\(run.output)")
         #expect(run.output.contains("committed"), "\(run.output)")
         #expect(run.output.contains("pipes=3"), "\(run.output)")

@@ -2,7 +2,7 @@ import Testing
 import WardenPolicy
 @testable import WardenRuntime
 
-@Suite("network mediation: addresses and DNS messages")
+@Suite("network mediation: addresses")
 struct NetworkUnitTests {
     @Test func ipv4MappedIPv6IsTheIPv4Address() {
         let mapped = SocketAddress(ipv6: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 9], port: 80)
@@ -13,44 +13,6 @@ struct NetworkUnitTests {
         // Not mapped: the ::ffff:0:0/96 prefix only.
         let compat = SocketAddress(ipv6: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 127, 0, 0, 9], port: 80)
         if case .ipv6 = compat.host {} else { Issue.record("IPv4-compatible address became IPv4") }
-    }
-
-    static func query(_ name: String, type: UInt8 = 1) -> [UInt8] {
-        var m: [UInt8] = [0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in name.split(separator: ".") { m.append(UInt8(label.utf8.count)); m += Array(label.utf8) }
-        return m + [0, 0, type, 0, 1]
-    }
-
-    @Test func questionsAreParsedAndRefusedWithNXDOMAIN() throws {
-        let q = try #require(DNSMessage.question(Self.query("Api.Example.ORG")))
-        #expect(q.name == "api.example.org")
-        let reply = DNSMessage.nxdomain(q)
-        #expect(reply[0] == 0x12 && reply[1] == 0x34)
-        #expect(reply[2] & 0x80 != 0)          // a response
-        #expect(reply[2] & 0x01 != 0)          // RD echoed
-        #expect(reply[3] & 0x0f == 3)          // NXDOMAIN
-        #expect(Array(reply[12...]) == Array(Self.query("Api.Example.ORG")[12...]))
-        // Not queries: responses, several questions, truncated names.
-        var response = Self.query("a.b"); response[2] |= 0x80
-        #expect(DNSMessage.question(response) == nil)
-        var two = Self.query("a.b"); two[5] = 2
-        #expect(DNSMessage.question(two) == nil)
-        #expect(DNSMessage.question(Array(Self.query("a.b").dropLast(3))) == nil)
-        #expect(DNSMessage.question([0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 63]) == nil)
-    }
-
-    @Test func answersYieldTheirAddresses() {
-        var m = Self.query("a.example")
-        m[2] = 0x81; m[3] = 0x80; m[7] = 3
-        m += [0xC0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 4, 1, 98, 0xC0, 12]              // CNAME (skipped)
-        m += [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 3]                  // A
-        m += [0xC0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16] + [UInt8](repeating: 0, count: 15) + [1] // AAAA ::1
-        let hosts = DNSMessage.addresses(m)
-        #expect(hosts.count == 2)
-        #expect(hosts.first == .ipv4(IPv4Network(address: 0x7F00_0003, prefixLength: 32)))
-        #expect(hosts.last.map { "\($0)" } == "[::1]")
-        // Truncated answers give what was complete, never a crash.
-        for cut in stride(from: m.count - 1, to: 12, by: -3) { _ = DNSMessage.addresses(Array(m[0..<cut])) }
     }
 
     @Test func resolvedNamesRememberWhichNameGaveAnAddress() {

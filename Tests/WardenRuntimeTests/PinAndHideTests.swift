@@ -75,35 +75,4 @@ struct PinAndHideTests {
             #expect(rl.spec.resourceLimits.contains(.processes(64)))
         }
     }
-
-    @Test func ungrantedTopLevelDirectoriesAndSocketsAreMasked() throws {
-        let dir = try Fixture.tempDir("hide")
-        let ws = dir + "/ws"
-        try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: dir + "/tmux-0", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: dir + "/plain", withIntermediateDirectories: true)
-        let sock = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(sock); unlink(dir + "/s.sock") }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in Array((dir + "/s.sock").utf8).enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-
-        let masks = UngrantedPaths.masks(keeping: ["/usr", ws])
-        #expect(masks.contains(.mask(dir + "/tmux-0")))
-        #expect(masks.contains(.mask(dir + "/s.sock")))
-        #expect(masks.contains(.mask(dir + "/plain")))  // a small directory: every subdirectory
-        #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
-        #expect(!masks.contains(.mask(ws)) && !masks.contains(.mask("/usr")) && !masks.contains(.mask("/tmp")))
-        if FileManager.default.fileExists(atPath: "/run") { #expect(masks.contains(.mask("/run"))) }
-        // In a large directory only sockets and socket directories are masked.
-        for i in 0...UngrantedPaths.maskAllLimit {
-            try FileManager.default.createDirectory(atPath: dir + "/many-\(i)", withIntermediateDirectories: true)
-        }
-        let crowded = UngrantedPaths.masks(keeping: ["/usr", ws])
-        #expect(crowded.contains(.mask(dir + "/tmux-0")) && crowded.contains(.mask(dir + "/s.sock")))
-        #expect(!crowded.contains(.mask(dir + "/plain")) && !crowded.contains(.mask(dir + "/many-0")))
-        // A grant of / keeps everything.
-        #expect(UngrantedPaths.masks(keeping: ["/"]).isEmpty)
-    }
 }

@@ -51,7 +51,7 @@ enum Fixture {
     static let harness: String? = {
         guard let dir = try? tempDir("harness") else { return nil }
         let out = dir + "/harness"
-        let sources = ["launcher.c", "init.c", "agent.c", "mounts.c", "landlock.c", "caps.c", "notify.c"]
+        let sources = ["launcher.c", "init.c", "agent.c", "mounts.c", "landlock.c", "caps.c", "notify.c", "unix_helper.c"]
             .map { launcherSources + "/" + $0 }
         let args = ["-O1", "-I", launcherSources + "/include", "-I", launcherSources, "-o", out,
                     probeSources + "/harness.c"] + sources

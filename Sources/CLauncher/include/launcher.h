@@ -56,12 +56,21 @@ enum warden_mount_kind {
     WARDEN_MOUNT_NOEXEC = 6,    ///< bind `path` onto itself (recursively), then make it noexec
     WARDEN_MOUNT_BIND = 7,      ///< bind `path` onto itself (recursively), writable: pins it (rename/rmdir get EBUSY)
     WARDEN_MOUNT_BIND_FILE = 8, ///< bind the file `data` (absolute) onto `path`, read-only
+    WARDEN_MOUNT_GRANT = 9,     ///< fresh root only: bind the host's `data` at `path` with `flags`
+    WARDEN_MOUNT_SYMLINK = 10,  ///< fresh root only: a symlink at `path` whose target is `data`
+};
+
+/// `warden_mount_op.flags` of a grant.
+enum warden_mount_flag {
+    WARDEN_MOUNT_F_WRITABLE = 1, ///< not read-only
+    WARDEN_MOUNT_F_EXEC = 2,     ///< not noexec
 };
 
 struct warden_mount_op {
     int32_t kind;
+    uint32_t flags;     ///< WARDEN_MOUNT_F_* (grants)
     const char *path;   ///< absolute, already canonical (no symlinks): symlinks are refused
-    const char *data;   ///< tmpfs options or bind source, or NULL
+    const char *data;   ///< tmpfs options, bind source or link target, or NULL
 };
 
 struct warden_rlimit {
@@ -98,6 +107,12 @@ struct warden_launch_spec {
 
     const struct warden_mount_op *mounts;
     size_t mount_count;
+    /// Nonzero: the mount plan builds a fresh root. Op paths are the agent's view (inside an
+    /// empty tmpfs that becomes its `/`), bind sources are the host's; after the ops the
+    /// skeleton is made read-only and init pivots into it, so nothing else of the host exists.
+    int32_t build_root;
+    /// Nonzero with `build_root`: vm.memfd_noexec = 2 in the agent's PID namespace.
+    int32_t memfd_noexec;
 
     const struct warden_rlimit *rlimits;
     size_t rlimit_count;
@@ -115,6 +130,7 @@ struct warden_launch_spec {
     const unsigned char *seccomp_filter; ///< struct sock_filter array as bytes, or NULL
     size_t seccomp_filter_len;    ///< bytes (multiple of 8)
     int32_t seccomp_listener;     ///< nonzero: SECCOMP_FILTER_FLAG_NEW_LISTENER, fd to supervisor
+    int32_t unix_helper;          ///< nonzero: start the in-sandbox unix-socket helper
 };
 
 /// What the supervisor gets back from `warden_launch`.
@@ -124,6 +140,7 @@ struct warden_launch_handles {
     int result_fd;         ///< read end: the agent's raw wait status (int32) when it ends
     int notify_fd;         ///< socket receiving the listener fd (SCM_RIGHTS), or -1
     int life_fd;           ///< lifeline write end: keep open until the run ends, then close
+    int unix_helper_fd;    ///< the supervisor's end of the unix-socket helper's socketpair, or -1
 };
 
 /// Launches the init/reaper and the agent. Returns 0, or -errno with *stage set when the
@@ -211,6 +228,12 @@ int warden_net_fetch(int listener, uint64_t id, pid_t tid, int kind, const uint6
 long warden_net_perform(struct warden_net_request *r);
 /// Frees what `warden_net_fetch` allocated and closes the duplicates.
 void warden_net_release(struct warden_net_request *r);
+/// Has the in-sandbox helper perform `kind` (WARDEN_NET_CONNECT or WARDEN_NET_BIND) on
+/// `sockfd` (a duplicate of the agent's unix socket) with the pathname address `addr`,
+/// resolved in the agent's world with its restrictions; `cwdfd` (or -1) is the calling
+/// thread's working directory, for relative paths. Thread-safe (one request at a time).
+/// The call's result (0) or -errno; -ETIMEDOUT when the helper did not answer in time.
+long warden_unix_relay(int helper, int kind, int sockfd, int cwdfd, const void *addr, uint32_t addrlen, int timeout_ms);
 /// Writes `len` bytes into the agent's memory; 0 or -errno.
 int warden_net_write_mem(pid_t tid, uint64_t addr, const void *buf, size_t len);
 

@@ -1,0 +1,184 @@
+import WardenCompiler
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's filesystem, built from its grants: the mount plan of a fresh root that holds
+/// exactly the granted paths (with the access the policy gives: read-only unless written,
+/// noexec unless executed), the run's private `${tmp}` as `/tmp`, a fresh `/proc`, the
+/// granted device nodes, and the symlinks on the way to a grant (`/bin -> usr/bin`).
+/// What no rule grants does not exist in the agent's view, so nothing is scanned or masked
+/// on the host, whatever appears or vanishes there meanwhile.
+///
+/// Paths here are the agent's view. Every grant is seen at its host path except `${tmp}`,
+/// which the agent sees as `/tmp` (its source is the run's directory on the host).
+struct AgentWorld: Sendable {
+    /// One granted subtree: where the agent sees it and where it is on the host.
+    struct Grant: Equatable, Sendable {
+        var path: String
+        var source: String
+        var access: Set<FsAccess>
+        var writable: Bool { access.contains(.write) }
+        var exec: Bool { access.contains(.exec) }
+    }
+
+    /// Where the agent sees its private temporary directory.
+    static let agentTmp = "/tmp"
+
+    private(set) var grants: [Grant] = []
+    private(set) var symlinks: [(path: String, target: String)] = []
+    /// Host paths that must exist (created empty by the run) so a deny can be mounted on
+    /// them: protected paths missing at launch inside a writable grant.
+    private(set) var placeholders: [String] = []
+
+    /// - Parameters:
+    ///   - landlock: the plan's grants, expanded to the agent's view.
+    ///   - hostTmp: the run's temporary directory on the host (the source of `/tmp`).
+    init(grants requested: [(path: String, access: Set<FsAccess>)], hostTmp: String?) {
+        var resolved: [Grant] = []
+        var hops: [(path: String, target: String)] = []
+        for (path, access) in requested {
+            if let hostTmp, path == Self.agentTmp {
+                guard let source = Self.canonical(hostTmp) else { continue }
+                resolved.append(Grant(path: path, source: source, access: access))
+                continue
+            }
+            guard let (real, links) = Self.resolveRecordingLinks(path) else { continue }
+            hops += links
+            resolved.append(Grant(path: real, source: real, access: access))
+        }
+        // Same path granted twice (directly and through a link): one grant with both accesses.
+        var merged: [Grant] = []
+        for g in resolved {
+            if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
+        }
+        grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        // A link inside a subtree granted at its own host path is the host's (visible through
+        // the bind); links on the way to a grant, in the skeleton or in the remapped /tmp,
+        // are recreated.
+        var seen = Set<String>()
+        for hop in hops where !seen.contains(hop.path) && hostPath(hop.path) != hop.path {
+            seen.insert(hop.path)
+            symlinks.append(hop)
+        }
+    }
+
+    /// The deepest grant holding `path` (agent view); `strictly`: a proper ancestor only.
+    func grant(containing path: String, strictly: Bool = false) -> Grant? {
+        grants.last { within(path, $0.path) && (!strictly || path != $0.path) }
+    }
+
+    /// Where the agent's `path` is on the host (lexically), or nil outside every grant.
+    func hostPath(_ path: String) -> String? {
+        guard let g = grant(containing: path) else { return nil }
+        return g.source + path.dropFirst(g.path == "/" ? 0 : g.path.count)
+    }
+
+    /// The agent's view of a canonical host path inside some grant's source.
+    func agentPath(ofHost host: String) -> String? {
+        guard let g = grants.filter({ within(host, $0.source) }).max(by: { $0.source.count < $1.source.count }) else { return nil }
+        return g.path + host.dropFirst(g.source == "/" ? 0 : g.source.count)
+    }
+
+    /// A protected path (agent view) as a mount target: its canonical agent path when it
+    /// exists; when it does not and `placeholder` is set, the path a placeholder will take
+    /// (recorded in `placeholders`) if it lies in a writable grant; nil otherwise.
+    /// A write or exec deny whose path goes through a symlink inside a writable grant is
+    /// refused (`.symlinkedProtectedPath`): the agent could replace the link with the real
+    /// thing, and nothing would hold it.
+    mutating func protectedTarget(_ path: String, placeholder: Bool) throws(AgentLaunchError) -> String? {
+        guard let host = hostPath(path) else { return nil }
+        if placeholder, let link = Self.firstSymlink(in: host, below: grant(containing: path)?.source ?? "/") {
+            throw .unsupportedRule("the protected path \(path) goes through the symlink \(link) inside a writable grant; the agent could replace it, so the deny cannot hold. Remove the link (or make it a real directory) and run again")
+        }
+        if let real = Self.canonical(host) { return agentPath(ofHost: real) }
+        guard placeholder, let g = grant(containing: path), g.writable else { return nil }
+        // Resolve the existing part; what is missing is created (without following links).
+        let deepest = AgentLaunchPlan.resolveDeepest(host)
+        // No repository yet: one the agent creates (git init, clone) is its own, and git
+        // must be free to fill it; the post-run git check reports what in it could run code.
+        if Self.firstMissingComponent(of: deepest) == ".git" { return nil }
+        guard let agent = agentPath(ofHost: deepest), let owner = grant(containing: agent), owner.writable else { return nil }
+        if !placeholders.contains(deepest) { placeholders.append(deepest) }
+        return agent
+    }
+
+    /// The mount operations, in order: grants (parents first; a grant inside another with
+    /// the same access is already visible), links, then `after` (denies, pins, files).
+    func mounts() -> [MountOperation] {
+        var ops: [MountOperation] = []
+        for g in grants {
+            if g.path == "/proc" { ops.append(.proc()); continue }
+            if let parent = grant(containing: g.path, strictly: true), parent.access == g.access, parent.path != "/proc",
+               g.source == parent.source + g.path.dropFirst(parent.path == "/" ? 0 : parent.path.count) {
+                continue
+            }
+            ops.append(.grant(path: g.path, source: g.source, writable: g.writable, exec: g.exec))
+        }
+        ops += symlinks.map { .symlink(path: $0.path, target: $0.target) }
+        if !grants.contains(where: { $0.path == "/proc" }) { ops.append(.proc()) }
+        return ops
+    }
+
+    /// The first symlink among the components of `path` strictly below `root`, if any.
+    static func firstSymlink(in path: String, below root: String) -> String? {
+        guard path.hasPrefix(root) else { return nil }
+        var current = root == "/" ? "" : root
+        for name in path.dropFirst(current.count).split(separator: "/") {
+            current += "/" + name
+            var st = stat()
+            guard lstat(current, &st) == 0 else { return nil }
+            if st.st_mode & S_IFMT == S_IFLNK { return current }
+        }
+        return nil
+    }
+
+    /// The name of the outermost component of `path` that does not exist on the host.
+    static func firstMissingComponent(of path: String) -> Substring? {
+        var current = ""
+        for name in path.split(separator: "/") {
+            current += "/" + name
+            if access(current, F_OK) != 0 { return name }
+        }
+        return nil
+    }
+
+    private func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
+
+    static func canonical(_ path: String) -> String? { AgentLaunchPlan.resolve(path) }
+
+    /// Resolves `path` component by component, recording every symlink met (its path and
+    /// target as written). Nil when it does not exist or links loop.
+    static func resolveRecordingLinks(_ path: String) -> (String, [(path: String, target: String)])? {
+        var pending = path.split(separator: "/").map(String.init)
+        var current = ""
+        var links: [(path: String, target: String)] = []
+        var budget = 40
+        while !pending.isEmpty {
+            let name = pending.removeFirst()
+            if name == "." { continue }
+            if name == ".." { current = String(current[..<(current.lastIndex(of: "/") ?? current.startIndex)]); continue }
+            let next = current + "/" + name
+            var st = stat()
+            guard lstat(next, &st) == 0 else { return nil }
+            if st.st_mode & S_IFMT == S_IFLNK {
+                budget -= 1
+                guard budget > 0, let target = readLink(next) else { return nil }
+                links.append((next, target))
+                if target.hasPrefix("/") { current = "" }
+                pending = target.split(separator: "/").map(String.init) + pending
+                continue
+            }
+            current = next
+        }
+        return (current.isEmpty ? "/" : current, links)
+    }
+
+    static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// Background agents run as fleets: many `warden run`s at once on one host, one audit log,
+/// while unrelated programs churn /tmp. The launch scans nothing on the host, so nothing
+/// that appears or vanishes meanwhile can fail it.
+@Suite("Many agents at once", .serialized)
+struct ConcurrentRunsTests {
+    @Test func thirtyTwoRunsWithOneLogWhileTmpChurns() throws {
+        guard geteuid() == 0 else { print("skip: needs root for the sandbox's namespaces"); return }
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { print("skip: warden not built"); return }
+        let dir = try WardenBinary.tempDir("fleet")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let log = dir + "/audit/audit.jsonl"
+        try FileManager.default.createDirectory(atPath: dir + "/audit", withIntermediateDirectories: true)
+        let keygen = try #require(try WardenBinary.run(["audit", "keygen", "--output", dir + "/audit/key"]))
+        #expect(keygen.status == 0, "\(keygen.stderr)")
+
+        // Churn: directories and files appear and vanish in /tmp during the launches.
+        let stop = ManagedFlag()
+        let churn = Thread {
+            var i = 0
+            while !stop.isSet {
+                let p = "/tmp/warden-churn-\(getpid())-\(i % 64)"
+                mkdir(p, 0o700); rmdir(p)
+                let f = open(p + ".f", O_CREAT | O_WRONLY, 0o600); if f >= 0 { close(f) }; unlink(p + ".f")
+                i += 1
+            }
+        }
+        churn.start()
+        defer { stop.set() }
+
+        let count = 32
+        var processes: [Process] = []
+        for i in 0..<count {
+            let ws = dir + "/ws\(i)"
+            try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: WardenBinary.path)
+            p.arguments = ["run", "-q", "--policy", WardenBinary.root + "/policies/default.warden", "--workspace", ws,
+                           "--audit-log", log, "--signing-key", dir + "/audit/key.key", "--", "/bin/sh", "-c", "echo work > out.txt && cat out.txt >/dev/null"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            processes.append(p)
+        }
+        for p in processes { try p.run() }
+        for p in processes { p.waitUntilExit() }
+        stop.set()
+        let statuses = processes.map(\.terminationStatus)
+        #expect(statuses.allSatisfy { $0 == 0 }, "exit statuses: \(statuses)")
+        for i in 0..<count {
+            #expect((try? String(contentsOfFile: dir + "/ws\(i)/out.txt", encoding: .utf8)) == "work\n", "run \(i) did not do its work")
+        }
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(text.components(separatedBy: "\"kind\":\"run.start\"").count - 1 == count)
+        #expect(text.components(separatedBy: "\"kind\":\"run.exit\"").count - 1 == count)
+        let verify = try #require(try WardenBinary.run(["audit", "verify", log, "--public-key", dir + "/audit/key.pub"]))
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+    }
+}
+
+/// A flag shared with the churn thread.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+}

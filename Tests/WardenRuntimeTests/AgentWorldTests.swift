@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import WardenPolicy
+@testable import WardenRuntime
+
+/// The agent's world as a mount plan: exactly the grants, nothing scanned on the host.
+@Suite("The agent's world, built from its grants")
+struct AgentWorldTests {
+    @Test func grantsBecomeBindsWithTheirAccessAndLinksOnTheWayAreRecreated() throws {
+        let dir = try Fixture.tempDir("world")
+        try FileManager.default.createDirectory(atPath: dir + "/real/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "real")
+        let tmp = try Fixture.tempDir("world-tmp")
+        let world = AgentWorld(grants: [(dir + "/link/sub", [.read, .exec]), ("/tmp", [.read, .write]),
+                                        (dir + "/missing", [.read])], hostTmp: tmp)
+        let ops = world.mounts()
+        #expect(ops.contains(.grant(path: dir + "/real/sub", source: dir + "/real/sub", writable: false, exec: true)))
+        #expect(ops.contains(.symlink(path: dir + "/link", target: "real")))
+        // The run's directory is the agent's /tmp; a grant that does not exist is not there.
+        #expect(ops.contains(.grant(path: "/tmp", source: tmp, writable: true, exec: false)))
+        #expect(!ops.contains { $0.path.hasPrefix(dir + "/missing") })
+        #expect(ops.contains(.proc()))
+        #expect(world.hostPath("/tmp/x") == tmp + "/x")
+        #expect(world.agentPath(ofHost: tmp + "/x") == "/tmp/x")
+        #expect(world.agentPath(ofHost: "/etc/passwd") == nil, "an ungranted host path is not in the world")
+    }
+
+    @Test func aGrantInsideAnotherWithTheSameAccessIsNotBoundTwice() throws {
+        let dir = try Fixture.tempDir("world-nest")
+        try FileManager.default.createDirectory(atPath: dir + "/a/b", withIntermediateDirectories: true)
+        let same = AgentWorld(grants: [(dir, [.read]), (dir + "/a/b", [.read])], hostTmp: nil).mounts()
+        #expect(same.filter { if case .grant = $0 { return true } else { return false } }.count == 1)
+        let wider = AgentWorld(grants: [(dir, [.read]), (dir + "/a/b", [.read, .write])], hostTmp: nil).mounts()
+        #expect(wider.contains(.grant(path: dir + "/a/b", source: dir + "/a/b", writable: true, exec: false)))
+    }
+
+    @Test func aWriteDenyOnAMissingPathGetsAPlaceholderExceptInsideAMissingRepository() throws {
+        let ws = try Fixture.tempDir("world-ph")
+        var world = AgentWorld(grants: [(ws, [.read, .write])], hostTmp: nil)
+        #expect(try world.protectedTarget(ws + "/.github/workflows", placeholder: true) == ws + "/.github/workflows")
+        #expect(world.placeholders == [ws + "/.github/workflows"])
+        // No .git yet: git init or clone by the agent must work; the post-run check covers it.
+        #expect(try world.protectedTarget(ws + "/.git/hooks", placeholder: true) == nil)
+        // Outside any writable grant nothing can be created, so nothing is needed.
+        #expect(try world.protectedTarget("/usr/nonexistent-warden", placeholder: true) == nil)
+        // A link where a protected path should be (planted by an earlier agent): refused.
+        try FileManager.default.createDirectory(atPath: ws + "/elsewhere", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: ws + "/.husky", withDestinationPath: "elsewhere")
+        #expect(throws: AgentLaunchError.self) { try world.protectedTarget(ws + "/.husky/pre-commit", placeholder: true) }
+    }
+
+    @Test func placeholdersAreCreatedWithoutFollowingLinksAndRemovedWhenEmpty() throws {
+        let ws = try Fixture.tempDir("world-mk")
+        let outside = try Fixture.tempDir("world-out")
+        var p = Placeholders()
+        try p.create([ws + "/.github/workflows", ws + "/.gitlab-ci.yml"])
+        var isDir: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: ws + "/.github/workflows", isDirectory: &isDir) && isDir.boolValue)
+        #expect(FileManager.default.fileExists(atPath: ws + "/.gitlab-ci.yml", isDirectory: &isDir) && !isDir.boolValue)
+        p.remove()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: ws).isEmpty)
+        // A symlink planted on the way fails the creation: nothing is made outside.
+        try FileManager.default.createSymbolicLink(atPath: ws + "/.circleci", withDestinationPath: outside)
+        var q = Placeholders()
+        #expect(throws: PlaceholderError.self) { try q.create([ws + "/.circleci/config.yml"]) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+    }
+}
