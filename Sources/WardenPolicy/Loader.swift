@@ -63,7 +63,7 @@ private struct LoadState {
     var loaded: Set<String> = []
     /// Files being loaded, outermost first, with the include that led to the next.
     var stack: [(path: String, include: SourceSpan?)] = []
-    /// Bytes read so far by this load (bounded by `PolicyLoader.maxTotalBytes`).
+    /// Bytes read so far by this load (bounded by `maxTotalBytes`).
     var bytesRead = 0
 
     mutating func visit(_ source: SourceFile, provider: any SourceProvider) {
