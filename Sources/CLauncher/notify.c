@@ -68,13 +68,18 @@ int warden_pidfd_open(pid_t pid) {
 }
 
 static volatile pid_t forward_target = 0;
+static volatile int forward_wake_fd = -1;
 
 static void forward_handler(int sig) {
     int saved = errno;
     pid_t t = forward_target;
     if (t > 0) kill(t, sig);
+    int w = forward_wake_fd;
+    if (w >= 0) { unsigned char b = (unsigned char)sig; if (write(w, &b, 1) < 0) {} }
     errno = saved;
 }
+
+void warden_forward_signals_wake(int fd) { forward_wake_fd = fd; }
 
 void warden_forward_signals(pid_t target) {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };

@@ -7,21 +7,27 @@ public enum AuditKind {
     public static let denyNet = "deny.net"
     public static let checkpoint = "checkpoint"
     public static let recovery = "recovery"
+    /// Written by the next writer for a run that ended without `run.exit`.
+    public static let interrupted = "interrupted"
+    /// Written when the wall clock stepped backwards since the previous record.
+    public static let clock = "clock"
+
+    /// Kinds only the writer itself produces.
+    public static let reserved: Set<String> = [checkpoint, recovery, interrupted, clock]
 }
 
-/// A record before it is placed in the log (seq, prev and usually ts are assigned by the writer).
+/// A record before it is placed in the log. The writer assigns seq, prev and ts (the time
+/// of writing, never earlier than the record before it unless a `clock` record says why);
+/// when something happened belongs in the fields (e.g. `first`, `last`).
 public struct AuditEvent: Sendable, Equatable {
     public var kind: String
     public var fields: [String: AuditValue]
-    /// Record time; nil means "when written".
-    public var time: AuditTime?
 
-    /// A record of any kind. `kind` must be 1–64 of `a-z 0-9 . _ -`; `checkpoint` and
-    /// `recovery` are reserved for the writer.
-    public init(kind: String, fields: [String: AuditValue], time: AuditTime? = nil) {
+    /// A record of any kind. `kind` must be 1–64 of `a-z 0-9 . _ -`; the kinds in
+    /// `AuditKind.reserved` are the writer's own.
+    public init(kind: String, fields: [String: AuditValue]) {
         self.kind = kind
         self.fields = fields
-        self.time = time
     }
 }
 
@@ -94,7 +100,7 @@ public struct RunExitInfo: Sendable, Equatable {
 
 extension AuditEvent {
     /// `run.start`.
-    public static func runStart(_ i: RunStartInfo, time: AuditTime? = nil) -> AuditEvent {
+    public static func runStart(_ i: RunStartInfo) -> AuditEvent {
         var f = i.extra
         f["identity"] = .string(i.identity)
         f["policy_sha256"] = .string(i.policySHA256)
@@ -108,11 +114,11 @@ extension AuditEvent {
         f["layers_enforced"] = .strings(i.enforcedLayers)
         f["layers_skipped"] = .strings(i.skippedLayers)
         f["layers_unobserved"] = .strings(i.unobservedLayers)
-        return AuditEvent(kind: AuditKind.runStart, fields: f, time: time)
+        return AuditEvent(kind: AuditKind.runStart, fields: f)
     }
 
     /// `run.exit`.
-    public static func runExit(_ i: RunExitInfo, time: AuditTime? = nil) -> AuditEvent {
+    public static func runExit(_ i: RunExitInfo) -> AuditEvent {
         var f = i.extra
         if let s = i.status { f["status"] = .int(Int64(s)) }
         if let s = i.signal {
@@ -124,7 +130,7 @@ extension AuditEvent {
         var counts: [String: AuditValue] = [:]
         for (k, v) in i.denials ?? [:] { counts[k] = .int(v) }
         f["denials"] = .object(counts)
-        return AuditEvent(kind: AuditKind.runExit, fields: f, time: time)
+        return AuditEvent(kind: AuditKind.runExit, fields: f)
     }
 
     /// One (possibly aggregated) `deny.syscall` record. Arguments are hex strings because
@@ -140,7 +146,7 @@ extension AuditEvent {
         ]
         if let e = errno { f["errno"] = .int(Int64(e)) }
         if let r = rule { f["rule"] = .string(r) }
-        return AuditEvent(kind: AuditKind.denySyscall, fields: f, time: last)
+        return AuditEvent(kind: AuditKind.denySyscall, fields: f)
     }
 
     /// `net.connect` (allowed) or `deny.net` (denied) with aggregation count.
@@ -155,7 +161,7 @@ extension AuditEvent {
         ]
         if let d = domain { f["domain"] = .string(d) }
         if let r = rule { f["rule"] = .string(r) }
-        return AuditEvent(kind: denied ? AuditKind.denyNet : AuditKind.netConnect, fields: f, time: last)
+        return AuditEvent(kind: denied ? AuditKind.denyNet : AuditKind.netConnect, fields: f)
     }
 
     static func hexArg(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

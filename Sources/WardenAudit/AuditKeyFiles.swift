@@ -21,8 +21,7 @@ public enum AuditKeyFiles {
 public enum AuditLogFile {
     /// The last checkpoint line of the log (without newline), or nil if there is none.
     public static func lastCheckpointLine(path: String) throws(AuditError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", message: FileIO.errnoText(errno)) }
+        let fd = try FileIO.openRegular(path, flags: O_RDONLY, what: "audit log")
         defer { close(fd) }
         var reader = LineReader(fd: fd, path: path)
         defer { reader.deallocate() }

@@ -36,7 +36,7 @@ public struct AuditSigningKey: Sendable {
 
     /// Loads a private key file.
     public static func load(path: String) throws(AuditError) -> AuditSigningKey {
-        let bytes = try FileIO.read(path: path, limit: 4096)
+        let bytes = try FileIO.read(path: path, limit: 4096, what: "key file")
         return try AuditSigningKey(fileContents: String(decoding: bytes, as: UTF8.self), path: path)
     }
 
@@ -74,7 +74,7 @@ public struct AuditPublicKey: Sendable, Hashable {
     }
 
     public static func load(path: String) throws(AuditError) -> AuditPublicKey {
-        let bytes = try FileIO.read(path: path, limit: 4096)
+        let bytes = try FileIO.read(path: path, limit: 4096, what: "key file")
         return try AuditPublicKey(fileContents: String(decoding: bytes, as: UTF8.self), path: path)
     }
 

@@ -12,11 +12,13 @@ public enum AuditLocation {
     public static let keyEnvironmentVariable = "WARDEN_AUDIT_KEY"
     public static let systemPath = "/var/log/warden/audit.jsonl"
 
-    /// Resolves the log path. `environment` and `uid` default to the process's own.
+    /// Resolves the log path. `environment` and `uid` default to the process's own. An
+    /// explicit empty path is returned as given (writers and readers refuse it) rather than
+    /// silently replaced by the default.
     public static func resolve(
         explicit: String?, environment: [String: String]? = nil, uid: UInt32? = nil
     ) -> String {
-        if let e = explicit, !e.isEmpty { return e }
+        if let e = explicit { return e }
         let env: (String) -> String? = { name in
             if let environment { return environment[name] }
             guard let v = getenv(name) else { return nil }
@@ -29,9 +31,10 @@ public enum AuditLocation {
         return home + "/.local/state/warden/audit.jsonl"
     }
 
-    /// The signing key path from `--signing-key` or `$WARDEN_AUDIT_KEY`, if any.
+    /// The signing key path from `--signing-key` or `$WARDEN_AUDIT_KEY`, if any. An explicit
+    /// empty path is returned as given (loading it fails) rather than meaning "no key".
     public static func signingKeyPath(explicit: String?) -> String? {
-        if let e = explicit, !e.isEmpty { return e }
+        if let e = explicit { return e }
         guard let v = getenv(keyEnvironmentVariable) else { return nil }
         let s = String(cString: v)
         return s.isEmpty ? nil : s

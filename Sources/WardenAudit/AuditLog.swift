@@ -16,12 +16,17 @@ public struct AppendedRecord: Sendable, Equatable {
 
 /// The serialised writer for one log file.
 ///
-/// Every `append` is one batch: take an exclusive `flock`, re-read the tail for the current
-/// head (other processes may have appended), cover any torn bytes with a `recovery` record,
-/// assign seq/prev, write all lines with a single `write` on an `O_APPEND` descriptor, then
-/// `fdatasync` when asked. With a signing key, a `checkpoint` record is inserted at every seq
-/// that is a positive multiple of `checkpointInterval`, and `checkpoint(run:)` adds one now.
-/// Safe to share between threads; separate processes coordinate through the file lock.
+/// Opening checks the file: a regular file reached without a symbolic link, empty or
+/// starting with a Warden record, whose end verifies (`LogTail`); anything else is refused
+/// with a typed error and nothing is written. Every `append` is one batch: take an exclusive
+/// `flock`, re-read and re-check the tail when another process appended, cover torn bytes
+/// (and only torn bytes) with a `recovery` record, assign seq/prev/ts, write all lines with a
+/// single `write` on an `O_APPEND` descriptor, then `fdatasync` when asked. The first batch
+/// also records runs that ended without `run.exit` (`interrupted`), and any batch whose clock
+/// reads earlier than the last record starts with a `clock` record. With a signing key, a
+/// `checkpoint` record is inserted at every seq that is a positive multiple of
+/// `checkpointInterval`, and `checkpoint(run:)` adds one now. Safe to share between
+/// threads; separate processes coordinate through the file lock.
 public final class AuditLog: Sendable {
     public let path: String
     public let signingKey: AuditSigningKey?
@@ -32,18 +37,39 @@ public final class AuditLog: Sendable {
     private struct CachedHead {
         var head: LogHead?
         var logID: String?
+        /// Whether this writer has looked for interrupted runs (done once, with its first batch).
+        var checkedInterrupted = false
     }
 
     /// Opens (creating if needed, with parent directories mode 0700 and the file mode 0600).
+    /// Throws `.unsafeFile` for a symbolic link, FIFO, device or directory, `.notAuditLog` for
+    /// a file that is not a Warden log, `.damagedLog` when the end of the log does not verify.
     public init(path: String, signingKey: AuditSigningKey? = nil, checkpointInterval: Int64 = 1000)
         throws(AuditError)
     {
         guard checkpointInterval > 0 else { throw .invalidArgument("checkpoint interval must be positive") }
+        guard !path.isEmpty else { throw .invalidArgument("the audit log path is empty") }
         try AuditLocation.createParentDirectories(of: path)
         self.path = path
         self.signingKey = signingKey
         self.checkpointInterval = checkpointInterval
-        self.file = try LogFile.open(path: path)
+        let file = try LogFile.open(path: path)
+        self.file = file
+        do {
+            try file.lock()
+            defer { file.unlock() }
+            let size = try file.size()
+            try LogTail.checkIsAuditLog(file, size: size)
+            let logID = signingKey != nil && size > 0 ? try LogTail.readLogID(file, size: size) : nil
+            let head = try LogTail.readHead(file, size: size, keys: verificationKeys, logID: logID)
+            state.withLock {
+                $0.head = head
+                $0.logID = logID
+            }
+        } catch {
+            file.close()
+            throw error
+        }
     }
 
     deinit { file.close() }
@@ -62,7 +88,7 @@ public final class AuditLog: Sendable {
             guard RecordSyntax.isValidKind(e.kind) else {
                 throw .invalidArgument("record kind \"\(e.kind)\" must be 1–64 of a-z 0-9 . _ -")
             }
-            guard e.kind != AuditKind.checkpoint, e.kind != AuditKind.recovery else {
+            guard !AuditKind.reserved.contains(e.kind) else {
                 throw .invalidArgument("record kind \"\(e.kind)\" is reserved for the writer")
             }
         }
@@ -80,6 +106,9 @@ public final class AuditLog: Sendable {
         return try append([], run: run, sync: true, checkpoint: true).last { $0.kind == AuditKind.checkpoint }
     }
 
+    /// The public key checkpoints at the end of the log are checked with before appending.
+    private var verificationKeys: [AuditPublicKey] { signingKey.map { [$0.publicKey] } ?? [] }
+
     private func appendLocked(
         _ events: [AuditEvent], run: String, sync: Bool, checkpoint: Bool, cache: inout CachedHead
     ) throws(AuditError) -> [AppendedRecord] {
@@ -88,14 +117,20 @@ public final class AuditLog: Sendable {
         if let cached = cache.head, cached.size == size, !cached.hasTornBytes, !cached.needsNewline {
             head = cached
         } else {
-            head = try LogTail.readHead(file, size: size)
-            if head.nextSeq == 0 || cache.head == nil { cache.logID = nil }
+            if cache.head == nil || cache.head!.size > size || (cache.head!.nextSeq == 0 && size > 0) { cache.logID = nil }
+            if cache.logID == nil, signingKey != nil, size > 0 { cache.logID = try LogTail.readLogID(file, size: size) }
+            head = try LogTail.readHead(file, size: size, keys: verificationKeys, logID: cache.logID)
+        }
+        let clock = AuditTime.now()
+        guard let now = clock.rfc3339IfRepresentable else {
+            throw .clock(
+                "the system clock reads \(clock.seconds) s since 1970, outside the years 0001–9999 a record can hold; set the clock and retry")
         }
         var out: [UInt8] = []
         var written: [AppendedRecord] = []
+        var runStarts: [Int64] = []
         var seq = head.nextSeq
         var prev = head.prevHex
-        let now = AuditTime.now().rfc3339
 
         func emit(_ kind: String, _ fields: [String: AuditValue], _ ts: String) throws(AuditError) {
             let rec = AuditRecord(seq: seq, ts: ts, kind: kind, run: run, fields: fields, prev: prev)
@@ -105,6 +140,7 @@ public final class AuditLog: Sendable {
             }
             let hash = AuditHash.sha256Hex(line)
             if seq == 0 { cache.logID = hash }
+            if kind == AuditKind.runStart { runStarts.append(Int64(out.count)) }
             out.append(contentsOf: line)
             out.append(UInt8(ascii: "\n"))
             written.append(AppendedRecord(seq: seq, kind: kind, hash: hash, line: line))
@@ -128,6 +164,11 @@ public final class AuditLog: Sendable {
                 ], now)
         }
 
+        // A clock that reads earlier than the last record: the step is recorded by a `clock`
+        // record (after the recovery record, which must follow the torn bytes and keeps the
+        // last record's time).
+        let steppedBack = !head.lastTs.isEmpty && now < head.lastTs
+        let writes = !events.isEmpty || head.hasTornBytes || (checkpoint && signingKey != nil && head.nextSeq > 0)
         if head.needsNewline { out.append(UInt8(ascii: "\n")) }
         if head.hasTornBytes {
             let torn = try file.read(offset: head.goodEnd, count: Int(size - head.goodEnd))
@@ -137,22 +178,36 @@ public final class AuditLog: Sendable {
                 [
                     "offset": .int(head.goodEnd), "length": .int(Int64(torn.count)),
                     "sha256": .string(AuditHash.sha256Hex(torn)),
-                ], now)
+                ], steppedBack ? head.lastTs : now)
         }
-        for e in events {
+        if steppedBack && writes {
+            let back = AuditTime(rfc3339: head.lastTs).map { AuditTime(rfc3339: now)?.nanoseconds(until: $0) ?? 0 } ?? 0
+            try emit(AuditKind.clock, ["previous_ts": .string(head.lastTs), "stepped_back_us": .int(back / 1000)], now)
+        }
+        var pending = events
+        if !cache.checkedInterrupted, !events.isEmpty {
+            pending = try UnfinishedRuns.find(file, end: head.goodEnd).map(UnfinishedRuns.event) + events
+        }
+        for e in pending {
             if seq > 0 && seq % checkpointInterval == 0 { try emitCheckpoint() }
-            try emit(e.kind, e.fields, e.time?.rfc3339 ?? now)
+            try emit(e.kind, e.fields, now)
         }
         if checkpoint || (seq > 0 && seq % checkpointInterval == 0 && !events.isEmpty) { try emitCheckpoint() }
         guard !out.isEmpty else { return [] }
         do {
+            try file.checkLinked()
             try file.append(out)
             if sync || checkpoint { try file.sync() }
         } catch {
+            // All or nothing: a batch that did not become durable leaves no partial lines.
+            file.truncate(to: size)
             cache.head = nil
             throw error
         }
-        cache.head = LogHead(nextSeq: seq, prevHex: prev, goodEnd: size + Int64(out.count), size: size + Int64(out.count))
+        if !events.isEmpty { cache.checkedInterrupted = true }
+        for offset in runStarts { file.holdRunLock(at: size + offset) }
+        cache.head = LogHead(
+            nextSeq: seq, prevHex: prev, goodEnd: size + Int64(out.count), size: size + Int64(out.count), lastTs: now)
         return written
     }
 }

@@ -2,76 +2,169 @@
 import Glibc
 #endif
 
-/// Reads a log for display: records grouped by run, in log order.
+/// Reads a log for display, streaming: one pass, constant memory, records in log order.
 public struct AuditTimeline: Sendable {
     public struct Run: Sendable {
         public var runID: String
         public var records: [AuditRecord]
     }
 
+    /// What a pass over the log yields.
+    public enum Entry: Sendable {
+        /// A record that matched the filters, with its 1-based line number.
+        case record(AuditRecord, line: Int)
+        /// A line that is not a valid record (torn or damaged); `verify` explains it.
+        case badLine(Int)
+    }
+
     public var runs: [Run] = []
     /// Line numbers that are not valid records (torn or damaged); `verify` explains them.
     public var badLines: [Int] = []
 
-    /// Loads `path`, keeping records of run `run` and kind `kind` when given. Checkpoint
-    /// records are left out unless `kind` asks for them.
-    public static func load(path: String, run: String? = nil, kind: String? = nil) throws(AuditError) -> AuditTimeline {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", message: FileIO.errnoText(errno)) }
+    /// Calls `body` for every record of run `run` and kind `kind` (when given) and every bad
+    /// line, in log order, holding one line at a time. Checkpoint records are left out unless
+    /// `kind` asks for them. The log is opened like every audit input: a regular file, no
+    /// symbolic link, never blocking.
+    public static func forEach(
+        path: String, run: String? = nil, kind: String? = nil, _ body: (Entry) -> Void
+    ) throws(AuditError) {
+        let fd = try FileIO.openRegular(path, flags: O_RDONLY, what: "audit log")
         defer { close(fd) }
         var reader = LineReader(fd: fd, path: path)
         defer { reader.deallocate() }
-        var t = AuditTimeline()
-        var index: [String: Int] = [:]
         var lineNo = 0
         while try reader.next({ (line, _, newline) throws(AuditError) in
             lineNo += 1
-            guard newline, let rec = try? AuditRecord.parse(line: Array(line)) else {
-                t.badLines.append(lineNo)
+            // Cheap header check first: only matching lines are decoded.
+            guard newline, let h = RecordHeader.scan(line) else {
+                body(.badLine(lineNo))
                 return
             }
-            if let run, rec.run != run { return }
-            if let kind { if rec.kind != kind { return } } else if rec.kind == AuditKind.checkpoint { return }
-            if let i = index[rec.run] {
-                t.runs[i].records.append(rec)
-            } else {
-                index[rec.run] = t.runs.count
-                t.runs.append(Run(runID: rec.run, records: [rec]))
+            if let run, RecordHeader.string(line, h.run) != run { return }
+            let k = RecordHeader.string(line, h.kind)
+            if let kind { if k != kind { return } } else if k == AuditKind.checkpoint { return }
+            guard let rec = try? AuditRecord.parse(line: Array(line)) else {
+                body(.badLine(lineNo))
+                return
             }
+            body(.record(rec, line: lineNo))
         }) {}
+    }
+
+    /// Loads `path` into memory grouped by run (convenient for small logs and tests; `audit
+    /// show` streams with `TimelinePrinter` instead).
+    public static func load(path: String, run: String? = nil, kind: String? = nil) throws(AuditError) -> AuditTimeline {
+        var t = AuditTimeline()
+        var index: [String: Int] = [:]
+        try forEach(path: path, run: run, kind: kind) { entry in
+            switch entry {
+            case .badLine(let n): t.badLines.append(n)
+            case .record(let rec, _):
+                if let i = index[rec.run] {
+                    t.runs[i].records.append(rec)
+                } else {
+                    index[rec.run] = t.runs.count
+                    t.runs.append(Run(runID: rec.run, records: [rec]))
+                }
+            }
+        }
         return t
     }
 
-    /// Stable JSON: `{"bad_lines":[…],"runs":[{"records":[{"fields":…,"kind":…,"seq":…,"ts":…}],"run":…}]}`.
-    public func json() -> String {
-        let runs: [AuditValue] = runs.map { r in
-            .object([
-                "run": .string(r.runID),
-                "records": .array(
-                    r.records.map { rec in
-                        .object(["seq": .int(rec.seq), "ts": .string(rec.ts), "kind": .string(rec.kind), "fields": .object(rec.fields)])
-                    }),
-            ])
-        }
-        let doc: AuditValue = .object(["runs": .array(runs), "bad_lines": .array(badLines.map { .int(Int64($0)) })])
-        return String(decoding: CanonicalJSON.serialize(doc), as: UTF8.self)
+    /// The same output `TimelinePrinter` streams, for a loaded timeline.
+    public func text() -> String { render(.text) }
+
+    /// The same output `TimelinePrinter` streams, for a loaded timeline.
+    public func json() -> String { render(.json) }
+
+    private func render(_ format: TimelinePrinter.Format) -> String {
+        var out = ""
+        var p = TimelinePrinter(format: format) { out += $0 }
+        for r in runs { for rec in r.records { p.add(.record(rec, line: 0)) } }
+        for l in badLines { p.add(.badLine(l)) }
+        p.finish()
+        return out
+    }
+}
+
+/// Writes `warden audit show` output as entries arrive, in constant memory.
+///
+/// Text: consecutive records of one run under a `run ID` header (with the identity when the
+/// stretch starts with `run.start`); runs that were written at the same time appear as several
+/// stretches. Every value from the log is escaped (`TerminalText`). JSON:
+/// `{"runs":[{"records":[{"fields","kind","seq","ts"}],"run"}],"bad_lines":[…],"bad_line_count":N}`
+/// with one `runs` entry per stretch, in log order; `bad_lines` lists the first 1,000.
+public struct TimelinePrinter {
+    public enum Format: Sendable { case text, json }
+
+    /// Bad line numbers listed at most (all are counted).
+    public static let maxListedBadLines = 1000
+
+    private let format: Format
+    private let write: (String) -> Void
+    private var currentRun: String?
+    private var runsWritten = 0
+    private var recordsInRun = 0
+    private var badLines: [Int] = []
+    private var badLineCount = 0
+
+    public init(format: Format, write: @escaping (String) -> Void) {
+        self.format = format
+        self.write = write
+        if format == .json { write(#"{"runs":["#) }
     }
 
-    /// A readable timeline.
-    public func text() -> String {
-        var out = ""
-        for r in runs {
-            let identity = r.records.first { $0.kind == AuditKind.runStart }?.fields["identity"]?.stringValue
-            out += "run \(r.runID)" + (identity.map { "  identity \($0)" } ?? "") + "\n"
-            for rec in r.records { out += TimelineText.line(rec) }
-            out += "\n"
+    public mutating func add(_ entry: AuditTimeline.Entry) {
+        switch entry {
+        case .badLine(let n):
+            badLineCount += 1
+            if badLines.count < Self.maxListedBadLines { badLines.append(n) }
+        case .record(let rec, _):
+            if rec.run != currentRun { startRun(rec) }
+            switch format {
+            case .text: write(TimelineText.line(rec))
+            case .json:
+                let obj: AuditValue = .object([
+                    "seq": .int(rec.seq), "ts": .string(rec.ts), "kind": .string(rec.kind), "fields": .object(rec.fields),
+                ])
+                write((recordsInRun > 0 ? "," : "") + String(decoding: CanonicalJSON.serialize(obj), as: UTF8.self))
+            }
+            recordsInRun += 1
         }
-        if !badLines.isEmpty {
-            out += "lines that are not valid records: \(badLines.map(String.init).joined(separator: ", "))"
-            out += " (run `warden audit verify` for details)\n"
+    }
+
+    private mutating func startRun(_ rec: AuditRecord) {
+        switch format {
+        case .text:
+            if currentRun != nil { write("\n") }
+            let identity =
+                rec.kind == AuditKind.runStart ? rec.fields["identity"]?.stringValue.map { "  identity \(TerminalText.escape($0))" } : nil
+            write("run \(rec.run)\(identity ?? "")\n")
+        case .json:
+            if currentRun != nil { write("]}") }
+            let id = String(decoding: CanonicalJSON.serialize(.string(rec.run)), as: UTF8.self)
+            write((runsWritten > 0 ? "," : "") + #"{"run":\#(id),"records":["#)
         }
-        if runs.isEmpty && badLines.isEmpty { out += "no matching records\n" }
-        return out
+        currentRun = rec.run
+        runsWritten += 1
+        recordsInRun = 0
+    }
+
+    public mutating func finish() {
+        switch format {
+        case .text:
+            if currentRun != nil { write("\n") }
+            if badLineCount > 0 {
+                var list = badLines.map(String.init).joined(separator: ", ")
+                if badLineCount > badLines.count { list += " and \(badLineCount - badLines.count) more" }
+                write("lines that are not valid records: \(list) (run `warden audit verify` for details)\n")
+            }
+            if runsWritten == 0 && badLineCount == 0 { write("no matching records\n") }
+        case .json:
+            if currentRun != nil { write("]}") }
+            let list = badLines.map(String.init).joined(separator: ",")
+            write(#"],"bad_lines":[\#(list)],"bad_line_count":\#(badLineCount)}"# + "\n")
+        }
     }
 }
 
@@ -83,7 +176,7 @@ enum TimelineText {
         let head = "  \(rec.ts)  "
         func s(_ k: String) -> String { f[k].map(render) ?? "?" }
         func list(_ k: String) -> String {
-            let items = f[k]?.arrayValue?.compactMap(\.stringValue) ?? []
+            let items = f[k]?.arrayValue?.compactMap(\.stringValue).map(TerminalText.escape) ?? []
             return items.isEmpty ? "none" : items.joined(separator: ", ")
         }
         switch rec.kind {
@@ -107,32 +200,44 @@ enum TimelineText {
             if let sig = f["signal"] { how = "signal \(render(sig))" + (f["signal_name"].map { " (\(render($0)))" } ?? "") }
             let ms = f["duration_ms"]?.intValue.map { " after \(Double($0) / 1000) s" } ?? ""
             let timeout = f["timed_out"]?.boolValue == true ? ", timed out" : ""
-            let denials = (f["denials"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) \(render($0.value))" }
+            let denials = (f["denials"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
+                "\(TerminalText.escape($0.key)) \(render($0.value))"
+            }
             return head + "exit       \(how)\(ms)\(timeout); denials: \(denials.isEmpty ? "none" : denials.joined(separator: ", "))\n"
         case AuditKind.recovery:
             return head + "recovery   \(s("length")) torn bytes at offset \(s("offset")) (sha256 \(s("sha256")))\n"
+        case AuditKind.interrupted:
+            return head + "interrupted run \(s("run")) (run.start at seq \(s("start_seq"))) ended without run.exit\n"
+        case AuditKind.clock:
+            return head + "clock      stepped back \(s("stepped_back_us")) µs from \(s("previous_ts"))\n"
         default:
-            let kv = f.keys.sorted().map { "\($0)=\(render(f[$0] ?? .null))" }.joined(separator: " ")
+            let kv = f.keys.sorted().map { "\(TerminalText.escape($0))=\(render(f[$0] ?? .null))" }.joined(separator: " ")
             return head + "\(rec.kind.padding(10)) \(kv)\n"
         }
     }
 
+    /// A field value as text, with control characters escaped (`TerminalText`).
     static func render(_ v: AuditValue) -> String {
         switch v {
-        case .string(let s): return s
+        case .string(let s): return TerminalText.escape(s)
         case .int(let i): return String(i)
         case .bool(let b): return String(b)
         case .null: return "null"
-        default: return String(decoding: CanonicalJSON.serialize(v), as: UTF8.self)
+        default: return TerminalText.escape(String(decoding: CanonicalJSON.serialize(v), as: UTF8.self))
         }
     }
 
+    /// An argument as a shell would need it: bare when safe, `'…'` otherwise, and bash's
+    /// `$'…'` with escapes when it holds control characters (never raw).
     static func shellQuote(_ s: String) -> String {
         let safe = s.utf8.allSatisfy { b in
             RecordSyntax.isRunByte(b) || b == UInt8(ascii: "/") || b == UInt8(ascii: "=") || b == UInt8(ascii: ",")
                 || b == UInt8(ascii: "+") || b == UInt8(ascii: "@")
         }
         if safe && !s.isEmpty { return s }
+        if TerminalText.hasControlCharacters(s) {
+            return "$'" + TerminalText.escape(s).replacingOccurrences(of: "'", with: "\\'") + "'"
+        }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

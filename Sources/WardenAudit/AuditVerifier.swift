@@ -19,10 +19,10 @@ public struct AuditVerifier: Sendable {
         self.trustedCheckpoint = trustedCheckpoint
     }
 
-    /// Verifies the log at `path`. Throws only for I/O errors and an unusable trusted checkpoint.
+    /// Verifies the log at `path`. Throws only for I/O errors, an unusable trusted checkpoint,
+    /// and a path that is not a regular file (symbolic link, FIFO, device, directory).
     public func verify(path: String) throws(AuditError) -> VerifyReport {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", message: FileIO.errnoText(errno)) }
+        let fd = try FileIO.openRegular(path, flags: O_RDONLY, what: "audit log")
         defer { close(fd) }
         // Writers hold an exclusive lock while appending: a shared lock for a moment gives
         // a size at which every batch is complete. Records appended later are not read.

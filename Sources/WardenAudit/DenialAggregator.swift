@@ -3,12 +3,13 @@
 /// Repeats of the same key within a window become one record with `count`, `first` and
 /// `last`. Syscall denials are keyed by syscall number; network events by (allowed/denied,
 /// destination, port, protocol). A window closes when `windowNanos` of event time has passed
-/// since it opened or when `maxKeys` distinct keys are pending; `drain()` then yields the
-/// records. So N identical denials produce at most one record per window, with the true total.
+/// since it opened, when `maxKeys` distinct keys are pending or when `maxEvents` events were
+/// counted in it; `drain()` then yields the records. So N identical denials produce at most one record per window, with the true total.
 /// Cost per event: one dictionary lookup; no allocation for a repeat. Not thread-safe.
 public struct DenialAggregator: Sendable {
     public let windowNanos: Int64
     public let maxKeys: Int
+    public let maxEvents: Int
 
     struct SyscallEntry {
         var name: String
@@ -42,21 +43,23 @@ public struct DenialAggregator: Sendable {
     private var nets: [NetKey: NetEntry] = [:]
     private var netOrder: [NetKey] = []
     private var windowStart: AuditTime?
+    private var windowEvents = 0
     /// Total events seen per record kind over the aggregator's life.
     public private(set) var totals: [String: Int64] = [:]
 
-    public init(windowNanos: Int64 = 5_000_000_000, maxKeys: Int = 1024) {
+    public init(windowNanos: Int64 = 5_000_000_000, maxKeys: Int = 1024, maxEvents: Int = .max) {
         self.windowNanos = max(windowNanos, 0)
         self.maxKeys = max(maxKeys, 1)
+        self.maxEvents = max(maxEvents, 1)
     }
 
     /// Number of pending keys.
     public var pendingKeys: Int { syscalls.count + nets.count }
 
-    /// True when the window should be drained (time passed or table full).
+    /// True when the window should be drained (time passed, table full or event limit).
     public func isDue(at now: AuditTime) -> Bool {
         guard let start = windowStart else { return false }
-        return pendingKeys >= maxKeys || start.nanoseconds(until: now) >= windowNanos
+        return pendingKeys >= maxKeys || windowEvents >= maxEvents || start.nanoseconds(until: now) >= windowNanos
     }
 
     /// Counts a denied syscall. Returns true when `drain()` is due.
@@ -64,6 +67,7 @@ public struct DenialAggregator: Sendable {
         nr: Int32, name: String, args: [UInt64], pid: Int32, errno: Int32? = nil, rule: String? = nil, at: AuditTime
     ) -> Bool {
         totals[AuditKind.denySyscall, default: 0] &+= 1
+        windowEvents &+= 1
         if windowStart == nil { windowStart = at }
         if syscalls[nr] != nil {
             syscalls[nr]!.count &+= 1
@@ -82,6 +86,7 @@ public struct DenialAggregator: Sendable {
         at: AuditTime
     ) -> Bool {
         totals[denied ? AuditKind.denyNet : AuditKind.netConnect, default: 0] &+= 1
+        windowEvents &+= 1
         if windowStart == nil { windowStart = at }
         let key = NetKey(denied: denied, destination: destination, port: port, proto: proto)
         if nets[key] != nil {
@@ -117,6 +122,7 @@ public struct DenialAggregator: Sendable {
         nets.removeAll(keepingCapacity: true)
         netOrder.removeAll(keepingCapacity: true)
         windowStart = nil
+        windowEvents = 0
         return out
     }
 }

@@ -3,6 +3,9 @@ import Glibc
 #endif
 
 /// Streams a file line by line through one reusable buffer (lines split on `\n`).
+///
+/// Memory is bounded: a line longer than `maxLine` is handed over as its first `maxLine`
+/// bytes (as if it ended there; no record is that long) and the rest of it is skipped.
 struct LineReader {
     private let fd: Int32
     private let path: String
@@ -14,12 +17,16 @@ struct LineReader {
     private(set) var offset: Int64 = 0
     /// Bytes left to read before the reader stops (nil: until end of file).
     private var remaining: Int64?
+    private let maxLine: Int
+    /// Inside an overlong line whose first part was already handed over.
+    private var skipping = false
 
-    init(fd: Int32, path: String, limit: Int64? = nil, chunk: Int = 4 << 20) {
+    init(fd: Int32, path: String, limit: Int64? = nil, chunk: Int = 4 << 20, maxLine: Int = 2 * LogTail.maxRecordBytes) {
         self.fd = fd
         self.path = path
         self.remaining = limit
-        self.buf = .allocate(byteCount: chunk, alignment: 16)
+        self.maxLine = max(maxLine, 1)
+        self.buf = .allocate(byteCount: min(chunk, self.maxLine + 1), alignment: 16)
     }
 
     func deallocate() { buf.deallocate() }
@@ -38,11 +45,36 @@ struct LineReader {
                 else { return nil }
                 return scanFrom + (UnsafeRawPointer(hit) - UnsafeRawPointer(base))
             }) {
+                if skipping {
+                    // The end of an overlong line: drop it.
+                    offset += Int64(p - start + 1)
+                    start = p + 1
+                    scanFrom = start
+                    skipping = false
+                    continue
+                }
                 let line = UnsafeRawBufferPointer(rebasing: buf[start..<p])
                 let off = offset
                 offset += Int64(p - start + 1)
                 start = p + 1
                 try body(line, off, true)
+                return true
+            }
+            if skipping {
+                offset += Int64(end - start)
+                start = end
+                scanFrom = end
+                if eof { return false }
+                try fill(&scanFrom)
+                continue
+            }
+            if end - start >= maxLine {
+                let line = UnsafeRawBufferPointer(rebasing: buf[start..<(start + maxLine)])
+                let off = offset
+                offset += Int64(end - start)
+                try body(line, off, true)
+                start = end
+                skipping = true
                 return true
             }
             if eof {

@@ -2,6 +2,7 @@ extension VerifyReport {
     /// Stable JSON shape (keys sorted):
     /// `{"bytes","checkpoints":{"last_verified":{"line","seq"}|null,"unchecked","unknown_key","verified"},
     ///   "exit_code","failure":{"code","expected_seq","line","message","offset","seq"}|null,"head":{"hash","seq"}|null,
+    ///   "interrupted":[{"line","run","seq","start_seq"}],
     ///   "lines","log","log_id","records","recoveries":[{"length","line","offset","seq","sha256"}],
     ///   "status":"intact"|"tampered"|"warnings","warnings":[{"code","line","message","seq"}]}`
     public func json(path: String) -> String {
@@ -36,6 +37,13 @@ extension VerifyReport {
                         "message": .string(w.message),
                     ])
                 }),
+            "interrupted": .array(
+                interruptions.map { i in
+                    .object([
+                        "line": .int(Int64(i.line)), "seq": .int(i.seq), "run": .string(i.run),
+                        "start_seq": opt(i.startSeq),
+                    ])
+                }),
             "recoveries": .array(
                 recoveries.map { r in
                     .object([
@@ -55,8 +63,10 @@ extension VerifyReport {
         }
     }
 
-    /// Human-readable report.
+    /// Human-readable report. Everything taken from the log (or the path) is escaped with
+    /// `TerminalText.escape`, so record content cannot drive the operator's terminal.
     public func text(path: String) -> String {
+        let path = TerminalText.escape(path)
         var out = "\(path): \(records) records, \(lines) lines, \(bytes) bytes\n"
         if let s = headSeq, let h = headHash { out += "  head: seq \(s), sha256 \(h)\n" }
         out += "  checkpoints: \(verifiedCheckpoints) verified"
@@ -67,14 +77,18 @@ extension VerifyReport {
         for r in recoveries {
             out += "  recovery at line \(r.line) (seq \(r.seq)): \(r.length) torn bytes at offset \(r.offset) were recorded\n"
         }
+        for i in interruptions {
+            let start = i.startSeq.map { " (run.start at seq \($0))" } ?? ""
+            out += "  interrupted: run \(TerminalText.escape(i.run))\(start) ended without run.exit; recorded at line \(i.line) (seq \(i.seq))\n"
+        }
         if let f = failure {
             let seq = f.seq.map { "seq \($0)" } ?? "expected seq \(f.expectedSeq.map(String.init) ?? "?")"
-            out += "TAMPERED: line \(f.line) (\(seq)): \(f.message) [\(f.code)]\n"
+            out += "TAMPERED: line \(f.line) (\(seq)): \(TerminalText.escape(f.message)) [\(f.code)]\n"
             return out
         }
         for w in warnings {
             let loc = w.line.map { "line \($0)" + (w.seq.map { " (seq \($0))" } ?? "") + ": " } ?? ""
-            out += "WARNING: \(loc)\(w.message) [\(w.code)]\n"
+            out += "WARNING: \(loc)\(TerminalText.escape(w.message)) [\(w.code)]\n"
         }
         if status == .intact { out += "OK: chain intact; every record is covered by a signed checkpoint\n" }
         return out

@@ -7,7 +7,8 @@ public struct VerifyReport: Sendable, Equatable {
         /// Modified, inserted, deleted, reordered or duplicated records, a broken chain, a bad
         /// signature by a known key, or inconsistency with the trusted checkpoint.
         case tampered = 1
-        /// Intact, with warnings (unsigned records at the end, torn tail, no key given).
+        /// Intact, with warnings (unsigned records at the end, torn tail, clock stepped back,
+        /// no key given).
         case warnings = 3
     }
 
@@ -28,7 +29,7 @@ public struct VerifyReport: Sendable, Equatable {
 
     /// Something that does not prove tampering but leaves records unprotected.
     public struct Warning: Sendable, Equatable {
-        /// Stable code: `unsigned-tail`, `torn-tail`, `no-public-key`, `unknown-key`, `empty`.
+        /// Stable code: `unsigned-tail`, `torn-tail`, `clock-step`, `no-public-key`, `empty`.
         public var code: String
         public var line: Int?
         public var seq: Int64?
@@ -42,6 +43,15 @@ public struct VerifyReport: Sendable, Equatable {
         public var offset: Int64
         public var length: Int64
         public var sha256: String
+    }
+
+    /// An `interrupted` record: a later writer found that run `run` (its `run.start` at
+    /// `startSeq`) ended without `run.exit`. Informative; it does not change the status.
+    public struct Interruption: Sendable, Equatable {
+        public var line: Int
+        public var seq: Int64
+        public var run: String
+        public var startSeq: Int64?
     }
 
     public var status: Status = .intact
@@ -67,9 +77,13 @@ public struct VerifyReport: Sendable, Equatable {
     public var failure: Failure?
     public var warnings: [Warning] = []
     public var recoveries: [Recovery] = []
+    /// The first `maxListedInterruptions` `interrupted` records.
+    public var interruptions: [Interruption] = []
+    public static let maxListedInterruptions = 1000
 
     public static func == (a: VerifyReport, b: VerifyReport) -> Bool {
         a.status == b.status && a.records == b.records && a.lines == b.lines && a.failure == b.failure
             && a.warnings == b.warnings && a.recoveries == b.recoveries && a.headHash == b.headHash
+            && a.interruptions == b.interruptions
     }
 }

@@ -18,6 +18,12 @@ struct VerifyRun {
     private var tornTail: Torn?
     private var blame: Blame?
     private var trustedMatched = false
+    /// ts of the last good record (27 bytes), for the monotonic-time check.
+    private var lastTs: [UInt8] = []
+    private var clockSteps = 0
+    private var firstClockStep: (line: Int, seq: Int64, recorded: Bool)?
+    /// Started after an anchor record without the log id: checkpoint signatures are not checked.
+    private var resumedWithoutLogID = false
 
     /// Bytes from the end of the last good record up to the next record.
     struct Torn {
@@ -52,6 +58,37 @@ struct VerifyRun {
         self.trusted = trusted
     }
 
+    /// Continues after a record the caller takes as good (a writer checking only the end of
+    /// a log): `anchor` is that record's line, `logID` the log's id when known (checkpoints
+    /// after the anchor are then checked against `keys`).
+    init(keys: [AuditPublicKey], after anchor: UnsafeRawBufferPointer, logID: String?) {
+        self.keys = keys
+        self.trusted = nil
+        if let h = RecordHeader.scan(anchor) {
+            nextSeq = h.seq + 1
+            prevHex = AuditHash.sha256HexBytes(anchor)
+            lastTs = Array(anchor[h.ts])
+            lastGood = (0, h.seq, 0)
+            report.records = 1
+        }
+        self.logID = logID
+        self.resumedWithoutLogID = logID == nil
+    }
+
+    /// The bytes after the last good record that look like a torn write: offset and whether
+    /// they are one unterminated line.
+    var pendingTorn: (offset: Int64, singleLine: Bool)? {
+        guard let t = tornTail ?? torn else { return nil }
+        return (t.offset, t.line == t.lastLine && tornTail != nil)
+    }
+
+    /// Seq the next record must have.
+    var expectedSeq: Int64 { nextSeq }
+    /// Hash (hex bytes) of the last good record, or the genesis value.
+    var headHex: [UInt8] { prevHex }
+    /// ts of the last good record (empty before any).
+    var headTs: [UInt8] { lastTs }
+
     private mutating func fail(line: Int, seq: Int64?, expected: Int64?, offset: Int64, code: String, _ message: String) {
         report.failure = .init(line: line, seq: seq, expectedSeq: expected, offset: offset, code: code, message: message)
         done = true
@@ -80,21 +117,15 @@ struct VerifyRun {
         report.lines = lineNo
         guard newline else {
             if let b = blame { if b.blameLineAtEnd { blameCandidate(b) } else { blamePrevious(b) }; return }
-            tornTail = torn ?? Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq)
-            tornTail?.lastLine = lineNo
+            // The final line has no newline: the only place a torn write can end.
+            addTorn(line, offset: offset, newline: false)
+            tornTail = torn
             torn = nil
             return
         }
         guard let h = RecordHeader.scan(line) else {
             if let b = blame { blameCandidate(b); return }
-            if torn == nil { torn = Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq) }
-            torn!.lastLine = lineNo
-            if torn!.bytes.count + line.count <= Int(LogTail.maxTornBytes) + 1 {
-                torn!.bytes.append(contentsOf: line)
-                torn!.bytes.append(UInt8(ascii: "\n"))
-            } else {
-                torn!.overflow = true
-            }
+            addTorn(line, offset: offset, newline: true)
             return
         }
         let hashHex = AuditHash.sha256HexBytes(line)
@@ -198,6 +229,8 @@ struct VerifyRun {
         case .unchecked?: report.uncheckedCheckpoints += 1
         default: break
         }
+        checkTime(line, h, isClock: RecordHeader.equals(line, h.kind, "clock"))
+        if RecordHeader.equals(line, h.kind, "interrupted") { noteInterrupted(line, seq: h.seq) }
         if h.seq == 0 { logID = String(decoding: hashHex, as: UTF8.self) }
         nextSeq += 1
         prevHex = hashHex
@@ -205,12 +238,52 @@ struct VerifyRun {
         report.records += 1
     }
 
+    private mutating func addTorn(_ line: UnsafeRawBufferPointer, offset: Int64, newline: Bool) {
+        if torn == nil { torn = Torn(line: lineNo, lastLine: lineNo, offset: offset, expectedSeq: nextSeq) }
+        torn!.lastLine = lineNo
+        // No record, nor any piece of one, is longer than a writer's longest record.
+        if line.count > LogTail.maxRecordBytes { torn!.overflow = true }
+        if torn!.overflow { return }
+        if torn!.bytes.count + line.count <= Int(LogTail.maxTornBytes) {
+            torn!.bytes.append(contentsOf: line)
+            if newline { torn!.bytes.append(UInt8(ascii: "\n")) }
+        } else {
+            torn!.overflow = true
+        }
+    }
+
+    /// Checks that timestamps never go backwards; a `clock` record marks a step the writer saw.
+    private mutating func checkTime(_ line: UnsafeRawBufferPointer, _ h: RecordHeader, isClock: Bool) {
+        let ts = UnsafeRawBufferPointer(rebasing: line[h.ts])
+        guard lastTs.count == ts.count else {
+            lastTs = Array(ts)
+            return
+        }
+        let earlier = lastTs.withUnsafeMutableBytes { last in
+            let before = memcmp(ts.baseAddress!, last.baseAddress!, ts.count) < 0
+            last.copyMemory(from: ts)  // reuse the buffer: this runs for every record
+            return before
+        }
+        guard earlier else { return }
+        clockSteps += 1
+        if firstClockStep == nil { firstClockStep = (lineNo, h.seq, isClock) }
+    }
+
+    private mutating func noteInterrupted(_ line: UnsafeRawBufferPointer, seq: Int64) {
+        guard report.interruptions.count < VerifyReport.maxListedInterruptions else { return }
+        let rec = try? AuditRecord.parse(line: Array(line))
+        report.interruptions.append(
+            .init(
+                line: lineNo, seq: seq, run: rec?.fields["run"]?.stringValue ?? "?",
+                startSeq: rec?.fields["start_seq"]?.intValue))
+    }
+
     private func checkCheckpoint(_ line: UnsafeRawBufferPointer) -> CheckpointCheck.Result {
         let rec: AuditRecord
         do throws(AuditFormatError) { rec = try AuditRecord.parse(line: Array(line)) } catch {
             return .invalid("checkpoint record: \(error)")
         }
-        guard let logID else { return .invalid("checkpoint before any record") }
+        guard let logID else { return resumedWithoutLogID ? .unchecked : .invalid("checkpoint before any record") }
         return CheckpointCheck.check(rec, origin: CheckpointNote.origin(logID: logID), keys: keys)
     }
 
@@ -235,6 +308,9 @@ struct VerifyRun {
         guard matches else {
             return "recovery record (\(len) bytes at offset \(off)) does not match the \(r.count) bytes before it"
         }
+        guard TornWrite.isCrashResidue(r[..<Int(len)], offset: off, prevHex: prevHex) else {
+            return "recovery record covers bytes that are not a torn write (complete lines that are not records)"
+        }
         report.recoveries.append(.init(line: lineNo, seq: rec.seq, offset: off, length: len, sha256: sha))
         return nil
     }
@@ -247,13 +323,22 @@ struct VerifyRun {
         if report.failure == nil {
             if let t = torn { tornTail = t }
             if let t = tornTail {
-                report.warnings.append(
-                    .init(
-                        code: "torn-tail", line: t.line, seq: t.expectedSeq,
-                        message:
-                            "\(t.line == t.lastLine ? "line \(t.line)" : "lines \(t.line)–\(t.lastLine)") (from offset \(t.offset)) \(t.line == t.lastLine ? "is an incomplete record" : "are not records") (torn write); the next writer records a recovery"
-                    ))
+                if !t.overflow, TornWrite.isCrashResidue(t.bytes[...], offset: t.offset, prevHex: prevHex) {
+                    report.warnings.append(
+                        .init(
+                            code: "torn-tail", line: t.line, seq: t.expectedSeq,
+                            message:
+                                "\(t.line == t.lastLine ? "line \(t.line) is" : "lines \(t.line)–\(t.lastLine) are") an incomplete record (from offset \(t.offset)) left by a write that did not finish; the next writer records a recovery"
+                        ))
+                } else {
+                    fail(
+                        line: t.line, seq: nil, expected: t.expectedSeq, offset: t.offset, code: "malformed",
+                        "not a valid audit record, and not a write cut short by a crash (that leaves one unterminated piece of a record at the very end): records were replaced or damaged here\(t.line == t.lastLine ? "" : " (lines \(t.line)–\(t.lastLine))")"
+                    )
+                }
             }
+        }
+        if report.failure == nil {
             if let t = trusted, !trustedMatched {
                 let line = tornTail?.line ?? lineNo + 1
                 fail(
@@ -263,6 +348,14 @@ struct VerifyRun {
             }
         }
         if report.failure == nil {
+            if let c = firstClockStep {
+                let more = clockSteps > 1 ? " (\(clockSteps) backward steps in all)" : ""
+                let how =
+                    c.recorded
+                    ? "the writer recorded a clock step backwards (a `clock` record)"
+                    : "the timestamp is earlier than the record before it, and no `clock` record explains it"
+                report.warnings.append(.init(code: "clock-step", line: c.line, seq: c.seq, message: how + more))
+            }
             if report.records == 0 {
                 report.warnings.append(.init(code: "empty", line: nil, seq: nil, message: "the log has no records"))
             } else if keys.isEmpty {

@@ -61,6 +61,7 @@ enum BuiltinSafeguards {
                                          because: "new namespaces expose kernel attack surface; allow unshare to permit them")))
             }
         }
+        applySetID(to: &policy)
         if !policy.net.isEmpty { applyNetwork(to: &policy) }
         for grant in fsGrants {
             guard case .success(let path) = PolicyPath.parse(grant.path) else { continue }
@@ -68,6 +69,34 @@ enum BuiltinSafeguards {
                                      provenance: .builtin("allow fs \(grant.access.map(\.rawValue).sorted().joined(separator: ", ")) \"\(grant.path)\"",
                                                           because: grant.why)))
         }
+    }
+
+    /// The syscalls that set a file's mode from a register, with the mode's argument index.
+    static let modeSetting: [(syscall: String, argument: Int)] = [
+        ("chmod", 1), ("fchmod", 1), ("fchmodat", 2), ("fchmodat2", 2),
+        ("open", 2), ("openat", 3), ("creat", 1), ("mknod", 1), ("mknodat", 2),
+    ]
+
+    /// The agent writes files that programs outside run later, often as root: a setuid or
+    /// setgid file it leaves behind would hand its privileges to anyone on the host (nosuid
+    /// holds only inside the sandbox). Setting either bit is refused; openat2, whose mode
+    /// lies in memory, answers ENOSYS so callers fall back to openat.
+    static func applySetID(to policy: inout EffectivePolicy) {
+        for (name, bit) in [("S_ISUID", UInt64(0o4000)), ("S_ISGID", UInt64(0o2000))] {
+            for call in modeSetting {
+                policy.syscalls.append(SyscallGrant(
+                    effect: .deny, syscall: call.syscall,
+                    conditions: [SyscallCondition.make(argument: call.argument, argumentName: "mode", is32Bit: true,
+                                                       test: .masked(mask: bit, value: bit), span: span)],
+                    errno: defaultErrno,
+                    provenance: .builtin("deny syscall \(call.syscall)(mode & \(name) == \(name))",
+                                         because: "a setuid or setgid file left in the workspace would run with its owner's privileges outside the sandbox")))
+            }
+        }
+        policy.syscalls.append(SyscallGrant(
+            effect: .deny, syscall: "openat2", conditions: [], errno: enosys,
+            provenance: .builtin("deny syscall openat2 errno ENOSYS",
+                                 because: "openat2 passes the new file's mode in memory that seccomp cannot inspect; ENOSYS makes callers fall back to openat")))
     }
 
     /// EACCES: what mediated network calls and refused socket kinds return.

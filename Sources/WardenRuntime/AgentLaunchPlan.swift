@@ -37,8 +37,13 @@ public struct AgentLaunchPlan: Sendable {
     /// directory, or an empty file for a file-like name) before the launch so the deny can
     /// be mounted on it, and removes what is still empty afterwards (`Placeholders`).
     public var placeholders: [String]
+    /// Directories the run creates in its own temporary directory as mount points (a
+    /// workspace under `/tmp` appears inside the agent's `/tmp`).
+    public var mountPoints: [String]
     /// The run's temporary directory on the host; the agent sees it as `/tmp` (`${tmp}`).
     public var hostTmp: String
+    /// Held from planning to the end of the run when placeholders are made (see WorkspaceLock).
+    public let workspaceLock: WorkspaceLock?
     /// The agent's filesystem: which host paths it sees, and where.
     let world: AgentWorld
     /// Layers not enforced (only with best effort), as `layer: reason`.
@@ -86,7 +91,7 @@ public struct AgentLaunchPlan: Sendable {
         self.bindings = agentBindings
         self.hostTmp = hostTmp
         let plan = effective.filesystemPlan
-        var world = AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
+        var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
         var rules: [LandlockRuleset.Rule] = []
         for grant in world.grants {
             var access: LandlockAccess = []
@@ -107,12 +112,14 @@ public struct AgentLaunchPlan: Sendable {
             }
             switch step.kind {
             case .mask: denies.append(.mask(path))
-            case .readOnly: denies.append(.bindReadOnly(path))
+            case .readOnly: if !denies.contains(.bindReadOnly(path)) { denies.append(.bindReadOnly(path)) }
             case .noExec: denies.append(.noExec(path))
             }
         }
         unprotectedPaths = unprotected
         placeholders = world.placeholders
+        workspaceLock = world.placeholders.isEmpty && world.mountPoints.isEmpty ? nil : WorkspaceLock(workspace: bindings.workspace)
+        mountPoints = world.mountPoints
         self.world = world
         let writableRoots = world.grants.filter(\.writable).map(\.path)
         let mounts = world.mounts() + Self.pinningAncestors(of: denies, writableRoots: writableRoots)

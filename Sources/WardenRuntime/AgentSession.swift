@@ -8,7 +8,8 @@ import Glibc
 
 /// One `warden run`: launches the agent under its plan, answers and records every denial
 /// the filter hands over, enforces the wall-time limit, and writes `run.start`, the
-/// aggregated denials, `run.exit` and a checkpoint to the audit trail.
+/// aggregated denials, `run.exit` and a checkpoint to the audit trail. When the trail
+/// cannot take records, the agent is stopped or paused (`auditFailureMode`).
 public struct AgentSession: Sendable {
     public var plan: AgentLaunchPlan
     public var audit: AuditRun
@@ -17,15 +18,21 @@ public struct AgentSession: Sendable {
     public var timeout: Duration?
     public var gracePeriod: Duration
     public var bestEffort: Bool
+    public var auditFailureMode: AuditFailureMode
+    /// Told about events the operator should see while the run goes on (audit loss).
+    public var notice: (@Sendable (String) -> Void)?
 
     public init(plan: AgentLaunchPlan, audit: AuditRun, start: RunStartInfo, timeout: Duration?,
-                gracePeriod: Duration = .seconds(5), bestEffort: Bool) {
+                gracePeriod: Duration = .seconds(5), bestEffort: Bool, auditFailureMode: AuditFailureMode = .stop,
+                notice: (@Sendable (String) -> Void)? = nil) {
         self.plan = plan
         self.audit = audit
         self.start = start
         self.timeout = timeout
         self.gracePeriod = gracePeriod
         self.bestEffort = bestEffort
+        self.auditFailureMode = auditFailureMode
+        self.notice = notice
     }
 
     /// What happened, for the CLI to report.
@@ -37,9 +44,14 @@ public struct AgentSession: Sendable {
         /// What in the workspace's git control plane changed so that a later git command on
         /// the host could run code or read configuration from elsewhere.
         public var gitFindings: [GitControlPlane.Finding]
+        /// Events durably recorded in the log, by kind.
         public var denials: [String: Int64]
         /// A problem writing the audit trail after the run started (the run still ended).
         public var auditError: String?
+        /// The agent was stopped because the audit log could not take records.
+        public var stoppedForAudit: Bool
+        /// Records the log did not take by the end (kept in the spill file or listed).
+        public var unsaved: AuditRun.Unsaved?
     }
 
     /// Runs the agent to the end. Throws only when the audit trail cannot record the start
@@ -96,17 +108,26 @@ public struct AgentSession: Sendable {
         let gitBefore = try? GitControlPlane.snapshot(workspace: plan.bindings.workspace)
         var placeholders = Placeholders()
         if setupFailure == nil {
-            do { try placeholders.create(plan.placeholders) } catch { setupFailure = "warden: \(error.description)" }
+            do {
+                try placeholders.create(plan.mountPoints, directories: true)
+                try placeholders.create(plan.placeholders)
+            } catch { setupFailure = "warden: \(error.description)" }
         }
 
         let timeLimit = [timeout, plan.wallTime].compactMap { $0 }.min()
+        let stop = StopChannel()
+        let responder = AuditLossResponder(mode: auditFailureMode, stop: stop, notice: notice)
+        audit.setLossHandler { responder.handle($0) }
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
-                                    forwardSignals: true, notificationHandler: handler)
+                                    forwardSignals: true, notificationHandler: handler,
+                                    onStart: { responder.attach(initPid: $0) }, stop: stop)
         let launchSpec = spec
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
-        placeholders.remove()
+        responder.detach()
+        // Only when no other run uses the workspace: its mounts may sit on our placeholders.
+        if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
         if !gitFindings.isEmpty { try? audit.record(GitControlPlane.auditEvent(gitFindings, workspace: plan.bindings.workspace)) }
 
@@ -123,10 +144,13 @@ public struct AgentSession: Sendable {
         if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
         let skipped = plan.skipped + report.skippedLayers.map(\.description)
         if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
+        if let failure = responder.firstFailure { exit.extra["audit_failure"] = .string(failure.description) }
+        if responder.stoppedForAudit { exit.extra["stopped_by"] = .string("audit failure") }
         var auditError: String?
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
-                      gitFindings: gitFindings, denials: audit.denialTotals, auditError: auditError)
+                      gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
+                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved)
     }
 }
 
@@ -155,7 +179,9 @@ struct AgentNotificationHandler: NotificationHandler {
     }
 }
 
-/// Runs `body` while a helper thread writes due audit batches about once a second.
+/// Runs `body` while a helper thread writes due audit batches (and retries a failing log)
+/// four times a second: with the aggregation window of 0.75 s, denials reach the log within
+/// a second of the first one in a window.
 func withPeriodicFlush<T>(_ audit: AuditRun, _ body: () -> T) -> T {
     var fds: [Int32] = [-1, -1]
     guard pipe(&fds) == 0 else { return body() }
@@ -166,7 +192,7 @@ func withPeriodicFlush<T>(_ audit: AuditRun, _ body: () -> T) -> T {
     let thread = JoinableThread {
         var pfd = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
         while true {
-            let r = poll(&pfd, 1, 1000)
+            let r = poll(&pfd, 1, 250)
             if r > 0 { return }
             if r < 0 && errno != EINTR { return }
             try? audit.flushIfDue()

@@ -31,13 +31,20 @@ struct AgentWorld: Sendable {
     /// Host paths that must exist (created empty by the run) so a deny can be mounted on
     /// them: protected paths missing at launch inside a writable grant.
     private(set) var placeholders: [String] = []
+    /// Host directories that must exist as mount points for grants inside a remapped grant
+    /// (a workspace under `/tmp` is bound inside the agent's `/tmp`, the run's directory).
+    private(set) var mountPoints: [String] = []
 
     /// - Parameters:
     ///   - landlock: the plan's grants, expanded to the agent's view.
     ///   - hostTmp: the run's temporary directory on the host (the source of `/tmp`).
-    init(grants requested: [(path: String, access: Set<FsAccess>)], hostTmp: String?) {
+    /// Throws when a grant is reached through a symlink inside a writable grant (an earlier
+    /// agent could have planted it to be granted any host path), or resolves, through a
+    /// link, to a device node.
+    init(grants requested: [(path: String, access: Set<FsAccess>)], hostTmp: String?) throws(AgentLaunchError) {
         var resolved: [Grant] = []
         var hops: [(path: String, target: String)] = []
+        var linked: [(grant: String, hops: [(path: String, target: String)], real: String)] = []
         for (path, access) in requested {
             if let hostTmp, path == Self.agentTmp {
                 guard let source = Self.canonical(hostTmp) else { continue }
@@ -46,7 +53,18 @@ struct AgentWorld: Sendable {
             }
             guard let (real, links) = Self.resolveRecordingLinks(path) else { continue }
             hops += links
+            if !links.isEmpty { linked.append((path, links, real)) }
             resolved.append(Grant(path: real, source: real, access: access))
+        }
+        let writable = resolved.filter(\.writable).map(\.source)
+        for entry in linked {
+            for hop in entry.hops where writable.contains(where: { $0 == "/" || hop.path.hasPrefix($0 + "/") }) {
+                throw .unsupportedRule("the grant \(entry.grant) goes through the symlink \(hop.path) (to \(hop.target)) inside a writable grant; the agent could have planted it to be granted another host path. Remove the link or grant the real path")
+            }
+            var st = stat()
+            if stat(entry.real, &st) == 0, st.st_mode & S_IFMT == S_IFCHR || st.st_mode & S_IFMT == S_IFBLK {
+                throw .unsupportedRule("the grant \(entry.grant) is a symlink to the device \(entry.real); grant device nodes by their own path")
+            }
         }
         // Same path granted twice (directly and through a link): one grant with both accesses.
         var merged: [Grant] = []
@@ -54,6 +72,11 @@ struct AgentWorld: Sendable {
             if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
         }
         grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        for g in grants {
+            guard let parent = grant(containing: g.path, strictly: true), parent.source != parent.path else { continue }
+            let inside = parent.source + g.path.dropFirst(parent.path == "/" ? 0 : parent.path.count)
+            if access(inside, F_OK) != 0 { mountPoints.append(inside) }
+        }
         // A link inside a subtree granted at its own host path is the host's (visible through
         // the bind); links on the way to a grant, in the skeleton or in the remapped /tmp,
         // are recreated.
@@ -92,13 +115,29 @@ struct AgentWorld: Sendable {
         if placeholder, let link = Self.firstSymlink(in: host, below: grant(containing: path)?.source ?? "/") {
             throw .unsupportedRule("the protected path \(path) goes through the symlink \(link) inside a writable grant; the agent could replace it, so the deny cannot hold. Remove the link (or make it a real directory) and run again")
         }
-        if let real = Self.canonical(host) { return agentPath(ofHost: real) }
+        if let real = Self.canonical(host) {
+            // Another name for a protected file would write it past the read-only mount.
+            var st = stat()
+            if placeholder, lstat(real, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 {
+                throw .unsupportedRule("the protected file \(path) has \(st.st_nlink) hard links; another name could write it past the deny. Replace the links with copies and run again")
+            }
+            if placeholder, st.st_mode & S_IFMT == S_IFDIR, let linked = Self.hardLinkedFile(in: real) {
+                throw .unsupportedRule("\(linked), inside the protected \(path), has hard links; another name could write it past the deny. Replace the links with copies and run again")
+            }
+            return agentPath(ofHost: real)
+        }
         guard placeholder, let g = grant(containing: path), g.writable else { return nil }
         // Resolve the existing part; what is missing is created (without following links).
         let deepest = AgentLaunchPlan.resolveDeepest(host)
         // No repository yet: one the agent creates (git init, clone) is its own, and git
         // must be free to fill it; the post-run git check reports what in it could run code.
         if Self.firstMissingComponent(of: deepest) == ".git" { return nil }
+        // `.git` is a file (a linked worktree, a submodule checkout): its control files live
+        // elsewhere; what is protected here is the redirection itself, the file.
+        if let file = Self.existingNonDirectory(on: deepest) {
+            guard file.hasSuffix("/.git"), let agent = agentPath(ofHost: file) else { return nil }
+            return agent
+        }
         guard let agent = agentPath(ofHost: deepest), let owner = grant(containing: agent), owner.writable else { return nil }
         if !placeholders.contains(deepest) { placeholders.append(deepest) }
         return agent
@@ -121,6 +160,28 @@ struct AgentWorld: Sendable {
         return ops
     }
 
+    /// The first regular file with more than one link under the directory `root` (without
+    /// following links; at most 16 levels and 10,000 entries are looked at).
+    static func hardLinkedFile(in root: String) -> String? {
+        var budget = 10_000
+        func walk(_ dir: String, _ depth: Int) -> String? {
+            guard depth < 16, let d = opendir(dir) else { return nil }
+            defer { closedir(d) }
+            while let e = readdir(d), budget > 0 {
+                budget -= 1
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name == "." || name == ".." { continue }
+                let path = dir + "/" + name
+                var st = stat()
+                guard lstat(path, &st) == 0 else { continue }
+                if st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 { return path }
+                if st.st_mode & S_IFMT == S_IFDIR, let found = walk(path, depth + 1) { return found }
+            }
+            return nil
+        }
+        return walk(root, 0)
+    }
+
     /// The first symlink among the components of `path` strictly below `root`, if any.
     static func firstSymlink(in path: String, below root: String) -> String? {
         guard path.hasPrefix(root) else { return nil }
@@ -132,6 +193,21 @@ struct AgentWorld: Sendable {
             if st.st_mode & S_IFMT == S_IFLNK { return current }
         }
         return nil
+    }
+
+    /// The deepest existing component of `path` when it is not a directory (so nothing can
+    /// be created below it), else nil.
+    static func existingNonDirectory(on path: String) -> String? {
+        var current = ""
+        for name in path.split(separator: "/") {
+            let next = current + "/" + name
+            var st = stat()
+            guard lstat(next, &st) == 0 else { break }
+            current = next
+        }
+        var st = stat()
+        guard !current.isEmpty, lstat(current, &st) == 0 else { return nil }
+        return st.st_mode & S_IFMT == S_IFDIR ? nil : current
     }
 
     /// The name of the outermost component of `path` that does not exist on the host.

@@ -95,9 +95,10 @@ public final class DNSProxy: Sendable {
         guard pipe(&p) == 0 else { close(udp); if listening { close(tcp) }; throw .thread }
         _ = fcntl(p[0], F_SETFD, FD_CLOEXEC); _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
         stop = (p[0], p[1])
-        let responder = DNSResponder(decide: { effective.decideLookup($0) },
+        var responder = DNSResponder(decide: { effective.decideLookup($0) },
                                      resolve: { [up] in DNSUpstream(address: up).resolve($0) },
                                      names: names)
+        responder.allowsHostLocalAnswers = getenv("WARDEN_DNS_ALLOW_LOCAL_ANSWERS").map { String(cString: $0) == "1" } ?? false
         let server = DNSServer(udp: udp, tcp: tcpFD, stop: p[0], responder: responder, audit: audit)
         guard let t = ThreadHandle({ server.serve() }) else {
             close(udp); if listening { close(tcp) }; close(p[0]); close(p[1]); throw .thread

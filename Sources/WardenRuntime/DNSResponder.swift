@@ -18,6 +18,10 @@ struct DNSResponder: Sendable {
     let decide: @Sendable (String) -> Decision
     let resolve: @Sendable (DNSQuestion) -> Result<DNSResponse, DNSUpstream.Failure>
     let names: ResolvedNames
+    /// Whether host-local answers (loopback, link-local...) make their address connectable;
+    /// off unless the operator sets `WARDEN_DNS_ALLOW_LOCAL_ANSWERS=1` (a resolver that serves
+    /// local names on purpose, and the tests, whose only network is loopback).
+    var allowsHostLocalAnswers = false
 
     /// Rule text of refusals that no policy rule decided.
     static func builtIn(_ reason: String) -> String { "built-in: Warden's resolver: \(reason)" }
@@ -51,8 +55,13 @@ struct DNSResponder: Sendable {
         guard case .success(let response) = resolve(query.question) else {
             return (reply(.servFail), allowed)
         }
+        // An answer pointing at this host or its link (loopback, link-local such as cloud
+        // metadata, unspecified, multicast) never makes that address connectable by name:
+        // whoever controls the allowed domain's DNS would otherwise reach host services.
         for record in response.answers {
-            if let bytes = record.address { names.add(Self.host(bytes), for: name) }
+            if let bytes = record.address, allowsHostLocalAnswers || !ResolvedNames.isHostLocal(bytes) {
+                names.add(Self.host(bytes), for: name)
+            }
         }
         let rcode: DNSRcode = switch response.rcode {
         case DNSRcode.noError.rawValue: .noError

@@ -17,16 +17,19 @@ struct GitConfigText: Equatable, Sendable {
         var settings: [Setting] = []
         var section = ""
         var continued = false
-        for rawLine in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+        // git skips a UTF-8 byte order mark at the start of a config file.
+        let body = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+        for rawLine in body.split(separator: 0x0A, omittingEmptySubsequences: false) {
             var line = Array(rawLine)
             if line.last == 0x0D { line.removeLast() }
-            let endsWithBackslash = Self.endsWithEscape(line)
-            defer { continued = endsWithBackslash }
-            // A value continued from the previous line is not a key.
+            // A value continued from the previous line is not a key. Only a value continues
+            // (an odd backslash outside quotes and comments); a comment ends at its line.
             if continued {
                 if let last = settings.indices.last { settings[last].value += line }
+                continued = Self.valueContinues(line)
                 continue
             }
+            continued = false
             var rest = Self.trimmedLeft(line[...])
             guard let first = rest.first, first != UInt8(ascii: "#"), first != UInt8(ascii: ";") else { continue }
             if first == UInt8(ascii: "[") {
@@ -42,6 +45,7 @@ struct GitConfigText: Equatable, Sendable {
             var value = Self.trimmedLeft(rest[nameEnd...])
             if value.first == UInt8(ascii: "=") { value = Self.trimmedLeft(value.dropFirst()) }
             settings.append(Setting(key: section.isEmpty ? name : section + "." + name, value: Array(value)))
+            continued = Self.valueContinues(Array(value))
         }
         self.settings = settings
     }
@@ -128,12 +132,39 @@ struct GitConfigText: Equatable, Sendable {
         return String(decoding: trimmed, as: UTF8.self).trimmingSpaces().lowercased()
     }
 
-    /// Whether the line ends in an odd number of backslashes (a continued value).
-    private static func endsWithEscape(_ line: [UInt8]) -> Bool {
-        var count = 0
-        for b in line.reversed() { if b == UInt8(ascii: "\\") { count += 1 } else { break } }
-        return count % 2 == 1
+    /// Whether a raw value continues on the next line: it ends in an unescaped backslash that
+    /// is not inside a comment.
+    static func valueContinues(_ raw: [UInt8]) -> Bool {
+        var quoted = false, escaped = false
+        for b in raw {
+            if escaped { escaped = false; continue }
+            if b == UInt8(ascii: "\\") { escaped = true; continue }
+            if b == UInt8(ascii: "\"") { quoted.toggle(); continue }
+            if !quoted, b == UInt8(ascii: "#") || b == UInt8(ascii: ";") { return false }
+        }
+        return escaped
     }
+
+    /// Settings that `git init` and `git clone` write, and nothing that runs or redirects:
+    /// anything else in a repository created during a run is reported.
+    static func isOrdinaryForNewRepository(_ key: String) -> Bool {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard let section = parts.first, let name = parts.last else { return false }
+        let exact: Set<String> = [
+            "core.repositoryformatversion", "core.filemode", "core.bare", "core.logallrefupdates", "core.ignorecase",
+            "core.precomposeunicode", "core.symlinks", "core.autocrlf", "core.eol", "extensions.objectformat",
+            "init.defaultbranch", "user.name", "user.email", "pull.rebase", "fetch.prune", "gc.auto",
+        ]
+        if exact.contains(key) { return true }
+        switch (section, name) {
+        case ("remote", "url"), ("remote", "fetch"), ("branch", "remote"), ("branch", "merge"), ("branch", "rebase"),
+             ("submodule", "url"), ("submodule", "active"):
+            return parts.count == 3
+        default:
+            return false
+        }
+    }
+
 }
 
 extension String {

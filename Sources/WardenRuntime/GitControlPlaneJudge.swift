@@ -21,22 +21,27 @@ struct GitControlPlaneJudge {
 
     func findings() -> [Finding] {
         var out: [Finding] = []
-        // Repositories created during the run: one finding each, nothing reported inside.
+        // Repositories created during the run (git init, clone): one finding each, and only
+        // when something in them would run code or redirect git (`activeContent`); a plain
+        // clone's config and sample hooks are what git itself writes.
         var newRepositories: [[UInt8]] = []
         for (path, kind) in after.gitDirs where before.gitDirs[path] == nil {
             switch kind {
             case .repository:
                 newRepositories.append(path)
+                guard let active = activeContent(in: path) else { continue }
                 let reason = path == GitTreeScanner.dotGit
-                    ? "a repository created during the run: its config and hooks are the agent's; git uses them in the workspace"
-                    : "a repository planted below the workspace root: git runs its hooks and obeys its config when the operator's git recurses into it (a submodule path) or runs there"
+                    ? "a repository created during the run, with \(active); git uses it in the workspace"
+                    : "a repository created below the workspace root, with \(active); git uses it when the operator's git recurses into it (a submodule path) or runs there"
                 out.append(Finding(kind: .repository, path: path, reason: reason))
             case .module:
                 newRepositories.append(path)
-                out.append(Finding(kind: .repository, path: path, reason: "a submodule repository created during the run: git uses its config and hooks for that submodule"))
+                guard let active = activeContent(in: path) else { continue }
+                out.append(Finding(kind: .repository, path: path, reason: "a submodule repository created during the run, with \(active): git uses it for that submodule"))
             case .linked:
                 newRepositories.append(path)
-                out.append(Finding(kind: .repository, path: path, reason: "a git directory created during the run where a .git file points: git uses its config and hooks"))
+                guard let active = activeContent(in: path) else { continue }
+                out.append(Finding(kind: .repository, path: path, reason: "a git directory created during the run where a .git file points, with \(active): git uses it"))
             case .worktree:
                 break  // `git worktree add`: judged file by file below.
             }
@@ -78,11 +83,56 @@ struct GitControlPlaneJudge {
         return Self.ordered(out)
     }
 
+    /// What in the new repository at `repository` could run code or send git elsewhere: a
+    /// config setting known to run programs or read other files, an active hook (executable,
+    /// not a `.sample`), alternates, a commondir elsewhere, a link, rebase state, a file a
+    /// config names. Nil when there is none.
+    private func activeContent(in repository: [UInt8]) -> String? {
+        var found: [String] = []
+        for (path, record) in after.records where Self.isBelow(path, repository) {
+            let fp = record.fingerprint
+            let name = String(decoding: GitPathBytes.components(path).last ?? [], as: UTF8.self)
+            switch record.role {
+            case .config:
+                guard fp.kind == .file, let content = record.content else { found.append("an unreadable config"); continue }
+                // Anything beyond what git init and clone write: parsers differ, and the list
+                // of settings that run programs keeps growing.
+                let keys = GitConfigText(content).settings.map(\.key).filter { !GitConfigText.isOrdinaryForNewRepository($0) }
+                if let key = keys.first { found.append("config setting \(GitPathBytes.display(Array(key.utf8)))") }
+            case .hook:
+                if fp.kind == .symlink || (fp.kind == .file && fp.permissions & 0o111 != 0 && !name.hasSuffix(".sample")) {
+                    found.append("active hook \(GitPathBytes.display(Array(name.utf8)))")
+                }
+            case .alternates:
+                if fp.digest != Self.emptyDigest { found.append("alternates") }
+            case .commondir:
+                if judgeCommondir(path, record) != nil { found.append("a commondir elsewhere") }
+            case .sequence:
+                found.append("rebase or sequencer state")
+            case .referenced, .dataLink:
+                if judge(path, record, nil) != nil { found.append("\(Self.describe(record.role)) \(display(path))") }
+            case .dotGit, .worktreeGitdir, .info, .control:
+                if fp.kind == .symlink { found.append("a symbolic link \(display(path))") }
+            }
+        }
+        guard !found.isEmpty else { return nil }
+        return found.sorted().prefix(4).joined(separator: ", ") + (found.count > 4 ? " and \(found.count - 4) more" : "")
+    }
+
+    /// SHA-256 of no bytes.
+    static let emptyDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
     // MARK: - One entry
 
     private func judge(_ path: [UInt8], _ record: Record, _ old: Record?) -> Finding? {
         let fp = record.fingerprint
         let verb = old == nil ? "new" : "changed"
+        // An empty, non-executable file says nothing to git: no config, no alternates, no
+        // hook. (Warden's own placeholders, left in place while another run shares the
+        // workspace, have this shape; commondir's "." is judged below.)
+        if old == nil, fp.kind == .file, fp.permissions & 0o111 == 0, fp.digest == Self.emptyDigest, record.role != .dotGit {
+            return nil
+        }
         if fp.kind == .symlink, record.role != .dotGit, record.role != .dataLink {
             return Finding(kind: .symlink, path: path, reason: "\(verb) symbolic link to \(display(fp.target ?? [])): git would follow it (\(Self.describe(record.role)))")
         }

@@ -36,7 +36,8 @@ enum GitPathBytes {
 
     /// Whether the relative path `path` lies strictly inside `ancestor` (`a/b` is below `a`, `ab` is not).
     static func isBelow(_ path: [UInt8], _ ancestor: [UInt8]) -> Bool {
-        path.count > ancestor.count && path.starts(with: ancestor) && path[ancestor.count] == slash
+        if ancestor.isEmpty { return !path.isEmpty }  // the workspace root (a bare layout there)
+        return path.count > ancestor.count && path.starts(with: ancestor) && path[ancestor.count] == slash
     }
 
     /// `components` as an absolute path.

@@ -41,8 +41,13 @@ struct GitTreeScanner {
     // MARK: - The workspace
 
     private mutating func walkTree(_ fd: Int32, _ rel: [UInt8], depth: Int) {
+        // A directory laid out like a bare repository (HEAD, objects/, refs/) is one to git,
+        // found by its discovery from there or, when `.git` is broken, from the root.
+        let bare = Self.hasBareLayout(fd)
+        if bare { walkGitDir(fd, rel, depth: depth, kind: .repository) }
         guard let entries = list(fd, rel) else { return }
         for entry in entries {
+            if bare, entry.name != Self.dotGit { continue }  // its entries were walked as a git directory's
             if entry.name == Self.dotGit {
                 let path = GitPathBytes.join(rel, entry.name)
                 guard let status = record(fd, entry.name, path, .dotGit), status.isDirectory else { continue }
@@ -112,6 +117,10 @@ struct GitTreeScanner {
                 descend(fd, name, path, depth: depth) { $0.walkWorktrees($1, path, owner: rel, depth: depth + 1) }
             case let s where Self.isRepositoryData(s):
                 guard let status = NoFollowFiles.status(fd, name) else { continue }
+                if s == "HEAD", status.isRegular, case .content(let head)? = NoFollowFiles.readFile(fd, name, limit: 4096),
+                   !Self.isValidHead(head) {
+                    problem(.repository, path, "not a HEAD git accepts: git does not recognise this repository and takes the next directory up, or the workspace itself, for one")
+                }
                 if status.isSymlink {
                     record(fd, name, path, .dataLink)
                 } else if status.isDirectory, s == "refs" || s == "logs" {
@@ -352,6 +361,24 @@ struct GitTreeScanner {
         case .dotGit, .config, .commondir, .worktreeGitdir, .alternates: return true
         default: return false
         }
+    }
+
+    /// Whether `fd` holds what git's discovery takes for a git directory: a `HEAD` file and
+    /// `objects` and `refs` directories.
+    static func hasBareLayout(_ fd: Int32) -> Bool {
+        guard NoFollowFiles.status(fd, Array("HEAD".utf8))?.isRegular == true else { return false }
+        return ["objects", "refs"].allSatisfy { NoFollowFiles.status(fd, Array($0.utf8))?.isDirectory == true }
+    }
+
+    /// Whether `HEAD` (a git directory's) is one git accepts: a symbolic ref under refs/ or
+    /// an object id. Git does not recognise a directory with any other HEAD as a repository
+    /// and goes on looking, so a broken HEAD can hand the repository role to another one.
+    static func isValidHead(_ content: [UInt8]) -> Bool {
+        var text = content
+        while text.last == 0x0A || text.last == 0x0D { text.removeLast() }
+        if text.starts(with: Array("ref: refs/".utf8)) { return !text.contains(0x0A) && !text.contains(0) }
+        let hex = text.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        return hex && (text.count == 40 || text.count == 64)
     }
 
     /// Whether a directory under `modules/` is a repository rather than a level of a name

@@ -27,16 +27,17 @@ public struct Placeholders: Sendable {
     /// empty file; anything else an empty directory. Both stop the agent creating the path.
     static func looksLikeFile(_ name: Substring) -> Bool {
         let known: Set<Substring> = ["Jenkinsfile", "alternates", "http-alternates", "config", "commondir", "gitdir", ".envrc",
-                                      ".gitmodules", ".lfsconfig"]
+                                      ".gitmodules", ".lfsconfig", ".gitconfig", ".bashrc", ".bash_profile", ".profile",
+                                      ".zshrc", ".zprofile", ".npmrc", ".pypirc", ".netrc", ".git-credentials", "Makefile"]
         if known.contains(name) { return true }
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return false }
         return true
     }
 
     /// Creates every missing component of each path in `paths` (absolute, canonical in
-    /// their existing part). Throws the path and errno of the first failure, after
+    /// their existing part); the last one as a directory when `directories`, else by its name. Throws the path and errno of the first failure, after
     /// removing what it had created.
-    public mutating func create(_ paths: [String]) throws(PlaceholderError) {
+    public mutating func create(_ paths: [String], directories: Bool = false) throws(PlaceholderError) {
         for path in paths {
             let parts = path.split(separator: "/")
             var dir = open("/", Self.oPath | O_DIRECTORY | O_CLOEXEC)
@@ -46,7 +47,7 @@ public struct Placeholders: Sendable {
                 let last = i == parts.count - 1
                 var next = openat(dir, String(name), Self.oPath | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY))
                 if next < 0 && errno == ENOENT {
-                    let asFile = last && Self.looksLikeFile(name)
+                    let asFile = last && !directories && Self.looksLikeFile(name)
                     let rc: Int32
                     if asFile {
                         let f = openat(dir, String(name), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)

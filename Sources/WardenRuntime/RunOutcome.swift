@@ -65,6 +65,10 @@ public enum RunOutcome: Sendable, Equatable {
     case timedOut
     case launchFailed(LaunchFailure)
 
+    /// The run's exit status when the audit log could not take its records: the agent was
+    /// stopped (or ended) while records were missing from the log. See `RunSummary.exitCode`.
+    public static let auditFailureExitCode: Int32 = 122
+
     /// The CLI's exit status: the command's own; 128+N on signal N; 124 on timeout;
     /// 127 not found; 126 cannot execute; 125 Warden failed before the command started.
     public var exitCode: Int32 {

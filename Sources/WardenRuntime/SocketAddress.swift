@@ -98,6 +98,20 @@ public final class ResolvedNames: Sendable {
         table.withLock { $0[host, default: []].insert(name) }
     }
 
+    /// Whether a DNS answer's address (4 or 16 bytes) is loopback, link-local, unspecified
+    /// or multicast (IPv4-mapped IPv6 judged as IPv4). Such answers never grant a connect.
+    public static func isHostLocal(_ bytes: [UInt8]) -> Bool {
+        var b = bytes
+        if b.count == 16, b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xff, b[11] == 0xff { b = Array(b[12..<16]) }
+        if b.count == 4 {
+            return b[0] == 127 || b[0] == 0 || (b[0] == 169 && b[1] == 254) || (b[0] >= 224 && b[0] <= 239) || b == [255, 255, 255, 255]
+        }
+        guard b.count == 16 else { return true }
+        if b[0..<15].allSatisfy({ $0 == 0 }) && (b[15] == 1 || b[15] == 0) { return true } // ::1, ::
+        if b[0] == 0xfe && b[1] & 0xc0 == 0x80 { return true } // fe80::/10
+        return b[0] == 0xff // multicast
+    }
+
     /// The names that resolved to `host`, sorted.
     public func names(for host: EndpointHost) -> [String] {
         table.withLock { ($0[host] ?? []).sorted() }

@@ -12,6 +12,10 @@ public struct RunReport: Sendable {
 /// Launches a `LaunchSpec` through the C launcher and supervises it to the end: forwards
 /// signals, enforces the timeout (SIGTERM, grace period, SIGKILL of the whole tree),
 /// answers seccomp user notifications and reaps everything.
+///
+/// Escalation: a forwarded SIGINT or SIGTERM starts the grace period; a second one, or the
+/// end of the grace period, SIGKILLs the sandbox's init, which takes its whole PID namespace
+/// with it. `stop` requests (e.g. on audit loss) do the same as a timeout.
 public struct Supervisor: Sendable {
     /// Wall-clock limit from the start of the launch; nil for none.
     public var timeout: Duration?
@@ -26,16 +30,19 @@ public struct Supervisor: Sendable {
     public var notificationHandler: (any NotificationHandler)?
     /// Called with the PID of the sandbox's init (in our PID namespace) once it exists.
     public var onStart: (@Sendable (Int32) -> Void)?
+    /// Lets other threads end the run early (SIGTERM, grace period, SIGKILL).
+    public var stop: StopChannel
 
     public init(timeout: Duration? = nil, gracePeriod: Duration = .seconds(5), bestEffort: Bool = false,
                 forwardSignals: Bool = false, notificationHandler: (any NotificationHandler)? = nil,
-                onStart: (@Sendable (Int32) -> Void)? = nil) {
+                onStart: (@Sendable (Int32) -> Void)? = nil, stop: StopChannel = StopChannel()) {
         self.timeout = timeout
         self.gracePeriod = gracePeriod
         self.bestEffort = bestEffort
         self.forwardSignals = forwardSignals
         self.notificationHandler = notificationHandler
         self.onStart = onStart
+        self.stop = stop
     }
 
     /// Convenience: run with a timeout and grace period, returning only the outcome.
@@ -88,8 +95,17 @@ public struct Supervisor: Sendable {
             if handles.notify_fd >= 0 { close(handles.notify_fd) }
             if handles.unix_helper_fd >= 0 { close(handles.unix_helper_fd) }
         }
-        if forwardSignals { warden_forward_signals(initPid) }
-        defer { if forwardSignals { warden_forward_signals(0) } }
+        if forwardSignals {
+            warden_forward_signals_wake(stop.writeFD)
+            warden_forward_signals(initPid)
+            // A parent may have started Warden with these blocked (the mask survives exec);
+            // this thread takes them, so the operator's signals always arrive.
+            var forwarded = sigset_t()
+            sigemptyset(&forwarded)
+            for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&forwarded, sig) }
+            pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
+        }
+        defer { if forwardSignals { warden_forward_signals(0); warden_forward_signals_wake(-1) } }
         onStart?(initPid)
 
         // 1. Set-up: a record on the status pipe is a failure; EOF means the agent exec'd.
@@ -128,7 +144,7 @@ public struct Supervisor: Sendable {
         }
 
         // 3. Wait for init (it exits when the agent does), enforcing the deadline.
-        let timedOut = waitForExit(initPid, deadline: deadline)
+        let (timedOut, killed) = waitForExit(initPid, deadline: deadline)
         if let t = notifyThread.take() {
             var one: UInt8 = 1
             _ = write(stopPipe[1], &one, 1)
@@ -139,6 +155,9 @@ public struct Supervisor: Sendable {
         var raw: Int32 = 0
         let n = read(handles.result_fd, &raw, MemoryLayout<Int32>.size)
         if timedOut { return .timedOut }
+        // SIGKILLed init (second signal, end of the grace period) reports nothing: the agent
+        // died with it.
+        if killed && n != MemoryLayout<Int32>.size { return .signaled(SIGKILL) }
         guard n == MemoryLayout<Int32>.size else {
             return .launchFailed(LaunchFailure(stage: .wait, errno: EIO,
                                                message: "warden: wait: the sandbox's init ended without reporting the agent's status"))
@@ -168,39 +187,62 @@ public struct Supervisor: Sendable {
         }
     }
 
-    /// Waits for `pid` to exit; on the deadline: SIGTERM (init forwards it to the agent),
-    /// the grace period, then SIGKILL to init, which takes its whole PID namespace with it.
-    /// Returns whether the deadline was hit. `pid` is reaped either way.
-    private func waitForExit(_ pid: Int32, deadline: Int64?) -> Bool {
+    /// Waits for `pid` (the sandbox's init) to exit, reaping it. On the deadline or a stop
+    /// request: SIGTERM (init forwards it to the agent), then SIGKILL to init after the grace
+    /// period, which takes its whole PID namespace with it. A forwarded SIGINT/SIGTERM (init
+    /// got it already) starts the grace period; a second one SIGKILLs at once. Returns
+    /// whether the deadline was hit and whether init was SIGKILLed.
+    private func waitForExit(_ pid: Int32, deadline: Int64?) -> (timedOut: Bool, killed: Bool) {
         let pidfd = warden_pidfd_open(pid)
         defer { if pidfd >= 0 { close(pidfd) } }
-        func exited(before limit: Int64?) -> Bool {
-            while true {
-                let remaining = limit.map { max($0 - monotonicNow(), 0) }
-                if pidfd >= 0 {
-                    var p = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                    let r = poll(&p, 1, remaining.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1)
-                    if r > 0 { return true }
-                    if r < 0 && errno == EINTR { continue }
-                    if r == 0 && (remaining ?? 1) > 0 && monotonicNow() < (limit ?? .max) { continue }
-                    return r > 0
-                }
-                // No pidfd (old kernel): poll with waitpid; once reaped, reap() sees ECHILD.
+        let grace = max(gracePeriod.nanoseconds, 0)
+        var timedOut = false
+        var killAt: Int64?  // end of the grace period
+        var killed = false
+        var terminations = 0
+        func terminate(sendTERM: Bool) {
+            if sendTERM { kill(pid, SIGTERM) }
+            let at = monotonicNow() &+ grace
+            killAt = min(killAt ?? at, at)
+        }
+        func killNow() {
+            if !killed { kill(pid, SIGKILL) }
+            killed = true
+        }
+        while true {
+            let now = monotonicNow()
+            if !timedOut, let d = deadline, now >= d {
+                timedOut = true
+                terminate(sendTERM: true)
+            }
+            if let k = killAt, now >= k { killNow() }
+            let wake = [timedOut ? nil : deadline, killed ? nil : killAt].compactMap { $0 }.min()
+            var timeoutMs = wake.map { Int32(clamping: (max($0 - now, 0) + 999_999) / 1_000_000) } ?? -1
+            if pidfd < 0 { timeoutMs = timeoutMs < 0 ? 5 : min(timeoutMs, 5) }  // old kernel: poll waitpid
+            var fds = [pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0),
+                       pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+            let r = poll(&fds, pidfd >= 0 ? 2 : 1, timeoutMs)
+            if r < 0 && errno != EINTR { break }
+            if pidfd >= 0 && fds[1].revents != 0 { break }
+            if pidfd < 0 {
                 var st: Int32 = 0
-                if waitpid(pid, &st, WNOHANG | __WALL) == pid { return true }
-                if let l = limit, monotonicNow() >= l { return false }
-                var ts = timespec(tv_sec: 0, tv_nsec: 5_000_000)
-                nanosleep(&ts, nil)
+                if waitpid(pid, &st, WNOHANG | __WALL) == pid { break }
+            }
+            if fds[0].revents != 0 {
+                for byte in stop.drain() {
+                    switch Int32(byte) {
+                    case Int32(StopChannel.stopRequest): terminate(sendTERM: true)
+                    case Int32(StopChannel.killRequest): killNow()
+                    case SIGINT, SIGTERM:
+                        terminations += 1
+                        if terminations >= 2 { killNow() } else { terminate(sendTERM: false) }
+                    default: break
+                    }
+                }
             }
         }
-        var timedOut = false
-        if !exited(before: deadline) {
-            timedOut = true
-            kill(pid, SIGTERM)
-            if !exited(before: monotonicNow() &+ max(gracePeriod.nanoseconds, 0)) { kill(pid, SIGKILL) }
-        }
         reap(pid)
-        return timedOut
+        return (timedOut, killed)
     }
 
     private func reap(_ pid: Int32) {

@@ -26,6 +26,11 @@ struct AuditAppendCommand: ParsableCommand {
     @Option(name: .customLong("repeat"), help: .hidden) var repeatCount: Int = 1
     @Option(help: .hidden) var batch: Int = 1
 
+    func validate() throws {
+        if log == "" { throw ValidationError("the log path is empty") }
+        if signingKey == "" { throw ValidationError("--signing-key: the path is empty") }
+    }
+
     func run() throws {
         let path = AuditLocation.resolve(explicit: log)
         var f: [String: AuditValue] = [:]

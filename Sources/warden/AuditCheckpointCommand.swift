@@ -20,6 +20,11 @@ struct AuditCheckpointCommand: ParsableCommand {
     @Option(help: "Write the checkpoint line to this file instead of standard output.")
     var output: String?
 
+    func validate() throws {
+        if log == "" { throw ValidationError("the log path is empty") }
+        if signingKey == "" { throw ValidationError("--signing-key: the path is empty") }
+    }
+
     func run() throws {
         let path = AuditLocation.resolve(explicit: log)
         var line: [UInt8]?

@@ -26,9 +26,10 @@ enum AuditFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
 }
 
-/// Prints an error to stderr and returns exit code 2 (usage or I/O) to throw.
+/// Prints an error to stderr (control characters escaped) and returns exit code 2 (usage or
+/// I/O) to throw.
 func auditFail(_ message: String) -> ExitCode {
-    let text = Array("warden audit: \(message)\n".utf8)
+    let text = Array("warden audit: \(TerminalText.escape(message))\n".utf8)
     _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     return ExitCode(2)
 }

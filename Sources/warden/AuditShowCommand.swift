@@ -1,6 +1,10 @@
 import ArgumentParser
 import WardenAudit
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct AuditShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
@@ -19,10 +23,28 @@ struct AuditShowCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: AuditFormat = .text
 
+    func validate() throws {
+        if log == "" { throw ValidationError("the log path is empty") }
+    }
+
     func run() throws {
         let path = AuditLocation.resolve(explicit: log)
-        let timeline: AuditTimeline
-        do { timeline = try AuditTimeline.load(path: path, run: runID, kind: kind) } catch { throw auditFail("\(error)") }
-        if format == .json { print(timeline.json()) } else { print(timeline.text(), terminator: "") }
+        // Output leaves in 64 KiB pieces as the log is read: memory stays constant.
+        var pending = ""
+        var printer = TimelinePrinter(format: format == .json ? .json : .text) { text in
+            pending += text
+            if pending.utf8.count >= 1 << 16 {
+                print(pending, terminator: "")
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+        do {
+            try AuditTimeline.forEach(path: path, run: runID, kind: kind) { printer.add($0) }
+        } catch {
+            print(pending, terminator: "")
+            throw auditFail("\(error)")
+        }
+        printer.finish()
+        print(pending, terminator: "")
     }
 }

@@ -9,8 +9,10 @@ struct AuditVerifyCommand: ParsableCommand {
             Exit codes: 0 intact and every record covered by a checkpoint signed by a given key; \
             1 tampered (modified, inserted, deleted, reordered or duplicated record, broken chain, \
             bad signature by a known key, log shorter than or inconsistent with the trusted checkpoint); \
-            3 intact with warnings (records after the last signed checkpoint, torn tail, no public key); \
-            2 usage or I/O error.
+            3 intact with warnings (records after the last signed checkpoint, an unfinished last write, \
+            the clock stepped backwards, no public key); 2 usage or I/O error (missing file, a symbolic \
+            link, FIFO, device or directory, a bad key). Complete lines that are not records are \
+            tampering (1), never a torn write.
             """
     )
 
@@ -26,13 +28,19 @@ struct AuditVerifyCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: AuditFormat = .text
 
+    func validate() throws {
+        if log == "" { throw ValidationError("the log path is empty") }
+        if trustedCheckpoint == "" { throw ValidationError("--trusted-checkpoint: the path is empty") }
+        if publicKeys.contains("") { throw ValidationError("--public-key: the path is empty") }
+    }
+
     func run() throws {
         let path = AuditLocation.resolve(explicit: log)
         var keys: [AuditPublicKey] = []
         var trusted: [UInt8]?
         do {
             for k in publicKeys { keys.append(try AuditPublicKey.load(path: k)) }
-            if let t = trustedCheckpoint { trusted = try readSmallFile(t) }
+            if let t = trustedCheckpoint { trusted = try AuditInputFile.readCheckpoint(path: t) }
         } catch { throw auditFail("\(error)") }
         let report: VerifyReport
         do {
@@ -42,23 +50,3 @@ struct AuditVerifyCommand: ParsableCommand {
         if report.status != .intact { throw ExitCode(report.status.rawValue) }
     }
 }
-
-func readSmallFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw auditFail("cannot open \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; throw auditFail("cannot read \(path)") }
-        if n == 0 { break }
-        out.append(contentsOf: buf[0..<n])
-        if out.count > 1 << 20 { throw auditFail("\(path) is too large") }
-    }
-    return out
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

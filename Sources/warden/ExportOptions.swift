@@ -1,6 +1,7 @@
 import ArgumentParser
 import WardenCompiler
 import WardenKernel
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #endif

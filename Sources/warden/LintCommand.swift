@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardenPolicy
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

@@ -8,9 +8,11 @@ import Musl
 /// Writes `warden: error: message` (or the bare message) to standard error. Control and
 /// invisible characters are escaped on every line (`TerminalText`); line breaks and tabs
 /// are kept, so a caller that puts untrusted text (a path, a name) in a message must pass
-/// it through `shown(_:)` first, which escapes line breaks too.
-func printError(_ message: String, prefix: Bool = true) {
-    let line = (prefix ? "warden: error: " : "") + escapedLines(message) + "\n"
+/// it through `shown(_:)` first, which escapes line breaks too. `escaping: false` is for
+/// Warden's own terminal control sequences (resetting attributes), never for data.
+func printError(_ message: String, prefix: Bool = true, newline: Bool = true, escaping: Bool = true) {
+    let text = escaping ? escapedLines(message) : message
+    let line = (prefix ? "warden: error: " : "") + text + (newline ? "\n" : "")
     var bytes = Array(line.utf8)
     var offset = 0
     while offset < bytes.count {

@@ -12,7 +12,7 @@ import Testing
         let path = dir.file("log.jsonl")
         let key = AuditSigningKey.generate()
         let log = try AuditLog(path: path, signingKey: key)
-        let run = try AuditRun(log: log, runID: "looper", aggregationWindowNanos: 5_000_000_000)
+        let run = try AuditRun(log: log, runID: "looper", aggregationWindowNanos: 5_000_000_000, maxAggregateEvents: .max)
         try run.start(startInfo(0))
         var t = AuditTime(seconds: 1_790_000_000, nanoseconds: 0)
         let args: [UInt64] = [0, 0, 0, 0, 0, 0]

@@ -78,12 +78,31 @@ import Testing
     @Test func doubleCrashLeavesTwoTornPiecesThatOneRecoveryCovers() throws {
         let (dir, path, key, _) = try tornLog(cutFromEnd: 30)
         defer { dir.cleanup() }
-        // A second writer crashed after writing only the separating newline and a fragment.
-        try appendBytes(path, Array("\n{\"fields\":{\"offs".utf8))
+        // A second writer crashed after writing only the separating newline and the start of
+        // its recovery record (which begins with the `length` field).
+        try appendBytes(path, Array("\n{\"fields\":{\"len".utf8))
         try writeRealisticLog(path: path, key: key, runs: 1, denialsPerRun: 1)
         let r = try AuditVerifier(publicKeys: [key.publicKey]).verify(path: path)
         #expect(r.status == .intact, "\(r.text(path: path))")
         #expect(r.recoveries.count == 1)
+    }
+
+    /// Records and a torn piece larger than the writer's first look at the tail (64 KiB).
+    @Test func largeRecordsAndALargeTornPieceRecover() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let path = dir.file("log.jsonl")
+        let key = AuditSigningKey.generate()
+        let big = String(repeating: "x", count: 100_000)
+        try AuditLog(path: path, signingKey: key).append(
+            [AuditEvent(kind: "note", fields: ["pad": .string(big)]), AuditEvent(kind: "note", fields: ["pad": .string(big)])],
+            run: "big", checkpoint: true)
+        let whole = try AuditRecord(seq: 9, ts: "2026-01-01T00:00:00.000000Z", kind: "note", run: "big", fields: ["pad": .string(big + big)], prev: AuditRecord.genesisHash).lineBytes()
+        try appendBytes(path, Array(whole.prefix(150_000)))
+        try AuditLog(path: path, signingKey: key).append([AuditEvent(kind: "note", fields: [:])], run: "next", checkpoint: true)
+        let r = try AuditVerifier(publicKeys: [key.publicKey]).verify(path: path)
+        #expect(r.status == .intact, "\(r.text(path: path))")
+        #expect(r.recoveries.first?.length == 150_000)
     }
 
     @Test func garbageInTheMiddleWithoutRecoveryIsTampering() throws {

@@ -66,3 +66,35 @@ final class ManagedFlag: @unchecked Sendable {
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
 }
+
+/// Runs sharing one workspace keep each other's protections: a run that ends while another
+/// still runs must not remove the placeholders the other's read-only mounts sit on.
+@Suite("One workspace, several runs", .serialized)
+struct SharedWorkspaceTests {
+    @Test func concurrentRunsInOneWorkspaceKeepTheirProtections() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch(git: true)
+        defer { s.remove() }
+        let short = Process()
+        short.executableURL = URL(fileURLWithPath: Escape.warden)
+        short.arguments = ["run", "-q", "--policy", s.policy, "--workspace", s.workspace, "--audit-log", s.auditLog,
+                           "--", "/bin/sh", "-c", "sleep 1"]
+        short.standardOutput = FileHandle.nullDevice
+        short.standardError = FileHandle.nullDevice
+        try short.run()
+        usleep(300_000)
+        // The other run tries, for 3 s (the first run ends meanwhile), to redirect git.
+        let run = try s.run(["/bin/sh", "-c", """
+            i=0; wrote=0
+            while [ $i -lt 30 ]; do
+              printf '../evil\\n' > .git/commondir 2>/dev/null && wrote=$((wrote+1))
+              sleep 0.1; i=$((i+1))
+            done
+            echo "wrote=$wrote"
+            """])
+        short.waitUntilExit()
+        #expect(run.output.contains("wrote=0"), "\(run.output)")
+        let commondir = try? String(contentsOfFile: s.workspace + "/.git/commondir", encoding: .utf8)
+        #expect(commondir == nil || commondir == ".\n", "commondir on the host: \(commondir ?? "")")
+    }
+}

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// An agent that hammers a denied syscall: the run finishes, the audit log stays small and
-/// keeps the true count.
+/// An agent that hammers a denied syscall: the run finishes, the audit log stays small (an
+/// aggregated record per 1,000 denials at most) and keeps the true count.
 @Suite struct DenialFloodCLITests {
     static let calls = 1_000_000
 
@@ -33,7 +33,8 @@ import Testing
 
         let lines = try String(contentsOfFile: f.log, encoding: .utf8).split(separator: "\n")
         let denials = lines.filter { $0.contains("\"kind\":\"deny.syscall\"") }
-        #expect(!denials.isEmpty && denials.count < 200, "aggregated into a bounded number of records, got \(denials.count)")
+        // One record per 1,000 events at most (the durability bound), plus one per window.
+        #expect(!denials.isEmpty && denials.count <= Self.calls / 1000 + 200, "aggregated into a bounded number of records, got \(denials.count)")
         var total = 0
         for line in denials {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]

@@ -394,15 +394,36 @@ extension EscapeProbeTests {
             script += "\nprintf 'import sys\\nprint(\"py\", sum(range(10)))\\n' > s.py && python3 s.py"
         }
         let run = try s.run(["/bin/sh", "-c", script])
-        // The tools work. The repository the agent created is its own (config, hooks): the
-        // post-run git check says so, and the status is 123 instead of the command's 0.
-        #expect(run.status == 123, "\(run.output)")
-        #expect(run.output.contains("git control plane: repository .git: a repository created during the run"), "\(run.output)")
+        // The tools work; the repository git init wrote holds nothing that runs code.
+        #expect(run.status == 0, "\(run.output)")
+        #expect(!run.output.contains("git control plane"), "\(run.output)")
         #expect(run.output.contains("built=42"), "\(run.output)")
         #expect(run.output.contains("committed"), "\(run.output)")
         #expect(run.output.contains("pipes=3"), "\(run.output)")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") {
             #expect(run.output.contains("py 45"), "\(run.output)")
         }
+    }
+}
+
+// MARK: - Setuid files left for the host
+
+extension EscapeProbeTests {
+    @Test func setuidFilesCannotBeLeftBehind() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.run(["/bin/sh", "-c", """
+            cp /bin/true tool; chmod 4755 tool; echo suid=$?; chmod 2755 tool; echo sgid=$?
+            python3 -c 'import os; os.open("made", os.O_CREAT | os.O_WRONLY, 0o4755)' 2>/dev/null; echo create=$?
+            chmod 755 tool; echo plain=$?
+            """])
+        #expect(run.output.contains("suid=1") && run.output.contains("sgid=1") && run.output.contains("plain=0"), "\(run.output)")
+        // From outside: nothing in the workspace carries a setuid or setgid bit.
+        for name in try FileManager.default.contentsOfDirectory(atPath: s.workspace) {
+            var st = stat()
+            #expect(lstat(s.workspace + "/" + name, &st) == 0 && st.st_mode & (S_ISUID | S_ISGID) == 0, "\(name) is setuid/setgid")
+        }
+        #expect(s.auditDenied("chmod") || s.auditDenied("fchmodat"), "the refused chmod is not in the trail")
     }
 }

@@ -268,7 +268,7 @@ extension NetworkMediationTests {
         """, in: dir)
         try pythonResolver.write(toFile: dir + "/resolve.py", atomically: true, encoding: .utf8)
         let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir, ["/usr/bin/python3", dir + "/resolve.py", "\(server.port)"],
-                                                   env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
+                                                   env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)", "WARDEN_DNS_ALLOW_LOCAL_ANSWERS": "1"])
         #expect(status == 0, "\(out)")
         #expect(kv["before_lookup"] == "ECONNREFUSED", "\(out)")
         #expect(kv["unspec_allowed"] == "127.0.0.3", "\(out)")
@@ -278,6 +278,11 @@ extension NetworkMediationTests {
         #expect(kv["wildcard"] == "ok:hello cdn", "\(out)")
         #expect(kv["forbidden"]?.hasPrefix("gaierror") == true, "\(out)")
         #expect(kv["other"]?.hasPrefix("gaierror") == true, "\(out)")
+        // Without the operator's opt-in, an allowed name answered with a loopback address does
+        // not make it connectable (DNS rebinding to host services).
+        let (_, rebound, rkv) = try NetFixture.run(policy: policy, workspace: dir, ["/usr/bin/python3", dir + "/resolve.py", "\(server.port)"],
+                                                   env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
+        #expect(rkv["allowed"] == "ECONNREFUSED", "\(rebound)")
         // Names from /etc/hosts never reach a resolver; their addresses follow the name's rule.
         if (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8))?.contains("localhost") == true {
             #expect(kv["localhost"] == "ok:hello localhost", "\(out)")
@@ -291,12 +296,12 @@ extension NetworkMediationTests {
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") {
             let (cst, cout, _) = try NetFixture.run(policy: policy, workspace: dir,
                                                     ["/usr/bin/curl", "-sS", "--http0.9", "http://api.cdn.test:\(server.port)/"],
-                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
+                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)", "WARDEN_DNS_ALLOW_LOCAL_ANSWERS": "1"])
             // The greeting arrives; the server then closes without reading the request (a reset).
             #expect(cout.contains("hello cdn"), "exit \(cst): \(cout)")
             let (dst, dout, _) = try NetFixture.run(policy: policy, workspace: dir,
                                                     ["/usr/bin/curl", "-sS", "--http0.9", "http://other.test:\(server.port)/"],
-                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)"])
+                                                    env: ["WARDEN_DNS_UPSTREAM": "127.0.0.7:\(resolver.port)", "WARDEN_DNS_ALLOW_LOCAL_ANSWERS": "1"])
             #expect(dst == 6, "curl exits 6 (could not resolve host): \(dout)")
             #expect(resolver.queries(for: "other.test") == 0)
         }

@@ -11,7 +11,7 @@ struct AgentWorldTests {
         try FileManager.default.createDirectory(atPath: dir + "/real/sub", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: "real")
         let tmp = try Fixture.tempDir("world-tmp")
-        let world = AgentWorld(grants: [(dir + "/link/sub", [.read, .exec]), ("/tmp", [.read, .write]),
+        let world = try AgentWorld(grants: [(dir + "/link/sub", [.read, .exec]), ("/tmp", [.read, .write]),
                                         (dir + "/missing", [.read])], hostTmp: tmp)
         let ops = world.mounts()
         #expect(ops.contains(.grant(path: dir + "/real/sub", source: dir + "/real/sub", writable: false, exec: true)))
@@ -25,18 +25,31 @@ struct AgentWorldTests {
         #expect(world.agentPath(ofHost: "/etc/passwd") == nil, "an ungranted host path is not in the world")
     }
 
+    @Test func aGrantThroughALinkInsideAWritableGrantIsRefused() throws {
+        // An earlier run planted `$HOME/.npm -> /etc` in a workspace holding the home.
+        let ws = try Fixture.tempDir("world-plant")
+        try FileManager.default.createDirectory(atPath: ws + "/home", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: ws + "/home/.npm", withDestinationPath: "/etc")
+        #expect(throws: AgentLaunchError.self) {
+            _ = try AgentWorld(grants: [(ws, [.read, .write]), (ws + "/home/.npm", [.read, .write])], hostTmp: nil)
+        }
+        // A device reached through a link is refused too.
+        try FileManager.default.createSymbolicLink(atPath: ws + "/dev-link", withDestinationPath: "/dev/null")
+        #expect(throws: AgentLaunchError.self) { _ = try AgentWorld(grants: [(ws + "/dev-link", [.read])], hostTmp: nil) }
+    }
+
     @Test func aGrantInsideAnotherWithTheSameAccessIsNotBoundTwice() throws {
         let dir = try Fixture.tempDir("world-nest")
         try FileManager.default.createDirectory(atPath: dir + "/a/b", withIntermediateDirectories: true)
-        let same = AgentWorld(grants: [(dir, [.read]), (dir + "/a/b", [.read])], hostTmp: nil).mounts()
+        let same = try AgentWorld(grants: [(dir, [.read]), (dir + "/a/b", [.read])], hostTmp: nil).mounts()
         #expect(same.filter { if case .grant = $0 { return true } else { return false } }.count == 1)
-        let wider = AgentWorld(grants: [(dir, [.read]), (dir + "/a/b", [.read, .write])], hostTmp: nil).mounts()
+        let wider = try AgentWorld(grants: [(dir, [.read]), (dir + "/a/b", [.read, .write])], hostTmp: nil).mounts()
         #expect(wider.contains(.grant(path: dir + "/a/b", source: dir + "/a/b", writable: true, exec: false)))
     }
 
     @Test func aWriteDenyOnAMissingPathGetsAPlaceholderExceptInsideAMissingRepository() throws {
         let ws = try Fixture.tempDir("world-ph")
-        var world = AgentWorld(grants: [(ws, [.read, .write])], hostTmp: nil)
+        var world = try AgentWorld(grants: [(ws, [.read, .write])], hostTmp: nil)
         #expect(try world.protectedTarget(ws + "/.github/workflows", placeholder: true) == ws + "/.github/workflows")
         #expect(world.placeholders == [ws + "/.github/workflows"])
         // No .git yet: git init or clone by the agent must work; the post-run check covers it.
@@ -47,6 +60,12 @@ struct AgentWorldTests {
         try FileManager.default.createDirectory(atPath: ws + "/elsewhere", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: ws + "/.husky", withDestinationPath: "elsewhere")
         #expect(throws: AgentLaunchError.self) { try world.protectedTarget(ws + "/.husky/pre-commit", placeholder: true) }
+        // A file inside a protected directory with another name outside it: refused.
+        try FileManager.default.createDirectory(atPath: ws + "/.github/workflows", withIntermediateDirectories: true)
+        try "on: push\n".write(toFile: ws + "/.github/workflows/ci.yml", atomically: false, encoding: .utf8)
+        #expect(try world.protectedTarget(ws + "/.github/workflows", placeholder: true) == ws + "/.github/workflows")
+        try FileManager.default.linkItem(atPath: ws + "/.github/workflows/ci.yml", toPath: ws + "/ci-backup.yml")
+        #expect(throws: AgentLaunchError.self) { try world.protectedTarget(ws + "/.github/workflows", placeholder: true) }
     }
 
     @Test func placeholdersAreCreatedWithoutFollowingLinksAndRemovedWhenEmpty() throws {

@@ -167,7 +167,22 @@ struct DNSResponderTests {
         #expect(bytes[0] == 0x12 && bytes[1] == 0x34 && rcode(bytes) == 0)
         let parsed = try DNSResponse.parse(bytes, id: 0x1234, question: DNSQuestion(name: DNSName("allowed.test"), type: 1))
         #expect(parsed.answers == [aRecord("allowed.test", [127, 0, 0, 3])])
-        #expect(names.names(for: DNSResponder.host([127, 0, 0, 3])) == ["allowed.test"])
+        // A loopback answer is not learned (DNS rebinding to host services); a public one is.
+        #expect(names.names(for: DNSResponder.host([127, 0, 0, 3])).isEmpty)
+        let routable = FakeUpstream(["allowed.test": [aRecord("allowed.test", [192, 0, 2, 7])]])
+        _ = try responder(routable, names: names).answer(DNSPacket.query("allowed.test"), overTCP: false)
+        #expect(names.names(for: DNSResponder.host([192, 0, 2, 7])) == ["allowed.test"])
+    }
+
+    @Test func hostLocalAddressesAreRecognised() {
+        for local: [UInt8] in [[127, 0, 0, 1], [127, 9, 9, 9], [0, 0, 0, 0], [169, 254, 169, 254], [224, 0, 0, 1],
+                               [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1], Array(repeating: 0, count: 15) + [1],
+                               [0xfe, 0x80] + Array(repeating: 0, count: 14), [0xff, 2] + Array(repeating: 0, count: 14)] {
+            #expect(ResolvedNames.isHostLocal(local), "\(local)")
+        }
+        for routable: [UInt8] in [[192, 0, 2, 7], [10, 1, 2, 3], [8, 8, 8, 8], [0x20, 0x01, 0x0d, 0xb8] + Array(repeating: 0, count: 12)] {
+            #expect(!ResolvedNames.isHostLocal(routable), "\(routable)")
+        }
     }
 
     @Test func refusedQueriesNeverReachTheUpstream() throws {

@@ -231,7 +231,7 @@ struct GitControlPlaneTests {
         #expect(before.inspect().summary == ["removed .git"])
     }
 
-    @Test func newRepositoryAtTheRootIsReportedOnce() throws {
+    @Test func newRepositoryAtTheRootIsReportedOnceWhenItCouldRunCode() throws {
         let base = try Fixture.tempDir("git-init")
         defer { try? FileManager.default.removeItem(atPath: base) }
         let before = try GitControlPlane.snapshot(workspace: base)
@@ -241,6 +241,22 @@ struct GitControlPlaneTests {
         p.arguments = ["init", "-q", base]
         try p.run()
         p.waitUntilExit()
+        // What git init writes (its config, sample hooks) runs nothing: no finding.
+        #expect(before.inspect() == [])
+        // A setting that runs a program, or an active hook, makes it one finding.
+        try "[core]\n\tfsmonitor = touch PWNED\n".write(toFile: base + "/.git/config", atomically: false, encoding: .utf8)
+        #expect(before.inspect().summary == ["repository .git"])
+        #expect(before.inspect().first?.reason.contains("core.fsmonitor") == true)
+        // Parser differentials: a comment ending in a backslash (git ends the comment at the
+        // line), a byte order mark before the section, a setting no deny list names.
+        for text in ["[core]\n# note \\\n\tfsmonitor = touch PWNED\n", "\u{FEFF}[core]\n\tfsmonitor = touch PWNED\n",
+                     "[gpg \"ssh\"]\n\tdefaultKeyCommand = touch PWNED\n"] {
+            try text.write(toFile: base + "/.git/config", atomically: false, encoding: .utf8)
+            #expect(before.inspect().summary == ["repository .git"], "\(text)")
+        }
+        try "[core]\n".write(toFile: base + "/.git/config", atomically: false, encoding: .utf8)
+        try "#!/bin/sh\n".write(toFile: base + "/.git/hooks/post-checkout", atomically: false, encoding: .utf8)
+        chmod(base + "/.git/hooks/post-checkout", 0o755)
         #expect(before.inspect().summary == ["repository .git"])
     }
 
@@ -268,5 +284,41 @@ struct GitControlPlaneTests {
         #expect(event.fields["count"] == .int(1))
         #expect(event.fields["findings"]?.arrayValue?.first?["path"] == .string(".git/hooks/\\x1b[2Jx\\n\\xff"))
         #expect(GitControlPlane.render([]) == [])
+    }
+}
+
+/// Git's discovery, not only `.git`: a broken HEAD hands the repository role elsewhere, and a
+/// directory laid out like a bare repository is one (round-2 red-team findings G1, G2).
+@Suite("Git control plane: discovery")
+struct GitDiscoveryTests {
+    @Test func aBrokenHeadAndABareLayoutAreReported() throws {
+        let base = try Fixture.tempDir("git-bare")
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(GitRepoFixture.git))
+        p.arguments = ["init", "-q", base]
+        try p.run()
+        p.waitUntilExit()
+        let before = try GitControlPlane.snapshot(workspace: base)
+        #expect(before.inspect() == [])
+        // The agent breaks .git/HEAD and lays out a bare repository in the workspace root.
+        try "garbage\n".write(toFile: base + "/.git/HEAD", atomically: false, encoding: .utf8)
+        #expect(before.inspect().contains { $0.kind == .repository && $0.displayPath == ".git/HEAD" })
+        try "ref: refs/heads/master\n".write(toFile: base + "/.git/HEAD", atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: base + "/src/objects", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/src/refs", withIntermediateDirectories: true)
+        try "ref: refs/heads/master\n".write(toFile: base + "/src/HEAD", atomically: false, encoding: .utf8)
+        try "[core]\n\tfsmonitor = touch PWNED\n".write(toFile: base + "/src/config", atomically: false, encoding: .utf8)
+        #expect(before.inspect().summary == ["repository src"])
+        // The same layout in the workspace root, beside a valid .git.
+        try FileManager.default.removeItem(atPath: base + "/src")
+        try FileManager.default.createDirectory(atPath: base + "/objects", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/refs", withIntermediateDirectories: true)
+        try "ref: refs/heads/master\n".write(toFile: base + "/HEAD", atomically: false, encoding: .utf8)
+        try "[core]\n\tfsmonitor = touch PWNED\n".write(toFile: base + "/config", atomically: false, encoding: .utf8)
+        #expect(before.inspect().contains { $0.kind == .repository }, "\(before.inspect().summary)")
+        #expect(GitTreeScanner.isValidHead(Array("ref: refs/heads/main\n".utf8)))
+        #expect(GitTreeScanner.isValidHead(Array((String(repeating: "a", count: 40) + "\n").utf8)))
+        #expect(!GitTreeScanner.isValidHead(Array("ref: HEAD\n".utf8)))
     }
 }

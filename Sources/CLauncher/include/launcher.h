@@ -183,6 +183,9 @@ int warden_probe_user_notif(void);
 /// Signal forwarding for the supervisor process: SIGINT, SIGTERM, SIGHUP (and SIGQUIT,
 /// SIGUSR1, SIGUSR2) are sent to `target` while installed. `target` <= 0 uninstalls.
 void warden_forward_signals(pid_t target);
+/// While forwarding, also write each forwarded signal's number (one byte) to `fd` (a
+/// non-blocking pipe), so the supervisor can escalate; -1 stops.
+void warden_forward_signals_wake(int fd);
 
 /// pidfd_open(2); -errno on failure.
 int warden_pidfd_open(pid_t pid);

@@ -1,0 +1,209 @@
+import WardenAudit
+import WardenCompiler
+import WardenKernel
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One `warden run`, set up and ready to launch: the launch plan, the audit trail (checked
+/// to be out of the agent's reach), the run's private `${tmp}` and the `run.start` facts.
+///
+/// `init` does every check that must pass before an agent may start; `execute()` launches,
+/// supervises and records the run to its end. The run directory is removed when the value
+/// goes away. Every front end gets the same guarantees by going through this type.
+public final class Run {
+    public let runID: String
+    /// The audit log this run appends to.
+    public let logPath: String
+    public let plan: AgentLaunchPlan
+    /// What `run.start` records.
+    public let startInfo: RunStartInfo
+    /// Things the operator should know before the agent starts (print them on stderr).
+    public let warnings: [String]
+    public let request: RunRequest
+    let audit: AuditRun
+    private let tmp: String
+
+    /// The layers every run applies, and those whose denials the supervisor cannot observe.
+    public static let enforcedLayers = ["namespaces", "mounts", "rlimits", "landlock", "capabilities", "no_new_privs", "seccomp"]
+    public static func unobservedLayers(userNotification: Bool) -> [String] {
+        ["landlock", "mounts", "capabilities", "rlimits"] + (userNotification ? [] : ["seccomp"])
+    }
+
+    /// Checks and prepares the run; throws (and leaves nothing behind) when the agent must
+    /// not start: no workspace, no run directory, a plan this host cannot enforce, an audit
+    /// trail or signing key the agent could reach, or an audit log that cannot be opened.
+    public init(_ request: RunRequest, host: HostFacts) throws(RunSetupError) {
+        let effective = request.effective
+        guard let workspacePath = HostFacts.realDirectory(request.workspace ?? host.currentDirectory) else {
+            throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
+        }
+        let runID = AuditRun.newRunID()
+        guard let tmp = RunDirectory.create(runID: runID) else {
+            throw RunSetupError("cannot create the run's temporary directory under /tmp: \(String(cString: strerror(errno)))")
+        }
+        var keep = false
+        defer { if !keep { RunDirectory.remove(tmp) } }
+        let bindings = PathBindings(workspace: workspacePath, home: host.home, tmp: tmp)
+
+        // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
+        // in a child process, which `warden doctor` reports but a launch does not use.
+        let userNotification = KernelSupport.userNotificationAvailable()
+        let cgroup = CgroupSupport.detect()
+        let plan: AgentLaunchPlan
+        do {
+            plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
+                                       environment: host.environment, notify: userNotification,
+                                       cgroupUsable: cgroup.unusableReason == nil,
+                                       pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
+                                       bestEffort: request.bestEffort)
+        } catch {
+            throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
+        }
+
+        // The audit trail and its signing key must be out of the agent's reach.
+        let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
+        let keyPath = AuditLocation.signingKeyPath(explicit: request.signingKeyPath)
+        for protected in AuditLocation.protectedPaths(logPath: host.absolute(logPath), signingKeyPath: keyPath.map(host.absolute)) {
+            if plan.agentCanWrite(protected) {
+                throw RunSetupError("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+            }
+        }
+        if let keyPath, plan.agentCanRead(host.absolute(keyPath)) {
+            throw RunSetupError("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
+        }
+        // The policy file and every file it includes: modifying any of them changes later runs.
+        let policyPath = request.policyPath
+        let policyFiles = [policyPath] + request.policy.files.map(\.path).filter { $0 != policyPath }
+        let writableFiles = policyFiles.filter { plan.agentCanWrite(host.absolute($0)) }
+        var warnings: [String] = []
+        if !writableFiles.isEmpty {
+            warnings.append("the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)")
+        }
+
+        let audit: AuditRun
+        do {
+            let key = try keyPath.map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
+            audit = try AuditRun(log: AuditLog(path: logPath, signingKey: key), runID: runID)
+        } catch {
+            throw RunSetupError("audit: \(error.description)")
+        }
+
+        // Hash exactly the bytes that were compiled (the loader's copies), not a re-read file.
+        let policyBytes = request.policy.files.last?.source.bytes ?? []
+        var fileHashes: [String: AuditValue] = [:]
+        for file in request.policy.files { fileHashes[file.path] = .string(Digest.sha256Hex(file.source.bytes)) }
+        let planJSON = effective.enforcementPlan(compiled: plan.filter).json()
+        startInfo = RunStartInfo(
+            identity: effective.identity, policySHA256: Digest.sha256Hex(policyBytes),
+            planSHA256: Digest.sha256Hex(Array(planJSON.utf8)), argv: request.command, workspace: workspacePath,
+            user: host.userName, uid: Int64(host.uid), host: host.hostName, wardenVersion: request.wardenVersion,
+            enforcedLayers: Self.enforcedLayers, unobservedLayers: Self.unobservedLayers(userNotification: userNotification),
+            extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
+                    "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)])
+        self.runID = runID
+        self.logPath = logPath
+        self.plan = plan
+        self.warnings = warnings
+        self.request = request
+        self.audit = audit
+        self.tmp = tmp
+        keep = true
+    }
+
+    deinit { RunDirectory.remove(tmp) }
+
+    /// Launches the agent and supervises it to the end. Throws only when `run.start` cannot
+    /// be recorded (then the agent was not launched: no unrecorded runs).
+    public func execute() throws(RunSetupError) -> RunSummary {
+        let session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
+                                   gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
+                                   auditFailureMode: request.auditFailureMode, notice: request.notice)
+        let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
+        defer { terminal?.restore() }
+        // Directories of supervisors that died without cleaning up (e.g. SIGKILL), removed
+        // on another thread while the agent runs: the scan of /tmp is not on the launch's path.
+        var cleanup = JoinableThread { RunDirectory.removeAbandoned() }
+        defer { if let thread = cleanup.take() { thread.join() } }
+        let result: AgentSession.Result
+        do {
+            result = try session.run()
+        } catch {
+            throw RunSetupError("audit: cannot record the run's start, so the agent was not launched: \(error.description)")
+        }
+        return RunSummary(runID: runID, logPath: logPath, outcome: result.outcome, skippedLayers: result.skippedLayers,
+                          createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
+                          denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
+                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved)
+    }
+}
+
+/// How a run ended, for the front end to report.
+public struct RunSummary: Sendable {
+    public var runID: String
+    public var logPath: String
+    public var outcome: RunOutcome
+    /// Layers not enforced (`--best-effort`), with the reason.
+    public var skippedLayers: [String]
+    /// Protected paths the agent created although no mount could protect them.
+    public var createdProtectedPaths: [String]
+    /// What in the workspace's git control plane changed so that a later git command on the
+    /// host could run code (see `GitControlPlane`).
+    public var gitFindings: [GitControlPlane.Finding]
+    /// Denials written to the audit log (never more than were recorded).
+    public var denialsRecorded: Int64
+    /// A problem writing the audit trail after the run started.
+    public var auditError: String?
+    /// The agent was stopped because the audit log could not take records.
+    public var stoppedForAudit: Bool
+    /// Records of this run that are not in the log (in its spill file, or listed here).
+    public var unsaved: AuditRun.Unsaved?
+
+    /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
+    /// stopped for the audit log or records are missing from it; else
+    /// `GitControlPlane.findingsExitStatus` (123) when the command exited but left findings
+    /// in the workspace's git control plane (its own status stays in `run.exit`); else
+    /// `outcome.exitCode`.
+    public var exitCode: Int32 {
+        if stoppedForAudit || unsaved != nil { return RunOutcome.auditFailureExitCode }
+        if !gitFindings.isEmpty, case .exited = outcome { return GitControlPlane.findingsExitStatus }
+        return outcome.exitCode
+    }
+
+    /// Warnings and errors for stderr, one line each, in order.
+    public var messages: [String] {
+        var lines = skippedLayers.map { "warning: layer not enforced (--best-effort): \($0)" }
+        for path in createdProtectedPaths {
+            lines.append("warning: the agent created \(path), which the policy protects but which did not exist at launch; review it before anything outside the sandbox uses it")
+        }
+        lines.append(contentsOf: GitControlPlane.render(gitFindings))
+        if let auditError { lines.append("warden: error: audit: \(auditError)") }
+        if stoppedForAudit {
+            lines.append("warden: error: audit: the agent was stopped because the audit log could not take records (exit status \(RunOutcome.auditFailureExitCode))")
+        }
+        if let unsaved {
+            if let spill = unsaved.spillPath {
+                lines.append("warden: error: audit: \(unsaved.records) record\(unsaved.records == 1 ? "" : "s") of run \(runID) could not be written to \(logPath); kept in \(spill), appended by the next writer of the log once it has room")
+            }
+            for line in unsaved.unspilledLines {
+                lines.append("warden: unsaved audit record: " + String(decoding: line, as: UTF8.self))
+            }
+        }
+        if case .launchFailed(let failure) = outcome { lines.append(failure.message) }
+        return lines
+    }
+
+    /// "warden: run <id> exited with status 0; 3 denials recorded in <log>".
+    public var summaryLine: String {
+        let how: String
+        switch outcome {
+        case .exited(let c): how = "exited with status \(c)"
+        case .signaled(let s): how = "killed by signal \(s)"
+        case .timedOut: how = "stopped by the time limit"
+        case .launchFailed: how = "failed to start"
+        }
+        let audit = stoppedForAudit ? " (stopped: the audit log failed)" : ""
+        return "warden: run \(runID) \(how)\(audit); \(denialsRecorded) denial\(denialsRecorded == 1 ? "" : "s") recorded in \(logPath)"
+    }
+}

@@ -1,0 +1,65 @@
+import WardenCompiler
+import WardenPolicy
+
+/// Everything a front end (the `warden` CLI or an embedding) asks of one supervised run.
+/// The policy arrives checked: loading and diagnosing it is the front end's job.
+public struct RunRequest: Sendable {
+    /// The policy file as the operator named it (recorded, and checked for agent write access).
+    public var policyPath: String
+    /// The checked policy (its files' bytes are hashed into `run.start`).
+    public var policy: CheckedPolicy
+    /// The identity to run as, resolved from `policy`.
+    public var effective: EffectivePolicy
+    /// The command and its arguments.
+    public var command: [String]
+    /// The workspace directory (`${workspace}`); nil: the current directory.
+    public var workspace: String?
+    /// Wall-clock limit (the shorter of this and `limit wall-time` applies).
+    public var timeout: Duration?
+    /// Time between SIGTERM and SIGKILL when a time limit or a signal ends the run.
+    public var gracePeriod: Duration
+    /// Run even when some layers cannot be enforced here.
+    public var bestEffort: Bool
+    /// `--audit-log`; nil: `AuditLocation.resolve`'s default.
+    public var auditLogPath: String?
+    /// `--signing-key`; nil: `$WARDEN_AUDIT_KEY` or none.
+    public var signingKeyPath: String?
+    /// Recorded as `warden_version` in `run.start`.
+    public var wardenVersion: String
+    /// What to do when the audit log cannot take records during the run.
+    public var auditFailureMode: AuditFailureMode
+    /// Restore the terminal modes of standard input after the run when it is a terminal.
+    public var restoreTerminal: Bool
+    /// Told, while the run goes on, what the operator must know at once (e.g. the agent is
+    /// being stopped because the audit log failed). The CLI prints it on stderr.
+    public var notice: (@Sendable (String) -> Void)?
+
+    public init(policyPath: String, policy: CheckedPolicy, effective: EffectivePolicy, command: [String],
+                workspace: String? = nil, timeout: Duration? = nil, gracePeriod: Duration = .seconds(5),
+                bestEffort: Bool = false, auditLogPath: String? = nil, signingKeyPath: String? = nil,
+                wardenVersion: String, auditFailureMode: AuditFailureMode = .stop, restoreTerminal: Bool = true,
+                notice: (@Sendable (String) -> Void)? = nil) {
+        self.policyPath = policyPath
+        self.policy = policy
+        self.effective = effective
+        self.command = command
+        self.workspace = workspace
+        self.timeout = timeout
+        self.gracePeriod = gracePeriod
+        self.bestEffort = bestEffort
+        self.auditLogPath = auditLogPath
+        self.signingKeyPath = signingKeyPath
+        self.wardenVersion = wardenVersion
+        self.auditFailureMode = auditFailureMode
+        self.restoreTerminal = restoreTerminal
+        self.notice = notice
+    }
+}
+
+/// Why a run could not be set up; the agent was not launched (the CLI exits 125).
+public struct RunSetupError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// One line for the operator, naming what failed and what to do.
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

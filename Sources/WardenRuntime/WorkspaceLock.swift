@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs that share a workspace. Each run holds a shared lock on a file named after the
+/// workspace's device and inode for its whole duration; a run removes its placeholders only
+/// when it can take the lock exclusively, that is when no other run is using the workspace.
+/// (Removing a path that is a mount point in another run's namespace would detach that
+/// run's read-only mount, and the other run would lose the protection it holds.)
+public final class WorkspaceLock: Sendable {
+    private let fd: Int32
+
+    /// The shared lock for `workspace`, or nil when it cannot be had (then placeholders are
+    /// left in place, empty, rather than risk another run's protections).
+    public init?(workspace: String, directory: String = "/tmp") {
+        var st = stat()
+        guard stat(workspace, &st) == 0 else { return nil }
+        let path = "\(directory)/warden-workspace-\(st.st_dev)-\(st.st_ino).lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard fd >= 0 else { return nil }
+        var own = stat()
+        // A file someone else planted under that name is not ours to trust.
+        guard fstat(fd, &own) == 0, own.st_mode & S_IFMT == S_IFREG, own.st_uid == geteuid(),
+              flock(fd, LOCK_SH) == 0 else {
+            close(fd)
+            return nil
+        }
+        self.fd = fd
+    }
+
+    /// Whether this run is the only one in the workspace now (the lock becomes exclusive).
+    public func isAlone() -> Bool { flock(fd, LOCK_EX | LOCK_NB) == 0 }
+
+    deinit { close(fd) }
+}

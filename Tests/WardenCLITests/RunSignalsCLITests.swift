@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// `warden run` and the operator: signals escalate to the agent's whole tree, the
+/// terminal's modes come back, a SIGKILLed supervisor's run directory is cleaned up.
+@Suite(.serialized) struct RunSignalsCLITests {
+    /// A `warden run` in the background, its output in files.
+    struct Background {
+        let process = Process()
+        let out: String
+
+        init(_ arguments: [String], stdin: FileHandle = .nullDevice) throws {
+            out = NSTemporaryDirectory() + "warden-bg-out-\(UUID().uuidString)"
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
+            process.executableURL = URL(fileURLWithPath: WardenBinary.path)
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: WardenBinary.root)
+            process.standardInput = stdin
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            try handle.close()
+        }
+
+        var output: String { (try? String(contentsOfFile: out, encoding: .utf8)) ?? "" }
+
+        /// Waits (up to a minute, so a bug fails instead of hanging) until `condition`.
+        func wait(for what: String, _ condition: () -> Bool) -> Bool {
+            for _ in 0..<600 {
+                if condition() { return true }
+                usleep(100_000)
+            }
+            Issue.record("gave up waiting for \(what); output: \(output)")
+            return false
+        }
+
+        /// Waits for the exit; SIGKILLs after a minute (and records an issue) so no test hangs.
+        func finish() -> Int32 {
+            if !wait(for: "warden to exit", { !process.isRunning }) { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            try? FileManager.default.removeItem(atPath: out)
+            return process.terminationStatus
+        }
+    }
+
+    /// True when `signal` is not pending for `pid` (per thread or process-wide).
+    static func notPending(_ signal: Int32, _ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return true }
+        return status.split(separator: "\n").filter { $0.hasPrefix("SigPnd:") || $0.hasPrefix("ShdPnd:") }.allSatisfy {
+            let mask = $0.split(separator: "\t").last.flatMap { UInt64($0, radix: 16) } ?? 0
+            return mask & (UInt64(1) << UInt64(signal - 1)) == 0
+        }
+    }
+
+    /// PIDs whose command line contains `token`.
+    static func processes(containing token: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(token)
+        }
+    }
+
+    static func run(_ f: PolicyCommandsCLITests.RunFixture, _ command: [String], extra: [String] = []) -> [String] {
+        ["run", "--policy", WardenBinary.root + "/policies/default.warden", "--workspace", f.workspace,
+         "--audit-log", f.log] + extra + ["--"] + command
+    }
+
+    /// An agent that ignores SIGTERM and SIGINT (and a child that does too).
+    static func stubbornAgent(_ token: String) -> [String] {
+        ["/bin/sh", "-c", "trap '' TERM INT; sleep 1\(token) & echo ready > ready; exec sleep 2\(token)"]
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func secondSignalKillsTheWholeTree(_ signal: Int32) throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let token = String(UInt32.random(in: 100_000...999_999))
+        let bg = try Background(Self.run(f, Self.stubbornAgent(token), extra: ["--grace", "300s"]))
+        guard bg.wait(for: "the agent", { FileManager.default.fileExists(atPath: f.workspace + "/ready") }) else {
+            _ = bg.finish(); return
+        }
+        let pid = bg.process.processIdentifier
+        kill(pid, signal)
+        // Standard signals do not queue: send the second only once the first was delivered.
+        _ = bg.wait(for: "the first signal to be delivered") { Self.notPending(signal, pid) }
+        kill(pid, signal)
+        let status = bg.finish()
+        #expect(status == 128 + SIGKILL, "the agent was killed, not ended by the grace period (300 s)")
+        #expect(Self.processes(containing: "sleep 1\(token)").isEmpty && Self.processes(containing: "sleep 2\(token)").isEmpty)
+    }
+
+    @Test func theGracePeriodAfterOneSignalKillsTheWholeTree() throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let token = String(UInt32.random(in: 100_000...999_999))
+        let bg = try Background(Self.run(f, Self.stubbornAgent(token), extra: ["--grace", "1s"]))
+        guard bg.wait(for: "the agent", { FileManager.default.fileExists(atPath: f.workspace + "/ready") }) else {
+            _ = bg.finish(); return
+        }
+        kill(bg.process.processIdentifier, SIGTERM)
+        #expect(bg.finish() == 128 + SIGKILL)
+        #expect(Self.processes(containing: "sleep 1\(token)").isEmpty && Self.processes(containing: "sleep 2\(token)").isEmpty)
+        let log = (try? String(contentsOfFile: f.log, encoding: .utf8)) ?? ""
+        #expect(log.contains("\"kind\":\"run.exit\""), "the run is recorded to its end")
+    }
+
+    /// The agent turns echo and canonical input off on the operator's terminal (a pty made
+    /// by a small Python helper, which checks the modes after `warden run` exits); after the
+    /// run the terminal has them back.
+    @Test func terminalModesAreRestored() throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let helper = """
+        import os, pty, subprocess, sys, termios
+        master, slave = pty.openpty()
+        def modes():
+            lflag = termios.tcgetattr(slave)[3]
+            return "echo=%d icanon=%d" % (lflag & termios.ECHO != 0, lflag & termios.ICANON != 0)
+        print("before", modes())
+        r = subprocess.run(sys.argv[1:], stdin=slave, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        print("status", r.returncode, r.stderr.decode(errors="replace").replace("\\n", " | "))
+        print("after", modes())
+        """
+        let args = ["python3", "-c", helper, WardenBinary.path]
+            + Self.run(f, ["/bin/sh", "-c", "stty -echo -icanon && stty -a > modes"])
+        let r = try CLISupport.run("/usr/bin/env", args)
+        guard r.status == 0, r.stdout.contains("before") else {
+            print("skip: no python3 with pty support here: \(r.stderr)")
+            return
+        }
+        #expect(r.stdout.contains("before echo=1 icanon=1"), "\(r.stdout)")
+        #expect(r.stdout.contains("status 0 "), "\(r.stdout)")
+        let modes = (try? String(contentsOfFile: f.workspace + "/modes", encoding: .utf8)) ?? ""
+        #expect(modes.contains("-echo ") && modes.contains("-icanon"), "the agent changed the modes: \(modes)")
+        #expect(r.stdout.contains("after echo=1 icanon=1"), "the modes are back: \(r.stdout)")
+    }
+
+    /// A SIGKILLed supervisor leaves its run directory and no `run.exit`; the next run removes
+    /// the directory, and its audit writer records the killed run as `interrupted`.
+    @Test func theNextRunRemovesAKilledSupervisorsRunDirectory() throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let token = String(UInt32.random(in: 100_000...999_999))
+        let bg = try Background(Self.run(f, ["/bin/sh", "-c", "echo ready > ready; touch /tmp/agent-file; exec sleep 3\(token)"]))
+        guard bg.wait(for: "the agent", { FileManager.default.fileExists(atPath: f.workspace + "/ready") }) else {
+            _ = bg.finish(); return
+        }
+        let log = try String(contentsOfFile: f.log, encoding: .utf8)
+        let start = try #require(log.split(separator: "\n").first)
+        let object = try JSONSerialization.jsonObject(with: Data(start.utf8)) as? [String: Any]
+        let runID = try #require(object?["run"] as? String)
+        let tmp = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("warden-\(runID)-") }
+        #expect(tmp.count == 1)
+        kill(bg.process.processIdentifier, SIGKILL)
+        _ = bg.finish()
+        // The sandbox dies with its supervisor (parent-death signal); let it finish dying.
+        _ = bg.wait(for: "the agent to die") { Self.processes(containing: "sleep 3\(token)").isEmpty }
+        #expect(FileManager.default.fileExists(atPath: "/tmp/" + (tmp.first ?? "?")), "left behind by the killed supervisor")
+
+        guard let next = try WardenBinary.run(Self.run(f, ["true"])) else { return }
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/" + (tmp.first ?? "?")))
+        // The next writer also records that the killed run ended without run.exit.
+        let records = try String(contentsOfFile: f.log, encoding: .utf8).split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(records.contains {
+            $0["kind"] as? String == "interrupted" && ($0["fields"] as? [String: Any])?["run"] as? String == runID
+        })
+    }
+}
