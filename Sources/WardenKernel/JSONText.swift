@@ -3,6 +3,8 @@ public enum JSONText {
     /// A JSON string literal, also a valid YAML double-quoted scalar: quotes, backslashes and
     /// control, DEL, C1 and line/paragraph-separator characters are escaped.
     public static func quote(_ s: String) -> String {
+        // Fast path: nothing to escape (most keys and values).
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 >= 0x7F }) { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

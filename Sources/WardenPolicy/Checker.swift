@@ -170,6 +170,7 @@ public struct PolicyChecker {
         var rules: [EffectiveRule] = []
         var limits: [LimitKind: CheckedLimit] = [:]
         var envPass: [String] = []
+        var envPassed: Set<String> = []
         var envSet: [(name: String, value: String)] = []
         var envSetSpans: [String: SourceSpan] = [:]
         for s in d.statements {
@@ -203,7 +204,7 @@ public struct PolicyChecker {
                 }
                 limits[kind] = CheckedLimit(value: value, span: l.span)
             case .envPass(let e):
-                for n in e.names where checkEnvName(n) && !envPass.contains(n.value) { envPass.append(n.value) }
+                for n in e.names where checkEnvName(n) && envPassed.insert(n.value).inserted { envPass.append(n.value) }
             case .envSet(let e):
                 guard checkEnvName(e.name) else { continue }
                 if let first = envSetSpans[e.name.value] {

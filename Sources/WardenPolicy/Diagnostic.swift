@@ -51,6 +51,16 @@ public struct Diagnostic: Sendable, Hashable, Codable {
     }
 }
 
+extension Diagnostic {
+    /// The code of an include that exists but could not be read (I/O, not a regular file,
+    /// too large, not UTF-8).
+    public static let includeUnreadableCode = "include-unreadable"
+
+    /// True for diagnostics that report an input problem rather than a policy mistake:
+    /// commands exit with status 2 (usage or I/O error) when one is present.
+    public var isInputError: Bool { code == Diagnostic.includeUnreadableCode }
+}
+
 extension Array where Element == Diagnostic {
     /// Sorted by file, line, column, then severity, code and message (deterministic).
     public func sortedForOutput() -> [Diagnostic] {
@@ -66,6 +76,9 @@ extension Array where Element == Diagnostic {
 
     /// True when any diagnostic is an error.
     public var hasErrors: Bool { contains { $0.severity == .error } }
+
+    /// True when any diagnostic is an input (I/O) error: see `Diagnostic.isInputError`.
+    public var hasInputErrors: Bool { contains { $0.isInputError } }
 }
 
 /// Collects diagnostics during a pass.
@@ -75,5 +88,34 @@ struct DiagnosticSink {
     mutating func error(_ code: String, _ message: String, at span: SourceSpan,
                         help: String? = nil, notes: [RelatedNote] = []) {
         items.append(.error(code, message, at: span, help: help, notes: notes))
+    }
+}
+
+/// The lexer's and parser's diagnostics for one file, at most `limit` of them: a file of a
+/// million stray bytes yields a thousand errors and one `too-many-errors`, not a million
+/// (which would take gigabytes and minutes to build and print). Once full, the parser
+/// stops (`isFull`) and the rest of the file is not checked.
+struct BoundedDiagnostics {
+    static let limit = 1000
+    private(set) var items: [Diagnostic] = []
+    /// Where the first diagnostic that did not fit was (nil: nothing was dropped).
+    private var overflow: SourceSpan?
+
+    var isFull: Bool { items.count >= Self.limit }
+
+    mutating func append(_ d: Diagnostic) {
+        if isFull {
+            if overflow == nil { overflow = d.span }
+        } else {
+            items.append(d)
+        }
+    }
+
+    /// The diagnostics kept, then `too-many-errors` when some were dropped or the parser
+    /// stopped early at `stoppedAt`.
+    func finished(stoppedAt: SourceSpan?) -> [Diagnostic] {
+        guard let at = overflow ?? (isFull ? stoppedAt : nil) else { return items }
+        return items + [.error("too-many-errors", "too many errors in this file (\(Self.limit)); the rest of the file is not checked", at: at,
+                               help: "fix the errors above and run again")]
     }
 }

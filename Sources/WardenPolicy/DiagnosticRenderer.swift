@@ -4,18 +4,33 @@ import WardenKernel
 public enum DiagnosticRenderer {
     /// `file:line:col: error[code]: message`, the source line, a caret line, `  help: ...`,
     /// then each note the same way. `sources` supplies the lines (missing: lines omitted).
+    /// Everything taken from the policy or its path is escaped for the terminal
+    /// (`TerminalText`) and bounded in length.
     public static func text(_ diagnostics: [Diagnostic], sources: [String: SourceFile]) -> String {
         var out = ""
         for d in diagnostics {
-            out += "\(d.span): \(d.severity.rawValue)[\(d.code)]: \(d.message)\n"
+            out += "\(location(d.span)): \(d.severity.rawValue)[\(d.code)]: \(shown(d.message))\n"
             out += excerpt(d.span, sources)
-            if let help = d.help { out += "  help: \(help)\n" }
+            if let help = d.help { out += "  help: \(shown(help))\n" }
             for n in d.notes {
-                out += "\(n.span): note: \(n.message)\n"
+                out += "\(location(n.span)): note: \(shown(n.message))\n"
                 out += excerpt(n.span, sources)
             }
         }
         return out
+    }
+
+    /// The longest message, help or note shown in text (a message may quote a value of any length).
+    static let maxMessageScalars = 1000
+
+    /// `text` escaped for a terminal and cut to `maxMessageScalars`.
+    static func shown(_ text: String) -> String {
+        TerminalText.escape(text, maxScalars: maxMessageScalars)
+    }
+
+    /// `file:line:column` with the file name escaped.
+    static func location(_ span: SourceSpan) -> String {
+        "\(TerminalText.escape(span.file)):\(span.start.line):\(span.start.column)"
     }
 
     /// A one-line summary such as `2 errors, 1 warning`.
@@ -25,31 +40,67 @@ public enum DiagnosticRenderer {
         return "\(e) error\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
     }
 
-    /// The source line of `span` and a caret line under it (`^~~~`). Lines longer than
-    /// 160 characters are cut to a window around the span, marked with `...`.
+    /// Lines up to this many characters are shown whole; longer ones are cut to a window
+    /// of this width around the span, marked with `...`.
+    static let excerptWidth = 160
+    /// How many characters before the span a cut line keeps.
+    static let excerptLead = 60
+    /// How many characters a cut line shows at least.
+    static let excerptMinimum = 120
+
+    /// The source line of `span` and a caret line under it (`^~~~`). Only a bounded window
+    /// of bytes around the span is ever decoded, so a huge one-line file costs the same as
+    /// a short line; control and invisible characters are shown escaped (`\x1b`) and the
+    /// carets account for the width of each escape.
     static func excerpt(_ span: SourceSpan, _ sources: [String: SourceFile]) -> String {
-        guard let file = sources[span.file] else { return "" }
-        var scalars = Array(file.lineText(span.start.line).unicodeScalars)
-        var startCol = max(1, min(span.start.column, scalars.count + 1))
-        var endCol = span.end.line == span.start.line ? max(startCol + 1, min(span.end.column, scalars.count + 1)) : scalars.count + 1
+        guard let file = sources[span.file], let line = file.lineRange(span.start.line) else { return "" }
+        let bytes = file.bytes
+        let start = min(max(span.start.offset, line.lowerBound), line.upperBound)
+        let end = span.end.line == span.start.line ? min(max(span.end.offset, start), line.upperBound) : line.upperBound
+        // A scalar is at most 4 bytes: this window holds every scalar that can be shown.
+        let from = boundary(bytes, max(line.lowerBound, start - excerptLead * 4 - 4), line.lowerBound)
+        let to = boundary(bytes, min(line.upperBound, start + excerptWidth * 4 + 4), line.lowerBound)
+        let before = Array(String(decoding: bytes[from..<start], as: UTF8.self).unicodeScalars)
+        let rest = Array(String(decoding: bytes[start..<to], as: UTF8.self).unicodeScalars)
+        let spanCount = String(decoding: bytes[start..<min(end, to)], as: UTF8.self).unicodeScalars.count
+        let cutLeft = from > line.lowerBound, cutRight = to < line.upperBound
+
+        var shownBefore = before[...], shownRest = rest[...]
         var prefix = "", suffix = ""
-        if scalars.count > 160 {
-            let from = max(0, startCol - 1 - 60)
-            let to = min(scalars.count, max(from + 120, min(endCol - 1, from + 160)))
-            prefix = from > 0 ? "..." : ""
-            suffix = to < scalars.count ? "..." : ""
-            scalars = Array(scalars[from..<to])
-            startCol = startCol - from + prefix.count
-            endCol = min(endCol - from, scalars.count + 1) + prefix.count
-            endCol = max(endCol, startCol + 1)
+        if cutLeft || cutRight || before.count + rest.count > excerptWidth {
+            shownBefore = before.suffix(excerptLead)
+            // At least `excerptMinimum` characters in all, more (up to the width) to show the span.
+            let keep = max(excerptMinimum - shownBefore.count, min(spanCount, excerptWidth - shownBefore.count))
+            shownRest = rest.prefix(keep)
+            prefix = cutLeft || shownBefore.count < before.count ? "..." : ""
+            suffix = cutRight || shownRest.count < rest.count ? "..." : ""
         }
-        var line = prefix
-        line.unicodeScalars.append(contentsOf: scalars)
-        line += suffix
-        var pad = ""
-        for s in (prefix.unicodeScalars + scalars).prefix(startCol - 1) { pad.append(s == "\t" ? "\t" : " ") }
-        let width = max(1, endCol - startCol)
-        return "  \(line)\n  \(pad)^\(String(repeating: "~", count: width - 1))\n"
+        var text = prefix, pad = String(repeating: " ", count: prefix.count)
+        for u in shownBefore {
+            let piece = display(u)
+            text += piece
+            pad += u == "\t" ? "\t" : String(repeating: " ", count: piece.count)
+        }
+        var width = 0
+        for (i, u) in shownRest.enumerated() {
+            let piece = display(u)
+            text += piece
+            if i < spanCount { width += piece.count }
+        }
+        text += suffix
+        return "  \(text)\n  \(pad)^\(String(repeating: "~", count: max(1, width) - 1))\n"
+    }
+
+    /// A source character as shown in an excerpt (tabs kept for alignment).
+    private static func display(_ u: Unicode.Scalar) -> String {
+        TerminalText.needsEscape(u, keepTabs: true) ? TerminalText.escaped(u) : String(Character(u))
+    }
+
+    /// `offset` moved back to the start of a UTF-8 scalar (not before `floor`).
+    private static func boundary(_ bytes: [UInt8], _ offset: Int, _ floor: Int) -> Int {
+        var i = offset
+        while i > floor, i < bytes.count, bytes[i] & 0xC0 == 0x80 { i -= 1 }
+        return i
     }
 
     /// A JSON array of objects: file, line, column, endLine, endColumn, severity, code,

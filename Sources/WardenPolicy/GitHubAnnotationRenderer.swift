@@ -1,6 +1,11 @@
+import WardenKernel
+
 /// Renders diagnostics as GitHub Actions workflow commands, which the Actions runner turns
 /// into annotations on the pull request:
 /// `::error file=F,line=L,endLine=L2,col=C,endColumn=C2,title=rule-id::message`.
+/// Text from the policy is escaped (`TerminalText`) before the workflow-command encoding,
+/// so an ESC in a policy cannot colour or rewrite the log, and (with CR and LF encoded) no
+/// text from it can start a line, and so a workflow command, of its own.
 public enum GitHubAnnotationRenderer {
     /// `root`: absolute paths under it are made relative (GitHub resolves `file=` against
     /// the repository root, which is the working directory of a workflow step).
@@ -14,7 +19,7 @@ public enum GitHubAnnotationRenderer {
             case .note: command = "notice"
             }
             var props = [
-                "file=" + escapeProperty(relative(d.span.file, root: root)),
+                "file=" + escapeProperty(TerminalText.escape(relative(d.span.file, root: root))),
                 "line=\(d.span.start.line)",
                 "endLine=\(d.span.end.line)",
                 "col=\(d.span.start.column)",
@@ -22,9 +27,9 @@ public enum GitHubAnnotationRenderer {
             // GitHub uses endColumn only within one line.
             if d.span.end.line == d.span.start.line { props.append("endColumn=\(d.span.end.column)") }
             props.append("title=" + escapeProperty("\(d.code)"))
-            var message = d.message
-            if let help = d.help { message += "\nhelp: " + help }
-            for n in d.notes { message += "\nnote: \(n.span): \(n.message)" }
+            var message = DiagnosticRenderer.shown(d.message)
+            if let help = d.help { message += "\nhelp: " + DiagnosticRenderer.shown(help) }
+            for n in d.notes { message += "\nnote: \(DiagnosticRenderer.location(n.span)): \(DiagnosticRenderer.shown(n.message))" }
             out += "::\(command) " + props.joined(separator: ",") + "::" + escapeData(message) + "\n"
         }
         return out

@@ -1,3 +1,5 @@
+import WardenKernel
+
 /// The kinds of token in the policy language.
 public enum TokenKind: String, Sendable, Hashable {
     /// `[A-Za-z_][A-Za-z0-9_-]*`: keywords, names, constants.
@@ -31,12 +33,18 @@ public struct Token: Sendable, Hashable {
 /// Turns source bytes into tokens, reporting malformed strings and stray characters.
 public struct Lexer {
     let file: SourceFile
-    private(set) var diagnostics: [Diagnostic] = []
+    private(set) var diagnostics = BoundedDiagnostics()
 
     public init(file: SourceFile) { self.file = file }
 
     /// Every token of the file, ending with `.eof`, and the lexical diagnostics.
     public static func tokenize(_ file: SourceFile) -> (tokens: [Token], diagnostics: [Diagnostic]) {
+        let (tokens, diagnostics) = tokenizeBounded(file)
+        return (tokens, diagnostics.finished(stoppedAt: nil))
+    }
+
+    /// For the parser, which goes on adding to the same bounded list.
+    static func tokenizeBounded(_ file: SourceFile) -> (tokens: [Token], diagnostics: BoundedDiagnostics) {
         var lexer = Lexer(file: file)
         let tokens = lexer.run()
         return (tokens, lexer.diagnostics)
@@ -58,13 +66,20 @@ public struct Lexer {
             let b = bytes[i]
             let start = i
             switch b {
-            case 0x20, 0x09, 0x0D:
+            case 0x20, 0x09:
                 i += 1
+            case 0x0D where i + 1 < bytes.count && bytes[i + 1] == 0x0A:
+                i += 1
+            case _ where Lexer.unsafeLength(bytes, at: i) > 0:
+                i = skipControlRun(from: i)
+                tokens.append(Token(kind: .invalid, text: text(start, i), start: start, end: i))
             case 0x0A:
                 tokens.append(Token(kind: .newline, text: "\n", start: i, end: i + 1))
                 i += 1
             case UInt8(ascii: "#"):
-                while i < bytes.count, bytes[i] != 0x0A { i += 1 }
+                while i < bytes.count, bytes[i] != 0x0A {
+                    if Lexer.unsafeLength(bytes, at: i) > 0 { i = skipControlRun(from: i) } else { i += 1 }
+                }
                 var end = i
                 if end > start, bytes[end - 1] == 0x0D { end -= 1 }
                 tokens.append(Token(kind: .comment, text: text(start, end), start: start, end: end))
@@ -139,6 +154,13 @@ public struct Lexer {
                 return Token(kind: .string, text: String(decoding: value, as: UTF8.self), start: start, end: i)
             }
             if b == 0x0A { break }
+            if b == 0x0D, i + 1 < bytes.count, bytes[i + 1] == 0x0A { break }
+            if Lexer.unsafeLength(bytes, at: i) > 0 {
+                let run = i
+                i = skipControlRun(from: i)
+                value.append(contentsOf: bytes[run..<i])
+                continue
+            }
             if b == UInt8(ascii: "\\"), i + 1 < bytes.count, bytes[i + 1] != 0x0A {
                 let e = bytes[i + 1]
                 switch e {
@@ -159,10 +181,56 @@ public struct Lexer {
             value.append(b)
             i += 1
         }
-        var end = i
-        if end > start + 1, bytes[end - 1] == 0x0D { end -= 1 }
+        let end = i
         diagnostics.append(.error("syntax-error", "unterminated string", at: file.span(start, end),
                                   help: "close the string with `\"` on the same line"))
         return Token(kind: .string, text: String(decoding: value, as: UTF8.self), start: start, end: end)
+    }
+
+    /// Skips a run of consecutive unsafe characters starting at `from` (see `unsafeLength`)
+    /// and reports it once as `control-character`; returns the offset after the run.
+    private mutating func skipControlRun(from: Int) -> Int {
+        let bytes = file.bytes
+        var i = from
+        var shown = ""
+        var count = 0
+        while i < bytes.count {
+            let n = Lexer.unsafeLength(bytes, at: i)
+            if n == 0 { break }
+            if count < 8 {
+                let scalar = String(decoding: bytes[i..<(i + n)], as: UTF8.self).unicodeScalars.first ?? "\u{FFFD}"
+                shown += TerminalText.escaped(scalar)
+            }
+            count += 1
+            i += n
+        }
+        if count > 8 { shown += "…" }
+        let what = count == 1 ? "a control character" : "\(count) control characters"
+        diagnostics.append(.error("control-character", "\(what) (`\(shown)`) in the policy text", at: file.span(from, i),
+                                  help: "remove it: a policy is plain text, and control characters can hide or rewrite what a terminal or editor shows"))
+        return i
+    }
+
+    /// The length in bytes of the character at `i` when it must not appear in a policy:
+    /// a C0 control other than tab and line feed (and CR right before a line feed), DEL,
+    /// a C1 control, or an invisible character that reorders or hides text (bidi
+    /// overrides, zero-width characters; see `TerminalText`). 0 for anything else.
+    static func unsafeLength(_ bytes: [UInt8], at i: Int) -> Int {
+        let b = bytes[i]
+        if b < 0x80 {
+            switch b {
+            case 0x09, 0x0A: return 0
+            case 0x0D: return i + 1 < bytes.count && bytes[i + 1] == 0x0A ? 0 : 1
+            default: return b < 0x20 || b == 0x7F ? 1 : 0
+            }
+        }
+        // C1 controls: U+0080-U+009F, encoded C2 80-C2 9F.
+        if b == 0xC2, i + 1 < bytes.count { return bytes[i + 1] <= 0x9F ? 2 : 0 }
+        // The invisible characters TerminalText escapes are all three-byte (E2 xx xx, EF BB BF).
+        if b == 0xE2 || b == 0xEF, i + 2 < bytes.count {
+            let v = UInt32(b & 0x0F) << 12 | UInt32(bytes[i + 1] & 0x3F) << 6 | UInt32(bytes[i + 2] & 0x3F)
+            return TerminalText.isInvisibleOrControl(v) ? 3 : 0
+        }
+        return 0
     }
 }

@@ -195,39 +195,36 @@ extension LintRules {
         var findings: [LintFinding] = []
         var reported: Set<[SourceSpan]> = []
         for identity in identitiesInOrder(policy) {
-            // Only paths outside ${workspace} and ${tmp} matter, and two paths can only
-            // overlap with the same base: filter first, then compare pairs by index.
+            // Only paths outside ${workspace} and ${tmp} matter. A write and an exec grant
+            // meet when one path lies within the other: look up the ancestors of each
+            // grant's path in the index (not every pair of grants, which is quadratic).
             let view = FsView(identity)
-            var writes: [Int] = [], execs: [Int] = []
-            var paths: [Int: PolicyPath] = [:]
-            for (i, r) in identity.rules.enumerated() {
-                guard r.effect == .allow, case .fs(let a, let p) = r.action, p.base != .workspace, p.base != .tmp else { continue }
-                paths[i] = p
-                if a.contains(.write) { writes.append(i) }
-                if a.contains(.exec) { execs.append(i) }
-            }
-            for wi in writes {
-                guard let wp = paths[wi] else { continue }
-                for xi in execs {
-                    guard let xp = paths[xi] else { continue }
-                    let w = identity.rules[wi], x = identity.rules[xi]
-                    // Report at the rule naming the deeper path (where write and exec meet).
-                    let at: EffectiveRule, overlap: PolicyPath, notes: [RelatedNote]
-                    if wi == xi {
-                        (at, overlap, notes) = (w, wp, [])
-                    } else if pathWithin(xp, wp) {
-                        (at, overlap, notes) = (x, xp, [RelatedNote("write is granted here", at: w.span)])
-                    } else if pathWithin(wp, xp) {
-                        (at, overlap, notes) = (w, wp, [RelatedNote("exec is granted here", at: x.span)])
-                    } else {
-                        continue
-                    }
-                    if view.denies(.write, overlap) || view.denies(.exec, overlap) { continue }
-                    guard reported.insert([at.span] + notes.map(\.span)).inserted else { continue }
-                    findings.append(LintFinding("`\(overlap)` is both writable and executable for identity `\(identity.name)`\(viaText(at))", at: at.span,
-                                                help: "keep write and exec apart, or work in ${workspace} or ${tmp}",
-                                                notes: notes + identityNote(identity, at)))
+            func grants(_ e: FsView.Entry) -> Bool { e.allow && e.path.base != .workspace && e.path.base != .tmp }
+            var pairs: Set<[Int]> = []
+            for e in view.entries where grants(e) && (e.write || e.exec) {
+                for k in view.covering(e.path) where grants(view.entries[k]) {
+                    let a = view.entries[k]
+                    if e.exec && a.write { pairs.insert([a.index, e.index]) }
+                    if e.write && a.exec { pairs.insert([e.index, a.index]) }
                 }
+            }
+            for pair in pairs.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                let w = identity.rules[pair[0]], x = identity.rules[pair[1]]
+                guard case .fs(_, let wp) = w.action, case .fs(_, let xp) = x.action else { continue }
+                // Report at the rule naming the deeper path (where write and exec meet).
+                let at: EffectiveRule, overlap: PolicyPath, notes: [RelatedNote]
+                if pair[0] == pair[1] {
+                    (at, overlap, notes) = (w, wp, [])
+                } else if pathWithin(xp, wp) {
+                    (at, overlap, notes) = (x, xp, [RelatedNote("write is granted here", at: w.span)])
+                } else {
+                    (at, overlap, notes) = (w, wp, [RelatedNote("exec is granted here", at: x.span)])
+                }
+                if view.denies(.write, overlap) || view.denies(.exec, overlap) { continue }
+                guard reported.insert([at.span] + notes.map(\.span)).inserted else { continue }
+                findings.append(LintFinding("`\(overlap)` is both writable and executable for identity `\(identity.name)`\(viaText(at))", at: at.span,
+                                            help: "keep write and exec apart, or work in ${workspace} or ${tmp}",
+                                            notes: notes + identityNote(identity, at)))
             }
         }
         return findings

@@ -12,7 +12,8 @@ extension LintRules {
         for identity in identitiesInOrder(policy) {
             let denies = identity.rules.filter { $0.effect == .deny }
             guard !denies.isEmpty else { continue }
-            let fsDenies = FsView(identity).entries.filter { !$0.allow }
+            let fs = FsView(identity)
+            let otherDenies = DenyIndex(identity)
             // Syscalls denied whatever their arguments.
             var deniedAlways: [String: EffectiveRule] = [:]
             for d in denies {
@@ -31,11 +32,11 @@ extension LintRules {
                     by = covering.filter { seen.insert($0.span).inserted }
                 case .fs(let access, let path):
                     // Compact fs entries: no copies of whole rules in this inner loop.
-                    guard let d = fsDenies.first(where: { e in access.allSatisfy(e.has) && pathWithin(path, e.path) }) else { continue }
+                    guard let d = fs.firstDeny(covering: access, path) else { continue }
                     by = [identity.rules[d.index]]
                 default:
-                    guard let d = denies.first(where: { covers($0.action, a.action) }) else { continue }
-                    by = [d]
+                    guard let d = otherDenies.firstCovering(a.action) else { continue }
+                    by = [identity.rules[d]]
                 }
                 guard reported.insert(a.span).inserted else { continue }
                 let notes = by.prefix(3).map { RelatedNote("denied here", at: $0.span) } + identityNote(identity, a)
@@ -102,16 +103,104 @@ extension LintRules {
 struct DuplicateKey: Hashable {
     var effect: Effect
     var action: RuleAction?
-    var syscall: String?
+    /// Sorted syscall names, then the conditions and errno as text (no formatting of the
+    /// name list: `@default` alone holds hundreds of names, once per identity).
+    var syscalls: [String]?
+    var rest: String?
 
     init(_ r: EffectiveRule) {
         effect = r.effect
         switch r.action {
         case .syscall(let m):
             let conditions = m.conditions.map { "\($0.argument) \($0.is32Bit) \($0.test)" }.sorted()
-            syscall = "\(m.syscalls.sorted()) \(conditions) \(m.errno.map { "\($0)" } ?? "-")"
+            syscalls = m.syscalls.sorted()
+            rest = "\(conditions) \(m.errno.map { "\($0)" } ?? "-")"
         default:
             action = r.action
         }
+    }
+}
+
+/// The net and capability denies of one identity, indexed by what they name, so that
+/// "which deny covers this allow?" looks up the few hosts that could cover it (the host
+/// itself, its wildcard parents, its enclosing networks, `*`) instead of scanning every
+/// deny: `shadowed-rule` stays linear in the number of rules.
+struct DenyIndex {
+    struct NetKey: Hashable {
+        var direction: NetDirection
+        var proto: NetProtocol
+        var host: EndpointHost
+    }
+
+    let rules: [EffectiveRule]
+    /// Positions in `rules` of the net denies naming each host, in rule order.
+    private var net: [NetKey: [Int]] = [:]
+    /// The first deny of each capability.
+    private var capabilities: [String: Int] = [:]
+
+    init(_ identity: CheckedIdentity) {
+        rules = identity.rules
+        for (i, r) in rules.enumerated() where r.effect == .deny {
+            switch r.action {
+            case .net(let d, let p, let e): net[NetKey(direction: d, proto: p, host: e.host), default: []].append(i)
+            case .capability(let c): if capabilities[c] == nil { capabilities[c] = i }
+            default: break
+            }
+        }
+    }
+
+    /// The position of the first deny (in rule order) that covers all of net or
+    /// capability action `a` (see `LintRules.covers`).
+    func firstCovering(_ a: RuleAction) -> Int? {
+        switch a {
+        case .capability(let c):
+            return capabilities[c]
+        case .net(let d, let p, let e):
+            var first: Int?
+            for host in Self.coveringHosts(e.host) {
+                for i in net[NetKey(direction: d, proto: p, host: host)] ?? [] where LintRules.covers(rules[i].action, a) {
+                    first = min(first ?? i, i)
+                    break
+                }
+            }
+            return first
+        default:
+            return nil
+        }
+    }
+
+    /// Every host pattern that can cover `host` (`LintRules.hostCovers`).
+    static func coveringHosts(_ host: EndpointHost) -> [EndpointHost] {
+        var hosts: [EndpointHost] = [.any]
+        switch host {
+        case .any:
+            break
+        case .domain(let name):
+            hosts.append(.domain(name))
+            hosts += parentSuffixes(name).map { .wildcardDomain($0) }
+        case .wildcardDomain(let name):
+            hosts.append(.wildcardDomain(name))
+            hosts += parentSuffixes(name).map { .wildcardDomain($0) }
+        case .ipv4(let n):
+            for p in 0...n.prefixLength {
+                hosts.append(.ipv4(IPv4Network(address: n.address & IPv4Network.mask(p), prefixLength: p)))
+            }
+        case .ipv6(let n):
+            for p in 0...n.prefixLength {
+                hosts.append(.ipv6(IPv6Network(bytes: IPv6Network.masked(n.bytes, p), prefixLength: p)))
+            }
+        }
+        return hosts
+    }
+
+    /// `b.c` and `c` for `a.b.c`.
+    static func parentSuffixes(_ name: String) -> [String] {
+        var out: [String] = []
+        var rest = Substring(name)
+        while let dot = rest.firstIndex(of: ".") {
+            rest = rest[rest.index(after: dot)...]
+            out.append(String(rest))
+        }
+        return out
     }
 }

@@ -60,8 +60,10 @@ func identityNote(_ identity: CheckedIdentity, _ r: EffectiveRule) -> [RelatedNo
     return [RelatedNote("identity `\(identity.name)` gets it through `use \(first.setName)`", at: first.span)]
 }
 
-/// The fs rules of one identity in a compact form, so rules that ask "can this identity
-/// read/write X?" many times do not copy whole `EffectiveRule`s on every question.
+/// The fs rules of one identity in a compact form, indexed by path, so rules that ask "can
+/// this identity read/write X?" many times neither copy whole `EffectiveRule`s nor scan
+/// every fs rule per question: a question looks up each ancestor of X (X included) in a
+/// dictionary, which keeps lint linear in the number of rules however large a policy is.
 struct FsView {
     struct Entry {
         var index: Int
@@ -72,36 +74,104 @@ struct FsView {
         func has(_ a: FsAccess) -> Bool {
             switch a { case .read: return read; case .write: return write; case .exec: return exec }
         }
+
+        /// The access as a bit mask (read 1, write 2, exec 4).
+        var mask: Int { (read ? 1 : 0) | (write ? 2 : 0) | (exec ? 4 : 0) }
+    }
+
+    /// The rules naming exactly one path.
+    struct AtPath {
+        /// Positions in `entries`, in rule order.
+        var all: [Int] = []
+        /// For each access mask, the first allow / deny (position in `entries`) granting or
+        /// denying at least that access; -1 for none. (Inline vectors: no allocation.)
+        var firstAllow = SIMD8<Int32>(repeating: -1)
+        var firstDeny = SIMD8<Int32>(repeating: -1)
+
+        static func first(_ v: SIMD8<Int32>, _ m: Int) -> Int? { v[m] < 0 ? nil : Int(v[m]) }
+
+        mutating func add(_ position: Int, _ e: Entry) {
+            all.append(position)
+            for m in 0..<8 where m & e.mask == m {
+                if e.allow {
+                    if firstAllow[m] < 0 { firstAllow[m] = Int32(position) }
+                } else if firstDeny[m] < 0 {
+                    firstDeny[m] = Int32(position)
+                }
+            }
+        }
     }
 
     let identity: CheckedIdentity
+    /// In rule order.
     let entries: [Entry]
+    private let byPath: [PolicyPath: AtPath]
 
     init(_ identity: CheckedIdentity) {
         self.identity = identity
         var entries: [Entry] = []
+        var byPath: [PolicyPath: AtPath] = [:]
         for (i, r) in identity.rules.enumerated() {
             guard case .fs(let acc, let path) = r.action else { continue }
-            entries.append(Entry(index: i, allow: r.effect == .allow, read: acc.contains(.read), write: acc.contains(.write),
-                                 exec: acc.contains(.exec), path: path))
+            let e = Entry(index: i, allow: r.effect == .allow, read: acc.contains(.read), write: acc.contains(.write),
+                          exec: acc.contains(.exec), path: path)
+            let position = entries.count
+            entries.append(e)
+            byPath[path, default: AtPath()].add(position, e)
         }
         self.entries = entries
+        self.byPath = byPath
+    }
+
+    /// What the identity says about `target` and each of its ancestors.
+    private func ancestors(of target: PolicyPath, _ body: (AtPath) -> Void) {
+        var prefix = PolicyPath(base: target.base, components: [])
+        prefix.components.reserveCapacity(target.components.count)
+        if let at = byPath[prefix] { body(at) }
+        for c in target.components {
+            prefix.components.append(c)
+            if let at = byPath[prefix] { body(at) }
+        }
+    }
+
+    /// The positions in `entries` of the rules whose path is `target` or an ancestor of it
+    /// (those `pathWithin(target, rule.path)` holds for), in no particular order.
+    func covering(_ target: PolicyPath) -> [Int] {
+        var found: [Int] = []
+        ancestors(of: target) { found += $0.all }
+        return found
+    }
+
+    private static func mask(_ access: [FsAccess]) -> Int {
+        access.reduce(0) { m, a in m | (a == .read ? 1 : a == .write ? 2 : 4) }
     }
 
     /// The first `allow fs` rule granting `access` on `target` when no `deny fs` of that
     /// access covers `target`; nil when `target` is not reachable with `access`.
     func exposing(_ access: FsAccess, _ target: PolicyPath) -> EffectiveRule? {
-        var grant: Int?
-        for e in entries where e.has(access) && pathWithin(target, e.path) {
-            if !e.allow { return nil }
-            if grant == nil { grant = e.index }
+        let m = Self.mask([access])
+        var grant: Int?, denied = false
+        ancestors(of: target) { at in
+            if at.firstDeny[m] >= 0 { denied = true }
+            if let k = AtPath.first(at.firstAllow, m) { grant = min(grant ?? k, k) }
         }
-        return grant.map { identity.rules[$0] }
+        guard !denied else { return nil }
+        return grant.map { identity.rules[entries[$0].index] }
     }
 
     /// Whether some `deny fs` of `access` covers all of `target`.
     func denies(_ access: FsAccess, _ target: PolicyPath) -> Bool {
-        entries.contains { !$0.allow && $0.has(access) && pathWithin(target, $0.path) }
+        firstDeny(covering: [access], target) != nil
+    }
+
+    /// The first (in rule order) `deny fs` that covers `target` for every access in `access`.
+    func firstDeny(covering access: [FsAccess], _ target: PolicyPath) -> Entry? {
+        let m = Self.mask(access)
+        var first: Int?
+        ancestors(of: target) { at in
+            if let k = AtPath.first(at.firstDeny, m) { first = min(first ?? k, k) }
+        }
+        return first.map { entries[$0] }
     }
 }
 

@@ -1,21 +1,38 @@
 /// Loads a policy file and its includes (each file once; missing files and cycles are
-/// reported at the `include`), then parses and checks them as one policy.
+/// reported at the `include`), then parses and checks them as one policy. Every file is
+/// read through the provider with a size limit, and all files of one load share a budget,
+/// so neither one file nor include fan-out can make a load hold unbounded memory.
 public struct PolicyLoader: Sendable {
     public var provider: any SourceProvider
 
     /// How deep includes may nest (bounds recursion on hostile input).
     public static let maxIncludeDepth = 32
+    /// The largest policy file read (far above any real policy; bounds memory and time).
+    public static let defaultMaxFileBytes = 16 << 20
+    /// The most bytes read over all files of one load (the root and every include).
+    public static let defaultMaxTotalBytes = 64 << 20
 
-    public init(provider: any SourceProvider = FileSystemSourceProvider()) {
+    /// The largest file this loader reads.
+    public var maxFileBytes: Int
+    /// The most bytes this loader reads over all files of one load.
+    public var maxTotalBytes: Int
+
+    public init(provider: any SourceProvider = FileSystemSourceProvider(),
+                maxFileBytes: Int = PolicyLoader.defaultMaxFileBytes,
+                maxTotalBytes: Int = PolicyLoader.defaultMaxTotalBytes) {
         self.provider = provider
+        self.maxFileBytes = maxFileBytes
+        self.maxTotalBytes = maxTotalBytes
     }
 
     /// Reads and parses `root` and, recursively, its includes. Throws only when `root`
-    /// itself cannot be read; include problems are diagnostics.
+    /// itself cannot be read; include problems are diagnostics (`include-unreadable` for
+    /// I/O problems, see `Diagnostic.isInputError`).
     public func load(_ root: String) throws(SourceProviderError) -> (files: [PolicyFile], diagnostics: [Diagnostic]) {
         let rootPath = PolicyPaths.normalize(root)
-        let text = try provider.read(rootPath)
-        var state = LoadState()
+        let text = try provider.read(rootPath, limit: maxFileBytes)
+        var state = LoadState(maxFileBytes: maxFileBytes, maxTotalBytes: maxTotalBytes)
+        state.bytesRead = text.utf8.count
         state.visit(SourceFile(path: rootPath, text: text), provider: provider)
         return (state.files, state.diagnostics)
     }
@@ -39,11 +56,15 @@ public struct PolicyAnalysis: Sendable {
 }
 
 private struct LoadState {
+    let maxFileBytes: Int
+    let maxTotalBytes: Int
     var files: [PolicyFile] = []
     var diagnostics: [Diagnostic] = []
     var loaded: Set<String> = []
     /// Files being loaded, outermost first, with the include that led to the next.
     var stack: [(path: String, include: SourceSpan?)] = []
+    /// Bytes read so far by this load (bounded by `maxTotalBytes`).
+    var bytesRead = 0
 
     mutating func visit(_ source: SourceFile, provider: any SourceProvider) {
         loaded.insert(source.path)
@@ -80,17 +101,32 @@ private struct LoadState {
             }
             let text: String
             do {
-                text = try provider.read(target)
+                text = try read(target, provider: provider)
             } catch .notFound {
                 diagnostics.append(.error("include-not-found", "included file `\(target)` does not exist", at: inc.path.span,
                                           help: "include paths are relative to the including file's directory"))
                 continue
             } catch {
-                diagnostics.append(.error("include-unreadable", "cannot include `\(target)`: \(error)", at: inc.path.span))
+                diagnostics.append(.error(Diagnostic.includeUnreadableCode, "cannot include `\(target)`: \(error.reason)", at: inc.path.span,
+                                          help: error.help))
                 continue
             }
             stack[stack.count - 1].include = inc.path.span
             visit(SourceFile(path: target, text: text), provider: provider)
         }
+    }
+
+    /// Reads an include within what is left of the load's byte budget.
+    mutating func read(_ path: String, provider: any SourceProvider) throws(SourceProviderError) -> String {
+        let remaining = max(0, maxTotalBytes - bytesRead)
+        let limit = min(maxFileBytes, remaining)
+        let text: String
+        do {
+            text = try provider.read(path, limit: limit)
+        } catch .tooLarge(let p, _, _) where limit < maxFileBytes {
+            throw .tooLarge(path: p, limit: maxTotalBytes, total: true)
+        }
+        bytesRead += text.utf8.count
+        return text
     }
 }

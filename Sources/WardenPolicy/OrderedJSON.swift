@@ -19,8 +19,7 @@ public indirect enum OrderedJSON: Sendable, Hashable {
     }
 
     private func write(_ out: inout String, _ level: Int) {
-        let pad = String(repeating: "  ", count: level + 1)
-        let close = String(repeating: "  ", count: level)
+        // Indentation is built only for containers: leaves are most of a SARIF log.
         switch self {
         case .string(let s): out += DiagnosticRenderer.quote(s)
         case .int(let i): out += String(i)
@@ -29,21 +28,23 @@ public indirect enum OrderedJSON: Sendable, Hashable {
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[\n"
+            let pad = String(repeating: "  ", count: level + 1)
             for (i, v) in items.enumerated() {
                 out += pad
                 v.write(&out, level + 1)
                 out += i == items.count - 1 ? "\n" : ",\n"
             }
-            out += close + "]"
+            out += String(repeating: "  ", count: level) + "]"
         case .object(let fields):
             if fields.isEmpty { out += "{}"; return }
             out += "{\n"
+            let pad = String(repeating: "  ", count: level + 1)
             for (i, (k, v)) in fields.enumerated() {
                 out += pad + DiagnosticRenderer.quote(k) + ": "
                 v.write(&out, level + 1)
                 out += i == fields.count - 1 ? "\n" : ",\n"
             }
-            out += close + "}"
+            out += String(repeating: "  ", count: level) + "}"
         }
     }
 }

@@ -15,7 +15,7 @@ extension Parser {
         }
         while true {
             lead = collectLeading()
-            if tok.kind == .eof {
+            if tok.kind == .eof || diagnostics.isFull {
                 return PolicyFile(source: file, header: header, items: items,
                                   trailingComments: lead.leadingComments, endsWithBlankLine: lead.precededByBlankLine)
             }
@@ -144,7 +144,7 @@ extension Parser {
             advance()
         }
         if tok.kind == .newline { advance() }
-        while true {
+        while !diagnostics.isFull {
             let lead = collectLeading()
             if tok.kind == .rbrace {
                 block.closingComments = lead.leadingComments
@@ -163,5 +163,6 @@ extension Parser {
             }
             if let s = statement(&self, lead) { statements.append(s) }
         }
+        return statements
     }
 }

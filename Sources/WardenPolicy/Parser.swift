@@ -6,7 +6,7 @@ public struct Parser {
     var pos = 0
     /// End offset of the last consumed significant token.
     var lastEnd = 0
-    var diagnostics: [Diagnostic]
+    var diagnostics: BoundedDiagnostics
     /// Whether the last `parseBlock` ended at its `}` (rather than at a recovery point).
     var lastBlockClosed = false
 
@@ -15,7 +15,7 @@ public struct Parser {
 
     init(file: SourceFile) {
         self.file = file
-        let lexed = Lexer.tokenize(file)
+        let lexed = Lexer.tokenizeBounded(file)
         self.tokens = lexed.tokens
         self.diagnostics = lexed.diagnostics
     }
@@ -24,7 +24,7 @@ public struct Parser {
     public static func parse(_ file: SourceFile) -> (file: PolicyFile, diagnostics: [Diagnostic]) {
         var p = Parser(file: file)
         let result = p.parseFile()
-        return (result, p.diagnostics)
+        return (result, p.diagnostics.finished(stoppedAt: p.span(p.tok)))
     }
 
     // MARK: Token access

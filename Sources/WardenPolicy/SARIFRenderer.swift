@@ -118,7 +118,8 @@ public enum SARIFRenderer {
             })))
         }
         // Stable across line moves: rule, file, the trimmed source line and the message.
-        let line = sources[d.span.file]?.lineText(d.span.start.line).trimmingSpaces() ?? ""
+        // (At most the first 4 KiB of the line: hashing a huge line once per finding would be quadratic.)
+        let line = sources[d.span.file]?.lineText(d.span.start.line, maxBytes: 4096).trimmingSpaces() ?? ""
         fields.append(("partialFingerprints", .object([
             ("wardenFinding/v1", .string(fnv1a("\(d.code)\u{0}\(d.span.file)\u{0}\(line)\u{0}\(d.message)"))),
         ])))

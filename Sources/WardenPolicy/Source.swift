@@ -81,13 +81,25 @@ public struct SourceFile: Sendable, Hashable {
         SourceSpan(file: path, start: location(at: start), end: location(at: max(start, end)))
     }
 
-    /// The text of 1-based `line` without its line terminator (empty when out of range).
-    public func lineText(_ line: Int) -> String {
-        guard line >= 1, line <= lineStarts.count else { return "" }
+    /// The byte range of 1-based `line` without its line terminator (nil when out of range).
+    public func lineRange(_ line: Int) -> Range<Int>? {
+        guard line >= 1, line <= lineStarts.count else { return nil }
         let start = lineStarts[line - 1]
         var end = line < lineStarts.count ? lineStarts[line] - 1 : bytes.count
         if end > start, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        return String(decoding: bytes[start..<max(start, end)], as: UTF8.self)
+        return start..<max(start, end)
+    }
+
+    /// The text of 1-based `line` without its line terminator (empty when out of range),
+    /// cut to its first `maxBytes` bytes (whole scalars) when given.
+    public func lineText(_ line: Int, maxBytes: Int = .max) -> String {
+        guard let range = lineRange(line) else { return "" }
+        var end = range.upperBound
+        if range.count > maxBytes {
+            end = range.lowerBound + maxBytes
+            while end > range.lowerBound, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        }
+        return String(decoding: bytes[range.lowerBound..<end], as: UTF8.self)
     }
 }
 

@@ -1,28 +1,70 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
+import WardenKernel
 
-/// Why a source could not be read.
+/// Why a source could not be read. Every case but `notFound` is an I/O or usage problem
+/// (exit status 2), not a mistake in the policy.
 public enum SourceProviderError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(path: String)
     case unreadable(path: String, reason: String)
     case notUTF8(path: String)
+    /// A FIFO, device, socket or directory where a policy file was expected.
+    case notRegularFile(path: String, kind: String)
+    /// More than `limit` bytes: the file itself (`PolicyLoader.defaultMaxFileBytes`), or the policy
+    /// with its includes (the loader's `maxTotalBytes`, when `total` is true).
+    case tooLarge(path: String, limit: Int, total: Bool)
 
+    /// `path: reason; help`, with the path escaped for a terminal.
     public var description: String {
+        "\(TerminalText.escape(path)): \(reason)" + (help.map { "; \($0)" } ?? "")
+    }
+
+    /// What is wrong, for a message that names the file already.
+    public var reason: String {
         switch self {
-        case .notFound(let path): return "\(path): no such file"
-        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
-        case .notUTF8(let path): return "\(path): not valid UTF-8 text"
+        case .notFound: return "no such file"
+        case .unreadable(_, let reason): return "cannot read: \(reason)"
+        case .notUTF8: return "not valid UTF-8 text"
+        case .notRegularFile(_, let kind): return "is \(kind), not a regular file"
+        case .tooLarge(_, let limit, false):
+            return "larger than \(BoundedFileReader.describe(bytes: limit)), the limit for one policy file"
+        case .tooLarge(_, let limit, true):
+            return "reading it takes the policy and its includes over \(BoundedFileReader.describe(bytes: limit)) in total"
+        }
+    }
+
+    /// What to do about it, when there is something to say.
+    public var help: String? {
+        switch self {
+        case .notFound, .unreadable: return nil
+        case .notUTF8: return "save the file as UTF-8"
+        case .notRegularFile: return "a policy and every file it includes must be a regular file"
+        case .tooLarge(_, _, false): return "split the policy into smaller files joined with `include`"
+        case .tooLarge(_, _, true): return "include fewer or smaller files"
+        }
+    }
+
+    /// The file the error is about.
+    public var path: String {
+        switch self {
+        case .notFound(let p), .unreadable(let p, _), .notUTF8(let p), .notRegularFile(let p, _), .tooLarge(let p, _, _): return p
         }
     }
 }
 
 /// Where the loader reads policy files from (the file system, or memory in tests).
 public protocol SourceProvider: Sendable {
-    /// The text of the file at `path`.
+    /// The text of the file at `path` (at most `PolicyLoader.defaultMaxFileBytes` bytes).
     func read(_ path: String) throws(SourceProviderError) -> String
+    /// The text of the file at `path`, refusing it with `.tooLarge` when it holds more than
+    /// `limit` bytes. Providers that can stop early (the file system) should implement it.
+    func read(_ path: String, limit: Int) throws(SourceProviderError) -> String
+}
+
+extension SourceProvider {
+    public func read(_ path: String, limit: Int) throws(SourceProviderError) -> String {
+        let text = try read(path)
+        guard text.utf8.count <= limit else { throw .tooLarge(path: path, limit: limit, total: false) }
+        return text
+    }
 }
 
 /// Lexical path helpers shared by the loader and providers.
@@ -61,33 +103,39 @@ public enum PolicyPaths {
     }
 }
 
-/// Reads policy files from the file system.
+/// Reads policy files from the file system: regular files only, never blocking in `open`,
+/// never holding more than the limit in memory (see `BoundedFileReader`).
 public struct FileSystemSourceProvider: SourceProvider {
     public init() {}
 
     public func read(_ path: String) throws(SourceProviderError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            if e == ENOENT || e == ENOTDIR { throw .notFound(path: path) }
-            throw .unreadable(path: path, reason: String(cString: strerror(e)))
+        try read(path, limit: PolicyLoader.defaultMaxFileBytes)
+    }
+
+    public func read(_ path: String, limit: Int) throws(SourceProviderError) -> String {
+        let bytes: [UInt8]
+        do {
+            bytes = try BoundedFileReader.read(path, limit: limit)
+        } catch {
+            throw SourceProviderError(error, path: path, limit: limit)
         }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw .unreadable(path: path, reason: "is a directory")
+        return try SourceProviderError.text(bytes, path: path)
+    }
+}
+
+extension SourceProviderError {
+    /// The provider error for a failed bounded read of `path`.
+    public init(_ error: BoundedFileReadError, path: String, limit: Int) {
+        switch error {
+        case .notFound: self = .notFound(path: path)
+        case .notRegularFile(let kind): self = .notRegularFile(path: path, kind: kind)
+        case .tooLarge: self = .tooLarge(path: path, limit: limit, total: false)
+        case .system: self = .unreadable(path: path, reason: error.reason)
         }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
+    }
+
+    /// `bytes` as text, or `.notUTF8`.
+    public static func text(_ bytes: [UInt8], path: String) throws(SourceProviderError) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8(path: path) }
         return text
     }

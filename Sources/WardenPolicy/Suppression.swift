@@ -30,11 +30,13 @@ public struct Suppression: Sendable, Hashable {
             guard let s = parse(t, file) else { continue }
             var s2 = s
             let line = s.span.start.line
-            if codeLines.contains(line) {
-                s2.targetLine = line
-            } else {
-                s2.targetLine = codeLines.first { $0 > line }
+            // codeLines is ascending: the first code line at or after this one, by bisection.
+            var lo = 0, hi = codeLines.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if codeLines[mid] < line { lo = mid + 1 } else { hi = mid }
             }
+            s2.targetLine = lo < codeLines.count ? codeLines[lo] : nil
             result.append(s2)
         }
         return result

@@ -66,7 +66,7 @@ struct CompileCommand: ParsableCommand {
         var target = Architecture.native
         if let arch {
             guard let a = Architecture(rawValue: arch) else {
-                throw ValidationError("unknown architecture `\(arch)`; use x86_64 or aarch64")
+                throw ValidationError("unknown architecture `\(shown(arch))`; use x86_64 or aarch64")
             }
             target = a
         }
@@ -83,7 +83,7 @@ struct CompileCommand: ParsableCommand {
         do {
             compiled = try effective.enforcementPlan(arch: target, notify: !noNotify)
         } catch {
-            printError("\(path): identity \(effective.identity): \(error.description)")
+            printError("\(shown(path)): identity \(effective.identity): \(shown(error.description))")
             throw ExitCode(1)
         }
         let bytes: [UInt8]
@@ -95,7 +95,7 @@ struct CompileCommand: ParsableCommand {
         }
         if let output {
             do { try OutputFile.save(bytes, to: output) } catch {
-                printError("cannot write \(output): \(error)")
+                printError("cannot write \(shown(output)): \(error)")
                 throw ExitCode(2)
             }
         } else {

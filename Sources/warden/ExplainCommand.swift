@@ -51,8 +51,8 @@ struct ExplainCommand: ParsableCommand {
         let policy = try PolicyInput.load(path, failureCode: 2)
         let effective = try PolicyInput.effective(policy, identity: identity, failureCode: 2)
         let decision = effective.decide(action)
-        print("\(decision.effect == .allow ? "ALLOW" : "DENY"): \(ExplainFormat.action(action)) for identity \(effective.identity)")
-        for line in ExplainFormat.reasons(decision) { print("  " + line) }
+        printText("\(decision.effect == .allow ? "ALLOW" : "DENY"): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
+        for line in ExplainFormat.reasons(decision) { printText("  " + line) }
         if decision.effect == .deny { throw ExitCode(1) }
     }
 

@@ -1,14 +1,15 @@
 import WardenCompiler
 import WardenPolicy
 
-/// Human-readable text for decisions, shared by `test` and `explain`.
+/// Human-readable text for decisions, shared by `test` and `explain`. Text from the policy
+/// or the command line (paths, endpoints, rule text, reasons) is escaped with `shown(_:)`.
 enum ExplainFormat {
     static func action(_ e: CheckedExpectation) -> String { action(e.action) }
 
     static func action(_ a: TestAction) -> String {
         switch a {
-        case .fs(let access, let path): return "fs \(access.rawValue) \"\(path)\""
-        case .net(let d, let p, let endpoint): return "net \(d.rawValue) \(p.rawValue) \"\(endpoint)\""
+        case .fs(let access, let path): return "fs \(access.rawValue) \"\(shown("\(path)"))\""
+        case .net(let d, let p, let endpoint): return "net \(d.rawValue) \(p.rawValue) \"\(shown("\(endpoint)"))\""
         case .syscall(let name, let args):
             guard let args else { return "syscall \(name)" }
             return "syscall \(name)(\(args.map { String($0) }.joined(separator: ", ")))"
@@ -23,11 +24,11 @@ enum ExplainFormat {
             lines.append("decided by: default deny")
         }
         for rule in d.rules {
-            lines.append("decided by: \(rule)")
-            if let because = rule.because { lines.append("    because: \(because)") }
+            lines.append("decided by: \(shown("\(rule)"))")
+            if let because = rule.because { lines.append("    because: \(shown(because))") }
         }
-        lines.append("enforced by: \(d.mechanism)")
-        if let note = d.note { lines.append("note: \(note)") }
+        lines.append("enforced by: \(shown("\(d.mechanism)"))")
+        if let note = d.note { lines.append("note: \(shown(note))") }
         return lines
     }
 }

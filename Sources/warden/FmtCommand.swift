@@ -1,4 +1,5 @@
 import ArgumentParser
+import WardenKernel
 import WardenPolicy
 #if canImport(Glibc)
 import Glibc
@@ -37,20 +38,9 @@ struct FmtCommand: ParsableCommand {
     func run() throws {
         var ioFailed = false
         var failed = false
-        var files: [String] = []
-        for p in paths {
-            if p == "-" {
-                files.append(p)
-            } else if LintRun.isDirectory(p) {
-                let found = LintRun.policyFiles(in: p)
-                if found.isEmpty {
-                    printError("\(p): no *.warden files in this directory")
-                    ioFailed = true
-                }
-                files += found
-            } else {
-                files.append(p)
-            }
+        let files = LintRun.expand(paths) { message in
+            printError(message)
+            ioFailed = true
         }
         let provider = FileSystemSourceProvider()
         for path in files {
@@ -70,17 +60,17 @@ struct FmtCommand: ParsableCommand {
                 var rendered = DiagnosticRenderer.text(diagnostics, sources: [path: source])
                 if rendered.hasSuffix("\n") { rendered.removeLast() }
                 printError(rendered, prefix: false)
-                printError("\(path): not formatted: fix the syntax errors first")
+                printError("\(shown(path)): not formatted: fix the syntax errors first")
                 failed = true
                 continue
             } catch .contentMismatch(let detail) {
-                printError("\(path): not formatted: internal formatter error (\(detail)); please report it")
+                printError("\(shown(path)): not formatted: internal formatter error (\(detail)); please report it")
                 failed = true
                 continue
             }
             if check {
                 if formatted != text {
-                    print(path)
+                    print(shown(path))
                     failed = true
                 }
             } else if write {
@@ -92,7 +82,7 @@ struct FmtCommand: ParsableCommand {
                     ioFailed = true
                 }
             } else {
-                if files.count > 1 { print("==> \(path) <==") }
+                if files.count > 1 { print("==> \(shown(path)) <==") }
                 print(formatted, terminator: "")
             }
         }
@@ -101,19 +91,14 @@ struct FmtCommand: ParsableCommand {
     }
 }
 
-/// All of standard input as UTF-8 text.
+/// All of standard input as UTF-8 text, at most `PolicyLoader.defaultMaxFileBytes` bytes.
 func readStandardInput() throws(SourceProviderError) -> String {
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw .unreadable(path: "<stdin>", reason: String(cString: strerror(errno)))
-        }
-        if n == 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
+    let path = "<stdin>"
+    let bytes: [UInt8]
+    do {
+        bytes = try BoundedFileReader.readAll(0, limit: PolicyLoader.defaultMaxFileBytes)
+    } catch {
+        throw SourceProviderError(error, path: path, limit: PolicyLoader.defaultMaxFileBytes)
     }
-    guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8(path: "<stdin>") }
-    return text
+    return try SourceProviderError.text(bytes, path: path)
 }

@@ -12,7 +12,7 @@ struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Check policy files and report every problem with its location.",
-        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error. A directory stands for the *.warden files in it. Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it; see docs/lint.md."
+        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error (a path or include that is not a regular file, larger than 16 MiB, or unreadable). A directory stands for the *.warden files in it. Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it; see docs/lint.md."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -49,42 +49,28 @@ struct LintCommand: ParsableCommand {
         if format == .text {
             printError("\(DiagnosticRenderer.summary(result.diagnostics)) in \(count) file\(count == 1 ? "" : "s")", prefix: false)
         }
-        if ioFailed { throw ExitCode(2) }
+        if ioFailed || result.diagnostics.hasInputErrors { throw ExitCode(2) }
         if result.diagnostics.hasErrors { throw ExitCode(1) }
         if strict, result.diagnostics.contains(where: { $0.severity == .warning }) { throw ExitCode(1) }
     }
 }
 
-/// Shared by `lint` and its extensions: expands paths and analyses each root policy.
+/// Shared by `lint` and `fmt`: expands directories to the policies in them.
 enum LintRun {
-    /// Diagnostics of every root (deduplicated, sorted), the sources they refer to, and
-    /// how many files were read. `ioError` gets one message per unreadable path.
-    static func collect(_ paths: [String], ioError: (String) -> Void)
-        -> (diagnostics: [Diagnostic], sources: [String: SourceFile], fileCount: Int) {
-        let loader = PolicyLoader()
-        var all: [Diagnostic] = []
-        var seen: Set<Diagnostic> = []
-        var sources: [String: SourceFile] = [:]
-        var roots: [String] = []
+    /// `paths` with each directory replaced by its `*.warden` files; `ioError` gets a
+    /// message for a directory without any.
+    static func expand(_ paths: [String], ioError: (String) -> Void) -> [String] {
+        var files: [String] = []
         for p in paths {
             if isDirectory(p) {
                 let found = policyFiles(in: p)
-                if found.isEmpty { ioError("\(p): no *.warden files in this directory") }
-                roots += found
+                if found.isEmpty { ioError("\(shown(p)): no *.warden files in this directory") }
+                files += found
             } else {
-                roots.append(p)
+                files.append(p)
             }
         }
-        for root in roots {
-            do {
-                let analysis = try loader.analyze(root)
-                sources.merge(analysis.sources) { a, _ in a }
-                for d in analysis.diagnostics where seen.insert(d).inserted { all.append(d) }
-            } catch {
-                ioError("\(error)")
-            }
-        }
-        return (all.sortedForOutput(), sources, sources.count)
+        return files
     }
 
     static func isDirectory(_ path: String) -> Bool {
@@ -105,17 +91,5 @@ enum LintRun {
         }
         let base = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
         return names.sorted().map { base + "/" + $0 }
-    }
-}
-
-/// Writes `warden: error: message` (or the bare message) to standard error.
-func printError(_ message: String, prefix: Bool = true, newline: Bool = true) {
-    let line = (prefix ? "warden: error: " : "") + message + (newline ? "\n" : "")
-    var bytes = Array(line.utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-        if n <= 0 { break }
-        offset += n
     }
 }

@@ -11,16 +11,7 @@ extension LintRun {
     static func lint(_ paths: [String], ioError: (String) -> Void) -> (result: LintResult, fileCount: Int) {
         let loader = PolicyLoader()
         let linter = Linter()
-        var roots: [String] = []
-        for p in paths {
-            if isDirectory(p) {
-                let found = policyFiles(in: p)
-                if found.isEmpty { ioError("\(p): no *.warden files in this directory") }
-                roots += found
-            } else {
-                roots.append(p)
-            }
-        }
+        let roots = expand(paths, ioError: ioError)
         var diagnostics: [Diagnostic] = []
         var seen: Set<Diagnostic> = []
         var suppressed: [SuppressedDiagnostic] = []

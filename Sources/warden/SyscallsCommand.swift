@@ -20,7 +20,7 @@ struct SyscallsCommand: ParsableCommand {
         if let name = group {
             guard let g = SyscallGroups.named(name), let members = SyscallGroups.expand(name) else {
                 var stderr = StandardError()
-                print("warden syscalls: unknown group '\(name)'; known groups: "
+                print("warden syscalls: unknown group '\(shown(name))'; known groups: "
                       + SyscallGroups.all.map { "@" + $0.name }.joined(separator: ", "), to: &stderr)
                 throw ExitCode(2)
             }

@@ -33,20 +33,21 @@ struct TestCommand: ParsableCommand {
             do {
                 results = try PolicyTestRunner(policy: policy).run()
             } catch {
-                printError("\(path): \(error.description)")
+                printError("\(shown(path)): \(error.description)")
                 broken = true
                 continue
             }
-            if results.isEmpty { print("\(path): no tests") }
+            if results.isEmpty { printText("\(shown(path)): no tests") }
             for r in results {
                 let span = r.expectation.span
+                let at = "\(shown(span.file)):\(span.start.line):\(span.start.column)"
                 if r.passed {
                     passed += 1
-                    if verbose { print("\(span.file):\(span.start.line):\(span.start.column): pass: \(r.test): \(ExplainFormat.action(r.expectation))") }
+                    if verbose { printText("\(at): pass: \(shown(r.test)): \(ExplainFormat.action(r.expectation))") }
                 } else {
                     failed += 1
-                    print("\(span.file):\(span.start.line):\(span.start.column): FAIL: \(r.test): expected \(r.expectation.effect.rawValue) \(ExplainFormat.action(r.expectation)), but it is \(r.decision.effect == .allow ? "allowed" : "denied")")
-                    for line in ExplainFormat.reasons(r.decision) { print("    " + line) }
+                    printText("\(at): FAIL: \(shown(r.test)): expected \(r.expectation.effect.rawValue) \(ExplainFormat.action(r.expectation)), but it is \(r.decision.effect == .allow ? "allowed" : "denied")")
+                    for line in ExplainFormat.reasons(r.decision) { printText("    " + line) }
                 }
             }
         }
