@@ -28,7 +28,7 @@ let package = Package(
         // Policy -> EffectivePolicy -> enforcement artifacts (BPF, caps, Landlock, mounts, exports).
         .target(name: "WardenCompiler", dependencies: ["WardenPolicy", "WardenKernel", "CSeccomp"]),
         // Append-only, hash-chained, signed audit trail.
-        .target(name: "WardenAudit", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "WardenAudit", dependencies: ["WardenKernel", .product(name: "Crypto", package: "swift-crypto")]),
         // Supervisor: launch, notify loop, network mediation, signals, timeouts.
         .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp"]),
         .executableTarget(

@@ -1,3 +1,4 @@
+import WardenKernel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -138,7 +139,7 @@ public struct TimelinePrinter {
         case .text:
             if currentRun != nil { write("\n") }
             let identity =
-                rec.kind == AuditKind.runStart ? rec.fields["identity"]?.stringValue.map { "  identity \(TerminalText.escape($0))" } : nil
+                rec.kind == AuditKind.runStart ? rec.fields["identity"]?.stringValue.map { "  identity \(TerminalText.escape($0, doublingBackslashes: true))" } : nil
             write("run \(rec.run)\(identity ?? "")\n")
         case .json:
             if currentRun != nil { write("]}") }
@@ -176,7 +177,7 @@ enum TimelineText {
         let head = "  \(rec.ts)  "
         func s(_ k: String) -> String { f[k].map(render) ?? "?" }
         func list(_ k: String) -> String {
-            let items = f[k]?.arrayValue?.compactMap(\.stringValue).map(TerminalText.escape) ?? []
+            let items = f[k]?.arrayValue?.compactMap(\.stringValue).map { TerminalText.escape($0, doublingBackslashes: true) } ?? []
             return items.isEmpty ? "none" : items.joined(separator: ", ")
         }
         switch rec.kind {
@@ -201,7 +202,7 @@ enum TimelineText {
             let ms = f["duration_ms"]?.intValue.map { " after \(Double($0) / 1000) s" } ?? ""
             let timeout = f["timed_out"]?.boolValue == true ? ", timed out" : ""
             let denials = (f["denials"]?.objectValue ?? [:]).sorted { $0.key < $1.key }.map {
-                "\(TerminalText.escape($0.key)) \(render($0.value))"
+                "\(TerminalText.escape($0.key, doublingBackslashes: true)) \(render($0.value))"
             }
             return head + "exit       \(how)\(ms)\(timeout); denials: \(denials.isEmpty ? "none" : denials.joined(separator: ", "))\n"
         case AuditKind.recovery:
@@ -211,7 +212,7 @@ enum TimelineText {
         case AuditKind.clock:
             return head + "clock      stepped back \(s("stepped_back_us")) µs from \(s("previous_ts"))\n"
         default:
-            let kv = f.keys.sorted().map { "\(TerminalText.escape($0))=\(render(f[$0] ?? .null))" }.joined(separator: " ")
+            let kv = f.keys.sorted().map { "\(TerminalText.escape($0, doublingBackslashes: true))=\(render(f[$0] ?? .null))" }.joined(separator: " ")
             return head + "\(rec.kind.padding(10)) \(kv)\n"
         }
     }
@@ -219,11 +220,11 @@ enum TimelineText {
     /// A field value as text, with control characters escaped (`TerminalText`).
     static func render(_ v: AuditValue) -> String {
         switch v {
-        case .string(let s): return TerminalText.escape(s)
+        case .string(let s): return TerminalText.escape(s, doublingBackslashes: true)
         case .int(let i): return String(i)
         case .bool(let b): return String(b)
         case .null: return "null"
-        default: return TerminalText.escape(String(decoding: CanonicalJSON.serialize(v), as: UTF8.self))
+        default: return TerminalText.escape(String(decoding: CanonicalJSON.serialize(v), as: UTF8.self), doublingBackslashes: true)
         }
     }
 
@@ -236,7 +237,7 @@ enum TimelineText {
         }
         if safe && !s.isEmpty { return s }
         if TerminalText.hasControlCharacters(s) {
-            return "$'" + TerminalText.escape(s).replacingOccurrences(of: "'", with: "\\'") + "'"
+            return "$'" + TerminalText.escape(s, doublingBackslashes: true).replacingOccurrences(of: "'", with: "\\'") + "'"
         }
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }

@@ -1,3 +1,4 @@
+import WardenKernel
 extension VerifyReport {
     /// Stable JSON shape (keys sorted):
     /// `{"bytes","checkpoints":{"last_verified":{"line","seq"}|null,"unchecked","unknown_key","verified"},
@@ -66,7 +67,7 @@ extension VerifyReport {
     /// Human-readable report. Everything taken from the log (or the path) is escaped with
     /// `TerminalText.escape`, so record content cannot drive the operator's terminal.
     public func text(path: String) -> String {
-        let path = TerminalText.escape(path)
+        let path = TerminalText.escape(path, doublingBackslashes: true)
         var out = "\(path): \(records) records, \(lines) lines, \(bytes) bytes\n"
         if let s = headSeq, let h = headHash { out += "  head: seq \(s), sha256 \(h)\n" }
         out += "  checkpoints: \(verifiedCheckpoints) verified"
@@ -79,16 +80,16 @@ extension VerifyReport {
         }
         for i in interruptions {
             let start = i.startSeq.map { " (run.start at seq \($0))" } ?? ""
-            out += "  interrupted: run \(TerminalText.escape(i.run))\(start) ended without run.exit; recorded at line \(i.line) (seq \(i.seq))\n"
+            out += "  interrupted: run \(TerminalText.escape(i.run, doublingBackslashes: true))\(start) ended without run.exit; recorded at line \(i.line) (seq \(i.seq))\n"
         }
         if let f = failure {
             let seq = f.seq.map { "seq \($0)" } ?? "expected seq \(f.expectedSeq.map(String.init) ?? "?")"
-            out += "TAMPERED: line \(f.line) (\(seq)): \(TerminalText.escape(f.message)) [\(f.code)]\n"
+            out += "TAMPERED: line \(f.line) (\(seq)): \(TerminalText.escape(f.message, doublingBackslashes: true)) [\(f.code)]\n"
             return out
         }
         for w in warnings {
             let loc = w.line.map { "line \($0)" + (w.seq.map { " (seq \($0))" } ?? "") + ": " } ?? ""
-            out += "WARNING: \(loc)\(TerminalText.escape(w.message)) [\(w.code)]\n"
+            out += "WARNING: \(loc)\(TerminalText.escape(w.message, doublingBackslashes: true)) [\(w.code)]\n"
         }
         if status == .intact { out += "OK: chain intact; every record is covered by a signed checkpoint\n" }
         return out

@@ -47,6 +47,11 @@ public enum TerminalText {
         }
     }
 
+    /// Whether `text` holds a character `escape` would rewrite (a backslash does not count).
+    public static func hasControlCharacters(_ text: String) -> Bool {
+        text.unicodeScalars.contains { needsEscape($0) }
+    }
+
     /// Whether `u` is shown escaped.
     public static func needsEscape(_ u: Unicode.Scalar, keepTabs: Bool = false, doublingBackslashes: Bool = false) -> Bool {
         let v = u.value
@@ -65,6 +70,7 @@ public enum TerminalText {
         case 0x2028...0x202E: return true  // line/paragraph separators, bidi embeddings and overrides
         case 0x2060...0x2069: return true  // word joiner, invisible operators, bidi isolates
         case 0xFEFF: return true  // zero-width no-break space (byte-order mark)
+        case 0x00AD, 0x061C, 0x180E, 0xFFF9...0xFFFB: return true  // soft hyphen, Arabic letter mark, ... (invisible formats)
         default: return false
         }
     }

@@ -175,7 +175,7 @@ public struct RunSummary: Sendable {
     public var messages: [String] {
         var lines = skippedLayers.map { "warning: layer not enforced (--best-effort): \($0)" }
         for path in createdProtectedPaths {
-            lines.append("warning: the agent created \(path), which the policy protects but which did not exist at launch; review it before anything outside the sandbox uses it")
+            lines.append("warning: the agent created \(TerminalText.escape(path)), which the policy protects but which did not exist at launch; review it before anything outside the sandbox uses it")
         }
         lines.append(contentsOf: GitControlPlane.render(gitFindings))
         if let auditError { lines.append("warden: error: audit: \(auditError)") }

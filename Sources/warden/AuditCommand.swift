@@ -1,3 +1,4 @@
+import WardenKernel
 import ArgumentParser
 import WardenAudit
 
@@ -29,7 +30,7 @@ enum AuditFormat: String, ExpressibleByArgument, CaseIterable {
 /// Prints an error to stderr (control characters escaped) and returns exit code 2 (usage or
 /// I/O) to throw.
 func auditFail(_ message: String) -> ExitCode {
-    let text = Array("warden audit: \(TerminalText.escape(message))\n".utf8)
+    let text = Array("warden audit: \(TerminalText.escape(message, doublingBackslashes: true))\n".utf8)
     _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     return ExitCode(2)
 }

@@ -1,3 +1,4 @@
+import WardenKernel
 import Foundation
 import Testing
 
@@ -8,11 +9,11 @@ import Testing
     static let hostile = "a\u{1B}[2J\u{1B}]0;pwned\u{07}b\rc\nd\u{9B}31me\u{7F}f\u{202E}g\u{0}h\\i\tj\u{2028}"
 
     @Test func escapeWritesEveryControlCharacterVisibly() {
-        #expect(TerminalText.escape("plain text, ünïcödé ✓") == "plain text, ünïcödé ✓")
+        #expect(TerminalText.escape("plain text, ünïcödé ✓", doublingBackslashes: true) == "plain text, ünïcödé ✓")
         #expect(
-            TerminalText.escape(Self.hostile)
+            TerminalText.escape(Self.hostile, doublingBackslashes: true)
                 == #"a\x1b[2J\x1b]0;pwned\x07b\rc\nd\u009b31me\x7ff\u202eg\x00h\\i\tj\u2028"#)
-        #expect(!containsControl(TerminalText.escape(Self.hostile)))
+        #expect(!containsControl(TerminalText.escape(Self.hostile, doublingBackslashes: true)))
     }
 
     func containsControl(_ s: String) -> Bool {
