@@ -111,7 +111,7 @@ struct GitConfigText: Equatable, Sendable {
     }
 
     private static func trimmedLeft(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        s.drop { $0 == 0x20 || $0 == 0x09 }
+        s.drop { $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }  // git's isspace: \t \n \v \f \r too
     }
 
     /// `section "Sub"` -> `section.Sub`; `section.sub` (legacy) -> `section.sub`.

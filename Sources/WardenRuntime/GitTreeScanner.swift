@@ -95,6 +95,12 @@ struct GitTreeScanner {
     private mutating func walkGitDir(_ fd: Int32, _ rel: [UInt8], depth: Int, kind: GitTreeScan.GitDirKind) {
         result.gitDirs[rel] = kind
         guard let entries = list(fd, rel) else { return }
+        var sawHead = false
+        defer {
+            if !sawHead {
+                problem(.repository, GitPathBytes.join(rel, Array("HEAD".utf8)), Self.brokenHead)
+            }
+        }
         for entry in entries {
             let name = entry.name
             let path = GitPathBytes.join(rel, name)
@@ -118,10 +124,7 @@ struct GitTreeScanner {
                 descend(fd, name, path, depth: depth) { $0.walkWorktrees($1, path, owner: rel, depth: depth + 1) }
             case let s where Self.isRepositoryData(s):
                 guard let status = NoFollowFiles.status(fd, name) else { continue }
-                if s == "HEAD", status.isRegular, case .content(let head)? = NoFollowFiles.readFile(fd, name, limit: 4096),
-                   !Self.isValidHead(head) {
-                    problem(.repository, path, "not a HEAD git accepts: git does not recognise this repository and takes the next directory up, or the workspace itself, for one")
-                }
+                if s == "HEAD" { sawHead = true; checkHead(fd, name, path, status) }
                 if status.isSymlink {
                     record(fd, name, path, .dataLink)
                 } else if status.isDirectory, s == "refs" || s == "logs" {
@@ -147,25 +150,24 @@ struct GitTreeScanner {
 
     /// `modules/`: submodule repositories, whose names may contain `/`.
     private mutating func walkModules(_ fd: Int32, _ rel: [UInt8], depth: Int) {
-        guard let entries = list(fd, rel) else { return }
-        for entry in entries {
-            let path = GitPathBytes.join(rel, entry.name)
-            guard let status = NoFollowFiles.status(fd, entry.name), status.isDirectory else {
-                record(fd, entry.name, path, .control)
-                continue
-            }
-            descend(fd, entry.name, path, depth: depth) { scanner, child in
-                if Self.looksLikeGitDir(child) {
-                    scanner.walkGitDir(child, path, depth: depth + 1, kind: .module)
-                } else {
-                    scanner.walkModules(child, path, depth: depth + 1)
-                }
+        eachSubdirectory(fd, rel, depth: depth) { scanner, child, path in
+            if Self.looksLikeGitDir(child) {
+                scanner.walkGitDir(child, path, depth: depth + 1, kind: .module)
+            } else {
+                scanner.walkModules(child, path, depth: depth + 1)
             }
         }
     }
 
     /// `worktrees/`: one administrative git directory per linked worktree.
     private mutating func walkWorktrees(_ fd: Int32, _ rel: [UInt8], owner: [UInt8], depth: Int) {
+        eachSubdirectory(fd, rel, depth: depth) { $0.walkGitDir($1, $2, depth: depth + 1, kind: .worktree(owner: owner)) }
+    }
+
+    /// Calls `body` with each subdirectory of `fd` (opened) and its path; other entries are
+    /// recorded as control entries.
+    private mutating func eachSubdirectory(_ fd: Int32, _ rel: [UInt8], depth: Int,
+                                           _ body: (inout GitTreeScanner, Int32, [UInt8]) -> Void) {
         guard let entries = list(fd, rel) else { return }
         for entry in entries {
             let path = GitPathBytes.join(rel, entry.name)
@@ -173,7 +175,7 @@ struct GitTreeScanner {
                 record(fd, entry.name, path, .control)
                 continue
             }
-            descend(fd, entry.name, path, depth: depth) { $0.walkGitDir($1, path, depth: depth + 1, kind: .worktree(owner: owner)) }
+            descend(fd, entry.name, path, depth: depth) { body(&$0, $1, path) }
         }
     }
 
@@ -401,8 +403,27 @@ struct GitTreeScanner {
     /// Whether `fd` holds what git's discovery takes for a git directory: a `HEAD` file and
     /// `objects` and `refs` directories.
     static func hasBareLayout(_ fd: Int32) -> Bool {
-        guard NoFollowFiles.status(fd, Array("HEAD".utf8))?.isRegular == true else { return false }
-        return ["objects", "refs"].allSatisfy { NoFollowFiles.status(fd, Array($0.utf8))?.isDirectory == true }
+        // Git follows links here (a HEAD link into refs/, linked objects/ and refs/): any of
+        // them, file, directory or link, counts.
+        ["HEAD", "objects", "refs"].allSatisfy { NoFollowFiles.status(fd, Array($0.utf8)) != nil }
+    }
+
+    static let brokenHead = "no HEAD git accepts (missing, not a file, or not a ref or object id): git does not recognise this repository and takes the next directory up, or the workspace itself, for one"
+
+    /// Reports a HEAD git would refuse: a directory or other non-file, a link that does not
+    /// point into refs/, a file that is neither a symbolic ref nor an object id.
+    private mutating func checkHead(_ fd: Int32, _ name: [UInt8], _ path: [UInt8], _ status: NoFollowFiles.Status) {
+        if status.isSymlink {
+            let target = NoFollowFiles.linkTarget(fd, name) ?? []
+            var t = target[...]
+            while t.starts(with: Array("./".utf8)) { t = t.dropFirst(2) }
+            if !t.starts(with: Array("refs/".utf8)) || t.contains(0) { problem(.repository, path, Self.brokenHead) }
+            return
+        }
+        guard status.isRegular else { problem(.repository, path, Self.brokenHead); return }
+        if case .content(let head)? = NoFollowFiles.readFile(fd, name, limit: 4096), !Self.isValidHead(head) {
+            problem(.repository, path, Self.brokenHead)
+        }
     }
 
     /// Whether `HEAD` (a git directory's) is one git accepts: a symbolic ref under refs/ or
