@@ -5,7 +5,8 @@ import WardenAudit
 /// the log removed): records are never dropped (see `AuditRun`), and the agent may not go on
 /// unrecorded.
 public enum AuditFailureMode: String, Sendable, CaseIterable {
-    /// Stop the agent (SIGTERM, grace period, SIGKILL of its whole tree); the run exits with
+    /// Stop the agent: freeze its processes at once (nothing more happens unrecorded, however
+    /// it treats SIGTERM), then SIGKILL its whole tree; the run exits with
     /// `RunOutcome.auditFailureExitCode`.
     case stop
     /// Freeze the agent's processes (SIGSTOP) until the log takes records again, then
@@ -63,7 +64,7 @@ final class AuditLossResponder: Sendable {
                 case .stop:
                     guard !s.stopped else { return (false, nil) }
                     s.stopped = true
-                    return (true, nil)
+                    return (true, s.initPid)
                 case .pause:
                     guard !s.paused, let pid = s.initPid else { return (false, nil) }
                     s.paused = true
@@ -72,9 +73,10 @@ final class AuditLossResponder: Sendable {
             }
             if action.stop {
                 notice?("warden: audit: the audit log cannot take records (\(error.description)); stopping the agent (--on-audit-failure stop)")
-                stop.requestStop()
-            }
-            if let pid = action.freeze {
+                // A grace period would let an agent that ignores SIGTERM act on, unrecorded.
+                if let pid = action.freeze { ProcessTree.freeze(initPid: pid) }
+                stop.requestKill()
+            } else if let pid = action.freeze {
                 notice?("warden: audit: the audit log cannot take records (\(error.description)); the agent is paused until it can (--on-audit-failure pause)")
                 ProcessTree.freeze(initPid: pid)
             }

@@ -40,7 +40,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Wall-clock limit, e.g. 90s, 30m, 1h30m (the shorter of this and `limit wall-time` applies).")
     var timeout: String?
 
-    @Option(help: "Time between SIGTERM and SIGKILL when the time limit, a signal or an audit failure ends the run.")
+    @Option(help: "Time between SIGTERM and SIGKILL when the time limit or a signal ends the run.")
     var grace: String = "5s"
 
     @Option(help: "When the audit log cannot take records: stop the agent (exit 122) or pause it until the log can.")
