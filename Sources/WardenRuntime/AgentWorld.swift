@@ -121,8 +121,8 @@ struct AgentWorld: Sendable {
             if placeholder, lstat(real, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 {
                 throw .unsupportedRule("the protected file \(path) has \(st.st_nlink) hard links; another name could write it past the deny. Replace the links with copies and run again")
             }
-            if placeholder, st.st_mode & S_IFMT == S_IFDIR, let linked = Self.hardLinkedFile(in: real) {
-                throw .unsupportedRule("\(linked), inside the protected \(path), has hard links; another name could write it past the deny. Replace the links with copies and run again")
+            if placeholder, st.st_mode & S_IFMT == S_IFDIR, let problem = Self.hardLinkedFile(in: real) {
+                throw .unsupportedRule("the protected \(path) cannot be held: \(problem)")
             }
             return agentPath(ofHost: real)
         }
@@ -160,21 +160,26 @@ struct AgentWorld: Sendable {
         return ops
     }
 
-    /// The first regular file with more than one link under the directory `root` (without
-    /// following links; at most 16 levels and 10,000 entries are looked at).
+    /// Why the directory `root` cannot be protected by a read-only mount: a regular file
+    /// under it with more than one link (found without following links), or a tree deeper
+    /// than 64 levels or larger than 100,000 entries (refused rather than left unchecked).
     static func hardLinkedFile(in root: String) -> String? {
-        var budget = 10_000
+        var budget = 100_000
         func walk(_ dir: String, _ depth: Int) -> String? {
-            guard depth < 16, let d = opendir(dir) else { return nil }
+            guard depth < 64 else { return "\(dir) is deeper than 64 levels, too deep to check for hard links" }
+            guard let d = opendir(dir) else { return nil }
             defer { closedir(d) }
-            while let e = readdir(d), budget > 0 {
+            while let e = readdir(d) {
                 budget -= 1
+                if budget < 0 { return "it holds more than 100,000 entries, too many to check for hard links" }
                 let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
                 if name == "." || name == ".." { continue }
                 let path = dir + "/" + name
                 var st = stat()
                 guard lstat(path, &st) == 0 else { continue }
-                if st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 { return path }
+                if st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 {
+                    return "\(path) has \(st.st_nlink) hard links, and another name could write it past the deny; replace the links with copies"
+                }
                 if st.st_mode & S_IFMT == S_IFDIR, let found = walk(path, depth + 1) { return found }
             }
             return nil

@@ -98,11 +98,35 @@ public final class ResolvedNames: Sendable {
         table.withLock { $0[host, default: []].insert(name) }
     }
 
-    /// Whether a DNS answer's address (4 or 16 bytes) is loopback, link-local, unspecified
-    /// or multicast (IPv4-mapped IPv6 judged as IPv4). Such answers never grant a connect.
+    /// The addresses of this host's own interfaces (4 or 16 bytes each), read once.
+    static let interfaceAddresses: Set<[UInt8]> = {
+        var out = Set<[UInt8]>()
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return out }
+        defer { freeifaddrs(list) }
+        var p = list
+        while let a = p {
+            if let sa = a.pointee.ifa_addr {
+                switch Int32(sa.pointee.sa_family) {
+                case AF_INET:
+                    sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { out.insert(withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) }) }
+                case AF_INET6:
+                    sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { out.insert(withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) }) }
+                default: break
+                }
+            }
+            p = a.pointee.ifa_next
+        }
+        return out
+    }()
+
+    /// Whether a DNS answer's address (4 or 16 bytes) is this host's: loopback, link-local,
+    /// unspecified, multicast, or an address of one of its interfaces (IPv4-mapped IPv6
+    /// judged as IPv4). Such answers never grant a connect.
     public static func isHostLocal(_ bytes: [UInt8]) -> Bool {
         var b = bytes
         if b.count == 16, b[0..<10].allSatisfy({ $0 == 0 }), b[10] == 0xff, b[11] == 0xff { b = Array(b[12..<16]) }
+        if interfaceAddresses.contains(b) { return true }
         if b.count == 4 {
             return b[0] == 127 || b[0] == 0 || (b[0] == 169 && b[1] == 254) || (b[0] >= 224 && b[0] <= 239) || b == [255, 255, 255, 255]
         }

@@ -31,7 +31,8 @@ public final class WorkspaceLock: Sendable {
     /// `<directory>/warden-locks-<uid>`, mode 0700, this user's: another user can neither
     /// plant a lock file there nor hold one (which would keep every placeholder in place).
     static func lockDirectory(in directory: String) -> String? {
-        let path = "\(directory)/warden-locks-\(geteuid())"
+        // Root keeps its locks under /run, where no other user can create anything.
+        let path = geteuid() == 0 && access("/run", W_OK) == 0 ? "/run/warden-locks" : "\(directory)/warden-locks-\(geteuid())"
         if mkdir(path, 0o700) != 0 && errno != EEXIST { return nil }
         var st = stat()
         guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else { return nil }

@@ -88,7 +88,7 @@ struct RunCommand: ParsableCommand {
         }
         // The agent shared the terminal: whatever modes or colours it left on (concealed
         // text, say) must not hide Warden's own lines.
-        if isatty(2) == 1, !summary.messages.isEmpty || !quiet { printError("\u{1B}[0m", prefix: false, newline: false, escaping: false) }
+        if isatty(2) == 1, !summary.messages.isEmpty || !quiet { printError("\u{1B}[0m\u{1B}]110\u{07}\u{1B}]111\u{07}", prefix: false, newline: false, escaping: false) }
         for line in summary.messages { printError(line, prefix: false) }
         if !quiet { printError(summary.summaryLine, prefix: false) }
         throw ExitCode(summary.exitCode)

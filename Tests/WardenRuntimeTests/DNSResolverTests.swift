@@ -169,9 +169,9 @@ struct DNSResponderTests {
         #expect(parsed.answers == [aRecord("allowed.test", [127, 0, 0, 3])])
         // A loopback answer is not learned (DNS rebinding to host services); a public one is.
         #expect(names.names(for: DNSResponder.host([127, 0, 0, 3])).isEmpty)
-        let routable = FakeUpstream(["allowed.test": [aRecord("allowed.test", [192, 0, 2, 7])]])
+        let routable = FakeUpstream(["allowed.test": [aRecord("allowed.test", [198, 51, 100, 7])]])
         _ = try responder(routable, names: names).answer(DNSPacket.query("allowed.test"), overTCP: false)
-        #expect(names.names(for: DNSResponder.host([192, 0, 2, 7])) == ["allowed.test"])
+        #expect(names.names(for: DNSResponder.host([198, 51, 100, 7])) == ["allowed.test"])
     }
 
     @Test func hostLocalAddressesAreRecognised() {
@@ -180,7 +180,9 @@ struct DNSResponderTests {
                                [0xfe, 0x80] + Array(repeating: 0, count: 14), [0xff, 2] + Array(repeating: 0, count: 14)] {
             #expect(ResolvedNames.isHostLocal(local), "\(local)")
         }
-        for routable: [UInt8] in [[192, 0, 2, 7], [10, 1, 2, 3], [8, 8, 8, 8], [0x20, 0x01, 0x0d, 0xb8] + Array(repeating: 0, count: 12)] {
+        // This host's own interface addresses too (DNS rebinding to a service on 0.0.0.0).
+        for own in ResolvedNames.interfaceAddresses { #expect(ResolvedNames.isHostLocal(own), "\(own)") }
+        for routable: [UInt8] in [[198, 51, 100, 7], [10, 1, 2, 3], [8, 8, 8, 8], [0x20, 0x01, 0x0d, 0xb8] + Array(repeating: 0, count: 12)] {
             #expect(!ResolvedNames.isHostLocal(routable), "\(routable)")
         }
     }
