@@ -6,7 +6,7 @@ import Testing
 /// that appears or vanishes meanwhile can fail it.
 @Suite("Many agents at once", .serialized)
 struct ConcurrentRunsTests {
-    @Test func thirtyTwoRunsWithOneLogWhileTmpChurns() throws {
+    @Test func thirtyTwoFloodingRunsWithOneLogWhileTmpChurns() throws {
         guard geteuid() == 0 else { print("skip: needs root for the sandbox's namespaces"); return }
         guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { print("skip: warden not built"); return }
         let dir = try WardenBinary.tempDir("fleet")
@@ -30,15 +30,31 @@ struct ConcurrentRunsTests {
         churn.start()
         defer { stop.set() }
 
+        // Each agent floods: 2,000 denied syscalls, counted exactly in the trail per run.
+        let flood = dir + "/flood"
+        try """
+        #include <stdio.h>
+        #include <sys/syscall.h>
+        #include <unistd.h>
+        int main(void) {
+            int denied = 0;
+            for (int i = 0; i < 2000; i++) if (syscall(SYS_ptrace, 0x4206, 1, 0, 0) != 0) denied++;
+            return denied == 2000 ? 0 : 1;
+        }
+        """.write(toFile: flood + ".c", atomically: true, encoding: .utf8)
+        let cc = try CLISupport.run("/usr/bin/cc", ["-O2", "-o", flood, flood + ".c"])
+        try #require(cc.status == 0, "cannot compile the flood probe: \(cc.stderr)")
+
         let count = 32
         var processes: [Process] = []
         for i in 0..<count {
             let ws = dir + "/ws\(i)"
             try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: flood, toPath: ws + "/flood")  // the host's /tmp is not in the agent's world
             let p = Process()
             p.executableURL = URL(fileURLWithPath: WardenBinary.path)
             p.arguments = ["run", "-q", "--policy", WardenBinary.root + "/policies/default.warden", "--workspace", ws,
-                           "--audit-log", log, "--signing-key", dir + "/audit/key.key", "--", "/bin/sh", "-c", "echo work > out.txt && cat out.txt >/dev/null"]
+                           "--audit-log", log, "--signing-key", dir + "/audit/key.key", "--", "/bin/sh", "-c", "echo work > out.txt && cat out.txt >/dev/null && ./flood"]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             processes.append(p)
@@ -54,6 +70,14 @@ struct ConcurrentRunsTests {
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(text.components(separatedBy: "\"kind\":\"run.start\"").count - 1 == count)
         #expect(text.components(separatedBy: "\"kind\":\"run.exit\"").count - 1 == count)
+        // Every run's denials are all there: the records' counts add up to 2,000 per run.
+        var perRun: [String: Int] = [:]
+        for line in text.split(separator: "\n") where line.contains("\"kind\":\"deny.syscall\"") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let fields = try #require(object["fields"] as? [String: Any])
+            perRun[object["run"] as? String ?? "", default: 0] += fields["count"] as? Int ?? 0
+        }
+        #expect(perRun.count == count && perRun.values.allSatisfy { $0 == 2000 }, "denials per run: \(perRun.values.sorted())")
         let verify = try #require(try WardenBinary.run(["audit", "verify", log, "--public-key", dir + "/audit/key.pub"]))
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
     }
