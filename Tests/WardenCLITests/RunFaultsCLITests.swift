@@ -95,6 +95,51 @@ import Testing
         #expect(v.status == 3, "intact, unsigned: \(v.stdout)\(v.stderr)")
     }
 
+    /// An I/O error on the log's device (EIO from fdatasync, injected into `warden` with an
+    /// LD_PRELOAD shim that fails only the audit log's descriptor after its first syncs): the
+    /// run fails closed exactly as on a full disk, and the next run recovers every record.
+    @Test func ioErrorOnTheLogStopsTheAgentAndNothingIsLost() throws {
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        guard let flood = try Self.buildFlood(in: f.workspace) else { return }
+        let shim = f.dir + "/eio.so"
+        try """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <errno.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <unistd.h>
+        static int syncs;
+        int fdatasync(int fd) {
+            char link[64], target[4096];
+            snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+            ssize_t n = readlink(link, target, sizeof target - 1);
+            if (n > 0) { target[n] = 0; if (strstr(target, "/audit.jsonl") && !strstr(target, "spill") && ++syncs > 2) { errno = EIO; return -1; } }
+            int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+            return real(fd);
+        }
+        """.write(toFile: shim + ".c", atomically: true, encoding: .utf8)
+        let cc = try CLISupport.run("/usr/bin/cc", ["-shared", "-fPIC", "-o", shim, shim + ".c", "-ldl"])
+        guard cc.status == 0 else { print("skip: cannot build the EIO shim: \(cc.stderr)"); return }
+        var env = ProcessInfo.processInfo.environment
+        env["LD_PRELOAD"] = shim
+        guard let r = try WardenBinary.run(["run", "--policy", WardenBinary.root + "/policies/default.warden", "--workspace", f.workspace,
+                                            "--audit-log", f.log, "-q", "--", flood], environment: env) else { return }
+        #expect(r.status == 122, "\(r.stderr)")
+        #expect(r.stderr.contains("stopping the agent") && r.stderr.contains("Input/output error"), "\(r.stderr)")
+        let runID = try #require(Self.records(f.log).first?["run"] as? String)
+        let spill = f.log + ".spill-" + runID
+        #expect(FileManager.default.fileExists(atPath: spill), "nothing kept for later")
+        // Without the fault, the next run appends what was kept; the chain verifies.
+        guard let next = try f.run(["true"]) else { return }
+        #expect(next.status == 0, "\(next.stderr)")
+        let firstRun = Self.records(f.log).filter { $0["run"] as? String == runID }.map { $0["kind"] as? String }
+        #expect(firstRun.contains("recovery.spill") && firstRun.last == "run.exit", "\(firstRun)")
+        guard let v = try WardenBinary.run(["audit", "verify", f.log]) else { return }
+        #expect(v.status == 3, "intact, unsigned: \(v.stdout)\(v.stderr)")
+    }
+
     /// `--on-audit-failure pause`: the agent is frozen while the log's disk is full and
     /// resumes once there is room; it finishes, and every record reaches the log.
     @Test func pauseModeFreezesTheAgentUntilTheLogHasRoom() throws {
