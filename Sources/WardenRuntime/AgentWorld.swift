@@ -36,7 +36,7 @@ struct AgentWorld: Sendable {
     private(set) var mountPoints: [String] = []
 
     /// - Parameters:
-    ///   - landlock: the plan's grants, expanded to the agent's view.
+    ///   - grants: the plan's grants, expanded to the agent's view.
     ///   - hostTmp: the run's temporary directory on the host (the source of `/tmp`).
     /// Throws when a grant is reached through a symlink inside a writable grant (an earlier
     /// agent could have planted it to be granted any host path), or resolves, through a
@@ -58,7 +58,8 @@ struct AgentWorld: Sendable {
         }
         let writable = resolved.filter(\.writable).map(\.source)
         for entry in linked {
-            for hop in entry.hops where writable.contains(where: { $0 == "/" || hop.path.hasPrefix($0 + "/") }) {
+            // (A writable `/` gives the agent the whole host anyway: nothing to protect there.)
+            for hop in entry.hops where writable.contains(where: { $0 != "/" && hop.path.hasPrefix($0 + "/") }) {
                 throw .unsupportedRule("the grant \(entry.grant) goes through the symlink \(hop.path) (to \(hop.target)) inside a writable grant; the agent could have planted it to be granted another host path. Remove the link or grant the real path")
             }
             var st = stat()
