@@ -55,10 +55,8 @@ static int helper_filter(void) {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, HELPER_ARCH, 1, 0),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        // x32 calls share x86_64's architecture with bit 30 of nr set: never equal below.
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-#if defined(__x86_64__)
-        // x32 calls share the architecture with the top bit of nr set: never equal below.
-#endif
         ALLOW(SYS_recvmsg), ALLOW(SYS_sendmsg), ALLOW(SYS_connect), ALLOW(SYS_bind),
         ALLOW(SYS_close), ALLOW(SYS_fchdir), ALLOW(SYS_getsockopt), ALLOW(SYS_exit),
         ALLOW(SYS_exit_group), ALLOW(SYS_rt_sigreturn), ALLOW(SYS_restart_syscall),

@@ -1,4 +1,5 @@
 import WardenCompiler
+import WardenKernel
 import WardenPolicy
 #if canImport(Glibc)
 import Glibc
@@ -166,26 +167,29 @@ struct AgentWorld: Sendable {
     /// than 64 levels or larger than 100,000 entries (refused rather than left unchecked).
     static func hardLinkedFile(in root: String) -> String? {
         var budget = 100_000
-        func walk(_ dir: String, _ depth: Int) -> String? {
+        func walk(_ fd: Int32, _ dir: String, _ depth: Int) -> String? {
             guard depth < 64 else { return "\(dir) is deeper than 64 levels, too deep to check for hard links" }
-            guard let d = opendir(dir) else { return nil }
-            defer { closedir(d) }
-            while let e = readdir(d) {
-                budget -= 1
-                if budget < 0 { return "it holds more than 100,000 entries, too many to check for hard links" }
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name == "." || name == ".." { continue }
-                let path = dir + "/" + name
-                var st = stat()
-                guard lstat(path, &st) == 0 else { continue }
-                if st.st_mode & S_IFMT == S_IFREG, st.st_nlink > 1 {
-                    return "\(path) has \(st.st_nlink) hard links, and another name could write it past the deny; replace the links with copies"
+            guard let (entries, truncated) = NoFollowFiles.entries(fd, limit: budget) else { return nil }
+            budget -= entries.count
+            if truncated || budget < 0 { return "it holds more than 100,000 entries, too many to check for hard links" }
+            for entry in entries {
+                let path = dir + "/" + TerminalText.escape(String(decoding: entry.name, as: UTF8.self))
+                guard let status = NoFollowFiles.status(fd, entry.name) else { continue }
+                if status.isRegular, status.links > 1 {
+                    return "\(path) has \(status.links) hard links, and another name could write it past the deny; replace the links with copies"
                 }
-                if st.st_mode & S_IFMT == S_IFDIR, let found = walk(path, depth + 1) { return found }
+                guard status.isDirectory else { continue }
+                let child = NoFollowFiles.openDirectory(fd, entry.name)
+                guard child >= 0 else { continue }
+                defer { close(child) }
+                if let found = walk(child, path, depth + 1) { return found }
             }
             return nil
         }
-        return walk(root, 0)
+        let top = NoFollowFiles.openDirectoryPath(Array(root.utf8))
+        guard top >= 0 else { return nil }
+        defer { close(top) }
+        return walk(top, root, 0)
     }
 
     /// The first symlink among the components of `path` strictly below `root`, if any.

@@ -169,33 +169,3 @@ public final class DNSProxy: Sendable {
         }
     }
 }
-
-/// A joinable thread that can be stored in a Sendable class.
-final class ThreadHandle: @unchecked Sendable {
-    private let handle: pthread_t
-    private var joined = false
-
-    private final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
-    init?(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var t = pthread_t()
-        let r = pthread_create(&t, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, box)
-        guard r == 0 else { Unmanaged<Box>.fromOpaque(box).release(); return nil }
-        handle = t
-    }
-
-    /// Joins once (call from one thread).
-    func join() {
-        guard !joined else { return }
-        joined = true
-        pthread_join(handle, nil)
-    }
-}

@@ -210,7 +210,7 @@ public final class NetworkMediator: Sendable {
         var cwd: Int32 = -1
         defer { if cwd >= 0 { close(cwd) } }
         if !path.hasPrefix("/") {
-            cwd = open("/proc/\(r.pointee.tid)/cwd", Placeholders.oPath | O_DIRECTORY | O_CLOEXEC)
+            cwd = open("/proc/\(r.pointee.tid)/cwd", NoFollowFiles.oPath | O_DIRECTORY | O_CLOEXEC)
             guard cwd >= 0, listener.isValid(id) else { return ENOENT }
         }
         let result = withUnsafeBytes(of: r.pointee.addr) { raw in

@@ -9,6 +9,9 @@ import Glibc
 /// directory descriptor and one name, so a component the agent swaps for a link is refused
 /// (`O_NOFOLLOW`, `AT_SYMLINK_NOFOLLOW`) instead of resolved.
 enum NoFollowFiles {
+    /// O_PATH (not exported by Glibc's Swift overlay); the same value on every Linux ABI Warden supports.
+    static let oPath: Int32 = 0o10000000
+
     /// One directory entry: its name and the kind `getdents` reported (`DT_UNKNOWN` possible).
     struct Entry {
         var name: [UInt8]
@@ -23,6 +26,8 @@ enum NoFollowFiles {
         var device: UInt64
         var changeTime: Int64
         var changeTimeNanoseconds: Int64
+        /// Hard links to the inode.
+        var links: UInt64
 
         var isDirectory: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFDIR) }
         var isRegular: Bool { mode & UInt32(S_IFMT) == UInt32(S_IFREG) }
@@ -36,6 +41,7 @@ enum NoFollowFiles {
             device = UInt64(st.st_dev)
             changeTime = Int64(st.st_ctim.tv_sec)
             changeTimeNanoseconds = Int64(st.st_ctim.tv_nsec)
+            links = UInt64(st.st_nlink)
         }
     }
 

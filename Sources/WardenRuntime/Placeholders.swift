@@ -11,8 +11,6 @@ import Glibc
 /// on the way (by an earlier agent, or a concurrent run in the same workspace) fails the
 /// step instead of redirecting a privileged mkdir outside the workspace.
 public struct Placeholders: Sendable {
-    /// O_PATH (not exported by Glibc's Swift overlay); the same value on every Linux ABI Warden supports.
-    static let oPath: Int32 = 0o10000000
 
     /// What was created, outermost first: (host path, is a directory).
     public private(set) var created: [(path: String, directory: Bool)] = []
@@ -40,12 +38,12 @@ public struct Placeholders: Sendable {
     public mutating func create(_ paths: [String], directories: Bool = false) throws(PlaceholderError) {
         for path in paths {
             let parts = path.split(separator: "/")
-            var dir = open("/", Self.oPath | O_DIRECTORY | O_CLOEXEC)
+            var dir = open("/", NoFollowFiles.oPath | O_DIRECTORY | O_CLOEXEC)
             var current = ""
             for (i, name) in parts.enumerated() {
                 current += "/" + name
                 let last = i == parts.count - 1
-                var next = openat(dir, String(name), Self.oPath | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY))
+                var next = openat(dir, String(name), NoFollowFiles.oPath | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY))
                 if next < 0 && errno == ENOENT {
                     let asFile = last && !directories && Self.looksLikeFile(name)
                     let rc: Int32
@@ -61,7 +59,7 @@ public struct Placeholders: Sendable {
                         rc = mkdirat(dir, String(name), 0o755)
                     }
                     if rc == 0 { created.append((current, !asFile)) }
-                    next = openat(dir, String(name), Self.oPath | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY))
+                    next = openat(dir, String(name), NoFollowFiles.oPath | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY))
                 }
                 let e = errno
                 close(dir)
@@ -80,43 +78,22 @@ public struct Placeholders: Sendable {
         for entry in created.reversed() {
             let parent = String(entry.path[..<(entry.path.lastIndex(of: "/") ?? entry.path.startIndex)])
             let name = String(entry.path[entry.path.index(after: entry.path.lastIndex(of: "/") ?? entry.path.startIndex)...])
-            guard let dir = Self.openDirectory(parent.isEmpty ? "/" : parent) else { continue }
+            let dir = NoFollowFiles.openDirectoryPath(Array(parent.utf8))
+            guard dir >= 0 else { continue }
             if entry.directory {
                 _ = unlinkat(dir, name, AT_REMOVEDIR) // fails, as it should, unless empty
             } else {
                 // Only while it still is exactly what was created (a read-only mount kept it so).
                 var st = stat()
                 let expected = Self.content(of: Substring(name))
-                if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG,
-                   st.st_size == expected.count, Self.read(dir, name, count: expected.count) == expected {
+                if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_size == expected.count,
+                   case .content(let bytes)? = NoFollowFiles.readFile(dir, Array(name.utf8), limit: expected.count), bytes == expected {
                     _ = unlinkat(dir, name, 0)
                 }
             }
             close(dir)
         }
         created = []
-    }
-
-    static func read(_ dir: Int32, _ name: String, count: Int) -> [UInt8]? {
-        if count == 0 { return [] }
-        let fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: count)
-        let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, count) }
-        return n == count ? buf : nil
-    }
-
-    /// Opens a directory walking from `/` without following any symlink.
-    static func openDirectory(_ path: String) -> Int32? {
-        var dir = open("/", Self.oPath | O_DIRECTORY | O_CLOEXEC)
-        for name in path.split(separator: "/") {
-            let next = openat(dir, String(name), Self.oPath | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            close(dir)
-            guard next >= 0 else { return nil }
-            dir = next
-        }
-        return dir
     }
 }
 

@@ -444,7 +444,6 @@ static int attack_unix(const char *name, int abstract) {
 /// agent's world) by rename exchange, and swaps the thread's working directory. Whoever
 /// resolves the path must do it in the agent's world: no connect may ever succeed.
 static volatile int race_stop;
-static const char *race_target;
 static void *race_swapper(void *unused) {
     (void)unused;
     while (!race_stop) {
@@ -454,7 +453,6 @@ static void *race_swapper(void *unused) {
     return NULL;
 }
 static int attack_unix_race(const char *target, const char *count) {
-    race_target = target;
     int n = *count ? atoi(count) : 2000;
     unlink("race.sock"); unlink("race.link"); unlink("race.dirlink");
     int f = open("race.sock", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
