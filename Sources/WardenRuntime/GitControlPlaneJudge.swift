@@ -77,7 +77,11 @@ struct GitControlPlaneJudge {
 
         // What was not checked.
         var seen = Set<GitTreeScan.Problem>()
-        for problem in after.problems + before.problems where seen.insert(problem).inserted {
+        // A HEAD git refuses is the agent's doing only if it was not so before the run (a
+        // directory that merely looks like part of a repository is not a finding).
+        let beforeProblems = before.problems.filter { $0.kind != .repository }
+        let afterProblems = after.problems.filter { $0.kind != .repository || !before.problems.contains($0) }
+        for problem in afterProblems + beforeProblems where seen.insert(problem).inserted {
             out.append(Finding(kind: problem.kind, path: problem.path, reason: problem.reason))
         }
         return Self.ordered(out)
