@@ -4,6 +4,18 @@
 set -euo pipefail
 
 packages=(libseccomp-dev libcap-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc curl git)
+# Toolchains of the workload matrix (Tests/WardenCLITests/Workloads): installed from Debian
+# when the command is missing, so a machine that already has one (rustup's cargo, a newer
+# node) keeps it. WARDEN_SETUP_WORKLOADS=0 skips them; the matrix then skips those cells.
+if [[ "${WARDEN_SETUP_WORKLOADS:-1}" != "0" ]]; then
+  command -v cmake >/dev/null || packages+=(cmake)
+  command -v go >/dev/null || packages+=(golang-go)
+  command -v cargo >/dev/null || packages+=(cargo)
+  command -v javac >/dev/null || packages+=(default-jdk-headless)
+  command -v node >/dev/null || packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)
+  packages+=(python3-venv python3-pytest)
+fi
 [[ "${WARDEN_SETUP_EXTRA:-}" != "" ]] && read -r -a extra <<<"$WARDEN_SETUP_EXTRA" && packages+=("${extra[@]}")
 
 missing=()
