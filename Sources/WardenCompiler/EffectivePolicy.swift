@@ -114,6 +114,8 @@ extension EffectivePolicy {
         self.envPass = identity.envPass
         self.envSet = identity.envSet
 
+        // Allows of the ID-switch calls that came with a broad group (`@default`).
+        var incidentalIDSwitch: Set<Int> = []
         for rule in identity.rules {
             let provenance = Provenance(rule, label: label(rule))
             switch rule.action {
@@ -123,7 +125,11 @@ extension EffectivePolicy {
                 net.append(NetGrant(effect: rule.effect, direction: direction, proto: proto,
                                     endpoint: endpoint, provenance: provenance))
             case .syscall(let match):
+                let incidental = match.group.map { !BuiltinSafeguards.idSwitchGroups.contains($0) } ?? false
                 for syscall in match.syscalls {
+                    if incidental, rule.effect == .allow, BuiltinSafeguards.idSwitch.contains(syscall) {
+                        incidentalIDSwitch.insert(syscalls.count)
+                    }
                     if rule.effect == .allow, syscall.hasPrefix("io_uring"), rule.because == nil {
                         throw .unsafeGrant("allowing \(syscall) needs a `because` reason: io_uring performs file and socket operations that seccomp cannot see",
                                            at: provenance.location)
@@ -141,6 +147,7 @@ extension EffectivePolicy {
                 file: limit.span.file, line: limit.span.start.line, column: limit.span.start.column,
                 via: [], because: nil, rule: "limit \(kind.rawValue) \(limit.value.canonical)"))
         }
+        BuiltinSafeguards.applyIDSwitch(to: &self, incidentalAllows: incidentalIDSwitch)
         BuiltinSafeguards.apply(to: &self)
     }
 }

@@ -21,6 +21,9 @@ public struct AgentSession: Sendable {
     public var auditFailureMode: AuditFailureMode
     /// Told about events the operator should see while the run goes on (audit loss).
     public var notice: (@Sendable (String) -> Void)?
+    /// `warden explain POLICY --identity ID`, the prefix of the commands the failure digest
+    /// prints; nil: a placeholder for the policy path.
+    public var explainPrefix: String?
 
     public init(plan: AgentLaunchPlan, audit: AuditRun, start: RunStartInfo, timeout: Duration?,
                 gracePeriod: Duration = .seconds(5), bestEffort: Bool, auditFailureMode: AuditFailureMode = .stop,
@@ -52,6 +55,20 @@ public struct AgentSession: Sendable {
         public var stoppedForAudit: Bool
         /// Records the log did not take by the end (kept in the spill file or listed).
         public var unsaved: AuditRun.Unsaved?
+        /// Per layer: denials recorded, or why they were not observed.
+        public var layers: [LayerDenials] = []
+        /// The ranked digest of the denials, when the command failed (also recorded).
+        public var digest: DenialDigest?
+    }
+
+    /// Whether the run's end counts as a failure that gets a denial digest: a non-zero exit,
+    /// a signal or the time limit (a launch failure has its own message).
+    static func failed(_ outcome: RunOutcome) -> Bool {
+        switch outcome {
+        case .exited(let code): return code != 0
+        case .signaled, .timedOut: return true
+        case .launchFailed: return false
+        }
     }
 
     /// Runs the agent to the end. Throws only when the audit trail cannot record the start
@@ -146,11 +163,27 @@ public struct AgentSession: Sendable {
         if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
         if let failure = responder.firstFailure { exit.extra["audit_failure"] = .string(failure.description) }
         if responder.stoppedForAudit { exit.extra["stopped_by"] = .string("audit failure") }
+        // The digest counts what the log took: write the pending aggregates first.
+        let syscallsObserved = plan.spec.seccompListener && plan.spec.seccompFilter != nil
+            && !skipped.contains { $0.hasPrefix("seccomp") }
+        let prefix = explainPrefix ?? ShellWord.explainPrefix(policyPath: "POLICY", identity: effective.identity)
+        func layers() -> [LayerDenials] {
+            LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
+                                filesystemObserved: false, recorded: audit.recordedTotals, explain: prefix)
+        }
+        var digest: DenialDigest?
+        if Self.failed(report.outcome) {
+            try? audit.flush()
+            let made = DenialDigest(tally: audit.recordedDenials, effective: effective, explain: prefix, layers: layers(),
+                                    bindings: plan.bindings)
+            try? audit.record(made.auditEvent)
+            digest = made
+        }
         var auditError: String?
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
-                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved)
+                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, layers: layers(), digest: digest)
     }
 }
 

@@ -117,9 +117,10 @@ public final class Run {
     /// Launches the agent and supervises it to the end. Throws only when `run.start` cannot
     /// be recorded (then the agent was not launched: no unrecorded runs).
     public func execute() throws(RunSetupError) -> RunSummary {
-        let session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
+        var session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
                                    gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
+        session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }
         // Directories of supervisors that died without cleaning up (e.g. SIGKILL), removed
@@ -135,7 +136,8 @@ public final class Run {
         return RunSummary(runID: runID, logPath: logPath, outcome: result.outcome, skippedLayers: result.skippedLayers,
                           createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
                           denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
-                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved)
+                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved,
+                          layers: result.layers, digest: result.digest)
     }
 }
 
@@ -159,6 +161,10 @@ public struct RunSummary: Sendable {
     public var stoppedForAudit: Bool
     /// Records of this run that are not in the log (in its spill file, or listed here).
     public var unsaved: AuditRun.Unsaved?
+    /// Per layer: denials recorded, or why they were not observed (see `LayerDenials`).
+    public var layers: [LayerDenials] = []
+    /// The ranked digest of the denials when the command failed (see `DenialDigest`).
+    public var digest: DenialDigest?
 
     /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
     /// stopped for the audit log or records are missing from it; else
@@ -191,10 +197,13 @@ public struct RunSummary: Sendable {
             }
         }
         if case .launchFailed(let failure) = outcome { lines.append(failure.message) }
+        if let digest { lines.append(contentsOf: digest.lines(logPath: logPath, runID: runID)) }
         return lines
     }
 
-    /// "warden: run <id> exited with status 0; 3 denials recorded in <log>".
+    /// "warden: run <id> exited with status 0; 3 syscall denials, 0 network denials recorded
+    /// in <log>; filesystem not observed (check an action with `warden explain …`)". A layer
+    /// whose denials were not observed is said to be so, never counted as 0.
     public var summaryLine: String {
         let how: String
         switch outcome {
@@ -204,6 +213,9 @@ public struct RunSummary: Sendable {
         case .launchFailed: how = "failed to start"
         }
         let audit = stoppedForAudit ? " (stopped: the audit log failed)" : ""
-        return "warden: run \(runID) \(how)\(audit); \(denialsRecorded) denial\(denialsRecorded == 1 ? "" : "s") recorded in \(logPath)"
+        guard !layers.isEmpty else {
+            return "warden: run \(runID) \(how)\(audit); \(denialsRecorded) denial\(denialsRecorded == 1 ? "" : "s") recorded in \(logPath)"
+        }
+        return "warden: run \(runID) \(how)\(audit); \(layers.account(logPath: logPath))"
     }
 }

@@ -1,0 +1,40 @@
+import Testing
+@testable import WardenAudit
+
+/// The tally behind the failure digest: counts what the log took, by denial, bounded.
+@Suite struct DenialTallyTests {
+    let t0 = AuditTime(seconds: 1_700_000_000, nanoseconds: 0)
+
+    @Test func aggregatedRecordsAddTheirCountsAndRankByCount() {
+        var tally = DenialTally()
+        tally.add(.denySyscall(name: "unshare", nr: 272, args: [], pid: 1, count: 2, first: t0, last: t0))
+        tally.add(.denySyscall(name: "ptrace", nr: 101, args: [], pid: 1, count: 1, first: t0, last: t0))
+        tally.add(.network(denied: true, destination: "10.0.0.1", port: 9, proto: "tcp", domain: nil, pid: 1, rule: nil,
+                           count: 5, first: t0, last: t0))
+        tally.add(.denySyscall(name: "unshare", nr: 272, args: [], pid: 2, count: 4, first: t0, last: t0))
+        tally.add(.network(denied: false, destination: "10.0.0.1", port: 9, proto: "tcp", domain: nil, pid: 1, rule: nil,
+                           count: 50, first: t0, last: t0))
+        tally.add(AuditEvent(kind: "run.exit", fields: [:]))
+        let top = tally.top(5)
+        #expect(top.map(\.count) == [6, 5, 1], "allowed connections and other records are not denials")
+        #expect(top.first?.fields["name"]?.stringValue == "unshare")
+        #expect(tally.distinct == 3)
+    }
+
+    @Test func equalCountsKeepTheirFirstRecordedOrder() {
+        var tally = DenialTally()
+        for name in ["b", "a", "c"] { tally.add(.denySyscall(name: name, nr: 0, args: [], pid: 1, first: t0, last: t0)) }
+        #expect(tally.top(2).compactMap { $0.fields["name"]?.stringValue } == ["b", "a"])
+    }
+
+    @Test func memoryIsBoundedAndOverflowIsCounted() {
+        var tally = DenialTally(maxKeys: 4)
+        for i in 0..<100 {
+            tally.add(.denyFs(path: "/p/\(i)", operation: "fs.write_file", access: "write", errno: 13, pid: 1, rule: nil,
+                              source: "landlock", count: 2, first: t0, last: t0))
+        }
+        #expect(tally.distinct == 4)
+        #expect(tally.overflowEvents == 192)
+        #expect(tally.top(10).count == 4)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+/// Every denial is visible: the closing line never counts an unobserved layer as 0, and a
+/// run that fails because of a denial says which action, which rule and which
+/// `warden explain` command (on stderr and in the audit trail, which still verifies).
+@Suite(.serialized) struct DenialVisibilityTests {
+    static var isRoot: Bool { geteuid() == 0 }
+
+    /// The `run.digest` record's fields of a run, if any.
+    func digest(_ run: StockPolicyRun) -> [String: Any]? { run.record("run.digest")?["fields"] as? [String: Any] }
+
+    @Test func aSuccessfulRunNamesItsUnobservedLayersAndPrintsNoDigest() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let run = try StockPolicyRun.run(policy: "default", script: "true", in: f)
+        #expect(run.status == 0, "\(run.transcript)")
+        let last = run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.contains("0 syscall denials recorded in"), "\(last)")
+        #expect(last.contains("network and filesystem not observed"), "\(last)")
+        #expect(last.contains("warden explain") && last.contains("--fs read|write|exec PATH"), "\(last)")
+        #expect(!run.stderr.contains("0 denials recorded"), "never a bare 0 for unobserved layers: \(run.stderr)")
+        #expect(!run.stderr.contains("the run failed"), "no digest for a successful run: \(run.stderr)")
+        #expect(run.record("run.digest") == nil)
+    }
+
+    @Test func aSyscallDenialInAFailedRunNamesTheActionRuleAndExplainCommand() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        // unshare is denied (no rule allows it); the workload fails because of it.
+        let run = try StockPolicyRun.run(policy: "default", script: "deny_probe unshare && exit 3", in: f)
+        #expect(run.status == 3, "\(run.transcript)")
+        #expect(run.stderr.contains("the run failed; denials recorded"), "\(run.stderr)")
+        #expect(run.stderr.contains("1. syscall unshare ×1: no rule allows syscall unshare (default deny)"), "\(run.stderr)")
+        let policy = WardenBinary.root + "/policies/default.warden"
+        let explain = "warden explain \(policy) --identity default --syscall unshare"
+        #expect(run.stderr.contains("explain: " + explain), "\(run.stderr)")
+        #expect(run.stderr.contains("suggestion: allow syscall unshare"), "\(run.stderr)")
+        #expect(run.stderr.contains("filesystem: not observed") && run.stderr.contains("EROFS"), "\(run.stderr)")
+        // The explain command printed shows the same decision.
+        let args = Array(explain.split(separator: " ").dropFirst().map(String.init))
+        let shown = try #require(try WardenBinary.run(args))
+        #expect(shown.status == 1 && shown.stdout.hasPrefix("DENY: "), "\(shown.stdout)\(shown.stderr)")
+        // Recorded: run.digest before run.exit, and the log verifies.
+        let d = try #require(digest(run), "\(run.records)")
+        let items = d["denials"] as? [[String: Any]] ?? []
+        #expect(items.first?["action"] as? String == "syscall unshare")
+        #expect(items.first?["explain"] as? String == explain)
+        let kinds = run.records.compactMap { $0["kind"] as? String }
+        #expect(kinds.firstIndex(of: "run.digest").map { $0 < (kinds.firstIndex(of: "run.exit") ?? -1) } == true, "\(kinds)")
+        let verify = try f.warden(["audit", "verify", f.log, "--public-key", f.keyPrefix + ".pub"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let show = try f.warden(["audit", "show", f.log])
+        #expect(show.stdout.contains("digest") && show.stdout.contains("1. syscall unshare ×1"), "\(show.stdout)")
+    }
+
+    @Test func aDeniedRuleIsNamedWithItsFileAndLine() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let policy = f.root + "/deny-kill.warden"
+        try """
+        warden 1
+        include "\(WardenBinary.root)/policies/base.warden"
+        identity agent {
+          use toolchain, scratch
+          allow fs read, write, exec "${workspace}"
+          deny syscall setsid
+        }
+        """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let r = try f.warden(["run", "--policy", policy, "--workspace", f.workspace, "--audit-log", f.log,
+                              "--", "sh", "-c", "setsid true; setsid true; exit 2"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("syscall setsid ×2: \(policy):6:16: deny syscall setsid"), "\(r.stderr)")
+        #expect(r.stderr.contains("the deny at \(policy):6:16 decides"), "\(r.stderr)")
+    }
+
+    @Test func aNetworkDenialInAFailedRunNamesTheDestinationAndExplainCommand() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let policy = f.root + "/net.warden"
+        try """
+        warden 1
+        include "\(WardenBinary.root)/policies/base.warden"
+        identity agent {
+          use toolchain, scratch
+          allow fs read, write, exec "${workspace}"
+          allow net connect tcp "127.0.0.1:1"
+        }
+        """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let script = "python3 -c 'import socket; socket.create_connection((\"127.0.0.2\", 9), timeout=5)'"
+        let r = try f.warden(["run", "--policy", policy, "--workspace", f.workspace, "--audit-log", f.log,
+                              "--", "sh", "-c", script])
+        #expect(r.status != 0, "\(r.stderr)")
+        #expect(r.stderr.contains("connect tcp 127.0.0.2:9 ×1: no rule allows connect tcp 127.0.0.2:9"), "\(r.stderr)")
+        #expect(r.stderr.contains("explain: warden explain \(policy) --identity agent --connect tcp 127.0.0.2:9"), "\(r.stderr)")
+        #expect(r.stderr.contains("suggestion: allow net connect tcp \"127.0.0.2:9\""), "\(r.stderr)")
+        #expect(r.stderr.contains("network denial"), "the network layer is observed and counted: \(r.stderr)")
+    }
+
+    @Test func aFilesystemDenialIsAtLeastExplainedWhenUnobserved() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        // Writing .git/config under default fails (a read-only bind: EROFS); the filesystem
+        // layer is not observed here, so the digest says so and how to check the path.
+        let run = try StockPolicyRun.run(policy: "default", script: "echo x >> .git/config", in: f)
+        #expect(run.status != 0, "\(run.transcript)")
+        print("skip (partly): filesystem denials are not observed on this kernel setup; checking the hint instead")
+        #expect(run.stderr.contains("filesystem: not observed") && run.stderr.contains("read-only binds (EROFS"), "\(run.stderr)")
+        #expect(run.stderr.contains("--fs read|write|exec PATH"), "\(run.stderr)")
+        let d = try #require(digest(run))
+        #expect((d["unobserved"] as? [String: Any])?["filesystem"] != nil, "\(d)")
+        let explain = try #require(try WardenBinary.run(["explain", WardenBinary.root + "/policies/default.warden",
+                                                         "--fs", "write", "${workspace}/.git/config"]))
+        #expect(explain.status == 1 && explain.stdout.contains("read-only bind"), "\(explain.stdout)")
+    }
+
+    /// GNU make calls setresuid(-1, 0, -1) before spawning each child.
+    @Test func makeSpawningCcRunsUnderTheStockDefault() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/make"), FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") else {
+            print("skip: make or cc is not installed"); return
+        }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let run = try StockPolicyRun.run(policy: "default", script: "step make make && step run ./hello", in: f)
+        #expect(run.status == 0 && run.steps["make"] == 0 && run.steps["run"] == 0, "\(run.transcript)")
+        #expect(run.stdout.contains("hello 49") || run.steps["run"] == 0, "\(run.transcript)")
+        #expect(!run.deniedSyscalls.contains("setresuid"), "\(run.records)")
+    }
+
+    /// The ID-switch calls only permute IDs the agent already holds: the kernel refuses any
+    /// other ID (no CAP_SETUID), so nothing is gained.
+    @Test func theIDSwitchCallsGainNothing() throws {
+        guard Self.isRoot else { print("skip: warden run needs root here"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let script = #"""
+        python3 - <<'PY'
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        def call(name, *a):
+            r = getattr(libc, name)(*[ctypes.c_int(x) for x in a])
+            return r, ctypes.get_errno()
+        print("KEEP", call("setresuid", -1, 0, -1)[0])
+        r, e = call("setuid", 1000)
+        print("SETUID1000", r, e, os.getuid(), os.geteuid())
+        r, e = call("setresuid", 1000, 1000, 1000)
+        print("RES1000", r, e, os.getresuid())
+        libc.setfsuid(1000)
+        print("FSUID", libc.setfsuid(-1))
+        r, e = call("setgid", 1000)
+        print("SETGID1000", r, e, os.getgid())
+        PY
+        """#
+        let run = try StockPolicyRun.run(policy: "default", script: script, in: f)
+        #expect(run.status == 0, "\(run.transcript)")
+        let uid = run.stdout.split(separator: "\n").first { $0.hasPrefix("SETUID1000") }.map(String.init) ?? ""
+        #expect(run.stdout.contains("KEEP 0\n"), "switching to an ID already held works: \(run.transcript)")
+        #expect(uid.hasPrefix("SETUID1000 -1 "), "setuid(1000) is refused by the kernel: \(run.transcript)")
+        let parts = uid.split(separator: " ")
+        #expect(parts.count == 5 && parts[3] == parts[4] && parts[3] != "1000", "the IDs did not change: \(uid)")
+        #expect(run.stdout.contains("RES1000 -1 "), "\(run.transcript)")
+        #expect(!run.stdout.contains("FSUID 1000"), "the fsuid did not change: \(run.transcript)")
+        #expect(run.stdout.contains("SETGID1000 -1 "), "\(run.transcript)")
+    }
+}
