@@ -63,6 +63,15 @@ struct DoctorReport {
     var namespacesOK: Bool { k.namespaces.allSatisfy(\.available) }
     var coreLayersAvailable: Bool { seccompFilters && k.landlockABI >= 1 && namespacesOK && launchOK }
 
+    /// `enabled`, `disabled` or `unknown: ERRNO` (Warden never switches kernel audit).
+    var kernelAudit: String {
+        switch KernelAuditState.current() {
+        case .enabled: return "enabled"
+        case .disabled: return "disabled"
+        case .unknown(let e): return "unknown: \(errnoName(e))"
+        }
+    }
+
     var landlockRights: [String] {
         var r: [String] = []
         if k.landlockABI >= 1 { r.append("filesystem") }
@@ -90,6 +99,7 @@ struct DoctorReport {
         lines.append("\(mark(cg.unusableReason == nil)) cgroup v2      " +
                      (cg.unusableReason ?? "limits (memory.max, pids.max) under \(cg.directory ?? "?")"))
         lines.append("\(mark(launchOK)) sandbox launch \(launchDetail)")
+        lines.append("    denials        \(KernelAuditState.current().doctorText)")
         lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
                      "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
         if let stock { lines += stock.textLines() }
@@ -117,6 +127,8 @@ struct DoctorReport {
             "\"capabilities\": \(arr(k.effectiveCapabilities))",
             "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
             "\"core_layers_available\": \(coreLayersAvailable)",
+            "\"denials_observed\": {\"syscall\": \(k.userNotification), \"network_with_net_rules\": \(k.userNotification), \"filesystem\": false, "
+                + "\"kernel_audit\": \(str(kernelAudit))}",
         ]
         if let stock { fields.append("\"stock_policies\": " + stock.json(str)) }
         if let m = k.maxUserNamespaces { fields.insert("\"max_user_namespaces\": \(m)", at: 3) }

@@ -119,6 +119,18 @@ import Testing
         #expect(explain.status == 1 && explain.stdout.contains("read-only bind"), "\(explain.stdout)")
     }
 
+    @Test func doctorSaysWhichDenialsARunObserves() throws {
+        guard let r = try WardenBinary.run(["doctor", "--format", "json"]) else { return }
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        let observed = try #require(obj["denials_observed"] as? [String: Any])
+        #expect(observed["filesystem"] as? Bool == false)
+        let audit = observed["kernel_audit"] as? String ?? ""
+        #expect(audit == "enabled" || audit == "disabled" || audit.hasPrefix("unknown: "), "\(audit)")
+        if Self.isRoot { #expect(audit != "unknown: EPERM", "root may read the audit state") }
+        let text = try #require(try WardenBinary.run(["doctor"]))
+        #expect(text.stdout.contains("denials        kernel audit"), "\(text.stdout)")
+    }
+
     /// GNU make calls setresuid(-1, 0, -1) before spawning each child.
     @Test func makeSpawningCcRunsUnderTheStockDefault() throws {
         guard Self.isRoot else { print("skip: warden run needs root here"); return }

@@ -151,6 +151,10 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
 /// Highest Landlock ABI of this kernel, or a negative errno (ENOSYS/EOPNOTSUPP: none).
 int warden_landlock_abi(void);
 
+/// The kernel audit subsystem: 1 enabled, 0 disabled, or -errno (e.g. -EPERM without
+/// CAP_AUDIT_CONTROL, -EPROTONOSUPPORT without audit support). Never changes it.
+int warden_kernel_audit_enabled(void);
+
 /// Receives one fd sent with SCM_RIGHTS on `sock`; -errno on failure, -ENODATA on EOF.
 int warden_recv_fd(int sock);
 
