@@ -92,13 +92,26 @@ public struct DenialDigest: Sendable, Equatable {
         }
         let host = destination.contains(":") ? "[\(destination)]" : destination
         let endpoint = "\(domain ?? host):\(port)"
-        let decided = rule ?? "no rule allows \(direction) \(proto) \(endpoint) (default deny)"
-        let suggestion = rule == nil || rule?.hasPrefix("built-in") == true
-            ? "suggestion: allow net \(direction) \(proto) \"\(endpoint)\""
-            : "suggestion: the rule above decides; only removing or narrowing it allows this"
+        // Records of network mediation say how the call was decided (`decided_by`: rule,
+        // default, own-loopback, built-in) and the explain arguments that reproduce it;
+        // older records (or none of these fields) fall back to the rule alone.
+        let how = f["decided_by"]?.stringValue ?? (rule == nil ? "default" : "rule")
+        let decided = how == "default" || rule == nil
+            ? (rule ?? "no rule allows \(direction) \(proto) \(endpoint) (default deny)")
+            : rule!
+        let suggestion: String
+        switch how {
+        case "default": suggestion = "suggestion: allow net \(direction) \(proto) \"\(endpoint)\""
+        case "built-in": suggestion = "none: a built-in safeguard decides"
+        case "own-loopback": suggestion = "none: the agent's own loopback decides (only its own listeners are reachable)"
+        default: suggestion = "suggestion: the rule above decides; only removing or narrowing it allows this"
+        }
+        let recorded = (f["explain"]?.arrayValue ?? []).compactMap(\.stringValue)
+        let explain = recorded.isEmpty
+            ? prefix + " --\(direction) \(proto) " + ShellWord.quote(endpoint)
+            : ([prefix] + recorded.map(ShellWord.quote)).joined(separator: " ")
         return Item(layer: .network, action: "\(operation) \(proto) \(host):\(port)" + (domain.map { " (\($0))" } ?? ""),
-                    count: count, decidedBy: decided,
-                    explain: prefix + " --\(direction) \(proto) " + ShellWord.quote(endpoint), suggestion: suggestion)
+                    count: count, decidedBy: decided, explain: explain, suggestion: suggestion)
     }
 
     /// `path` written as a policy names it: `${workspace}/…`, `${home}/…`, `${tmp}/…` when

@@ -83,6 +83,33 @@ import WardenPolicy
         #expect(fs.explain == prefix + " --fs write /work/.git/config")
     }
 
+    /// Network mediation's records carry the operation, how the call was decided and the
+    /// explain arguments (the `net` change); the digest uses them when present.
+    @Test func networkRecordsWithDecisionDetailPlugIn() throws {
+        var tally = DenialTally()
+        tally.add(AuditEvent(kind: AuditKind.denyNet, fields: [
+            "destination": .string("127.0.0.1"), "port": .int(5432), "protocol": .string("tcp"), "pid": .int(1),
+            "count": .int(2), "operation": .string("listen"), "decided_by": .string("built-in"),
+            "rule": .string("built-in: listen on a host loopback port"),
+            "explain": .strings(["--bind", "tcp", "127.0.0.1:5432"]),
+        ]))
+        tally.add(AuditEvent(kind: AuditKind.denyNet, fields: [
+            "destination": .string("10.0.0.1"), "port": .int(443), "protocol": .string("tcp"), "pid": .int(1),
+            "count": .int(1), "operation": .string("sendto"), "decided_by": .string("default"),
+            "rule": .string("no rule allows connect udp 10.0.0.1:443"),
+        ]))
+        let layers = LayerDenials.report(syscallsObserved: true, networkMediated: true, filesystemObserved: false,
+                                         recorded: [:], explain: prefix)
+        let d = DenialDigest(tally: tally, effective: try policy(), explain: prefix, layers: layers)
+        #expect(d.items[0].action == "listen tcp 127.0.0.1:5432")
+        #expect(d.items[0].decidedBy == "built-in: listen on a host loopback port")
+        #expect(d.items[0].explain == prefix + " --bind tcp 127.0.0.1:5432")
+        #expect(d.items[0].suggestion?.hasPrefix("none:") == true)
+        #expect(d.items[1].decidedBy == "no rule allows connect udp 10.0.0.1:443")
+        #expect(d.items[1].explain == prefix + " --connect tcp 10.0.0.1:443")
+        #expect(d.items[1].suggestion == "suggestion: allow net connect tcp \"10.0.0.1:443\"")
+    }
+
     @Test func aRecordedPathIsExplainedAsThePolicyNamesIt() throws {
         let files = ["/p/main.warden": """
         warden 1
