@@ -164,6 +164,19 @@ public final class AuditRun: Sendable {
         }
     }
 
+    /// Counts a filesystem denial the supervisor observed (aggregated).
+    public func denyFs(
+        path: String, operation: String, access: String?, errno: Int32?, pid: Int32, rule: String?, source: String,
+        at: AuditTime = .now()
+    ) throws(AuditError) {
+        try locked { (s: inout State) -> LossChange? in
+            guard s.aggregator.addFs(path: path, operation: operation, access: access, errno: errno, pid: pid,
+                                     rule: rule, source: source, at: at)
+            else { return nil }
+            return flushIfDueLocked(&s, now: at)
+        }
+    }
+
     /// Writes pending records when a batch or aggregation window is due, and retries kept
     /// records while the log is failing. Call it from the supervisor loop several times a
     /// second: the aggregation window is only as precise as these calls.

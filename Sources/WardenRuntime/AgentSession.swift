@@ -1,3 +1,4 @@
+import CLauncher
 import WardenAudit
 import WardenCompiler
 import WardenKernel
@@ -24,6 +25,14 @@ public struct AgentSession: Sendable {
     /// `warden explain POLICY --identity ID`, the prefix of the commands the failure digest
     /// prints; nil: a placeholder for the policy path.
     public var explainPrefix: String?
+    /// Whether Landlock's filesystem denials are read from kernel audit (as root, Landlock
+    /// ABI 7). Kernel audit is host-wide: it is used when already enabled, and switched on
+    /// (and back off after the run) only for `.enableKernelAudit` (`--observe-filesystem`).
+    public var observeFilesystem: FilesystemObservation = .ifKernelAuditEnabled
+
+    public enum FilesystemObservation: Sendable {
+        case off, ifKernelAuditEnabled, enableKernelAudit
+    }
 
     public init(plan: AgentLaunchPlan, audit: AuditRun, start: RunStartInfo, timeout: Duration?,
                 gracePeriod: Duration = .seconds(5), bestEffort: Bool, auditFailureMode: AuditFailureMode = .stop,
@@ -78,12 +87,38 @@ public struct AgentSession: Sendable {
         let audit = self.audit
         let existedBefore = plan.unprotectedPaths.filter { access($0, F_OK) == 0 }
 
+        var spec = plan.spec
+        // Filesystem denials: Landlock's kernel audit records, when kernel audit is on.
+        var restoreKernelAudit = false
+        let fsReader: LandlockAuditReader? = {
+            guard observeFilesystem != .off, geteuid() == 0, plan.spec.landlock != nil, warden_landlock_abi() >= 7 else { return nil }
+            var state = KernelAuditState.current()
+            if state == .disabled, observeFilesystem == .enableKernelAudit {
+                let r = warden_kaudit_set_enabled(1)
+                if r == 0 {
+                    restoreKernelAudit = true
+                    state = .enabled
+                    notice?("warden: kernel audit enabled (host-wide) for --observe-filesystem; switched off again when the run ends")
+                } else {
+                    notice?("warden: --observe-filesystem: cannot enable kernel audit: \(errnoName(-r)); filesystem denials are not observed")
+                }
+            }
+            guard state == .enabled else { return nil }
+            return LandlockAuditReader(audit: audit, effective: effective, bindings: plan.bindings)
+        }()
+        if fsReader != nil { spec.landlock?.logAfterExec = true }
         var startInfo = start
         startInfo.skippedLayers = plan.skipped
-        try audit.start(startInfo)
+        if fsReader != nil { startInfo.unobservedLayers.removeAll { $0 == "landlock" } }
+        do {
+            try audit.start(startInfo)
+        } catch {
+            fsReader?.stop()
+            if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
+            throw error
+        }
 
         // Network mediation, with Warden's resolver when rules name domains.
-        var spec = plan.spec
         let names = ResolvedNames()
         var dns: DNSProxy?
         var dnsDir: String?
@@ -137,12 +172,14 @@ public struct AgentSession: Sendable {
         audit.setLossHandler { responder.handle($0) }
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler,
-                                    onStart: { responder.attach(initPid: $0) }, stop: stop)
+                                    onStart: { responder.attach(initPid: $0); fsReader?.attach(initPid: $0) }, stop: stop)
         let launchSpec = spec
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
+        fsReader?.stop()
+        if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
         // Only when no other run uses the workspace: its mounts may sit on our placeholders.
         if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
@@ -169,7 +206,7 @@ public struct AgentSession: Sendable {
         let prefix = explainPrefix ?? ShellWord.explainPrefix(policyPath: "POLICY", identity: effective.identity)
         func layers() -> [LayerDenials] {
             LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
-                                filesystemObserved: false, recorded: audit.recordedTotals, explain: prefix)
+                                filesystemObserved: fsReader != nil, recorded: audit.recordedTotals, explain: prefix)
         }
         var digest: DenialDigest?
         if Self.failed(report.outcome) {

@@ -73,6 +73,7 @@ final class CSpec {
             }
             spec.landlock_rules = UnsafePointer(rules)
             spec.landlock_rule_count = ll.rules.count
+            spec.landlock_log_after_exec = ll.logAfterExec ? 1 : 0
         }
 
         if let caps = s.capabilities {

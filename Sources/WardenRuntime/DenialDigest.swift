@@ -44,7 +44,7 @@ public struct DenialDigest: Sendable, Equatable {
         items = top.map { Self.item($0, effective: effective, explain: prefix, bindings: bindings) }
         moreDistinct = tally.distinct - top.count
         overflowEvents = tally.overflowEvents
-        unobserved = layers.filter { $0.recorded == nil }
+        unobserved = layers.filter { $0.recorded == nil || $0.partlyBecause != nil }
     }
 
     // MARK: - Items
@@ -140,10 +140,15 @@ public struct DenialDigest: Sendable, Equatable {
                         explain: prefix + " --fs read|write|exec " + ShellWord.quote(path), suggestion: nil)
         }
         let decision = effective.decideFs(access, policyPath)
+        var advice = suggestion(decision, allow: "allow fs \(access.rawValue) \"\(path)\"")
+        // A directory on the way to granted paths (`/`, `/home`): a grant on it would cover
+        // everything below it, so none is suggested.
+        if decision.isDefaultDeny, effective.fs.contains(where: { $0.effect == .allow && $0.path.isWithin(policyPath) && $0.path != policyPath }) {
+            advice = "none advised: \(path) is only the way to granted paths; a grant on it would cover everything below it"
+        }
         return Item(layer: .filesystem, action: action, count: count,
                     decidedBy: decidedBy(decision, default: "no rule allows \(access.rawValue) \(path) (default deny)"),
-                    explain: prefix + " --fs \(access.rawValue) " + ShellWord.quote(path),
-                    suggestion: suggestion(decision, allow: "allow fs \(access.rawValue) \"\(path)\""))
+                    explain: prefix + " --fs \(access.rawValue) " + ShellWord.quote(path), suggestion: advice)
     }
 
     static func decidedBy(_ d: Decision, default text: String) -> String {
@@ -182,7 +187,8 @@ public struct DenialDigest: Sendable, Equatable {
             out.append(more + ": warden audit show \(esc(ShellWord.quote(logPath))) --run \(esc(runID))")
         }
         for layer in unobserved {
-            out.append("  \(layer.layer.rawValue): not observed: \(esc(layer.unobservedBecause ?? "")); check an action with `\(esc(layer.explainTemplate))`")
+            let how = layer.recorded == nil ? "not observed: \(layer.unobservedBecause ?? "")" : "partly observed: \(layer.partlyBecause ?? "")"
+            out.append("  \(layer.layer.rawValue): \(esc(how)); check an action with `\(esc(layer.explainTemplate))`")
         }
         return out
     }
@@ -203,7 +209,8 @@ public struct DenialDigest: Sendable, Equatable {
         var unobservedFields: [String: AuditValue] = [:]
         for layer in unobserved {
             unobservedFields[layer.layer.rawValue] = .object([
-                "reason": .string(layer.unobservedBecause ?? ""), "explain": .string(layer.explainTemplate),
+                "reason": .string(layer.unobservedBecause ?? layer.partlyBecause ?? ""), "explain": .string(layer.explainTemplate),
+                "partly": .bool(layer.recorded != nil),
             ])
         }
         return AuditEvent(kind: AuditKind.runDigest, fields: [

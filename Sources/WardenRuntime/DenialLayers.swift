@@ -18,6 +18,8 @@ public struct LayerDenials: Sendable, Equatable {
     public var unobservedBecause: String?
     /// A `warden explain` command, with `…` placeholders, that checks one action of this layer.
     public var explainTemplate: String
+    /// What of an observed layer is still not seen (filesystem: the mount world).
+    public var partlyBecause: String? = nil
 
     /// The three layers of one run.
     /// - Parameters:
@@ -36,15 +38,18 @@ public struct LayerDenials: Sendable, Equatable {
                          unobservedBecause: networkMediated ? nil : "the identity has no network rules, so the agent ran without network (connections fail with ENETUNREACH) and nothing decides or records them",
                          explainTemplate: explain + " --connect tcp HOST:PORT"),
             LayerDenials(layer: .filesystem, recorded: filesystemObserved ? recorded[AuditKind.denyFs, default: 0] : nil,
-                         unobservedBecause: filesystemObserved ? nil : "the agent's mount world refuses without a record: a path outside every grant does not exist (ENOENT), protected paths are read-only binds (EROFS, and EBUSY on a rename onto one, as `git config --local` does), noexec paths answer EACCES",
-                         explainTemplate: explain + " --fs read|write|exec PATH"),
+                         unobservedBecause: filesystemObserved ? nil : mountWorld,
+                         explainTemplate: explain + " --fs read|write|exec PATH",
+                         partlyBecause: filesystemObserved ? "only Landlock's denials are recorded; " + mountWorld : nil),
         ]
     }
+
+    static let mountWorld = "the agent's mount world refuses without a record: a path outside every grant does not exist (ENOENT), protected paths are read-only binds (EROFS, and EBUSY on a rename onto one, as `git config --local` does), noexec paths answer EACCES"
 
     /// `2 syscall denials`, or `filesystem not observed`.
     public var phrase: String {
         guard let recorded else { return "\(layer.rawValue) not observed" }
-        return "\(recorded) \(layer.rawValue) denial\(recorded == 1 ? "" : "s")"
+        return "\(recorded) \(layer.rawValue) denial\(recorded == 1 ? "" : "s")" + (partlyBecause == nil ? "" : " (Landlock only)")
     }
 }
 
@@ -53,11 +58,11 @@ extension Array where Element == LayerDenials {
     /// filesystem not observed (check: warden explain …)".
     public func account(logPath: String) -> String {
         let observed = filter { $0.recorded != nil }.map(\.phrase)
-        let unobserved = filter { $0.recorded == nil }
+        let unobserved = filter { $0.recorded == nil || $0.partlyBecause != nil }
         var text = observed.isEmpty ? "no layer's denials observed" : observed.joined(separator: ", ") + " recorded in \(logPath)"
         if !unobserved.isEmpty {
-            text += "; " + unobserved.map(\.layer.rawValue).joined(separator: " and ")
-                + " not observed (check an action with `\(unobserved.map(\.explainTemplate).joined(separator: "` or `"))`)"
+            text += "; " + unobserved.map { $0.recorded == nil ? $0.layer.rawValue : "the mount world's \($0.layer.rawValue) refusals" }
+                .joined(separator: " and ") + " not observed (check an action with `\(unobserved.map(\.explainTemplate).joined(separator: "` or `"))`)"
         }
         return text
     }

@@ -120,6 +120,7 @@ public final class Run {
         var session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
                                    gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
+        session.observeFilesystem = request.observeFilesystem ? .enableKernelAudit : .ifKernelAuditEnabled
         session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }

@@ -38,3 +38,19 @@ import Testing
         #expect(tally.top(10).count == 4)
     }
 }
+
+/// `deny.fs` records go through the aggregator like the other denials.
+@Suite struct FsAggregationTests {
+    @Test func repeatsOfOnePathAndOperationBecomeOneCountedRecord() {
+        var agg = DenialAggregator(windowNanos: 1_000_000_000_000)
+        let t = AuditTime(seconds: 1_700_000_000, nanoseconds: 0)
+        for _ in 0..<1000 {
+            _ = agg.addFs(path: "/", operation: "fs.read_dir", access: "read", errno: 13, pid: 7, rule: nil, source: "landlock", at: t)
+        }
+        _ = agg.addFs(path: "/", operation: "fs.read_dir", access: "read", errno: 2, pid: 7, rule: nil, source: "landlock", at: t)
+        let out = agg.drain()
+        #expect(out.count == 2)
+        #expect(out.first?.kind == AuditKind.denyFs && out.first?.fields["count"]?.intValue == 1000)
+        #expect(agg.totals[AuditKind.denyFs] == 1001)
+    }
+}

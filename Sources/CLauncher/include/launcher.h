@@ -122,6 +122,7 @@ struct warden_launch_spec {
     int32_t landlock_abi;         ///< ABI the rights were filtered for (>= 1 when handled != 0)
     const struct warden_landlock_rule *landlock_rules;
     size_t landlock_rule_count;
+    int32_t landlock_log_after_exec; ///< nonzero (ABI >= 7): LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
 
     int32_t apply_capabilities;   ///< 0: leave capabilities alone
     uint64_t cap_bounding, cap_permitted, cap_effective, cap_inheritable, cap_ambient;
@@ -154,6 +155,14 @@ int warden_landlock_abi(void);
 /// The kernel audit subsystem: 1 enabled, 0 disabled, or -errno (e.g. -EPERM without
 /// CAP_AUDIT_CONTROL, -EPROTONOSUPPORT without audit support). Never changes it.
 int warden_kernel_audit_enabled(void);
+/// AUDIT_SET enabled = `on` (host-wide; only on the operator's request). 0 or -errno.
+int warden_kaudit_set_enabled(int on);
+/// A non-blocking NETLINK_AUDIT socket in the read-only multicast group
+/// (AUDIT_NLGRP_READLOG; needs CAP_AUDIT_READ), or -errno.
+int warden_kaudit_open_readlog(void);
+/// Waits up to `timeout_ms` for one audit record; copies its text (not NUL-terminated) into
+/// `buf` and its type into *type. Returns the length, 0 (with *type 0) when none came, or -errno.
+int warden_kaudit_recv(int fd, char *buf, size_t cap, int timeout_ms, int *type);
 
 /// Receives one fd sent with SCM_RIGHTS on `sock`; -errno on failure, -ENODATA on EOF.
 int warden_recv_fd(int sock);
