@@ -22,11 +22,11 @@ public enum KernelAuditState: Sendable, Equatable {
 
     /// One line for `warden doctor`.
     public var doctorText: String {
-        let tail = "filesystem denials are not recorded by warden run (the mount world refuses without a record; use `warden explain --fs`)"
+        let mounts = "the mount world's refusals are never recorded (use `warden explain --fs`)"
         switch self {
-        case .enabled: return "kernel audit enabled (Landlock can log denials); \(tail)"
-        case .disabled: return "kernel audit disabled; \(tail)"
-        case .unknown(let e): return "kernel audit state unknown (\(errnoName(e))); \(tail)"
+        case .enabled: return "kernel audit enabled: warden run records Landlock's filesystem denials; \(mounts)"
+        case .disabled: return "kernel audit disabled: Landlock's filesystem denials are recorded only with `warden run --observe-filesystem` (switches it on for the run); \(mounts)"
+        case .unknown(let e): return "kernel audit state unknown (\(errnoName(e))): filesystem denials are not recorded; \(mounts)"
         }
     }
 }
