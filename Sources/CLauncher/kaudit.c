@@ -10,7 +10,21 @@
 
 #include "launcher.h"
 
+static int audit_get(struct audit_status *out);
+
 int warden_kernel_audit_enabled(void) {
+    struct audit_status st;
+    int r = audit_get(&st);
+    return r < 0 ? r : (st.enabled ? 1 : 0);
+}
+
+long long warden_kernel_audit_lost(void) {
+    struct audit_status st;
+    int r = audit_get(&st);
+    return r < 0 ? r : (long long)st.lost;
+}
+
+static int audit_get(struct audit_status *out) {
     int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
     if (s < 0) return -errno;
     struct {
@@ -39,11 +53,10 @@ int warden_kernel_audit_enabled(void) {
             continue;
         }
         if (buf.h.nlmsg_type == AUDIT_GET && buf.h.nlmsg_len >= NLMSG_LENGTH(sizeof(uint32_t) * 2)) {
-            struct audit_status st;
-            memset(&st, 0, sizeof st);
+            memset(out, 0, sizeof *out);
             size_t len = buf.h.nlmsg_len - NLMSG_HDRLEN;
-            memcpy(&st, NLMSG_DATA(&buf.h), len < sizeof st ? len : sizeof st);
-            r = st.enabled ? 1 : 0;
+            memcpy(out, NLMSG_DATA(&buf.h), len < sizeof *out ? len : sizeof *out);
+            r = 0;
             goto out;
         }
     }

@@ -107,6 +107,8 @@ public struct AgentSession: Sendable {
             return LandlockAuditReader(audit: audit, effective: effective, bindings: plan.bindings)
         }()
         if fsReader != nil { spec.landlock?.logAfterExec = true }
+        // Kernel audit drops records host-wide when its backlog is full: compare its counter.
+        let kernelLostBefore = fsReader != nil ? warden_kernel_audit_lost() : -1
         var startInfo = start
         startInfo.skippedLayers = plan.skipped
         if fsReader != nil { startInfo.unobservedLayers.removeAll { $0 == "landlock" } }
@@ -179,6 +181,8 @@ public struct AgentSession: Sendable {
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
         fsReader?.stop()
+        let kernelLostAfter = fsReader != nil ? warden_kernel_audit_lost() : -1
+        let kernelLost = kernelLostBefore >= 0 && kernelLostAfter >= kernelLostBefore ? Int64(kernelLostAfter - kernelLostBefore) : 0
         if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
         // Only when no other run uses the workspace: its mounts may sit on our placeholders.
         if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
@@ -195,6 +199,9 @@ public struct AgentSession: Sendable {
         }
         exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
+        let fsOverflows = fsReader?.overflows.load(ordering: .relaxed) ?? 0
+        if fsOverflows > 0 { exit.extra["filesystem_records_lost"] = .int(fsOverflows) }
+        if kernelLost > 0 { exit.extra["kernel_audit_records_lost"] = .int(kernelLost) }
         if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
         let skipped = plan.skipped + report.skippedLayers.map(\.description)
         if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
@@ -205,8 +212,13 @@ public struct AgentSession: Sendable {
             && !skipped.contains { $0.hasPrefix("seccomp") }
         let prefix = explainPrefix ?? ShellWord.explainPrefix(policyPath: "POLICY", identity: effective.identity)
         func layers() -> [LayerDenials] {
-            LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
-                                filesystemObserved: fsReader != nil, recorded: audit.recordedTotals, explain: prefix)
+            var report = LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
+                                             filesystemObserved: fsReader != nil, recorded: audit.recordedTotals, explain: prefix)
+            if fsOverflows > 0 || kernelLost > 0, let i = report.firstIndex(where: { $0.layer == .filesystem }) {
+                report[i].partlyBecause = (report[i].partlyBecause ?? "")
+                    + "; kernel audit dropped records during the run (\(kernelLost) lost host-wide, \(fsOverflows) socket overflows), so the count is a lower bound"
+            }
+            return report
         }
         var digest: DenialDigest?
         if Self.failed(report.outcome) {

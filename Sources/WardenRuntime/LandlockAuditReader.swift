@@ -27,6 +27,8 @@ final class LandlockAuditReader: Sendable {
     private let thread: Mutex<ThreadHandle?> = Mutex(nil)
     /// Denials recorded as this run's.
     let observed = Atomic<Int64>(0)
+    /// Times the kernel dropped records because the socket was full (ENOBUFS).
+    let overflows = Atomic<Int64>(0)
 
     /// Opens the multicast reader; nil when it cannot (not root, no audit support).
     init?(audit: AuditRun, effective: EffectivePolicy, bindings: PathBindings) {
@@ -71,7 +73,11 @@ final class LandlockAuditReader: Sendable {
             }
             var type: Int32 = 0
             let n = buffer.withUnsafeMutableBufferPointer { warden_kaudit_recv(fd, $0.baseAddress, $0.count, 100, &type) }
-            if n < 0 { if n == -Int32(ENOBUFS) { continue } else { return } }
+            if n < 0 {
+                guard n == -Int32(ENOBUFS) else { return }
+                overflows.add(1, ordering: .relaxed)
+                continue
+            }
             if n == 0 {
                 if drainingSince != nil { return }
                 continue

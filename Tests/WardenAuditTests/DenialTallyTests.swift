@@ -54,3 +54,44 @@ import Testing
         #expect(agg.totals[AuditKind.denyFs] == 1001)
     }
 }
+
+/// `audit show` renders `deny.fs` and `run.digest` records, escaping what the agent chose.
+@Suite struct DenialRecordTimelineTests {
+    let t0 = AuditTime(seconds: 1_700_000_000, nanoseconds: 0)
+
+    func line(_ e: AuditEvent) -> String {
+        TimelineText.line(AuditRecord(seq: 1, ts: "2026-01-01T00:00:00Z", kind: e.kind, run: "r", fields: e.fields,
+                                      prev: AuditRecord.genesisHash))
+    }
+
+    @Test func aFilesystemDenialShowsPathOperationRuleAndSource() {
+        let text = line(.denyFs(path: "/ws/\u{1B}]0;owned\u{07}x", operation: "fs.read_dir", access: "read", errno: 13, pid: 9,
+                                rule: "no rule allows read / (default deny)", source: "landlock", count: 4, first: t0, last: t0))
+        #expect(text.contains("deny       fs fs.read_dir /ws/"), "\(text)")
+        #expect(text.contains("×4, pid 9, errno 13, rule no rule allows read / (default deny), via landlock"), "\(text)")
+        #expect(!text.unicodeScalars.contains("\u{1B}") && !text.unicodeScalars.contains("\u{07}"), "escaped: \(text)")
+    }
+
+    @Test func theDigestShowsEachDenialItsCommandAndTheUnobservedLayers() {
+        let e = AuditEvent(kind: AuditKind.runDigest, fields: [
+            "denials": .array([.object([
+                "layer": .string("syscall"), "action": .string("syscall unshare"), "count": .int(2),
+                "decided_by": .string("no rule allows syscall unshare (default deny)"),
+                "explain": .string("warden explain p --identity a --syscall unshare"),
+                "suggestion": .string("suggestion: allow syscall unshare because \"…\""),
+            ])]),
+            "more_distinct": .int(3), "overflow_events": .int(0),
+            "unobserved": .object([
+                "filesystem": .object(["reason": .string("mount world"), "explain": .string("warden explain p --fs read|write|exec PATH"),
+                                       "partly": .bool(true)]),
+                "network": .object(["reason": .string("no net rules"), "explain": .string("warden explain p --connect tcp HOST:PORT")]),
+            ]),
+        ])
+        let text = line(e)
+        #expect(text.contains("1. syscall unshare ×2: no rule allows syscall unshare (default deny)"), "\(text)")
+        #expect(text.contains("explain: warden explain p --identity a --syscall unshare"), "\(text)")
+        #expect(text.contains("… 3 more distinct denials"), "\(text)")
+        #expect(text.contains("filesystem partly observed; check: warden explain p --fs"), "\(text)")
+        #expect(text.contains("network not observed; check:"), "\(text)")
+    }
+}

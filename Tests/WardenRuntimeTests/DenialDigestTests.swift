@@ -38,6 +38,12 @@ import WardenPolicy
         #expect(none.hasPrefix("no layer's denials observed; syscall and network and filesystem not observed"), "\(none)")
     }
 
+    @Test func aPartlyObservedLayerIsCountedAndItsBlindSpotNamed() {
+        let text = LayerDenials.report(syscallsObserved: true, networkMediated: true, filesystemObserved: true,
+                                       recorded: [AuditKind.denyFs: 1], explain: prefix).account(logPath: "/log")
+        #expect(text.hasPrefix("0 syscall denials, 0 network denials, 1 filesystem denial (Landlock only) recorded in /log; the mount world's filesystem refusals not observed"), "\(text)")
+    }
+
     @Test func itemsNameTheActionTheDecidingRuleTheExplainCommandAndASuggestion() throws {
         let p = try policy()
         var tally = DenialTally()

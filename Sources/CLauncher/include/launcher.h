@@ -155,6 +155,8 @@ int warden_landlock_abi(void);
 /// The kernel audit subsystem: 1 enabled, 0 disabled, or -errno (e.g. -EPERM without
 /// CAP_AUDIT_CONTROL, -EPROTONOSUPPORT without audit support). Never changes it.
 int warden_kernel_audit_enabled(void);
+/// Records the kernel audit subsystem dropped since boot (host-wide; backlog limit), or -errno.
+long long warden_kernel_audit_lost(void);
 /// AUDIT_SET enabled = `on` (host-wide; only on the operator's request). 0 or -errno.
 int warden_kaudit_set_enabled(int on);
 /// A non-blocking NETLINK_AUDIT socket in the read-only multicast group
