@@ -196,6 +196,43 @@ import Testing
         #expect(!r.stderr.contains("fs.read_dir"), "another sandbox's denials are not this run's: \(r.stderr)")
     }
 
+    /// With CAP_SETUID (granted on purpose, with setuid named) the switch to 1000 works and
+    /// is one-way: the kernel refuses the return to 0. @default's ID-switch calls are
+    /// withdrawn for such an identity (setresuid is denied and recorded).
+    @Test func withCapSetuidADropIsOneWayAndDefaultsSwitchCallsAreWithdrawn() throws {
+        guard Self.isRoot else { print("skip: needs root (an agent holding CAP_SETUID)"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let policy = f.root + "/cap.warden"
+        try """
+        warden 1
+        include "\(WardenBinary.root)/policies/base.warden"
+        identity agent {
+          use toolchain, scratch
+          allow fs read, write, exec "${workspace}"
+          allow capability SETUID because "test: a one-way drop"
+          allow syscall setuid because "test: a one-way drop"
+        }
+        """.write(toFile: policy, atomically: true, encoding: .utf8)
+        let script = #"""
+        import ctypes, os
+        libc = ctypes.CDLL(None, use_errno=True)
+        def call(f, *a):
+            r = f(*[ctypes.c_int(x) for x in a]); return r, ctypes.get_errno()
+        print("DROP", *call(libc.setuid, 1000), *os.getresuid())
+        print("BACK", *call(libc.setuid, 0), *os.getresuid())
+        print("RES", *call(libc.setresuid, -1, 0, -1), *os.getresuid())
+        """#
+        let r = try f.warden(["run", "--policy", policy, "--workspace", f.workspace, "--audit-log", f.log,
+                              "--", "python3", "-c", script])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("DROP 0 0 1000 1000 1000"), "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("BACK -1 1 1000 1000 1000"), "the kernel refuses the return to 0: \(r.stdout)")
+        #expect(r.stdout.contains("RES -1 1 1000 1000 1000"), "\(r.stdout)")
+        let show = try f.warden(["audit", "show", f.log, "--kind", "deny.syscall"])
+        #expect(show.stdout.contains("syscall setresuid"), "@default's allow is withdrawn: \(show.stdout)")
+    }
+
     @Test func doctorSaysWhichDenialsARunObserves() throws {
         guard let r = try WardenBinary.run(["doctor", "--format", "json"]) else { return }
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
