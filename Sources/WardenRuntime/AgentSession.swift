@@ -1,3 +1,4 @@
+import Synchronization
 import CLauncher
 import WardenAudit
 import WardenCompiler
@@ -90,6 +91,7 @@ public struct AgentSession: Sendable {
         var spec = plan.spec
         // Filesystem denials: Landlock's kernel audit records, when kernel audit is on.
         var restoreKernelAudit = false
+        var mountRules: MountAuditRules?
         let fsReader: LandlockAuditReader? = {
             guard observeFilesystem != .off, geteuid() == 0, plan.spec.landlock != nil, warden_landlock_abi() >= 7 else { return nil }
             var state = KernelAuditState.current()
@@ -104,8 +106,15 @@ public struct AgentSession: Sendable {
                 }
             }
             guard state == .enabled else { return nil }
-            return LandlockAuditReader(audit: audit, effective: effective, bindings: plan.bindings)
+            mountRules = MountAuditRules.install()
+            let reader = LandlockAuditReader(audit: audit, effective: effective, bindings: plan.bindings, rules: mountRules)
+            if reader == nil { mountRules?.remove(); mountRules = nil }
+            return reader
         }()
+        if let mountRules { spec.auditLoginUID = mountRules.auid }
+        // Whether init took the run's login uid (checked once it runs; else the rules match nothing).
+        let mountObserved = Atomic<Bool>(false)
+        let rulesForCheck = mountRules
         if fsReader != nil { spec.landlock?.logAfterExec = true }
         // Kernel audit drops records host-wide when its backlog is full: compare its counter.
         let kernelLostBefore = fsReader != nil ? warden_kernel_audit_lost() : -1
@@ -116,6 +125,7 @@ public struct AgentSession: Sendable {
             try audit.start(startInfo)
         } catch {
             fsReader?.stop()
+            mountRules?.remove()
             if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
             throw error
         }
@@ -174,13 +184,23 @@ public struct AgentSession: Sendable {
         audit.setLossHandler { responder.handle($0) }
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler,
-                                    onStart: { responder.attach(initPid: $0); fsReader?.attach(initPid: $0) }, stop: stop)
+                                    onStart: { pid in
+                                        responder.attach(initPid: pid)
+                                        fsReader?.attach(initPid: pid)
+                                        if let rules = rulesForCheck {
+                                            // init writes it first thing; give it up to 200 ms.
+                                            for _ in 0..<200 where !mountObserved.load(ordering: .relaxed) {
+                                                if rules.carried(by: pid) { mountObserved.store(true, ordering: .relaxed) } else { usleep(1000) }
+                                            }
+                                        }
+                                    }, stop: stop)
         let launchSpec = spec
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
         fsReader?.stop()
+        mountRules?.remove()
         let kernelLostAfter = fsReader != nil ? warden_kernel_audit_lost() : -1
         let kernelLost = kernelLostBefore >= 0 && kernelLostAfter >= kernelLostBefore ? Int64(kernelLostAfter - kernelLostBefore) : 0
         if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
@@ -213,7 +233,8 @@ public struct AgentSession: Sendable {
         let prefix = explainPrefix ?? ShellWord.explainPrefix(policyPath: "POLICY", identity: effective.identity)
         func layers() -> [LayerDenials] {
             var report = LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
-                                             filesystemObserved: fsReader != nil, recorded: audit.recordedTotals, explain: prefix)
+                                             filesystemObserved: fsReader != nil, mountObserved: mountObserved.load(ordering: .relaxed),
+                                             recorded: audit.recordedTotals, explain: prefix)
             if fsOverflows > 0 || kernelLost > 0, let i = report.firstIndex(where: { $0.layer == .filesystem }) {
                 report[i].partlyBecause = (report[i].partlyBecause ?? "")
                     + "; kernel audit dropped records during the run (\(kernelLost) lost host-wide, \(fsOverflows) socket overflows), so the count is a lower bound"

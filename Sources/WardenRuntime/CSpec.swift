@@ -94,6 +94,7 @@ final class CSpec {
             spec.seccomp_filter = UnsafePointer(bytes)
             spec.seccomp_filter_len = filter.count
             spec.seccomp_listener = s.seccompListener ? 1 : 0
+            if let auid = s.auditLoginUID { spec.audit_loginuid_set = 1; spec.audit_loginuid = auid }
         }
     }
 

@@ -28,8 +28,10 @@ public struct LayerDenials: Sendable, Equatable {
     ///   - filesystemObserved: the supervisor reads the kernel's filesystem denial records.
     ///   - recorded: events durably recorded, by kind (`AuditRun.recordedTotals`).
     ///   - explain: the command prefix that names the run's policy and identity.
+    ///   - mountObserved: kernel audit rules also report the mount world's EROFS, EACCES,
+    ///     EPERM, EBUSY and EXDEV (`MountAuditRules`).
     public static func report(syscallsObserved: Bool, networkMediated: Bool, filesystemObserved: Bool,
-                              recorded: [String: Int64], explain: String) -> [LayerDenials] {
+                              mountObserved: Bool = false, recorded: [String: Int64], explain: String) -> [LayerDenials] {
         [
             LayerDenials(layer: .syscall, recorded: syscallsObserved ? recorded[AuditKind.denySyscall, default: 0] : nil,
                          unobservedBecause: syscallsObserved ? nil : "seccomp user notification is unavailable here, so denied syscalls fail without reaching the supervisor",
@@ -40,7 +42,9 @@ public struct LayerDenials: Sendable, Equatable {
             LayerDenials(layer: .filesystem, recorded: filesystemObserved ? recorded[AuditKind.denyFs, default: 0] : nil,
                          unobservedBecause: filesystemObserved ? nil : mountWorld,
                          explainTemplate: explain + " --fs read|write|exec PATH",
-                         partlyBecause: filesystemObserved ? "only Landlock's denials are recorded; " + mountWorld : nil),
+                         partlyBecause: !filesystemObserved ? nil : mountObserved
+                            ? "Landlock's denials and the mount world's EROFS, EBUSY, EACCES, EPERM and EXDEV on path syscalls are recorded; a path outside every grant does not exist (ENOENT), which is not recorded"
+                            : "only Landlock's denials are recorded; " + mountWorld),
         ]
     }
 
@@ -49,7 +53,8 @@ public struct LayerDenials: Sendable, Equatable {
     /// `2 syscall denials`, or `filesystem not observed`.
     public var phrase: String {
         guard let recorded else { return "\(layer.rawValue) not observed" }
-        return "\(recorded) \(layer.rawValue) denial\(recorded == 1 ? "" : "s")" + (partlyBecause == nil ? "" : " (Landlock only)")
+        return "\(recorded) \(layer.rawValue) denial\(recorded == 1 ? "" : "s")"
+            + (partlyBecause.map { $0.hasPrefix("only Landlock") ? " (Landlock only)" : " (not ENOENT)" } ?? "")
     }
 }
 
@@ -61,7 +66,11 @@ extension Array where Element == LayerDenials {
         let unobserved = filter { $0.recorded == nil || $0.partlyBecause != nil }
         var text = observed.isEmpty ? "no layer's denials observed" : observed.joined(separator: ", ") + " recorded in \(logPath)"
         if !unobserved.isEmpty {
-            text += "; " + unobserved.map { $0.recorded == nil ? $0.layer.rawValue : "the mount world's \($0.layer.rawValue) refusals" }
+            text += "; " + unobserved.map {
+                $0.recorded == nil ? $0.layer.rawValue
+                    : $0.partlyBecause?.hasPrefix("only Landlock") == true ? "the mount world's \($0.layer.rawValue) refusals"
+                    : "ENOENT outside the grants"
+            }
                 .joined(separator: " and ") + " not observed (check an action with `\(unobserved.map(\.explainTemplate).joined(separator: "` or `"))`)"
         }
         return text

@@ -2,6 +2,7 @@ import CLauncher
 import Synchronization
 import WardenAudit
 import WardenCompiler
+import WardenKernel
 import WardenPolicy
 #if canImport(Glibc)
 import Glibc
@@ -31,11 +32,11 @@ final class LandlockAuditReader: Sendable {
     let overflows = Atomic<Int64>(0)
 
     /// Opens the multicast reader; nil when it cannot (not root, no audit support).
-    init?(audit: AuditRun, effective: EffectivePolicy, bindings: PathBindings) {
+    init?(audit: AuditRun, effective: EffectivePolicy, bindings: PathBindings, rules: MountAuditRules? = nil) {
         let fd = warden_kaudit_open_readlog()
         guard fd >= 0 else { return nil }
         self.fd = fd
-        let handle = ThreadHandle { [self] in self.loop(audit: audit, effective: effective, bindings: bindings) }
+        let handle = ThreadHandle { [self] in self.loop(audit: audit, effective: effective, bindings: bindings, rules: rules) }
         guard let handle else { close(fd); return nil }
         thread.withLock { $0 = handle }
     }
@@ -51,19 +52,26 @@ final class LandlockAuditReader: Sendable {
         close(fd)
     }
 
-    private struct Pending {
-        var path: String
-        var blockers: String
-        var domain: String
+    /// The records of one kernel audit event (one serial), until its end-of-event record.
+    private struct Event {
+        var landlock: KernelAuditRecord?
+        var syscall: KernelAuditRecord?
+        var cwd: String?
+        var paths: [(name: String, type: String)] = []
     }
 
-    private func loop(audit: AuditRun, effective: EffectivePolicy, bindings: PathBindings) {
-        var pending: [UInt64: Pending] = [:]
+    static let cwdType: Int32 = 1307
+    static let pathType: Int32 = 1302
+    static let endOfEvent: Int32 = 1320
+
+    private func loop(audit: AuditRun, effective: EffectivePolicy, bindings: PathBindings, rules: MountAuditRules?) {
+        var events: [UInt64: Event] = [:]
         var ourDomains: Set<String> = []
         var pidVerdicts: [Int32: Bool] = [:]
         var ourNamespace: String?
         var buffer = [CChar](repeating: 0, count: 9000)
         var drainingSince: Int64?
+        let ourKey = rules.map { "\"\($0.key)\"" }
         while true {
             if stopFlag.load(ordering: .acquiring) {
                 // Records of the last denials may still be queued: read for up to 200 ms.
@@ -82,48 +90,87 @@ final class LandlockAuditReader: Sendable {
                 if drainingSince != nil { return }
                 continue
             }
+            guard [KernelAuditRecord.landlockAccess, KernelAuditRecord.syscall, Self.cwdType, Self.pathType, Self.endOfEvent].contains(type)
+            else { continue }
             let text = buffer.withUnsafeBufferPointer { raw in
                 String(decoding: UnsafeRawBufferPointer(start: raw.baseAddress, count: Int(n)).bindMemory(to: UInt8.self), as: UTF8.self)
             }
-            guard type == KernelAuditRecord.landlockAccess || type == KernelAuditRecord.syscall,
-                  let record = KernelAuditRecord(type: type, text: text) else { continue }
-            if type == KernelAuditRecord.landlockAccess {
-                guard let path = record.string("path"), let blockers = record.fields["blockers"],
-                      KernelAuditRecord.access(blockers: blockers) != nil else { continue }
-                if pending.count >= 256 { pending.removeAll(keepingCapacity: true) }
-                pending[record.serial] = Pending(path: path, blockers: blockers, domain: record.fields["domain"] ?? "")
+            guard let record = KernelAuditRecord(type: type, text: text) else { continue }
+            if type != Self.endOfEvent {
+                if events[record.serial] == nil, events.count >= 256 { events.removeAll(keepingCapacity: true) }
+                switch type {
+                case KernelAuditRecord.landlockAccess: events[record.serial, default: Event()].landlock = record
+                case KernelAuditRecord.syscall: events[record.serial, default: Event()].syscall = record
+                case Self.cwdType: events[record.serial, default: Event()].cwd = record.string("cwd")
+                default:
+                    if let name = record.string("name"), events[record.serial, default: Event()].paths.count < 8 {
+                        events[record.serial, default: Event()].paths.append((name, record.fields["nametype"] ?? ""))
+                    }
+                }
                 continue
             }
-            guard let denial = pending.removeValue(forKey: record.serial), let pid = record.int("pid").map({ Int32(truncatingIfNeeded: $0) })
-            else { continue }
-            if ourNamespace == nil {
-                let p = initPid.load(ordering: .acquiring)
-                if p > 0 { ourNamespace = Self.pidNamespace(of: p) }
-            }
-            var ours = ourDomains.contains(denial.domain)
-            if !ours, let ns = ourNamespace {
-                if let known = pidVerdicts[pid] {
-                    ours = known
-                } else {
-                    ours = Self.pidNamespace(of: pid) == ns
-                    if pidVerdicts.count >= 4096 { pidVerdicts.removeAll(keepingCapacity: true) }
-                    pidVerdicts[pid] = ours
+            guard let event = events.removeValue(forKey: record.serial), let sc = event.syscall,
+                  let pid = sc.int("pid").map({ Int32(truncatingIfNeeded: $0) }) else { continue }
+            let errno = sc.int("exit").map { Int32(truncatingIfNeeded: -$0) }.flatMap { $0 > 0 ? $0 : nil }
+            if let ll = event.landlock {
+                guard let path = ll.string("path"), let blockers = ll.fields["blockers"],
+                      let access = KernelAuditRecord.access(blockers: blockers) else { continue }
+                let domain = ll.fields["domain"] ?? ""
+                if ourNamespace == nil {
+                    let p = initPid.load(ordering: .acquiring)
+                    if p > 0 { ourNamespace = Self.pidNamespace(of: p) }
                 }
-                if ours, !denial.domain.isEmpty, ourDomains.count < 1024 { ourDomains.insert(denial.domain) }
+                var ours = ourDomains.contains(domain)
+                if !ours, let ns = ourNamespace {
+                    if let known = pidVerdicts[pid] {
+                        ours = known
+                    } else {
+                        ours = Self.pidNamespace(of: pid) == ns
+                        if pidVerdicts.count >= 4096 { pidVerdicts.removeAll(keepingCapacity: true) }
+                        pidVerdicts[pid] = ours
+                    }
+                    if ours, !domain.isEmpty, ourDomains.count < 1024 { ourDomains.insert(domain) }
+                }
+                guard ours else { continue }
+                self.record(audit, effective, bindings, path: path, operation: blockers, access: access, errno: errno, pid: pid, source: "landlock")
+            } else if let ourKey, sc.fields["key"] == ourKey {
+                // The mount world refused a path syscall of an agent process (the rule
+                // matched the run's own login uid, which the agent cannot change).
+                let name = sc.int("syscall").flatMap { SyscallTable.name(of: Int32(truncatingIfNeeded: $0), arch: .native) } ?? "syscall"
+                let chosen = event.paths.first { $0.type != "PARENT" } ?? event.paths.first
+                guard var path = chosen?.name else { continue }
+                if !path.hasPrefix("/"), let cwd = event.cwd { path = (cwd == "/" ? "" : cwd) + "/" + path }
+                let access = Self.access(syscall: name, sc)
+                self.record(audit, effective, bindings, path: path, operation: name, access: access, errno: errno, pid: pid, source: "mount")
             }
-            guard ours else { continue }
-            let access = KernelAuditRecord.access(blockers: denial.blockers)
-            let policyPath = DenialDigest.policyPath(denial.path, bindings: bindings)
-            var rule: String?
-            if let access, let kind = FsAccess(rawValue: access), case .success(let p) = PolicyPath.parse(policyPath) {
-                let d = effective.decideFs(kind, p)
-                rule = d.rules.first.map { $0.file == nil ? "built-in: \($0.rule)" : "\($0.location): \($0.rule)" }
+        }
+    }
+
+    private func record(_ audit: AuditRun, _ effective: EffectivePolicy, _ bindings: PathBindings, path: String, operation: String,
+                        access: String, errno: Int32?, pid: Int32, source: String) {
+        let policyPath = DenialDigest.policyPath(path, bindings: bindings)
+        var rule: String?
+        if let kind = FsAccess(rawValue: access), case .success(let p) = PolicyPath.parse(policyPath) {
+            let d = effective.decideFs(kind, p)
+            rule = d.effect == .allow
+                ? "allowed by the policy; refused by the kernel (\(d.mechanism))"
+                : d.rules.first.map { $0.file == nil ? "built-in: \($0.rule)" : "\($0.location): \($0.rule)" }
                     ?? "no rule allows \(access) \(policyPath) (default deny)"
-            }
-            let errno = record.int("exit").map { Int32(truncatingIfNeeded: -$0) }.flatMap { $0 > 0 ? $0 : nil }
-            try? audit.denyFs(path: denial.path, operation: denial.blockers, access: access, errno: errno, pid: pid,
-                              rule: rule, source: "landlock")
-            observed.add(1, ordering: .relaxed)
+        }
+        try? audit.denyFs(path: path, operation: operation, access: access, errno: errno, pid: pid, rule: rule, source: source)
+        observed.add(1, ordering: .relaxed)
+    }
+
+    /// The policy's access kind of a failed path syscall: exec for execve, read or write for
+    /// open by its flags (O_ACCMODE, O_CREAT, O_TRUNC), write for everything else.
+    static func access(syscall name: String, _ sc: KernelAuditRecord) -> String {
+        switch name {
+        case "execve", "execveat": return "exec"
+        case "open", "openat":
+            let arg = name == "open" ? "a1" : "a2"
+            guard let hex = sc.fields[arg], let flags = UInt64(hex, radix: 16) else { return "write" }
+            return flags & 0o3 != 0 || flags & 0o100 != 0 || flags & 0o1000 != 0 ? "write" : "read"
+        default: return "write"
         }
     }
 

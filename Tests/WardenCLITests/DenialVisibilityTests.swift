@@ -296,3 +296,55 @@ import Testing
         #expect(run.stdout.contains("SETGID1000 -1 "), "\(run.transcript)")
     }
 }
+
+/// The mount world's refusals, observed through kernel audit rules that match the run's own
+/// login uid.
+@Suite(.serialized) struct MountWorldObservationTests {
+    @Test func aProtectedPathsEROFSIsRecordedWithTheDecidingRule() throws {
+        guard geteuid() == 0 else { print("skip: observing filesystem denials needs root"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let run = try f.warden(["run", "--observe-filesystem", "--policy", WardenBinary.root + "/policies/default.warden",
+                                "--workspace", f.workspace, "--audit-log", f.log, "--signing-key", f.keyPrefix + ".key",
+                                "--", "sh", "-c", "echo x >> .git/config; exit 9"])
+        #expect(run.status == 9, "\(run.stderr)")
+        guard run.stderr.contains("(EROFS)") else {
+            print("skip: kernel audit rules are not available here: \(run.stderr)"); return
+        }
+        #expect(run.stderr.contains("1. openat ${workspace}/.git/config (EROFS) ×1: \(WardenBinary.root)/policies/base.warden:"), "\(run.stderr)")
+        #expect(run.stderr.contains("explain: warden explain \(WardenBinary.root)/policies/default.warden --identity default --fs write '${workspace}/.git/config'"), "\(run.stderr)")
+        #expect(run.stderr.contains("(not ENOENT)") && run.stderr.contains("ENOENT outside the grants not observed"), "\(run.stderr)")
+        let show = try f.warden(["audit", "show", f.log, "--kind", "deny.fs"])
+        #expect(show.stdout.contains("deny       fs openat \(f.workspace)/.git/config ×1") && show.stdout.contains("via mount"), "\(show.stdout)")
+        let verify = try f.warden(["audit", "verify", f.log, "--public-key", f.keyPrefix + ".pub"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        // The explain command printed agrees: DENY by the same rule.
+        let explain = try #require(try WardenBinary.run(["explain", WardenBinary.root + "/policies/default.warden", "--identity", "default",
+                                                         "--fs", "write", "${workspace}/.git/config"]))
+        #expect(explain.status == 1 && explain.stdout.contains("base.warden:"), "\(explain.stdout)")
+    }
+
+    /// The agent cannot shed the run's login uid (CAP_AUDIT_CONTROL is gone), and a host
+    /// process's failures are not the run's.
+    @Test func theAgentKeepsTheRunsLoginUIDAndHostFailuresAreNotAttributed() throws {
+        guard geteuid() == 0 else { print("skip: needs root"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let script = "cat /proc/self/loginuid; echo; echo 4294967295 > /proc/self/loginuid && echo CHANGED; sleep 1; exit 3"
+        let hostFile = f.root + "/ro-host"
+        try "x".write(toFile: hostFile, atomically: true, encoding: .utf8)
+        let done = DispatchSemaphore(value: 0)
+        let host = Thread {
+            // Outside the sandbox, during the run: failed opens of the host's own.
+            for _ in 0..<20 { _ = open("/proc/1/mem", O_RDWR); usleep(20_000) }
+            done.signal()
+        }
+        host.start()
+        let run = try f.warden(["run", "--observe-filesystem", "--policy", WardenBinary.root + "/policies/default.warden",
+                                "--workspace", f.workspace, "--audit-log", f.log, "--", "sh", "-c", script])
+        done.wait()
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(!run.stdout.contains("CHANGED"), "the agent cannot change its login uid: \(run.stdout)")
+        #expect(!run.stderr.contains("/proc/1/mem"), "the host's failures are not the run's: \(run.stderr)")
+    }
+}

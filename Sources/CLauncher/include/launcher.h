@@ -123,6 +123,8 @@ struct warden_launch_spec {
     const struct warden_landlock_rule *landlock_rules;
     size_t landlock_rule_count;
     int32_t landlock_log_after_exec; ///< nonzero (ABI >= 7): LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+    uint32_t audit_loginuid_set;  ///< nonzero: init writes audit_loginuid to /proc/self/loginuid
+    uint32_t audit_loginuid;      ///< the run's own audit login uid (kernel audit rules match it)
 
     int32_t apply_capabilities;   ///< 0: leave capabilities alone
     uint64_t cap_bounding, cap_permitted, cap_effective, cap_inheritable, cap_ambient;
@@ -155,6 +157,16 @@ int warden_landlock_abi(void);
 /// The kernel audit subsystem: 1 enabled, 0 disabled, or -errno (e.g. -EPERM without
 /// CAP_AUDIT_CONTROL, -EPROTONOSUPPORT without audit support). Never changes it.
 int warden_kernel_audit_enabled(void);
+/// Adds (add != 0) or deletes a syscall-exit audit rule: arch == `arch`, loginuid ==
+/// `auid`, exit == `exit_value`, the syscalls in `syscalls` (`count` numbers), key `key`.
+/// 0 or -errno.
+int warden_kaudit_exit_rule(int add, uint32_t arch, uint32_t auid, int32_t exit_value,
+                            const int32_t *syscalls, size_t count, const char *key);
+/// Deletes the exit rules whose key starts with `prefix` followed by the decimal pid of a
+/// process that no longer exists (rules of supervisors that died). Returns how many.
+int warden_kaudit_delete_stale(const char *prefix);
+/// How many audit rules have a key starting with `prefix`.
+int warden_kaudit_count_rules(const char *prefix);
 /// Records the kernel audit subsystem dropped since boot (host-wide; backlog limit), or -errno.
 long long warden_kernel_audit_lost(void);
 /// AUDIT_SET enabled = `on` (host-wide; only on the operator's request). 0 or -errno.
