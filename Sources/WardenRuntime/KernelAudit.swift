@@ -22,11 +22,11 @@ public enum KernelAuditState: Sendable, Equatable {
 
     /// One line for `warden doctor`.
     public var doctorText: String {
-        let mounts = "the mount world's refusals are never recorded (use `warden explain --fs`)"
+        let enoent = "ENOENT outside the grants is never recorded (use `warden explain --fs`)"
         switch self {
-        case .enabled: return "kernel audit enabled: warden run records Landlock's filesystem denials; \(mounts)"
-        case .disabled: return "kernel audit disabled: Landlock's filesystem denials are recorded only with `warden run --observe-filesystem` (switches it on for the run); \(mounts)"
-        case .unknown(let e): return "kernel audit state unknown (\(errnoName(e))): filesystem denials are not recorded; \(mounts)"
+        case .enabled: return "kernel audit enabled: warden run (as root) records filesystem denials (Landlock's, and the mount world's EROFS/EBUSY/EACCES/EPERM/EXDEV); \(enoent)"
+        case .disabled: return "kernel audit disabled: filesystem denials are recorded only with `warden run --observe-filesystem` (switches it on for the run, as root); \(enoent)"
+        case .unknown(let e): return "kernel audit state unknown (\(errnoName(e))): filesystem denials are not recorded; \(enoent)"
         }
     }
 }

@@ -127,7 +127,7 @@ struct DoctorReport {
             "\"capabilities\": \(arr(k.effectiveCapabilities))",
             "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
             "\"core_layers_available\": \(coreLayersAvailable)",
-            "\"denials_observed\": {\"syscall\": \(k.userNotification), \"network_with_net_rules\": \(k.userNotification), \"filesystem\": \(str(k.runningAsRoot && k.landlockABI >= 7 ? "landlock" : "none")), "
+            "\"denials_observed\": {\"syscall\": \(k.userNotification), \"network_with_net_rules\": \(k.userNotification), \"filesystem\": \(str(!k.runningAsRoot ? "none" : k.landlockABI >= 7 ? "landlock,mount" : "mount")), "
                 + "\"kernel_audit\": \(str(kernelAudit))}",
         ]
         if let stock { fields.append("\"stock_policies\": " + stock.json(str)) }

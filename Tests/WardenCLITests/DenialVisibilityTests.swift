@@ -17,8 +17,10 @@ import Testing
         let run = try StockPolicyRun.run(policy: "default", script: "true", in: f)
         #expect(run.status == 0, "\(run.transcript)")
         let last = run.stderr.split(separator: "\n").last.map(String.init) ?? ""
-        #expect(last.contains("0 syscall denials recorded in"), "\(last)")
-        #expect(last.contains("network and filesystem not observed"), "\(last)")
+        #expect(last.contains("0 syscall denials recorded in") || last.contains("0 syscall denials, 0 filesystem denials"), "\(last)")
+        // Kernel audit is host-wide: another run may have switched it on meanwhile.
+        #expect(last.contains("network and filesystem not observed") || last.contains("network and ENOENT outside the grants not observed")
+                || last.contains("network and the mount world's filesystem refusals not observed"), "\(last)")
         #expect(last.contains("warden explain") && last.contains("--fs read|write|exec PATH"), "\(last)")
         #expect(!run.stderr.contains("0 denials recorded"), "never a bare 0 for unobserved layers: \(run.stderr)")
         #expect(!run.stderr.contains("the run failed"), "no digest for a successful run: \(run.stderr)")
@@ -38,7 +40,9 @@ import Testing
         let explain = "warden explain \(policy) --identity default --syscall unshare"
         #expect(run.stderr.contains("explain: " + explain), "\(run.stderr)")
         #expect(run.stderr.contains("suggestion: allow syscall unshare"), "\(run.stderr)")
-        #expect(run.stderr.contains("filesystem: not observed") && run.stderr.contains("EROFS"), "\(run.stderr)")
+        // Kernel audit is host-wide: another run may have switched it on meanwhile.
+        #expect((run.stderr.contains("filesystem: not observed") || run.stderr.contains("filesystem: partly observed"))
+                && run.stderr.contains("EROFS"), "\(run.stderr)")
         // The explain command printed shows the same decision.
         let args = Array(explain.split(separator: " ").dropFirst().map(String.init))
         let shown = try #require(try WardenBinary.run(args))
@@ -149,7 +153,7 @@ import Testing
         }
         #expect(r.stderr.contains("1. fs.read_dir / (EACCES) ×"), "\(r.stderr)")
         #expect(r.stderr.contains("none advised: / is only the way to granted paths"), "\(r.stderr)")
-        #expect(r.stderr.contains("filesystem denial") && r.stderr.contains("(Landlock only)"), "\(r.stderr)")
+        #expect(r.stderr.contains("filesystem denial") && (r.stderr.contains("(not ENOENT)") || r.stderr.contains("(Landlock only)")), "\(r.stderr)")
         #expect(r.stderr.contains("filesystem: partly observed"), "\(r.stderr)")
         let show = try f.warden(["audit", "show", f.log, "--format", "json"])
         let json = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
@@ -238,7 +242,8 @@ import Testing
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
         let observed = try #require(obj["denials_observed"] as? [String: Any])
         let fs = observed["filesystem"] as? String
-        #expect(fs == "landlock" || fs == "none", "Landlock's denials at most; the mount world never: \(observed)")
+        #expect(fs == "landlock,mount" || fs == "mount" || fs == "none", "\(observed)")
+        if !Self.isRoot { #expect(fs == "none") }
         let audit = observed["kernel_audit"] as? String ?? ""
         #expect(audit == "enabled" || audit == "disabled" || audit.hasPrefix("unknown: "), "\(audit)")
         if Self.isRoot { #expect(audit != "unknown: EPERM", "root may read the audit state") }
