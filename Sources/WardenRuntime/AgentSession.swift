@@ -93,7 +93,9 @@ public struct AgentSession: Sendable {
         var restoreKernelAudit = false
         var mountRules: MountAuditRules?
         let fsReader: LandlockAuditReader? = {
-            guard observeFilesystem != .off, geteuid() == 0, plan.spec.landlock != nil, warden_landlock_abi() >= 7 else { return nil }
+            // Landlock logs after the agent's execve only from ABI 7 (the launcher checks);
+            // the mount world's records need only root and kernel audit.
+            guard observeFilesystem != .off, geteuid() == 0 else { return nil }
             var state = KernelAuditState.current()
             if state == .disabled, observeFilesystem == .enableKernelAudit {
                 let r = warden_kaudit_set_enabled(1)
