@@ -1,4 +1,3 @@
-import Synchronization
 import CLauncher
 import WardenAudit
 import WardenCompiler
@@ -89,46 +88,17 @@ public struct AgentSession: Sendable {
         let existedBefore = plan.unprotectedPaths.filter { access($0, F_OK) == 0 }
 
         var spec = plan.spec
-        // Filesystem denials: Landlock's kernel audit records, when kernel audit is on.
-        var restoreKernelAudit = false
-        var mountRules: MountAuditRules?
-        let fsReader: LandlockAuditReader? = {
-            // Landlock logs after the agent's execve only from ABI 7 (the launcher checks);
-            // the mount world's records need only root and kernel audit.
-            guard observeFilesystem != .off, geteuid() == 0 else { return nil }
-            var state = KernelAuditState.current()
-            if state == .disabled, observeFilesystem == .enableKernelAudit {
-                let r = warden_kaudit_set_enabled(1)
-                if r == 0 {
-                    restoreKernelAudit = true
-                    state = .enabled
-                    notice?("warden: kernel audit enabled (host-wide) for --observe-filesystem; switched off again when the run ends")
-                } else {
-                    notice?("warden: --observe-filesystem: cannot enable kernel audit: \(errnoName(-r)); filesystem denials are not observed")
-                }
-            }
-            guard state == .enabled else { return nil }
-            mountRules = MountAuditRules.install()
-            let reader = LandlockAuditReader(audit: audit, effective: effective, bindings: plan.bindings, rules: mountRules)
-            if reader == nil { mountRules?.remove(); mountRules = nil }
-            return reader
-        }()
-        if let mountRules { spec.auditLoginUID = mountRules.auid }
-        // Whether init took the run's login uid (checked once it runs; else the rules match nothing).
-        let mountObserved = Atomic<Bool>(false)
-        let rulesForCheck = mountRules
-        if fsReader != nil { spec.landlock?.logAfterExec = true }
-        // Kernel audit drops records host-wide when its backlog is full: compare its counter.
-        let kernelLostBefore = fsReader != nil ? warden_kernel_audit_lost() : -1
+        // Filesystem denials through kernel audit, when it is on (or asked to be).
+        let fsObserver = FilesystemObserver.start(observeFilesystem, audit: audit, effective: effective,
+                                                  bindings: plan.bindings, notice: notice)
+        fsObserver?.prepare(&spec)
         var startInfo = start
         startInfo.skippedLayers = plan.skipped
-        if fsReader != nil { startInfo.unobservedLayers.removeAll { $0 == "landlock" } }
+        if let fsObserver { startInfo.unobservedLayers.removeAll { fsObserver.observedLayers.contains($0) } }
         do {
             try audit.start(startInfo)
         } catch {
-            fsReader?.stop()
-            mountRules?.remove()
-            if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
+            _ = fsObserver?.finish()
             throw error
         }
 
@@ -186,26 +156,13 @@ public struct AgentSession: Sendable {
         audit.setLossHandler { responder.handle($0) }
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler,
-                                    onStart: { pid in
-                                        responder.attach(initPid: pid)
-                                        fsReader?.attach(initPid: pid)
-                                        if let rules = rulesForCheck {
-                                            // init writes it first thing; give it up to 200 ms.
-                                            for _ in 0..<200 where !mountObserved.load(ordering: .relaxed) {
-                                                if rules.carried(by: pid) { mountObserved.store(true, ordering: .relaxed) } else { usleep(1000) }
-                                            }
-                                        }
-                                    }, stop: stop)
+                                    onStart: { responder.attach(initPid: $0); fsObserver?.attach(initPid: $0) }, stop: stop)
         let launchSpec = spec
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
-        fsReader?.stop()
-        mountRules?.remove()
-        let kernelLostAfter = fsReader != nil ? warden_kernel_audit_lost() : -1
-        let kernelLost = kernelLostBefore >= 0 && kernelLostAfter >= kernelLostBefore ? Int64(kernelLostAfter - kernelLostBefore) : 0
-        if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
+        let (kernelLost, fsOverflows) = fsObserver?.finish() ?? (0, 0)
         // Only when no other run uses the workspace: its mounts may sit on our placeholders.
         if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
@@ -221,7 +178,6 @@ public struct AgentSession: Sendable {
         }
         exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
-        let fsOverflows = fsReader?.overflows.load(ordering: .relaxed) ?? 0
         if fsOverflows > 0 { exit.extra["filesystem_records_lost"] = .int(fsOverflows) }
         if kernelLost > 0 { exit.extra["kernel_audit_records_lost"] = .int(kernelLost) }
         if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
@@ -235,7 +191,7 @@ public struct AgentSession: Sendable {
         let prefix = explainPrefix ?? ShellWord.explainPrefix(policyPath: "POLICY", identity: effective.identity)
         func layers() -> [LayerDenials] {
             var report = LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
-                                             filesystemObserved: fsReader != nil, mountObserved: mountObserved.load(ordering: .relaxed),
+                                             filesystemObserved: fsObserver != nil, mountObserved: fsObserver?.mountWorldObserved ?? false,
                                              recorded: audit.recordedTotals, explain: prefix)
             if fsOverflows > 0 || kernelLost > 0, let i = report.firstIndex(where: { $0.layer == .filesystem }) {
                 report[i].partlyBecause = (report[i].partlyBecause ?? "")

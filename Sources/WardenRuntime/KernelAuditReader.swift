@@ -8,7 +8,8 @@ import WardenPolicy
 import Glibc
 #endif
 
-/// Turns Landlock's kernel audit records into `deny.fs` records while a run goes on.
+/// Turns kernel audit records into `deny.fs` records while a run goes on: Landlock's
+/// denials, and the mount world's refusals reported by `MountAuditRules`.
 ///
 /// Landlock logs each denial (type 1423: `domain=… blockers=fs.read_dir path="/" …`)
 /// followed by the SYSCALL record of the same event serial (with the host `pid`), on the
@@ -17,11 +18,15 @@ import Glibc
 /// supervisor on the host receives every record: a denial is this run's when the pid lives
 /// in the run's PID namespace (or its Landlock domain was seen to be this run's before).
 ///
-/// Bounded: records wait for their SYSCALL record in a table of at most 256 serials, domain
-/// and pid verdict caches are capped, and the denials go through the audit run's aggregator
-/// (one record per distinct path and operation per window). What Landlock never sees — the
-/// mount world's ENOENT, EROFS, EBUSY and noexec EACCES — stays unobserved.
-final class LandlockAuditReader: Sendable {
+/// The mount world's refusals come as SYSCALL (with the rule's key), CWD and PATH records of
+/// one serial; the key is the run's own (`MountAuditRules`), whose login uid the agent
+/// cannot change. An event is turned into a record at its end-of-event record.
+///
+/// Bounded: events wait for their end in a table of at most 256 serials (at most 8 paths
+/// each), domain and pid verdict caches are capped, and the denials go through the audit
+/// run's aggregator (one record per distinct path, operation and errno per window). ENOENT
+/// (a path outside every grant) stays unobserved.
+final class KernelAuditReader: Sendable {
     private let fd: Int32
     private let stopFlag = Atomic<Bool>(false)
     private let initPid = Atomic<Int32>(0)
