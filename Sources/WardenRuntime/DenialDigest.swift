@@ -152,12 +152,19 @@ public struct DenialDigest: Sendable, Equatable {
     }
 
     static func decidedBy(_ d: Decision, default text: String) -> String {
-        guard d.effect == .deny, let rule = d.rules.first else { return text }
+        if d.effect == .allow {
+            let rule = d.rules.first.map { $0.file == nil ? "built-in: \($0.rule)" : "\($0.location): \($0.rule)" } ?? "a rule"
+            return "allowed by \(rule); refused by the kernel all the same"
+        }
+        guard let rule = d.rules.first else { return text }
         return rule.file == nil ? "built-in: \(rule.rule)" : "\(rule.location): \(rule.rule)"
     }
 
     static func suggestion(_ d: Decision, allow: String) -> String {
-        guard d.effect == .deny, let rule = d.rules.first else { return "suggestion: \(allow)" }
+        if d.effect == .allow {
+            return "none: the policy allows this; the kernel refused it for another reason (a rename onto a protected path, which is a read-only bind, answers EBUSY; file permissions)"
+        }
+        guard let rule = d.rules.first else { return "suggestion: \(allow)" }
         if rule.file == nil { return "none: a built-in safeguard decides" + (rule.because.map { " (\($0))" } ?? "") }
         return "suggestion: the deny at \(rule.location) decides; only removing or narrowing it allows this"
     }

@@ -145,7 +145,11 @@ final class KernelAuditReader: Sendable {
                 // The mount world refused a path syscall of an agent process (the rule
                 // matched the run's own login uid, which the agent cannot change).
                 let name = sc.int("syscall").flatMap { SyscallTable.name(of: Int32(truncatingIfNeeded: $0), arch: .native) } ?? "syscall"
-                let chosen = event.paths.first { $0.type != "PARENT" } ?? event.paths.first
+                // A rename or link is refused for its target (the protected path): the last
+                // named item; other calls name their one path first.
+                let named = event.paths.filter { $0.type != "PARENT" }
+                let targetFirst = ["rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat"].contains(name)
+                let chosen = (targetFirst ? named.last : named.first) ?? event.paths.last
                 guard var path = chosen?.name else { continue }
                 if !path.hasPrefix("/"), let cwd = event.cwd { path = (cwd == "/" ? "" : cwd) + "/" + path }
                 let access = Self.access(syscall: name, sc)

@@ -117,6 +117,17 @@ import WardenPolicy
         #expect(d.items[1].suggestion == "suggestion: allow net connect tcp \"10.0.0.1:443\"")
     }
 
+    @Test func anActionThePolicyAllowsButTheKernelRefusedSaysSo() throws {
+        var tally = DenialTally()
+        tally.add(.denyFs(path: "/work/src/a.c", operation: "openat", access: "write", errno: 13, pid: 1, rule: nil,
+                          source: "mount", first: t0, last: t0))
+        let layers = LayerDenials.report(syscallsObserved: true, networkMediated: true, filesystemObserved: true,
+                                         recorded: [:], explain: prefix)
+        let d = DenialDigest(tally: tally, effective: try policy(), explain: prefix, layers: layers)
+        #expect(d.items.first?.decidedBy.hasPrefix("allowed by /p/main.warden:4:") == true, "\(d.items)")
+        #expect(d.items.first?.suggestion?.hasPrefix("none: the policy allows this") == true, "\(d.items)")
+    }
+
     @Test func aRecordedPathIsExplainedAsThePolicyNamesIt() throws {
         let files = ["/p/main.warden": """
         warden 1
