@@ -346,6 +346,33 @@ import Testing
         #expect(run.stderr.contains("rename ${workspace}/.git/config (EBUSY) ×1: \(WardenBinary.root)/policies/base.warden:"), "\(run.stderr)")
     }
 
+    /// An agent failing in a loop (20,000 refused opens) leaves a few aggregated records
+    /// with the true count of what kernel audit delivered, not 20,000 lines.
+    @Test func aFloodOfRefusalsIsAggregated() throws {
+        guard geteuid() == 0 else { print("skip: observing filesystem denials needs root"); return }
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        let script = """
+        import os
+        for i in range(20000):
+            try: os.open(".git/config", os.O_WRONLY)
+            except OSError: pass
+        raise SystemExit(4)
+        """
+        let run = try f.warden(["run", "--observe-filesystem", "--policy", WardenBinary.root + "/policies/default.warden",
+                                "--workspace", f.workspace, "--audit-log", f.log, "--", "python3", "-c", script])
+        #expect(run.status == 4, "\(run.stderr)")
+        guard run.stderr.contains("(EROFS)") else { print("skip: kernel audit rules are not available here: \(run.stderr)"); return }
+        let show = try f.warden(["audit", "show", f.log, "--format", "json", "--kind", "deny.fs"])
+        let json = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
+        let records = ((json?["runs"] as? [[String: Any]])?.last?["records"] as? [[String: Any]]) ?? []
+        let counts = records.compactMap { ($0["fields"] as? [String: Any])?["count"] as? Int }
+        print("flood: \(counts.reduce(0, +)) of 20000 refusals recorded in \(records.count) records")
+        #expect(records.count >= 1 && records.count <= 40, "aggregated: \(records.count) records")
+        #expect(counts.reduce(0, +) <= 20000)
+        if counts.reduce(0, +) < 20000 { #expect(run.stderr.contains("lower bound"), "a short count is said to be one: \(run.stderr)") }
+    }
+
     /// The agent cannot shed the run's login uid (CAP_AUDIT_CONTROL is gone), and a host
     /// process's failures are not the run's.
     @Test func theAgentKeepsTheRunsLoginUIDAndHostFailuresAreNotAttributed() throws {
