@@ -5,9 +5,19 @@ extension PolicyChecker {
     mutating func resolveRule(_ r: Rule) -> [EffectiveRule] {
         let effect = r.effect.value
         func item(_ action: RuleAction, _ span: SourceSpan) -> EffectiveRule {
-            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [])
+            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [], cache: r.cache)
         }
         switch r.body {
+        case .fs(let fs) where r.cache:
+            return fs.paths.compactMap { p in
+                guard let path = p.value else { return nil }
+                guard path.base == .home, !path.components.isEmpty else {
+                    diagnostics.error("cache-outside-home", "a cache must be a directory below `${home}`, not `\(p.literal.value)`", at: p.literal.span,
+                                      help: "caches live in the agent's home, for example `cache \"${home}/.cache/pip\"`")
+                    return nil
+                }
+                return item(.fs(access: [.read, .write], path: path), p.literal.span)
+            }
         case .fs(let fs):
             var access: [FsAccess] = []
             for a in fs.access {
