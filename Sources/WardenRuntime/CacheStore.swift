@@ -37,8 +37,11 @@ public enum CacheStore {
         }
         let target = base + "/" + relative.joined(separator: "/")
         do throws(WalkError) {
-            try makeDirectories(base, privateFrom: base.count - ("/warden/" + identity).count)
-            try makeDirectories(target, privateFrom: target.count)
+            // Everything from `warden` down is Warden's: each existing directory there must be
+            // this user's and closed to others.
+            let shared = base.count - ("/warden/" + identity).count
+            try makeDirectories(base, privateFrom: shared)
+            try makeDirectories(target, privateFrom: shared)
         } catch {
             throw RunSetupError("cache \(path): cannot prepare its store \(target): \(error.message); remove what is there (a run of this identity may have planted it) and run again")
         }

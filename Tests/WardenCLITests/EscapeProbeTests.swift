@@ -124,7 +124,7 @@ extension EscapeProbeTests {
         // ${home} is the run's fresh, writable home: writing ~/.bashrc there succeeds inside
         // and reaches nothing on the host (the operator's file is unchanged).
         let rc = try s.attack("write", [s.home + "/.bashrc"])
-        #expect(rc.verdict("write").hasPrefix("ESCAPED wrote"), "\(rc.output)")
+        #expect(rc.verdict("write")?.hasPrefix("ESCAPED wrote") == true, "\(rc.output)")
         #expect((try? String(contentsOfFile: s.home + "/.bashrc", encoding: .utf8)) == "# rc\n")
     }
 
