@@ -223,6 +223,14 @@ struct AgentHomeTests {
         #expect(g.status == 0 && g.stdout == "mine\n" && !g.stderr.contains("PATH entry"), "\(g.stdout)\(g.stderr)")
     }
 
+    @Test func explainSaysACacheIsTheIdentitysStore() throws {
+        guard let r = try WardenBinary.run(["explain", "policies/dependency-updater.warden", "--fs", "write", "${home}/.cache/pip/x"]) else { return }
+        #expect(r.status == 0 && r.stdout.hasPrefix("ALLOW"), "\(r.stdout)")
+        #expect(r.stdout.contains("cache \"${home}/.cache/pip\"") && r.stdout.contains("cache: the path is the identity's own persistent store"), "\(r.stdout)")
+        guard let plain = try WardenBinary.run(["explain", "policies/default.warden", "--fs", "exec", "${tmp}/x"]) else { return }
+        #expect(plain.status == 0 && !plain.stdout.contains("cache:"), "\(plain.stdout)")
+    }
+
     /// rustup's cargo and pyenv's shims, installed under root's real home, run read-only
     /// under the stock default policy (through `toolchains`), and the agent runs the same
     /// versions as the operator.
