@@ -85,6 +85,17 @@ struct AgentHomeTests {
         #expect(!FileManager.default.fileExists(atPath: f.home + "/tools/bin/planted"))
     }
 
+    @Test func homeSecretsHoldInsideGrantedHomeDirectories() throws {
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        try f.write(f.home + "/.config/gh/hosts.yml", "token: \(StockPolicyFixture.fakeKey)\n")
+        try f.write(f.home + "/.config/tool.conf", "setting=ok\n")
+        let p = try Self.policy(f, "  allow fs read \"${home}/.config\"")
+        let r = try Self.run(f, p, "cat \"$HOME/.config/tool.conf\"; cat \"$HOME/.config/gh/hosts.yml\" 2>&1; cat \"$HOME/.ssh/id_ed25519\" 2>&1; exit 0")
+        #expect(r.stdout.contains("setting=ok"), "\(r.stdout)\(r.stderr)")
+        #expect(!r.stdout.contains(StockPolicyFixture.fakeKey), "\(r.stdout)")
+    }
+
     @Test func gitIdentityIsGeneratedEscapedAndReadOnly() throws {
         guard let f = try StockPolicyFixture.make() else { return }
         defer { f.remove() }
@@ -212,13 +223,18 @@ struct AgentHomeTests {
         defer { f.remove() }
         try f.write(f.home + "/bin/mytool", "#!/bin/sh\necho mine\n")
         chmod(f.home + "/bin/mytool", 0o755)
+        let odd = f.home + "/odd\u{1B}[31mdir"
+        try FileManager.default.createDirectory(atPath: odd, withIntermediateDirectories: true)
         var env = f.environment
-        env["PATH"] = f.home + "/bin:/usr/bin:/bin:" + f.home + "/bin"
+        env["PATH"] = f.home + "/bin:/usr/bin:/bin:" + f.home + "/bin:" + odd
         let hidden = try Self.policy(f, "", name: "hidden")
         let r = try Self.run(f, hidden, "mytool; exit 0", environment: env)
         let reports = r.stderr.split(separator: "\n").filter { $0.contains("PATH entry") }
-        #expect(reports.count == 1 && reports[0].contains(f.home + "/bin") && reports[0].contains("allow fs read, exec"), "\(r.stderr)")
+        #expect(reports.count == 2 && reports[0].contains(f.home + "/bin ") && reports[0].contains("allow fs read, exec"), "\(r.stderr)")
+        // Each reported once, and escaped: no raw escape sequence reaches the terminal.
+        #expect(!r.stderr.contains("\u{1B}") && reports.count { $0.contains("/odd") } == 1, "\(r.stderr)")
         let granted = try Self.policy(f, "  allow fs read, exec \"${home}/bin\"", name: "granted")
+        env["PATH"] = f.home + "/bin:/usr/bin:/bin"
         let g = try Self.run(f, granted, "mytool", environment: env)
         #expect(g.status == 0 && g.stdout == "mine\n" && !g.stderr.contains("PATH entry"), "\(g.stdout)\(g.stderr)")
     }
