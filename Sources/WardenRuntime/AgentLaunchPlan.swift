@@ -54,6 +54,9 @@ public struct AgentLaunchPlan: Sendable {
     /// Entries of the agent's PATH that exist on the host but not in the agent's world: a
     /// command found there by the operator would be another (or none) for the agent.
     public var missingPathEntries: [String] = []
+    /// Caches not mounted because their directory is missing in a grant of the host's own
+    /// tree (a policy that grants the real `${home}`): Warden never creates it there.
+    public var skippedCaches: [String] = []
     /// The supervisor mediates the agent's network calls (the identity has net rules).
     public var mediatesNetwork = false
 
@@ -99,6 +102,7 @@ public struct AgentLaunchPlan: Sendable {
         let plan = effective.filesystemPlan
         var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp, home: home)
         self.home = world.freshHome ? home : nil
+        skippedCaches = world.skippedCaches
         var rules: [LandlockRuleset.Rule] = []
         for grant in world.grants {
             var access: LandlockAccess = []

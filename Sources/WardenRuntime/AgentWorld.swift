@@ -39,6 +39,9 @@ struct AgentWorld: Sendable {
     /// Whether the agent's `${home}` is the run's fresh directory (false: no fresh home was
     /// asked for, or the policy grants `${home}` itself, which means the real home).
     private(set) var freshHome = false
+    /// Caches (agent paths) not mounted: inside a grant of the host's own tree (the real
+    /// home granted as such) where their directory does not exist.
+    private(set) var skippedCaches: [String] = []
 
     /// - Parameters:
     ///   - grants: the plan's grants, expanded to the agent's view.
@@ -96,6 +99,17 @@ struct AgentWorld: Sendable {
             if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
         }
         grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        // A cache inside a grant of the host's own tree (the real home, granted as such) whose
+        // directory is missing there: its mount point would have to be created in the host's
+        // tree, which Warden never does. It is left out (and reported).
+        let stores = Set((home?.caches.values).map { $0.compactMap(Self.canonical) } ?? [])
+        let outside = grants.filter { g in
+            guard stores.contains(g.source), g.source != g.path, access(g.path, F_OK) != 0,
+                  let parent = grant(containing: g.path, strictly: true) else { return false }
+            return parent.source == parent.path
+        }
+        grants.removeAll { g in outside.contains(g) }
+        skippedCaches = outside.map(\.path)
         for g in grants {
             guard let parent = grant(containing: g.path, strictly: true), parent.source != parent.path else { continue }
             let inside = parent.source + g.path.dropFirst(parent.path == "/" ? 0 : parent.path.count)

@@ -92,6 +92,9 @@ public final class Run {
         let policyFiles = [policyPath] + request.policy.files.map(\.path).filter { $0 != policyPath }
         let writableFiles = policyFiles.filter { plan.agentCanWrite(host.absolute($0)) }
         var warnings: [String] = []
+        for cache in plan.skippedCaches {
+            warnings.append("the cache \(TerminalText.escape(cache)) is not mounted: the policy grants the real home, where that directory does not exist, and Warden does not create it there; create it, or drop the grant of ${home} itself")
+        }
         for entry in plan.missingPathEntries {
             warnings.append("PATH entry \(TerminalText.escape(entry)) does not exist in the agent's world, so the agent may run another program than you would (or none); grant it (`use toolchains`, or `allow fs read, exec \"\(TerminalText.escape(entry))\"`) or remove it from PATH")
         }

@@ -129,9 +129,15 @@ import WardenPolicy
         #expect(world.mountPoints.contains(fresh + "/.cargo/bin"))
 
         // A grant of ${home} itself: the real home, as before; no generated .gitconfig.
-        let real = try AgentWorld(grants: [(realHome, [.read])], hostTmp: nil, home: home)
+        let real = try AgentWorld(grants: [(realHome, [.read]), (realHome + "/.cache/pip", [.read, .write])], hostTmp: nil, home: home)
         #expect(!real.freshHome)
         #expect(real.hostPath(realHome + "/.gitconfig") == realHome + "/.gitconfig")
+        // Its cache's directory is missing in the real home: never created there, left out.
+        #expect(real.skippedCaches == [realHome + "/.cache/pip"])
+        #expect(real.hostPath(realHome + "/.cache/pip/x") == realHome + "/.cache/pip/x")
+        try FileManager.default.createDirectory(atPath: realHome + "/.cache/pip", withIntermediateDirectories: true)
+        let present = try AgentWorld(grants: [(realHome, [.read]), (realHome + "/.cache/pip", [.read, .write])], hostTmp: nil, home: home)
+        #expect(present.skippedCaches.isEmpty && present.hostPath(realHome + "/.cache/pip/x") == store + "/x")
         // A grant of the real .gitconfig replaces the generated one.
         try "y".write(toFile: realHome + "/.gitconfig", atomically: false, encoding: .utf8)
         let granted = try AgentWorld(grants: [(realHome + "/.gitconfig", [.read])], hostTmp: nil, home: home)
