@@ -102,6 +102,7 @@ public struct AgentLaunchPlan: Sendable {
         let plan = effective.filesystemPlan
         var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp, home: home)
         self.home = world.freshHome ? home : nil
+        if !world.generatedGitConfig { self.home?.gitConfig = nil }
         skippedCaches = world.skippedCaches
         var rules: [LandlockRuleset.Rule] = []
         for grant in world.grants {

@@ -42,6 +42,8 @@ struct AgentWorld: Sendable {
     /// Caches (agent paths) not mounted: inside a grant of the host's own tree (the real
     /// home granted as such) where their directory does not exist.
     private(set) var skippedCaches: [String] = []
+    /// The generated `.gitconfig` is mounted (false when the policy grants the real one).
+    private(set) var generatedGitConfig = false
 
     /// - Parameters:
     ///   - grants: the plan's grants, expanded to the agent's view.
@@ -63,6 +65,7 @@ struct AgentWorld: Sendable {
             let gitConfig = home.path + "/.gitconfig"
             if let generated = home.gitConfig, !requested.contains(where: { $0.path == gitConfig }), let file = Self.canonical(generated) {
                 resolved.append(Grant(path: gitConfig, source: file, access: [.read]))
+                generatedGitConfig = true
             }
         }
         for (path, access) in requested {

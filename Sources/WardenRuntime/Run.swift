@@ -76,6 +76,10 @@ public final class Run {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
 
+        // A policy that grants the real `${home}/.gitconfig` gets it (also through a link,
+        // recreated in the fresh home): the generated one must not stand in its place.
+        if let generated = home.gitConfig, plan.home?.gitConfig == nil { unlink(generated) }
+
         // The audit trail and its signing key must be out of the agent's reach.
         let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
         let keyPath = AuditLocation.signingKeyPath(explicit: request.signingKeyPath)

@@ -126,6 +126,19 @@ struct AgentHomeTests {
         #expect(!r.stdout.contains("alias") && !r.stdout.contains("core.pager"), "\(r.stdout)")
     }
 
+    /// `use git-user-config` grants the real ~/.gitconfig, here a link into a dotfiles
+    /// directory: the agent gets that file (aliases and all), not the generated identity.
+    @Test func grantedRealGitconfigReplacesTheGeneratedOne() throws {
+        guard let f = try StockPolicyFixture.make() else { return }
+        defer { f.remove() }
+        try f.write(f.home + "/dotfiles/gitconfig", "[user]\n\tname = Dot User\n[alias]\n\tst = status\n")
+        try FileManager.default.createSymbolicLink(atPath: f.home + "/.gitconfig", withDestinationPath: "dotfiles/gitconfig")
+        let p = try Self.policy(f, "  use git-user-config")
+        let r = try Self.run(f, p, "git config --global --list; echo x >> \"$HOME/dotfiles/gitconfig\" 2>/dev/null && echo WRITABLE; exit 0")
+        #expect(r.stdout == "user.name=Dot User\nalias.st=status\n", "\(r.stdout)\(r.stderr)")
+        #expect((try? String(contentsOfFile: f.home + "/dotfiles/gitconfig", encoding: .utf8))?.contains("x\n") == false)
+    }
+
     @Test func noGitIdentityMeansNoGitconfig() throws {
         guard let f = try StockPolicyFixture.make() else { return }
         defer { f.remove() }
