@@ -226,6 +226,17 @@ private struct Values {
         #expect(weak.notes.contains { $0.kind == .weaker && $0.message.contains("evil.example.org") })
     }
 
+    /// A cache (a writable directory under the home): an emptyDir of its own, so the root
+    /// filesystem stays read-only; no noexec in the Pod API (weaker, said).
+    @Test func kubernetesGivesACacheAnEmptyDirAndKeepsTheRootReadOnly() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  cache \"${home}/.m2\"\n}\n")
+        let out = try KubernetesExport.export(p, options: KubernetesExportOptions())
+        #expect(out.yaml.contains("readOnlyRootFilesystem: true"), "\(out.yaml)")
+        #expect(out.yaml.contains("- name: \"home-0\"") && out.yaml.contains("/.m2\""), "\(out.yaml)")
+        #expect(out.notes.contains { $0.kind == .weaker && $0.message.contains(".m2") && $0.message.contains("noexec") })
+        #expect(!out.notes.contains { $0.message.contains("image paths") })
+    }
+
     @Test func kubernetesUsesItsCapabilitySpellingAndRootOnlyWithCapabilities() throws {
         let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  allow capability NET_BIND_SERVICE\n}\n")
         let out = try KubernetesExport.export(p, options: KubernetesExportOptions())
