@@ -58,8 +58,11 @@ extension EffectivePolicy {
                 return FsWorldAnswer(allowed: false, layer: .mount, errno: "ENOENT",
                                      statement: "\(path) does not exist in the agent's world: no rule grants it or anything under it (ENOENT)")
             }
-            let children = Set(below.map { $0.path.components.count > path.components.count ? $0.path.components[path.components.count] : "" })
-                .filter { !$0.isEmpty }.sorted()
+            // Children on the way to each grant below: a name, or (from `/`) a variable's path.
+            let children = Set(below.map { g -> String in
+                if g.path.base != path.base { return g.path.base.map { "${\($0.rawValue)}" } ?? "" }
+                return g.path.components.count > path.components.count ? g.path.components[path.components.count] : ""
+            }).filter { !$0.isEmpty }.sorted()
             let listing = children.isEmpty ? "" : " listing only \(children.joined(separator: ", "))"
             switch access {
             case .read:
@@ -92,7 +95,7 @@ extension EffectivePolicy {
         }
         if mountAccess.contains(access) {
             return FsWorldAnswer(allowed: true, layer: .none, errno: nil,
-                                 statement: "\(path) is inside the grant \(mountPath), mounted with \(Self.accessWords(mountAccess)); Landlock allows \(access.rawValue) there")
+                                 statement: "\(path) is inside the grant \(mountPath), mounted \(Self.accessWords(mountAccess)); Landlock allows \(access.rawValue) there")
         }
         let landlockAllows = holding.contains { $0.access.contains(access) }
         switch access {
@@ -126,11 +129,11 @@ extension EffectivePolicy {
         if allows.contains(where: { $0.path == path }), path.components.count > 0 {
             var parents: [PolicyPath] = []
             var p = path
-            while !p.components.isEmpty {
+            // (`/` itself is always the skeleton's root; a variable's own path is bound at launch.)
+            while p.components.count > 1 {
                 p.components.removeLast()
                 if allows.contains(where: { Self.covers($0.path, p) }) { break }
                 parents.append(p)
-                if p.components.isEmpty { break }
             }
             if !parents.isEmpty {
                 notes.append("this grant makes its parents \(parents.reversed().map(\.description).joined(separator: ", ")) exist as read-only skeleton directories listing only the way to it; nothing else of them is visible")
@@ -143,6 +146,6 @@ extension EffectivePolicy {
 
     static func accessWords(_ a: Set<FsAccess>) -> String {
         let words = FsAccess.allCases.filter { a.contains($0) }.map(\.rawValue)
-        return (a.contains(.write) ? "" : "read-only, ") + (a.contains(.exec) ? "exec" : "noexec") + " (" + words.joined(separator: ", ") + ")"
+        return (a.contains(.write) ? "writable, " : "read-only, ") + (a.contains(.exec) ? "exec" : "noexec") + " (" + words.joined(separator: ", ") + ")"
     }
 }
