@@ -47,6 +47,19 @@ import Testing
         #expect(f.lastRecord("run.start")?["created_paths"] == nil)
     }
 
+    @Test func asRootCreatedDirectoriesBelongToTheWorkspacesOwner() throws {
+        guard geteuid() == 0 else { print("skip: ownership is handed over only when Warden runs as root"); return }
+        let f = try LanguageRunFixture("create-owner", body: Self.createBody, workspaceWritable: false)
+        defer { f.remove() }
+        #expect(chown(f.workspace, 65534, 65534) == 0)
+        guard let r = try f.run(["/bin/true"]) else { return }
+        #expect(r.status == 0, "\(r.stderr)")
+        for dir in [".github", ".github/workflows"] {
+            var st = stat()
+            #expect(stat(f.workspace + "/" + dir, &st) == 0 && st.st_uid == 65534 && st.st_gid == 65534, "\(dir)")
+        }
+    }
+
     /// Attack: an earlier run planted `.github -> DIR` (DIR standing in for /etc). The launch
     /// is refused and nothing is created through the link.
     @Test func aSymlinkOnTheWayToACreateGrantRefusesTheLaunch() throws {
