@@ -157,7 +157,8 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
         if (write(spec->cgroup_procs_fd, "0", 1) != 1) warden_fail(sw, WARDEN_STAGE_CGROUP, errno, 0, INIT_FAIL);
         close(spec->cgroup_procs_fd);
     }
-    if (spec->cgroup_procs_fd2 >= 0) {
+    // Only a descriptor above stdio counts: a spec zeroed by an older caller means none.
+    if (spec->cgroup_procs_fd2 > 2) {
         if (write(spec->cgroup_procs_fd2, "0", 1) != 1) warden_fail(sw, WARDEN_STAGE_CGROUP, errno, 1, INIT_FAIL);
         close(spec->cgroup_procs_fd2);
     }
