@@ -81,4 +81,33 @@ import Testing
         default: #expect(line?.contains("refused at launch") == true)
         }
     }
+
+    /// As nobody on a host whose only memory controller is cgroup v1 (root only), a real
+    /// launch with `limit memory` is refused with exit status 125 and the choices; with
+    /// --best-effort it runs, warns, and `run.start` lists the skipped limit.
+    @Test func withoutAMechanismTheLaunchIsRefusedOrSkippedWithBestEffort() throws {
+        guard geteuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            print("skip: needs root and setpriv to run as nobody"); return
+        }
+        let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"]
+        let doctor = try CLISupport.run("/usr/bin/setpriv", nobody + [WardenBinary.path, "doctor", "--format", "json"], in: "/")
+        guard doctor.status == 0 || doctor.status == 1,
+              let obj = try? JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any],
+              let m = obj["limit_memory"] as? [String: Any] else { print("skip: warden does not run as nobody here: \(doctor.stderr)"); return }
+        guard m["mechanism"] as? String == "none" else { print("skip: nobody has a memory controller here (\(m))"); return }
+        let f = try LanguageRunFixture("mem-nobody", body: "  limit memory 256MiB")
+        defer { f.remove() }
+        for dir in [f.root, f.workspace, f.root + "/audit"] { #expect(chown(dir, 65534, 65534) == 0) }
+        #expect(chown(f.policy, 65534, 65534) == 0)
+        let base = nobody + [WardenBinary.path, "run", "--policy", f.policy, "--workspace", f.workspace, "--audit-log", f.log]
+        let refused = try CLISupport.run("/usr/bin/setpriv", base + ["--", "/bin/true"], in: "/")
+        #expect(refused.status == 125, "\(refused.stderr)")
+        #expect(refused.stderr.contains("limit memory 256MiB cannot be enforced here") && refused.stderr.contains("limit address-space")
+                && refused.stderr.contains("--best-effort"), "\(refused.stderr)")
+        let lenient = try CLISupport.run("/usr/bin/setpriv", base + ["--best-effort", "--", "/bin/true"], in: "/")
+        #expect(lenient.status == 0, "\(lenient.stderr)")
+        #expect(lenient.stderr.contains("warning: layer not enforced (--best-effort): limits: limit memory 256MiB"), "\(lenient.stderr)")
+        let skipped = f.lastRecord("run.start")?["layers_skipped"] as? [String] ?? []
+        #expect(skipped.contains { $0.hasPrefix("limits: limit memory 256MiB") }, "\(skipped)")
+    }
 }
