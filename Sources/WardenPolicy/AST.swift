@@ -234,10 +234,13 @@ public enum FsAccess: String, Sendable, Hashable, CaseIterable, Codable {
     case read, write, exec
 }
 
-/// `fs ACCESS, ... PATH, ...`.
+/// `fs ACCESS, ... PATH, ... [create]`.
 public struct FsRule: Sendable, Hashable {
     public var access: [Located<FsAccess>]
     public var paths: [PathLiteral]
+    /// The span of a trailing `create` keyword: the run creates each path's missing
+    /// directories before launch (see docs/language.md); nil when not written.
+    public var create: SourceSpan? = nil
 }
 
 /// A path string and its parsed form (nil when malformed; already reported).

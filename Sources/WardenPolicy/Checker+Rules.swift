@@ -44,7 +44,14 @@ extension PolicyChecker {
                 }
             }
             access = FsAccess.allCases.filter { access.contains($0) }
-            return fs.paths.compactMap { p in p.value.map { item(.fs(access: access, path: $0), p.literal.span) } }
+            if let create = fs.create, !checkCreate(effect: effect, access: access, paths: fs.paths, at: create) { return [] }
+            return fs.paths.compactMap { p in
+                p.value.map {
+                    var rule = item(.fs(access: access, path: $0), p.literal.span)
+                    rule.creates = fs.create != nil
+                    return rule
+                }
+            }
         case .net(let net):
             return net.endpoints.compactMap { e in
                 guard let ep = e.value else { return nil }
@@ -296,6 +303,38 @@ extension PolicyChecker {
                     ok = false
                     break
                 }
+            }
+        }
+        return ok
+    }
+}
+
+extension PolicyChecker {
+    /// `create` is valid on an `allow` rule granting `write`, for paths under
+    /// `${workspace}`: the run makes directories only where the identity may write, in the
+    /// tree the operator handed to the run. (That no deny covers them is checked per
+    /// identity when the effective policy is built.)
+    mutating func checkCreate(effect: Effect, access: [FsAccess], paths: [PathLiteral], at span: SourceSpan) -> Bool {
+        var ok = true
+        if effect == .deny {
+            diagnostics.error("invalid-create", "`create` applies only to `allow` rules", at: span,
+                              help: "remove `create`: a deny protects a path whether or not it exists")
+            ok = false
+        } else if !access.contains(.write) {
+            diagnostics.error("invalid-create", "`create` needs `write` in the same rule: the run creates only directories the identity may write",
+                              at: span, help: "write `allow fs read, write \"...\" create`, or remove `create`")
+            ok = false
+        }
+        for p in paths {
+            guard let path = p.value else { continue }
+            if path.base != .workspace {
+                diagnostics.error("invalid-create", "`create` applies to paths under ${workspace}; `\(p.literal.value)` is not",
+                                  at: p.literal.span, help: "grant a path such as \"${workspace}/.github/workflows\", or create it before the run")
+                ok = false
+            } else if path.components.isEmpty {
+                diagnostics.error("invalid-create", "`create` on ${workspace} itself: the workspace must exist before the run",
+                                  at: p.literal.span, help: "name a directory inside it, such as \"${workspace}/.github/workflows\"")
+                ok = false
             }
         }
         return ok

@@ -213,6 +213,10 @@ public struct PolicyChecker {
                     continue
                 }
                 envSetSpans[e.name.value] = e.name.span
+                if case .failure(let error) = EnvTemplate.parse(e.value.value) {
+                    diagnostics.error(error.code, error.message, at: e.value.span, help: error.help)
+                    continue
+                }
                 envSet.append((e.name.value, e.value.value))
             }
         }

@@ -21,7 +21,12 @@ extension Parser {
                 if !paths.isEmpty { advance() }
                 paths.append(pathLiteral(try expectString("a path in quotes")))
             } while tok.kind == .comma
-            body = .fs(FsRule(access: access, paths: paths))
+            var create: SourceSpan?
+            if isKeyword("create") {
+                create = span(tok)
+                advance()
+            }
+            body = .fs(FsRule(access: access, paths: paths, create: create))
         case "net":
             advance()
             let dir = try parseKeyword(NetDirection.self, "`connect` or `bind`")

@@ -68,9 +68,11 @@ public struct AgentLaunchPlan: Sendable {
     ///   - pidsV1Usable: a writable cgroup v1 pids controller exists (hybrid systems); used
     ///     for `limit processes` as root when cgroup v2 is not, since RLIMIT_NPROC does not
     ///     apply to uid 0.
+    ///   - memoryV1Usable: a writable cgroup v1 memory controller exists (hybrid systems);
+    ///     used for `limit memory` as root when cgroup v2 is not (see `MemoryLimitMechanism`).
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
                 environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
-                bestEffort: Bool, home: AgentHome? = nil) throws(AgentLaunchError) {
+                memoryV1Usable: Bool = false, bestEffort: Bool, home: AgentHome? = nil) throws(AgentLaunchError) {
         self.effective = effective
         self.skipped = []
         do {
@@ -136,8 +138,11 @@ public struct AgentLaunchPlan: Sendable {
         let writableRoots = world.grants.filter(\.writable).map(\.path)
         let mounts = world.mounts() + Self.pinningAncestors(of: denies, writableRoots: writableRoots)
 
-        // Limits: cgroup v2 where usable, else rlimits (RLIMIT_NPROC counts per user inside
-        // the agent's own user namespace, RLIMIT_AS bounds address space).
+        // Limits: cgroup v2 where usable, else the cgroup v1 controllers as root, else
+        // RLIMIT_NPROC for processes (counted per user inside the agent's own user
+        // namespace). `limit memory` is never silently an address-space limit: without a
+        // memory controller it is refused (or skipped, recorded, with --best-effort);
+        // `limit address-space` is RLIMIT_AS, asked for by name.
         var rlimits: [ResourceLimit] = [.coreSize(0)]
         var cgroup = CgroupLimits()
         for (kind, grant) in effective.limits {
@@ -164,7 +169,17 @@ public struct AgentLaunchPlan: Sendable {
                     rlimits.append(.processes(n)); namespaces.insert(.user)
                 }
             case .memory:
-                if cgroupUsable { cgroup.memoryMax = n } else { rlimits.append(.addressSpace(n)) }
+                if cgroupUsable || (memoryV1Usable && geteuid() == 0) {
+                    cgroup.memoryMax = n
+                } else {
+                    let v1 = geteuid() == 0 ? "no writable cgroup v1 memory controller" : "the cgroup v1 memory controller is used only as root"
+                    let reason = "limit memory \(grant.value.canonical) cannot be enforced here: no usable cgroup v2 memory controller, and \(v1)"
+                    guard bestEffort else {
+                        throw .unsupportedRule(reason + "; choices: " + MemoryLimitMechanism.choices)
+                    }
+                    skipped.append("limits: " + reason)
+                }
+            case .addressSpace: rlimits.append(.addressSpace(n))
             case .wallTime: break
             }
         }
@@ -197,16 +212,17 @@ public struct AgentLaunchPlan: Sendable {
         spec.unixSocketHelper = mediatesNetwork
     }
 
-    /// The agent's environment: `env pass` from Warden's environment, then `env set`,
-    /// then TMPDIR pointing at the run's private temporary directory.
-    /// With a fresh `home`, HOME points at it unless `env set` says otherwise.
+    /// The agent's environment: `env pass` from Warden's environment, then `env set` (its
+    /// variables bound to the agent's view of the paths: `${tmp}` is `/tmp`), then TMPDIR
+    /// pointing at the run's private temporary directory. With a fresh `home`, HOME points
+    /// at it unless `env set` says otherwise.
     static func environment(_ effective: EffectivePolicy, from env: [String: String], bindings: PathBindings,
                             home: String? = nil) -> [String] {
         var result: [(String, String)] = []
         for name in effective.envPass { if let v = env[name] { result.append((name, v)) } }
         for (name, value) in effective.envSet {
             result.removeAll { $0.0 == name }
-            result.append((name, value))
+            result.append((name, bindings.expand(envValue: value)))
         }
         if !result.contains(where: { $0.0 == "TMPDIR" }) { result.append(("TMPDIR", bindings.tmp)) }
         if let home, !effective.envSet.contains(where: { $0.name == "HOME" }) {

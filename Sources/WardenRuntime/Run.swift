@@ -35,7 +35,11 @@ public final class Run {
     /// Checks and prepares the run; throws (and leaves nothing behind) when the agent must
     /// not start: no workspace, no run directory, a plan this host cannot enforce, an audit
     /// trail or signing key the agent could reach, or an audit log that cannot be opened.
-    public init(_ request: RunRequest, host: HostFacts) throws(RunSetupError) {
+    ///
+    /// `cgroups` and `memoryV1Usable` stand for this host's cgroup facts (detected when
+    /// nil); tests pass them to simulate a host without a memory controller.
+    public init(_ request: RunRequest, host: HostFacts, cgroups: CgroupSupport? = nil,
+                memoryV1Usable: Bool? = nil) throws(RunSetupError) {
         let effective = request.effective
         guard let workspacePath = HostFacts.realDirectory(request.workspace ?? host.currentDirectory) else {
             throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
@@ -61,16 +65,26 @@ public final class Run {
         }
         let home = try AgentHome.create(in: runDirectory, home: homePath, environment: host.environment, caches: caches)
 
+        // `create` grants: their directories are made (no-follow, from the workspace's
+        // descriptor) before the world is built, so the grants attach to them.
+        let createdPaths: [String]
+        do {
+            createdPaths = try CreatedPaths.create(effective.createdPaths.map(bindings.expand), inside: workspacePath)
+        } catch {
+            throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
+        }
+
         // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
         // in a child process, which `warden doctor` reports but a launch does not use.
         let userNotification = KernelSupport.userNotificationAvailable()
-        let cgroup = CgroupSupport.detect()
+        let cgroup = cgroups ?? CgroupSupport.detect()
         let plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
                                        environment: host.environment, notify: userNotification,
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
+                                       memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
                                        bestEffort: request.bestEffort, home: home)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
@@ -125,7 +139,8 @@ public final class Run {
             user: host.userName, uid: Int64(host.uid), host: host.hostName, wardenVersion: request.wardenVersion,
             enforcedLayers: Self.enforcedLayers, unobservedLayers: Self.unobservedLayers(userNotification: userNotification),
             extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
-                    "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)])
+                    "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
+                .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a })
         self.runID = runID
         self.logPath = logPath
         self.plan = plan
@@ -159,7 +174,8 @@ public final class Run {
         return RunSummary(runID: runID, logPath: logPath, outcome: result.outcome, skippedLayers: result.skippedLayers,
                           createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
                           denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
-                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved)
+                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved,
+                          oomKills: result.oomKills, memoryLimit: plan.effective.limits[.memory]?.value.canonical)
     }
 }
 
@@ -183,6 +199,10 @@ public struct RunSummary: Sendable {
     public var stoppedForAudit: Bool
     /// Records of this run that are not in the log (in its spill file, or listed here).
     public var unsaved: AuditRun.Unsaved?
+    /// Processes the kernel's OOM killer killed for `limit memory` (recorded in `run.exit`).
+    public var oomKills: UInt64 = 0
+    /// The identity's `limit memory`, as written canonically (`1GiB`), if any.
+    public var memoryLimit: String?
 
     /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
     /// stopped for the audit log or records are missing from it; else
@@ -214,6 +234,9 @@ public struct RunSummary: Sendable {
                 lines.append("warden: unsaved audit record: " + String(decoding: line, as: UTF8.self))
             }
         }
+        if oomKills > 0 {
+            lines.append("warden: the memory limit (limit memory \(memoryLimit ?? "?")) was reached: the kernel killed \(oomKills) process\(oomKills == 1 ? "" : "es") of the agent (out of memory; recorded in run.exit as oom_kills)")
+        }
         if case .launchFailed(let failure) = outcome { lines.append(failure.message) }
         return lines
     }
@@ -223,7 +246,7 @@ public struct RunSummary: Sendable {
         let how: String
         switch outcome {
         case .exited(let c): how = "exited with status \(c)"
-        case .signaled(let s): how = "killed by signal \(s)"
+        case .signaled(let s): how = "killed by signal \(s)" + (oomKills > 0 && s == SIGKILL ? " (out of memory: limit memory \(memoryLimit ?? "?"))" : "")
         case .timedOut: how = "stopped by the time limit"
         case .launchFailed: how = "failed to start"
         }

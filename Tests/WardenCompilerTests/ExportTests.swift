@@ -289,4 +289,17 @@ private struct Values {
         let (_, adminNotes) = SystemdExport.dropIn(admin, bindings: Self.bindings, listHost: false)
         #expect(adminNotes.contains { $0.kind == .weaker && $0.message.contains("TIOCSTI") })
     }
+
+    /// `env set` variables: the plan keeps the value as written (like paths); each export
+    /// binds it with its own bindings.
+    @Test func envSetVariablesAreExpandedByExportsAndKeptInThePlan() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  env set CACHE = \"${tmp}/c:${workspace}/x\"\n  limit address-space 2GiB\n}\n")
+        let (text, _) = SystemdExport.dropIn(p, bindings: Self.bindings, listHost: false)
+        #expect(text.contains("CACHE=/tmp/c:/ws/x"), "\(text)")
+        #expect(text.contains("LimitAS=\(2 << 30)"))
+        let k8s = try KubernetesExport.export(p, options: KubernetesExportOptions())
+        #expect(k8s.yaml.contains("/tmp/c:/workspace/x"), "\(k8s.yaml)")
+        let plan = try p.enforcementPlan().plan
+        #expect(plan.env.set["CACHE"] == "${tmp}/c:${workspace}/x")
+    }
 }

@@ -130,7 +130,7 @@ public enum KubernetesExport {
             case .wallTime: deadline = g.value.amount
             case .processes:
                 note(.weaker, "limit processes \(g.value.amount): a Pod has no per-pod pids limit (the kubelet's podPidsLimit is node-wide)", at)
-            case .openFiles, .fileSize, .cpuTime:
+            case .openFiles, .fileSize, .cpuTime, .addressSpace:
                 note(.weaker, "limit \(kind.rawValue) \(g.value.canonical): the Pod API has no rlimits", at)
             }
         }
@@ -143,7 +143,7 @@ public enum KubernetesExport {
             ("seccompProfile", seccompRef),
         ]
         if caps.isEmpty { containerSC.insert(("runAsNonRoot", .bool(true)), at: 0) }
-        var env: [ExportValue] = policy.envSet.map { .object([("name", .string($0.name)), ("value", .string($0.value))]) }
+        var env: [ExportValue] = policy.envSet.map { .object([("name", .string($0.name)), ("value", .string(o.bindings.expand(envValue: $0.value)))]) }
         env.append(.object([("name", .string("TMPDIR")), ("value", .string(o.bindings.tmp))]))
         var container: [(String, ExportValue)] = [("name", .string("agent")), ("image", .string(o.image))]
         if !o.command.isEmpty { container.append(("command", .array(o.command.map { .string($0) }))) }

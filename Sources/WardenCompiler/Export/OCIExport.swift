@@ -170,8 +170,9 @@ public enum OCIExport {
                 if o.cgroupLimits {
                     resources.append(("memory", .object([("limit", .int(Int64(clamping: n)))])))
                 } else {
-                    rlimits.append(("RLIMIT_AS", n))
+                    note(.weaker, "limit memory \(grant.value.canonical) is not exported without cgroup limits (linux.resources); write `limit address-space` for RLIMIT_AS", at)
                 }
+            case .addressSpace: rlimits.append(("RLIMIT_AS", n))
             case .wallTime:
                 note(.weaker, "limit wall-time \(grant.value.canonical): an OCI runtime has no time limit; whoever starts the container must kill it after \(n) s", at)
             }
