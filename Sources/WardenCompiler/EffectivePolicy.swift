@@ -16,6 +16,9 @@ public struct EffectivePolicy: Sendable {
     public var envPass: [String]
     /// Environment variables set to fixed values, in order.
     public var envSet: [(name: String, value: String)]
+    /// The paths of `cache` statements (below `${home}`), in order, each once: the runtime
+    /// backs each with the identity's persistent store instead of the host's directory.
+    public var caches: [PolicyPath] = []
 }
 
 /// A filesystem rule item: one path and its access kinds.
@@ -24,6 +27,8 @@ public struct FsGrant: Sendable, Hashable {
     public var access: Set<FsAccess>
     public var path: PolicyPath
     public var provenance: Provenance
+    /// Written with `create`: the run creates the path's missing directories before launch.
+    public var createsPath = false
 }
 
 /// A network rule item: one endpoint pattern.
@@ -113,6 +118,9 @@ extension EffectivePolicy {
         self.limits = [:]
         self.envPass = identity.envPass
         self.envSet = identity.envSet
+        for rule in identity.rules where rule.cache {
+            if case .fs(_, let path) = rule.action, !caches.contains(path) { caches.append(path) }
+        }
 
         // Allows of the ID-switch calls that came with a broad group (`@default`).
         var incidentalIDSwitch: Set<Int> = []
@@ -120,7 +128,8 @@ extension EffectivePolicy {
             let provenance = Provenance(rule, label: label(rule))
             switch rule.action {
             case .fs(let access, let path):
-                fs.append(FsGrant(effect: rule.effect, access: Set(access), path: path, provenance: provenance))
+                fs.append(FsGrant(effect: rule.effect, access: Set(access), path: path, provenance: provenance,
+                                  createsPath: rule.creates))
             case .net(let direction, let proto, let endpoint):
                 net.append(NetGrant(effect: rule.effect, direction: direction, proto: proto,
                                     endpoint: endpoint, provenance: provenance))
@@ -149,6 +158,23 @@ extension EffectivePolicy {
         }
         BuiltinSafeguards.applyIDSwitch(to: &self, incidentalAllows: incidentalIDSwitch)
         BuiltinSafeguards.apply(to: &self)
+        // `create` makes directories only where this identity may write (no deny, the
+        // built-in safeguards included, covers the path).
+        for grant in fs where grant.createsPath {
+            let decision = decideFs(.write, grant.path)
+            if decision.effect == .deny {
+                let by = decision.rules.first.map { " (denied by \($0.location): \($0.rule))" } ?? ""
+                throw .unsafeGrant("`create` on \(grant.path): identity \(name) may not write there\(by), so the run will not create it",
+                                   at: grant.provenance.location)
+            }
+        }
+    }
+
+    /// The paths the run creates before launch (fs grants written with `create`), in
+    /// policy order, without duplicates.
+    public var createdPaths: [PolicyPath] {
+        var seen: Set<PolicyPath> = []
+        return fs.filter(\.createsPath).map(\.path).filter { seen.insert($0).inserted }
     }
 }
 

@@ -68,6 +68,8 @@ public struct AgentSession: Sendable {
         public var layers: [LayerDenials] = []
         /// The ranked digest of the denials, when the command failed (also recorded).
         public var digest: DenialDigest?
+        /// Processes the kernel killed for the run's memory limit (`limit memory`).
+        public var oomKills: UInt64 = 0
     }
 
     /// Whether the run's end counts as a failure that gets a denial digest: a non-zero exit,
@@ -177,6 +179,10 @@ public struct AgentSession: Sendable {
         case .launchFailed(let failure): exit.extra["launch_failure"] = .string(failure.message)
         }
         exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
+        if report.oomKills > 0 {
+            exit.extra["oom_kills"] = .int(Int64(clamping: report.oomKills))
+            exit.extra["killed_by"] = .string("memory limit")
+        }
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
         if fsOverflows > 0 { exit.extra["filesystem_records_lost"] = .int(fsOverflows) }
         if kernelLost > 0 { exit.extra["kernel_audit_records_lost"] = .int(kernelLost) }
@@ -211,7 +217,8 @@ public struct AgentSession: Sendable {
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
-                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, layers: layers(), digest: digest)
+                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, layers: layers(), digest: digest,
+                      oomKills: report.oomKills)
     }
 }
 
