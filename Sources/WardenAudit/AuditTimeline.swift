@@ -205,6 +205,25 @@ enum TimelineText {
                 "\(TerminalText.escape($0.key, doublingBackslashes: true)) \(render($0.value))"
             }
             return head + "exit       \(how)\(ms)\(timeout); denials: \(denials.isEmpty ? "none" : denials.joined(separator: ", "))\n"
+        case AuditKind.denyFs:
+            return head + "deny       fs \(s("operation")) \(s("path")) ×\(s("count")), pid \(s("pid"))"
+                + (f["errno"].map { ", errno \(render($0))" } ?? "") + (f["rule"].map { ", rule \(render($0))" } ?? "")
+                + ", via \(s("source"))\n"
+        case AuditKind.runDigest:
+            var text = head + "digest     denials of the failed run, most frequent first\n"
+            for (i, item) in (f["denials"]?.arrayValue ?? []).enumerated() {
+                let o = item.objectValue ?? [:]
+                func t(_ k: String) -> String { o[k].map(render) ?? "?" }
+                text += pad + "\(i + 1). \(t("action")) ×\(t("count")): \(t("decided_by"))\n"
+                if let e = o["explain"] { text += pad + "   explain: \(render(e))\n" }
+                if let sg = o["suggestion"] { text += pad + "   \(render(sg))\n" }
+            }
+            if let more = f["more_distinct"]?.intValue, more > 0 { text += pad + "… \(more) more distinct denials\n" }
+            for (layer, v) in (f["unobserved"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let partly = v.objectValue?["partly"]?.boolValue == true ? "partly observed" : "not observed"
+                text += pad + "\(TerminalText.escape(layer, doublingBackslashes: true)) \(partly); check: \(v.objectValue?["explain"].map(render) ?? "?")\n"
+            }
+            return text
         case AuditKind.recovery:
             return head + "recovery   \(s("length")) torn bytes at offset \(s("offset")) (sha256 \(s("sha256")))\n"
         case AuditKind.interrupted:

@@ -42,6 +42,24 @@ public struct DenialAggregator: Sendable {
     private var syscallOrder: [Int32] = []
     private var nets: [NetKey: NetEntry] = [:]
     private var netOrder: [NetKey] = []
+    struct FsKey: Hashable {
+        var path: String
+        var operation: String
+        var errno: Int32?
+    }
+
+    struct FsEntry {
+        var access: String?
+        var pid: Int32
+        var rule: String?
+        var source: String
+        var count: Int64
+        var first: AuditTime
+        var last: AuditTime
+    }
+
+    private var fsDenials: [FsKey: FsEntry] = [:]
+    private var fsOrder: [FsKey] = []
     private var windowStart: AuditTime?
     private var windowEvents = 0
     /// Total events seen per record kind over the aggregator's life.
@@ -54,7 +72,7 @@ public struct DenialAggregator: Sendable {
     }
 
     /// Number of pending keys.
-    public var pendingKeys: Int { syscalls.count + nets.count }
+    public var pendingKeys: Int { syscalls.count + nets.count + fsDenials.count }
 
     /// True when the window should be drained (time passed, table full or event limit).
     public func isDue(at now: AuditTime) -> Bool {
@@ -99,6 +117,26 @@ public struct DenialAggregator: Sendable {
         return isDue(at: at)
     }
 
+    /// Counts a filesystem denial (`deny.fs`), keyed by path, operation and errno. Returns
+    /// true when due.
+    public mutating func addFs(
+        path: String, operation: String, access: String?, errno: Int32?, pid: Int32, rule: String?, source: String,
+        at: AuditTime
+    ) -> Bool {
+        totals[AuditKind.denyFs, default: 0] &+= 1
+        windowEvents &+= 1
+        if windowStart == nil { windowStart = at }
+        let key = FsKey(path: path, operation: operation, errno: errno)
+        if fsDenials[key] != nil {
+            fsDenials[key]!.count &+= 1
+            fsDenials[key]!.last = at
+        } else {
+            fsDenials[key] = FsEntry(access: access, pid: pid, rule: rule, source: source, count: 1, first: at, last: at)
+            fsOrder.append(key)
+        }
+        return isDue(at: at)
+    }
+
     /// The pending aggregated records, in first-seen order; starts a new window.
     public mutating func drain() -> [AuditEvent] {
         var out: [AuditEvent] = []
@@ -117,6 +155,15 @@ public struct DenialAggregator: Sendable {
                     denied: key.denied, destination: key.destination, port: key.port, proto: key.proto,
                     domain: e.domain, pid: e.pid, rule: e.rule, count: e.count, first: e.first, last: e.last))
         }
+        for key in fsOrder {
+            guard let e = fsDenials[key] else { continue }
+            out.append(
+                .denyFs(
+                    path: key.path, operation: key.operation, access: e.access, errno: key.errno, pid: e.pid,
+                    rule: e.rule, source: e.source, count: e.count, first: e.first, last: e.last))
+        }
+        fsDenials.removeAll(keepingCapacity: true)
+        fsOrder.removeAll(keepingCapacity: true)
         syscalls.removeAll(keepingCapacity: true)
         syscallOrder.removeAll(keepingCapacity: true)
         nets.removeAll(keepingCapacity: true)
