@@ -31,6 +31,18 @@ public final class NetworkMediator: Sendable {
             default: return nil
             }
         }
+
+        /// The operation's name in audit records (field `operation`).
+        public var operation: String {
+            switch self {
+            case .connect: return "connect"
+            case .bind: return "bind"
+            case .listen: return "listen"
+            case .sendto: return "sendto"
+            case .sendmsg: return "sendmsg"
+            case .sendmmsg: return "sendmmsg"
+            }
+        }
     }
 
     /// The errno of a refused connection or send.
@@ -42,7 +54,8 @@ public final class NetworkMediator: Sendable {
     let audit: AuditRun?
     let names: ResolvedNames
     let dns: DNSResolverEndpoints?
-    let canBindLowPorts: Bool
+    /// The agent's own loopback sockets (see `OwnLoopback`), kept until the run ends.
+    let own = OwnLoopbackSockets()
 
     /// - Parameters:
     ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
@@ -53,7 +66,6 @@ public final class NetworkMediator: Sendable {
         self.audit = audit
         self.names = names
         self.dns = dns
-        self.canBindLowPorts = effective.grantedCapabilities.contains("CAP_NET_BIND_SERVICE")
     }
 
     /// Handles a mediated call. Returns nil when it is answered later from a worker thread
@@ -76,6 +88,17 @@ public final class NetworkMediator: Sendable {
             finish()
             return refusal.map { .fail(errno: $0) } ?? .returnValue(0)
         }
+        if request.pointee.domain == AF_INET || request.pointee.domain == AF_INET6 {
+            if kind == .bind, case .address(let a) = SocketAddress.parse(request), OwnLoopback.isLoopback(a.host) {
+                let result = bindOwn(request, address: a, pid: Int32(bitPattern: n.pid))
+                finish()
+                return result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result))
+            }
+            if let refusal = bindBeforeOwnSend(request, kind: kind, pid: Int32(bitPattern: n.pid)) {
+                finish()
+                return .fail(errno: refusal)
+            }
+        }
         let mayBlock = request.pointee.nonblocking == 0 && kind != .bind && kind != .listen
         if mayBlock, let answer = listener.retained() {
             let box = RequestBox(request)
@@ -95,6 +118,9 @@ public final class NetworkMediator: Sendable {
             return .fail(errno: EAGAIN)
         }
         let result = warden_net_perform(request)
+        if kind == .listen, result == 0, let local = SocketAddress.local(of: request.pointee.fd), OwnLoopback.isLoopback(local.host) {
+            OwnLoopbackSockets.disableAddressReuse(request.pointee.fd)
+        }
         finish()
         return result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result))
     }
@@ -108,7 +134,7 @@ public final class NetworkMediator: Sendable {
             switch decideUnix(r, kind: kind) {
             case .perform, .relay: return nil
             case .refuse(let e, let what):
-                if let what { recordUnix(path: what.path, pid: pid, reason: what.reason) }
+                if let what { recordUnix(path: what.path, pid: pid, reason: what.reason, kind: kind) }
                 return e
             }
         case AF_INET, AF_INET6:
@@ -128,10 +154,22 @@ public final class NetworkMediator: Sendable {
             // Decided on the address the socket is bound to now: an unbound socket would be
             // bound by listen to an ephemeral port on every address, and a socket bound to
             // port 0 has an ephemeral port no bind rule was asked about.
-            guard let local = SocketAddress.local(of: r.pointee.fd), local.port != 0 else { return Self.bindRefusedErrno }
-            let decision = effective.decideNet(.bind, proto, local.endpoint)
-            if decision.effect != .allow { record(decision, local, proto, domain: nil, pid: pid) }
-            return decision.effect == .allow ? nil : Self.bindRefusedErrno
+            guard let local = SocketAddress.local(of: r.pointee.fd), local.port != 0 else {
+                let any = SocketAddress(host: domain == AF_INET6 ? .ipv6(IPv6Network(bytes: [UInt8](repeating: 0, count: 16), prefixLength: 128))
+                                                                  : .ipv4(IPv4Network(address: 0, prefixLength: 32)), port: 0)
+                refuse(any, proto, kind: kind, pid: pid, decidedBy: "built-in",
+                       rule: "built-in: listen on an unbound socket would listen on an ephemeral port of every address: bind a loopback address (or one a bind rule allows) first")
+                return Self.bindRefusedErrno
+            }
+            let decision = effective.decideNetMediated(.bind, proto, local.endpoint)
+            guard decision.effect == .allow else {
+                record(decision, local, proto, domain: nil, pid: pid, kind: kind)
+                return Self.bindRefusedErrno
+            }
+            if OwnLoopback.isLoopback(local.host) {
+                if let refusal = ownSocketRefusal(r.pointee.fd, proto, decision, local, kind: kind, pid: pid) { return refusal }
+            }
+            return nil
         }
         guard r.pointee.has_addr != 0 else { return nil } // sends on a connected socket
         let address: SocketAddress
@@ -143,21 +181,138 @@ public final class NetworkMediator: Sendable {
 
         if kind == .bind {
             // Port 0 picks an ephemeral port, as sending from an unbound socket does anyway;
-            // listening on it is decided at listen.
-            if address.port == 0 { return nil }
-            let decision = effective.decideNet(.bind, proto, address.endpoint)
-            record(decision, address, proto, domain: nil, pid: pid)
-            if decision.effect != .allow { return Self.bindRefusedErrno }
-            if address.port != 0 && address.port < 1024 && !canBindLowPorts { return EACCES }
-            return nil
+            // listening on it is decided at listen. A loopback address is the agent's own
+            // (decided again, and performed, by `bindOwn`).
+            if address.port == 0 || OwnLoopback.isLoopback(address.host) { return nil }
+            let decision = effective.decideNetMediated(.bind, proto, address.endpoint)
+            record(decision, address, proto, domain: nil, pid: pid, kind: kind)
+            return decision.effect == .allow ? nil : Self.bindRefusedErrno
         }
 
         if let dns, dns.serves(proto, address) {
             return nil // Warden's own resolver (by protocol), which only answers for allowed names
         }
         let (decision, name) = decideConnect(proto, address)
-        record(decision, address, proto, domain: name, pid: pid)
+        if decision.condition == OwnLoopback.connectCondition {
+            // A loopback destination no rule decides: the agent's own sockets only.
+            let owned = own.owns(proto, address)
+            let rule = owned ? "\(OwnLoopback.connectRule.location): \(OwnLoopback.connectRule.rule)"
+                : "no rule allows connect \(proto.rawValue) \(address.endpoint), and no socket of the agent \(proto == .tcp ? "listens" : "is bound") there (own loopback: host loopback services are refused)"
+            try? audit?.network(denied: !owned, destination: address.hostText, port: Int32(address.port), proto: proto.rawValue,
+                                domain: nil, pid: pid, rule: rule,
+                                detail: NetworkDetail(operation: kind.operation, decidedBy: "own-loopback",
+                                                      explain: Self.explainArguments(kind, proto, address.endpoint)))
+            return owned ? nil : Self.refusedErrno
+        }
+        record(decision, address, proto, domain: name, pid: pid, kind: kind)
         return decision.effect == .allow ? nil : Self.refusedErrno
+    }
+
+    /// Binds the agent's socket to a loopback address (the agent's own loopback, or a
+    /// bind rule): decided, checked for port sharing, performed with an explicit port (a
+    /// port-0 request gets a free port picked here, so the kernel never releases it while
+    /// the socket lives), and the socket kept until the run ends. The bind's result or -errno.
+    func bindOwn(_ r: UnsafeMutablePointer<warden_net_request>, address: SocketAddress, pid: Int32) -> Int {
+        guard let proto = Self.inetProtocol(r) else { return -Int(Self.bindRefusedErrno) }
+        let decision = effective.decideNetMediated(.bind, proto, address.endpoint)
+        guard decision.effect == .allow else {
+            record(decision, address, proto, domain: nil, pid: pid, kind: .bind)
+            return -Int(Self.bindRefusedErrno)
+        }
+        if let refusal = ownSocketRefusal(r.pointee.fd, proto, decision, address, kind: .bind, pid: pid, keep: false) {
+            return -Int(refusal)
+        }
+        guard own.count < OwnLoopbackSockets.capacity else {
+            refuse(address, proto, kind: .bind, pid: pid, decidedBy: "built-in",
+                   rule: "built-in: the agent already holds \(OwnLoopbackSockets.capacity) loopback sockets in this run")
+            return -Int(Self.bindRefusedErrno)
+        }
+        var result = -Int(EADDRINUSE)
+        for _ in 0..<16 {
+            if address.port == 0 {
+                let picked = withUnsafeBytes(of: r.pointee.addr) { raw in
+                    OwnLoopbackSockets.pickPort(domain: r.pointee.domain, type: r.pointee.type & 0xf,
+                                                address: UnsafeRawBufferPointer(rebasing: raw[0..<Int(r.pointee.addrlen)]))
+                }
+                guard let picked else { return -Int(EADDRINUSE) }
+                withUnsafeMutableBytes(of: &r.pointee.addr) { $0[2] = UInt8(picked >> 8); $0[3] = UInt8(picked & 0xff) }
+            }
+            result = warden_net_perform(r)
+            if result == -Int(EADDRINUSE) && address.port != 0 {
+                // The port may be held only by a kept socket the agent has closed: let go of it.
+                if own.release(proto, address) { result = warden_net_perform(r) }
+                break
+            }
+            if result != -Int(EADDRINUSE) || address.port != 0 { break } // a picked port taken meanwhile: pick again
+        }
+        guard result >= 0 else { return result }
+        _ = own.keep(r.pointee.fd) // capacity checked above; this thread is the only one that binds
+        record(decision, SocketAddress.local(of: r.pointee.fd) ?? address, proto, domain: nil, pid: pid, kind: .bind)
+        return result
+    }
+
+    /// Before a UDP send to a loopback port of the agent's own: a socket that is not bound
+    /// yet is bound here to the loopback address of the destination's family, with an
+    /// explicit port, and kept, so the reply can come back (the answer's destination is
+    /// then one of the agent's own sockets). nil to go on, else the errno to answer.
+    func bindBeforeOwnSend(_ r: UnsafeMutablePointer<warden_net_request>, kind: Kind, pid: Int32) -> Int32? {
+        guard kind == .sendto || kind == .sendmsg || kind == .sendmmsg, r.pointee.has_addr != 0,
+              Self.inetProtocol(r) == .udp, case .address(let to) = SocketAddress.parse(r),
+              effective.decideNetMediated(.connect, .udp, to.endpoint).condition == OwnLoopback.connectCondition,
+              dns?.serves(.udp, to) != true, let local = SocketAddress.local(of: r.pointee.fd), local.port == 0
+        else { return nil }
+        let saved = r.pointee.addr
+        let savedLen = r.pointee.addrlen
+        defer { r.pointee.addr = saved; r.pointee.addrlen = savedLen; r.pointee.kind = kind.rawValue }
+        // The loopback source: 127.0.0.1, or ::1 / ::ffff:127.0.0.1 on an IPv6 socket.
+        var bytes = [UInt8](repeating: 0, count: r.pointee.domain == AF_INET6 ? 28 : 16)
+        bytes[0] = UInt8(r.pointee.domain & 0xff); bytes[1] = UInt8(r.pointee.domain >> 8)
+        if r.pointee.domain == AF_INET { bytes[4...7] = [127, 0, 0, 1] }
+        else if case .ipv4 = to.host { bytes[18...19] = [0xff, 0xff]; bytes[20...23] = [127, 0, 0, 1] }
+        else { bytes[23] = 1 }
+        withUnsafeMutableBytes(of: &r.pointee.addr) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+        r.pointee.addrlen = UInt32(bytes.count)
+        r.pointee.kind = Kind.bind.rawValue
+        guard case .address(let source) = SocketAddress.parse(r) else { return nil }
+        let result = bindOwn(r, address: source, pid: pid)
+        return result < 0 ? Int32(-result) : nil
+    }
+
+    /// The refusal of sharing a port with a host service: SO_REUSEPORT on a socket the
+    /// own-loopback rule binds or lets listen (it would join a host listener's group on that
+    /// port), and for UDP SO_REUSEADDR too (it would share a host socket's port). Then, at
+    /// listen, the socket is kept (`keep`). nil when fine, else the errno (recorded).
+    func ownSocketRefusal(_ fd: Int32, _ proto: NetProtocol, _ decision: Decision, _ address: SocketAddress,
+                          kind: Kind, pid: Int32, keep: Bool = true) -> Int32? {
+        if decision.rules.first == OwnLoopback.bindRule {
+            let reusePort = OwnLoopbackSockets.intOption(fd, SOL_SOCKET, SO_REUSEPORT) ?? 1
+            let reuseAddr = proto == .udp ? (OwnLoopbackSockets.intOption(fd, SOL_SOCKET, SO_REUSEADDR) ?? 1) : 0
+            if reusePort != 0 || reuseAddr != 0 {
+                refuse(address, proto, kind: kind, pid: pid, decidedBy: "own-loopback",
+                       rule: "built-in: own loopback: \(reusePort != 0 ? "SO_REUSEPORT" : "SO_REUSEADDR") is refused on the agent's own loopback sockets (it would share the port with a host service); a bind rule naming the address allows it")
+                return Self.bindRefusedErrno
+            }
+        }
+        if keep && !own.keep(fd) {
+            refuse(address, proto, kind: kind, pid: pid, decidedBy: "built-in",
+                   rule: "built-in: the agent already holds \(OwnLoopbackSockets.capacity) loopback sockets in this run")
+            return Self.bindRefusedErrno
+        }
+        return nil
+    }
+
+    /// TCP or UDP for a fetched inet request; nil for anything else.
+    static func inetProtocol(_ r: UnsafeMutablePointer<warden_net_request>) -> NetProtocol? {
+        switch Int(r.pointee.type & 0xf) {
+        case Int(SOCK_STREAM.rawValue): return .tcp
+        case Int(SOCK_DGRAM.rawValue) where r.pointee.protocol == 0 || r.pointee.protocol == Int32(IPPROTO_UDP): return .udp
+        default: return nil
+        }
+    }
+
+    /// The `warden explain` arguments that reproduce a decision on `endpoint`.
+    static func explainArguments(_ kind: Kind, _ proto: NetProtocol, _ endpoint: Endpoint) -> [String] {
+        [kind == .bind || kind == .listen ? "--bind" : "--connect", proto.rawValue, endpoint.description]
     }
 
     /// The decision for an inet destination: by address, else by a domain that resolved to
@@ -219,19 +374,42 @@ public final class NetworkMediator: Sendable {
         guard result < 0 else { return nil }
         let e = Int32(-result)
         if [EACCES, EPERM, EROFS, ENOENT].contains(e) {
-            recordUnix(path: path, pid: pid, reason: "\(kind == .bind ? "bind" : "connect") refused in the agent's world: \(errnoName(e))")
+            recordUnix(path: path, pid: pid, reason: "\(kind == .bind ? "bind" : "connect") refused in the agent's world: \(errnoName(e))", kind: kind)
         }
         return e
     }
 
-    func recordUnix(path: String, pid: Int32, reason: String) {
-        try? audit?.network(denied: true, destination: path, port: 0, proto: "unix", domain: nil, pid: pid, rule: reason)
+    func recordUnix(path: String, pid: Int32, reason: String, kind: Kind) {
+        try? audit?.network(denied: true, destination: path, port: 0, proto: "unix", domain: nil, pid: pid, rule: reason,
+                            detail: NetworkDetail(operation: kind.operation, decidedBy: "built-in"))
     }
 
-    func record(_ decision: Decision, _ address: SocketAddress, _ proto: NetProtocol, domain: String?, pid: Int32, rule: String? = nil) {
-        let rule = rule ?? decision.rules.first.map { "\($0.location): \($0.rule)" }
+    /// Records a decided inet call: the deciding rule (`file:line:col: text`, a built-in, or
+    /// "no rule allows ..."), how it was decided, and the `warden explain` arguments.
+    func record(_ decision: Decision, _ address: SocketAddress, _ proto: NetProtocol, domain: String?, pid: Int32, kind: Kind) {
+        let endpoint = domain.map { Endpoint(host: .domain($0), ports: PortRange(lower: address.port, upper: address.port)) } ?? address.endpoint
+        let direction = kind == .bind || kind == .listen ? "bind" : "connect"
+        let first = decision.rules.first
+        let rule = first.map { "\($0.location): \($0.rule)" } ?? "no rule allows \(direction) \(proto.rawValue) \(endpoint)"
+        let decidedBy: String
+        switch first {
+        case nil: decidedBy = "default"
+        case OwnLoopback.bindRule, OwnLoopback.connectRule: decidedBy = "own-loopback"
+        case let p? where p.file == nil: decidedBy = "built-in"
+        default: decidedBy = "rule"
+        }
         try? audit?.network(denied: decision.effect != .allow, destination: address.hostText, port: Int32(address.port),
-                            proto: proto.rawValue, domain: domain, pid: pid, rule: rule)
+                            proto: proto.rawValue, domain: domain, pid: pid, rule: rule,
+                            detail: NetworkDetail(operation: kind.operation, decidedBy: decidedBy,
+                                                  explain: Self.explainArguments(kind, proto, endpoint)))
+    }
+
+    /// Records a refusal Warden makes whatever the rules say.
+    func refuse(_ address: SocketAddress, _ proto: NetProtocol, kind: Kind, pid: Int32, decidedBy: String, rule: String) {
+        try? audit?.network(denied: true, destination: address.hostText, port: Int32(address.port), proto: proto.rawValue,
+                            domain: nil, pid: pid, rule: rule,
+                            detail: NetworkDetail(operation: kind.operation, decidedBy: decidedBy,
+                                                  explain: Self.explainArguments(kind, proto, address.endpoint)))
     }
 
     /// Runs `body` on a detached thread; false if no thread could be started.
