@@ -318,8 +318,8 @@ public final class NetworkMediator: Sendable {
     /// The decision for an inet destination: by address, else by a domain that resolved to
     /// it in this run. An explicit deny of the address wins over any domain.
     public func decideConnect(_ proto: NetProtocol, _ address: SocketAddress) -> (Decision, String?) {
-        let direct = effective.decideNet(.connect, proto, address.endpoint)
-        if direct.effect == .allow || !direct.rules.isEmpty { return (direct, nil) }
+        let direct = effective.decideNetMediated(.connect, proto, address.endpoint)
+        if direct.effect == .allow || (!direct.rules.isEmpty && direct.condition == nil) { return (direct, nil) }
         for name in names.names(for: address.host) {
             let byName = effective.decideNet(.connect, proto, Endpoint(host: .domain(name), ports: PortRange(lower: address.port, upper: address.port)))
             if byName.effect == .allow { return (byName, name) }

@@ -8,13 +8,21 @@ import Testing
 /// arguments, which `warden explain` answers the same way.
 @Suite("own loopback", .serialized)
 struct OwnLoopbackTests {
-    static let script = NetFixture.packageRoot + "/Tests/RuntimeProbes/ownloopback.py"
+    static let source = NetFixture.packageRoot + "/Tests/RuntimeProbes/ownloopback.py"
+
+    /// The agent script, copied into the workspace (the package root is not in the agent's world).
+    static func script(in dir: String) throws -> String {
+        let path = dir + "/ownloopback.py"
+        try FileManager.default.copyItem(atPath: source, toPath: path)
+        return path
+    }
     /// A rule that has nothing to do with loopback: the identity has `net` rules, so it runs
     /// in the host network namespace, mediated.
     static let rules = #"  allow net connect tcp "192.0.2.10:443""#
 
+    /// The fields of the `deny.net` records.
     static func deniedNet(_ records: [[String: Any]]) -> [[String: Any]] {
-        records.filter { ($0["kind"] as? String) == "deny.net" }
+        records.filter { ($0["kind"] as? String) == "deny.net" }.compactMap { $0["fields"] as? [String: Any] }
     }
 
     @Test func ownServersServeTheAgentAndHostServicesAcceptNothing() throws {
@@ -24,7 +32,7 @@ struct OwnLoopbackTests {
         defer { host.stop() }
         let policy = try NetFixture.policy(Self.rules, in: dir)
         let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir,
-                                                   ["/usr/bin/python3", Self.script, "serve", "\(host.port)"])
+                                                   ["/usr/bin/python3", try Self.script(in: dir), "serve", "\(host.port)"])
         #expect(status == 0, "\(out)")
         #expect(kv["own_http"] == "ok:pong/ping", "a real request/response on the agent's own server: \(out)")
         #expect(kv["own_mapped"] == "ok", "::ffff:127.0.0.1 is 127.0.0.1: \(out)")
@@ -88,7 +96,7 @@ struct OwnLoopbackTests {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: NetFixture.binary)
         p.arguments = ["run", "--policy", policy, "--workspace", dir, "--audit-log", dir + ".audit.jsonl", "-q", "--",
-                       "/usr/bin/python3", Self.script, "race", "\(n)", dir]
+                       "/usr/bin/python3", try Self.script(in: dir), "race", "\(n)", dir]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
@@ -133,7 +141,7 @@ struct OwnLoopbackTests {
         defer { host.stop() }
         let policy = try NetFixture.policy(Self.rules, in: dir)
         let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir,
-                                                   ["/usr/bin/python3", Self.script, "reuseport", "\(host.port)"])
+                                                   ["/usr/bin/python3", try Self.script(in: dir), "reuseport", "\(host.port)"])
         #expect(status == 0, "\(out)")
         #expect(kv["share_reuseport"] == "EACCES", "\(out)")
         #expect(kv["share_plain"] == "EADDRINUSE", "\(out)")
