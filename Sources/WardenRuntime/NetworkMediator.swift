@@ -121,6 +121,11 @@ public final class NetworkMediator: Sendable {
         if kind == .listen, result == 0, let local = SocketAddress.local(of: request.pointee.fd), OwnLoopback.isLoopback(local.host) {
             OwnLoopbackSockets.disableAddressReuse(request.pointee.fd)
         }
+        if kind == .bind, result == 0, request.pointee.domain != AF_UNIX, case .address(let asked) = SocketAddress.parse(request),
+           asked.port != 0, OwnLoopbackSockets.isWildcard(asked.host, sameFamilyAs: asked.host) {
+            // A wildcard bind a rule allowed listens on loopback too: the agent's own there.
+            _ = own.keep(request.pointee.fd)
+        }
         finish()
         return result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result))
     }

@@ -7,6 +7,8 @@ Prints `label=ok[:detail]` or `label=<ERRNO name>` per step. Modes:
   race N DIR            N sockets bound to 127.0.0.1:0 (listening, half shut down), then
                         closed; their ports written to DIR/ports; waits for DIR/go, then
                         connects to each and writes DIR/done.
+  restart PORT          a server on the fixed port 127.0.0.1:PORT, closed and started again.
+  wildcard PORT         a server on 0.0.0.0:PORT (a bind rule) reached on 127.0.0.1:PORT.
   reuseport PORT        tries to share the host's SO_REUSEPORT listener on 127.0.0.1:PORT.
 """
 import errno, http.server, os, socket, sys, threading, time, urllib.request
@@ -161,11 +163,40 @@ def reuseport(port):
     step("host_connect", lambda: connect(socket.AF_INET, "127.0.0.1", port))
 
 
+def wildcard(port):
+    def serve_any():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("0.0.0.0", port))  # a bind rule allows it
+        s.listen(4)
+        connect(socket.AF_INET, "127.0.0.1", port)
+    step("wildcard_own", serve_any)
+
+
+def restart(port):
+    def server():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", port))
+        s.listen(4)
+        return s
+    first = server()
+    step("second_while_held", lambda: server() and None)
+    step("first_still_served", lambda: connect(socket.AF_INET, "127.0.0.1", port))
+    first.close()
+    holder = []
+    step("restarted", lambda: holder.append(server()))
+    step("restarted_served", lambda: connect(socket.AF_INET, "127.0.0.1", port))
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "serve":
         serve(int(sys.argv[2]))
     elif mode == "race":
         race(int(sys.argv[2]), sys.argv[3])
+    elif mode == "restart":
+        restart(int(sys.argv[2]))
+    elif mode == "wildcard":
+        wildcard(int(sys.argv[2]))
     elif mode == "reuseport":
         reuseport(int(sys.argv[2]))

@@ -167,6 +167,35 @@ struct OwnLoopbackTests {
         #expect(denials.contains("SO_REUSEADDR is refused"), "\(denials)")
     }
 
+    @Test func aWildcardServerARuleAllowsIsTheAgentsOwnOnLoopback() throws {
+        if let reason = NetFixture.skipReason { print("skip: \(reason)"); return }
+        let dir = try NetFixture.tempDir("ownwild")
+        guard let probe = Self.tryListen("0.0.0.0", 0) else { Issue.record("no free port"); return }
+        let port = probe.port
+        probe.stop()
+        let policy = try NetFixture.policy(Self.rules + "\n  allow net bind tcp \"0.0.0.0:\(port)\"", in: dir)
+        let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir,
+                                                   ["/usr/bin/python3", try Self.script(in: dir), "wildcard", "\(port)"])
+        #expect(status == 0, "\(out)")
+        #expect(kv["wildcard_own"] == "ok", "\(out)")
+    }
+
+    @Test func aServerRestartedOnAFixedLoopbackPortGetsItBack() throws {
+        if let reason = NetFixture.skipReason { print("skip: \(reason)"); return }
+        let dir = try NetFixture.tempDir("ownrestart")
+        guard let probe = Self.tryListen("127.0.0.1", 0) else { Issue.record("no free port"); return }
+        let port = probe.port
+        probe.stop()
+        let policy = try NetFixture.policy(Self.rules, in: dir)
+        let (status, out, kv) = try NetFixture.run(policy: policy, workspace: dir,
+                                                   ["/usr/bin/python3", try Self.script(in: dir), "restart", "\(port)"])
+        #expect(status == 0, "\(out)")
+        #expect(kv["second_while_held"] == "EADDRINUSE", "the agent still holds the first server: \(out)")
+        #expect(kv["first_still_served"] == "ok", "a refused second bind must not drop the first server: \(out)")
+        #expect(kv["restarted"] == "ok", "the kept socket is let go once only Warden holds it: \(out)")
+        #expect(kv["restarted_served"] == "ok", "\(out)")
+    }
+
     /// A listener on `address:port` with SO_REUSEADDR, or nil if the port cannot be had.
     static func tryListen(_ address: String, _ port: UInt16) -> LoopbackServer? {
         let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
