@@ -192,7 +192,8 @@ enum TimelineText {
                 + (f["errno"].map { ", errno \(render($0))" } ?? "") + ", first \(s("first")), last \(s("last"))\n"
                 + pad + "args       \(list("args"))\n"
         case AuditKind.denyNet, AuditKind.netConnect:
-            let verb = rec.kind == AuditKind.denyNet ? "deny       net" : "connect    net"
+            // Records with an `operation` name it, so an allowed bind does not read "connect".
+            let verb = rec.kind == AuditKind.denyNet ? "deny       net" : f["operation"] == nil ? "connect    net" : "allow      net"
             let operation = f["operation"].map { "\(render($0)) " } ?? ""
             let decidedBy = f["decided_by"].map { " (\(render($0)))" } ?? ""
             let explain = (f["explain"]?.arrayValue ?? []).compactMap(\.stringValue).map(shellQuote)
