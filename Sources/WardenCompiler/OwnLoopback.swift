@@ -36,6 +36,16 @@ public enum OwnLoopback {
     }
 }
 
+extension OwnLoopback {
+    /// Whether a name is loopback by definition (`localhost` and names under it, RFC 6761):
+    /// at run time the agent connects to its address (127.0.0.1 or ::1), which the
+    /// own-loopback rule decides, so `explain` answers for such a name the same way.
+    public static func isLoopbackName(_ host: EndpointHost) -> Bool {
+        guard case .domain(let name) = host else { return false }
+        return name == "localhost" || name.hasSuffix(".localhost")
+    }
+}
+
 extension EffectivePolicy {
     /// The decision the runtime makes for a bind, listen (as `.bind` of the bound address),
     /// connect or send with an address: the rules first (an explicit deny wins, an allow
@@ -46,7 +56,7 @@ extension EffectivePolicy {
     /// of the agent's own (it knows its sockets; a static answer cannot). A bind below
     /// port 1024 (port 0 aside) needs `CAP_NET_BIND_SERVICE` in the identity as well.
     public func decideNetMediated(_ direction: NetDirection, _ proto: NetProtocol, _ endpoint: Endpoint) -> Decision {
-        let loopback = OwnLoopback.isLoopback(endpoint.host)
+        let loopback = OwnLoopback.isLoopback(endpoint.host) || OwnLoopback.isLoopbackName(endpoint.host)
         if net.isEmpty {
             guard loopback else { return decideNet(direction, proto, endpoint) }
             return Decision(effect: .allow, rules: [], mechanism: "network namespace (loopback only)",

@@ -95,5 +95,22 @@ import WardenPolicy
         #expect(!OwnLoopback.isLoopback(try ep("[::]:1").host))
         #expect(!OwnLoopback.isLoopback(try ep("0.0.0.0:1").host))
         #expect(!OwnLoopback.isLoopback(try ep("localhost:1").host), "names are decided by address at run time")
+        #expect(OwnLoopback.isLoopbackName(try ep("localhost:1").host))
+        #expect(OwnLoopback.isLoopbackName(try ep("db.localhost:1").host))
+        #expect(!OwnLoopback.isLoopbackName(try ep("localhost.example.com:1").host))
+    }
+
+    @Test func localhostIsAnsweredAsItsLoopbackAddress() throws {
+        let p = try effective(Self.policy)
+        #expect(p.decideNetMediated(.bind, .tcp, try ep("localhost:0")).effect == .allow)
+        let connect = p.decideNetMediated(.connect, .tcp, try ep("localhost:8080"))
+        #expect(connect.effect == .deny && connect.condition == OwnLoopback.connectCondition)
+        let named = try effective("""
+        warden 1
+        identity agent {
+          allow net connect tcp "localhost:5432"
+        }
+        """)
+        #expect(named.decideNetMediated(.connect, .tcp, try ep("localhost:5432")).effect == .allow, "a rule naming it wins")
     }
 }
