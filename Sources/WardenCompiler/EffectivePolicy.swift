@@ -16,6 +16,9 @@ public struct EffectivePolicy: Sendable {
     public var envPass: [String]
     /// Environment variables set to fixed values, in order.
     public var envSet: [(name: String, value: String)]
+    /// The paths of `cache` statements (below `${home}`), in order, each once: the runtime
+    /// backs each with the identity's persistent store instead of the host's directory.
+    public var caches: [PolicyPath] = []
 }
 
 /// A filesystem rule item: one path and its access kinds.
@@ -115,6 +118,9 @@ extension EffectivePolicy {
         self.limits = [:]
         self.envPass = identity.envPass
         self.envSet = identity.envSet
+        for rule in identity.rules where rule.cache {
+            if case .fs(_, let path) = rule.action, !caches.contains(path) { caches.append(path) }
+        }
 
         for rule in identity.rules {
             let provenance = Provenance(rule, label: label(rule))

@@ -209,13 +209,16 @@ public enum Effect: String, Sendable, Hashable, CaseIterable, Codable {
     case allow, deny
 }
 
-/// `(allow|deny) KIND ... [because "reason"]`.
+/// `(allow|deny) KIND ... [because "reason"]`, or `cache PATH, ... [because "reason"]`.
 public struct Rule: Sendable, Hashable {
     public var effect: Located<Effect>
     public var body: RuleBody
     public var because: StringLiteral?
     public var span: SourceSpan
     public var trivia: Trivia
+    /// Written `cache "${home}/..."`: an `allow fs read, write` of each path whose content
+    /// is the identity's persistent store, not the host's directory (see docs/language.md).
+    public var cache: Bool = false
 }
 
 /// What a rule is about.

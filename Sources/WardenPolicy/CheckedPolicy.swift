@@ -65,6 +65,8 @@ public struct EffectiveRule: Sendable, Hashable {
     public var via: [UseLink]
     /// An fs rule written with `create`: the run creates the path's missing directories.
     public var creates = false
+    /// From a `cache` statement: the path is backed by the identity's persistent store.
+    public var cache: Bool = false
 }
 
 /// What a rule item matches.

@@ -2,12 +2,38 @@ import WardenKernel
 
 extension PolicyChecker {
     /// Resolves one rule into effective rule items (invalid items are reported and dropped).
+    /// Warns at an `exec` grant inside one of the identity's caches: a cache is never
+    /// executable at run time (its mount is noexec), so the grant would not hold.
+    mutating func checkExecInCaches(_ rules: [EffectiveRule]) {
+        let caches = rules.filter(\.cache).compactMap { r -> PolicyPath? in
+            if case .fs(_, let path) = r.action { return path } else { return nil }
+        }
+        guard !caches.isEmpty else { return }
+        var reported: Set<SourceSpan> = []
+        for r in rules where r.effect == .allow && !r.cache {
+            guard case .fs(let access, let path) = r.action, access.contains(.exec),
+                  let cache = caches.first(where: { path.isWithin($0) }), reported.insert(r.span).inserted else { continue }
+            diagnostics.append(.warning("exec-in-cache", "`exec` has no effect in the cache `\(cache)`: nothing in a cache can be executed",
+                                        at: r.span, help: "remove `exec` here, or keep what must run outside the cache"))
+        }
+    }
+
     mutating func resolveRule(_ r: Rule) -> [EffectiveRule] {
         let effect = r.effect.value
         func item(_ action: RuleAction, _ span: SourceSpan) -> EffectiveRule {
-            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [])
+            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [], cache: r.cache)
         }
         switch r.body {
+        case .fs(let fs) where r.cache:
+            return fs.paths.compactMap { p in
+                guard let path = p.value else { return nil }
+                guard path.base == .home, !path.components.isEmpty else {
+                    diagnostics.error("cache-outside-home", "a cache must be a directory below `${home}`, not `\(p.literal.value)`", at: p.literal.span,
+                                      help: "caches live in the agent's home, for example `cache \"${home}/.cache/pip\"`")
+                    return nil
+                }
+                return item(.fs(access: [.read, .write], path: path), p.literal.span)
+            }
         case .fs(let fs):
             var access: [FsAccess] = []
             for a in fs.access {

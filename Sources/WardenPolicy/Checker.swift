@@ -220,6 +220,7 @@ public struct PolicyChecker {
                 envSet.append((e.name.value, e.value.value))
             }
         }
+        checkExecInCaches(rules)
         return CheckedIdentity(name: d.name.value, declaration: d, description: description?.text.value,
                                rules: Self.dedupe(rules), limits: limits, envPass: envPass, envSet: envSet)
     }

@@ -10,6 +10,8 @@ public enum DiagnosticCodes {
         ("duplicate-definition", .error, "A permission set, identity or test name is defined twice (across includes too)."),
         ("duplicate-description", .error, "An identity has more than one description."),
         ("duplicate-env", .error, "`env set` sets the same variable twice."),
+        ("cache-outside-home", .error, "A `cache` path that is not a directory below `${home}`."),
+        ("exec-in-cache", .warning, "An `exec` grant inside a cache, where nothing can be executed."),
         ("duplicate-limit", .error, "A limit is set twice in one identity."),
         ("duplicate-test-identity", .error, "A test names more than one identity."),
         ("empty-test", .warning, "A test has no expectations."),

@@ -48,6 +48,15 @@ public struct AgentLaunchPlan: Sendable {
     let world: AgentWorld
     /// Layers not enforced (only with best effort), as `layer: reason`.
     public var skipped: [String]
+    /// The agent's fresh home, when it has one (see `AgentHome`); nil when the policy
+    /// grants `${home}` itself (the real home) or no fresh home was asked for.
+    public var home: AgentHome?
+    /// Entries of the agent's PATH that exist on the host but not in the agent's world: a
+    /// command found there by the operator would be another (or none) for the agent.
+    public var missingPathEntries: [String] = []
+    /// Caches not mounted because their directory is missing in a grant of the host's own
+    /// tree (a policy that grants the real `${home}`): Warden never creates it there.
+    public var skippedCaches: [String] = []
     /// The supervisor mediates the agent's network calls (the identity has net rules).
     public var mediatesNetwork = false
 
@@ -63,7 +72,7 @@ public struct AgentLaunchPlan: Sendable {
     ///     used for `limit memory` as root when cgroup v2 is not (see `MemoryLimitMechanism`).
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
                 environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
-                memoryV1Usable: Bool = false, bestEffort: Bool) throws(AgentLaunchError) {
+                memoryV1Usable: Bool = false, bestEffort: Bool, home: AgentHome? = nil) throws(AgentLaunchError) {
         self.effective = effective
         self.skipped = []
         do {
@@ -93,7 +102,10 @@ public struct AgentLaunchPlan: Sendable {
         self.bindings = agentBindings
         self.hostTmp = hostTmp
         let plan = effective.filesystemPlan
-        var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
+        var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp, home: home)
+        self.home = world.freshHome ? home : nil
+        if !world.generatedGitConfig { self.home?.gitConfig = nil }
+        skippedCaches = world.skippedCaches
         var rules: [LandlockRuleset.Rule] = []
         for grant in world.grants {
             var access: LandlockAccess = []
@@ -178,9 +190,12 @@ public struct AgentLaunchPlan: Sendable {
             if let n = Capabilities.number(of: name) { capNumbers.append(Int(n)) }
         }
 
+        let agentEnvironment = Self.environment(effective, from: environment, bindings: agentBindings,
+                                                home: world.freshHome ? home?.path : nil)
+        missingPathEntries = Self.missingPathEntries(agentEnvironment, world: world)
         spec = LaunchSpec(
             arguments: command,
-            environment: Self.environment(effective, from: environment, bindings: agentBindings),
+            environment: agentEnvironment,
             searchPath: environment["PATH"],
             workingDirectory: bindings.workspace,
             namespaces: namespaces,
@@ -198,8 +213,11 @@ public struct AgentLaunchPlan: Sendable {
     }
 
     /// The agent's environment: `env pass` from Warden's environment, then `env set` (its
-    /// variables bound to the agent's view of the paths: `${tmp}` is `/tmp`), then TMPDIR pointing at the run's private temporary directory.
-    static func environment(_ effective: EffectivePolicy, from env: [String: String], bindings: PathBindings) -> [String] {
+    /// variables bound to the agent's view of the paths: `${tmp}` is `/tmp`), then TMPDIR
+    /// pointing at the run's private temporary directory.
+    /// With a fresh `home`, HOME points at it unless `env set` says otherwise.
+    static func environment(_ effective: EffectivePolicy, from env: [String: String], bindings: PathBindings,
+                            home: String? = nil) -> [String] {
         var result: [(String, String)] = []
         for name in effective.envPass { if let v = env[name] { result.append((name, v)) } }
         for (name, value) in effective.envSet {
@@ -207,7 +225,26 @@ public struct AgentLaunchPlan: Sendable {
             result.append((name, bindings.expand(envValue: value)))
         }
         if !result.contains(where: { $0.0 == "TMPDIR" }) { result.append(("TMPDIR", bindings.tmp)) }
+        if let home, !effective.envSet.contains(where: { $0.name == "HOME" }) {
+            result.removeAll { $0.0 == "HOME" }
+            result.append(("HOME", home))
+        }
         return result.map { "\($0.0)=\($0.1)" }
+    }
+
+    /// The absolute PATH entries (of the agent's `environment`) that exist on the host but
+    /// not in the agent's world, in order, each once.
+    static func missingPathEntries(_ environment: [String], world: AgentWorld) -> [String] {
+        guard let path = environment.last(where: { $0.hasPrefix("PATH=") })?.dropFirst(5) else { return [] }
+        var result: [String] = []
+        for entry in path.split(separator: ":").map(String.init) where entry.hasPrefix("/") && !result.contains(entry) {
+            guard access(entry, F_OK) == 0 else { continue }
+            let real = resolve(entry) ?? entry
+            if let host = world.hostPath(real), access(host, F_OK) == 0 { continue }
+            if world.grants.contains(where: { $0.path.hasPrefix(real + "/") }) { continue }
+            result.append(entry)
+        }
+        return result
     }
 
     /// Adds, before `mounts`, a writable self-bind (`.bind`) of every directory strictly

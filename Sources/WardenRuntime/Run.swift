@@ -23,6 +23,7 @@ public final class Run {
     public let warnings: [String]
     public let request: RunRequest
     let audit: AuditRun
+    /// The run directory (the agent's `/tmp` and home live in it).
     private let tmp: String
 
     /// The layers every run applies, and those whose denials the supervisor cannot observe.
@@ -44,12 +45,25 @@ public final class Run {
             throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
         }
         let runID = AuditRun.newRunID()
-        guard let tmp = RunDirectory.create(runID: runID) else {
+        guard let runDirectory = RunDirectory.create(runID: runID) else {
             throw RunSetupError("cannot create the run's temporary directory under /tmp: \(String(cString: strerror(errno)))")
         }
         var keep = false
-        defer { if !keep { RunDirectory.remove(tmp) } }
-        let bindings = PathBindings(workspace: workspacePath, home: host.home, tmp: tmp)
+        defer { if !keep { RunDirectory.remove(runDirectory) } }
+        // The run directory holds the agent's /tmp (`${tmp}`) and its fresh home, side by side.
+        let tmp = runDirectory + "/tmp"
+        guard mkdir(tmp, 0o700) == 0 else {
+            throw RunSetupError("cannot create the run's temporary directory \(tmp): \(String(cString: strerror(errno)))")
+        }
+        let homePath = AgentLaunchPlan.resolve(host.home) ?? host.home
+        let bindings = PathBindings(workspace: workspacePath, home: homePath, tmp: tmp)
+        var caches: [String: String] = [:]
+        let store = CacheStore.base(identity: effective.identity, uid: host.uid, environment: host.environment, home: homePath)
+        for cache in effective.caches {
+            let path = bindings.expand(cache)
+            caches[path] = try CacheStore.prepare(path: path, home: homePath, base: store, identity: effective.identity)
+        }
+        let home = try AgentHome.create(in: runDirectory, home: homePath, environment: host.environment, caches: caches)
 
         // `create` grants: their directories are made (no-follow, from the workspace's
         // descriptor) before the world is built, so the grants attach to them.
@@ -71,10 +85,14 @@ public final class Run {
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
-                                       bestEffort: request.bestEffort)
+                                       bestEffort: request.bestEffort, home: home)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
+
+        // A policy that grants the real `${home}/.gitconfig` gets it (also through a link,
+        // recreated in the fresh home): the generated one must not stand in its place.
+        if let generated = home.gitConfig, plan.home?.gitConfig == nil { unlink(generated) }
 
         // The audit trail and its signing key must be out of the agent's reach.
         let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
@@ -92,6 +110,12 @@ public final class Run {
         let policyFiles = [policyPath] + request.policy.files.map(\.path).filter { $0 != policyPath }
         let writableFiles = policyFiles.filter { plan.agentCanWrite(host.absolute($0)) }
         var warnings: [String] = []
+        for cache in plan.skippedCaches {
+            warnings.append("the cache \(TerminalText.escape(cache)) is not mounted: the policy grants the real home, where that directory does not exist, and Warden does not create it there; create it, or drop the grant of ${home} itself")
+        }
+        for entry in plan.missingPathEntries {
+            warnings.append("PATH entry \(TerminalText.escape(entry)) does not exist in the agent's world, so the agent may run another program than you would (or none); grant it (`use toolchains`, or `allow fs read, exec \"\(TerminalText.escape(entry))\"`) or remove it from PATH")
+        }
         if !writableFiles.isEmpty {
             warnings.append("the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)")
         }
@@ -123,7 +147,7 @@ public final class Run {
         self.warnings = warnings
         self.request = request
         self.audit = audit
-        self.tmp = tmp
+        self.tmp = runDirectory
         keep = true
     }
 

@@ -39,7 +39,7 @@ import Testing
         guard let allow = try WardenBinary.run(["explain", "policies/default.warden", "--syscall", "read"]) else { return }
         #expect(allow.status == 0)
         #expect(allow.stdout.hasPrefix("ALLOW: syscall read"))
-        #expect(allow.stdout.contains("(via toolchain)"))
+        #expect(allow.stdout.contains("(via toolchains → toolchain)"), "\(allow.stdout)")
         guard let deny = try WardenBinary.run(["explain", "policies/default.warden", "--syscall", "clone:CLONE_NEWUSER"]) else { return }
         #expect(deny.status == 1)
         #expect(deny.stdout.contains("built-in: deny syscall clone(flags & CLONE_NEWUSER == CLONE_NEWUSER)"))

@@ -15,6 +15,8 @@ let identityHead = "warden 1\nidentity agent {\n"
 
 let diagnosticCases: [DiagnosticCase] = [
     .init(code: "argument-out-of-range", text: identityHead + "  allow syscall socket(1, 2, 3, 4)\n}\n", expected: ["argument-out-of-range@3:33"]),
+    .init(code: "cache-outside-home", text: identityHead + "  cache \"${workspace}/.cache\"\n}\n", expected: ["cache-outside-home@3:9"]),
+    .init(code: "exec-in-cache", text: identityHead + "  cache \"${home}/.c\"\n  allow fs exec \"${home}/.c/bin\"\n}\n", expected: ["exec-in-cache@4:17"]),
     .init(code: "cidr-host-bits", text: identityHead + "  allow net connect tcp \"[fd00::1/8]:443\"\n}\n", expected: ["cidr-host-bits@3:25"]),
     .init(code: "control-character", text: "warden 1\n# bell \u{7}\n", expected: ["control-character@2:8"]),
     .init(code: "conflicting-conditions", text: identityHead + "  allow syscall socket(domain == 1, domain > 5)\n}\n", expected: ["conflicting-conditions@3:37"]),

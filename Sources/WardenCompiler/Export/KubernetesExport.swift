@@ -74,7 +74,11 @@ public enum KubernetesExport {
 
         // Filesystem.
         let fs = ExportFilesystem(policy, bindings: o.bindings)
+        // A writable directory under the home (a cache) gets an emptyDir of its own below, so the
+        // root filesystem can stay read-only.
+        let homeWrites = fs.grants.filter { $0.place == .home && $0.access.contains(.write) && !$0.path.components.isEmpty }
         let systemWrites = fs.grants.filter { ($0.place == .system || $0.place == .home) && $0.access.contains(.write) }
+            .filter { g in !homeWrites.contains { $0.path == g.path } }
         let readOnlyRoot = systemWrites.isEmpty
         if !readOnlyRoot {
             note(.weaker, "the policy lets the agent write to image paths (\(systemWrites.map(\.path.description).joined(separator: ", "))), so readOnlyRootFilesystem is false and every image path is writable")
@@ -107,6 +111,12 @@ public enum KubernetesExport {
             case .noExec:
                 note(.weaker, "deny exec \(step.path): Kubernetes cannot mount a path noexec", at)
             }
+        }
+
+        for (i, g) in homeWrites.enumerated() {
+            mounts.append(.object([("name", .string("home-\(i)")), ("mountPath", .string(g.expanded))]))
+            volumes.append(.object([("name", .string("home-\(i)")), ("emptyDir", .object([]))]))
+            if !g.access.contains(.exec) { note(.weaker, "\(g.path): an emptyDir of its own, which Kubernetes cannot mount noexec", g.location) }
         }
 
         // Limits.

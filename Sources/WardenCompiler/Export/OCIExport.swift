@@ -96,6 +96,12 @@ public enum OCIExport {
             case .tmp:
                 mounts.append(mount(g.expanded, type: "tmpfs", source: "tmpfs", opts + ["mode=1777"]))
             case .workspace, .home, .system:
+                if o.rootfs == .image && g.place == .home && g.access.contains(.write) {
+                    // A writable directory under the home (a cache): a tmpfs of its own, so the
+                    // image root stays read-only. Its content does not outlive the container.
+                    mounts.append(mount(g.expanded, type: "tmpfs", source: "tmpfs", opts + ["mode=0700"]))
+                    continue
+                }
                 if o.rootfs == .image && g.place != .workspace {
                     if g.access.contains(.write) { rootReadonly = false }
                     continue
