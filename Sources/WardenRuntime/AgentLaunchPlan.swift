@@ -214,8 +214,8 @@ public struct AgentLaunchPlan: Sendable {
 
     /// The agent's environment: `env pass` from Warden's environment, then `env set` (its
     /// variables bound to the agent's view of the paths: `${tmp}` is `/tmp`), then TMPDIR
-    /// pointing at the run's private temporary directory.
-    /// With a fresh `home`, HOME points at it unless `env set` says otherwise.
+    /// pointing at the run's private temporary directory. With a fresh `home`, HOME points
+    /// at it unless `env set` says otherwise.
     static func environment(_ effective: EffectivePolicy, from env: [String: String], bindings: PathBindings,
                             home: String? = nil) -> [String] {
         var result: [(String, String)] = []
