@@ -155,6 +155,13 @@ def reuseport(port):
         s.listen(8)
     step("late_reuseport", late)
 
+    def after_listen():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    step("after_listen_reuseport", after_listen)
+
     def udp_reuseaddr():
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
