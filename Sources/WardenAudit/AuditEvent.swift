@@ -156,7 +156,7 @@ extension AuditEvent {
     /// `net.connect` (allowed) or `deny.net` (denied) with aggregation count.
     public static func network(
         denied: Bool, destination: String, port: Int32, proto: String, domain: String?, pid: Int32,
-        rule: String?, count: Int64 = 1, first: AuditTime, last: AuditTime
+        rule: String?, count: Int64 = 1, first: AuditTime, last: AuditTime, detail: NetworkDetail? = nil
     ) -> AuditEvent {
         var f: [String: AuditValue] = [
             "destination": .string(destination), "port": .int(Int64(port)), "protocol": .string(proto),
@@ -165,6 +165,7 @@ extension AuditEvent {
         ]
         if let d = domain { f["domain"] = .string(d) }
         if let r = rule { f["rule"] = .string(r) }
+        detail?.apply(to: &f)
         return AuditEvent(kind: denied ? AuditKind.denyNet : AuditKind.netConnect, fields: f)
     }
 

@@ -151,14 +151,15 @@ public final class AuditRun: Sendable {
         }
     }
 
-    /// Counts a network connection attempt, allowed or denied (aggregated).
+    /// Counts a mediated network call, allowed or denied (aggregated by destination and
+    /// `detail`).
     public func network(
         denied: Bool, destination: String, port: Int32, proto: String, domain: String? = nil, pid: Int32,
-        rule: String? = nil, at: AuditTime = .now()
+        rule: String? = nil, detail: NetworkDetail? = nil, at: AuditTime = .now()
     ) throws(AuditError) {
         try locked { (s: inout State) -> LossChange? in
             guard s.aggregator.addNetwork(denied: denied, destination: destination, port: port, proto: proto,
-                                          domain: domain, pid: pid, rule: rule, at: at)
+                                          domain: domain, pid: pid, rule: rule, detail: detail, at: at)
             else { return nil }
             return flushIfDueLocked(&s, now: at)
         }

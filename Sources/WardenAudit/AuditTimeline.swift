@@ -192,10 +192,15 @@ enum TimelineText {
                 + (f["errno"].map { ", errno \(render($0))" } ?? "") + ", first \(s("first")), last \(s("last"))\n"
                 + pad + "args       \(list("args"))\n"
         case AuditKind.denyNet, AuditKind.netConnect:
-            let verb = rec.kind == AuditKind.denyNet ? "deny       net" : "connect    net"
-            return head + "\(verb) \(s("protocol")) \(s("destination")):\(s("port"))"
+            // Records with an `operation` name it, so an allowed bind does not read "connect".
+            let verb = rec.kind == AuditKind.denyNet ? "deny       net" : f["operation"] == nil ? "connect    net" : "allow      net"
+            let operation = f["operation"].map { "\(render($0)) " } ?? ""
+            let decidedBy = f["decided_by"].map { " (\(render($0)))" } ?? ""
+            let explain = (f["explain"]?.arrayValue ?? []).compactMap(\.stringValue).map(shellQuote)
+            return head + "\(verb) \(operation)\(s("protocol")) \(s("destination")):\(s("port"))"
                 + (f["domain"].map { " (\(render($0)))" } ?? "") + " ×\(s("count")), pid \(s("pid"))"
-                + (f["rule"].map { ", rule \(render($0))" } ?? "") + "\n"
+                + (f["rule"].map { ", rule \(render($0))\(decidedBy)" } ?? "") + "\n"
+                + (explain.isEmpty ? "" : pad + "explain    warden explain <policy> \(explain.joined(separator: " "))\n")
         case AuditKind.runExit:
             var how = f["status"].map { "status \(render($0))" } ?? ""
             if let sig = f["signal"] { how = "signal \(render(sig))" + (f["signal_name"].map { " (\(render($0)))" } ?? "") }

@@ -27,6 +27,7 @@ public struct DenialAggregator: Sendable {
         var destination: String
         var port: Int32
         var proto: String
+        var detail: NetworkDetail?
     }
 
     struct NetEntry {
@@ -101,12 +102,12 @@ public struct DenialAggregator: Sendable {
     /// Counts a network event (allowed `net.connect` or `deny.net`). Returns true when due.
     public mutating func addNetwork(
         denied: Bool, destination: String, port: Int32, proto: String, domain: String?, pid: Int32, rule: String?,
-        at: AuditTime
+        detail: NetworkDetail? = nil, at: AuditTime
     ) -> Bool {
         totals[denied ? AuditKind.denyNet : AuditKind.netConnect, default: 0] &+= 1
         windowEvents &+= 1
         if windowStart == nil { windowStart = at }
-        let key = NetKey(denied: denied, destination: destination, port: port, proto: proto)
+        let key = NetKey(denied: denied, destination: destination, port: port, proto: proto, detail: detail)
         if nets[key] != nil {
             nets[key]!.count &+= 1
             nets[key]!.last = at
@@ -153,7 +154,8 @@ public struct DenialAggregator: Sendable {
             out.append(
                 .network(
                     denied: key.denied, destination: key.destination, port: key.port, proto: key.proto,
-                    domain: e.domain, pid: e.pid, rule: e.rule, count: e.count, first: e.first, last: e.last))
+                    domain: e.domain, pid: e.pid, rule: e.rule, count: e.count, first: e.first, last: e.last,
+                    detail: key.detail))
         }
         for key in fsOrder {
             guard let e = fsDenials[key] else { continue }

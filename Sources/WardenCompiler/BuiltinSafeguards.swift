@@ -173,6 +173,19 @@ enum BuiltinSafeguards {
                 provenance: .builtin("deny syscall setsockopt(\(rule.label)) errno EACCES",
                                      because: "source routing would send packets to a first hop the policy never decided")))
         }
+        // SO_REUSEPORT joins a port another socket of the same uid holds: set on an agent's
+        // loopback socket (before, during or after its bind or listen), a host service of the
+        // same uid binding that port later, or already bound with it, would share it with the
+        // agent (its clients load-balanced to the agent, the agent's "own" connects delivered
+        // to the host service). The supervisor cannot check the flag without a race (the
+        // agent shares the socket), so the call itself is refused, for every socket.
+        policy.syscalls.append(SyscallGrant(
+            effect: .deny, syscall: "setsockopt",
+            conditions: [SyscallCondition.make(argument: 1, argumentName: "level", is32Bit: true, test: .compare(.equal, 1), span: span),
+                         SyscallCondition.make(argument: 2, argumentName: "optname", is32Bit: true, test: .compare(.equal, 15), span: span)],
+            errno: eacces,
+            provenance: .builtin("deny syscall setsockopt(level == SOL_SOCKET, optname == SO_REUSEPORT) errno EACCES",
+                                 because: "with network rules the agent shares the host network; SO_REUSEPORT would share a port with a host service of the same uid")))
         for (name, value) in [("SOCK_RAW", UInt64(3)), ("SOCK_PACKET", UInt64(10))] {
             policy.syscalls.append(SyscallGrant(
                 effect: .deny, syscall: "socket",

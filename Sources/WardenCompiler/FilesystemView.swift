@@ -48,7 +48,7 @@ extension EffectivePolicy {
         // The agent's `/tmp` is the run's `${tmp}`.
         var path = asked
         if path.base == nil, path.components.first == "tmp" { path = PolicyPath(base: .tmp, components: Array(path.components.dropFirst())) }
-        let allows = fs.filter { $0.effect == .allow && !$0.access.isEmpty }
+        let allows = worldGrants
         let holding = allows.filter { Self.covers($0.path, path) }
         guard let depth = holding.map({ Self.depth($0.path) }).max() else {
             // Outside every grant: absent, unless it is an ancestor of a grant (a skeleton
@@ -80,6 +80,14 @@ extension EffectivePolicy {
         let mountAccess = holding.filter { Self.depth($0.path) == depth }.reduce(into: Set<FsAccess>()) { $0.formUnion($1.access) }
         let mountPath = holding.first { Self.depth($0.path) == depth }!.path
         let denied = fs.contains { $0.effect == .deny && $0.access.contains(access) && Self.covers($0.path, path) }
+        // The run's fresh home holds nothing of the real home: a path in it that no rule
+        // grants is absent at launch (the agent may create it, where it may write).
+        let freshHome = mountPath == PolicyPath(base: .home, components: []) && !fs.contains { $0.effect == .allow && $0.path == mountPath }
+        if freshHome, access == .read, denied || path != mountPath {
+            return FsWorldAnswer(allowed: !denied, layer: denied ? .mount : .none, errno: denied ? "ENOENT" : nil,
+                                 statement: "\(path) is in the run's fresh home, which holds nothing of the real home: it does not exist at launch (ENOENT)"
+                                    + (denied ? "; the deny has nothing of the real home to hide" : "; the agent can read what it creates there"))
+        }
         if denied {
             switch access {
             case .read:
@@ -121,7 +129,7 @@ extension EffectivePolicy {
     /// the directories the run creates.
     public func worldNotes(_ path: PolicyPath) -> [String] {
         var notes: [String] = []
-        let allows = fs.filter { $0.effect == .allow && !$0.access.isEmpty }
+        let allows = worldGrants
         for created in createdPaths where path.isWithin(created) || created.isWithin(path) {
             notes.append("the run creates \(created) (and its missing parents) before launch when it is missing (`create`, no-follow walk from the workspace; refused if a component is a symbolic link); it stays after the run")
         }
@@ -140,6 +148,19 @@ extension EffectivePolicy {
             }
         }
         return notes
+    }
+
+    /// The allow grants the run's world is built from: the policy's, plus the run's fresh
+    /// home (`${home}`, read and write, noexec) unless the policy grants `${home}` itself
+    /// (then it is the real home with that access; see AgentHome in WardenRuntime).
+    var worldGrants: [FsGrant] {
+        var allows = fs.filter { $0.effect == .allow && !$0.access.isEmpty }
+        let home = PolicyPath(base: .home, components: [])
+        if !allows.contains(where: { $0.path == home }) {
+            allows.append(FsGrant(effect: .allow, access: [.read, .write], path: home,
+                                  provenance: .builtin("fresh home", because: "every run gets a fresh, writable, noexec ${home}")))
+        }
+        return allows
     }
 
     static func depth(_ p: PolicyPath) -> Int { p.base == nil && p.components.isEmpty ? -1 : p.components.count + (p.base == nil ? 0 : 1000) }

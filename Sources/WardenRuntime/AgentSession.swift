@@ -64,12 +64,12 @@ public struct AgentSession: Sendable {
         public var stoppedForAudit: Bool
         /// Records the log did not take by the end (kept in the spill file or listed).
         public var unsaved: AuditRun.Unsaved?
+        /// Processes the kernel killed for the run's memory limit (`limit memory`).
+        public var oomKills: UInt64 = 0
         /// Per layer: denials recorded, or why they were not observed.
         public var layers: [LayerDenials] = []
         /// The ranked digest of the denials, when the command failed (also recorded).
         public var digest: DenialDigest?
-        /// Processes the kernel killed for the run's memory limit (`limit memory`).
-        public var oomKills: UInt64 = 0
     }
 
     /// Whether the run's end counts as a failure that gets a denial digest: a non-zero exit,
@@ -217,8 +217,8 @@ public struct AgentSession: Sendable {
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
-                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, layers: layers(), digest: digest,
-                      oomKills: report.oomKills)
+                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, oomKills: report.oomKills,
+                      layers: layers(), digest: digest)
     }
 }
 

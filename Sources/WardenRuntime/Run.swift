@@ -177,8 +177,8 @@ public final class Run {
                           createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
                           denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
                           auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved,
-                          layers: result.layers, digest: result.digest,
-                          oomKills: result.oomKills, memoryLimit: plan.effective.limits[.memory]?.value.canonical)
+                          oomKills: result.oomKills, memoryLimit: plan.effective.limits[.memory]?.value.canonical,
+                          layers: result.layers, digest: result.digest)
     }
 }
 
@@ -202,14 +202,14 @@ public struct RunSummary: Sendable {
     public var stoppedForAudit: Bool
     /// Records of this run that are not in the log (in its spill file, or listed here).
     public var unsaved: AuditRun.Unsaved?
-    /// Per layer: denials recorded, or why they were not observed (see `LayerDenials`).
-    public var layers: [LayerDenials] = []
-    /// The ranked digest of the denials when the command failed (see `DenialDigest`).
-    public var digest: DenialDigest?
     /// Processes the kernel's OOM killer killed for `limit memory` (recorded in `run.exit`).
     public var oomKills: UInt64 = 0
     /// The identity's `limit memory`, as written canonically (`1GiB`), if any.
     public var memoryLimit: String?
+    /// Per layer: denials recorded, or why they were not observed (see `LayerDenials`).
+    public var layers: [LayerDenials] = []
+    /// The ranked digest of the denials when the command failed (see `DenialDigest`).
+    public var digest: DenialDigest?
 
     /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
     /// stopped for the audit log or records are missing from it; else

@@ -12,9 +12,13 @@ import Testing
         return m
     }
 
-    /// Run cgroups (`warden-*`) left in `directory`.
+    /// Run cgroups (`warden-<pid>-<random>`) left in `directory` (other cgroups there, such
+    /// as a runc container's, are not Warden's).
     static func runCgroups(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix("warden-") }
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { name in
+            let parts = name.split(separator: "-")
+            return parts.count == 3 && parts[0] == "warden" && Int32(parts[1]) != nil && UInt32(parts[2]) != nil
+        }
     }
 
     @Test func aProcessThatTouchesMoreThanTheLimitIsKilledAndTheRunSaysWhy() throws {
