@@ -95,13 +95,13 @@ import Testing
           allow net connect tcp "127.0.0.1:1"
         }
         """.write(toFile: policy, atomically: true, encoding: .utf8)
-        let script = "python3 -c 'import socket; socket.create_connection((\"127.0.0.2\", 9), timeout=5)'"
+        let script = "python3 -c 'import socket; socket.create_connection((\"192.0.2.1\", 9), timeout=5)'"
         let r = try f.warden(["run", "--policy", policy, "--workspace", f.workspace, "--audit-log", f.log,
                               "--", "sh", "-c", script])
         #expect(r.status != 0, "\(r.stderr)")
-        #expect(r.stderr.contains("connect tcp 127.0.0.2:9 ×1: no rule allows connect tcp 127.0.0.2:9"), "\(r.stderr)")
-        #expect(r.stderr.contains("explain: warden explain \(policy) --identity agent --connect tcp 127.0.0.2:9"), "\(r.stderr)")
-        #expect(r.stderr.contains("suggestion: allow net connect tcp \"127.0.0.2:9\""), "\(r.stderr)")
+        #expect(r.stderr.contains("connect tcp 192.0.2.1:9 ×1: no rule allows connect tcp 192.0.2.1:9"), "\(r.stderr)")
+        #expect(r.stderr.contains("explain: warden explain \(policy) --identity agent --connect tcp 192.0.2.1:9"), "\(r.stderr)")
+        #expect(r.stderr.contains("suggestion: allow net connect tcp \"192.0.2.1:9\""), "\(r.stderr)")
         #expect(r.stderr.contains("network denial"), "the network layer is observed and counted: \(r.stderr)")
     }
 
