@@ -77,6 +77,14 @@ enum BuiltinSafeguards {
         ("open", 2), ("openat", 3), ("creat", 1), ("mknod", 1), ("mknodat", 2),
     ]
 
+    /// The calls whose mode register counts only with some flags, with the flags' argument
+    /// index: open and openat read the mode only with O_CREAT or O_TMPFILE, and otherwise
+    /// leave whatever the register held (rustc's plain opens carry such garbage).
+    static let modeNeedsFlags: [String: Int] = ["open": 1, "openat": 2]
+
+    /// O_CREAT, and the bit that makes O_TMPFILE (which also sets O_DIRECTORY).
+    static let creatingFlags: [(name: String, value: UInt64)] = [("O_CREAT", 0o100), ("__O_TMPFILE", 0o20000000)]
+
     /// The agent writes files that programs outside run later, often as root: a setuid or
     /// setgid file it leaves behind would hand its privileges to anyone on the host (nosuid
     /// holds only inside the sandbox). Setting either bit is refused; openat2, whose mode
@@ -84,13 +92,22 @@ enum BuiltinSafeguards {
     static func applySetID(to policy: inout EffectivePolicy) {
         for (name, bit) in [("S_ISUID", UInt64(0o4000)), ("S_ISGID", UInt64(0o2000))] {
             for call in modeSetting {
-                policy.syscalls.append(SyscallGrant(
-                    effect: .deny, syscall: call.syscall,
-                    conditions: [SyscallCondition.make(argument: call.argument, argumentName: "mode", is32Bit: true,
-                                                       test: .masked(mask: bit, value: bit), span: span)],
-                    errno: defaultErrno,
-                    provenance: .builtin("deny syscall \(call.syscall)(mode & \(name) == \(name))",
-                                         because: "a setuid or setgid file left in the workspace would run with its owner's privileges outside the sandbox")))
+                let mode = SyscallCondition.make(argument: call.argument, argumentName: "mode", is32Bit: true,
+                                                 test: .masked(mask: bit, value: bit), span: span)
+                var variants: [(conditions: [SyscallCondition], label: String)] = [([mode], "mode & \(name) == \(name)")]
+                if let flagsArgument = modeNeedsFlags[call.syscall] {
+                    variants = creatingFlags.map { flag in
+                        ([SyscallCondition.make(argument: flagsArgument, argumentName: "flags", is32Bit: true,
+                                                test: .masked(mask: flag.value, value: flag.value), span: span), mode],
+                         "flags & \(flag.name) == \(flag.name), mode & \(name) == \(name)")
+                    }
+                }
+                for variant in variants {
+                    policy.syscalls.append(SyscallGrant(
+                        effect: .deny, syscall: call.syscall, conditions: variant.conditions, errno: defaultErrno,
+                        provenance: .builtin("deny syscall \(call.syscall)(\(variant.label))",
+                                             because: "a setuid or setgid file left in the workspace would run with its owner's privileges outside the sandbox")))
+                }
             }
         }
         policy.syscalls.append(SyscallGrant(

@@ -420,9 +420,15 @@ extension EscapeProbeTests {
         let run = try s.run(["/bin/sh", "-c", """
             cp /bin/true tool; chmod 4755 tool; echo suid=$?; chmod 2755 tool; echo sgid=$?
             python3 -c 'import os; os.open("made", os.O_CREAT | os.O_WRONLY, 0o4755)' 2>/dev/null; echo create=$?
+            python3 -c 'import os; os.open(".", os.O_TMPFILE | os.O_WRONLY, 0o4755)' 2>/dev/null; echo tmpfile=$?
+            python3 -c 'import os; os.close(os.open("tool", os.O_RDONLY, 0o6755))'; echo readopen=$?
             chmod 755 tool; echo plain=$?
             """])
         #expect(run.output.contains("suid=1") && run.output.contains("sgid=1") && run.output.contains("plain=0"), "\(run.output)")
+        #expect(run.output.contains("create=1") && run.output.contains("tmpfile=1"), "\(run.output)")
+        // The mode register counts only with O_CREAT or O_TMPFILE: a plain open whose register
+        // holds setuid bits (rustc's do) opens.
+        #expect(run.output.contains("readopen=0"), "\(run.output)")
         // From outside: nothing in the workspace carries a setuid or setgid bit.
         for name in try FileManager.default.contentsOfDirectory(atPath: s.workspace) {
             var st = stat()

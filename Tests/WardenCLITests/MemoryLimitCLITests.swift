@@ -12,12 +12,14 @@ import Testing
         return m
     }
 
-    /// Run cgroups (`warden-<pid>-<random>`) left in `directory` (other cgroups there, such
-    /// as a runc container's, are not Warden's).
+    /// Run cgroups (`warden-<pid>-<random>`) left in `directory` by supervisors that have
+    /// exited (other cgroups there, such as a runc container's, are not Warden's, and those of
+    /// runs still going on, such as concurrent tests', are not left over).
     static func runCgroups(in directory: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { name in
             let parts = name.split(separator: "-")
-            return parts.count == 3 && parts[0] == "warden" && Int32(parts[1]) != nil && UInt32(parts[2]) != nil
+            guard parts.count == 3, parts[0] == "warden", let pid = Int32(parts[1]), UInt32(parts[2]) != nil else { return false }
+            return kill(pid, 0) != 0 && errno == ESRCH
         }
     }
 
