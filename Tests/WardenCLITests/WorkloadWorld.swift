@@ -1,0 +1,83 @@
+import Foundation
+import WardenWorkloads
+
+/// The operator's side of the workload matrix: prepared workload templates (each a scratch
+/// git repository, prepared once per test run outside the sandbox and copied for each
+/// cell), and the environment `warden run` is started with.
+final class WorkloadWorld: @unchecked Sendable {
+    /// `Tests/WardenCLITests/Workloads`: the fixtures (prepare.sh, run.sh, lib.sh).
+    static let fixtures = WardenBinary.root + "/Tests/WardenCLITests/Workloads"
+    /// The fake key in the operator's home; it must never reach the agent's output.
+    static let fakeKey = "FAKE-WORKLOAD-KEY-7c211433f02071597741e6ff5a8ea34789abbf43"
+    /// The PATH warden is started with: the Debian toolchains, and cargo from the operator's
+    /// home (rustup's `~/.cargo/bin`, reached through the fake home, see `makeHome`).
+    static let basePath = "/usr/local/bin:/usr/bin:/bin"
+
+    let root: String
+    private let lock = NSLock()
+    /// Workload name → template directory, or the reason it is skipped.
+    private var prepared: [String: Result<String, SkipReason>] = [:]
+
+    struct SkipReason: Error, CustomStringConvertible { var description: String }
+
+    init() throws { root = try WardenBinary.tempDir("workloads") }
+
+    func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+    /// The real home's rustup installation, when there is one (linked into each fake home).
+    static var realHome: String { ProcessInfo.processInfo.environment["HOME"] ?? "/root" }
+
+    /// A fresh operator home for one run: a git identity in `.gitconfig`, a fake SSH key,
+    /// and links to the real `~/.cargo` and `~/.rustup` (rustup's proxies find their
+    /// toolchains through `$HOME`).
+    func makeHome(in dir: String) throws -> String {
+        let home = dir + "/home"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
+        try "[user]\n\tname = Operator\n\temail = operator@example.com\n".write(toFile: home + "/.gitconfig", atomically: false, encoding: .utf8)
+        try (Self.fakeKey + "\n").write(toFile: home + "/.ssh/id_ed25519", atomically: false, encoding: .utf8)
+        for name in [".cargo", ".rustup"] where fm.fileExists(atPath: Self.realHome + "/" + name) {
+            try fm.createSymbolicLink(atPath: home + "/" + name, withDestinationPath: Self.realHome + "/" + name)
+        }
+        return home
+    }
+
+    /// The environment warden (and prepare.sh) runs with, for the fake `home`.
+    func environment(home: String) -> [String: String] {
+        var path = Self.basePath
+        if FileManager.default.fileExists(atPath: home + "/.cargo/bin") { path = home + "/.cargo/bin:" + path }
+        return ["PATH": path, "HOME": home, "LANG": "C.UTF-8"]
+    }
+
+    /// The template of `workload`, prepared on first use: nil tools on PATH or an exit 77 of
+    /// prepare.sh skip it (with the reason); any other failure throws.
+    func template(_ workload: Workload) throws -> Result<String, SkipReason> {
+        lock.lock()
+        defer { lock.unlock() }
+        if let done = prepared[workload.name] { return done }
+        let result = try prepare(workload)
+        prepared[workload.name] = result
+        return result
+    }
+
+    private func prepare(_ w: Workload) throws -> Result<String, SkipReason> {
+        let dir = root + "/template-" + w.name
+        let home = try makeHome(in: dir)
+        let env = environment(home: home)
+        let missing = w.tools.filter { WorkloadSupport.which($0, path: env["PATH"] ?? "") == nil }
+        if !missing.isEmpty { return .failure(SkipReason(description: "not on PATH (\(env["PATH"] ?? "")): \(missing.joined(separator: ", "))")) }
+        let ws = dir + "/ws"
+        try FileManager.default.createDirectory(atPath: ws, withIntermediateDirectories: true)
+        let p = try CLISupport.run("/bin/sh", [Self.fixtures + "/" + w.name + "/prepare.sh"], in: ws, environment: env)
+        if p.status == 77 { return .failure(SkipReason(description: p.stdout.trimmingCharacters(in: .whitespacesAndNewlines))) }
+        guard p.status == 0 else { throw SkipReason(description: "prepare.sh of \(w.name) failed (\(p.status)): \(p.stdout)\(p.stderr)") }
+        let git = ["-c", "user.name=Operator", "-c", "user.email=operator@example.com"]
+        if !FileManager.default.fileExists(atPath: ws + "/.git") {
+            _ = try CLISupport.run("/usr/bin/git", git + ["init", "-q", "-b", "main"], in: ws, environment: env)
+        }
+        _ = try CLISupport.run("/usr/bin/git", git + ["add", "-A"], in: ws, environment: env)
+        let c = try CLISupport.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-m", "workload \(w.name)"], in: ws, environment: env)
+        guard c.status == 0 else { throw SkipReason(description: "git commit of \(w.name)'s template failed: \(c.stderr)") }
+        return .success(ws)
+    }
+}

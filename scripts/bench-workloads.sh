@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Workload overhead for `make bench`: each workload of the matrix (Tests/WardenCLITests/
+# Workloads, catalog in Sources/WardenWorkloads) timed bare and under `warden run`,
+# interleaved, each run in a fresh copy of the prepared workspace with a fresh HOME and
+# TMPDIR (so caches start cold on both sides).
+#
+#   scripts/bench-workloads.sh WARDEN RAW.tsv
+#
+# Appends `workload<TAB>NAME: bare|warden run (POLICY)<TAB>s<TAB>SECONDS` rows to RAW.tsv (a
+# warden run whose workload fails is `n/a: ...`: its time would measure a failure).
+# Knobs: BENCH_WORKLOADS (default "c-make go rust pytest"), BENCH_WORKLOAD_ROUNDS (default
+# 5), BENCH_WORKLOAD_POLICY (default test-coverage).
+set -euo pipefail
+warden=$1
+raw=$2
+root=$(cd "$(dirname "$0")/.." && pwd)
+fixtures="$root/Tests/WardenCLITests/Workloads"
+workloads=${BENCH_WORKLOADS:-c-make go rust pytest}
+rounds=${BENCH_WORKLOAD_ROUNDS:-5}
+policy=${BENCH_WORKLOAD_POLICY:-test-coverage}
+work="$root/bench-results/work/workloads"
+say() { echo "bench: $*" >&2; }
+rm -rf "$work"
+mkdir -p "$work"
+
+# A fresh operator home: a git identity, and rustup's ~/.cargo and ~/.rustup linked in.
+new_home() {
+  mkdir -p "$1"
+  printf '[user]\n\tname = Operator\n\temail = operator@example.com\n' >"$1/.gitconfig"
+  for d in .cargo .rustup; do [[ -e "$HOME/$d" ]] && ln -s "$HOME/$d" "$1/$d"; done
+  return 0
+}
+path_for() { if [[ -d "$1/.cargo/bin" ]]; then echo "$1/.cargo/bin:/usr/local/bin:/usr/bin:/bin"; else echo "/usr/local/bin:/usr/bin:/bin"; fi; }
+now() { date +%s.%N; }
+
+for w in $workloads; do
+  tpl="$work/$w/template"
+  mkdir -p "$tpl"
+  new_home "$work/$w/prep-home"
+  if ! (cd "$tpl" && env -i PATH="$(path_for "$work/$w/prep-home")" HOME="$work/$w/prep-home" LANG=C.UTF-8 sh "$fixtures/$w/prepare.sh" >"$work/$w/prepare.out" 2>&1); then
+    printf 'workload\t%s: bare\ts\tn/a: prepare.sh failed or skipped (%s)\n' "$w" "$(head -c 120 "$work/$w/prepare.out" | tr '\n\t' '  ')" >>"$raw"
+    continue
+  fi
+  (cd "$tpl" && { [[ -d .git ]] || git init -q -b main; } && git add -A && git -c user.name=Operator -c user.email=operator@example.com commit -q --allow-empty -m template)
+  script="$(cat "$fixtures/lib.sh" "$fixtures/$w/run.sh"); exit \$failed"
+  say "workload $w: bare and under warden run ($policy), $rounds rounds"
+  for ((r = 1; r <= rounds; r++)); do
+    for variant in $(printf 'bare\nwarden\n' | shuf); do
+      run="$work/$w/run-$r-$variant"
+      cp -a "$tpl" "$run-ws"
+      new_home "$run-home"
+      mkdir -p "$run-tmp"
+      env_=(env -i PATH="$(path_for "$run-home")" HOME="$run-home" LANG=C.UTF-8)
+      start=$(now)
+      if [[ $variant == bare ]]; then
+        (cd "$run-ws" && "${env_[@]}" TMPDIR="$run-tmp" sh -c "$script" >"$run.out" 2>&1) && rc=0 || rc=$?
+      else
+        (cd "$run-ws" && "${env_[@]}" "$warden" run -q --policy "$root/policies/$policy.warden" --workspace "$run-ws" \
+          --audit-log "$work/$w/audit.jsonl" -- sh -c "$script" >"$run.out" 2>&1) && rc=0 || rc=$?
+      fi
+      secs=$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
+      name="bare"; [[ $variant == warden ]] && name="warden run ($policy)"
+      if [[ $rc -eq 0 ]]; then
+        printf 'workload\t%s: %s\ts\t%s\n' "$w" "$name" "$secs" >>"$raw"
+      else
+        why=$(grep -m1 -A2 '^STEP .* [1-9][0-9]*$' "$run.out" | tr '\n\t' '  ' | cut -c1-150)
+        printf 'workload\t%s: %s\ts\tn/a: exit %s: %s\n' "$w" "$name" "$rc" "${why:-$(tail -n 2 "$run.out" | tr '\n\t' '  ' | cut -c1-150)}" >>"$raw"
+      fi
+      rm -rf "$run-ws" "$run-home" "$run-tmp"
+    done
+  done
+done
