@@ -54,7 +54,10 @@ public struct WorkloadSupport: Sendable, Hashable {
                                             decidedBy: "\(path) cannot be written as a policy path"))
                 continue
             }
-            requirements.append(WorkloadRequirement(action: .fs(.exec, p), why: "runs \(tool)"))
+            // Two tools behind one proxy (rustup's cargo and rustc) are one requirement.
+            if !requirements.contains(where: { $0.action == .fs(.exec, p) }) {
+                requirements.append(WorkloadRequirement(action: .fs(.exec, p), why: "runs \(tool)"))
+            }
         }
         if !missing.isEmpty {
             return WorkloadSupport(workload: workload.name, verdict: .missingTool, missingTools: missing, denials: [])

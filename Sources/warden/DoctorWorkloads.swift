@@ -44,26 +44,27 @@ struct WorkloadReport {
     static func evaluate(directory: String, path: String, home: String) -> WorkloadReport? {
         let present = WorkloadCatalog.policies.filter { access(directory + "/" + $0 + ".warden", F_OK) == 0 }
         guard !present.isEmpty else { return nil }
-        var effective: [String: Result<EffectivePolicy, String>] = [:]
+        enum Loaded { case policy(EffectivePolicy), problem(String) }
+        var effective: [String: Loaded] = [:]
         for name in present {
             let file = directory + "/" + name + ".warden"
             do {
                 let analysis = try PolicyLoader().analyze(file)
                 if let first = analysis.diagnostics.first(where: { $0.severity == .error }) {
-                    effective[name] = .failure("\(file): \(first.message)")
+                    effective[name] = .problem("\(file): \(first.message)")
                 } else {
-                    effective[name] = .success(try EffectivePolicy(policy: analysis.policy, identity: name))
+                    effective[name] = .policy(try EffectivePolicy(policy: analysis.policy, identity: name))
                 }
             } catch {
-                effective[name] = .failure("\(file): \(error)")
+                effective[name] = .problem("\(file): \(error)")
             }
         }
         let rows = WorkloadCatalog.all.map { w in
             Row(workload: w, cells: present.map { name in
                 guard w.fits(name) else { return Cell(policy: name, support: nil, problem: nil) }
                 switch effective[name] {
-                case .success(let p)?: return Cell(policy: name, support: WorkloadSupport.assess(w, policy: p, path: path, home: home))
-                case .failure(let why)?: return Cell(policy: name, support: nil, problem: why)
+                case .policy(let p)?: return Cell(policy: name, support: WorkloadSupport.assess(w, policy: p, path: path, home: home))
+                case .problem(let why)?: return Cell(policy: name, support: nil, problem: why)
                 case nil: return Cell(policy: name, support: nil, problem: "not assessed")
                 }
             })
@@ -81,17 +82,24 @@ struct WorkloadReport {
             lines.append("      " + pad(row.workload.name, nameWidth) + zip(row.cells, widths).map { pad($0.mark, $1) }.joined())
         }
         lines.append("      (yes: supported; NO: an access is denied; no-tool: a tool is not on PATH; -: the policy does not fit)")
+        // Each reason once per workload, with the policies it holds for.
         for row in rows {
+            var reasons: [(text: String, policies: [String], explain: String?)] = []
             for cell in row.cells {
+                let text: String
+                var explain: String?
                 if let problem = cell.problem {
-                    lines.append("      \(row.workload.name) under \(cell.policy): \(shown(problem))")
-                    continue
-                }
-                guard let s = cell.support, s.verdict != .supported else { continue }
-                lines.append("      \(row.workload.name) under \(cell.policy): \(shown(s.reason))")
-                if let first = s.denials.first {
-                    lines.append("        see: warden explain \(directory)/\(cell.policy).warden \(first.requirement.explainArguments)")
-                }
+                    text = problem
+                } else if let s = cell.support, s.verdict != .supported {
+                    text = s.reason
+                    explain = s.denials.first.map { "warden explain \(directory)/\(cell.policy).warden \($0.requirement.explainArguments)" }
+                } else { continue }
+                if let i = reasons.firstIndex(where: { $0.text == text }) { reasons[i].policies.append(cell.policy) }
+                else { reasons.append((text, [cell.policy], explain)) }
+            }
+            for r in reasons {
+                lines.append("      \(row.workload.name) under \(r.policies.joined(separator: ", ")): \(shown(r.text))")
+                if let explain = r.explain { lines.append("        see: \(shown(explain))") }
             }
         }
         return lines

@@ -33,7 +33,8 @@ struct WorkloadMatrixTests {
         defer { world.remove() }
         let jobs = workloads.flatMap { w in policies.filter(w.fits).map { (w, $0) } }
         let results = CellLanes.run(jobs.count, lanes: 2) { i in WorkloadCell.run(jobs[i].0, policy: jobs[i].1, world: world) }
-        let table = WorkloadMatrixTable(workloads: workloads.map(\.name), policies: policies, cells: results)
+        var table = WorkloadMatrixTable(workloads: workloads.map(\.name), policies: policies, cells: results)
+        table.disagreements = try doctorDisagreements(results, world: world)
         print(table.render())
         if let path = ProcessInfo.processInfo.environment["WARDEN_MATRIX_REPORT"] {
             try table.render().write(toFile: path, atomically: true, encoding: .utf8)
@@ -43,6 +44,28 @@ struct WorkloadMatrixTests {
                 Issue.record("\(cell.workload) under \(cell.policy): \(why)")
             }
         }
+        for d in table.disagreements { Issue.record("warden doctor disagrees with the run: \(d)") }
+    }
+
+    /// `warden doctor`, started with the cells' environment, must predict each cell: a
+    /// workload it calls supported passes, one it says is denied fails (a skipped cell is
+    /// not compared). Returns each disagreement.
+    func doctorDisagreements(_ cells: [WorkloadCell], world: WorkloadWorld) throws -> [String] {
+        let home = try world.makeHome(in: world.root + "/doctor")
+        guard let r = try WardenBinary.run(["doctor", "--format", "json"], environment: world.environment(home: home)) else { return [] }
+        let (_, _, verdicts) = try WorkloadDoctorTests.cells(r.stdout)
+        var out: [String] = []
+        for c in cells {
+            guard let v = verdicts.first(where: { $0.workload == c.workload && $0.policy == c.policy })?.verdict else {
+                out.append("\(c.workload) under \(c.policy): doctor has no verdict"); continue
+            }
+            switch (c.outcome, v) {
+            case (.skip, _), (.pass, "supported"), (.fail, "denied"), (.fail, "missing-tool"): continue
+            case (.pass, _): out.append("\(c.workload) under \(c.policy): doctor says \(v), the run passed")
+            case (.fail, _): out.append("\(c.workload) under \(c.policy): doctor says \(v), the run failed")
+            }
+        }
+        return out
     }
 
     @Test("the catalog matches its fixtures: every workload has prepare.sh and run.sh, every policy exists")
@@ -114,6 +137,8 @@ struct WorkloadMatrixTable {
     var workloads: [String]
     var policies: [String]
     var cells: [WorkloadCell]
+    /// Cells where `warden doctor`'s verdict and the run disagree.
+    var disagreements: [String] = []
 
     func render() -> String {
         let nameWidth = max(10, (workloads.map(\.count).max() ?? 0) + 2)
@@ -136,6 +161,8 @@ struct WorkloadMatrixTable {
             case .skip(let why): lines.append("skip \(c.workload) under \(c.policy): \(why)")
             }
         }
+        for d in disagreements { lines.append("doctor disagrees: \(d)") }
+        if disagreements.isEmpty && !cells.isEmpty { lines.append("warden doctor predicted every cell") }
         return lines.joined(separator: "\n")
     }
 }

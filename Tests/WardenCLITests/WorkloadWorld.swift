@@ -20,7 +20,14 @@ final class WorkloadWorld: @unchecked Sendable {
 
     struct SkipReason: Error, CustomStringConvertible { var description: String }
 
-    init() throws { root = try WardenBinary.tempDir("workloads") }
+    /// Under /var/tmp, not /tmp: the operator's home lives here too, and a run refuses to
+    /// start when a granted home file sits under /tmp (the sandbox's /tmp is its own; the
+    /// grant's bind mount fails with EINVAL, see the report of issue 14's matrix).
+    init() throws {
+        let base = FileManager.default.fileExists(atPath: "/var/tmp") ? "/var/tmp/" : NSTemporaryDirectory()
+        root = base + "warden-workloads-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    }
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 
