@@ -23,11 +23,23 @@ say() { echo "bench: $*" >&2; }
 rm -rf "$work"
 mkdir -p "$work"
 
-# A fresh operator home: a git identity, and rustup's ~/.cargo and ~/.rustup linked in.
+# A fresh operator home: a git identity, and rustup's ~/.cargo/bin and default toolchain
+# (without its documentation) hard-linked in from the real home, as the matrix suite does.
 new_home() {
   mkdir -p "$1"
   printf '[user]\n\tname = Operator\n\temail = operator@example.com\n' >"$1/.gitconfig"
-  for d in .cargo .rustup; do [[ -e "$HOME/$d" ]] && ln -s "$HOME/$d" "$1/$d"; done
+  local tc
+  tc=$(sed -n 's/^default_toolchain = "\(.*\)"/\1/p' "$HOME/.rustup/settings.toml" 2>/dev/null) || true
+  if [[ -n $tc && -x $HOME/.cargo/bin/cargo ]]; then
+    mkdir -p "$1/.cargo" "$1/.rustup/toolchains/$tc"
+    cp "$HOME/.rustup/settings.toml" "$1/.rustup/"
+    cp -al "$HOME/.cargo/bin" "$1/.cargo/bin" 2>/dev/null || cp -a "$HOME/.cargo/bin" "$1/.cargo/bin"
+    for d in bin etc lib libexec; do
+      [[ -e $HOME/.rustup/toolchains/$tc/$d ]] || continue
+      cp -al "$HOME/.rustup/toolchains/$tc/$d" "$1/.rustup/toolchains/$tc/$d" 2>/dev/null \
+        || cp -a "$HOME/.rustup/toolchains/$tc/$d" "$1/.rustup/toolchains/$tc/$d"
+    done
+  fi
   return 0
 }
 path_for() { if [[ -d "$1/.cargo/bin" ]]; then echo "$1/.cargo/bin:/usr/local/bin:/usr/bin:/bin"; else echo "/usr/local/bin:/usr/bin:/bin"; fi; }

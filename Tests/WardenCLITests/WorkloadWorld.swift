@@ -9,8 +9,8 @@ final class WorkloadWorld: @unchecked Sendable {
     static let fixtures = WardenBinary.root + "/Tests/WardenCLITests/Workloads"
     /// The fake key in the operator's home; it must never reach the agent's output.
     static let fakeKey = "FAKE-WORKLOAD-KEY-7c211433f02071597741e6ff5a8ea34789abbf43"
-    /// The PATH warden is started with: the Debian toolchains, and cargo from the operator's
-    /// home (rustup's `~/.cargo/bin`, reached through the fake home, see `makeHome`).
+    /// The PATH warden is started with: the Debian toolchains (and `~/.cargo/bin` in front
+    /// when the fake home has rustup, see `environment(home:)`).
     static let basePath = "/usr/local/bin:/usr/bin:/bin"
 
     let root: String
@@ -31,22 +31,46 @@ final class WorkloadWorld: @unchecked Sendable {
 
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 
-    /// The real home's rustup installation, when there is one (linked into each fake home).
+    /// The real home, whose rustup installation each fake home gets (see `installRust`).
     static var realHome: String { ProcessInfo.processInfo.environment["HOME"] ?? "/root" }
 
     /// A fresh operator home for one run: a git identity in `.gitconfig`, a fake SSH key,
-    /// and links to the real `~/.cargo` and `~/.rustup` (rustup's proxies find their
-    /// toolchains through `$HOME`).
+    /// and the real home's rustup installation (see `installRust`).
     func makeHome(in dir: String) throws -> String {
         let home = dir + "/home"
         let fm = FileManager.default
         try fm.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
         try "[user]\n\tname = Operator\n\temail = operator@example.com\n".write(toFile: home + "/.gitconfig", atomically: false, encoding: .utf8)
         try (Self.fakeKey + "\n").write(toFile: home + "/.ssh/id_ed25519", atomically: false, encoding: .utf8)
-        for name in [".cargo", ".rustup"] where fm.fileExists(atPath: Self.realHome + "/" + name) {
-            try fm.createSymbolicLink(atPath: home + "/" + name, withDestinationPath: Self.realHome + "/" + name)
-        }
+        try installRust(into: home)
         return home
+    }
+
+    /// Puts rustup's `~/.cargo/bin` and default toolchain (bin, etc, lib, libexec: not its
+    /// 50,000 files of documentation) from the real home into `home`, as hard links (`cp
+    /// -al`: real files under the fake home, as a toolchain installed there is; a symbolic
+    /// link would lead out of it), or copies when the link fails. Nothing when the real home
+    /// has no rustup (then the rust row skips: cargo is not on PATH).
+    func installRust(into home: String) throws {
+        let real = Self.realHome
+        guard let settings = try? String(contentsOfFile: real + "/.rustup/settings.toml", encoding: .utf8),
+              let line = settings.split(separator: "\n").first(where: { $0.hasPrefix("default_toolchain") }),
+              let toolchain = line.split(separator: "\"").dropFirst().first.map(String.init),
+              FileManager.default.fileExists(atPath: real + "/.cargo/bin/cargo") else { return }
+        let from = real + "/.rustup/toolchains/" + toolchain
+        let to = home + "/.rustup/toolchains/" + toolchain
+        try FileManager.default.createDirectory(atPath: to, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: home + "/.cargo", withIntermediateDirectories: true)
+        try settings.write(toFile: home + "/.rustup/settings.toml", atomically: false, encoding: .utf8)
+        var pairs = [(real + "/.cargo/bin", home + "/.cargo/bin")]
+        for sub in ["bin", "etc", "lib", "libexec"] where FileManager.default.fileExists(atPath: from + "/" + sub) {
+            pairs.append((from + "/" + sub, to + "/" + sub))
+        }
+        for (src, dst) in pairs {
+            if try CLISupport.run("/bin/cp", ["-al", src, dst]).status == 0 { continue }
+            let copy = try CLISupport.run("/bin/cp", ["-a", src, dst])
+            guard copy.status == 0 else { throw SkipReason(description: "cannot copy \(src) into the fake home: \(copy.stderr)") }
+        }
     }
 
     /// The environment warden (and prepare.sh) runs with, for the fake `home`.
