@@ -11,8 +11,9 @@
 # Knobs: BENCH_WORKLOADS (default "c-make go rust pytest"), BENCH_WORKLOAD_ROUNDS (default
 # 5), BENCH_WORKLOAD_POLICY (default test-coverage).
 set -euo pipefail
-warden=$1
+warden=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 raw=$2
+[[ -x $warden ]] || { echo "bench: error: $1 is not an executable warden" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 fixtures="$root/Tests/WardenCLITests/Workloads"
 workloads=${BENCH_WORKLOADS:-c-make go rust pytest}
@@ -53,7 +54,10 @@ for w in $workloads; do
     printf 'workload\t%s: bare\ts\tn/a: prepare.sh failed or skipped (%s)\n' "$w" "$(head -c 120 "$work/$w/prepare.out" | tr '\n\t' '  ')" >>"$raw"
     continue
   fi
-  (cd "$tpl" && { [[ -d .git ]] || git init -q -b main; } && git add -A && git -c user.name=Operator -c user.email=operator@example.com commit -q --allow-empty -m template)
+  # No automatic gc: a detached `git gc --auto` would repack while the template is copied.
+  (cd "$tpl" && { [[ -d .git ]] || git init -q -b main; } && git add -A \
+    && git -c gc.auto=0 -c user.name=Operator -c user.email=operator@example.com commit -q --allow-empty -m template \
+    && git repack -adq)
   script="$(cat "$fixtures/lib.sh" "$fixtures/$w/run.sh"); exit \$failed"
   say "workload $w: bare and under warden run ($policy), $rounds rounds"
   for ((r = 1; r <= rounds; r++)); do
@@ -75,8 +79,8 @@ for w in $workloads; do
       if [[ $rc -eq 0 ]]; then
         printf 'workload\t%s: %s\ts\t%s\n' "$w" "$name" "$secs" >>"$raw"
       else
-        why=$(grep -m1 -A2 '^STEP .* [1-9][0-9]*$' "$run.out" | tr '\n\t' '  ' | cut -c1-150)
-        printf 'workload\t%s: %s\ts\tn/a: exit %s: %s\n' "$w" "$name" "$rc" "${why:-$(tail -n 2 "$run.out" | tr '\n\t' '  ' | cut -c1-150)}" >>"$raw"
+        why=$(grep -m1 -A2 '^STEP .* [1-9][0-9]*$' "$run.out" | tr '\n\t' '  ' | cut -c1-150) || true
+        printf 'workload\t%s: %s\ts\tn/a: exit %s: %s\n' "$w" "$name" "$rc" "${why:-$(tail -n 2 "$run.out" | tr '\n\t' '  ' | cut -c1-150 || true)}" >>"$raw"
       fi
       rm -rf "$run-ws" "$run-home" "$run-tmp"
     done

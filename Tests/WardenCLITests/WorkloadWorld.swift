@@ -102,13 +102,16 @@ final class WorkloadWorld: @unchecked Sendable {
         let p = try CLISupport.run("/bin/sh", [Self.fixtures + "/" + w.name + "/prepare.sh"], in: ws, environment: env)
         if p.status == 77 { return .failure(SkipReason(description: p.stdout.trimmingCharacters(in: .whitespacesAndNewlines))) }
         guard p.status == 0 else { throw SkipReason(description: "prepare.sh of \(w.name) failed (\(p.status)): \(p.stdout)\(p.stderr)") }
-        let git = ["-c", "user.name=Operator", "-c", "user.email=operator@example.com"]
+        // No automatic gc: a detached `git gc --auto` would repack while cells copy the
+        // template. One pack instead of 20,000 loose objects makes each copy quick.
+        let git = ["-c", "gc.auto=0", "-c", "user.name=Operator", "-c", "user.email=operator@example.com"]
         if !FileManager.default.fileExists(atPath: ws + "/.git") {
             _ = try CLISupport.run("/usr/bin/git", git + ["init", "-q", "-b", "main"], in: ws, environment: env)
         }
         _ = try CLISupport.run("/usr/bin/git", git + ["add", "-A"], in: ws, environment: env)
         let c = try CLISupport.run("/usr/bin/git", git + ["commit", "-q", "--allow-empty", "-m", "workload \(w.name)"], in: ws, environment: env)
         guard c.status == 0 else { throw SkipReason(description: "git commit of \(w.name)'s template failed: \(c.stderr)") }
+        _ = try CLISupport.run("/usr/bin/git", ["repack", "-adq"], in: ws, environment: env)
         return .success(ws)
     }
 }

@@ -1,6 +1,6 @@
 # A repository with some history; commits inside the run use the operator's identity
 # from ~/.gitconfig.
-g() { git -c user.name=Operator -c user.email=operator@example.com "$@"; }
+g() { git -c gc.auto=0 -c user.name=Operator -c user.email=operator@example.com "$@"; }
 g init -q -b main
 printf 'notes\n' > notes.txt
 printf '.worktrees/\n' > .gitignore
