@@ -79,8 +79,10 @@ for w in $workloads; do
       if [[ $rc -eq 0 ]]; then
         printf 'workload\t%s: %s\ts\t%s\n' "$w" "$name" "$secs" >>"$raw"
       else
-        why=$(grep -m1 -A2 '^STEP .* [1-9][0-9]*$' "$run.out" | tr '\n\t' '  ' | cut -c1-150) || true
-        printf 'workload\t%s: %s\ts\tn/a: exit %s: %s\n' "$w" "$name" "$rc" "${why:-$(tail -n 2 "$run.out" | tr '\n\t' '  ' | cut -c1-150 || true)}" >>"$raw"
+        # The first failed step and its first error line (else its last), e.g. "build: sh: 6: cargo: not found".
+        why=$(awk '/^STEP .* [1-9][0-9]*$/ && !s { s = $2; next } s && /^  \| / && !m { l = substr($0, 5); if (l ~ /not permitted|not found|denied|read-only|[Ee]rror:|failed/) m = 1 } s && /^STEP / { exit }
+                   END { if (s) printf "%s: %s", s, l }' "$run.out" | tr '\t' ' ' | cut -c1-90) || true
+        printf 'workload\t%s: %s\ts\tn/a (fails under the policy) %s\n' "$w" "$name" "${why:-exit $rc: $(tail -n 1 "$run.out" | tr '\t' ' ' | cut -c1-90 || true)}" >>"$raw"
       fi
       rm -rf "$run-ws" "$run-home" "$run-tmp"
     done
