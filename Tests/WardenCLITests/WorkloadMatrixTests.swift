@@ -153,7 +153,9 @@ struct WorkloadMatrixTable {
         let passed = cells.filter { $0.outcome == .pass }.count
         let skipped = cells.filter { $0.outcome.mark == "skip" }.count
         lines.append("\(passed) of \(cells.count - skipped) cells pass" + (skipped > 0 ? ", \(skipped) skipped" : "")
-                     + String(format: " (%.0f s of runs)", cells.map(\.seconds).reduce(0, +)))
+                     + String(format: " (%.0f s of runs; slowest: ", cells.map(\.seconds).reduce(0, +))
+                     + cells.sorted { $0.seconds > $1.seconds }.prefix(3)
+                        .map { "\($0.workload) under \($0.policy) \(Int($0.seconds.rounded())) s" }.joined(separator: ", ") + ")")
         for c in cells {
             switch c.outcome {
             case .pass: continue
