@@ -80,6 +80,25 @@ struct WorkloadDoctorTests {
         }
     }
 
+    /// A toolchain installed under the home (here a `go` in `~/.local/bin`) is judged as
+    /// `${home}/...`, the way a policy names it: the stock default policy does not grant it.
+    @Test("a tool under the home is named ${home}/... and judged by the policy")
+    func toolUnderHomeIsNamedByHome() throws {
+        let dir = try WardenBinary.tempDir("doctor-workloads-home")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bin = dir + "/home/.local/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try "#!/bin/sh\nexit 0\n".write(toFile: bin + "/go", atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/go")
+        guard let doctor = try WardenBinary.run(["doctor", "--format", "json"],
+                                                environment: ["PATH": bin + ":/usr/bin:/bin", "HOME": dir + "/home"]) else { return }
+        let (_, _, cells) = try Self.cells(doctor.stdout)
+        let go = try #require(cells.first { $0.workload == "go" && $0.policy == "default" })
+        #expect(go.verdict == "denied")
+        #expect(go.denied.first?.0 == "exec ${home}/.local/bin/go", "\(go.denied)")
+        #expect(go.denied.first?.1 == "default deny", "\(go.denied)")
+    }
+
     /// A policy that grants what the git workload needs supports it; one that does not is
     /// NO with the requirement and rule; a PATH without git makes it missing-tool.
     @Test("a custom policy directory: supported, denied with the deciding rule, and missing tools")
