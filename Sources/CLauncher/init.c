@@ -135,8 +135,9 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
     for (int i = 0; i < 3; i++)
         if (fcntl(i, F_GETFD) < 0 && open("/dev/null", O_RDWR) != i)
             warden_fail(sw, WARDEN_STAGE_FDS, errno, i, INIT_FAIL);
-    int keep[6] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd, fds.helper_w };
-    if ((r = warden_close_all_except(keep, 6)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
+    int keep[7] = { fds.status_w, fds.result_w, fds.notify_w, fds.life_r, spec->cgroup_procs_fd, fds.helper_w,
+                    spec->cgroup_procs_fd2 };
+    if ((r = warden_close_all_except(keep, 7)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
     reset_signal_dispositions();
     if (setsid() < 0) warden_fail(sw, WARDEN_STAGE_SESSION, errno, 0, INIT_FAIL);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -155,6 +156,11 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
     if (spec->cgroup_procs_fd >= 0) {
         if (write(spec->cgroup_procs_fd, "0", 1) != 1) warden_fail(sw, WARDEN_STAGE_CGROUP, errno, 0, INIT_FAIL);
         close(spec->cgroup_procs_fd);
+    }
+    // Only a descriptor above stdio counts: a spec zeroed by an older caller means none.
+    if (spec->cgroup_procs_fd2 > 2) {
+        if (write(spec->cgroup_procs_fd2, "0", 1) != 1) warden_fail(sw, WARDEN_STAGE_CGROUP, errno, 1, INIT_FAIL);
+        close(spec->cgroup_procs_fd2);
     }
     if ((spec->namespaces & WARDEN_NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
         warden_fail(sw, WARDEN_STAGE_NAMESPACES, errno, 0, INIT_FAIL);

@@ -28,7 +28,7 @@ extension EffectivePolicy {
         if !denies.isEmpty {
             let mechanism: String
             if allows.isEmpty {
-                mechanism = "landlock"
+                mechanism = worldAnswer(access, path).mechanism
             } else {
                 // A write or exec deny holds for a path missing at launch too: the run mounts
                 // it on an empty placeholder (see AgentWorld in WardenRuntime).
@@ -43,7 +43,9 @@ extension EffectivePolicy {
         if !allows.isEmpty {
             return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "landlock", note: nil)
         }
-        return Decision(effect: .deny, rules: [], mechanism: "landlock", note: "no rule allows \(access.rawValue) access here (default deny; a path no rule grants does not exist in the agent's world)")
+        let world = worldAnswer(access, path)
+        return Decision(effect: .deny, rules: [], mechanism: world.mechanism,
+                        note: "no rule allows \(access.rawValue) access here (default deny; \(world.errno.map { "the agent gets \($0)" } ?? "see the agent's world"))")
     }
 
     /// Whether `rulePath` covers `path` (same root and a component prefix, or `rulePath` is `/`).

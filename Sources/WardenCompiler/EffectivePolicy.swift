@@ -16,6 +16,9 @@ public struct EffectivePolicy: Sendable {
     public var envPass: [String]
     /// Environment variables set to fixed values, in order.
     public var envSet: [(name: String, value: String)]
+    /// The paths of `cache` statements (below `${home}`), in order, each once: the runtime
+    /// backs each with the identity's persistent store instead of the host's directory.
+    public var caches: [PolicyPath] = []
 }
 
 /// A filesystem rule item: one path and its access kinds.
@@ -24,6 +27,8 @@ public struct FsGrant: Sendable, Hashable {
     public var access: Set<FsAccess>
     public var path: PolicyPath
     public var provenance: Provenance
+    /// Written with `create`: the run creates the path's missing directories before launch.
+    public var createsPath = false
 }
 
 /// A network rule item: one endpoint pattern.
@@ -113,12 +118,16 @@ extension EffectivePolicy {
         self.limits = [:]
         self.envPass = identity.envPass
         self.envSet = identity.envSet
+        for rule in identity.rules where rule.cache {
+            if case .fs(_, let path) = rule.action, !caches.contains(path) { caches.append(path) }
+        }
 
         for rule in identity.rules {
             let provenance = Provenance(rule, label: label(rule))
             switch rule.action {
             case .fs(let access, let path):
-                fs.append(FsGrant(effect: rule.effect, access: Set(access), path: path, provenance: provenance))
+                fs.append(FsGrant(effect: rule.effect, access: Set(access), path: path, provenance: provenance,
+                                  createsPath: rule.creates))
             case .net(let direction, let proto, let endpoint):
                 net.append(NetGrant(effect: rule.effect, direction: direction, proto: proto,
                                     endpoint: endpoint, provenance: provenance))
@@ -142,6 +151,23 @@ extension EffectivePolicy {
                 via: [], because: nil, rule: "limit \(kind.rawValue) \(limit.value.canonical)"))
         }
         BuiltinSafeguards.apply(to: &self)
+        // `create` makes directories only where this identity may write (no deny, the
+        // built-in safeguards included, covers the path).
+        for grant in fs where grant.createsPath {
+            let decision = decideFs(.write, grant.path)
+            if decision.effect == .deny {
+                let by = decision.rules.first.map { " (denied by \($0.location): \($0.rule))" } ?? ""
+                throw .unsafeGrant("`create` on \(grant.path): identity \(name) may not write there\(by), so the run will not create it",
+                                   at: grant.provenance.location)
+            }
+        }
+    }
+
+    /// The paths the run creates before launch (fs grants written with `create`), in
+    /// policy order, without duplicates.
+    public var createdPaths: [PolicyPath] {
+        var seen: Set<PolicyPath> = []
+        return fs.filter(\.createsPath).map(\.path).filter { seen.insert($0).inserted }
     }
 }
 

@@ -28,6 +28,8 @@ public struct FilesystemPlan: Sendable, Hashable, Encodable {
 
     public var landlock: [LandlockGrant]
     public var mounts: [MountStep]
+    /// Directories the run creates before launch (`create`); nil (not in the JSON) when none.
+    public var create: [PolicyPath]? = nil
 }
 
 extension EffectivePolicy {
@@ -81,7 +83,7 @@ extension EffectivePolicy {
         }
         merged.sort { ($0.path.components.count, $0.path.description, $0.kind.rawValue)
             < ($1.path.components.count, $1.path.description, $1.kind.rawValue) }
-        return FilesystemPlan(landlock: landlock, mounts: merged)
+        return FilesystemPlan(landlock: landlock, mounts: merged, create: createdPaths.isEmpty ? nil : createdPaths)
     }
 }
 

@@ -22,4 +22,17 @@ public struct PathBindings: Sendable, Hashable {
             }
         }
     }
+
+    /// An `env set` value with its `${workspace}`, `${home}` and `${tmp}` bound (see
+    /// `EnvTemplate`); a value the checker rejected is returned as written.
+    public func expand(envValue value: String) -> String {
+        guard case .success(let template) = EnvTemplate.parse(value) else { return value }
+        return template.expanded { variable in
+            switch variable {
+            case .workspace: return workspace
+            case .home: return home
+            case .tmp: return tmp
+            }
+        }
+    }
 }

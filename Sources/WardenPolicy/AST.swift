@@ -209,13 +209,16 @@ public enum Effect: String, Sendable, Hashable, CaseIterable, Codable {
     case allow, deny
 }
 
-/// `(allow|deny) KIND ... [because "reason"]`.
+/// `(allow|deny) KIND ... [because "reason"]`, or `cache PATH, ... [because "reason"]`.
 public struct Rule: Sendable, Hashable {
     public var effect: Located<Effect>
     public var body: RuleBody
     public var because: StringLiteral?
     public var span: SourceSpan
     public var trivia: Trivia
+    /// Written `cache "${home}/..."`: an `allow fs read, write` of each path whose content
+    /// is the identity's persistent store, not the host's directory (see docs/language.md).
+    public var cache: Bool = false
 }
 
 /// What a rule is about.
@@ -231,10 +234,13 @@ public enum FsAccess: String, Sendable, Hashable, CaseIterable, Codable {
     case read, write, exec
 }
 
-/// `fs ACCESS, ... PATH, ...`.
+/// `fs ACCESS, ... PATH, ... [create]`.
 public struct FsRule: Sendable, Hashable {
     public var access: [Located<FsAccess>]
     public var paths: [PathLiteral]
+    /// The span of a trailing `create` keyword: the run creates each path's missing
+    /// directories before launch (see docs/language.md); nil when not written.
+    public var create: SourceSpan? = nil
 }
 
 /// A path string and its parsed form (nil when malformed; already reported).

@@ -63,6 +63,10 @@ public struct EffectiveRule: Sendable, Hashable {
     public var ruleSpan: SourceSpan
     /// The `use` chain from the identity to the set defining the rule (empty: the identity's own rule).
     public var via: [UseLink]
+    /// From a `cache` statement: the path is backed by the identity's persistent store.
+    public var cache: Bool = false
+    /// An fs rule written with `create`: the run creates the path's missing directories.
+    public var creates = false
 }
 
 /// What a rule item matches.

@@ -2,12 +2,38 @@ import WardenKernel
 
 extension PolicyChecker {
     /// Resolves one rule into effective rule items (invalid items are reported and dropped).
+    /// Warns at an `exec` grant inside one of the identity's caches: a cache is never
+    /// executable at run time (its mount is noexec), so the grant would not hold.
+    mutating func checkExecInCaches(_ rules: [EffectiveRule]) {
+        let caches = rules.filter(\.cache).compactMap { r -> PolicyPath? in
+            if case .fs(_, let path) = r.action { return path } else { return nil }
+        }
+        guard !caches.isEmpty else { return }
+        var reported: Set<SourceSpan> = []
+        for r in rules where r.effect == .allow && !r.cache {
+            guard case .fs(let access, let path) = r.action, access.contains(.exec),
+                  let cache = caches.first(where: { path.isWithin($0) }), reported.insert(r.span).inserted else { continue }
+            diagnostics.append(.warning("exec-in-cache", "`exec` has no effect in the cache `\(cache)`: nothing in a cache can be executed",
+                                        at: r.span, help: "remove `exec` here, or keep what must run outside the cache"))
+        }
+    }
+
     mutating func resolveRule(_ r: Rule) -> [EffectiveRule] {
         let effect = r.effect.value
         func item(_ action: RuleAction, _ span: SourceSpan) -> EffectiveRule {
-            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [])
+            EffectiveRule(effect: effect, action: action, because: r.because?.value, span: span, ruleSpan: r.span, via: [], cache: r.cache)
         }
         switch r.body {
+        case .fs(let fs) where r.cache:
+            return fs.paths.compactMap { p in
+                guard let path = p.value else { return nil }
+                guard path.base == .home, !path.components.isEmpty else {
+                    diagnostics.error("cache-outside-home", "a cache must be a directory below `${home}`, not `\(p.literal.value)`", at: p.literal.span,
+                                      help: "caches live in the agent's home, for example `cache \"${home}/.cache/pip\"`")
+                    return nil
+                }
+                return item(.fs(access: [.read, .write], path: path), p.literal.span)
+            }
         case .fs(let fs):
             var access: [FsAccess] = []
             for a in fs.access {
@@ -18,7 +44,14 @@ extension PolicyChecker {
                 }
             }
             access = FsAccess.allCases.filter { access.contains($0) }
-            return fs.paths.compactMap { p in p.value.map { item(.fs(access: access, path: $0), p.literal.span) } }
+            if let create = fs.create, !checkCreate(effect: effect, access: access, paths: fs.paths, at: create) { return [] }
+            return fs.paths.compactMap { p in
+                p.value.map {
+                    var rule = item(.fs(access: access, path: $0), p.literal.span)
+                    rule.creates = fs.create != nil
+                    return rule
+                }
+            }
         case .net(let net):
             return net.endpoints.compactMap { e in
                 guard let ep = e.value else { return nil }
@@ -270,6 +303,38 @@ extension PolicyChecker {
                     ok = false
                     break
                 }
+            }
+        }
+        return ok
+    }
+}
+
+extension PolicyChecker {
+    /// `create` is valid on an `allow` rule granting `write`, for paths under
+    /// `${workspace}`: the run makes directories only where the identity may write, in the
+    /// tree the operator handed to the run. (That no deny covers them is checked per
+    /// identity when the effective policy is built.)
+    mutating func checkCreate(effect: Effect, access: [FsAccess], paths: [PathLiteral], at span: SourceSpan) -> Bool {
+        var ok = true
+        if effect == .deny {
+            diagnostics.error("invalid-create", "`create` applies only to `allow` rules", at: span,
+                              help: "remove `create`: a deny protects a path whether or not it exists")
+            ok = false
+        } else if !access.contains(.write) {
+            diagnostics.error("invalid-create", "`create` needs `write` in the same rule: the run creates only directories the identity may write",
+                              at: span, help: "write `allow fs read, write \"...\" create`, or remove `create`")
+            ok = false
+        }
+        for p in paths {
+            guard let path = p.value else { continue }
+            if path.base != .workspace {
+                diagnostics.error("invalid-create", "`create` applies to paths under ${workspace}; `\(p.literal.value)` is not",
+                                  at: p.literal.span, help: "grant a path such as \"${workspace}/.github/workflows\", or create it before the run")
+                ok = false
+            } else if path.components.isEmpty {
+                diagnostics.error("invalid-create", "`create` on ${workspace} itself: the workspace must exist before the run",
+                                  at: p.literal.span, help: "name a directory inside it, such as \"${workspace}/.github/workflows\"")
+                ok = false
             }
         }
         return ok

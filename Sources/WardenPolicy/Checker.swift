@@ -213,9 +213,14 @@ public struct PolicyChecker {
                     continue
                 }
                 envSetSpans[e.name.value] = e.name.span
+                if case .failure(let error) = EnvTemplate.parse(e.value.value) {
+                    diagnostics.error(error.code, error.message, at: e.value.span, help: error.help)
+                    continue
+                }
                 envSet.append((e.name.value, e.value.value))
             }
         }
+        checkExecInCaches(rules)
         return CheckedIdentity(name: d.name.value, declaration: d, description: description?.text.value,
                                rules: Self.dedupe(rules), limits: limits, envPass: envPass, envSet: envSet)
     }

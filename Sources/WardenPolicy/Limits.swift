@@ -2,7 +2,10 @@
 public enum LimitKind: String, Sendable, Hashable, CaseIterable, Codable {
     case processes
     case openFiles = "open-files"
+    /// A cgroup memory limit on the run's processes together.
     case memory
+    /// RLIMIT_AS for each process: its virtual address space, reservations included.
+    case addressSpace = "address-space"
     case fileSize = "file-size"
     case cpuTime = "cpu-time"
     case wallTime = "wall-time"
@@ -13,7 +16,7 @@ public enum LimitKind: String, Sendable, Hashable, CaseIterable, Codable {
     public var unit: Unit {
         switch self {
         case .processes, .openFiles: return .count
-        case .memory, .fileSize: return .bytes
+        case .memory, .addressSpace, .fileSize: return .bytes
         case .cpuTime, .wallTime: return .seconds
         }
     }

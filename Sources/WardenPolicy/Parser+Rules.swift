@@ -21,7 +21,12 @@ extension Parser {
                 if !paths.isEmpty { advance() }
                 paths.append(pathLiteral(try expectString("a path in quotes")))
             } while tok.kind == .comma
-            body = .fs(FsRule(access: access, paths: paths))
+            var create: SourceSpan?
+            if isKeyword("create") {
+                create = span(tok)
+                advance()
+            }
+            body = .fs(FsRule(access: access, paths: paths, create: create))
         case "net":
             advance()
             let dir = try parseKeyword(NetDirection.self, "`connect` or `bind`")
@@ -62,6 +67,33 @@ extension Parser {
         let s = span(from: start)
         trivia.trailingComment = endStatement("the rule")
         return Rule(effect: effect, body: body, because: because, span: s, trivia: trivia)
+    }
+
+    /// `cache PATH, ... [because "reason"]`: read/write paths backed by the identity's
+    /// persistent cache store; parsed as an `allow fs read, write` rule marked `cache`.
+    mutating func parseCache(_ lead: Trivia) throws(Abort) -> Rule {
+        var trivia = lead
+        let start = tok.start
+        let keyword = span(tok)
+        advance()
+        guard tok.kind == .string else {
+            throw fail("a path in quotes", help: "for example `cache \"${home}/.cache/pip\" because \"pip's download cache\"`")
+        }
+        var paths: [PathLiteral] = []
+        repeat {
+            if !paths.isEmpty { advance() }
+            paths.append(pathLiteral(try expectString("a path in quotes")))
+        } while tok.kind == .comma
+        var because: StringLiteral?
+        if isKeyword("because") {
+            advance()
+            because = try expectString("a reason in quotes", help: "write `because \"why this is needed\"`")
+        }
+        let s = span(from: start)
+        trivia.trailingComment = endStatement("the cache statement")
+        let access = [Located(FsAccess.read, keyword), Located(FsAccess.write, keyword)]
+        return Rule(effect: Located(.allow, keyword), body: .fs(FsRule(access: access, paths: paths)), because: because,
+                    span: s, trivia: trivia, cache: true)
     }
 
     /// `name`, `@group`, or `name(COND, ...)`.

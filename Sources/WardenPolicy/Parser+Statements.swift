@@ -1,5 +1,5 @@
 extension Parser {
-    static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env"]
+    static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env", "cache"]
 
     /// One statement of a `permissions` or `identity` block (nil when skipped after an error).
     mutating func parseStatement(_ lead: Trivia) -> Statement? {
@@ -12,6 +12,8 @@ extension Parser {
             case "allow", "deny":
                 let rule = try parseRule(trivia)
                 return .rule(rule)
+            case "cache":
+                return .rule(try parseCache(trivia))
             case "use":
                 advance()
                 let names = try nameList("a permission set name")

@@ -48,6 +48,15 @@ public struct AgentLaunchPlan: Sendable {
     let world: AgentWorld
     /// Layers not enforced (only with best effort), as `layer: reason`.
     public var skipped: [String]
+    /// The agent's fresh home, when it has one (see `AgentHome`); nil when the policy
+    /// grants `${home}` itself (the real home) or no fresh home was asked for.
+    public var home: AgentHome?
+    /// Entries of the agent's PATH that exist on the host but not in the agent's world: a
+    /// command found there by the operator would be another (or none) for the agent.
+    public var missingPathEntries: [String] = []
+    /// Caches not mounted because their directory is missing in a grant of the host's own
+    /// tree (a policy that grants the real `${home}`): Warden never creates it there.
+    public var skippedCaches: [String] = []
     /// The supervisor mediates the agent's network calls (the identity has net rules).
     public var mediatesNetwork = false
 
@@ -59,9 +68,11 @@ public struct AgentLaunchPlan: Sendable {
     ///   - pidsV1Usable: a writable cgroup v1 pids controller exists (hybrid systems); used
     ///     for `limit processes` as root when cgroup v2 is not, since RLIMIT_NPROC does not
     ///     apply to uid 0.
+    ///   - memoryV1Usable: a writable cgroup v1 memory controller exists (hybrid systems);
+    ///     used for `limit memory` as root when cgroup v2 is not (see `MemoryLimitMechanism`).
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
                 environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
-                bestEffort: Bool) throws(AgentLaunchError) {
+                memoryV1Usable: Bool = false, bestEffort: Bool, home: AgentHome? = nil) throws(AgentLaunchError) {
         self.effective = effective
         self.skipped = []
         do {
@@ -91,7 +102,10 @@ public struct AgentLaunchPlan: Sendable {
         self.bindings = agentBindings
         self.hostTmp = hostTmp
         let plan = effective.filesystemPlan
-        var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp)
+        var world = try AgentWorld(grants: plan.landlock.map { (agentBindings.expand($0.path), Set($0.access)) }, hostTmp: hostTmp, home: home)
+        self.home = world.freshHome ? home : nil
+        if !world.generatedGitConfig { self.home?.gitConfig = nil }
+        skippedCaches = world.skippedCaches
         var rules: [LandlockRuleset.Rule] = []
         for grant in world.grants {
             var access: LandlockAccess = []
@@ -124,8 +138,11 @@ public struct AgentLaunchPlan: Sendable {
         let writableRoots = world.grants.filter(\.writable).map(\.path)
         let mounts = world.mounts() + Self.pinningAncestors(of: denies, writableRoots: writableRoots)
 
-        // Limits: cgroup v2 where usable, else rlimits (RLIMIT_NPROC counts per user inside
-        // the agent's own user namespace, RLIMIT_AS bounds address space).
+        // Limits: cgroup v2 where usable, else the cgroup v1 controllers as root, else
+        // RLIMIT_NPROC for processes (counted per user inside the agent's own user
+        // namespace). `limit memory` is never silently an address-space limit: without a
+        // memory controller it is refused (or skipped, recorded, with --best-effort);
+        // `limit address-space` is RLIMIT_AS, asked for by name.
         var rlimits: [ResourceLimit] = [.coreSize(0)]
         var cgroup = CgroupLimits()
         for (kind, grant) in effective.limits {
@@ -152,7 +169,17 @@ public struct AgentLaunchPlan: Sendable {
                     rlimits.append(.processes(n)); namespaces.insert(.user)
                 }
             case .memory:
-                if cgroupUsable { cgroup.memoryMax = n } else { rlimits.append(.addressSpace(n)) }
+                if cgroupUsable || (memoryV1Usable && geteuid() == 0) {
+                    cgroup.memoryMax = n
+                } else {
+                    let v1 = geteuid() == 0 ? "no writable cgroup v1 memory controller" : "the cgroup v1 memory controller is used only as root"
+                    let reason = "limit memory \(grant.value.canonical) cannot be enforced here: no usable cgroup v2 memory controller, and \(v1)"
+                    guard bestEffort else {
+                        throw .unsupportedRule(reason + "; choices: " + MemoryLimitMechanism.choices)
+                    }
+                    skipped.append("limits: " + reason)
+                }
+            case .addressSpace: rlimits.append(.addressSpace(n))
             case .wallTime: break
             }
         }
@@ -163,9 +190,12 @@ public struct AgentLaunchPlan: Sendable {
             if let n = Capabilities.number(of: name) { capNumbers.append(Int(n)) }
         }
 
+        let agentEnvironment = Self.environment(effective, from: environment, bindings: agentBindings,
+                                                home: world.freshHome ? home?.path : nil)
+        missingPathEntries = Self.missingPathEntries(agentEnvironment, world: world)
         spec = LaunchSpec(
             arguments: command,
-            environment: Self.environment(effective, from: environment, bindings: agentBindings),
+            environment: agentEnvironment,
             searchPath: environment["PATH"],
             workingDirectory: bindings.workspace,
             namespaces: namespaces,
@@ -182,17 +212,39 @@ public struct AgentLaunchPlan: Sendable {
         spec.unixSocketHelper = mediatesNetwork
     }
 
-    /// The agent's environment: `env pass` from Warden's environment, then `env set`,
-    /// then TMPDIR pointing at the run's private temporary directory.
-    static func environment(_ effective: EffectivePolicy, from env: [String: String], bindings: PathBindings) -> [String] {
+    /// The agent's environment: `env pass` from Warden's environment, then `env set` (its
+    /// variables bound to the agent's view of the paths: `${tmp}` is `/tmp`), then TMPDIR
+    /// pointing at the run's private temporary directory. With a fresh `home`, HOME points
+    /// at it unless `env set` says otherwise.
+    static func environment(_ effective: EffectivePolicy, from env: [String: String], bindings: PathBindings,
+                            home: String? = nil) -> [String] {
         var result: [(String, String)] = []
         for name in effective.envPass { if let v = env[name] { result.append((name, v)) } }
         for (name, value) in effective.envSet {
             result.removeAll { $0.0 == name }
-            result.append((name, value))
+            result.append((name, bindings.expand(envValue: value)))
         }
         if !result.contains(where: { $0.0 == "TMPDIR" }) { result.append(("TMPDIR", bindings.tmp)) }
+        if let home, !effective.envSet.contains(where: { $0.name == "HOME" }) {
+            result.removeAll { $0.0 == "HOME" }
+            result.append(("HOME", home))
+        }
         return result.map { "\($0.0)=\($0.1)" }
+    }
+
+    /// The absolute PATH entries (of the agent's `environment`) that exist on the host but
+    /// not in the agent's world, in order, each once.
+    static func missingPathEntries(_ environment: [String], world: AgentWorld) -> [String] {
+        guard let path = environment.last(where: { $0.hasPrefix("PATH=") })?.dropFirst(5) else { return [] }
+        var result: [String] = []
+        for entry in path.split(separator: ":").map(String.init) where entry.hasPrefix("/") && !result.contains(entry) {
+            guard access(entry, F_OK) == 0 else { continue }
+            let real = resolve(entry) ?? entry
+            if let host = world.hostPath(real), access(host, F_OK) == 0 { continue }
+            if world.grants.contains(where: { $0.path.hasPrefix(real + "/") }) { continue }
+            result.append(entry)
+        }
+        return result
     }
 
     /// Adds, before `mounts`, a writable self-bind (`.bind`) of every directory strictly

@@ -52,6 +52,8 @@ public struct AgentSession: Sendable {
         public var stoppedForAudit: Bool
         /// Records the log did not take by the end (kept in the spill file or listed).
         public var unsaved: AuditRun.Unsaved?
+        /// Processes the kernel killed for the run's memory limit (`limit memory`).
+        public var oomKills: UInt64 = 0
     }
 
     /// Runs the agent to the end. Throws only when the audit trail cannot record the start
@@ -140,6 +142,10 @@ public struct AgentSession: Sendable {
         case .launchFailed(let failure): exit.extra["launch_failure"] = .string(failure.message)
         }
         exit.extra["exit_code"] = .int(Int64(report.outcome.exitCode))
+        if report.oomKills > 0 {
+            exit.extra["oom_kills"] = .int(Int64(clamping: report.oomKills))
+            exit.extra["killed_by"] = .string("memory limit")
+        }
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
         if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
         let skipped = plan.skipped + report.skippedLayers.map(\.description)
@@ -150,7 +156,7 @@ public struct AgentSession: Sendable {
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
-                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved)
+                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, oomKills: report.oomKills)
     }
 }
 

@@ -36,20 +36,48 @@ struct AgentWorld: Sendable {
     /// (a workspace under `/tmp` is bound inside the agent's `/tmp`, the run's directory).
     private(set) var mountPoints: [String] = []
 
+    /// Whether the agent's `${home}` is the run's fresh directory (false: no fresh home was
+    /// asked for, or the policy grants `${home}` itself, which means the real home).
+    private(set) var freshHome = false
+    /// Caches (agent paths) not mounted: inside a grant of the host's own tree (the real
+    /// home granted as such) where their directory does not exist.
+    private(set) var skippedCaches: [String] = []
+    /// The generated `.gitconfig` is mounted (false when the policy grants the real one).
+    private(set) var generatedGitConfig = false
+
     /// - Parameters:
     ///   - grants: the plan's grants, expanded to the agent's view.
     ///   - hostTmp: the run's temporary directory on the host (the source of `/tmp`).
+    ///   - home: the run's fresh home (see `AgentHome`): the agent sees it at its `${home}`,
+    ///     writable and noexec; grants below `${home}` are bound into it at their place, and
+    ///     the generated `.gitconfig` and the identity's caches are mounted into it.
     /// Throws when a grant is reached through a symlink inside a writable grant (an earlier
     /// agent could have planted it to be granted any host path), or resolves, through a
     /// link, to a device node.
-    init(grants requested: [(path: String, access: Set<FsAccess>)], hostTmp: String?) throws(AgentLaunchError) {
+    init(grants requested: [(path: String, access: Set<FsAccess>)], hostTmp: String?, home: AgentHome? = nil) throws(AgentLaunchError) {
         var resolved: [Grant] = []
         var hops: [(path: String, target: String)] = []
         var linked: [(grant: String, hops: [(path: String, target: String)], real: String)] = []
+        // A grant of `${home}` itself keeps today's meaning: the real home, with that access.
+        if let home, home.path != "/", !requested.contains(where: { $0.path == home.path }), let source = Self.canonical(home.source) {
+            freshHome = true
+            resolved.append(Grant(path: home.path, source: source, access: [.read, .write]))
+            let gitConfig = home.path + "/.gitconfig"
+            if let generated = home.gitConfig, !requested.contains(where: { $0.path == gitConfig }), let file = Self.canonical(generated) {
+                resolved.append(Grant(path: gitConfig, source: file, access: [.read]))
+                generatedGitConfig = true
+            }
+        }
         for (path, access) in requested {
             if let hostTmp, path == Self.agentTmp {
                 guard let source = Self.canonical(hostTmp) else { continue }
                 resolved.append(Grant(path: path, source: source, access: access))
+                continue
+            }
+            // A cache: the identity's persistent store, read/write and never executable.
+            if let home, let store = home.caches[path] {
+                guard let source = Self.canonical(store) else { continue }
+                resolved.append(Grant(path: path, source: source, access: access.subtracting([.exec])))
                 continue
             }
             guard let (real, links) = Self.resolveRecordingLinks(path) else { continue }
@@ -74,9 +102,23 @@ struct AgentWorld: Sendable {
             if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
         }
         grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        // A cache inside a grant of the host's own tree (the real home, granted as such) whose
+        // directory is missing there: its mount point would have to be created in the host's
+        // tree, which Warden never does. It is left out (and reported).
+        let stores = Set((home?.caches.values).map { $0.compactMap(Self.canonical) } ?? [])
+        let outside = grants.filter { g in
+            guard stores.contains(g.source), g.source != g.path, access(g.path, F_OK) != 0,
+                  let parent = grant(containing: g.path, strictly: true) else { return false }
+            return parent.source == parent.path
+        }
+        grants.removeAll { g in outside.contains(g) }
+        skippedCaches = outside.map(\.path)
         for g in grants {
             guard let parent = grant(containing: g.path, strictly: true), parent.source != parent.path else { continue }
             let inside = parent.source + g.path.dropFirst(parent.path == "/" ? 0 : parent.path.count)
+            // A file's mount point is made by the launcher (an empty file) in the run's own directory.
+            var st = stat()
+            guard stat(g.source, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { continue }
             if access(inside, F_OK) != 0 { mountPoints.append(inside) }
         }
         // A link inside a subtree granted at its own host path is the host's (visible through
@@ -127,6 +169,12 @@ struct AgentWorld: Sendable {
                 throw .unsupportedRule("the protected \(path) cannot be held: \(problem)")
             }
             return agentPath(ofHost: real)
+        }
+        // A mask over a path of the fresh home that holds a grant (deny `${home}/.config/gh`,
+        // grant `${home}/.config/gh/x`): the grant's mount point makes it exist at launch.
+        if !placeholder, let g = grant(containing: path), g.source != g.path,
+           grants.contains(where: { $0.path.hasPrefix(path + "/") }) {
+            return path
         }
         guard placeholder, let g = grant(containing: path), g.writable else { return nil }
         // Resolve the existing part; what is missing is created (without following links).

@@ -9,8 +9,9 @@ final class CSpec {
     private var allocations: [UnsafeMutableRawPointer] = []
     var spec = warden_launch_spec()
 
-    /// `cgroupProcsFd` is an open cgroup.procs, or -1; `ids` are the caller's uid/gid.
-    init(_ s: LaunchSpec, landlockABI: Int, cgroupProcsFd: Int32, uid: UInt32, gid: UInt32) {
+    /// `cgroupProcsFd` is an open cgroup.procs, or -1 (`cgroupProcsFd2`: a second one, in
+    /// another cgroup v1 hierarchy); `ids` are the caller's uid/gid.
+    init(_ s: LaunchSpec, landlockABI: Int, cgroupProcsFd: Int32, cgroupProcsFd2: Int32 = -1, uid: UInt32, gid: UInt32) {
         spec.argv = UnsafePointer(stringArray(s.arguments))
         spec.envp = UnsafePointer(stringArray(s.environment))
         spec.search_path = s.searchPath.map { UnsafePointer(cString($0)) }
@@ -61,6 +62,7 @@ final class CSpec {
         spec.rlimits = UnsafePointer(limits)
         spec.rlimit_count = s.resourceLimits.count
         spec.cgroup_procs_fd = cgroupProcsFd
+        spec.cgroup_procs_fd2 = cgroupProcsFd2
 
         if let ll = s.landlock, !ll.handled.isEmpty {
             let supported = LandlockAccess.supported(abi: landlockABI)

@@ -71,73 +71,165 @@ extension CgroupSupport {
     /// This process's directory in a writable cgroup v1 `pids` hierarchy (hybrid systems),
     /// or nil. Used for `limit processes` when cgroup v2 is unusable and the agent runs as
     /// root, for whom the RLIMIT_NPROC fallback does not count (the kernel exempts uid 0).
-    public static func v1PidsDirectory() -> String? {
+    public static func v1PidsDirectory() -> String? { v1Directory(controller: "pids") }
+
+    /// This process's directory in a writable cgroup v1 `memory` hierarchy (hybrid
+    /// systems), or nil. Used for `limit memory` when cgroup v2 is unusable.
+    public static func v1MemoryDirectory() -> String? { v1Directory(controller: "memory") }
+
+    /// This process's directory in the writable cgroup v1 hierarchy of `controller`, or nil.
+    static func v1Directory(controller: String) -> String? {
         guard let mounts = readSmallFile("/proc/self/mounts") else { return nil }
         var mountPoint: String?
         for line in mounts.split(separator: "\n") {
             let f = line.split(separator: " ")
-            if f.count >= 4, f[2] == "cgroup", f[3].split(separator: ",").contains("pids") { mountPoint = String(f[1]); break }
+            if f.count >= 4, f[2] == "cgroup", f[3].split(separator: ",").contains(Substring(controller)) { mountPoint = String(f[1]); break }
         }
         guard let root = mountPoint else { return nil }
         var relative: String?
         for line in (readSmallFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
             let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-            if f.count == 3, f[1].split(separator: ",").contains("pids") { relative = String(f[2]) }
+            if f.count == 3, f[1].split(separator: ",").contains(Substring(controller)) { relative = String(f[2]) }
         }
         guard let rel = relative else { return nil }
         let dir = rel == "/" ? root : root + rel
         return access(dir, W_OK) == 0 ? dir : nil
     }
 
-    /// Whether `limits` can be applied: through cgroup v2, or (only a pids limit) through
-    /// the cgroup v1 pids controller.
+    /// Whether `limits` can be applied: through cgroup v2, or through the cgroup v1 memory
+    /// and pids controllers (hybrid systems).
     func canApply(_ limits: CgroupLimits) -> Bool {
-        unusableReason == nil || (limits.memoryMax == nil && limits.pidsMax != nil && Self.v1PidsDirectory() != nil)
+        unusableReason == nil
+            || ((limits.memoryMax == nil || Self.v1MemoryDirectory() != nil) && (limits.pidsMax == nil || Self.v1PidsDirectory() != nil))
     }
 }
 
-/// A per-run child cgroup with limits; removed after the run.
+/// A per-run child cgroup with limits, in cgroup v2 or in the cgroup v1 memory and pids
+/// hierarchies (one directory each); removed after the run.
 final class RunCgroup {
-    let path: String
-    let procsFd: Int32
+    /// The run's cgroup directories (one for v2; one per v1 hierarchy used).
+    let paths: [String]
+    /// cgroup.procs of each directory in `paths`, open for writing (init writes itself in).
+    let procsFds: [Int32]
+    /// The directory that holds the memory limit, and whether it is a v1 one.
+    let memoryPath: String?
+    let memoryIsV1: Bool
 
-    /// Creates the cgroup, enables the controllers and writes the limits.
+    /// Creates the cgroup(s), enables the controllers and writes the limits. Also removes
+    /// the cgroups of earlier runs whose supervisor is gone (see `removeAbandoned`).
     init(limits: CgroupLimits, support: CgroupSupport) throws(LaunchFailure) {
-        let dir: String
+        // (directory, files to write in order) for each cgroup to create.
+        var plan: [(parent: String, files: [(String, UInt64)])] = []
+        var memoryIndex: Int?
+        var v1 = false
         if let v2 = support.directory, support.unusableReason == nil {
-            dir = v2
             let wanted = [limits.memoryMax != nil ? "+memory" : nil, limits.pidsMax != nil ? "+pids" : nil].compactMap { $0 }
-            _ = writeSmallFile(dir + "/cgroup.subtree_control", wanted.joined(separator: " "))
-        } else if limits.memoryMax == nil, limits.pidsMax != nil, let v1 = CgroupSupport.v1PidsDirectory() {
-            dir = v1 // hybrid system: the v1 pids controller has the same pids.max and cgroup.procs
+            _ = writeSmallFile(v2 + "/cgroup.subtree_control", wanted.joined(separator: " "))
+            var files: [(String, UInt64)] = []
+            if let m = limits.memoryMax { files.append(("memory.max", m)); files.append(("memory.swap.max", 0)); memoryIndex = 0 }
+            if let p = limits.pidsMax { files.append(("pids.max", p)) }
+            plan.append((v2, files))
         } else {
-            throw LaunchFailure(stage: .cgroup, errno: EOPNOTSUPP,
-                                message: "warden: cgroup: \(support.unusableReason ?? "unusable")")
-        }
-        path = dir + "/warden-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard mkdir(path, 0o755) == 0 else {
-            let e = errno
-            throw LaunchFailure(stage: .cgroup, errno: e, message: "warden: cgroup: cannot create \(path): \(errnoName(e))")
-        }
-        for (file, value) in [("memory.max", limits.memoryMax), ("pids.max", limits.pidsMax)] {
-            guard let value else { continue }
-            let e = writeSmallFile(path + "/" + file, String(value))
-            if e != 0 {
-                rmdir(path)
-                throw LaunchFailure(stage: .cgroup, errno: e, message: "warden: cgroup: cannot write \(file): \(errnoName(e))")
+            // Hybrid system: the v1 memory and pids controllers, each in its own hierarchy.
+            v1 = true
+            if let m = limits.memoryMax {
+                guard let dir = CgroupSupport.v1MemoryDirectory() else {
+                    throw LaunchFailure(stage: .cgroup, errno: EOPNOTSUPP,
+                                        message: "warden: cgroup: \(support.unusableReason ?? "unusable"), and no writable cgroup v1 memory controller")
+                }
+                memoryIndex = plan.count
+                // memsw (memory + swap) must be set after, and at least, the memory limit.
+                plan.append((dir, [("memory.limit_in_bytes", m), ("memory.memsw.limit_in_bytes", m)]))
+            }
+            if let p = limits.pidsMax {
+                guard let dir = CgroupSupport.v1PidsDirectory() else {
+                    throw LaunchFailure(stage: .cgroup, errno: EOPNOTSUPP,
+                                        message: "warden: cgroup: \(support.unusableReason ?? "unusable"), and no writable cgroup v1 pids controller")
+                }
+                plan.append((dir, [("pids.max", p)]))
             }
         }
-        let fd = open(path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let e = errno
-            rmdir(path)
-            throw LaunchFailure(stage: .cgroup, errno: e, message: "warden: cgroup: cannot open cgroup.procs: \(errnoName(e))")
+        let name = "\(Self.prefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var made: [String] = []
+        var fds: [Int32] = []
+        func undo() { for fd in fds { close(fd) }; for p in made { rmdir(p) } }
+        for (parent, files) in plan {
+            Self.removeAbandoned(in: parent)
+            let path = parent + "/" + name
+            guard mkdir(path, 0o755) == 0 else {
+                let e = errno
+                undo()
+                throw LaunchFailure(stage: .cgroup, errno: e, message: "warden: cgroup: cannot create \(path): \(errnoName(e))")
+            }
+            made.append(path)
+            for (file, value) in files {
+                let e = writeSmallFile(path + "/" + file, String(value))
+                // Swap accounting may be off (no memory.memsw.* / memory.swap.max): the memory limit still holds.
+                if e == ENOENT, file == "memory.memsw.limit_in_bytes" || file == "memory.swap.max" { continue }
+                if e != 0 {
+                    undo()
+                    throw LaunchFailure(stage: .cgroup, errno: e, message: "warden: cgroup: cannot write \(file): \(errnoName(e))")
+                }
+            }
+            let fd = open(path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let e = errno
+                undo()
+                throw LaunchFailure(stage: .cgroup, errno: e, message: "warden: cgroup: cannot open cgroup.procs: \(errnoName(e))")
+            }
+            fds.append(fd)
         }
-        procsFd = fd
+        paths = made
+        procsFds = fds
+        memoryPath = memoryIndex.map { made[$0] }
+        memoryIsV1 = v1
     }
 
+    /// Names of the run cgroups: `warden-<supervisor pid>-<random>`.
+    static let prefix = "warden-"
+
+    /// How many processes of the run the kernel's OOM killer killed for the memory limit
+    /// (`oom_kill` in memory.events, v2, or memory.oom_control, v1); nil when unknown.
+    func oomKills() -> UInt64? {
+        guard let memoryPath else { return nil }
+        let file = memoryPath + (memoryIsV1 ? "/memory.oom_control" : "/memory.events")
+        for line in (readSmallFile(file) ?? "").split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, f[0] == "oom_kill", let n = UInt64(f[1]) { return n }
+        }
+        return nil
+    }
+
+    /// Closes the descriptors and removes the directories. The agent's processes are gone
+    /// by now (its PID namespace ended with init), but the kernel may still be tearing the
+    /// last ones down: an EBUSY rmdir is retried briefly.
     func remove() {
-        close(procsFd)
-        rmdir(path)
+        for fd in procsFds { close(fd) }
+        for path in paths {
+            var tries = 0
+            while rmdir(path) != 0, errno == EBUSY, tries < 50 {
+                tries += 1
+                usleep(10_000)
+            }
+        }
+    }
+
+    /// Removes run cgroups under `parent` left by supervisors that no longer exist (killed
+    /// before their cleanup). Only empty cgroups can be removed (rmdir fails otherwise), and a
+    /// directory whose supervisor pid is alive is left alone.
+    static func removeAbandoned(in parent: String) {
+        guard let dir = opendir(parent) else { return }
+        defer { closedir(dir) }
+        var stale: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name.hasPrefix(prefix) else { continue }
+            let fields = name.dropFirst(prefix.count).split(separator: "-")
+            guard fields.count == 2, let pid = Int32(fields[0]), UInt32(fields[1]) != nil, pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { stale.append(name) }
+        }
+        for name in stale { rmdir(parent + "/" + name) }
     }
 }

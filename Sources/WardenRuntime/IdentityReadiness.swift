@@ -37,6 +37,7 @@ public struct IdentityReadiness: Sendable, Equatable {
             try AgentLaunchPlan(effective: effective, command: ["/bin/true"], bindings: bindings, environment: [:],
                                 notify: support.userNotification, cgroupUsable: support.cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
+                                memoryV1Usable: CgroupSupport.v1MemoryDirectory() != nil,
                                 bestEffort: bestEffort)
         }
         let plan: AgentLaunchPlan
@@ -91,9 +92,13 @@ public struct IdentityReadiness: Sendable, Equatable {
             if result.verdict == .ready { result.verdict = .limited }
             result.reasons += limits
         }
-        if support.cgroup.unusableReason != nil,
-           effective.limits[.memory] != nil || effective.limits[.processes] != nil {
-            result.notes.append("memory and process limits use rlimits (address space, RLIMIT_NPROC in a user namespace): no usable cgroup v2 here")
+        if support.cgroup.unusableReason != nil, effective.limits[.processes] != nil {
+            result.notes.append(support.runningAsRoot && CgroupSupport.v1PidsDirectory() != nil
+                ? "limit processes uses the cgroup v1 pids controller: no usable cgroup v2 here"
+                : "limit processes uses RLIMIT_NPROC in a user namespace: no usable cgroup v2 here")
+        }
+        if effective.limits[.memory] != nil, case .cgroupV1 = MemoryLimitMechanism.detect() {
+            result.notes.append("limit memory uses the cgroup v1 memory controller: no usable cgroup v2 here")
         }
         return result
     }

@@ -23,6 +23,7 @@ public final class Run {
     public let warnings: [String]
     public let request: RunRequest
     let audit: AuditRun
+    /// The run directory (the agent's `/tmp` and home live in it).
     private let tmp: String
 
     /// The layers every run applies, and those whose denials the supervisor cannot observe.
@@ -34,33 +35,64 @@ public final class Run {
     /// Checks and prepares the run; throws (and leaves nothing behind) when the agent must
     /// not start: no workspace, no run directory, a plan this host cannot enforce, an audit
     /// trail or signing key the agent could reach, or an audit log that cannot be opened.
-    public init(_ request: RunRequest, host: HostFacts) throws(RunSetupError) {
+    ///
+    /// `cgroups` and `memoryV1Usable` stand for this host's cgroup facts (detected when
+    /// nil); tests pass them to simulate a host without a memory controller.
+    public init(_ request: RunRequest, host: HostFacts, cgroups: CgroupSupport? = nil,
+                memoryV1Usable: Bool? = nil) throws(RunSetupError) {
         let effective = request.effective
         guard let workspacePath = HostFacts.realDirectory(request.workspace ?? host.currentDirectory) else {
             throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
         }
         let runID = AuditRun.newRunID()
-        guard let tmp = RunDirectory.create(runID: runID) else {
+        guard let runDirectory = RunDirectory.create(runID: runID) else {
             throw RunSetupError("cannot create the run's temporary directory under /tmp: \(String(cString: strerror(errno)))")
         }
         var keep = false
-        defer { if !keep { RunDirectory.remove(tmp) } }
-        let bindings = PathBindings(workspace: workspacePath, home: host.home, tmp: tmp)
+        defer { if !keep { RunDirectory.remove(runDirectory) } }
+        // The run directory holds the agent's /tmp (`${tmp}`) and its fresh home, side by side.
+        let tmp = runDirectory + "/tmp"
+        guard mkdir(tmp, 0o700) == 0 else {
+            throw RunSetupError("cannot create the run's temporary directory \(tmp): \(String(cString: strerror(errno)))")
+        }
+        let homePath = AgentLaunchPlan.resolve(host.home) ?? host.home
+        let bindings = PathBindings(workspace: workspacePath, home: homePath, tmp: tmp)
+        var caches: [String: String] = [:]
+        let store = CacheStore.base(identity: effective.identity, uid: host.uid, environment: host.environment, home: homePath)
+        for cache in effective.caches {
+            let path = bindings.expand(cache)
+            caches[path] = try CacheStore.prepare(path: path, home: homePath, base: store, identity: effective.identity)
+        }
+        let home = try AgentHome.create(in: runDirectory, home: homePath, environment: host.environment, caches: caches)
+
+        // `create` grants: their directories are made (no-follow, from the workspace's
+        // descriptor) before the world is built, so the grants attach to them.
+        let createdPaths: [String]
+        do {
+            createdPaths = try CreatedPaths.create(effective.createdPaths.map(bindings.expand), inside: workspacePath)
+        } catch {
+            throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
+        }
 
         // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
         // in a child process, which `warden doctor` reports but a launch does not use.
         let userNotification = KernelSupport.userNotificationAvailable()
-        let cgroup = CgroupSupport.detect()
+        let cgroup = cgroups ?? CgroupSupport.detect()
         let plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
                                        environment: host.environment, notify: userNotification,
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
-                                       bestEffort: request.bestEffort)
+                                       memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
+                                       bestEffort: request.bestEffort, home: home)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
+
+        // A policy that grants the real `${home}/.gitconfig` gets it (also through a link,
+        // recreated in the fresh home): the generated one must not stand in its place.
+        if let generated = home.gitConfig, plan.home?.gitConfig == nil { unlink(generated) }
 
         // The audit trail and its signing key must be out of the agent's reach.
         let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
@@ -78,6 +110,12 @@ public final class Run {
         let policyFiles = [policyPath] + request.policy.files.map(\.path).filter { $0 != policyPath }
         let writableFiles = policyFiles.filter { plan.agentCanWrite(host.absolute($0)) }
         var warnings: [String] = []
+        for cache in plan.skippedCaches {
+            warnings.append("the cache \(TerminalText.escape(cache)) is not mounted: the policy grants the real home, where that directory does not exist, and Warden does not create it there; create it, or drop the grant of ${home} itself")
+        }
+        for entry in plan.missingPathEntries {
+            warnings.append("PATH entry \(TerminalText.escape(entry)) does not exist in the agent's world, so the agent may run another program than you would (or none); grant it (`use toolchains`, or `allow fs read, exec \"\(TerminalText.escape(entry))\"`) or remove it from PATH")
+        }
         if !writableFiles.isEmpty {
             warnings.append("the agent can modify its own policy (\(writableFiles.joined(separator: ", "))); later runs would use the modified policy (its plan hash is recorded)")
         }
@@ -101,14 +139,15 @@ public final class Run {
             user: host.userName, uid: Int64(host.uid), host: host.hostName, wardenVersion: request.wardenVersion,
             enforcedLayers: Self.enforcedLayers, unobservedLayers: Self.unobservedLayers(userNotification: userNotification),
             extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
-                    "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)])
+                    "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
+                .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a })
         self.runID = runID
         self.logPath = logPath
         self.plan = plan
         self.warnings = warnings
         self.request = request
         self.audit = audit
-        self.tmp = tmp
+        self.tmp = runDirectory
         keep = true
     }
 
@@ -135,7 +174,8 @@ public final class Run {
         return RunSummary(runID: runID, logPath: logPath, outcome: result.outcome, skippedLayers: result.skippedLayers,
                           createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
                           denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
-                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved)
+                          auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved,
+                          oomKills: result.oomKills, memoryLimit: plan.effective.limits[.memory]?.value.canonical)
     }
 }
 
@@ -159,6 +199,10 @@ public struct RunSummary: Sendable {
     public var stoppedForAudit: Bool
     /// Records of this run that are not in the log (in its spill file, or listed here).
     public var unsaved: AuditRun.Unsaved?
+    /// Processes the kernel's OOM killer killed for `limit memory` (recorded in `run.exit`).
+    public var oomKills: UInt64 = 0
+    /// The identity's `limit memory`, as written canonically (`1GiB`), if any.
+    public var memoryLimit: String?
 
     /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
     /// stopped for the audit log or records are missing from it; else
@@ -190,6 +234,9 @@ public struct RunSummary: Sendable {
                 lines.append("warden: unsaved audit record: " + String(decoding: line, as: UTF8.self))
             }
         }
+        if oomKills > 0 {
+            lines.append("warden: the memory limit (limit memory \(memoryLimit ?? "?")) was reached: the kernel killed \(oomKills) process\(oomKills == 1 ? "" : "es") of the agent (out of memory; recorded in run.exit as oom_kills)")
+        }
         if case .launchFailed(let failure) = outcome { lines.append(failure.message) }
         return lines
     }
@@ -199,7 +246,7 @@ public struct RunSummary: Sendable {
         let how: String
         switch outcome {
         case .exited(let c): how = "exited with status \(c)"
-        case .signaled(let s): how = "killed by signal \(s)"
+        case .signaled(let s): how = "killed by signal \(s)" + (oomKills > 0 && s == SIGKILL ? " (out of memory: limit memory \(memoryLimit ?? "?"))" : "")
         case .timedOut: how = "stopped by the time limit"
         case .launchFailed: how = "failed to start"
         }

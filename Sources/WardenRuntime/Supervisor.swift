@@ -7,6 +7,9 @@ import Glibc
 public struct RunReport: Sendable {
     public var outcome: RunOutcome
     public var skippedLayers: [SkippedLayer]
+    /// Processes the kernel's OOM killer killed for the run's cgroup memory limit (0 when
+    /// none, or when the run had no memory cgroup).
+    public var oomKills: UInt64 = 0
 }
 
 /// Launches a `LaunchSpec` through the C launcher and supervises it to the end: forwards
@@ -59,17 +62,18 @@ public struct Supervisor: Sendable {
         // The launching thread must live as long as the sandbox: PR_SET_PDEATHSIG fires
         // when the thread that created the child exits. A dedicated thread guarantees it.
         let slot = ResultSlot<RunOutcome>()
+        let oomKills = ResultSlot<UInt64>()
         let me = self
-        guard let thread = JoinableThread({ slot.set(me.supervise(prepared)) }) else {
+        guard let thread = JoinableThread({ slot.set(me.supervise(prepared, oomKills: oomKills)) }) else {
             return RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EAGAIN,
                              message: "warden: setup: cannot start the supervisor thread")), skippedLayers: prepared.skippedLayers)
         }
         thread.join()
         let outcome = slot.get() ?? .launchFailed(LaunchFailure(stage: .wait, errno: EIO, message: "warden: supervisor thread ended without a result"))
-        return RunReport(outcome: outcome, skippedLayers: prepared.skippedLayers)
+        return RunReport(outcome: outcome, skippedLayers: prepared.skippedLayers, oomKills: oomKills.get() ?? 0)
     }
 
-    private func supervise(_ prepared: PreparedLaunch) -> RunOutcome {
+    private func supervise(_ prepared: PreparedLaunch, oomKills: ResultSlot<UInt64>) -> RunOutcome {
         let spec = prepared.spec
         let start = monotonicNow()
         let deadline: Int64? = timeout.map { start &+ max($0.nanoseconds, 0) }
@@ -78,9 +82,14 @@ public struct Supervisor: Sendable {
         if let limits = spec.cgroupLimits, limits.memoryMax != nil || limits.pidsMax != nil {
             do { cgroup = try RunCgroup(limits: limits, support: .detect()) } catch { return .launchFailed(error) }
         }
-        defer { cgroup?.remove() }
+        defer {
+            if let n = cgroup?.oomKills() { oomKills.set(n) }
+            cgroup?.remove()
+        }
 
-        let c = CSpec(spec, landlockABI: prepared.landlockABI, cgroupProcsFd: cgroup?.procsFd ?? -1,
+        let procs = cgroup?.procsFds ?? []
+        let c = CSpec(spec, landlockABI: prepared.landlockABI, cgroupProcsFd: procs.first ?? -1,
+                      cgroupProcsFd2: procs.count > 1 ? procs[1] : -1,
                       uid: getuid(), gid: getgid())
         var handles = warden_launch_handles()
         var stage: Int32 = 0

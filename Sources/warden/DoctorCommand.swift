@@ -97,6 +97,9 @@ struct DoctorReport {
         let cg = k.cgroup
         lines.append("\(mark(cg.unusableReason == nil)) cgroup v2      " +
                      (cg.unusableReason ?? "limits (memory.max, pids.max) under \(cg.directory ?? "?")"))
+        let memory = MemoryLimitMechanism.choose(cgroup: cg, v1Memory: CgroupSupport.v1MemoryDirectory(), root: k.runningAsRoot)
+        lines.append("\(mark(memory.isAvailable)) limit memory   " + (memory.isAvailable ? "enforced by the \(memory)"
+            : "refused at launch (--best-effort skips it): \(memory)"))
         lines.append("\(mark(launchOK)) sandbox launch \(launchDetail)")
         lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
                      "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
@@ -123,6 +126,7 @@ struct DoctorReport {
             "\"namespaces\": [" + ns.joined(separator: ", ") + "]",
             "\"cgroup_v2\": {\"usable\": \(cg.unusableReason == nil), \"directory\": \(cg.directory.map(str) ?? "null"), "
                 + "\"controllers\": \(arr(cg.controllers.sorted())), \"reason\": \(cg.unusableReason.map(str) ?? "null")}",
+            "\"limit_memory\": " + Self.memoryJSON(MemoryLimitMechanism.choose(cgroup: cg, v1Memory: CgroupSupport.v1MemoryDirectory(), root: k.runningAsRoot), str),
             "\"capabilities\": \(arr(k.effectiveCapabilities))",
             "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
             "\"core_layers_available\": \(coreLayersAvailable)",
@@ -131,5 +135,14 @@ struct DoctorReport {
         if let workloads { fields.append("\"workloads\": " + workloads.json(str)) }
         if let m = k.maxUserNamespaces { fields.insert("\"max_user_namespaces\": \(m)", at: 3) }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
+    }
+
+    /// `{"mechanism": "cgroup-v1"|"cgroup-v2"|"none", "directory"|"reason": ...}`.
+    static func memoryJSON(_ m: MemoryLimitMechanism, _ str: (String) -> String) -> String {
+        switch m {
+        case .cgroupV2(let d): return "{\"mechanism\": \"cgroup-v2\", \"directory\": \(str(d))}"
+        case .cgroupV1(let d): return "{\"mechanism\": \"cgroup-v1\", \"directory\": \(str(d))}"
+        case .unavailable(let r): return "{\"mechanism\": \"none\", \"reason\": \(str(r))}"
+        }
     }
 }

@@ -51,9 +51,27 @@ struct ExplainCommand: ParsableCommand {
         let policy = try PolicyInput.load(path, failureCode: 2)
         let effective = try PolicyInput.effective(policy, identity: identity, failureCode: 2)
         let decision = effective.decide(action)
-        printText("\(decision.effect == .allow ? "ALLOW" : "DENY"): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
+        // For a file access, the verdict is what the agent's world answers (the same as the
+        // rules' except where a deeper grant's mount is stricter than a rule higher up).
+        var allowed = decision.effect == .allow
+        var world: [String] = []
+        if case .fs(let access, let path) = action {
+            let answer = effective.worldAnswer(access, path)
+            allowed = answer.allowed
+            world.append("agent's world: \(shown(answer.statement))")
+            if !answer.allowed {
+                let layer = answer.layer == .landlock ? "Landlock" : "the mount layer"
+                world.append("refused by: \(layer)" + (answer.errno.map { ", the agent gets \($0)" } ?? ", the agent sees an empty stand-in"))
+            }
+            if answer.allowed != (decision.effect == .allow) {
+                world.append("note: the rules alone would \(decision.effect == .allow ? "allow" : "deny") it; the run's mounts decide")
+            }
+            world += effective.worldNotes(path).map { "note: " + shown($0) }
+        }
+        printText("\(allowed ? "ALLOW" : "DENY"): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
         for line in ExplainFormat.reasons(decision) { printText("  " + line) }
-        if decision.effect == .deny { throw ExitCode(1) }
+        for line in world { printText("  " + line) }
+        if !allowed { throw ExitCode(1) }
     }
 
     private func parseAction() throws -> TestAction {

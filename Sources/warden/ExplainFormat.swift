@@ -27,6 +27,9 @@ enum ExplainFormat {
             lines.append("decided by: \(shown("\(rule)"))")
             if let because = rule.because { lines.append("    because: \(shown(because))") }
         }
+        if d.rules.contains(where: { $0.rule.hasPrefix("cache ") }) {
+            lines.append("cache: the path is the identity's own persistent store (kept across its runs, never executable), not the operator's directory")
+        }
         lines.append("enforced by: \(shown("\(d.mechanism)"))")
         if let note = d.note { lines.append("note: \(shown(note))") }
         return lines

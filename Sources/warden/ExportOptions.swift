@@ -51,7 +51,7 @@ struct ExportRunner {
                     let host = HostFacts.environment()
                     for name in policy.envPass { if let v = host[name] { env.append("\(name)=\(v)") } }
                 }
-                for (name, value) in policy.envSet { env.removeAll { $0.hasPrefix(name + "=") }; env.append("\(name)=\(value)") }
+                for (name, value) in policy.envSet { env.removeAll { $0.hasPrefix(name + "=") }; env.append("\(name)=\(bindings.expand(envValue: value))") }
                 var rootPath = "rootfs"
                 if let r = options.rootfs { rootPath = try directory(r, "--rootfs", mustExist: true) }
                 let opts = OCIExportOptions(arch: arch, bindings: bindings, rootfs: options.rootfs == nil && bundle ? .hostBinds : .image,

@@ -727,13 +727,15 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "memfd-exec-flag")) return attack_memfd_exec_flag();
     if (!strcmp(a, "exec-fd")) {
         static char dst[4096];
-        snprintf(dst, sizeof dst, "%s/copy-fd", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        // The run's fresh home: writable, never executable (${tmp} is exec for building identities).
+        snprintf(dst, sizeof dst, "%s/copy-fd", getenv("HOME") ? getenv("HOME") : "/tmp");
         return attack_exec_fd(dst);
     }
     if (!strcmp(a, "ldso")) {
-        // Default target: $TMPDIR/copy (the default policy grants ${tmp} read and write, not exec).
+        // Default target: $HOME/copy (the run's fresh home: read and write, never exec; the
+        // default policy lets ${tmp} exec, for go test and Rust doctests).
         static char dst[4096];
-        snprintf(dst, sizeof dst, "%s/copy", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+        snprintf(dst, sizeof dst, "%s/copy", getenv("HOME") ? getenv("HOME") : "/tmp");
         return attack_ldso(*arg ? arg : dst);
     }
     if (!strcmp(a, "fds")) return attack_fds();

@@ -121,7 +121,18 @@ struct Scratch {
             try? fm.copyItem(atPath: stock + "/" + name, toPath: outside + "/" + name)
         }
         policy = outside + "/policy.warden"
-        let text = try policyText ?? String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
+        var text = try policyText ?? String(contentsOfFile: Escape.defaultPolicy, encoding: .utf8)
+        if let owner, owner != 0 {
+            // Unprivileged, a hybrid host has no memory controller for `limit memory` (the
+            // launch is refused); ask by name for the address-space limit it used to become.
+            text = text.replacingOccurrences(of: "limit memory", with: "limit address-space")
+            for name in (try? fm.contentsOfDirectory(atPath: outside)) ?? [] where name.hasSuffix(".warden") {
+                let path = outside + "/" + name
+                if let t = try? String(contentsOfFile: path, encoding: .utf8) {
+                    try t.replacingOccurrences(of: "limit memory", with: "limit address-space").write(toFile: path, atomically: false, encoding: .utf8)
+                }
+            }
+        }
         try text.write(toFile: policy, atomically: false, encoding: .utf8)
         if let probe = Escape.probe { try fm.copyItem(atPath: probe, toPath: self.probe) }
         if git {

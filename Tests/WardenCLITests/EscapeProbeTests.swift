@@ -95,7 +95,6 @@ extension EscapeProbeTests {
             // The sandbox's init is not dumpable: its /proc entries are closed to the agent.
             ("read", "/proc/1/root" + s.looseFile, "BLOCKED errno=EACCES"),
             ("read", "/proc/1/root" + s.outside + "/sentinel", "BLOCKED errno=EACCES"),
-            ("write", s.home + "/.bashrc", "BLOCKED errno=ENOENT"),
             ("append", s.auditLog, "BLOCKED errno=ENOENT"),
             ("write", s.policy, "BLOCKED errno=ENOENT"),
             ("read", "/etc/shadow", "BLOCKED empty"),
@@ -122,6 +121,11 @@ extension EscapeProbeTests {
         #expect(FileManager.default.fileExists(atPath: s.workspace + "/.git/HEAD"))
         #expect(!FileManager.default.fileExists(atPath: s.workspace + "/.git/hooks/pre-commit"))
         #expect((try? String(contentsOfFile: s.looseFile, encoding: .utf8)) == "loose\n")
+        // ${home} is the run's fresh, writable home: writing ~/.bashrc there succeeds inside
+        // and reaches nothing on the host (the operator's file is unchanged).
+        let rc = try s.attack("write", [s.home + "/.bashrc"])
+        #expect(rc.verdict("write")?.hasPrefix("ESCAPED wrote") == true, "\(rc.output)")
+        #expect((try? String(contentsOfFile: s.home + "/.bashrc", encoding: .utf8)) == "# rc\n")
     }
 
     @Test func maskedSecretInsideAReadableHome() throws {

@@ -65,7 +65,6 @@ struct EscapeProbeUnprivilegedTests {
             // Protected inside the workspace: read-only; outside the grants: not in the world.
             ("write", ".git/hooks/pre-commit", "BLOCKED errno=EROFS"),
             ("read", s.home + "/.ssh/id_ed25519", "BLOCKED errno=ENOENT"),
-            ("write", s.home + "/.bashrc", "BLOCKED errno=ENOENT"),
             ("append", s.auditLog, "BLOCKED errno=ENOENT"),
             ("read", s.looseFile, "BLOCKED errno=ENOENT"),
             ("write", s.looseFile, "BLOCKED errno=ENOENT"),
@@ -75,6 +74,10 @@ struct EscapeProbeUnprivilegedTests {
             let run = try s.attack(attack, [arg], asUser: Self.nobody, warden: Self.setup.warden)
             #expect(run.verdict(attack) == expected, "as nobody, \(attack) \(arg): \(run.output)")
         }
+        // ${home} is the run's fresh home: ~/.bashrc is written there, the host's is untouched.
+        let rc = try s.attack("write", [s.home + "/.bashrc"], asUser: Self.nobody, warden: Self.setup.warden)
+        #expect(rc.verdict("write")?.hasPrefix("ESCAPED wrote") == true, "as nobody: \(rc.output)")
+        #expect((try? String(contentsOfFile: s.home + "/.bashrc", encoding: .utf8)) == "# rc\n")
     }
 
     @Test func setuidRootBinaryGainsNothingForNobody() throws {

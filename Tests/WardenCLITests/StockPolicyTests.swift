@@ -53,7 +53,11 @@ struct StockPolicyTests {
         #expect(try f.git("show", "HEAD:requirements.txt") == "requests==2.32.3\n")
         #expect(f.read(".git/config") == config)
         #expect(f.read(".github/workflows/ci.yml") == workflow)
-        #expect(FileManager.default.fileExists(atPath: f.home + "/.cache/pip/selfcheck.json"))
+        // pip's cache is the identity's own store, not the operator's directory.
+        #expect(!FileManager.default.fileExists(atPath: f.home + "/.cache/pip/selfcheck.json"))
+        if getuid() == 0 {
+            #expect(FileManager.default.fileExists(atPath: "/var/cache/warden/dependency-updater/.cache/pip/selfcheck.json"))
+        }
         // A skipped layer (network, until mediation lands) is printed and recorded, never silent.
         let skipped = (run.record("run.start")?["fields"] as? [String: Any])?["layers_skipped"] as? [String] ?? []
         let printed = run.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: layer not enforced (--best-effort): ") }

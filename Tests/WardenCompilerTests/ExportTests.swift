@@ -169,6 +169,19 @@ private struct Values {
         #expect(imageNotes.contains { $0.kind == .weaker && $0.message.contains("Landlock") })
     }
 
+    /// A cache (a writable directory under the home) in an image rootfs: a tmpfs of its own,
+    /// noexec, so the image root stays read-only.
+    @Test func aCacheInAnImageRootfsIsATmpfsAndTheRootStaysReadOnly() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  cache \"${home}/.m2\"\n}\n")
+        let (config, notes) = try OCIExport.config(p, options: OCIExportOptions(bindings: Self.bindings, rootfs: .image))
+        #expect(config["root"]?["readonly"] == .bool(true))
+        #expect(!notes.contains { $0.message.contains("image paths") })
+        guard case .array(let mounts)? = config["mounts"] else { Issue.record("no mounts"); return }
+        let m2 = mounts.first { $0["destination"] == .string(Self.bindings.home + "/.m2") }
+        #expect(m2?["type"] == .string("tmpfs"))
+        #expect(m2?["options"] == .array(["nosuid", "nodev", "noexec", "mode=0700"].map { .string($0) }))
+    }
+
     @Test func grantsWithoutReadAreWeakerAsBinds() throws {
         let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  allow fs exec \"/opt/tool\"\n}\n")
         let (_, notes) = try OCIExport.config(p, options: OCIExportOptions(bindings: Self.bindings, rootfs: .hostBinds))
@@ -211,6 +224,17 @@ private struct Values {
         """)
         let weak = try KubernetesExport.export(q, options: KubernetesExportOptions())
         #expect(weak.notes.contains { $0.kind == .weaker && $0.message.contains("evil.example.org") })
+    }
+
+    /// A cache (a writable directory under the home): an emptyDir of its own, so the root
+    /// filesystem stays read-only; no noexec in the Pod API (weaker, said).
+    @Test func kubernetesGivesACacheAnEmptyDirAndKeepsTheRootReadOnly() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  cache \"${home}/.m2\"\n}\n")
+        let out = try KubernetesExport.export(p, options: KubernetesExportOptions())
+        #expect(out.yaml.contains("readOnlyRootFilesystem: true"), "\(out.yaml)")
+        #expect(out.yaml.contains("- name: \"home-0\"") && out.yaml.contains("/.m2\""), "\(out.yaml)")
+        #expect(out.notes.contains { $0.kind == .weaker && $0.message.contains(".m2") && $0.message.contains("noexec") })
+        #expect(!out.notes.contains { $0.message.contains("image paths") })
     }
 
     @Test func kubernetesUsesItsCapabilitySpellingAndRootOnlyWithCapabilities() throws {
@@ -264,5 +288,18 @@ private struct Values {
         let admin = try effective("warden 1\nidentity agent {\n  allow syscall ioctl\n  allow capability SYS_ADMIN\n  allow fs read \"/usr\"\n}\n")
         let (_, adminNotes) = SystemdExport.dropIn(admin, bindings: Self.bindings, listHost: false)
         #expect(adminNotes.contains { $0.kind == .weaker && $0.message.contains("TIOCSTI") })
+    }
+
+    /// `env set` variables: the plan keeps the value as written (like paths); each export
+    /// binds it with its own bindings.
+    @Test func envSetVariablesAreExpandedByExportsAndKeptInThePlan() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  env set CACHE = \"${tmp}/c:${workspace}/x\"\n  limit address-space 2GiB\n}\n")
+        let (text, _) = SystemdExport.dropIn(p, bindings: Self.bindings, listHost: false)
+        #expect(text.contains("CACHE=/tmp/c:/ws/x"), "\(text)")
+        #expect(text.contains("LimitAS=\(2 << 30)"))
+        let k8s = try KubernetesExport.export(p, options: KubernetesExportOptions())
+        #expect(k8s.yaml.contains("/tmp/c:/workspace/x"), "\(k8s.yaml)")
+        let plan = try p.enforcementPlan().plan
+        #expect(plan.env.set["CACHE"] == "${tmp}/c:${workspace}/x")
     }
 }

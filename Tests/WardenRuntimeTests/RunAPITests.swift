@@ -39,7 +39,10 @@ import WardenPolicy
             try? FileManager.default.removeItem(atPath: ws)
             try? FileManager.default.removeItem(atPath: logDir)
         }
-        var run: Run? = try Run(try request(workspace: ws, log: logDir + "/audit.jsonl"), host: .current())
+        // A PATH inside the agent's world: an entry missing there would be warned about.
+        var host = HostFacts.current()
+        host.environment["PATH"] = "/usr/bin:/bin"
+        var run: Run? = try Run(try request(workspace: ws, log: logDir + "/audit.jsonl"), host: host)
         let id = try #require(run?.runID)
         #expect(runDirectories(of: id).count == 1)
         #expect(run?.startInfo.workspace == HostFacts.realDirectory(ws))

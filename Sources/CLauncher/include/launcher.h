@@ -117,6 +117,7 @@ struct warden_launch_spec {
     const struct warden_rlimit *rlimits;
     size_t rlimit_count;
     int32_t cgroup_procs_fd;      ///< open for writing cgroup.procs of a prepared cgroup, or -1
+    int32_t cgroup_procs_fd2;     ///< a second cgroup.procs (another cgroup v1 hierarchy); ignored unless > 2
 
     uint64_t landlock_handled;    ///< 0: no Landlock; otherwise handled LANDLOCK_ACCESS_FS_* bits
     int32_t landlock_abi;         ///< ABI the rights were filtered for (>= 1 when handled != 0)

@@ -74,7 +74,11 @@ public enum KubernetesExport {
 
         // Filesystem.
         let fs = ExportFilesystem(policy, bindings: o.bindings)
+        // A writable directory under the home (a cache) gets an emptyDir of its own below, so the
+        // root filesystem can stay read-only.
+        let homeWrites = fs.grants.filter { $0.place == .home && $0.access.contains(.write) && !$0.path.components.isEmpty }
         let systemWrites = fs.grants.filter { ($0.place == .system || $0.place == .home) && $0.access.contains(.write) }
+            .filter { g in !homeWrites.contains { $0.path == g.path } }
         let readOnlyRoot = systemWrites.isEmpty
         if !readOnlyRoot {
             note(.weaker, "the policy lets the agent write to image paths (\(systemWrites.map(\.path.description).joined(separator: ", "))), so readOnlyRootFilesystem is false and every image path is writable")
@@ -109,6 +113,12 @@ public enum KubernetesExport {
             }
         }
 
+        for (i, g) in homeWrites.enumerated() {
+            mounts.append(.object([("name", .string("home-\(i)")), ("mountPath", .string(g.expanded))]))
+            volumes.append(.object([("name", .string("home-\(i)")), ("emptyDir", .object([]))]))
+            if !g.access.contains(.exec) { note(.weaker, "\(g.path): an emptyDir of its own, which Kubernetes cannot mount noexec", g.location) }
+        }
+
         // Limits.
         var limits: [(String, ExportValue)] = []
         var deadline: UInt64?
@@ -120,7 +130,7 @@ public enum KubernetesExport {
             case .wallTime: deadline = g.value.amount
             case .processes:
                 note(.weaker, "limit processes \(g.value.amount): a Pod has no per-pod pids limit (the kubelet's podPidsLimit is node-wide)", at)
-            case .openFiles, .fileSize, .cpuTime:
+            case .openFiles, .fileSize, .cpuTime, .addressSpace:
                 note(.weaker, "limit \(kind.rawValue) \(g.value.canonical): the Pod API has no rlimits", at)
             }
         }
@@ -133,7 +143,7 @@ public enum KubernetesExport {
             ("seccompProfile", seccompRef),
         ]
         if caps.isEmpty { containerSC.insert(("runAsNonRoot", .bool(true)), at: 0) }
-        var env: [ExportValue] = policy.envSet.map { .object([("name", .string($0.name)), ("value", .string($0.value))]) }
+        var env: [ExportValue] = policy.envSet.map { .object([("name", .string($0.name)), ("value", .string(o.bindings.expand(envValue: $0.value)))]) }
         env.append(.object([("name", .string("TMPDIR")), ("value", .string(o.bindings.tmp))]))
         var container: [(String, ExportValue)] = [("name", .string("agent")), ("image", .string(o.image))]
         if !o.command.isEmpty { container.append(("command", .array(o.command.map { .string($0) }))) }

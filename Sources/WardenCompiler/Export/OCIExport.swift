@@ -96,6 +96,12 @@ public enum OCIExport {
             case .tmp:
                 mounts.append(mount(g.expanded, type: "tmpfs", source: "tmpfs", opts + ["mode=1777"]))
             case .workspace, .home, .system:
+                if o.rootfs == .image && g.place == .home && g.access.contains(.write) {
+                    // A writable directory under the home (a cache): a tmpfs of its own, so the
+                    // image root stays read-only. Its content does not outlive the container.
+                    mounts.append(mount(g.expanded, type: "tmpfs", source: "tmpfs", opts + ["mode=0700"]))
+                    continue
+                }
                 if o.rootfs == .image && g.place != .workspace {
                     if g.access.contains(.write) { rootReadonly = false }
                     continue
@@ -164,8 +170,9 @@ public enum OCIExport {
                 if o.cgroupLimits {
                     resources.append(("memory", .object([("limit", .int(Int64(clamping: n)))])))
                 } else {
-                    rlimits.append(("RLIMIT_AS", n))
+                    note(.weaker, "limit memory \(grant.value.canonical) is not exported without cgroup limits (linux.resources); write `limit address-space` for RLIMIT_AS", at)
                 }
+            case .addressSpace: rlimits.append(("RLIMIT_AS", n))
             case .wallTime:
                 note(.weaker, "limit wall-time \(grant.value.canonical): an OCI runtime has no time limit; whoever starts the container must kill it after \(n) s", at)
             }

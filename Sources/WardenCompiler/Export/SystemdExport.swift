@@ -191,6 +191,7 @@ public enum SystemdExport {
             case .processes: set("TasksMax", "\(n)")
             case .openFiles: set("LimitNOFILE", "\(n)")
             case .memory: set("MemoryMax", "\(n)"); set("MemorySwapMax", "0")
+            case .addressSpace: set("LimitAS", "\(n)")
             case .fileSize: set("LimitFSIZE", "\(n)")
             case .cpuTime: set("LimitCPU", "\(n)")
             case .wallTime: set("RuntimeMaxSec", "\(n)")
@@ -198,7 +199,7 @@ public enum SystemdExport {
         }
         // Environment.
         comment("Environment (`env pass` names come from the service manager's environment)")
-        for (name, value) in policy.envSet { set("Environment", quoteEnv("\(name)=\(value)")) }
+        for (name, value) in policy.envSet { set("Environment", quoteEnv("\(name)=\(bindings.expand(envValue: value))")) }
         set("Environment", quoteEnv("TMPDIR=\(bindings.tmp)"))
         if !policy.envPass.isEmpty { comment("env pass: \(policy.envPass.joined(separator: ", "))") }
 
