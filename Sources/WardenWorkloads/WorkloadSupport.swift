@@ -64,13 +64,23 @@ public struct WorkloadSupport: Sendable, Hashable {
         }
         var denials = unexpressible
         for r in requirements + workload.requirements {
-            let d = policy.decide(r.action)
-            guard d.effect == .deny else { continue }
-            let by = d.rules.isEmpty ? "default deny" : d.rules.map { "\($0)" }.joined(separator: ", ")
+            guard let by = deniedBy(r.action, policy) else { continue }
             denials.append(Denial(requirement: r, decidedBy: by))
         }
         return WorkloadSupport(workload: workload.name, verdict: denials.isEmpty ? .supported : .denied,
                                missingTools: [], denials: denials)
+    }
+
+    /// nil when `warden explain` allows `action`, else what refuses it. The verdict is
+    /// explain's: the rule decision, and for a file access what the agent's world answers
+    /// (`worldAnswer`, which the mounts decide where a deeper grant is stricter).
+    static func deniedBy(_ action: TestAction, _ policy: EffectivePolicy) -> String? {
+        let d = policy.decide(action)
+        let rules = d.rules.isEmpty ? "default deny" : d.rules.map { "\($0)" }.joined(separator: ", ")
+        guard case .fs(let access, let path) = action else { return d.effect == .deny ? rules : nil }
+        let world = policy.worldAnswer(access, path)
+        if world.allowed { return nil }
+        return d.effect == .deny ? rules : "\(rules) allow it, but \(world.mechanism) refuses it"
     }
 
     /// The first executable `name` in the directories of `path`, as found (not resolved).
