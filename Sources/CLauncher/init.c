@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -140,6 +141,17 @@ __attribute__((noreturn)) void warden_init_main(const struct warden_launch_spec 
     if ((r = warden_close_all_except(keep, 7)) < 0) warden_fail(sw, WARDEN_STAGE_FDS, -r, 0, INIT_FAIL);
     reset_signal_dispositions();
     if (setsid() < 0) warden_fail(sw, WARDEN_STAGE_SESSION, errno, 0, INIT_FAIL);
+    if (spec->audit_loginuid_set) {
+        // The run's own audit login uid, inherited by every agent process: the supervisor's
+        // kernel audit rules match it. Best effort: the supervisor checks it took.
+        char text[16];
+        int len = snprintf(text, sizeof text, "%u", spec->audit_loginuid);
+        int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (write(fd, text, (size_t)len) < 0) { /* checked by the supervisor */ }
+            close(fd);
+        }
+    }
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
         warden_fail(sw, WARDEN_STAGE_PDEATHSIG, errno, 0, INIT_FAIL);
     // The supervisor may have died before PR_SET_PDEATHSIG: its end of the lifeline is then

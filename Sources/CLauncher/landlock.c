@@ -65,11 +65,14 @@ int warden_apply_landlock(const struct warden_launch_spec *spec, int *index) {
         close(fd);
     }
     *index = -1;
-    if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
+    // Denials after the agent's execve are logged to kernel audit only with this flag
+    // (ABI 7); the supervisor reads them when it observes filesystem denials.
+    unsigned flags = (spec->landlock_log_after_exec && abi >= 7) ? (1U << 1) : 0;
+    if (syscall(SYS_landlock_restrict_self, ruleset, flags) < 0) {
         // Without CAP_SYS_ADMIN (no user namespace), Landlock needs no_new_privs first;
         // it is set later anyway, so setting it now changes nothing but the order.
         if (errno != EPERM || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-            syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+            syscall(SYS_landlock_restrict_self, ruleset, flags) < 0)
             r = -errno;
     }
 out:

@@ -5,6 +5,10 @@ public enum AuditKind {
     public static let denySyscall = "deny.syscall"
     public static let netConnect = "net.connect"
     public static let denyNet = "deny.net"
+    /// A filesystem denial the supervisor observed (Landlock's kernel audit records).
+    public static let denyFs = "deny.fs"
+    /// The ranked digest of a failed run's denials, written before `run.exit`.
+    public static let runDigest = "run.digest"
     public static let checkpoint = "checkpoint"
     public static let recovery = "recovery"
     /// Written by the next writer for a run that ended without `run.exit`.
@@ -152,7 +156,7 @@ extension AuditEvent {
     /// `net.connect` (allowed) or `deny.net` (denied) with aggregation count.
     public static func network(
         denied: Bool, destination: String, port: Int32, proto: String, domain: String?, pid: Int32,
-        rule: String?, count: Int64 = 1, first: AuditTime, last: AuditTime
+        rule: String?, count: Int64 = 1, first: AuditTime, last: AuditTime, detail: NetworkDetail? = nil
     ) -> AuditEvent {
         var f: [String: AuditValue] = [
             "destination": .string(destination), "port": .int(Int64(port)), "protocol": .string(proto),
@@ -161,7 +165,25 @@ extension AuditEvent {
         ]
         if let d = domain { f["domain"] = .string(d) }
         if let r = rule { f["rule"] = .string(r) }
+        detail?.apply(to: &f)
         return AuditEvent(kind: denied ? AuditKind.denyNet : AuditKind.netConnect, fields: f)
+    }
+
+    /// One (possibly aggregated) `deny.fs` record: `operation` is what the kernel refused
+    /// (Landlock's blocker, e.g. `fs.write_file`, or a syscall name), `access` the policy's
+    /// access kind (read, write, exec) when known.
+    public static func denyFs(
+        path: String, operation: String, access: String?, errno: Int32?, pid: Int32, rule: String?, source: String,
+        count: Int64 = 1, first: AuditTime, last: AuditTime
+    ) -> AuditEvent {
+        var f: [String: AuditValue] = [
+            "path": .string(path), "operation": .string(operation), "pid": .int(Int64(pid)), "count": .int(count),
+            "first": .string(first.rfc3339), "last": .string(last.rfc3339), "source": .string(source),
+        ]
+        if let access { f["access"] = .string(access) }
+        if let errno { f["errno"] = .int(Int64(errno)) }
+        if let rule { f["rule"] = .string(rule) }
+        return AuditEvent(kind: AuditKind.denyFs, fields: f)
     }
 
     static func hexArg(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

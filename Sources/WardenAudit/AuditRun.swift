@@ -57,6 +57,8 @@ public final class AuditRun: Sendable {
         var lastAttempt: Int64 = 0
         /// Events durably recorded, by kind (aggregated records count their `count`).
         var recorded: [String: Int64] = [:]
+        /// The denials durably recorded, by what was denied (for the closing digest).
+        var tally = DenialTally()
         var spill: AuditSpill?
         var unsaved: Unsaved?
         var handler: (@Sendable (LossChange) -> Void)?
@@ -149,14 +151,28 @@ public final class AuditRun: Sendable {
         }
     }
 
-    /// Counts a network connection attempt, allowed or denied (aggregated).
+    /// Counts a mediated network call, allowed or denied (aggregated by destination and
+    /// `detail`).
     public func network(
         denied: Bool, destination: String, port: Int32, proto: String, domain: String? = nil, pid: Int32,
-        rule: String? = nil, at: AuditTime = .now()
+        rule: String? = nil, detail: NetworkDetail? = nil, at: AuditTime = .now()
     ) throws(AuditError) {
         try locked { (s: inout State) -> LossChange? in
             guard s.aggregator.addNetwork(denied: denied, destination: destination, port: port, proto: proto,
-                                          domain: domain, pid: pid, rule: rule, at: at)
+                                          domain: domain, pid: pid, rule: rule, detail: detail, at: at)
+            else { return nil }
+            return flushIfDueLocked(&s, now: at)
+        }
+    }
+
+    /// Counts a filesystem denial the supervisor observed (aggregated).
+    public func denyFs(
+        path: String, operation: String, access: String?, errno: Int32?, pid: Int32, rule: String?, source: String,
+        at: AuditTime = .now()
+    ) throws(AuditError) {
+        try locked { (s: inout State) -> LossChange? in
+            guard s.aggregator.addFs(path: path, operation: operation, access: access, errno: errno, pid: pid,
+                                     rule: rule, source: source, at: at)
             else { return nil }
             return flushIfDueLocked(&s, now: at)
         }
@@ -186,6 +202,9 @@ public final class AuditRun: Sendable {
 
     /// Events durably in the log, by kind (aggregated records count their `count`).
     public var recordedTotals: [String: Int64] { state.withLock { $0.recorded } }
+
+    /// The denials durably in the log, by what was denied (bounded; see `DenialTally`).
+    public var recordedDenials: DenialTally { state.withLock { $0.tally } }
 
     /// Drains aggregates, writes `run.exit` and a checkpoint (with a key), durably, then
     /// closes the spill file. Throws when the log did not take everything (see `unsaved`).
@@ -297,6 +316,7 @@ public final class AuditRun: Sendable {
     private func count(_ s: inout State, _ events: [AuditEvent]) {
         for e in events where e.kind.hasPrefix("deny") || e.kind == AuditKind.netConnect {
             s.recorded[e.kind, default: 0] &+= e.fields["count"]?.intValue ?? 1
+            s.tally.add(e)
         }
     }
 

@@ -192,10 +192,15 @@ enum TimelineText {
                 + (f["errno"].map { ", errno \(render($0))" } ?? "") + ", first \(s("first")), last \(s("last"))\n"
                 + pad + "args       \(list("args"))\n"
         case AuditKind.denyNet, AuditKind.netConnect:
-            let verb = rec.kind == AuditKind.denyNet ? "deny       net" : "connect    net"
-            return head + "\(verb) \(s("protocol")) \(s("destination")):\(s("port"))"
+            // Records with an `operation` name it, so an allowed bind does not read "connect".
+            let verb = rec.kind == AuditKind.denyNet ? "deny       net" : f["operation"] == nil ? "connect    net" : "allow      net"
+            let operation = f["operation"].map { "\(render($0)) " } ?? ""
+            let decidedBy = f["decided_by"].map { " (\(render($0)))" } ?? ""
+            let explain = (f["explain"]?.arrayValue ?? []).compactMap(\.stringValue).map(shellQuote)
+            return head + "\(verb) \(operation)\(s("protocol")) \(s("destination")):\(s("port"))"
                 + (f["domain"].map { " (\(render($0)))" } ?? "") + " ×\(s("count")), pid \(s("pid"))"
-                + (f["rule"].map { ", rule \(render($0))" } ?? "") + "\n"
+                + (f["rule"].map { ", rule \(render($0))\(decidedBy)" } ?? "") + "\n"
+                + (explain.isEmpty ? "" : pad + "explain    warden explain <policy> \(explain.joined(separator: " "))\n")
         case AuditKind.runExit:
             var how = f["status"].map { "status \(render($0))" } ?? ""
             if let sig = f["signal"] { how = "signal \(render(sig))" + (f["signal_name"].map { " (\(render($0)))" } ?? "") }
@@ -205,6 +210,25 @@ enum TimelineText {
                 "\(TerminalText.escape($0.key, doublingBackslashes: true)) \(render($0.value))"
             }
             return head + "exit       \(how)\(ms)\(timeout); denials: \(denials.isEmpty ? "none" : denials.joined(separator: ", "))\n"
+        case AuditKind.denyFs:
+            return head + "deny       fs \(s("operation")) \(s("path")) ×\(s("count")), pid \(s("pid"))"
+                + (f["errno"].map { ", errno \(render($0))" } ?? "") + (f["rule"].map { ", rule \(render($0))" } ?? "")
+                + ", via \(s("source"))\n"
+        case AuditKind.runDigest:
+            var text = head + "digest     denials of the failed run, most frequent first\n"
+            for (i, item) in (f["denials"]?.arrayValue ?? []).enumerated() {
+                let o = item.objectValue ?? [:]
+                func t(_ k: String) -> String { o[k].map(render) ?? "?" }
+                text += pad + "\(i + 1). \(t("action")) ×\(t("count")): \(t("decided_by"))\n"
+                if let e = o["explain"] { text += pad + "   explain: \(render(e))\n" }
+                if let sg = o["suggestion"] { text += pad + "   \(render(sg))\n" }
+            }
+            if let more = f["more_distinct"]?.intValue, more > 0 { text += pad + "… \(more) more distinct denials\n" }
+            for (layer, v) in (f["unobserved"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                let partly = v.objectValue?["partly"]?.boolValue == true ? "partly observed" : "not observed"
+                text += pad + "\(TerminalText.escape(layer, doublingBackslashes: true)) \(partly); check: \(v.objectValue?["explain"].map(render) ?? "?")\n"
+            }
+            return text
         case AuditKind.recovery:
             return head + "recovery   \(s("length")) torn bytes at offset \(s("offset")) (sha256 \(s("sha256")))\n"
         case AuditKind.interrupted:

@@ -27,6 +27,7 @@ public struct DenialAggregator: Sendable {
         var destination: String
         var port: Int32
         var proto: String
+        var detail: NetworkDetail?
     }
 
     struct NetEntry {
@@ -42,6 +43,24 @@ public struct DenialAggregator: Sendable {
     private var syscallOrder: [Int32] = []
     private var nets: [NetKey: NetEntry] = [:]
     private var netOrder: [NetKey] = []
+    struct FsKey: Hashable {
+        var path: String
+        var operation: String
+        var errno: Int32?
+    }
+
+    struct FsEntry {
+        var access: String?
+        var pid: Int32
+        var rule: String?
+        var source: String
+        var count: Int64
+        var first: AuditTime
+        var last: AuditTime
+    }
+
+    private var fsDenials: [FsKey: FsEntry] = [:]
+    private var fsOrder: [FsKey] = []
     private var windowStart: AuditTime?
     private var windowEvents = 0
     /// Total events seen per record kind over the aggregator's life.
@@ -54,7 +73,7 @@ public struct DenialAggregator: Sendable {
     }
 
     /// Number of pending keys.
-    public var pendingKeys: Int { syscalls.count + nets.count }
+    public var pendingKeys: Int { syscalls.count + nets.count + fsDenials.count }
 
     /// True when the window should be drained (time passed, table full or event limit).
     public func isDue(at now: AuditTime) -> Bool {
@@ -83,18 +102,38 @@ public struct DenialAggregator: Sendable {
     /// Counts a network event (allowed `net.connect` or `deny.net`). Returns true when due.
     public mutating func addNetwork(
         denied: Bool, destination: String, port: Int32, proto: String, domain: String?, pid: Int32, rule: String?,
-        at: AuditTime
+        detail: NetworkDetail? = nil, at: AuditTime
     ) -> Bool {
         totals[denied ? AuditKind.denyNet : AuditKind.netConnect, default: 0] &+= 1
         windowEvents &+= 1
         if windowStart == nil { windowStart = at }
-        let key = NetKey(denied: denied, destination: destination, port: port, proto: proto)
+        let key = NetKey(denied: denied, destination: destination, port: port, proto: proto, detail: detail)
         if nets[key] != nil {
             nets[key]!.count &+= 1
             nets[key]!.last = at
         } else {
             nets[key] = NetEntry(domain: domain, pid: pid, rule: rule, count: 1, first: at, last: at)
             netOrder.append(key)
+        }
+        return isDue(at: at)
+    }
+
+    /// Counts a filesystem denial (`deny.fs`), keyed by path, operation and errno. Returns
+    /// true when due.
+    public mutating func addFs(
+        path: String, operation: String, access: String?, errno: Int32?, pid: Int32, rule: String?, source: String,
+        at: AuditTime
+    ) -> Bool {
+        totals[AuditKind.denyFs, default: 0] &+= 1
+        windowEvents &+= 1
+        if windowStart == nil { windowStart = at }
+        let key = FsKey(path: path, operation: operation, errno: errno)
+        if fsDenials[key] != nil {
+            fsDenials[key]!.count &+= 1
+            fsDenials[key]!.last = at
+        } else {
+            fsDenials[key] = FsEntry(access: access, pid: pid, rule: rule, source: source, count: 1, first: at, last: at)
+            fsOrder.append(key)
         }
         return isDue(at: at)
     }
@@ -115,8 +154,18 @@ public struct DenialAggregator: Sendable {
             out.append(
                 .network(
                     denied: key.denied, destination: key.destination, port: key.port, proto: key.proto,
-                    domain: e.domain, pid: e.pid, rule: e.rule, count: e.count, first: e.first, last: e.last))
+                    domain: e.domain, pid: e.pid, rule: e.rule, count: e.count, first: e.first, last: e.last,
+                    detail: key.detail))
         }
+        for key in fsOrder {
+            guard let e = fsDenials[key] else { continue }
+            out.append(
+                .denyFs(
+                    path: key.path, operation: key.operation, access: e.access, errno: key.errno, pid: e.pid,
+                    rule: e.rule, source: e.source, count: e.count, first: e.first, last: e.last))
+        }
+        fsDenials.removeAll(keepingCapacity: true)
+        fsOrder.removeAll(keepingCapacity: true)
         syscalls.removeAll(keepingCapacity: true)
         syscallOrder.removeAll(keepingCapacity: true)
         nets.removeAll(keepingCapacity: true)

@@ -99,6 +99,31 @@ enum BuiltinSafeguards {
                                  because: "openat2 passes the new file's mode in memory that seccomp cannot inspect; ENOSYS makes callers fall back to openat")))
     }
 
+    /// The calls of `@id-switch`: without CAP_SETUID/CAP_SETGID they only switch among the
+    /// IDs the process already holds (GNU make calls `setresuid(-1, 0, -1)` before each
+    /// child), so `@default` allows them.
+    static let idSwitch: Set<String> = Set(SyscallGroups.expand("@id-switch") ?? [])
+    /// The groups that name the ID-switch calls on purpose (their allows always count).
+    static let idSwitchGroups: Set<String> = ["id-switch", "setuid"]
+    static let idCapabilities = ["CAP_SETUID", "CAP_SETGID"]
+
+    /// With CAP_SETUID or CAP_SETGID the ID-switch calls take any ID, so the allows a broad
+    /// group (`@default`) brought are withdrawn (the indices in `incidentalAllows`) and
+    /// replaced by a visible built-in deny. A rule naming the calls (or `@id-switch`,
+    /// `@setuid`) still allows them; deny-over-allow would not let it, so no deny is added
+    /// for a call such a rule allows.
+    static func applyIDSwitch(to policy: inout EffectivePolicy, incidentalAllows: Set<Int>) {
+        let held = idCapabilities.filter { policy.decideCapability($0).effect == .allow }
+        guard !held.isEmpty, !incidentalAllows.isEmpty else { return }
+        policy.syscalls = policy.syscalls.enumerated().filter { !incidentalAllows.contains($0.offset) }.map(\.element)
+        for name in idSwitch.sorted() where !policy.syscalls.contains(where: { $0.syscall == name && $0.effect == .allow }) {
+            policy.syscalls.append(SyscallGrant(
+                effect: .deny, syscall: name, conditions: [], errno: defaultErrno,
+                provenance: .builtin("deny syscall \(name)",
+                                     because: "the identity holds \(held.joined(separator: ", ")), with which \(name) takes any ID; @default allows it only without them (allow it by name, with a reason, if needed)")))
+        }
+    }
+
     /// EACCES: what mediated network calls and refused socket kinds return.
     static let eacces: Int32 = 13
 

@@ -14,6 +14,9 @@ public struct Decision: Sendable, Hashable {
     /// For a denied syscall: the errno it returns (the lowest of the deciding rules', EPERM
     /// by default).
     public var errno: Int32? = nil
+    /// For a denial the runtime lifts in some cases it alone can see: when (e.g.
+    /// `OwnLoopback.connectCondition` for a loopback connect no rule decides).
+    public var condition: String? = nil
 
     public var isDefaultDeny: Bool { effect == .deny && rules.isEmpty }
 }

@@ -122,6 +122,8 @@ extension EffectivePolicy {
             if case .fs(_, let path) = rule.action, !caches.contains(path) { caches.append(path) }
         }
 
+        // Allows of the ID-switch calls that came with a broad group (`@default`).
+        var incidentalIDSwitch: Set<Int> = []
         for rule in identity.rules {
             let provenance = Provenance(rule, label: label(rule))
             switch rule.action {
@@ -132,7 +134,11 @@ extension EffectivePolicy {
                 net.append(NetGrant(effect: rule.effect, direction: direction, proto: proto,
                                     endpoint: endpoint, provenance: provenance))
             case .syscall(let match):
+                let incidental = match.group.map { !BuiltinSafeguards.idSwitchGroups.contains($0) } ?? false
                 for syscall in match.syscalls {
+                    if incidental, rule.effect == .allow, BuiltinSafeguards.idSwitch.contains(syscall) {
+                        incidentalIDSwitch.insert(syscalls.count)
+                    }
                     if rule.effect == .allow, syscall.hasPrefix("io_uring"), rule.because == nil {
                         throw .unsafeGrant("allowing \(syscall) needs a `because` reason: io_uring performs file and socket operations that seccomp cannot see",
                                            at: provenance.location)
@@ -150,6 +156,7 @@ extension EffectivePolicy {
                 file: limit.span.file, line: limit.span.start.line, column: limit.span.start.column,
                 via: [], because: nil, rule: "limit \(kind.rawValue) \(limit.value.canonical)"))
         }
+        BuiltinSafeguards.applyIDSwitch(to: &self, incidentalAllows: incidentalIDSwitch)
         BuiltinSafeguards.apply(to: &self)
         // `create` makes directories only where this identity may write (no deny, the
         // built-in safeguards included, covers the path).

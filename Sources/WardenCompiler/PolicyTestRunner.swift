@@ -43,7 +43,7 @@ extension EffectivePolicy {
     public func decide(_ action: TestAction) -> Decision {
         switch action {
         case .fs(let access, let path): return decideFs(access, path)
-        case .net(let direction, let proto, let endpoint): return decideNet(direction, proto, endpoint)
+        case .net(let direction, let proto, let endpoint): return decideNetMediated(direction, proto, endpoint)
         case .syscall(let name, let arguments): return decideSyscall(name, arguments: arguments ?? [])
         case .capability(let name): return decideCapability(name)
         }

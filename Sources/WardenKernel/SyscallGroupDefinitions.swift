@@ -12,7 +12,7 @@ enum SyscallGroupDefinitions {
         SyscallGroup(name: "default", summary: "What ordinary programs (sh, git, python3, cc, a Swift build) need; no privileged, debugging or namespace calls", members: [
             "@basic-io", "@file-system", "@io-event", "@ipc", "@network-io", "@process", "@signal",
             "@timer", "@memory", "@sync", "@system-info", "@credentials-read", "@chown", "@scheduler",
-            "@resources", "@aio", "@threads", "@sandbox",
+            "@resources", "@aio", "@threads", "@sandbox", "@id-switch",
             "ioctl", "getrandom", "restart_syscall", "arch_prctl",
         ]),
         SyscallGroup(name: "basic-io", summary: "Read, write, seek and close already open file descriptors", members: [
@@ -94,16 +94,25 @@ enum SyscallGroupDefinitions {
             "futex", "futex_waitv", "futex_wait", "futex_wake", "futex_requeue", "get_robust_list",
             "set_robust_list", "rseq", "set_tid_address",
         ]),
+        // GNU make's child spawn calls setresuid(-1, 0, -1); denying it breaks `make`. Without
+        // CAP_SETUID/CAP_SETGID (and with no_new_privs) the kernel lets these calls only
+        // switch among the IDs the process already holds, so they gain nothing. An identity
+        // granted either capability loses them again (see BuiltinSafeguards.applyIDSwitch).
+        // setgroups stays out: it needs CAP_SETGID and the agent's user namespace denies it.
+        SyscallGroup(name: "id-switch", summary: "Switch among the user and group IDs the process already holds (make calls setresuid(-1, 0, -1)); without CAP_SETUID/CAP_SETGID the kernel refuses any other ID", members: [
+            "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid",
+        ]),
         SyscallGroup(name: "sandbox", summary: "Restrict oneself further: Landlock and more seccomp filters", members: [
             "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self", "seccomp",
         ]),
     ]
 
-    /// Groups that are never part of `@default`.
+    /// Groups that are not part of `@default` (`@setuid` only through `@id-switch`, whose
+    /// calls gain nothing without CAP_SETUID/CAP_SETGID).
     static let dangerous: [SyscallGroup] = [
-        SyscallGroup(name: "setuid", summary: "Change user and group IDs (needs CAP_SETUID/CAP_SETGID)", members: [
-            "setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid",
-            "setgroups",
+        // Naming this group allows the switch calls even with CAP_SETUID/CAP_SETGID, and setgroups.
+        SyscallGroup(name: "setuid", summary: "Change user and group IDs to any value (needs CAP_SETUID/CAP_SETGID), and setgroups", members: [
+            "@id-switch", "setgroups",
         ]),
         SyscallGroup(name: "mount", summary: "Mount, unmount, pivot and chroot: change the filesystem view", members: [
             "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",

@@ -1,3 +1,4 @@
+import CLauncher
 import WardenAudit
 import WardenCompiler
 import WardenKernel
@@ -21,6 +22,17 @@ public struct AgentSession: Sendable {
     public var auditFailureMode: AuditFailureMode
     /// Told about events the operator should see while the run goes on (audit loss).
     public var notice: (@Sendable (String) -> Void)?
+    /// `warden explain POLICY --identity ID`, the prefix of the commands the failure digest
+    /// prints; nil: a placeholder for the policy path.
+    public var explainPrefix: String?
+    /// Whether Landlock's filesystem denials are read from kernel audit (as root, Landlock
+    /// ABI 7). Kernel audit is host-wide: it is used when already enabled, and switched on
+    /// (and back off after the run) only for `.enableKernelAudit` (`--observe-filesystem`).
+    public var observeFilesystem: FilesystemObservation = .ifKernelAuditEnabled
+
+    public enum FilesystemObservation: Sendable {
+        case off, ifKernelAuditEnabled, enableKernelAudit
+    }
 
     public init(plan: AgentLaunchPlan, audit: AuditRun, start: RunStartInfo, timeout: Duration?,
                 gracePeriod: Duration = .seconds(5), bestEffort: Bool, auditFailureMode: AuditFailureMode = .stop,
@@ -54,6 +66,20 @@ public struct AgentSession: Sendable {
         public var unsaved: AuditRun.Unsaved?
         /// Processes the kernel killed for the run's memory limit (`limit memory`).
         public var oomKills: UInt64 = 0
+        /// Per layer: denials recorded, or why they were not observed.
+        public var layers: [LayerDenials] = []
+        /// The ranked digest of the denials, when the command failed (also recorded).
+        public var digest: DenialDigest?
+    }
+
+    /// Whether the run's end counts as a failure that gets a denial digest: a non-zero exit,
+    /// a signal or the time limit (a launch failure has its own message).
+    static func failed(_ outcome: RunOutcome) -> Bool {
+        switch outcome {
+        case .exited(let code): return code != 0
+        case .signaled, .timedOut: return true
+        case .launchFailed: return false
+        }
     }
 
     /// Runs the agent to the end. Throws only when the audit trail cannot record the start
@@ -63,12 +89,22 @@ public struct AgentSession: Sendable {
         let audit = self.audit
         let existedBefore = plan.unprotectedPaths.filter { access($0, F_OK) == 0 }
 
+        var spec = plan.spec
+        // Filesystem denials through kernel audit, when it is on (or asked to be).
+        let fsObserver = FilesystemObserver.start(observeFilesystem, audit: audit, effective: effective,
+                                                  bindings: plan.bindings, notice: notice)
+        fsObserver?.prepare(&spec)
         var startInfo = start
         startInfo.skippedLayers = plan.skipped
-        try audit.start(startInfo)
+        if let fsObserver { startInfo.unobservedLayers.removeAll { fsObserver.observedLayers.contains($0) } }
+        do {
+            try audit.start(startInfo)
+        } catch {
+            _ = fsObserver?.finish()
+            throw error
+        }
 
         // Network mediation, with Warden's resolver when rules name domains.
-        var spec = plan.spec
         let names = ResolvedNames()
         var dns: DNSProxy?
         var dnsDir: String?
@@ -122,12 +158,13 @@ public struct AgentSession: Sendable {
         audit.setLossHandler { responder.handle($0) }
         let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler,
-                                    onStart: { responder.attach(initPid: $0) }, stop: stop)
+                                    onStart: { responder.attach(initPid: $0); fsObserver?.attach(initPid: $0) }, stop: stop)
         let launchSpec = spec
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
+        let (kernelLost, fsOverflows) = fsObserver?.finish() ?? (0, 0)
         // Only when no other run uses the workspace: its mounts may sit on our placeholders.
         if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
@@ -147,16 +184,41 @@ public struct AgentSession: Sendable {
             exit.extra["killed_by"] = .string("memory limit")
         }
         if !created.isEmpty { exit.extra["created_protected_paths"] = .strings(created) }
+        if fsOverflows > 0 { exit.extra["filesystem_records_lost"] = .int(fsOverflows) }
+        if kernelLost > 0 { exit.extra["kernel_audit_records_lost"] = .int(kernelLost) }
         if !gitFindings.isEmpty { exit.extra["git_control_findings"] = .int(Int64(gitFindings.count)) }
         let skipped = plan.skipped + report.skippedLayers.map(\.description)
         if !report.skippedLayers.isEmpty { exit.extra["skipped_layers"] = .strings(report.skippedLayers.map(\.description)) }
         if let failure = responder.firstFailure { exit.extra["audit_failure"] = .string(failure.description) }
         if responder.stoppedForAudit { exit.extra["stopped_by"] = .string("audit failure") }
+        // The digest counts what the log took: write the pending aggregates first.
+        let syscallsObserved = plan.spec.seccompListener && plan.spec.seccompFilter != nil
+            && !skipped.contains { $0.hasPrefix("seccomp") }
+        let prefix = explainPrefix ?? ShellWord.explainPrefix(policyPath: "POLICY", identity: effective.identity)
+        func layers() -> [LayerDenials] {
+            var report = LayerDenials.report(syscallsObserved: syscallsObserved, networkMediated: plan.mediatesNetwork,
+                                             filesystemObserved: fsObserver != nil, mountObserved: fsObserver?.mountWorldObserved ?? false,
+                                             recorded: audit.recordedTotals, explain: prefix)
+            if fsOverflows > 0 || kernelLost > 0, let i = report.firstIndex(where: { $0.layer == .filesystem }) {
+                report[i].partlyBecause = (report[i].partlyBecause ?? "")
+                    + "; kernel audit dropped records during the run (\(kernelLost) lost host-wide, \(fsOverflows) socket overflows), so the count is a lower bound"
+            }
+            return report
+        }
+        var digest: DenialDigest?
+        if Self.failed(report.outcome) {
+            try? audit.flush()
+            let made = DenialDigest(tally: audit.recordedDenials, effective: effective, explain: prefix, layers: layers(),
+                                    bindings: plan.bindings)
+            try? audit.record(made.auditEvent)
+            digest = made
+        }
         var auditError: String?
         do { try audit.finish(exit) } catch { auditError = error.description }
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
-                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, oomKills: report.oomKills)
+                      stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, oomKills: report.oomKills,
+                      layers: layers(), digest: digest)
     }
 }
 

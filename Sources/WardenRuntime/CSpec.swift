@@ -75,6 +75,7 @@ final class CSpec {
             }
             spec.landlock_rules = UnsafePointer(rules)
             spec.landlock_rule_count = ll.rules.count
+            spec.landlock_log_after_exec = ll.logAfterExec ? 1 : 0
         }
 
         if let caps = s.capabilities {
@@ -95,6 +96,7 @@ final class CSpec {
             spec.seccomp_filter = UnsafePointer(bytes)
             spec.seccomp_filter_len = filter.count
             spec.seccomp_listener = s.seccompListener ? 1 : 0
+            if let auid = s.auditLoginUID { spec.audit_loginuid_set = 1; spec.audit_loginuid = auid }
         }
     }
 

@@ -48,5 +48,7 @@ public struct LandlockRuleset: Sendable, Equatable {
     }
     public var handled: LandlockAccess
     public var rules: [Rule]
+    /// Log denials after the agent's execve to kernel audit (ABI 7), for the supervisor.
+    public var logAfterExec = false
     public init(handled: LandlockAccess, rules: [Rule]) { self.handled = handled; self.rules = rules }
 }

@@ -38,6 +38,9 @@ public struct LaunchSpec: Sendable, Equatable {
     public var seccompFilter: [UInt8]?
     /// Create a user-notification listener with the filter and hand it to the supervisor.
     public var seccompListener: Bool
+    /// The run's own audit login uid, written by init for every agent process (kernel audit
+    /// rules of `MountAuditRules` match it); nil leaves the login uid alone.
+    public var auditLoginUID: UInt32? = nil
     /// Descriptors (of the supervisor) to become the agent's stdin, stdout, stderr; nil
     /// entries inherit the supervisor's. They are not closed by the launch.
     public var standardInput: Int32? = nil

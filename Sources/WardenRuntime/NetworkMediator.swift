@@ -31,6 +31,18 @@ public final class NetworkMediator: Sendable {
             default: return nil
             }
         }
+
+        /// The operation's name in audit records (field `operation`).
+        public var operation: String {
+            switch self {
+            case .connect: return "connect"
+            case .bind: return "bind"
+            case .listen: return "listen"
+            case .sendto: return "sendto"
+            case .sendmsg: return "sendmsg"
+            case .sendmmsg: return "sendmmsg"
+            }
+        }
     }
 
     /// The errno of a refused connection or send.
@@ -42,7 +54,8 @@ public final class NetworkMediator: Sendable {
     let audit: AuditRun?
     let names: ResolvedNames
     let dns: DNSResolverEndpoints?
-    let canBindLowPorts: Bool
+    /// The agent's own loopback sockets (see `OwnLoopback`), kept until the run ends.
+    let own = OwnLoopbackSockets()
 
     /// - Parameters:
     ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
@@ -53,7 +66,6 @@ public final class NetworkMediator: Sendable {
         self.audit = audit
         self.names = names
         self.dns = dns
-        self.canBindLowPorts = effective.grantedCapabilities.contains("CAP_NET_BIND_SERVICE")
     }
 
     /// Handles a mediated call. Returns nil when it is answered later from a worker thread
@@ -76,6 +88,17 @@ public final class NetworkMediator: Sendable {
             finish()
             return refusal.map { .fail(errno: $0) } ?? .returnValue(0)
         }
+        if request.pointee.domain == AF_INET || request.pointee.domain == AF_INET6 {
+            if kind == .bind, case .address(let a) = SocketAddress.parse(request), OwnLoopback.isLoopback(a.host) {
+                let result = bindOwn(request, address: a, pid: Int32(bitPattern: n.pid))
+                finish()
+                return result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result))
+            }
+            if let refusal = bindBeforeOwnSend(request, kind: kind, pid: Int32(bitPattern: n.pid)) {
+                finish()
+                return .fail(errno: refusal)
+            }
+        }
         let mayBlock = request.pointee.nonblocking == 0 && kind != .bind && kind != .listen
         if mayBlock, let answer = listener.retained() {
             let box = RequestBox(request)
@@ -95,6 +118,14 @@ public final class NetworkMediator: Sendable {
             return .fail(errno: EAGAIN)
         }
         let result = warden_net_perform(request)
+        if kind == .listen, result == 0, let local = SocketAddress.local(of: request.pointee.fd), OwnLoopback.isLoopback(local.host) {
+            OwnLoopbackSockets.disableAddressReuse(request.pointee.fd)
+        }
+        if kind == .bind, result == 0, request.pointee.domain != AF_UNIX, case .address(let asked) = SocketAddress.parse(request),
+           asked.port != 0, OwnLoopbackSockets.isWildcard(asked.host, sameFamilyAs: asked.host) {
+            // A wildcard bind a rule allowed listens on loopback too: the agent's own there.
+            _ = own.keep(request.pointee.fd)
+        }
         finish()
         return result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result))
     }
@@ -108,7 +139,7 @@ public final class NetworkMediator: Sendable {
             switch decideUnix(r, kind: kind) {
             case .perform, .relay: return nil
             case .refuse(let e, let what):
-                if let what { recordUnix(path: what.path, pid: pid, reason: what.reason) }
+                if let what { recordUnix(path: what.path, pid: pid, reason: what.reason, kind: kind) }
                 return e
             }
         case AF_INET, AF_INET6:
@@ -128,10 +159,22 @@ public final class NetworkMediator: Sendable {
             // Decided on the address the socket is bound to now: an unbound socket would be
             // bound by listen to an ephemeral port on every address, and a socket bound to
             // port 0 has an ephemeral port no bind rule was asked about.
-            guard let local = SocketAddress.local(of: r.pointee.fd), local.port != 0 else { return Self.bindRefusedErrno }
-            let decision = effective.decideNet(.bind, proto, local.endpoint)
-            if decision.effect != .allow { record(decision, local, proto, domain: nil, pid: pid) }
-            return decision.effect == .allow ? nil : Self.bindRefusedErrno
+            guard let local = SocketAddress.local(of: r.pointee.fd), local.port != 0 else {
+                let any = SocketAddress(host: domain == AF_INET6 ? .ipv6(IPv6Network(bytes: [UInt8](repeating: 0, count: 16), prefixLength: 128))
+                                                                  : .ipv4(IPv4Network(address: 0, prefixLength: 32)), port: 0)
+                refuse(any, proto, kind: kind, pid: pid, decidedBy: "built-in",
+                       rule: "built-in: listen on an unbound socket would listen on an ephemeral port of every address: bind a loopback address (or one a bind rule allows) first")
+                return Self.bindRefusedErrno
+            }
+            let decision = effective.decideNetMediated(.bind, proto, local.endpoint)
+            guard decision.effect == .allow else {
+                record(decision, local, proto, domain: nil, pid: pid, kind: kind)
+                return Self.bindRefusedErrno
+            }
+            if OwnLoopback.isLoopback(local.host) {
+                if let refusal = ownSocketRefusal(r.pointee.fd, proto, decision, local, kind: kind, pid: pid) { return refusal }
+            }
+            return nil
         }
         guard r.pointee.has_addr != 0 else { return nil } // sends on a connected socket
         let address: SocketAddress
@@ -143,28 +186,52 @@ public final class NetworkMediator: Sendable {
 
         if kind == .bind {
             // Port 0 picks an ephemeral port, as sending from an unbound socket does anyway;
-            // listening on it is decided at listen.
-            if address.port == 0 { return nil }
-            let decision = effective.decideNet(.bind, proto, address.endpoint)
-            record(decision, address, proto, domain: nil, pid: pid)
-            if decision.effect != .allow { return Self.bindRefusedErrno }
-            if address.port != 0 && address.port < 1024 && !canBindLowPorts { return EACCES }
-            return nil
+            // listening on it is decided at listen. A loopback address is the agent's own
+            // (decided again, and performed, by `bindOwn`).
+            if address.port == 0 || OwnLoopback.isLoopback(address.host) { return nil }
+            let decision = effective.decideNetMediated(.bind, proto, address.endpoint)
+            record(decision, address, proto, domain: nil, pid: pid, kind: kind)
+            return decision.effect == .allow ? nil : Self.bindRefusedErrno
         }
 
         if let dns, dns.serves(proto, address) {
             return nil // Warden's own resolver (by protocol), which only answers for allowed names
         }
         let (decision, name) = decideConnect(proto, address)
-        record(decision, address, proto, domain: name, pid: pid)
+        if decision.condition == OwnLoopback.connectCondition {
+            // A loopback destination no rule decides: the agent's own sockets only.
+            let owned = own.owns(proto, address)
+            let rule = owned ? "\(OwnLoopback.connectRule.location): \(OwnLoopback.connectRule.rule)"
+                : "no rule allows connect \(proto.rawValue) \(address.endpoint), and no socket of the agent \(proto == .tcp ? "listens" : "is bound") there (own loopback: host loopback services are refused)"
+            try? audit?.network(denied: !owned, destination: address.hostText, port: Int32(address.port), proto: proto.rawValue,
+                                domain: nil, pid: pid, rule: rule,
+                                detail: NetworkDetail(operation: kind.operation, decidedBy: "own-loopback",
+                                                      explain: Self.explainArguments(kind, proto, address.endpoint)))
+            return owned ? nil : Self.refusedErrno
+        }
+        record(decision, address, proto, domain: name, pid: pid, kind: kind)
         return decision.effect == .allow ? nil : Self.refusedErrno
+    }
+
+    /// TCP or UDP for a fetched inet request; nil for anything else.
+    static func inetProtocol(_ r: UnsafeMutablePointer<warden_net_request>) -> NetProtocol? {
+        switch Int(r.pointee.type & 0xf) {
+        case Int(SOCK_STREAM.rawValue): return .tcp
+        case Int(SOCK_DGRAM.rawValue) where r.pointee.protocol == 0 || r.pointee.protocol == Int32(IPPROTO_UDP): return .udp
+        default: return nil
+        }
+    }
+
+    /// The `warden explain` arguments that reproduce a decision on `endpoint`.
+    static func explainArguments(_ kind: Kind, _ proto: NetProtocol, _ endpoint: Endpoint) -> [String] {
+        [kind == .bind || kind == .listen ? "--bind" : "--connect", proto.rawValue, endpoint.description]
     }
 
     /// The decision for an inet destination: by address, else by a domain that resolved to
     /// it in this run. An explicit deny of the address wins over any domain.
     public func decideConnect(_ proto: NetProtocol, _ address: SocketAddress) -> (Decision, String?) {
-        let direct = effective.decideNet(.connect, proto, address.endpoint)
-        if direct.effect == .allow || !direct.rules.isEmpty { return (direct, nil) }
+        let direct = effective.decideNetMediated(.connect, proto, address.endpoint)
+        if direct.effect == .allow || (!direct.rules.isEmpty && direct.condition == nil) { return (direct, nil) }
         for name in names.names(for: address.host) {
             let byName = effective.decideNet(.connect, proto, Endpoint(host: .domain(name), ports: PortRange(lower: address.port, upper: address.port)))
             if byName.effect == .allow { return (byName, name) }
@@ -219,19 +286,42 @@ public final class NetworkMediator: Sendable {
         guard result < 0 else { return nil }
         let e = Int32(-result)
         if [EACCES, EPERM, EROFS, ENOENT].contains(e) {
-            recordUnix(path: path, pid: pid, reason: "\(kind == .bind ? "bind" : "connect") refused in the agent's world: \(errnoName(e))")
+            recordUnix(path: path, pid: pid, reason: "\(kind == .bind ? "bind" : "connect") refused in the agent's world: \(errnoName(e))", kind: kind)
         }
         return e
     }
 
-    func recordUnix(path: String, pid: Int32, reason: String) {
-        try? audit?.network(denied: true, destination: path, port: 0, proto: "unix", domain: nil, pid: pid, rule: reason)
+    func recordUnix(path: String, pid: Int32, reason: String, kind: Kind) {
+        try? audit?.network(denied: true, destination: path, port: 0, proto: "unix", domain: nil, pid: pid, rule: reason,
+                            detail: NetworkDetail(operation: kind.operation, decidedBy: "built-in"))
     }
 
-    func record(_ decision: Decision, _ address: SocketAddress, _ proto: NetProtocol, domain: String?, pid: Int32, rule: String? = nil) {
-        let rule = rule ?? decision.rules.first.map { "\($0.location): \($0.rule)" }
+    /// Records a decided inet call: the deciding rule (`file:line:col: text`, a built-in, or
+    /// "no rule allows ..."), how it was decided, and the `warden explain` arguments.
+    func record(_ decision: Decision, _ address: SocketAddress, _ proto: NetProtocol, domain: String?, pid: Int32, kind: Kind) {
+        let endpoint = domain.map { Endpoint(host: .domain($0), ports: PortRange(lower: address.port, upper: address.port)) } ?? address.endpoint
+        let direction = kind == .bind || kind == .listen ? "bind" : "connect"
+        let first = decision.rules.first
+        let rule = first.map { "\($0.location): \($0.rule)" } ?? "no rule allows \(direction) \(proto.rawValue) \(endpoint)"
+        let decidedBy: String
+        switch first {
+        case nil: decidedBy = "default"
+        case OwnLoopback.bindRule, OwnLoopback.connectRule: decidedBy = "own-loopback"
+        case let p? where p.file == nil: decidedBy = "built-in"
+        default: decidedBy = "rule"
+        }
         try? audit?.network(denied: decision.effect != .allow, destination: address.hostText, port: Int32(address.port),
-                            proto: proto.rawValue, domain: domain, pid: pid, rule: rule)
+                            proto: proto.rawValue, domain: domain, pid: pid, rule: rule,
+                            detail: NetworkDetail(operation: kind.operation, decidedBy: decidedBy,
+                                                  explain: Self.explainArguments(kind, proto, endpoint)))
+    }
+
+    /// Records a refusal Warden makes whatever the rules say.
+    func refuse(_ address: SocketAddress, _ proto: NetProtocol, kind: Kind, pid: Int32, decidedBy: String, rule: String) {
+        try? audit?.network(denied: true, destination: address.hostText, port: Int32(address.port), proto: proto.rawValue,
+                            domain: nil, pid: pid, rule: rule,
+                            detail: NetworkDetail(operation: kind.operation, decidedBy: decidedBy,
+                                                  explain: Self.explainArguments(kind, proto, address.endpoint)))
     }
 
     /// Runs `body` on a detached thread; false if no thread could be started.

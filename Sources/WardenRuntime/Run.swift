@@ -156,9 +156,11 @@ public final class Run {
     /// Launches the agent and supervises it to the end. Throws only when `run.start` cannot
     /// be recorded (then the agent was not launched: no unrecorded runs).
     public func execute() throws(RunSetupError) -> RunSummary {
-        let session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
+        var session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
                                    gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
+        session.observeFilesystem = request.observeFilesystem ? .enableKernelAudit : .ifKernelAuditEnabled
+        session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }
         // Directories of supervisors that died without cleaning up (e.g. SIGKILL), removed
@@ -175,7 +177,8 @@ public final class Run {
                           createdProtectedPaths: result.createdProtectedPaths, gitFindings: result.gitFindings,
                           denialsRecorded: result.denials.filter { $0.key.hasPrefix("deny") }.values.reduce(0, +),
                           auditError: result.auditError, stoppedForAudit: result.stoppedForAudit, unsaved: result.unsaved,
-                          oomKills: result.oomKills, memoryLimit: plan.effective.limits[.memory]?.value.canonical)
+                          oomKills: result.oomKills, memoryLimit: plan.effective.limits[.memory]?.value.canonical,
+                          layers: result.layers, digest: result.digest)
     }
 }
 
@@ -203,6 +206,10 @@ public struct RunSummary: Sendable {
     public var oomKills: UInt64 = 0
     /// The identity's `limit memory`, as written canonically (`1GiB`), if any.
     public var memoryLimit: String?
+    /// Per layer: denials recorded, or why they were not observed (see `LayerDenials`).
+    public var layers: [LayerDenials] = []
+    /// The ranked digest of the denials when the command failed (see `DenialDigest`).
+    public var digest: DenialDigest?
 
     /// The process exit status: `RunOutcome.auditFailureExitCode` (122) when the agent was
     /// stopped for the audit log or records are missing from it; else
@@ -238,10 +245,13 @@ public struct RunSummary: Sendable {
             lines.append("warden: the memory limit (limit memory \(memoryLimit ?? "?")) was reached: the kernel killed \(oomKills) process\(oomKills == 1 ? "" : "es") of the agent (out of memory; recorded in run.exit as oom_kills)")
         }
         if case .launchFailed(let failure) = outcome { lines.append(failure.message) }
+        if let digest { lines.append(contentsOf: digest.lines(logPath: logPath, runID: runID)) }
         return lines
     }
 
-    /// "warden: run <id> exited with status 0; 3 denials recorded in <log>".
+    /// "warden: run <id> exited with status 0; 3 syscall denials, 0 network denials recorded
+    /// in <log>; filesystem not observed (check an action with `warden explain …`)". A layer
+    /// whose denials were not observed is said to be so, never counted as 0.
     public var summaryLine: String {
         let how: String
         switch outcome {
@@ -251,6 +261,9 @@ public struct RunSummary: Sendable {
         case .launchFailed: how = "failed to start"
         }
         let audit = stoppedForAudit ? " (stopped: the audit log failed)" : ""
-        return "warden: run \(runID) \(how)\(audit); \(denialsRecorded) denial\(denialsRecorded == 1 ? "" : "s") recorded in \(logPath)"
+        guard !layers.isEmpty else {
+            return "warden: run \(runID) \(how)\(audit); \(denialsRecorded) denial\(denialsRecorded == 1 ? "" : "s") recorded in \(logPath)"
+        }
+        return "warden: run \(runID) \(how)\(audit); \(layers.account(logPath: logPath))"
     }
 }

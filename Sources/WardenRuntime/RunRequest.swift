@@ -33,6 +33,10 @@ public struct RunRequest: Sendable {
     /// Told, while the run goes on, what the operator must know at once (e.g. the agent is
     /// being stopped because the audit log failed). The CLI prints it on stderr.
     public var notice: (@Sendable (String) -> Void)?
+    /// `--observe-filesystem`: switch kernel audit on for the run (host-wide, and back off
+    /// afterwards) when it is off, so Landlock's denials are recorded (`deny.fs`). When it
+    /// is already on, Warden uses it anyway.
+    public var observeFilesystem = false
 
     public init(policyPath: String, policy: CheckedPolicy, effective: EffectivePolicy, command: [String],
                 workspace: String? = nil, timeout: Duration? = nil, gracePeriod: Duration = .seconds(5),

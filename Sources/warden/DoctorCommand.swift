@@ -71,6 +71,15 @@ struct DoctorReport {
     var namespacesOK: Bool { k.namespaces.allSatisfy(\.available) }
     var coreLayersAvailable: Bool { seccompFilters && k.landlockABI >= 1 && namespacesOK && launchOK }
 
+    /// `enabled`, `disabled` or `unknown: ERRNO` (Warden never switches kernel audit).
+    var kernelAudit: String {
+        switch KernelAuditState.current() {
+        case .enabled: return "enabled"
+        case .disabled: return "disabled"
+        case .unknown(let e): return "unknown: \(errnoName(e))"
+        }
+    }
+
     var landlockRights: [String] {
         var r: [String] = []
         if k.landlockABI >= 1 { r.append("filesystem") }
@@ -101,6 +110,7 @@ struct DoctorReport {
         lines.append("\(mark(memory.isAvailable)) limit memory   " + (memory.isAvailable ? "enforced by the \(memory)"
             : "refused at launch (--best-effort skips it): \(memory)"))
         lines.append("\(mark(launchOK)) sandbox launch \(launchDetail)")
+        lines.append("    denials        \(KernelAuditState.current().doctorText)")
         lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
                      "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
         if let stock { lines += stock.textLines() }
@@ -130,6 +140,8 @@ struct DoctorReport {
             "\"capabilities\": \(arr(k.effectiveCapabilities))",
             "\"launch_check\": {\"ok\": \(launchOK), \"detail\": \(str(launchDetail))}",
             "\"core_layers_available\": \(coreLayersAvailable)",
+            "\"denials_observed\": {\"syscall\": \(k.userNotification), \"network_with_net_rules\": \(k.userNotification), \"filesystem\": \(str(!k.runningAsRoot ? "none" : k.landlockABI >= 7 ? "landlock,mount" : "mount")), "
+                + "\"kernel_audit\": \(str(kernelAudit))}",
         ]
         if let stock { fields.append("\"stock_policies\": " + stock.json(str)) }
         if let workloads { fields.append("\"workloads\": " + workloads.json(str)) }

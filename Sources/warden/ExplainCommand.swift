@@ -14,7 +14,12 @@ struct ExplainCommand: ParsableCommand {
           warden explain policies/default.warden --syscall socket:AF_INET,SOCK_STREAM
           warden explain policies/default.warden --fs write '${workspace}/.git/hooks/pre-commit'
           warden explain policies/default.warden --connect tcp example.com:443
-        Exit status: 0 allowed, 1 denied, 2 usage or I/O error (or a policy with errors).
+          warden explain policies/default.warden --bind tcp 127.0.0.1:0
+        Network answers are the ones the run gives: with `net` rules, loopback addresses are
+        the agent's own (bind and listen need no rule; a loopback connect no rule decides is
+        "DENY, except allowed to the agent's own listeners only").
+        Exit status: 0 allowed, 1 denied (or allowed only to the agent's own listeners), 2
+        usage or I/O error (or a policy with errors).
         """
     )
 
@@ -68,7 +73,8 @@ struct ExplainCommand: ParsableCommand {
             }
             world += effective.worldNotes(path).map { "note: " + shown($0) }
         }
-        printText("\(allowed ? "ALLOW" : "DENY"): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
+        let verdict = allowed ? "ALLOW" : decision.condition.map { "DENY, except \($0)" } ?? "DENY"
+        printText("\(verdict): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
         for line in ExplainFormat.reasons(decision) { printText("  " + line) }
         for line in world { printText("  " + line) }
         if !allowed { throw ExitCode(1) }

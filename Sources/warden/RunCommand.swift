@@ -55,6 +55,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Ed25519 key that signs the run's checkpoint (default: $WARDEN_AUDIT_KEY).")
     var signingKey: String?
 
+    @Flag(help: "Record Landlock's filesystem denials (deny.fs) through kernel audit, switching it on for the run (host-wide, root only) when it is off; when it is on, Warden uses it anyway.")
+    var observeFilesystem = false
+
     @Flag(name: .shortAndLong, help: "Do not print the one-line run summary on standard error.")
     var quiet = false
 
@@ -72,11 +75,12 @@ struct RunCommand: ParsableCommand {
         let graceLimit = try Self.duration(grace, flag: "--grace")
         let checked = try PolicyInput.load(policy, failureCode: 125)
         let effective = try PolicyInput.effective(checked, identity: identity, failureCode: 125)
-        let request = RunRequest(policyPath: policy, policy: checked, effective: effective, command: command,
+        var request = RunRequest(policyPath: policy, policy: checked, effective: effective, command: command,
                                  workspace: workspace, timeout: timeLimit, gracePeriod: graceLimit,
                                  bestEffort: bestEffort, auditLogPath: auditLog, signingKeyPath: signingKey,
                                  wardenVersion: WardenVersion.string, auditFailureMode: onAuditFailure,
                                  notice: { printError($0, prefix: false) })
+        request.observeFilesystem = observeFilesystem
         let summary: RunSummary
         do {
             let run = try Run(request, host: .current())

@@ -117,14 +117,16 @@ final class LoopbackServer: @unchecked Sendable {
     private var accepted = 0
     private var thread: Thread?
 
-    /// `host` is an IPv4 or IPv6 literal; `port` 0 picks a free port.
-    init(_ host: String, port: UInt16 = 0, tag: String) throws {
+    /// `host` is an IPv4 or IPv6 literal; `port` 0 picks a free port; `reusePort` sets
+    /// SO_REUSEPORT (a group another socket of the same user could join).
+    init(_ host: String, port: UInt16 = 0, tag: String, reusePort: Bool = false) throws {
         self.tag = tag
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(fd >= 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         let bound: UInt16 = try Self.bind(fd, host, port, v6)
         self.port = bound
         try #require(listen(fd, 512) == 0)

@@ -200,3 +200,43 @@ func path(_ s: String) -> PolicyPath {
         }
     }
 }
+
+/// The ID-switch calls (`@id-switch`, in `@default`) and the capabilities that make them
+/// powerful.
+@Suite struct IDSwitchTests {
+    @Test func defaultAllowsTheIDSwitchCallsWithoutTheCapabilities() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow syscall @default\n}\n")
+        for name in ["setuid", "setresuid", "setresgid", "setfsuid", "setfsgid"] {
+            #expect(p.decideSyscall(name).effect == .allow, "\(name)")
+        }
+        #expect(p.decideSyscall("setgroups").effect == .deny, "setgroups is not an ID switch")
+    }
+
+    @Test func holdingSetuidWithdrawsTheDefaultAllowVisibly() throws {
+        let p = try effective("""
+        warden 1
+        identity agent {
+          allow syscall @default
+          allow capability SETUID because "test"
+        }
+        """)
+        let d = p.decideSyscall("setresuid", arguments: [UInt64.max, 0, UInt64.max])
+        #expect(d.effect == .deny)
+        #expect(d.rules.first?.file == nil, "a built-in decides")
+        #expect(d.rules.first?.because?.contains("CAP_SETUID") == true, "\(d.rules)")
+        #expect(p.decideSyscall("read").effect == .allow, "the rest of @default stays")
+    }
+
+    @Test func aRuleNamingTheCallsStillAllowsThemWithTheCapability() throws {
+        let p = try effective("""
+        warden 1
+        identity agent {
+          allow syscall @default
+          allow syscall setresuid because "the service drops to its own user"
+          allow capability SETUID because "test"
+        }
+        """)
+        #expect(p.decideSyscall("setresuid").effect == .allow)
+        #expect(p.decideSyscall("setuid").effect == .deny, "only the named call")
+    }
+}

@@ -29,7 +29,7 @@ import Testing
             "fsmount", "move_mount", "open_tree", "unshare", "setns", "io_uring_setup", "io_uring_enter",
             "io_uring_register", "open_by_handle_at", "name_to_handle_at", "clone3", "reboot", "swapon",
             "swapoff", "acct", "settimeofday", "clock_settime", "iopl", "ioperm", "kcmp", "chroot",
-            "setuid", "capset", "modify_ldt", "personality", "syslog", "fanotify_init",
+            "setgroups", "capset", "modify_ldt", "personality", "syslog", "fanotify_init",
         ]
         for name in forbidden {
             #expect(!members.contains(name), "@default must not contain \(name)")
@@ -43,6 +43,17 @@ import Testing
                      "statx", "pipe2", "epoll_wait", "set_robust_list", "clock_nanosleep"] {
             #expect(members.contains(name), "@default lacks \(name)")
         }
+    }
+
+    /// GNU make calls setresuid(-1, 0, -1) before each child: the ID-switch calls are in
+    /// @default (they gain nothing without CAP_SETUID/CAP_SETGID), setgroups is not.
+    @Test func defaultHoldsTheIDSwitchCallsButNotSetgroups() throws {
+        let members = Set(try #require(SyscallGroups.expand("@default")))
+        for name in ["setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setfsuid", "setfsgid"] {
+            #expect(members.contains(name), "@default lacks \(name)")
+        }
+        #expect(!members.contains("setgroups"))
+        #expect(Set(try #require(SyscallGroups.expand("@setuid"))) == Set(try #require(SyscallGroups.expand("@id-switch"))).union(["setgroups"]))
     }
 
     @Test func dangerousGroupsExpandThroughPrivileged() throws {

@@ -123,6 +123,9 @@ struct warden_launch_spec {
     int32_t landlock_abi;         ///< ABI the rights were filtered for (>= 1 when handled != 0)
     const struct warden_landlock_rule *landlock_rules;
     size_t landlock_rule_count;
+    int32_t landlock_log_after_exec; ///< nonzero (ABI >= 7): LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+    uint32_t audit_loginuid_set;  ///< nonzero: init writes audit_loginuid to /proc/self/loginuid
+    uint32_t audit_loginuid;      ///< the run's own audit login uid (kernel audit rules match it)
 
     int32_t apply_capabilities;   ///< 0: leave capabilities alone
     uint64_t cap_bounding, cap_permitted, cap_effective, cap_inheritable, cap_ambient;
@@ -151,6 +154,30 @@ int warden_launch(const struct warden_launch_spec *spec, struct warden_launch_ha
 
 /// Highest Landlock ABI of this kernel, or a negative errno (ENOSYS/EOPNOTSUPP: none).
 int warden_landlock_abi(void);
+
+/// The kernel audit subsystem: 1 enabled, 0 disabled, or -errno (e.g. -EPERM without
+/// CAP_AUDIT_CONTROL, -EPROTONOSUPPORT without audit support). Never changes it.
+int warden_kernel_audit_enabled(void);
+/// Adds (add != 0) or deletes a syscall-exit audit rule: arch == `arch`, loginuid ==
+/// `auid`, exit == `exit_value`, the syscalls in `syscalls` (`count` numbers), key `key`.
+/// 0 or -errno.
+int warden_kaudit_exit_rule(int add, uint32_t arch, uint32_t auid, int32_t exit_value,
+                            const int32_t *syscalls, size_t count, const char *key);
+/// Deletes the exit rules whose key starts with `prefix` followed by the decimal pid of a
+/// process that no longer exists (rules of supervisors that died). Returns how many.
+int warden_kaudit_delete_stale(const char *prefix);
+/// How many audit rules have a key starting with `prefix`.
+int warden_kaudit_count_rules(const char *prefix);
+/// Records the kernel audit subsystem dropped since boot (host-wide; backlog limit), or -errno.
+long long warden_kernel_audit_lost(void);
+/// AUDIT_SET enabled = `on` (host-wide; only on the operator's request). 0 or -errno.
+int warden_kaudit_set_enabled(int on);
+/// A non-blocking NETLINK_AUDIT socket in the read-only multicast group
+/// (AUDIT_NLGRP_READLOG; needs CAP_AUDIT_READ), or -errno.
+int warden_kaudit_open_readlog(void);
+/// Waits up to `timeout_ms` for one audit record; copies its text (not NUL-terminated) into
+/// `buf` and its type into *type. Returns the length, 0 (with *type 0) when none came, or -errno.
+int warden_kaudit_recv(int fd, char *buf, size_t cap, int timeout_ms, int *type);
 
 /// Receives one fd sent with SCM_RIGHTS on `sock`; -errno on failure, -ENODATA on EOF.
 int warden_recv_fd(int sock);
