@@ -32,7 +32,7 @@ new_home() {
   local tc
   tc=$(sed -n 's/^default_toolchain = "\(.*\)"/\1/p' "$HOME/.rustup/settings.toml" 2>/dev/null) || true
   if [[ -n $tc && -x $HOME/.cargo/bin/cargo ]]; then
-    mkdir -p "$1/.cargo" "$1/.rustup/toolchains/$tc"
+    mkdir -p "$1/.cargo" "$1/.rustup/toolchains/$tc" "$1/.rustup/update-hashes"
     cp "$HOME/.rustup/settings.toml" "$1/.rustup/"
     cp -al "$HOME/.cargo/bin" "$1/.cargo/bin" 2>/dev/null || cp -a "$HOME/.cargo/bin" "$1/.cargo/bin"
     for d in bin etc lib libexec; do

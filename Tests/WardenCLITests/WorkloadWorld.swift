@@ -62,6 +62,8 @@ final class WorkloadWorld: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: to, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: home + "/.cargo", withIntermediateDirectories: true)
         try settings.write(toFile: home + "/.rustup/settings.toml", atomically: false, encoding: .utf8)
+        // rustup's proxies create update-hashes/ when it is missing, and the toolchain is read-only.
+        try FileManager.default.createDirectory(atPath: home + "/.rustup/update-hashes", withIntermediateDirectories: true)
         var pairs = [(real + "/.cargo/bin", home + "/.cargo/bin")]
         for sub in ["bin", "etc", "lib", "libexec"] where FileManager.default.fileExists(atPath: from + "/" + sub) {
             pairs.append((from + "/" + sub, to + "/" + sub))
