@@ -123,7 +123,7 @@ struct WorkloadDoctorTests {
             identity test-coverage {
               allow fs read, exec "/usr", "/bin", "/lib", "/lib64"
               allow fs read, write, exec "${workspace}", "${tmp}"
-              deny  fs read "${home}/.gitconfig" because "no identity here"
+              deny  fs write "${tmp}/clone" because "no clones here"
               allow syscall @default
             }
 
@@ -139,7 +139,7 @@ struct WorkloadDoctorTests {
         #expect(git.first { $0.policy == "default" }?.verdict == "supported", "\(git.map { ($0.policy, $0.verdict, $0.denied.map(\.0)) })")
         let denied = try #require(git.first { $0.policy == "test-coverage" })
         #expect(denied.verdict == "denied")
-        #expect(denied.denied.map(\.0) == ["read ${home}/.gitconfig"], "\(denied.denied)")
+        #expect(denied.denied.map(\.0) == ["write ${tmp}/clone/.git/HEAD"], "\(denied.denied)")
         #expect(denied.denied.first?.1.contains("test-coverage.warden") == true, "the deciding rule is named: \(denied.denied)")
         // go is not on this PATH.
         #expect(cells.first { $0.workload == "go" && $0.policy == "default" }?.verdict == "missing-tool")
@@ -148,7 +148,7 @@ struct WorkloadDoctorTests {
         // The text form shows the same, with the explain command to run.
         guard let text = try WardenBinary.run(["doctor", "--policies", policies],
                                               environment: ["PATH": bin, "HOME": dir + "/home"]) else { return }
-        #expect(text.stdout.contains("git under test-coverage: read ${home}/.gitconfig"), "\(text.stdout)")
-        #expect(text.stdout.contains("warden explain \(policies)/test-coverage.warden --fs read '${home}/.gitconfig'"), "\(text.stdout)")
+        #expect(text.stdout.contains("git under test-coverage: write ${tmp}/clone/.git/HEAD"), "\(text.stdout)")
+        #expect(text.stdout.contains("warden explain \(policies)/test-coverage.warden --fs write '${tmp}/clone/.git/HEAD'"), "\(text.stdout)")
     }
 }
