@@ -31,10 +31,12 @@ let package = Package(
         .target(name: "WardenAudit", dependencies: ["WardenKernel", .product(name: "Crypto", package: "swift-crypto")]),
         // Supervisor: launch, notify loop, network mediation, signals, timeouts.
         .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp"]),
+        // The workload matrix's catalog: workloads, their tools and required accesses.
+        .target(name: "WardenWorkloads", dependencies: ["WardenCompiler", "WardenPolicy"]),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel",
+                "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,7 +45,7 @@ let package = Package(
         .testTarget(name: "WardenCompilerTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
         .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"]),
         .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler", "WardenPolicy"]),
-        .testTarget(name: "WardenCLITests", dependencies: []),
+        .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,8 @@
 #   4. compile and lint of policies with 10, 100 and 1,000 identities (growth exponent)
 #   5. audit append and verify throughput, next to sha256sum over the same file
 #   6. network mediation (scripts/bench-network.sh)
+#   7. workloads of the matrix (C make, go test, cargo test, pytest) bare and under warden run
+#      (scripts/bench-workloads.sh; knobs BENCH_WORKLOADS, BENCH_WORKLOAD_ROUNDS, BENCH_WORKLOAD_POLICY)
 # Prints one table and writes bench-results/bench.json (raw samples: bench-results/raw.tsv).
 # Knobs: BENCH_ROUNDS (default 30), BENCH_SEED, BENCH_DOCKER_PROFILE (default
 # ../shared/reference/docker-default-seccomp.json). Runs as root (apt-get, and warden run's
@@ -176,6 +178,10 @@ else
   printf 'network\tconnect latency and local transfer under mediation\t-\tn/a (scripts/bench-network.sh failed)\n' >>"$raw"
   say "network bench failed: $(tail -n 3 <<<"$net_out")"
 fi
+
+# --- 7. workloads ----------------------------------------------------------------------------
+say "workloads: C make, go test, cargo test, pytest, bare and under warden run (scripts/bench-workloads.sh)"
+"$root/scripts/bench-workloads.sh" "$warden" "$raw" || say "workload bench failed (see above)"
 
 # --- report ----------------------------------------------------------------------------------
 python3 - "$out/machine.json" "$rounds" "$seed" <<'PY'

@@ -14,7 +14,9 @@ struct DoctorCommand: ParsableCommand {
         Each identity of each policy in the stock policy directory (the `policies/` next to the binary, or \
         --policies DIR) is judged as `warden run` would launch it here: ready, limited (runs, but some \
         grants have no effect or denials go unrecorded), best-effort (refused unless --best-effort), \
-        cannot-run, or invalid.
+        cannot-run, or invalid. Then, for each stock policy of the workload matrix, which everyday workloads \
+        (C, Python, Node, Go, Rust, Java, git, shell) it supports here: their tools are on PATH and the \
+        policy allows every access they need (as `warden explain` decides it).
         Exit status: 0 when every core layer (seccomp, Landlock, namespaces) is available, 1 otherwise.
         """
     )
@@ -35,6 +37,10 @@ struct DoctorCommand: ParsableCommand {
         let k = KernelSupport.detect()
         var report = DoctorReport(k, launch: KernelSupport.launchCheck().outcome)
         report.stock = StockPolicyReport.evaluate(directory: policies, support: k)
+        if let dir = report.stock?.directory, report.stock?.problem == nil {
+            report.workloads = WorkloadReport.evaluate(directory: dir, path: getenv("PATH").map { String(cString: $0) } ?? "",
+                                                       home: getenv("HOME").map { String(cString: $0) } ?? "/")
+        }
         print(format == .json ? report.json() : report.text())
         if !report.coreLayersAvailable { throw ExitCode(1) }
     }
@@ -47,6 +53,8 @@ struct DoctorReport {
     let launch: RunOutcome
     /// Which stock policies can run here.
     var stock: StockPolicyReport?
+    /// Which workloads of the matrix each stock policy supports here.
+    var workloads: WorkloadReport?
 
     init(_ k: KernelSupport, launch: RunOutcome) { self.k = k; self.launch = launch }
 
@@ -106,6 +114,7 @@ struct DoctorReport {
         lines.append("    capabilities   " + (k.effectiveCapabilities.isEmpty ? "none held" :
                      "\(k.effectiveCapabilities.count) held: \(k.effectiveCapabilities.joined(separator: " "))"))
         if let stock { lines += stock.textLines() }
+        if let workloads { lines += workloads.textLines() }
         lines.append(coreLayersAvailable ? "Warden can enforce its core layers here."
                      : "Some core layers are missing: launches need --best-effort, which records what was skipped.")
         return lines.joined(separator: "\n")
@@ -135,6 +144,7 @@ struct DoctorReport {
                 + "\"kernel_audit\": \(str(kernelAudit))}",
         ]
         if let stock { fields.append("\"stock_policies\": " + stock.json(str)) }
+        if let workloads { fields.append("\"workloads\": " + workloads.json(str)) }
         if let m = k.maxUserNamespaces { fields.insert("\"max_user_namespaces\": \(m)", at: 3) }
         return "{\n  " + fields.joined(separator: ",\n  ") + "\n}"
     }

@@ -41,7 +41,7 @@ RATIOS[("audit", "verify (whole process)")] = [("sha256sum", "sha256sum")]
 RATIOS[("audit", "verify (in process)")] = [("sha256sum", "sha256sum")]
 RATIOS[("network", "connect+close: mediated (warden run)")] = [("connect+close: without Warden", "without Warden")]
 RATIOS[("network", "receive 1 GiB: mediated (warden run)")] = [("receive 1 GiB: without Warden", "without Warden")]
-SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network"]
+SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network", "workload"]
 
 rows = collections.OrderedDict()
 for line in open(raw_path):
@@ -90,6 +90,13 @@ for prefix in ("lint", "compile one identity"):
         name = f"{prefix}: growth exponent 100 -> 1000"
         rows[("compile", name)] = {"section": "compile", "name": name, "unit": "slope",
                                    "samples": [k], "median": k, "min": k, "max": k, "n": 1, "na": None}
+
+# Workloads (scripts/bench-workloads.sh): "W: warden run (POLICY)" over "W: bare".
+for section, name in list(rows):
+    if section == "workload" and ": warden run" in name:
+        w = name.split(": ", 1)[0]
+        RATIOS[(section, name)] = [(w + ": bare", "bare")]
+        ORDER += [(section, w + ": bare"), (section, name)]
 
 for key, row in rows.items():
     row["ratios"] = []
