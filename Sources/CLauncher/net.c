@@ -260,3 +260,22 @@ long warden_net_perform(struct warden_net_request *r) {
     }
     return result;
 }
+
+int warden_net_reuseaddr(int listener, uint64_t id, pid_t tid, const uint64_t args[6]) {
+    int pidfd = open_pidfd(tid);
+    if (pidfd < 0) return pidfd;
+    int fd = get_fd(pidfd, (int)(uint32_t)args[0]);
+    close(pidfd);
+    if (fd < 0) return fd;
+    int type = 0, value = 0, e = 0;
+    socklen_t l = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0) e = errno == ENOTSOCK ? -ENOTSOCK : -errno;
+    else if ((uint32_t)args[4] < sizeof value) e = -EINVAL;
+    else e = read_mem(tid, args[3], &value, sizeof value);
+    // Copied: the agent's memory is not read again; the caller must still be waiting.
+    if (e == 0) e = warden_notif_id_valid(listener, id);
+    if (e == 0 && type != SOCK_STREAM) e = -EACCES;
+    if (e == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &value, sizeof value) < 0) e = -errno;
+    close(fd);
+    return e;
+}

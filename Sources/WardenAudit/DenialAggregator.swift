@@ -39,8 +39,15 @@ public struct DenialAggregator: Sendable {
         var last: AuditTime
     }
 
-    private var syscalls: [Int32: SyscallEntry] = [:]
-    private var syscallOrder: [Int32] = []
+    /// Pending syscall denials by number and deciding rule (one call refused by different
+    /// rules, e.g. setsockopt for SO_REUSEPORT and for SO_REUSEADDR, stays apart).
+    private var syscalls: [SyscallKey: SyscallEntry] = [:]
+    private var syscallOrder: [SyscallKey] = []
+
+    struct SyscallKey: Hashable {
+        var nr: Int32
+        var rule: String?
+    }
     private var nets: [NetKey: NetEntry] = [:]
     private var netOrder: [NetKey] = []
     struct FsKey: Hashable {
@@ -88,13 +95,14 @@ public struct DenialAggregator: Sendable {
         totals[AuditKind.denySyscall, default: 0] &+= 1
         windowEvents &+= 1
         if windowStart == nil { windowStart = at }
-        if syscalls[nr] != nil {
-            syscalls[nr]!.count &+= 1
-            syscalls[nr]!.last = at
+        let key = SyscallKey(nr: nr, rule: rule)
+        if syscalls[key] != nil {
+            syscalls[key]!.count &+= 1
+            syscalls[key]!.last = at
         } else {
-            syscalls[nr] = SyscallEntry(
+            syscalls[key] = SyscallEntry(
                 name: name, args: args, pid: pid, errno: errno, rule: rule, count: 1, first: at, last: at)
-            syscallOrder.append(nr)
+            syscallOrder.append(key)
         }
         return isDue(at: at)
     }
@@ -142,11 +150,11 @@ public struct DenialAggregator: Sendable {
     public mutating func drain() -> [AuditEvent] {
         var out: [AuditEvent] = []
         out.reserveCapacity(pendingKeys)
-        for nr in syscallOrder {
-            guard let e = syscalls[nr] else { continue }
+        for key in syscallOrder {
+            guard let e = syscalls[key] else { continue }
             out.append(
                 .denySyscall(
-                    name: e.name, nr: nr, args: e.args, pid: e.pid, count: e.count, first: e.first, last: e.last,
+                    name: e.name, nr: key.nr, args: e.args, pid: e.pid, count: e.count, first: e.first, last: e.last,
                     errno: e.errno, rule: e.rule))
         }
         for key in netOrder {

@@ -232,6 +232,13 @@ struct AgentNotificationHandler: NotificationHandler {
     func handle(_ n: SeccompNotification) -> NotificationResponse { deny(n) }
 
     func handle(_ n: SeccompNotification, listener: NotificationListener) -> NotificationResponse? {
+        // SO_REUSEADDR depends on the socket's kind, which the registers do not tell: the
+        // mediator decides it on a duplicate of the socket and performs it there.
+        if let mediator, let name = SyscallTable.name(of: n.syscall, arch: Architecture.native), name == "setsockopt",
+           NetworkMediator.setsReuseAddress(n.arguments),
+           effective.decideSyscall(name, arguments: n.arguments).effect == .allow {
+            return mediator.setReuseAddress(n, listener: listener)
+        }
         // Decided on register arguments only, so letting an allowed call continue is safe.
         if mediator != nil, let name = SyscallTable.name(of: n.syscall, arch: Architecture.native),
            EffectivePolicy.supervisorDecidedSyscalls.contains(name),

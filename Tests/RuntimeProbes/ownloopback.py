@@ -167,6 +167,21 @@ def reuseport(port):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
     step("udp_reuseaddr", udp_reuseaddr)
+
+    def udp_reuseaddr_after_bind():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    step("udp_reuseaddr_after_bind", udp_reuseaddr_after_bind)
+
+    def tcp_reuseaddr():
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        value = s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        return value
+    step("tcp_reuseaddr", tcp_reuseaddr)
     step("host_connect", lambda: connect(socket.AF_INET, "127.0.0.1", port))
 
 

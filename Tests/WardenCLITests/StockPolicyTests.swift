@@ -30,9 +30,9 @@ struct StockPolicyTests {
         #expect(!f.exists(".git/hooks/pre-commit"))
     }
 
-    /// The updater's identity has registry `net` rules; until network mediation lands such an
-    /// identity only launches with `--best-effort` (host network, recorded as a skipped layer).
-    /// The workload itself needs no network.
+    /// The updater's identity has registry `net` rules, mediated where the kernel offers
+    /// seccomp user notification; `--best-effort` lets it run elsewhere too (host network,
+    /// recorded as a skipped layer). The workload itself needs no network.
     @Test func dependencyUpdater() throws {
         guard let f = try StockPolicyFixture.make() else { return }
         defer { f.remove() }
@@ -58,7 +58,7 @@ struct StockPolicyTests {
         if getuid() == 0 {
             #expect(FileManager.default.fileExists(atPath: "/var/cache/warden/dependency-updater/.cache/pip/selfcheck.json"))
         }
-        // A skipped layer (network, until mediation lands) is printed and recorded, never silent.
+        // A skipped layer (network, without user notification) is printed and recorded, never silent.
         let skipped = (run.record("run.start")?["fields"] as? [String: Any])?["layers_skipped"] as? [String] ?? []
         let printed = run.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: layer not enforced (--best-effort): ") }
         #expect(printed.map { String($0.dropFirst("warning: layer not enforced (--best-effort): ".count)) } == skipped, "\(run.transcript)")

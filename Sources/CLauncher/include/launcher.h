@@ -252,6 +252,12 @@ struct warden_net_request {
 /// Fetches notification `id` (thread `tid`, syscall arguments `args`) of `kind`: duplicates
 /// the socket, copies the arguments, then checks that the notification is still pending.
 /// 0 or -errno (the errno to answer). Release `out` in every case.
+/// The agent's setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, optval, optlen), performed on a
+/// duplicate of its socket (pidfd_getfd) with the value copied once: applied on a stream
+/// socket (0 or -errno); -EACCES on any other kind, unchanged (datagram sockets with
+/// SO_REUSEADDR share a port with a host service's). -errno when it cannot be fetched.
+int warden_net_reuseaddr(int listener, uint64_t id, pid_t tid, const uint64_t args[6]);
+
 int warden_net_fetch(int listener, uint64_t id, pid_t tid, int kind, const uint64_t args[6],
                      struct warden_net_request *out);
 /// Performs the fetched call on the duplicate with the copied arguments (pathname unix
