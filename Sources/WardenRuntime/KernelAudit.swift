@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 /// The kernel audit subsystem, as far as Warden's denial records depend on it: Landlock
-/// reports its denials (record type 1423) only while kernel audit is enabled. Warden only
-/// reads the state; it never switches it (it is host-wide).
+/// reports its denials (record type 1423) only while kernel audit is enabled. This reads
+/// the state; only `warden run --observe-filesystem` switches it on (host-wide), for that
+/// run (see `FilesystemObserver`).
 public enum KernelAuditState: Sendable, Equatable {
     case enabled
     case disabled

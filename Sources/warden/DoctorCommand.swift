@@ -71,7 +71,7 @@ struct DoctorReport {
     var namespacesOK: Bool { k.namespaces.allSatisfy(\.available) }
     var coreLayersAvailable: Bool { seccompFilters && k.landlockABI >= 1 && namespacesOK && launchOK }
 
-    /// `enabled`, `disabled` or `unknown: ERRNO` (Warden never switches kernel audit).
+    /// `enabled`, `disabled` or `unknown: ERRNO` (only `warden run --observe-filesystem` switches it, for that run).
     var kernelAudit: String {
         switch KernelAuditState.current() {
         case .enabled: return "enabled"

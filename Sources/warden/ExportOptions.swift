@@ -26,7 +26,7 @@ struct ExportOptions: ParsableArguments {
     @Option(help: "k8s: the container image.")
     var image: String = "agent:latest"
 
-    @Flag(help: "oci, oci-bundle: enforce `limit processes`/`limit memory` with rlimits instead of cgroups (linux.resources).")
+    @Flag(help: "oci, oci-bundle: no cgroup limits (linux.resources): `limit processes` becomes RLIMIT_NPROC and `limit memory` is left out (write `limit address-space` for RLIMIT_AS).")
     var noCgroupLimits = false
 }
 

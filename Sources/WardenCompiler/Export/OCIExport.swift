@@ -28,7 +28,8 @@ public struct OCIExportOptions: Sendable {
     public var env: [String]
     public var uid: UInt32
     public var gid: UInt32
-    /// Enforce `limit processes` / `limit memory` with cgroups (`linux.resources`) rather than rlimits.
+    /// Enforce `limit processes` / `limit memory` with cgroups (`linux.resources`); without them
+    /// processes become RLIMIT_NPROC and memory is left out (noted as weaker).
     public var cgroupLimits: Bool
     /// Leave out bind mounts whose host path does not exist (a bundle for this machine).
     public var skipMissingPaths: Bool
