@@ -77,16 +77,7 @@ struct MountAuditRules {
 
     /// Whether `pid` (host) carries this run's login uid.
     func carried(by pid: Int32) -> Bool {
-        let fd = open("/proc/\(pid)/loginuid", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 16)
-        let n = read(fd, &buf, buf.count)
-        guard n > 0 else { return false }
-        return UInt32(String(decoding: buf[0..<n], as: UTF8.self).trimmingNewline) == auid
+        guard let text = readSmallFile("/proc/\(pid)/loginuid", limit: 16) else { return false }
+        return UInt32(text.hasSuffix("\n") ? String(text.dropLast()) : text) == auid
     }
-}
-
-extension String {
-    fileprivate var trimmingNewline: String { hasSuffix("\n") ? String(dropLast()) : self }
 }
