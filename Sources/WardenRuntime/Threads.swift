@@ -2,29 +2,32 @@
 import Glibc
 #endif
 
+/// The closure a new thread runs, passed through pthread_create's argument.
+private final class ThreadBody: @unchecked Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+/// Starts `body` on a new joinable POSIX thread; nil when it could not be created.
+private func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
+    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var t = pthread_t()
+    let r = pthread_create(&t, nil, { raw in
+        guard let raw else { return nil }
+        Unmanaged<ThreadBody>.fromOpaque(raw).takeRetainedValue().body()
+        return nil
+    }, box)
+    guard r == 0 else { Unmanaged<ThreadBody>.fromOpaque(box).release(); return nil }
+    return t
+}
+
 /// A joinable POSIX thread running a Sendable closure (no Foundation needed).
 struct JoinableThread: ~Copyable {
     private var handle: pthread_t
 
-    private final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
     /// Starts `body` on a new thread; nil when the thread could not be created.
     init?(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var t = pthread_t()
-        let r = pthread_create(&t, nil, { raw in
-            guard let raw else { return nil }
-            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
-        guard r == 0 else {
-            Unmanaged<Box>.fromOpaque(box).release()
-            return nil
-        }
+        guard let t = startThread(body) else { return nil }
         handle = t
     }
 
@@ -36,20 +39,8 @@ final class ThreadHandle: @unchecked Sendable {
     private let handle: pthread_t
     private var joined = false
 
-    private final class Box: @unchecked Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-
     init?(_ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var t = pthread_t()
-        let r = pthread_create(&t, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Box>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, box)
-        guard r == 0 else { Unmanaged<Box>.fromOpaque(box).release(); return nil }
+        guard let t = startThread(body) else { return nil }
         handle = t
     }
 
