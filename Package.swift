@@ -14,6 +14,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         // System libraries: libseccomp (syscall tables, BPF generation) and libcap (capability names).
@@ -29,14 +32,29 @@ let package = Package(
         .target(name: "WardenCompiler", dependencies: ["WardenPolicy", "WardenKernel", "CSeccomp"]),
         // Append-only, hash-chained, signed audit trail.
         .target(name: "WardenAudit", dependencies: ["WardenKernel", .product(name: "Crypto", package: "swift-crypto")]),
+        // The broker's protocol rules, pure and byte-level: strict HTTP/1.1 heads, body framing,
+        // git push commands, placeholder scanning. No I/O, so it is fuzzed and tested alone.
+        .target(name: "WardenBrokerProtocol"),
+        // The credential broker: per-run CA, TLS termination, HTTP rules, secret injection.
+        .target(name: "WardenBroker", dependencies: [
+            "WardenBrokerProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Run identity tokens (ES256 JWTs), the issuer's keys, JWKS and discovery documents.
+        .target(name: "WardenIdentity", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Supervisor: launch, notify loop, network mediation, signals, timeouts.
-        .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp"]),
+        .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp",
+                                                      "WardenBroker", "WardenIdentity"]),
         // The workload matrix's catalog: workloads, their tools and required accesses.
         .target(name: "WardenWorkloads", dependencies: ["WardenCompiler", "WardenPolicy"]),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads",
+                "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +63,9 @@ let package = Package(
         .testTarget(name: "WardenCompilerTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
         .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"]),
         .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler", "WardenPolicy"]),
+        .testTarget(name: "WardenBrokerProtocolTests", dependencies: ["WardenBrokerProtocol"]),
+        .testTarget(name: "WardenBrokerTests", dependencies: ["WardenBroker", "WardenBrokerProtocol"]),
+        .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,2 @@
+/// Placeholder until the protocol module lands.
+enum WardenBrokerProtocolModule {}

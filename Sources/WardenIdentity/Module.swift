@@ -1,0 +1,4 @@
+import Crypto
+
+/// Placeholder until identity tokens land.
+enum WardenIdentityModule {}

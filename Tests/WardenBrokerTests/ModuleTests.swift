@@ -1,0 +1,4 @@
+import Testing
+@testable import WardenBroker
+
+@Test func moduleBuilds() { #expect(Bool(true) == true) }

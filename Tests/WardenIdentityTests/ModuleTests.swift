@@ -1,0 +1,4 @@
+import Testing
+@testable import WardenIdentity
+
+@Test func moduleBuilds() { #expect(Bool(true) == true) }
