@@ -117,13 +117,26 @@ public enum RefName {
 }
 
 /// A concrete URL of a test or `explain`: `https://api.github.com/repos/acme/app/pulls?x=1`.
-public struct HTTPURL: Sendable, Hashable {
+public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     public var scheme: HTTPScheme
     /// Lowercased, no trailing dot; IPv6 without brackets.
     public var host: String
     public var port: UInt16
     /// The origin path (`/` when empty), without the query.
     public var path: String
+
+    public init(scheme: HTTPScheme, host: String, port: UInt16, path: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.path = path
+    }
+
+    /// `https://api.github.com/repos` (the default port left out, IPv6 in brackets).
+    public var description: String {
+        let h = host.contains(":") ? "[\(host)]" : host
+        return "\(scheme.rawValue)://\(h)\(port == scheme.defaultPort ? "" : ":\(port)")\(path)"
+    }
 
     public static func parse(_ text: String) -> Result<HTTPURL, ValueError> {
         func bad(_ message: String) -> Result<HTTPURL, ValueError> {

@@ -27,7 +27,7 @@ extension LintRules {
     }
 
     static let secretEnvPass = LintRule(
-        id: "secret-env-pass", severity: .error,
+        id: "secret-env-pass", severity: .warning,
         rationale: "`env pass` of the variable a `secret ... from env` reads hands the real credential to the agent, defeating the broker; passing a placeholder's variable overrides the placeholder.",
         tags: ["security"]
     ) { policy in
