@@ -231,13 +231,13 @@ enum TimelineText {
             return text
         case AuditKind.httpRequest:
             let secrets = f["secrets"]?.arrayValue?.isEmpty == false ? ", secrets \(list("secrets"))" : ""
-            return head + "https      \(s("method")) \(s("scheme"))://\(s("host")):\(s("port"))\(s("path")) → \(s("status")), "
+            return head + "http       \(s("method")) \(s("host")):\(s("port"))\(s("path")) → \(s("status")), "
                 + "\(s("bytes_up")) B up, \(s("bytes_down")) B down\(secrets)\n"
                 + pad + "rule       \(s("rule"))\n"
         case AuditKind.httpRefused:
-            let what = f["method"].map { "\(render($0)) \(s("scheme"))://\(s("host")):\(s("port"))\(f["path"].map(render) ?? "")" }
+            let what = f["method"].map { "\(render($0)) \(s("host")):\(s("port"))\(f["path"].map(render) ?? "")" }
                 ?? "\(s("host")):\(s("port"))"
-            return head + "deny       https \(what)\n" + pad + "reason     \(s("reason"))\n"
+            return head + "deny       http \(what)\n" + pad + "reason     \(s("reason"))\n"
                 + (f["rule"].map { pad + "rule       \(render($0))\n" } ?? "")
         case AuditKind.httpExfiltration:
             return head + "exfil      placeholder of secret \(s("secret")) sent in \(s("where"))"
