@@ -83,7 +83,7 @@ final class AcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
                 promise.succeed(o)
             } catch {
                 core.emit(.refused(host: sni, port: destination.port, method: nil, path: nil,
-                                   reason: error.description, rule: nil, secrets: []))
+                                   reason: "\(error)", rule: nil, secrets: []))
                 promise.fail(error)
             }
         }

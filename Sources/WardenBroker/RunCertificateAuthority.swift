@@ -38,15 +38,19 @@ public final class RunCertificateAuthority: Sendable {
 
     /// Creates the CA. `maxCachedLeaves` bounds the leaf cache.
     public init(now: Date = Date(), maxCachedLeaves: Int = 256) throws(MintError) {
-        key = P256.Signing.PrivateKey()
+        let key = P256.Signing.PrivateKey()
+        self.key = key
         let shortID = SHA256.hash(data: key.publicKey.rawRepresentation).prefix(4).map { String(format: "%02x", $0) }.joined()
         commonName = "Warden run CA \(shortID)"
-        notBefore = now.addingTimeInterval(-3600)
-        notAfter = now.addingTimeInterval(48 * 3600)
+        let notBefore = now.addingTimeInterval(-3600)
+        let notAfter = now.addingTimeInterval(48 * 3600)
+        self.notBefore = notBefore
+        self.notAfter = notAfter
         cache = LeafCache(capacity: maxCachedLeaves)
         do {
-            let cn = commonName
-            name = try DistinguishedName { CommonName(cn); OrganizationName("Warden") }
+            let cn = "Warden run CA \(shortID)"
+            let name = try DistinguishedName { CommonName(cn); OrganizationName("Warden") }
+            self.name = name
             let extensions = try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
                 Critical(KeyUsage(keyCertSign: true))
