@@ -11,6 +11,13 @@ public enum HTTPFields {
     /// Fields a `Connection` header may not name: the broker needs them to frame and route.
     static let connectionMayNotName: Set<String> = ["host", "content-length", "transfer-encoding"]
 
+    /// A name that is not Host, Content-Length or Transfer-Encoding but becomes one when `_`
+    /// is read as `-` (as CGI-style servers do): refused so no server frames on it.
+    static func looksLikeFramingHeader(_ lowercasedName: String) -> Bool {
+        guard lowercasedName.utf8.contains(UInt8(ascii: "_")) else { return false }
+        return connectionMayNotName.contains(String(lowercasedName.map { $0 == "_" ? "-" : $0 }))
+    }
+
     /// A name the broker may emit: a non-empty token.
     public static func isValidName(_ name: String) -> Bool { HTTPSyntax.isToken(name.utf8) }
 

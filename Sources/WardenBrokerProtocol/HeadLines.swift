@@ -1,28 +1,38 @@
-/// Splits a complete head into its lines and parses field lines, strictly.
+/// Splits a complete head into its lines and parses field lines, strictly. Works on raw
+/// buffers with plain loops: heads are parsed on every request, also in debug builds.
 enum HeadLines {
-    /// The lines of `head` (start line first) without their CRLF. The head must end with
-    /// CRLF CRLF and contain no other empty line; a CR not followed by LF, an LF not preceded
-    /// by CR, and NUL are refused with `status`.
-    static func split(_ head: [UInt8], status: Int) throws(HTTPRefusal) -> [ArraySlice<UInt8>] {
+    /// The byte ranges of the lines of `head` (start line first) without their CRLF. The head
+    /// must end with CRLF CRLF and contain no other empty line; a CR not followed by LF, an LF
+    /// not preceded by CR, and NUL are refused with `status`.
+    static func split(_ head: UnsafeBufferPointer<UInt8>, status: Int) throws(HTTPRefusal) -> [Range<Int>] {
         if head.count > HTTPLimits.maxHeadBytes {
             throw HTTPRefusal(status: status == 400 ? 431 : status, reason: "head is larger than \(HTTPLimits.maxHeadBytes) bytes")
         }
         let count = head.count
-        var lines: [ArraySlice<UInt8>] = []
+        guard let base = head.baseAddress, count > 0 else {
+            throw HTTPRefusal(status: status, reason: "head does not end with CRLF CRLF")
+        }
+        var lines: [Range<Int>] = []
+        lines.reserveCapacity(32)
         var lineStart = 0
         var index = 0
+        // Literals, not HTTPSyntax constants: this loop runs for every byte of every head.
         while index < count {
-            let byte = head[index]
-            if byte == HTTPSyntax.cr {
-                guard index + 1 < count, head[index + 1] == HTTPSyntax.lf else {
+            let byte = base[index]
+            if byte > 13 {
+                index += 1
+                continue
+            }
+            if byte == 13 {
+                guard index + 1 < count, base[index + 1] == 10 else {
                     throw HTTPRefusal(status: status, reason: "bare CR: lines must end with CRLF")
                 }
-                lines.append(head[lineStart..<index])
+                lines.append(lineStart..<index)
                 index += 2
                 lineStart = index
                 continue
             }
-            if byte == HTTPSyntax.lf { throw HTTPRefusal(status: status, reason: "bare LF: lines must end with CRLF") }
+            if byte == 10 { throw HTTPRefusal(status: status, reason: "bare LF: lines must end with CRLF") }
             if byte == 0 { throw HTTPRefusal(status: status, reason: "NUL byte in head") }
             index += 1
         }
@@ -30,39 +40,75 @@ enum HeadLines {
             throw HTTPRefusal(status: status, reason: "head does not end with CRLF CRLF")
         }
         lines.removeLast()
-        guard let first = lines.first, !first.isEmpty else {
-            throw HTTPRefusal(status: status, reason: "empty line before the start line")
-        }
-        if lines.dropFirst().contains(where: { $0.isEmpty }) {
+        if lines[0].isEmpty { throw HTTPRefusal(status: status, reason: "empty line before the start line") }
+        for line in lines.dropFirst() where line.isEmpty {
             throw HTTPRefusal(status: status, reason: "bytes after the end of the head")
         }
         return lines
     }
 
-    /// Parses one field line: a token name, a colon right after it, a value without control bytes.
-    static func field(_ line: ArraySlice<UInt8>, status: Int) throws(HTTPRefusal) -> (name: String, value: String) {
-        guard let first = line.first else { throw HTTPRefusal(status: status, reason: "empty header line") }
+    /// Parses one field line: a token name, a colon right after it, a value without control
+    /// bytes (obs-text must be UTF-8). Also returns the name lowercased.
+    static func field(_ head: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, status: Int) throws(HTTPRefusal)
+        -> (name: String, value: String, lowercasedName: String)
+    {
+        let first = head[line.lowerBound]
         if first == HTTPSyntax.space || first == HTTPSyntax.tab {
             throw HTTPRefusal(status: status, reason: "obsolete line folding (a header line starting with whitespace)")
         }
-        guard let colon = line.firstIndex(of: HTTPSyntax.colon) else {
-            throw HTTPRefusal(status: status, reason: "header line without a colon")
+        let base = head.baseAddress!
+        var colon = line.lowerBound
+        var lowered: [UInt8] = []
+        lowered.reserveCapacity(32)
+        while colon < line.upperBound {
+            let byte = base[colon]
+            if byte == 58 { break }
+            guard HTTPSyntax.isTokenByte(byte) else {
+                if byte == 32 || byte == 9 {
+                    var next = colon
+                    while next < line.upperBound, base[next] == 32 || base[next] == 9 { next += 1 }
+                    if next < line.upperBound, base[next] == 58 {
+                        throw HTTPRefusal(status: status, reason: "whitespace between a header name and its colon")
+                    }
+                }
+                throw HTTPRefusal(status: status, reason: "header name is not a token (\(HTTPSyntax.describe(byte)))")
+            }
+            lowered.append(byte >= 65 && byte <= 90 ? byte + 32 : byte)
+            colon += 1
         }
-        let nameBytes = line[line.startIndex..<colon]
-        if let last = nameBytes.last, last == HTTPSyntax.space || last == HTTPSyntax.tab {
-            throw HTTPRefusal(status: status, reason: "whitespace between a header name and its colon")
+        guard colon < line.upperBound else { throw HTTPRefusal(status: status, reason: "header line without a colon") }
+        guard colon > line.lowerBound else { throw HTTPRefusal(status: status, reason: "header line without a name") }
+        let name = String(decoding: UnsafeBufferPointer(rebasing: head[line.lowerBound..<colon]), as: UTF8.self)
+
+        var valueStart = colon + 1
+        var valueEnd = line.upperBound
+        while valueStart < valueEnd, base[valueStart] == 32 || base[valueStart] == 9 { valueStart += 1 }
+        while valueEnd > valueStart, base[valueEnd - 1] == 32 || base[valueEnd - 1] == 9 { valueEnd -= 1 }
+        var asciiOnly = true
+        var index = valueStart
+        while index < valueEnd {
+            let byte = base[index]
+            if byte >= 0x20 && byte < 0x7F {
+                index += 1
+                continue
+            }
+            if byte >= 0x80 {
+                asciiOnly = false
+            } else if byte != 9 {
+                throw HTTPRefusal(status: status, reason: "control byte \(HTTPSyntax.describe(byte)) in the value of header \(name)")
+            }
+            index += 1
         }
-        guard HTTPSyntax.isToken(nameBytes) else {
-            let bad = nameBytes.first(where: { !HTTPSyntax.isTokenByte($0) }).map(HTTPSyntax.describe) ?? "nothing"
-            throw HTTPRefusal(status: status, reason: "header name is not a token (\(bad))")
+        let valueBytes = UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])
+        let value: String
+        if asciiOnly {
+            value = String(decoding: valueBytes, as: UTF8.self)
+        } else {
+            guard let exact = HTTPSyntax.exactString(valueBytes) else {
+                throw HTTPRefusal(status: status, reason: "the value of header \(name) is not valid UTF-8")
+            }
+            value = exact
         }
-        let valueBytes = HTTPSyntax.trimmingOWS(line[(colon + 1)...])
-        if let bad = valueBytes.first(where: { !HTTPSyntax.isFieldValueByte($0) }) {
-            throw HTTPRefusal(status: status, reason: "control byte \(HTTPSyntax.describe(bad)) in the value of header \(String(decoding: nameBytes, as: UTF8.self))")
-        }
-        guard let value = HTTPSyntax.exactString(valueBytes) else {
-            throw HTTPRefusal(status: status, reason: "the value of header \(String(decoding: nameBytes, as: UTF8.self)) is not valid UTF-8")
-        }
-        return (String(decoding: nameBytes, as: UTF8.self), value)
+        return (name, value, String(decoding: lowered, as: UTF8.self))
     }
 }

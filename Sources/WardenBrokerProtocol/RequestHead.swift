@@ -45,8 +45,12 @@ public struct RequestHead: Sendable {
 
     /// Parses a complete head (request line through the final CRLF CRLF).
     public static func parse(_ head: [UInt8]) throws(HTTPRefusal) -> RequestHead {
+        return try head.withUnsafeBufferPointer { buffer throws(HTTPRefusal) in try parse(buffer) }
+    }
+
+    static func parse(_ head: UnsafeBufferPointer<UInt8>) throws(HTTPRefusal) -> RequestHead {
         let lines = try HeadLines.split(head, status: 400)
-        let line = try RequestLine.parse(lines[0])
+        let line = try RequestLine.parse(ArraySlice(head[lines[0]]))
         let fieldLines = lines.dropFirst()
         if fieldLines.count > HTTPLimits.maxHeaderCount {
             throw HTTPRefusal(status: 431, reason: "more than \(HTTPLimits.maxHeaderCount) headers")
@@ -59,8 +63,8 @@ public struct RequestHead: Sendable {
         var connections: [String] = []
         var expectations: [String] = []
         for fieldLine in fieldLines {
-            let field = try HeadLines.field(fieldLine, status: 400)
-            switch HTTPSyntax.lowercasedASCII(field.name) {
+            let field = try HeadLines.field(head, fieldLine, status: 400)
+            switch field.lowercasedName {
             case "host": hosts.append(field.value)
             case "content-length": contentLengths.append(field.value)
             case "transfer-encoding": transferEncodings.append(field.value)
@@ -68,9 +72,11 @@ public struct RequestHead: Sendable {
             case "expect": expectations.append(field.value)
             case "upgrade": throw HTTPRefusal(status: 501, reason: "Upgrade is not supported (no WebSocket or h2c through the broker)")
             case "http2-settings": throw HTTPRefusal(status: 501, reason: "HTTP2-Settings is not supported (no h2c through the broker)")
+            case let other where HTTPFields.looksLikeFramingHeader(other):
+                throw HTTPRefusal(status: 400, reason: "header \(field.name) imitates Host, Content-Length or Transfer-Encoding")
             default: break
             }
-            headers.append(field)
+            headers.append((field.name, field.value))
         }
 
         guard hosts.count == 1, let hostValue = hosts.first else {

@@ -23,8 +23,12 @@ public struct ResponseHead: Sendable {
 
     /// Parses a complete head; `requestMethod` is the method of the request it answers.
     public static func parse(_ head: [UInt8], requestMethod: String) throws(HTTPRefusal) -> ResponseHead {
+        return try head.withUnsafeBufferPointer { buffer throws(HTTPRefusal) in try parse(buffer, requestMethod: requestMethod) }
+    }
+
+    static func parse(_ head: UnsafeBufferPointer<UInt8>, requestMethod: String) throws(HTTPRefusal) -> ResponseHead {
         let lines = try HeadLines.split(head, status: 502)
-        let statusLine = try parseStatusLine(lines[0])
+        let statusLine = try parseStatusLine(ArraySlice(head[lines[0]]))
         let fieldLines = lines.dropFirst()
         if fieldLines.count > HTTPLimits.maxHeaderCount {
             throw HTTPRefusal(status: 502, reason: "upstream response has more than \(HTTPLimits.maxHeaderCount) headers")
@@ -34,14 +38,14 @@ public struct ResponseHead: Sendable {
         var transferEncodings: [String] = []
         var connections: [String] = []
         for fieldLine in fieldLines {
-            let field = try HeadLines.field(fieldLine, status: 502)
-            switch HTTPSyntax.lowercasedASCII(field.name) {
+            let field = try HeadLines.field(head, fieldLine, status: 502)
+            switch field.lowercasedName {
             case "content-length": contentLengths.append(field.value)
             case "transfer-encoding": transferEncodings.append(field.value)
             case "connection": connections.append(field.value)
             default: break
             }
-            headers.append(field)
+            headers.append((field.name, field.value))
         }
         let status = statusLine.status
         if status == 101 { throw HTTPRefusal(status: 502, reason: "upstream switched protocols (101), which the broker never asks for") }
