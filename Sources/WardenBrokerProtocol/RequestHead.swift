@@ -40,6 +40,13 @@ public struct RequestHead: Sendable {
         return headers.filter { HTTPSyntax.lowercasedASCII($0.name) == lower }.map(\.value)
     }
 
+    /// Whether the Host header names `name` (any case; no trailing dot) and, when it has a
+    /// port, that port is `port`: the check that Host agrees with the TLS server name and
+    /// the connected port. (An absolute-form target was already checked against Host.)
+    public func hostMatches(_ name: String, port: UInt16) -> Bool {
+        host == HTTPSyntax.lowercasedASCII(name) && (hostPort ?? port) == port
+    }
+
     /// The origin-form target as forwarded: the path and the query.
     public var originTarget: String { query.map { path + "?" + $0 } ?? path }
 
@@ -64,7 +71,7 @@ public struct RequestHead: Sendable {
         var expectations: [String] = []
         for fieldLine in fieldLines {
             let field = try HeadLines.field(head, fieldLine, status: 400)
-            switch field.lowercasedName {
+            switch field.lowercasedName ?? "" {
             case "host": hosts.append(field.value)
             case "content-length": contentLengths.append(field.value)
             case "transfer-encoding": transferEncodings.append(field.value)
@@ -133,8 +140,10 @@ public struct RequestHead: Sendable {
         out.append(HTTPSyntax.space)
         out.append(contentsOf: originTarget.utf8)
         out.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        // RFC 9110 10.1.1: a server ignores 100-continue from an HTTP/1.0 client, so it is not passed on.
+        let dropped = version.minor == 0 ? removing.union(["expect"]) : removing
         HTTPFields.appendSection(to: &out, headers: headers, connectionOptions: connectionOptions,
-                                 keepAlive: keepAlive, setting: setting, removing: removing)
+                                 keepAlive: keepAlive, setting: setting, removing: dropped)
         return out
     }
 }

@@ -39,7 +39,7 @@ public struct ResponseHead: Sendable {
         var connections: [String] = []
         for fieldLine in fieldLines {
             let field = try HeadLines.field(head, fieldLine, status: 502)
-            switch field.lowercasedName {
+            switch field.lowercasedName ?? "" {
             case "content-length": contentLengths.append(field.value)
             case "transfer-encoding": transferEncodings.append(field.value)
             case "connection": connections.append(field.value)

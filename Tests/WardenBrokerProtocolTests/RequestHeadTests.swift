@@ -103,6 +103,21 @@ import Testing
         #expect(head.values(of: "x-empty") == [""])
     }
 
+    @Test func hostMatchesServerNameAndPort() throws {
+        let plain = try RequestHead.parse(request("GET / HTTP/1.1", ["Host: API.example.com"]))
+        #expect(plain.hostMatches("api.example.com", port: 443))
+        #expect(plain.hostMatches("API.EXAMPLE.COM", port: 8443))
+        #expect(!plain.hostMatches("example.com", port: 443))
+        let withPort = try RequestHead.parse(request("GET / HTTP/1.1", ["Host: api.example.com:443"]))
+        #expect(withPort.hostMatches("api.example.com", port: 443))
+        #expect(!withPort.hostMatches("api.example.com", port: 8443))
+    }
+
+    @Test func expectOnHTTP10IsNotForwarded() throws {
+        let head = try RequestHead.parse(request("POST /a HTTP/1.0", ["Host: a", "Content-Length: 1", "Expect: 100-continue"]))
+        #expect(String(decoding: head.serialized(), as: UTF8.self) == "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nConnection: close\r\n\r\n")
+    }
+
     @Test func hosts() throws {
         #expect(try RequestHead.parse(request("GET / HTTP/1.1", ["Host: [::1]:8080"])).host == "[::1]")
         #expect(try RequestHead.parse(request("GET / HTTP/1.1", ["Host: [::1]:8080"])).hostPort == 8080)
