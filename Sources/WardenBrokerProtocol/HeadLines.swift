@@ -51,7 +51,9 @@ enum HeadLines {
     /// bytes (obs-text must be UTF-8). Also returns the name lowercased when the parsers may
     /// care about it: its length is that of a header they interpret, or it holds `_`
     /// (nil otherwise, which saves an allocation per header).
-    static func field(_ head: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, status: Int) throws(HTTPRefusal)
+    /// With `repairingUTF8` (responses), obs-text that is not UTF-8 (a Latin-1 file name in
+    /// Content-Disposition, say) becomes U+FFFD instead of a refusal.
+    static func field(_ head: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, status: Int, repairingUTF8: Bool = false) throws(HTTPRefusal)
         -> (name: String, value: String, lowercasedName: String?)
     {
         let first = head[line.lowerBound]
@@ -102,7 +104,7 @@ enum HeadLines {
         }
         let valueBytes = UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])
         let value: String
-        if asciiOnly {
+        if asciiOnly || repairingUTF8 {
             value = String(decoding: valueBytes, as: UTF8.self)
         } else {
             guard let exact = HTTPSyntax.exactString(valueBytes) else {

@@ -38,7 +38,7 @@ public struct ResponseHead: Sendable {
         var transferEncodings: [String] = []
         var connections: [String] = []
         for fieldLine in fieldLines {
-            let field = try HeadLines.field(head, fieldLine, status: 502)
+            let field = try HeadLines.field(head, fieldLine, status: 502, repairingUTF8: true)
             switch field.lowercasedName ?? "" {
             case "content-length": contentLengths.append(field.value)
             case "transfer-encoding": transferEncodings.append(field.value)

@@ -37,6 +37,14 @@ func response(_ line: String, _ headers: [String]) -> [UInt8] {
         #expect(try ResponseHead.parse(response(line, headers), requestMethod: method).framing == expected)
     }
 
+    @Test func latin1ValuesAreRepairedNotRefused() throws {
+        var wire = bytes("HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"caf")
+        wire += [0xE9]
+        wire += bytes(".txt\"\r\nContent-Length: 0\r\n\r\n")
+        let head = try ResponseHead.parse(wire, requestMethod: "GET")
+        #expect(head.values(of: "content-disposition") == ["attachment; filename=\"caf\u{FFFD}.txt\""])
+    }
+
     @Test func keepAlive() throws {
         #expect(try ResponseHead.parse(response("HTTP/1.1 200 OK", ["Content-Length: 1"]), requestMethod: "GET").keepAlive)
         #expect(try !ResponseHead.parse(response("HTTP/1.1 200 OK", ["Content-Length: 1", "Connection: close"]), requestMethod: "GET").keepAlive)
