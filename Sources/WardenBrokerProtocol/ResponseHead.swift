@@ -1,6 +1,7 @@
 /// A response head from upstream, parsed with the request parser's strictness where it
 /// decides framing, tolerant of harmless variations real servers send (`HTTP/1.1 200` with
-/// no reason, an `Upgrade` advertisement on a non-101 response). Refusals are 502.
+/// no reason, an `Upgrade` advertisement on a non-101 response, header values that are not
+/// UTF-8, whose bad bytes become U+FFFD). Refusals are 502.
 public struct ResponseHead: Sendable {
     public var version: (major: Int, minor: Int)
     public var status: Int
