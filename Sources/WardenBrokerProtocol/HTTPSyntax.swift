@@ -47,6 +47,12 @@ enum HTTPSyntax {
         return slice
     }
 
+    /// A header name for an error message: names are tokens (printable ASCII), but an agent
+    /// could send a 60 KiB one; reasons stay short.
+    static func shortened(_ name: String) -> String {
+        name.utf8.count <= 64 ? name : String(decoding: name.utf8.prefix(64), as: UTF8.self) + "…"
+    }
+
     /// Readable form of a byte for an error message (never more than one byte of input).
     static func describe(_ byte: UInt8) -> String {
         if byte >= 0x21 && byte <= 0x7E { return "'\(Character(Unicode.Scalar(byte)))'" }

@@ -98,7 +98,7 @@ enum HeadLines {
             if byte >= 0x80 {
                 asciiOnly = false
             } else if byte != 9 {
-                throw HTTPRefusal(status: status, reason: "control byte \(HTTPSyntax.describe(byte)) in the value of header \(name)")
+                throw HTTPRefusal(status: status, reason: "control byte \(HTTPSyntax.describe(byte)) in the value of header \(HTTPSyntax.shortened(name))")
             }
             index += 1
         }
@@ -108,7 +108,7 @@ enum HeadLines {
             value = String(decoding: valueBytes, as: UTF8.self)
         } else {
             guard let exact = HTTPSyntax.exactString(valueBytes) else {
-                throw HTTPRefusal(status: status, reason: "the value of header \(name) is not valid UTF-8")
+                throw HTTPRefusal(status: status, reason: "the value of header \(HTTPSyntax.shortened(name)) is not valid UTF-8")
             }
             value = exact
         }

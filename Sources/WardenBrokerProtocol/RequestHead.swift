@@ -80,7 +80,7 @@ public struct RequestHead: Sendable {
             case "upgrade": throw HTTPRefusal(status: 501, reason: "Upgrade is not supported (no WebSocket or h2c through the broker)")
             case "http2-settings": throw HTTPRefusal(status: 501, reason: "HTTP2-Settings is not supported (no h2c through the broker)")
             case let other where HTTPFields.looksLikeFramingHeader(other):
-                throw HTTPRefusal(status: 400, reason: "header \(field.name) imitates Host, Content-Length or Transfer-Encoding")
+                throw HTTPRefusal(status: 400, reason: "header \(HTTPSyntax.shortened(field.name)) imitates Host, Content-Length or Transfer-Encoding")
             default: break
             }
             headers.append((field.name, field.value))

@@ -93,6 +93,43 @@ import Testing
         }
     }
 
+    @Test func generatedResponsesRoundTrip() throws {
+        var generator = SeededGenerator(seed: 0x0E5)
+        for _ in 0..<1000 {
+            let status = Self.pick([100, 103, 200, 201, 204, 206, 301, 304, 400, 401, 403, 404, 429, 500, 502, 599], &generator)
+            let reason = Self.randomString("abcXYZ \t-", 0...12, &generator)
+            let minor = Bool.random(using: &generator) ? 1 : 0
+            var headers: [(String, String)] = []
+            for _ in 0..<Int.random(in: 0...10, using: &generator) {
+                let name = Self.pick(["Content-Type", "Set-Cookie", "X-Request-Id", "Cache-Control", "Date", "ETag", "Vary", "Server"], &generator)
+                headers.append((name, Self.randomString("abc=; ,/0123\"", 0...25, &generator).trimmingOWSForTest()))
+            }
+            let method = Self.pick(["GET", "HEAD", "POST"], &generator)
+            var expectedFraming = BodyFraming.untilClose
+            switch Int.random(in: 0...2, using: &generator) {
+            case 0:
+                let length = Int.random(in: 0...100_000, using: &generator)
+                headers.append(("Content-Length", String(length)))
+                expectedFraming = .length(length)
+            case 1 where minor == 1:
+                headers.append(("Transfer-Encoding", "chunked"))
+                expectedFraming = .chunked
+            default: break
+            }
+            if method == "HEAD" || status < 200 || status == 204 || status == 304 { expectedFraming = .none }
+            var text = "HTTP/1.\(minor) \(status) \(reason)\r\n"
+            for (name, value) in headers { text += "\(name): \(value)\r\n" }
+            let head = try ResponseHead.parse(bytes(text + "\r\n"), requestMethod: method)
+            #expect(head.status == status)
+            #expect(head.reason == reason)
+            #expect(head.framing == expectedFraming)
+            #expect(head.headers.map(\.name) == headers.map(\.0))
+            let again = try ResponseHead.parse(head.serialized(), requestMethod: method)
+            #expect(again.status == head.status && again.reason == head.reason && again.framing == head.framing)
+            #expect(again.headers.map(\.value) == head.headers.map(\.value) + (head.keepAlive || head.isInterim ? [] : ["close"]))
+        }
+    }
+
     static let interesting: [UInt8] = [13, 10, 32, 9, 0, 58, 37, 46, 47, 92, 0x80, 0xFF, 44, 59, 0x7F, 0x0B, 48, 97]
 
     static func mutate(_ wire: [UInt8], _ generator: inout SeededGenerator) -> [UInt8] {
@@ -159,5 +196,11 @@ import Testing
             }
             _ = try? PathSafety.decoded(String(decoding: Self.mutate(bytes("/a/b%20c/d"), &generator), as: UTF8.self))
         }
+    }
+}
+
+extension String {
+    func trimmingOWSForTest() -> String {
+        String(String(drop(while: { $0 == " " || $0 == "\t" }).reversed()).drop(while: { $0 == " " || $0 == "\t" }).reversed())
     }
 }
