@@ -23,10 +23,13 @@ public enum HTTPFields {
 
     /// A value the broker may emit: no control bytes except HTAB, no leading/trailing whitespace.
     public static func isValidValue(_ value: String) -> Bool {
-        let bytes = Array(value.utf8)
-        if let first = bytes.first, first == HTTPSyntax.space || first == HTTPSyntax.tab { return false }
-        if let last = bytes.last, last == HTTPSyntax.space || last == HTTPSyntax.tab { return false }
-        return bytes.allSatisfy(HTTPSyntax.isFieldValueByte)
+        var previous: UInt8?
+        for byte in value.utf8 {
+            if previous == nil, byte == HTTPSyntax.space || byte == HTTPSyntax.tab { return false }
+            if !HTTPSyntax.isFieldValueByte(byte) { return false }
+            previous = byte
+        }
+        return previous.map { $0 != HTTPSyntax.space && $0 != HTTPSyntax.tab } ?? true
     }
 
     /// Content-Length: one field, one value of 1-15 digits.
@@ -81,15 +84,17 @@ public enum HTTPFields {
 
     /// Appends the rebuilt field section and its final CRLF: the headers kept (not hop-by-hop,
     /// not named in Connection, `removing` or `setting`), `Connection: close` unless the
-    /// connection is kept or `setting` has a Connection, then `setting` in order (entries
-    /// with an invalid name or value are skipped, so nothing can split a line).
+    /// connection is kept or `setting` has a Connection, then `setting` in order. Entries
+    /// with an invalid name or value (a caller's edit) are skipped, so nothing can split a line.
     static func appendSection(
         to out: inout [UInt8], headers: [(name: String, value: String)], connectionOptions: Set<String>,
         keepAlive: Bool, setting: [(name: String, value: String)], removing: Set<String>
     ) {
         let setNames = Set(setting.map { HTTPSyntax.lowercasedASCII($0.name) })
         let drop = hopByHop.union(connectionOptions).union(removing.map(HTTPSyntax.lowercasedASCII)).union(setNames)
-        for header in headers where !drop.contains(HTTPSyntax.lowercasedASCII(header.name)) {
+        // Parsed headers are valid; the check guards values a caller changed (a replaced placeholder).
+        for header in headers where !drop.contains(HTTPSyntax.lowercasedASCII(header.name))
+            && isValidName(header.name) && isValidValue(header.value) {
             appendField(to: &out, header.name, header.value)
         }
         if !keepAlive && !setNames.contains("connection") { appendField(to: &out, "Connection", "close") }

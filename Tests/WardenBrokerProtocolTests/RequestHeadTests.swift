@@ -90,6 +90,15 @@ import Testing
             + "Connection: close\r\nx-api-key: secret-value\r\n\r\n")
     }
 
+    @Test func editedHeadersCannotSplitLines() throws {
+        var head = try RequestHead.parse(request("GET / HTTP/1.1", ["Host: a", "X-Token: wdn_ph_x", "Accept: */*"]))
+        head.headers[1].value = "v\r\nInjected: 1"
+        #expect(String(decoding: head.serialized(), as: UTF8.self) == "GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n")
+        head.headers[1].value = "ghs_value"
+        #expect(String(decoding: head.serialized(), as: UTF8.self) == "GET / HTTP/1.1\r\nHost: a\r\nX-Token: ghs_value\r\nAccept: */*\r\n\r\n")
+        #expect(HTTPFields.isValidValue("") && HTTPFields.isValidValue("a\tb") && !HTTPFields.isValidValue(" a") && !HTTPFields.isValidValue("a\t"))
+    }
+
     @Test func serializationOfHTTP10UsesHTTP11AndClose() throws {
         let head = try RequestHead.parse(request("GET /a HTTP/1.0", ["Host: a"]))
         #expect(String(decoding: head.serialized(), as: UTF8.self) == "GET /a HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
