@@ -40,7 +40,25 @@ public struct HeadEndScanner: Sendable {
         bytes.withUnsafeBytes { scan($0) }
     }
 
+    /// Scans `bytes` (the message from its first byte, a prefix of what was given before
+    /// plus what arrived since) from where the previous call stopped.
     public mutating func scan(_ bytes: UnsafeRawBufferPointer) -> HeadScan {
-        .needMore
+        let end = min(bytes.count, limit)
+        var index = max(0, min(examined, end))
+        while index < end {
+            if bytes[index] == HTTPSyntax.lf {
+                guard index >= 1, bytes[index - 1] == HTTPSyntax.cr else {
+                    examined = index + 1
+                    return .complete(headLength: index + 1)
+                }
+                if index >= 3, bytes[index - 2] == HTTPSyntax.lf, bytes[index - 3] == HTTPSyntax.cr {
+                    examined = index + 1
+                    return .complete(headLength: index + 1)
+                }
+            }
+            index += 1
+        }
+        examined = end
+        return bytes.count >= limit ? .tooLarge : .needMore
     }
 }
