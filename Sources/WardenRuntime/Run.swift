@@ -165,7 +165,13 @@ public final class Run {
             warnings.append("created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it")
         }
         identityEvent = identity.auditEvent
-        // Secrets are read before the agent exists: a missing one fails the launch (125).
+        // Secrets are read before the agent exists: a missing one, or one whose source the
+        // agent could read or rewrite, fails the launch (125).
+        for secret in effective.secrets {
+            if let why = RunBroker.exposure(of: secret, effective: effective, plan: plan) {
+                throw RunSetupError("\(request.policyPath): identity \(effective.identity): secret \(secret.name) would be within the agent's reach: \(why)")
+            }
+        }
         do {
             secrets = try RunBroker.resolveSecrets(effective, environment: host.environment)
             brokerUpstreamTrust = host.environment[RunBroker.upstreamTrustVariable].flatMap { $0.isEmpty ? nil : $0 }
