@@ -16,7 +16,7 @@ enum BrokerAuditEvents {
         switch e {
         case let .request(host, port, method, path, status, bytesUp, bytesDown, secrets, rule):
             return AuditEvent(kind: AuditKind.httpRequest, fields: [
-                "host": .string(host), "port": .int(Int64(port)), "method": .string(method), "path": path(path),
+                "host": .string(host), "port": .int(Int64(port)), "method": .string(method), "path": Self.path(path),
                 "status": .int(Int64(status)), "bytes_up": .int(Int64(bytesUp)), "bytes_down": .int(Int64(bytesDown)),
                 "secrets": .strings(secrets), "rule": .string(rule),
             ])
