@@ -40,7 +40,7 @@ struct RunIdentityToken {
 
     /// The record written right after `run.start` (never the token itself).
     var auditEvent: AuditEvent {
-        AuditEvent(kind: "identity.token", fields: [
+        AuditEvent(kind: AuditKind.identityToken, fields: [
             "kid": .string(keyID), "jti": .string(claims.tokenID), "sub": .string(claims.subject),
             "aud": .string(claims.audience), "iss": .string(claims.issuer), "exp": .int(claims.expiresAt),
         ])
