@@ -1,0 +1,251 @@
+import Foundation
+import Testing
+
+/// The broker from outside: real clients (curl, python urllib and requests, node fetch) inside
+/// `warden run` reach a recording HTTPS upstream through the broker. The upstream sees the
+/// real secret; the agent never does (its environment, every file it can write, a dump of a
+/// client's own memory, all output are searched for it); refusals answer 403 naming the rule;
+/// a placeholder sent anywhere but its bound host is refused and audited; the run's identity
+/// token verifies against `warden identity jwks`.
+@Suite("broker end to end: clients, injection, refusals, placeholders, run token")
+struct BrokerEndToEndTests {
+    static let rules = """
+          allow https GET, POST, PUT "api.broker.test:PORT/echo/**" with bearer gh-token
+          allow https GET "api.broker.test:PORT/sse", "api.broker.test:PORT/download/*"
+          allow https PUT, POST "api.broker.test:PORT/upload"
+          allow https GET, POST "api.broker.test:PORT/ph/**"
+          deny  https DELETE "api.broker.test:PORT/**"
+          allow https GET, POST "other.broker.test:PORT/echo/**"
+          env placeholder GH_TOKEN = gh-token
+        """
+
+    @Test func clientsReachAllowedEndpointsWithTheSecretInjectedAndNeverSeeIt() throws {
+        if let reason = BrokerWorld.skipReason { print("skip: \(reason)"); return }
+        let world = try BrokerWorld(tag: "e2e")
+        defer { world.stop() }
+        let policy = try world.policy(Self.rules)
+        let run = try world.run(Self.agentScript(port: world.apiPort), policy: policy, timeout: 120)
+        let v = run.values
+        #expect(run.status == 0, "\(run.all)")
+
+        // curl, python urllib, requests, node: the upstream classified the Authorization it saw.
+        #expect(v["curl_auth"] == "token", "\(run.all)")
+        #expect(v["urllib_auth"] == "token", "\(run.all)")
+        if v["requests_auth"] == "skip" {
+            print("skip: python3 requests is not installed (apt-get install python3-requests); urllib covers python")
+        } else {
+            #expect(v["requests_auth"] == "token", "\(run.all)")
+        }
+        if v["node_auth"] == "skip" {
+            print("skip: node is not installed")
+        } else {
+            #expect(v["node_auth"] == "token", "\(run.all)")
+        }
+        // The agent's own Authorization header was replaced, not added to.
+        let curlSeen = world.upstreamRequests("/echo/curl")
+        #expect(curlSeen.count == 1)
+        if let r = curlSeen.first {
+            #expect(BrokerWorld.headerValues(r, "authorization") == ["Bearer \(world.token)"])
+            #expect((r["sni"] as? String) == "api.broker.test")
+            #expect((r["body_sha256"] as? String) == v["curl_body_sha"], "the body arrived intact")
+        }
+
+        // Streaming and bulk bodies pass through intact and unbuffered.
+        #expect(v["sse_events"] == "10", "\(run.all)")
+        #expect((Double(v["sse_spread"] ?? "") ?? 0) >= 0.6, "events arrived together (buffered?): \(run.all)")
+        #expect(v["download_sha"] == v["download_expect"] && v["download_bytes"] == "\(20 << 20)", "\(run.all)")
+        #expect(v["upload_sha"] != nil && v["upload_sha"] == v["upload_expect"], "\(run.all)")
+
+        // Refusals: 403 with the deciding rule named; the upstream never saw them.
+        #expect(v["delete_status"] == "403", "\(run.all)")
+        let deleteBody = v["delete_body"] ?? ""
+        #expect(deleteBody.contains("warden: refused") && (deleteBody.contains("DELETE") || deleteBody.contains("policy.warden:")),
+                "names the deny rule: \(run.all)")
+        #expect(v["unlisted_status"] == "403", "\(run.all)")
+        #expect(world.upstreamRequests("/echo/delete").isEmpty && world.upstreamRequests("/private").isEmpty)
+
+        // Placeholder: replaced for the bound host, refused (and audited) elsewhere.
+        #expect(v["placeholder_env"]?.hasPrefix("wdn_ph_") == true && v["placeholder_env"]?.count == 39, "\(run.all)")
+        #expect(v["ph_bound_auth"] == "token", "\(run.all)")
+        #expect(v["ph_other_status"] == "403", "\(run.all)")
+        #expect(v["ph_url_status"] == "403", "\(run.all)")
+        #expect(v["ph_body_status"] == "403", "\(run.all)")
+        #expect(world.upstreamRequests("/ph/bound").map { BrokerWorld.headerValues($0, "x-token") } == [[world.token]],
+                "the placeholder was replaced by the value for the bound host")
+        #expect(world.upstreamRequests("/echo/ph-other").isEmpty, "the placeholder reached another host")
+        #expect(world.upstreamRequests("/ph/url").isEmpty && world.upstreamRequests("/ph/body").isEmpty)
+        let exfiltration = world.audit("http.exfiltration")
+        #expect(exfiltration.count >= 3, "one record per attempt: \(exfiltration)")
+        #expect(exfiltration.contains { ($0["secret"] as? String) == "gh-token" }, "\(exfiltration)")
+        #expect(!world.audit("http.request").isEmpty && !world.audit("http.refused").isEmpty)
+
+        // Nowhere the agent can look holds the secret: output, env, files it wrote (home, /tmp,
+        // workspace copies), its own memory after the requests. The audit log neither.
+        #expect(!world.containsSecret(run.all), "the secret is in the agent's output")
+        #expect(v["env_has_placeholder"] == "1", "\(run.all)")
+        #expect(Int(v["mem_bytes"] ?? "") ?? 0 > 1_000_000, "the memory dump is real: \(run.all)")
+        #expect(Int(v["seen_files"] ?? "") ?? 0 > 0, "\(run.all)")
+        #expect(world.filesHoldingSecret(under: world.workspace).isEmpty, "\(world.filesHoldingSecret(under: world.workspace))")
+        #expect(!world.containsSecret((try? String(contentsOfFile: world.auditLog, encoding: .utf8)) ?? ""), "the audit log holds the secret")
+        #expect(world.containsSecret(try String(contentsOfFile: world.httpLog, encoding: .utf8)), "control: the upstream log has it")
+
+        // The run's identity token: a file inside, verified from the host with `warden identity jwks`.
+        try BrokerTokenCheck.verify(world: world, expectIdentity: "agent")
+    }
+
+    /// The agent: every client, every refusal, then it dumps what it can see into the workspace.
+    static func agentScript(port: UInt16) -> String {
+        let base = "https://api.broker.test:\(port)"
+        let other = "https://other.broker.test:\(port)"
+        return """
+        set -u
+        export W=$(pwd)
+        j() { /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get(sys.argv[1], "?"))' "$1"; }
+        echo "placeholder_env=$GH_TOKEN"
+        env | grep -q "^GH_TOKEN=wdn_ph_" && echo env_has_placeholder=1
+        # curl: its own Authorization header is replaced by the broker's.
+        printf 'hello from curl\\n' > "$W/body.txt"
+        echo "curl_body_sha=$(sha256sum < "$W/body.txt" | cut -d' ' -f1)"
+        echo "curl_auth=$(curl -sS -H 'Authorization: Bearer agent-made-this-up' --data-binary @"$W/body.txt" \(base)/echo/curl | j auth)"
+        # SSE: 10 events 100 ms apart must arrive spread out, not all at the end.
+        /usr/bin/python3 - <<'PY'
+        import time, urllib.request
+        times = []
+        with urllib.request.urlopen("\(base)/sse", timeout=20) as r:
+            for line in r:
+                if line.startswith(b"data:"):
+                    times.append(time.monotonic())
+        print("sse_events=%d" % len(times))
+        print("sse_spread=%.3f" % (times[-1] - times[0] if times else 0))
+        PY
+        # 20 MiB down, 20 MiB up.
+        echo "download_expect=$(/usr/bin/python3 -c 'import hashlib,sys; p=bytes(range(256))*4096; h=hashlib.sha256(); [h.update(p) for _ in range(20)]; print(h.hexdigest())')"
+        curl -sS -o "$W/dl.bin" \(base)/download/20
+        echo "download_bytes=$(stat -c %s "$W/dl.bin")"
+        echo "download_sha=$(sha256sum < "$W/dl.bin" | cut -d' ' -f1)"
+        rm -f "$W/dl.bin"
+        head -c 20971520 /dev/urandom > "$W/up.bin"
+        echo "upload_expect=$(sha256sum < "$W/up.bin" | cut -d' ' -f1)"
+        echo "upload_sha=$(curl -sS -T "$W/up.bin" \(base)/upload | j body_sha256)"
+        rm -f "$W/up.bin"
+        # Refused: a denied method, a path no rule allows.
+        echo "delete_status=$(curl -s -o "$W/refused.txt" -w '%{http_code}' -X DELETE \(base)/echo/delete)"
+        echo "delete_body=$(head -c 300 "$W/refused.txt" | tr '\\n' ' ')"
+        echo "unlisted_status=$(curl -s -o /dev/null -w '%{http_code}' \(base)/private)"
+        # Placeholder: in a header to the bound host (replaced), to another host, in the URL, in a body.
+        echo "ph_bound_auth=$(curl -sS -H "X-Token: $GH_TOKEN" \(base)/ph/bound | j auth)"
+        echo "ph_other_status=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Token: $GH_TOKEN" \(other)/echo/ph-other)"
+        echo "ph_url_status=$(curl -s -o /dev/null -w '%{http_code}' "\(base)/ph/url?t=$GH_TOKEN")"
+        echo "ph_body_status=$(curl -s -o /dev/null -w '%{http_code}' --data "token=$GH_TOKEN" \(base)/ph/body)"
+        # python: urllib, then requests; then this very process dumps its own memory.
+        /usr/bin/python3 - <<'PY'
+        import json, os, urllib.request
+        with urllib.request.urlopen(urllib.request.Request("\(base)/echo/urllib", headers={"Authorization": "Bearer nope"}), timeout=20) as r:
+            print("urllib_auth=" + json.load(r)["auth"])
+        try:
+            import requests
+            print("requests_auth=" + requests.get("\(base)/echo/requests", timeout=20).json()["auth"])
+        except ImportError:
+            print("requests_auth=skip")
+        total = 0
+        with open(os.environ["W"] + "/mem.bin", "wb") as out, open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                fields = line.split()
+                if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")):
+                    continue
+                lo, hi = (int(x, 16) for x in fields[0].split("-"))
+                try:
+                    mem.seek(lo)
+                    data = mem.read(hi - lo)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                out.write(data)
+                total += len(data)
+        print("mem_bytes=%d" % total)
+        PY
+        # node fetch (NODE_EXTRA_CA_CERTS carries the run's CA).
+        if command -v node >/dev/null; then
+          echo "node_auth=$(node -e 'fetch(process.argv[1]).then(r => r.json()).then(j => console.log(j.auth), e => console.log("error:" + e.cause))' \(base)/echo/node)"
+        else
+          echo node_auth=skip
+        fi
+        # The run token, and everything the agent can see, copied where the host can search it.
+        cp "$WARDEN_ID_TOKEN_FILE" "$W/token.jwt" && echo token_file=1
+        env > "$W/env.txt"
+        mkdir -p "$W/seen"
+        tar cf "$W/seen/home.tar" -C / "${HOME#/}" 2>/dev/null
+        tar cf "$W/seen/tmp.tar" -C / tmp 2>/dev/null
+        cat /proc/self/environ > "$W/seen/environ" 2>/dev/null
+        echo "seen_files=$(ls "$W/seen" | wc -l)"
+        exit 0
+        """
+    }
+}
+
+/// Checks the run's identity token (copied by the agent to `token.jwt` in the workspace)
+/// against `warden identity jwks` from the host: ES256 signature over header.payload with
+/// the key whose kid the header names (verified with the openssl tool), and its claims.
+enum BrokerTokenCheck {
+    static func verify(world: BrokerWorld, expectIdentity: String) throws {
+        let tokenPath = world.workspace + "/token.jwt"
+        let jwt = try String(contentsOfFile: tokenPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = jwt.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        try #require(parts.count == 3, "not a JWS: \(jwt.prefix(80))")
+        let header = try #require(try JSONSerialization.jsonObject(with: base64url(parts[0])) as? [String: Any])
+        let claims = try #require(try JSONSerialization.jsonObject(with: base64url(parts[1])) as? [String: Any])
+        #expect(header["alg"] as? String == "ES256" && header["typ"] as? String == "JWT")
+        #expect(claims["sub"] as? String == expectIdentity, "\(claims)")
+        #expect(claims["aud"] != nil && claims["iss"] != nil && claims["jti"] != nil && claims["run"] != nil, "\(claims)")
+        let now = Date().timeIntervalSince1970
+        #expect(((claims["iat"] as? Double) ?? .infinity) <= now + 5 && ((claims["exp"] as? Double) ?? 0) > now - 600, "\(claims)")
+        #expect((claims["policy_sha256"] as? String)?.count == 64, "\(claims)")
+
+        let jwks = try #require(try WardenBinary.run(["identity", "jwks"], environment: world.environment()))
+        try #require(jwks.status == 0, "warden identity jwks: \(jwks.stderr)")
+        let set = try #require(try JSONSerialization.jsonObject(with: Data(jwks.stdout.utf8)) as? [String: Any])
+        let keys = (set["keys"] as? [[String: Any]]) ?? []
+        let key = try #require(keys.first { $0["kid"] as? String == header["kid"] as? String }, "kid \(header["kid"] ?? "nil") not in \(jwks.stdout)")
+        #expect(key["kty"] as? String == "EC" && key["crv"] as? String == "P-256" && key["alg"] as? String == "ES256")
+        let x = try base64url(key["x"] as? String ?? ""), y = try base64url(key["y"] as? String ?? "")
+        let signature = try base64url(parts[2])
+        try #require(x.count == 32 && y.count == 32 && signature.count == 64, "key or signature size")
+
+        // SubjectPublicKeyInfo for P-256 and a DER ECDSA signature, for `openssl dgst -verify`.
+        let spki = Data([0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+                         0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04]) + x + y
+        let pem = "-----BEGIN PUBLIC KEY-----\n" + spki.base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed]) +
+            "\n-----END PUBLIC KEY-----\n"
+        let dir = world.dir
+        try pem.write(toFile: dir + "/jwk.pem", atomically: true, encoding: .utf8)
+        try Data((parts[0] + "." + parts[1]).utf8).write(to: URL(fileURLWithPath: dir + "/signed.bin"))
+        try derSignature(signature).write(to: URL(fileURLWithPath: dir + "/sig.der"))
+        let (ok, out) = try NetFixture.sh("/usr/bin/openssl", ["dgst", "-sha256", "-verify", dir + "/jwk.pem", "-signature", dir + "/sig.der", dir + "/signed.bin"])
+        #expect(ok == 0 && out.contains("Verified OK"), "the token's signature does not verify with the JWKS key: \(out)")
+        // A token with one claim changed must not verify (the check above could fail).
+        var forged = claims
+        forged["sub"] = "someone-else"
+        let forgedPayload = try JSONSerialization.data(withJSONObject: forged).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        try Data((parts[0] + "." + forgedPayload).utf8).write(to: URL(fileURLWithPath: dir + "/signed.bin"))
+        let (bad, _) = try NetFixture.sh("/usr/bin/openssl", ["dgst", "-sha256", "-verify", dir + "/jwk.pem", "-signature", dir + "/sig.der", dir + "/signed.bin"])
+        #expect(bad != 0, "a forged token verified")
+    }
+
+    static func base64url(_ s: String) throws -> Data {
+        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while t.count % 4 != 0 { t += "=" }
+        return try #require(Data(base64Encoded: t), "bad base64url: \(s.prefix(40))")
+    }
+
+    /// r||s (64 bytes) as a DER SEQUENCE of two INTEGERs.
+    static func derSignature(_ raw: Data) -> Data {
+        func integer(_ bytes: Data) -> [UInt8] {
+            var b = Array(bytes.drop { $0 == 0 })
+            if b.isEmpty { b = [0] }
+            if b[0] & 0x80 != 0 { b.insert(0, at: 0) }
+            return [0x02, UInt8(b.count)] + b
+        }
+        let body = integer(raw.prefix(32)) + integer(raw.suffix(32))
+        return Data([0x30, UInt8(body.count)] + body)
+    }
+}
