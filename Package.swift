@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "WardenBrokerProtocolTests", dependencies: ["WardenBrokerProtocol"]),
         .testTarget(name: "WardenBrokerTests", dependencies: ["WardenBroker", "WardenBrokerProtocol"]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
-        .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads"]),
+        .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -92,7 +92,8 @@ final class BrokerWorld: @unchecked Sendable {
                      ["-C", scratch + "/work", "commit", "-qm", "seed"],
                      ["-C", scratch + "/work", "push", "-q", path, "main"]] {
             let (st, log) = try NetFixture.sh(git, args, env: env)
-            try #require(st == 0, "git \(args.joined(separator: " ")): \(log)")
+            let command = args.joined(separator: " ")
+            try #require(st == 0, "git \(command): \(log)")
         }
     }
 
@@ -100,7 +101,7 @@ final class BrokerWorld: @unchecked Sendable {
     func refs() throws -> [String: String] {
         let (st, out) = try NetFixture.sh("/usr/bin/git", ["-C", bareRepository, "for-each-ref", "--format=%(refname) %(objectname)"],
                                           env: ["PATH": "/usr/bin:/bin", "HOME": dir])
-        try #require(st == 0, out)
+        try #require(st == 0, "\(out)")
         var refs: [String: String] = [:]
         for line in out.split(separator: "\n") {
             let parts = line.split(separator: " ")
