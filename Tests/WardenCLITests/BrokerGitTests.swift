@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// git over the broker against a real smart-HTTP server (`git http-backend` over TLS): clone
+/// git over the broker (agent: BrokerFixtures/git_agent.sh) against a real smart-HTTP server (`git http-backend` over TLS): clone
 /// and an allowed push land with the secret injected as basic credentials; a push to
 /// `refs/heads/main`, a push mixing an allowed and a refused ref, and a deletion are refused
 /// before the server sees a receive-pack body, and the refs checked from the host are unchanged.
@@ -19,7 +19,7 @@ struct BrokerGitTests {
         defer { world.stop() }
         let before = try world.refs()
         let policy = try world.policy(Self.rules)
-        let run = try world.run(Self.agentScript(port: world.gitPort), policy: policy, timeout: 120)
+        let run = try world.run("git_agent.sh", [String(world.gitPort)], policy: policy, timeout: 120)
         let v = run.values
         #expect(run.status == 0, "\(run.all)")
         #expect(v["clone"] == "0", "\(run.all)")
@@ -50,26 +50,5 @@ struct BrokerGitTests {
         #expect(world.audit("http.refused").count >= 3, "\(world.audit("http.refused"))")
         #expect(!world.containsSecret(run.all))
         #expect(world.filesHoldingSecret(under: world.workspace).isEmpty, "\(world.filesHoldingSecret(under: world.workspace))")
-    }
-
-    static func agentScript(port: UInt16) -> String {
-        """
-        set -u
-        export GIT_AUTHOR_NAME=agent GIT_AUTHOR_EMAIL=agent@broker.test GIT_COMMITTER_NAME=agent GIT_COMMITTER_EMAIL=agent@broker.test
-        W=$(pwd)
-        url=https://git.broker.test:\(port)/acme/app.git
-        # The agent's own credentials: the broker must replace them with the injected ones.
-        auth="http.extraHeader=Authorization: Basic $(printf 'x-access-token:made-up' | base64)"
-        git -c "$auth" clone -q "$url" "$W/app" 2>&1; echo "clone=$?"
-        cd "$W/app" || exit 1
-        echo "clone_head=$(git rev-parse HEAD)"
-        echo change >> README && git commit -qam "agent change"
-        echo "agent_commit=$(git rev-parse HEAD)"
-        git -c "$auth" push -q origin HEAD:refs/heads/agent/feature 2>&1; echo "push_agent=$?"
-        git -c "$auth" push -q origin HEAD:refs/heads/main 2>&1; echo "push_main=$?"
-        git -c "$auth" push -q origin HEAD:refs/heads/agent/other HEAD:refs/heads/main 2>&1; echo "push_mixed=$?"
-        git -c "$auth" push -q origin :refs/heads/agent/feature 2>&1; echo "push_delete=$?"
-        exit 0
-        """
     }
 }

@@ -160,14 +160,16 @@ final class BrokerWorld: @unchecked Sendable {
         var all: String { stdout + stderr }
     }
 
-    /// `warden run` of `script` (saved in the workspace, run by `interpreter`), killed after `timeout`.
-    func run(_ script: String, interpreter: String = "/bin/sh", policy: String, timeout: Double = 90,
-             extraEnvironment: [String: String] = [:]) throws -> Run {
-        let name = interpreter.hasSuffix("python3") ? "agent.py" : "agent.sh"
-        try script.write(toFile: workspace + "/" + name, atomically: true, encoding: .utf8)
+    /// `warden run` of the agent script `fixture` (from BrokerFixtures, copied into the
+    /// workspace; `.py` runs with python3, others with sh) with `arguments`, killed after `timeout`.
+    func run(_ fixture: String, _ arguments: [String], policy: String, timeout: Double = 90) throws -> Run {
+        let script = workspace + "/" + fixture
+        try? FileManager.default.removeItem(atPath: script)
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/" + fixture, toPath: script)
+        let interpreter = fixture.hasSuffix(".py") ? Self.python : "/bin/sh"
         let args = ["run", "--policy", policy, "--workspace", workspace, "--audit-log", auditLog, "-q", "--",
-                    interpreter, workspace + "/" + name]
-        let r = try TimedProcess.run(NetFixture.binary, args, cwd: workspace, environment: environment(extraEnvironment), timeout: timeout)
+                    interpreter, script] + arguments
+        let r = try TimedProcess.run(NetFixture.binary, args, cwd: workspace, environment: environment(), timeout: timeout)
         var values: [String: String] = [:]
         for line in r.stdout.split(separator: "\n") {
             if let eq = line.firstIndex(of: "=") { values[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
