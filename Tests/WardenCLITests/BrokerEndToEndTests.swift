@@ -78,7 +78,11 @@ struct BrokerEndToEndTests {
         let exfiltration = world.audit("http.exfiltration")
         #expect(exfiltration.count >= 3, "one record per attempt: \(exfiltration)")
         #expect(exfiltration.contains { ($0["secret"] as? String) == "gh-token" }, "\(exfiltration)")
-        #expect(!world.audit("http.request").isEmpty && !world.audit("http.refused").isEmpty)
+        // Audit: requests name the secrets injected (names only), refusals the method and path.
+        let requests = world.audit("http.request")
+        #expect(requests.contains { Self.json($0).contains("gh-token") && Self.json($0).contains("/echo/curl") }, "\(requests)")
+        #expect(world.audit("http.refused").contains { Self.json($0).contains("DELETE") && Self.json($0).contains("/echo/delete") },
+                "\(world.audit("http.refused"))")
 
         // Nowhere the agent can look holds the secret: output, env, files it wrote (home, /tmp,
         // workspace copies), its own memory after the requests. The audit log neither.
@@ -93,6 +97,10 @@ struct BrokerEndToEndTests {
 
         // The run's identity token: a file inside, verified from the host with `warden identity jwks`.
         try BrokerTokenCheck.verify(world: world, expectIdentity: "agent")
+    }
+
+    static func json(_ fields: [String: Any]) -> String {
+        (try? JSONSerialization.data(withJSONObject: fields, options: [.withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 }
 
