@@ -70,7 +70,9 @@ struct BrokerEndToEndTests {
         #expect(v["ph_bound_auth"] == "token", "\(run.all)")
         #expect(v["ph_other_status"] == "403", "\(run.all)")
         #expect(v["ph_url_status"] == "403", "\(run.all)")
-        #expect(v["ph_body_status"] == "403", "\(run.all)")
+        // In a body the placeholder may be found after the head went upstream: then the
+        // request is aborted on both sides (curl reports 000) instead of answered 403.
+        #expect(["403", "000"].contains(v["ph_body_status"] ?? ""), "\(run.all)")
         #expect(world.upstreamRequests("/ph/bound").map { BrokerWorld.headerValues($0, "x-token") } == [[world.token]],
                 "the placeholder was replaced by the value for the bound host")
         #expect(world.upstreamRequests("/echo/ph-other").isEmpty, "the placeholder reached another host")
