@@ -86,6 +86,11 @@ struct BrokerEndToEndTests {
         #expect(world.audit("http.refused").contains { Self.json($0).contains("DELETE") && Self.json($0).contains("/echo/delete") },
                 "\(world.audit("http.refused"))")
 
+        if let shown = try WardenBinary.run(["audit", "show", world.auditLog]) {
+            #expect(shown.status == 0 && shown.stdout.contains("http.exfiltration"), "audit show: \(shown.stdout.suffix(2000)) \(shown.stderr)")
+            #expect(!world.containsSecret(shown.stdout + shown.stderr), "audit show prints the secret")
+        }
+
         // Nowhere the agent can look holds the secret: output, env, files it wrote (home, /tmp,
         // workspace copies), its own memory after the requests. The audit log neither.
         #expect(!world.containsSecret(run.all), "the secret is in the agent's output")
