@@ -16,6 +16,8 @@ public struct AgentSession: Sendable {
     public var audit: AuditRun
     /// Facts for `run.start` that the CLI knows (policy hash, argv, user, ...).
     public var start: RunStartInfo
+    /// Records written right after `run.start` (the run's `identity.token`).
+    public var afterStart: [AuditEvent] = []
     public var timeout: Duration?
     public var gracePeriod: Duration
     public var bestEffort: Bool
@@ -103,6 +105,7 @@ public struct AgentSession: Sendable {
             _ = fsObserver?.finish()
             throw error
         }
+        for event in afterStart { try? audit.record(event) }
 
         // Network mediation, with Warden's resolver when rules name domains.
         let names = ResolvedNames()

@@ -1,2 +1,0 @@
-/// Placeholder until the protocol module lands.
-enum WardenBrokerProtocolModule {}
