@@ -26,6 +26,11 @@ public final class Run {
     let audit: AuditRun
     /// `identity.token`, recorded right after `run.start`.
     let identityEvent: AuditEvent
+    /// The values of the secrets the identity's HTTP rules inject (held by the supervisor
+    /// for the broker; never shown to the agent).
+    let secrets: [String: [UInt8]]
+    /// `WARDEN_BROKER_UPSTREAM_CA` from Warden's environment, if set.
+    let brokerUpstreamTrust: String?
     /// The run directory (the agent's `/tmp` and home live in it).
     private let tmp: String
 
@@ -160,6 +165,13 @@ public final class Run {
             warnings.append("created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it")
         }
         identityEvent = identity.auditEvent
+        // Secrets are read before the agent exists: a missing one fails the launch (125).
+        do {
+            secrets = try RunBroker.resolveSecrets(effective, environment: host.environment)
+            brokerUpstreamTrust = host.environment[RunBroker.upstreamTrustVariable].flatMap { $0.isEmpty ? nil : $0 }
+        } catch {
+            throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
+        }
         self.runID = runID
         self.logPath = logPath
         self.plan = plan
@@ -180,6 +192,8 @@ public final class Run {
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
         session.observeFilesystem = request.observeFilesystem ? .enableKernelAudit : .ifKernelAuditEnabled
         session.afterStart = [identityEvent]
+        session.secrets = secrets
+        session.brokerUpstreamTrust = brokerUpstreamTrust
         session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }
