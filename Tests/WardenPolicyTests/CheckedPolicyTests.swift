@@ -46,6 +46,7 @@ import Testing
             case .net(let d, let p, let e): return "\(r.effect) net \(d) \(p) \(e) [\(via)]"
             case .syscall(let m): return "\(r.effect) syscall \(m.written) errno=\(m.errno.map(String.init) ?? "-") [\(via)]"
             case .capability(let c): return "\(r.effect) cap \(c) [\(via)]"
+            default: return "\(r.effect) other [\(via)]"
             }
         }
         #expect(summary == [
