@@ -147,6 +147,7 @@ final class BrokerWorld: @unchecked Sendable {
         env["WARDEN_BROKER_UPSTREAM_CA"] = certs + "/ca.pem"
         env["WARDEN_DNS_UPSTREAM"] = "\(Self.dnsHost):\(dns.port)"
         env["WARDEN_DNS_ALLOW_LOCAL_ANSWERS"] = "1"
+        env["WARDEN_IDENTITY_KEYS"] = dir + "/identity-keys"  // this world's issuer keys, read back by `warden identity jwks`
         for (k, v) in extra { env[k] = v }
         return env
     }
