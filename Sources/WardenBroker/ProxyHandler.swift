@@ -381,7 +381,14 @@ final class ProxyHandler: ChannelInboundHandler {
             ex.response = .done
             finishExchange(ex, keepAlive: false)
         } else if !ex.responseStarted {
-            badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
+            // A TLS failure may be reported just after the close: let it speak first.
+            guard let loop = context?.eventLoop else { return }
+            let bound = NIOLoopBound(self, eventLoop: loop)
+            loop.execute {
+                let me = bound.value
+                guard !me.closing, me.exchange === ex else { return }
+                me.badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
+            }
         } else {
             abort()
         }
@@ -389,7 +396,8 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func upstreamFailed(_ error: Error, generation: Int) {
         guard generation == self.generation else { return }
-        upstream?.close(promise: nil)
+        let stale = upstream
+        stale?.close(promise: nil)
         upstream = nil
         upstreamConnected = false
         guard let ex = exchange, !closing else { return }
