@@ -26,6 +26,7 @@ final class AcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
                                    reason: "connection from \(ip):\(port) was not announced by the supervisor", rule: nil, secrets: []))
                 context.close(promise: nil)
             case .success(let destination):
+                guard context.channel.isActive else { return }
                 do {
                     try handler.install(destination, context: context)
                 } catch {

@@ -1,0 +1,105 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import WardenBroker
+
+@Suite("Broker limits and attacks", .serialized)
+struct BrokerLimitsTests {
+    @Test func plainHTTPDestinationIsBrokeredWithoutTLS() throws {
+        let f = try BrokerFixture()
+        let plain = try UpstreamServer(tls: nil)
+        defer { plain.stop() }
+        let destination = BrokeredDestination(ip: "127.0.0.1", port: plain.port, scheme: .http, names: ["mirror.test"])
+        let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: nil)
+        c.send("GET /inject/simple HTTP/1.1\r\nHost: mirror.test:\(plain.port)\r\n\r\n")
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 200)
+        #expect(plain.requests.first?.header("authorization") == ["Bearer \(BrokerFixture.secret)"])
+        // Another name on the same plain connection is refused.
+        let d = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: nil)
+        d.send("GET /x HTTP/1.1\r\nHost: api.test:\(plain.port)\r\n\r\n")
+        #expect(d.waitForResponse()?.status == 403)
+        #expect(plain.requests.count == 1)
+    }
+
+    @Test func unreachableUpstreamGets502() throws {
+        let f = try BrokerFixture()
+        let closedPort: UInt16 = 1  // nothing listens on port 1
+        let destination = BrokeredDestination(ip: "127.0.0.1", port: closedPort, scheme: .https, names: ["api.test"])
+        let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: "api.test")
+        c.send("GET /x HTTP/1.1\r\nHost: api.test:1\r\n\r\n")
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 502)
+        #expect(r.bodyText.contains("cannot reach upstream api.test"))
+    }
+
+    @Test func smugglingShapeIsRefusedWith400() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send("POST /x HTTP/1.1\r\nHost: api.test:\(f.upstream.port)\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /forbidden HTTP/1.1\r\n\r\n")
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 400)
+        #expect(c.waitClosed())
+        #expect(f.upstream.requests.isEmpty)
+    }
+
+    @Test func connectMethodIsRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send("CONNECT evil.test:443 HTTP/1.1\r\nHost: evil.test:443\r\n\r\n")
+        let r = try #require(c.waitForResponse())
+        #expect(r.status >= 400)
+        #expect(f.upstream.requests.isEmpty)
+    }
+
+    @Test func dotSegmentsInThePathAreRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(f.request("GET", "/inject/%2e%2e/forbidden"))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 400 || r.status == 403)
+        #expect(f.upstream.requests.isEmpty)
+    }
+
+    @Test func idleConnectionIsClosed() throws {
+        var limits = BrokerLimits()
+        limits.idleTimeout = .milliseconds(300)
+        let f = try BrokerFixture(limits: limits)
+        let c = try f.client()
+        c.send(f.request("GET", "/one"))
+        #expect(c.waitForResponse()?.status == 200)
+        #expect(c.waitClosed(timeout: 3))
+    }
+
+    @Test func connectionsBeyondTheLimitAreClosed() throws {
+        var limits = BrokerLimits()
+        limits.maxConnections = 2
+        let f = try BrokerFixture(limits: limits)
+        let a = try f.client(), b = try f.client()
+        a.send(f.request("GET", "/a"))
+        b.send(f.request("GET", "/b"))
+        #expect(a.waitForResponse()?.status == 200)
+        #expect(b.waitForResponse()?.status == 200)
+        let c = try f.client()
+        c.send(f.request("GET", "/c"))
+        #expect(c.waitClosed())
+        #expect(c.bytes.isEmpty)
+        // Once one closes, a new connection is served again.
+        a.close()
+        #expect(f.events.waitFor { _ in f.broker.openConnections < 2 })
+        let d = try f.client()
+        d.send(f.request("GET", "/d"))
+        #expect(d.waitForResponse()?.status == 200)
+    }
+
+    @Test func requestEventCountsBytesBothWays() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(f.request("POST", "/count", body: Array(repeating: 65, count: 1000)))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 200)
+        #expect(f.events.waitFor { $0.requests.count == 1 })
+        let e = try #require(f.events.requests.first)
+        #expect(e.up == 1000 && e.down == r.body.count && e.status == 200 && e.secrets.isEmpty)
+    }
+}
