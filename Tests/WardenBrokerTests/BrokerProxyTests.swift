@@ -127,6 +127,18 @@ struct BrokerProxyTests {
         #expect(r1.bodyText == "ok GET /p/1" && r2.bodyText == "ok GET /p/2")
     }
 
+    @Test func interimContinueIsForwardedBeforeTheBody() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send("PUT /upload HTTP/1.1\r\nHost: api.test:\(f.upstream.port)\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        #expect(c.wait { b, _ in String(decoding: b, as: UTF8.self).hasPrefix("HTTP/1.1 100") })
+        #expect(f.upstream.requests.isEmpty)
+        c.send("hello")
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 200)
+        #expect(f.upstream.requests.first?.body == Array("hello".utf8))
+    }
+
     @Test func largeBodiesBothWaysArriveIntact() throws {
         let f = try BrokerFixture()
         let c = try f.client()

@@ -65,6 +65,22 @@ struct BrokerPushTests {
         #expect(f.upstream.requests.isEmpty)
     }
 
+    @Test func pushWaitingForContinueGetsItFromTheBroker() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        let body = Self.body([(Self.a, Self.b, "refs/heads/agent/fix-2")])
+        c.send("POST /acme/app.git/git-receive-pack HTTP/1.1\r\nHost: api.test:\(f.upstream.port)\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
+        #expect(c.wait { b, _ in String(decoding: b, as: UTF8.self).hasPrefix("HTTP/1.1 100") })
+        usleep(50_000)
+        #expect(f.upstream.requests.isEmpty)
+        c.send(body)
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 200)
+        let got = try #require(f.upstream.requests.first)
+        #expect(got.body == body)
+        #expect(got.header("expect").isEmpty)
+    }
+
     @Test func deletionIsAlwaysRefused() throws {
         let f = try BrokerFixture()
         let c = try f.client()

@@ -94,6 +94,9 @@ private final class ServerHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h; hasher = SHA256(); count = 0; body = []
+            if h.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+            }
         case .body(let b):
             hasher.update(data: Array(b.readableBytesView))
             count += b.readableBytes
