@@ -103,3 +103,53 @@ struct BrokerLimitsTests {
         #expect(e.up == 1000 && e.down == r.body.count && e.status == 200 && e.secrets.isEmpty)
     }
 }
+
+@Suite("Broker listening and hostile bytes", .serialized)
+struct BrokerHostileTests {
+    @Test func listensOnItsOwnLoopbackAddressAndIPv6() throws {
+        let f = try BrokerFixture()
+        let v4 = f.broker.listenAddresses.ipv4
+        #expect(v4.0.hasPrefix("127.66."))
+        #expect(v4.1 != 0)
+        guard f.broker.listenAddresses.ipv6 != nil else { return }  // host without ::1
+        let c = try AgentClient(broker: f.broker, group: f.clients, destination: f.destination, sni: "api.test", ipv6: true)
+        c.send(f.request("GET", "/v6"))
+        #expect(c.waitForResponse()?.status == 200)
+    }
+
+    @Test func plaintextBytesOnATLSConnectionAreDropped() throws {
+        let f = try BrokerFixture()
+        let destination = BrokeredDestination(ip: "127.0.0.1", port: f.upstream.port, scheme: .https, names: ["api.test"])
+        // A plain client speaking to an https mapping: its bytes are not a client hello.
+        let c = try AgentClient(broker: f.broker, group: f.clients,
+                                destination: BrokeredDestination(ip: "127.0.0.1", port: f.upstream.port, scheme: .http, names: ["api.test"]),
+                                sni: nil, announce: false)
+        let local = c.channel.localAddress!
+        f.broker.expect(agentSide: (ip: local.ipAddress!, port: UInt16(local.port!)), destination: destination)
+        c.send(f.request("GET", "/x"))
+        #expect(c.waitClosed())
+        #expect(!c.text.contains("HTTP/1.1 200"))
+        #expect(f.upstream.requests.isEmpty)
+    }
+
+    @Test func randomBytesNeverCrashOrReachUpstream() throws {
+        let f = try BrokerFixture()
+        let plain = try UpstreamServer(tls: nil)
+        defer { plain.stop() }
+        let destination = BrokeredDestination(ip: "127.0.0.1", port: plain.port, scheme: .http, names: ["mirror.test"])
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<20 {
+            let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: nil)
+            var bytes = (0..<Int.random(in: 1...2000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if i % 2 == 0 { bytes += Array("\r\n\r\n".utf8) }
+            c.send(bytes)
+            #expect(c.wait(timeout: 3) { b, closed in closed || !b.isEmpty })
+            c.close()
+        }
+        #expect(plain.requests.isEmpty)
+        // Still serving.
+        let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: nil)
+        c.send("GET /ok HTTP/1.1\r\nHost: mirror.test:\(plain.port)\r\n\r\n")
+        #expect(c.waitForResponse()?.status == 200)
+    }
+}
