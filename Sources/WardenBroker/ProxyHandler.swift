@@ -65,6 +65,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        recordUnfinished()
         closing = true
         timer?.cancel()
         upstream?.close(promise: nil)
@@ -250,6 +251,7 @@ final class ProxyHandler: ChannelInboundHandler {
             if let found = r.found {
                 let p = core.configuration.placeholders[found]
                 ex.scanner = scanner
+                ex.recorded = true
                 core.emit(.exfiltration(secret: p.secretName, host: ex.facts.host, where: "body"))
                 core.emit(.refused(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
                                    reason: "a secret placeholder in the request body", rule: ex.rule, secrets: [p.secretName]))
@@ -301,6 +303,7 @@ final class ProxyHandler: ChannelInboundHandler {
     // MARK: upstream
 
     private func sendHeadUpstream(_ ex: Exchange) {
+        ex.forwarded = true
         if upstream == nil { connectUpstream(ex.facts.host) }
         writeUpstream(ex.outboundHead)
     }
@@ -411,6 +414,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     private func badGateway(_ ex: Exchange, _ text: String) {
+        ex.recorded = true
         core.emit(.refused(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
                            reason: text, rule: ex.rule, secrets: ex.secrets))
         answerAndClose(status: 502, text: text)
@@ -472,6 +476,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     private func finishExchange(_ ex: Exchange, keepAlive: Bool) {
+        ex.recorded = true
         core.emit(.request(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
                            status: ex.status, bytesUp: ex.bytesUp, bytesDown: ex.bytesDown, secrets: ex.secrets, rule: ex.rule))
         let reusable = keepAlive && ex.head.keepAlive && ex.requestDone
@@ -502,6 +507,7 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func refuse(status: Int, text: String, facts: BrokerRequestFacts?, rule: String? = nil,
                         secrets: [String] = [], host: String? = nil) {
+        exchange?.recorded = true
         core.emit(.refused(host: facts?.host ?? host, port: facts?.port ?? destination.port, method: facts?.method,
                            path: facts?.path, reason: text, rule: rule, secrets: secrets))
         answerAndClose(status: status, text: "warden: refused by \(rule.map { "\($0): " } ?? "")\(text)")
@@ -529,8 +535,18 @@ final class ProxyHandler: ChannelInboundHandler {
         }
     }
 
+    /// A request that went upstream but whose exchange was cut short (either side closed or
+    /// broke mid-stream) is still recorded, with the status seen (0: none) and the bytes so far.
+    private func recordUnfinished() {
+        guard let ex = exchange, ex.forwarded, !ex.recorded else { return }
+        ex.recorded = true
+        core.emit(.request(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
+                           status: ex.status, bytesUp: ex.bytesUp, bytesDown: ex.bytesDown, secrets: ex.secrets, rule: ex.rule))
+    }
+
     /// Closes both sides at once (hostile or broken input mid-stream).
     private func abort() {
+        recordUnfinished()
         guard !closing else { return }
         closing = true
         timer?.cancel()

@@ -133,7 +133,9 @@ struct BrokerHostileTests {
     }
 
     @Test func randomBytesNeverCrashOrReachUpstream() throws {
-        let f = try BrokerFixture()
+        var limits = BrokerLimits()
+        limits.headTimeout = .milliseconds(300)  // bytes that never end a head
+        let f = try BrokerFixture(limits: limits)
         let plain = try UpstreamServer(tls: nil)
         defer { plain.stop() }
         let destination = BrokeredDestination(ip: "127.0.0.1", port: plain.port, scheme: .http, names: ["mirror.test"])

@@ -106,6 +106,16 @@ struct BrokerProxyTests {
         #expect(r.bodyText == "data: first\n\ndata: last\n\n")
     }
 
+    @Test func requestCutShortIsStillRecorded() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(f.request("GET", "/sse"))
+        #expect(c.wait { b, _ in String(decoding: b, as: UTF8.self).contains("data: first") })
+        c.close()
+        #expect(f.events.waitFor { $0.requests.contains { $0.path == "/sse" && $0.status == 200 && $0.down > 0 } })
+        #expect(f.events.requests.count == 1)
+    }
+
     @Test func keepAliveCarriesThreeRequests() throws {
         let f = try BrokerFixture()
         let c = try f.client()
