@@ -9,6 +9,14 @@ public enum AuditKind {
     public static let denyFs = "deny.fs"
     /// The ranked digest of a failed run's denials, written before `run.exit`.
     public static let runDigest = "run.digest"
+    /// A request the credential broker forwarded (its status, bytes, the secret names used).
+    public static let httpRequest = "http.request"
+    /// A request or connection the credential broker refused, with the reason.
+    public static let httpRefused = "http.refused"
+    /// A secret's placeholder sent where the secret is not bound (refused).
+    public static let httpExfiltration = "http.exfiltration"
+    /// The run's identity token was issued (never the token itself).
+    public static let identityToken = "identity.token"
     public static let checkpoint = "checkpoint"
     public static let recovery = "recovery"
     /// Written by the next writer for a run that ended without `run.exit`.

@@ -229,6 +229,21 @@ enum TimelineText {
                 text += pad + "\(TerminalText.escape(layer, doublingBackslashes: true)) \(partly); check: \(v.objectValue?["explain"].map(render) ?? "?")\n"
             }
             return text
+        case AuditKind.httpRequest:
+            let secrets = f["secrets"]?.arrayValue?.isEmpty == false ? ", secrets \(list("secrets"))" : ""
+            return head + "http       \(s("method")) \(s("host")):\(s("port"))\(s("path")) → \(s("status")), "
+                + "\(s("bytes_up")) B up, \(s("bytes_down")) B down\(secrets)\n"
+                + pad + "rule       \(s("rule"))\n"
+        case AuditKind.httpRefused:
+            let what = f["method"].map { "\(render($0)) \(s("host")):\(s("port"))\(f["path"].map(render) ?? "")" }
+                ?? "\(s("host")):\(s("port"))"
+            return head + "deny       http \(what)\n" + pad + "reason     \(s("reason"))\n"
+                + (f["rule"].map { pad + "rule       \(render($0))\n" } ?? "")
+        case AuditKind.httpExfiltration:
+            return head + "exfil      placeholder of secret \(s("secret")) sent in \(s("where"))"
+                + (f["host"].map { " to \(render($0))" } ?? "") + "; refused\n"
+        case AuditKind.identityToken:
+            return head + "identity   token for \(s("sub")) (kid \(s("kid")), jti \(s("jti"))), expires \(s("exp"))\n"
         case AuditKind.recovery:
             return head + "recovery   \(s("length")) torn bytes at offset \(s("offset")) (sha256 \(s("sha256")))\n"
         case AuditKind.interrupted:

@@ -2,7 +2,8 @@
 /// responses, and the rebuilding of a field section.
 public enum HTTPFields {
     /// Hop-by-hop fields (RFC 9110 section 7.6.1 and common proxy fields): never forwarded as
-    /// received; the broker emits its own `Connection` when needed.
+    /// received; the broker emits its own `Connection` when needed. Every other `Proxy-*`
+    /// field is dropped as well.
     public static let hopByHop: Set<String> = [
         "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
         "te", "trailer", "upgrade",
@@ -93,8 +94,9 @@ public enum HTTPFields {
         let setNames = Set(setting.map { HTTPSyntax.lowercasedASCII($0.name) })
         let drop = hopByHop.union(connectionOptions).union(removing.map(HTTPSyntax.lowercasedASCII)).union(setNames)
         // Parsed headers are valid; the check guards values a caller changed (a replaced placeholder).
-        for header in headers where !drop.contains(HTTPSyntax.lowercasedASCII(header.name))
-            && isValidName(header.name) && isValidValue(header.value) {
+        for header in headers {
+            let lower = HTTPSyntax.lowercasedASCII(header.name)
+            guard !drop.contains(lower), !lower.hasPrefix("proxy-"), isValidName(header.name), isValidValue(header.value) else { continue }
             appendField(to: &out, header.name, header.value)
         }
         if !keepAlive && !setNames.contains("connection") { appendField(to: &out, "Connection", "close") }

@@ -19,6 +19,18 @@ public enum PercentDecoding {
         return out
     }
 
+    /// Decodes again and again (at most `maxRounds` times) until nothing changes, so a
+    /// placeholder encoded twice (`%2577dn_ph_…`) is found too.
+    public static func decodedRepeatedly(_ text: String, maxRounds: Int = 4) -> [UInt8] {
+        var current = Array(text.utf8)
+        for _ in 0..<maxRounds {
+            let next = decodedLeniently(String(decoding: current, as: UTF8.self))
+            if next == current { break }
+            current = next
+        }
+        return current
+    }
+
     static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")

@@ -54,18 +54,22 @@ public final class NetworkMediator: Sendable {
     let audit: AuditRun?
     let names: ResolvedNames
     let dns: DNSResolverEndpoints?
+    /// The run's credential broker, when HTTP rules govern some destinations.
+    let broker: BrokerRedirect?
     /// The agent's own loopback sockets (see `OwnLoopback`), kept until the run ends.
     let own = OwnLoopbackSockets()
 
     /// - Parameters:
     ///   - names: addresses learned from allowed DNS answers (connectable for their domain).
     ///   - dns: where Warden's filtering resolver listens, by protocol (always reachable), if one runs.
+    ///   - broker: where connects that HTTP rules govern go instead of their destination.
     public init(effective: EffectivePolicy, audit: AuditRun?, names: ResolvedNames = ResolvedNames(),
-                dns: DNSResolverEndpoints? = nil) {
+                dns: DNSResolverEndpoints? = nil, broker: BrokerRedirect? = nil) {
         self.effective = effective
         self.audit = audit
         self.names = names
         self.dns = dns
+        self.broker = broker
     }
 
     /// Handles a mediated call. Returns nil when it is answered later from a worker thread
@@ -79,7 +83,14 @@ public final class NetworkMediator: Sendable {
         func finish() { warden_net_release(request); request.deallocate() }
         if rc < 0 { finish(); return .fail(errno: -rc) }
 
-        if let refusal = decide(request, kind: kind, pid: Int32(bitPattern: n.pid)) {
+        // Destinations HTTP rules govern are reached through the broker only: a connect is
+        // redirected to it, a send with such an address (TCP Fast Open) is refused.
+        let brokered = kind == .bind || kind == .listen ? nil : brokeredTarget(request)
+        if let brokered, let broker {
+            guard kind == .connect else { finish(); return .fail(errno: EOPNOTSUPP) }
+            redirectToBroker(request, broker)
+            recordBrokered(brokered, pid: Int32(bitPattern: n.pid))
+        } else if let refusal = decide(request, kind: kind, pid: Int32(bitPattern: n.pid)) {
             finish()
             return .fail(errno: refusal)
         }
@@ -103,8 +114,9 @@ public final class NetworkMediator: Sendable {
         if mayBlock, let answer = listener.retained() {
             let box = RequestBox(request)
             let id = n.id
-            if WorkerPool.shared.submit({
+            if WorkerPool.shared.submit({ [self] in
                 let result = warden_net_perform(box.pointer)
+                if let brokered { registerBrokered(box.pointer.pointee.fd, result: result, target: brokered) }
                 answer.respond(id, result < 0 ? .fail(errno: Int32(-result)) : .returnValue(Int64(result)))
                 answer.close()
                 warden_net_release(box.pointer)
@@ -118,6 +130,7 @@ public final class NetworkMediator: Sendable {
             return .fail(errno: EAGAIN)
         }
         let result = warden_net_perform(request)
+        if let brokered { registerBrokered(request.pointee.fd, result: result, target: brokered) }
         if kind == .listen, result == 0, let local = SocketAddress.local(of: request.pointee.fd), OwnLoopback.isLoopback(local.host) {
             OwnLoopbackSockets.disableAddressReuse(request.pointee.fd)
         }

@@ -78,5 +78,9 @@ import Testing
         #expect(PlaceholderScanner.firstMatch(of: Self.tokens, in: bytes(encoded)) == nil)
         #expect(PlaceholderScanner.firstMatch(of: Self.tokens, in: PercentDecoding.decodedLeniently(encoded))?.token == 1)
         #expect(PercentDecoding.decodedLeniently("%zz%4") == bytes("%zz%4"))
+        let twice = "/x?q=%2577dn_ph_ffffffffffffffffffffffffffffffff"
+        #expect(PlaceholderScanner.firstMatch(of: Self.tokens, in: PercentDecoding.decodedLeniently(twice)) == nil)
+        #expect(PlaceholderScanner.firstMatch(of: Self.tokens, in: PercentDecoding.decodedRepeatedly(twice))?.token == 1)
+        #expect(PercentDecoding.decodedRepeatedly("%252525252541", maxRounds: 2) == bytes("%25252541"))
     }
 }

@@ -106,6 +106,8 @@ import Testing
         // Upgrades.
         Case(name: "Upgrade websocket", head: "GET / HTTP/1.1\r\n\(h)Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", status: 501),
         Case(name: "h2c", head: "GET / HTTP/1.1\r\n\(h)Connection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", status: 501),
+        Case(name: "Upgrade alone", head: "GET / HTTP/1.1\r\n\(h)upgrade: h2c\r\n\r\n", status: 501),
+        Case(name: "HTTP2-Settings alone", head: "GET / HTTP/1.1\r\n\(h)HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", status: 501),
         // Connection.
         Case(name: "Connection not tokens", head: "GET / HTTP/1.1\r\n\(h)Connection: a b\r\n\r\n", status: 400),
     ]
