@@ -62,10 +62,10 @@ public enum HeaderPlaceholders {
 
 /// Standard base64 (RFC 4648 section 4), strict: the standard alphabet only, padding optional
 /// but correct when present, no whitespace, no non-zero trailing bits.
-enum Base64 {
+public enum Base64 {
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var index = 0

@@ -62,7 +62,7 @@ enum BuiltinSafeguards {
             }
         }
         applySetID(to: &policy)
-        if !policy.net.isEmpty { applyNetwork(to: &policy) }
+        if policy.isNetworkMediated { applyNetwork(to: &policy) }
         for grant in fsGrants {
             guard case .success(let path) = PolicyPath.parse(grant.path) else { continue }
             policy.fs.append(FsGrant(effect: .allow, access: grant.access, path: path,

@@ -75,7 +75,7 @@ extension EffectivePolicy {
         }
         let allows = grants.filter { $0.effect == .allow && Self.holds($0.conditions, args) }
         if !allows.isEmpty {
-            if !net.isEmpty && (Self.mediatedSocketCalls.contains(name) || name == "sendto") {
+            if isNetworkMediated && (Self.mediatedSocketCalls.contains(name) || name == "sendto") {
                 let mediation = "each call's address is decided by the net rules (network mediation)"
                 return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "seccomp and network mediation",
                                 note: [mediation, note].compactMap { $0 }.joined(separator: "; "))
@@ -115,7 +115,7 @@ extension EffectivePolicy {
 
     /// Whether a connection (or bind) to a concrete endpoint is allowed. Deny wins.
     public func decideNet(_ direction: NetDirection, _ proto: NetProtocol, _ endpoint: Endpoint) -> Decision {
-        if net.isEmpty {
+        if !isNetworkMediated {
             return Decision(effect: .deny, rules: [], mechanism: "network namespace (loopback only)",
                             note: "the identity has no network rules, so it runs without network")
         }
@@ -128,12 +128,29 @@ extension EffectivePolicy {
         if !denies.isEmpty {
             return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "network mediation", note: nil)
         }
+        if direction == .connect, proto == .tcp, let brokered = brokeredConnect(endpoint) { return brokered }
         let allows = matching.filter { $0.effect == .allow }
         if !allows.isEmpty {
             return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "network mediation", note: nil)
         }
         return Decision(effect: .deny, rules: [], mechanism: "network mediation",
                         note: "no rule allows \(direction.rawValue) \(proto.rawValue) \(endpoint) (default deny)")
+    }
+
+    /// A TCP connect to an endpoint of the http(s) rules: redirected to the broker, which
+    /// decides each request (nil when the endpoint is not brokered).
+    func brokeredConnect(_ endpoint: Endpoint) -> Decision? {
+        guard endpoint.ports.lower == endpoint.ports.upper else { return nil }
+        let port = endpoint.ports.lower
+        let host: EndpointHost
+        switch endpoint.host {
+        case .domain, .ipv4, .ipv6: host = endpoint.host
+        default: return nil
+        }
+        let rules = http.filter { $0.effect == .allow && $0.port == port && HTTPHostName.covers($0.pattern.host, host) }
+        guard let scheme = rules.first?.scheme else { return nil }
+        return Decision(effect: .allow, rules: rules.map(\.provenance), mechanism: "broker (\(scheme.rawValue))",
+                        note: "the connection goes to Warden's broker, never directly; each request is decided by the \(scheme.rawValue) rules")
     }
 
     /// Whether the pattern `pattern` covers the (concrete) host `host`.
@@ -171,8 +188,8 @@ func errnoName(_ value: Int32) -> String {
 }
 
 extension EffectivePolicy {
-    /// Whether the agent's DNS lookups of `name` are answered: some `allow net connect`
-    /// rule names it (a domain or a `*.domain` covering it) and no `deny net connect` rule
+    /// Whether the agent's DNS lookups of `name` are answered: some `allow net connect` or
+    /// allow http(s) rule names it (a domain or a `*.domain` covering it) and no `deny net connect` rule
     /// naming it covers every port. Other names get NXDOMAIN from Warden's resolver.
     public func decideLookup(_ name: String) -> Decision {
         let host = EndpointHost.domain(name.lowercased())
@@ -181,9 +198,10 @@ extension EffectivePolicy {
         if !denies.isEmpty {
             return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: "DNS (Warden's resolver)", note: nil)
         }
-        let allows = named.filter { $0.effect == .allow }
+        let allows = named.filter { $0.effect == .allow }.map(\.provenance)
+            + http.filter { $0.effect == .allow && HTTPHostName.covers($0.pattern.host, host) }.map(\.provenance)
         if !allows.isEmpty {
-            return Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: "DNS (Warden's resolver)", note: nil)
+            return Decision(effect: .allow, rules: allows, mechanism: "DNS (Warden's resolver)", note: nil)
         }
         return Decision(effect: .deny, rules: [], mechanism: "DNS (Warden's resolver)",
                         note: "no network rule names \(name); lookups of it get NXDOMAIN")
@@ -191,11 +209,12 @@ extension EffectivePolicy {
 
     /// Whether some network rule names a domain (then Warden runs its own resolver).
     public var hasDomainRules: Bool {
-        net.contains {
-            switch $0.endpoint.host {
+        func isName(_ h: EndpointHost) -> Bool {
+            switch h {
             case .domain, .wildcardDomain: return true
             default: return false
             }
         }
+        return net.contains { isName($0.endpoint.host) } || http.contains { $0.effect == .allow && isName($0.pattern.host) }
     }
 }

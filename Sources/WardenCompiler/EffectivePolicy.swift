@@ -19,6 +19,15 @@ public struct EffectivePolicy: Sendable {
     /// The paths of `cache` statements (below `${home}`), in order, each once: the runtime
     /// backs each with the identity's persistent store instead of the host's directory.
     public var caches: [PolicyPath] = []
+    /// `http`/`https` rule items, in rule order.
+    public var http: [HTTPGrant] = []
+    /// `git push` rule items (one per ref pattern), in rule order.
+    public var gitPush: [GitPushGrant] = []
+    /// The secrets this identity uses (named by a `with` or an `env placeholder`), in
+    /// order of first use. Only these are resolved at launch.
+    public var secrets: [SecretDeclaration] = []
+    /// `env placeholder` pairs (variable, secret), in order.
+    public var placeholders: [(variable: String, secret: String)] = []
 }
 
 /// A filesystem rule item: one path and its access kinds.
@@ -149,8 +158,17 @@ extension EffectivePolicy {
                 }
             case .capability(let cap):
                 capabilities.append(CapabilityGrant(effect: rule.effect, name: cap, provenance: provenance))
+            case .http(let a):
+                http.append(HTTPGrant(effect: rule.effect, scheme: a.scheme, methods: a.methods, pattern: a.pattern,
+                                      injection: rule.effect == .allow ? a.injection : nil, provenance: provenance))
+            case .gitPush(let repo, let ref):
+                gitPush.append(GitPushGrant(effect: rule.effect, repo: repo, ref: ref, provenance: provenance))
             }
         }
+        placeholders = identity.placeholders
+        var used: [String] = []
+        for name in http.compactMap(\.injection?.secret) + placeholders.map(\.secret) where !used.contains(name) { used.append(name) }
+        secrets = used.compactMap { policy.secrets[$0] }
         for (kind, limit) in identity.limits {
             limits[kind] = LimitGrant(value: limit.value, provenance: Provenance(
                 file: limit.span.file, line: limit.span.start.line, column: limit.span.start.column,

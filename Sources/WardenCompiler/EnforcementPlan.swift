@@ -46,6 +46,48 @@ public struct EnforcementPlan: Sendable, Encodable {
         public var rules: [Rule]
     }
 
+    /// HTTP rules, git push rules and secrets: what the broker enforces (absent when the
+    /// identity has none). Secrets appear by name and source, never by value.
+    public struct BrokerSection: Sendable, Codable {
+        public struct HTTPRule: Sendable, Codable {
+            public var effect: String
+            public var scheme: String
+            /// `["GET", "HEAD"]`, or `["*"]` for any method.
+            public var methods: [String]
+            public var pattern: String
+            public var port: UInt16
+            /// `Authorization: bearer gh-token` (header, form and secret name).
+            public var injects: String?
+            public var source: Provenance
+        }
+        public struct GitPushRule: Sendable, Codable {
+            public var effect: String
+            public var repository: String
+            public var ref: String
+            public var source: Provenance
+        }
+        public struct Secret: Sendable, Codable {
+            public var name: String
+            /// `env`, `file` or `command`.
+            public var source: String
+            /// The variable name, the file path, or the command's argv.
+            public var from: [String]
+            public var declared: String
+            /// Where the broker may inject it or replace its placeholder.
+            public var hosts: [String]
+        }
+        public struct Placeholder: Sendable, Codable {
+            public var variable: String
+            public var secret: String
+        }
+        public var http: [HTTPRule]
+        public var gitPush: [GitPushRule]
+        public var secrets: [Secret]
+        public var placeholders: [Placeholder]
+        /// `https://api.github.com:443`: connections to these go to the broker.
+        public var brokeredEndpoints: [String]
+    }
+
     public struct LimitEntry: Sendable, Codable {
         public var value: String
         public var amount: UInt64
@@ -64,6 +106,7 @@ public struct EnforcementPlan: Sendable, Encodable {
     public var capabilities: CapabilitySection
     public var seccomp: SeccompSection
     public var network: NetworkSection
+    public var broker: BrokerSection?
     public var limits: [String: LimitEntry]
     public var env: EnvSection
     public var noNewPrivileges = true
@@ -87,7 +130,7 @@ extension EffectivePolicy {
     /// The namespaces the agent runs in.
     public var namespaces: [String] {
         var list = ["mount", "pid", "ipc", "uts", "cgroup"]
-        if net.isEmpty { list.append("network") }
+        if !isNetworkMediated { list.append("network") }
         return list
     }
 
@@ -127,15 +170,43 @@ extension EffectivePolicy {
                                 sources: capabilities.map(\.provenance)),
             seccomp: .init(arch: arch.rawValue, defaultAction: defaultAction, rules: rules,
                            instructions: filter.program.count),
-            network: .init(mode: net.isEmpty ? "none" : "mediated", rules: net.map {
+            network: .init(mode: isNetworkMediated ? "mediated" : "none", rules: net.map {
                 .init(effect: $0.effect.rawValue, direction: $0.direction.rawValue, proto: $0.proto.rawValue,
                       endpoint: $0.endpoint.description, source: $0.provenance)
             }),
+            broker: brokerSection,
             limits: Dictionary(uniqueKeysWithValues: limits.map { kind, grant in
                 (kind.rawValue, EnforcementPlan.LimitEntry(value: grant.value.canonical, amount: grant.value.amount,
                                                            source: grant.provenance))
             }),
             env: .init(pass: envPass, set: Dictionary(envSet.map { ($0.name, $0.value) }, uniquingKeysWith: { _, b in b })))
         return plan
+    }
+}
+
+extension EffectivePolicy {
+    /// The broker part of the plan; nil for an identity without http, git push rules or secrets.
+    var brokerSection: EnforcementPlan.BrokerSection? {
+        guard !http.isEmpty || !gitPush.isEmpty || !secrets.isEmpty || !placeholders.isEmpty else { return nil }
+        return EnforcementPlan.BrokerSection(
+            http: http.map {
+                .init(effect: $0.effect.rawValue, scheme: $0.scheme.rawValue, methods: $0.methods ?? ["*"],
+                      pattern: $0.pattern.description, port: $0.port, injects: $0.injection?.description, source: $0.provenance)
+            },
+            gitPush: gitPush.map {
+                .init(effect: $0.effect.rawValue, repository: $0.repo.description, ref: $0.ref.description, source: $0.provenance)
+            },
+            secrets: secrets.map { s in
+                let from: [String]
+                switch s.source {
+                case .env(let v): from = [v]
+                case .file(let p): from = [p]
+                case .command(let argv): from = argv
+                }
+                return .init(name: s.name, source: s.source.kind.rawValue, from: from, declared: s.provenance,
+                             hosts: secretHosts(s.name).map(\.description))
+            },
+            placeholders: placeholders.map { .init(variable: $0.variable, secret: $0.secret) },
+            brokeredEndpoints: brokeredEndpoints.map(\.description))
     }
 }

@@ -57,7 +57,7 @@ extension EffectivePolicy {
     /// port 1024 (port 0 aside) needs `CAP_NET_BIND_SERVICE` in the identity as well.
     public func decideNetMediated(_ direction: NetDirection, _ proto: NetProtocol, _ endpoint: Endpoint) -> Decision {
         let loopback = OwnLoopback.isLoopback(endpoint.host) || OwnLoopback.isLoopbackName(endpoint.host)
-        if net.isEmpty {
+        if !isNetworkMediated {
             guard loopback else { return decideNet(direction, proto, endpoint) }
             return Decision(effect: .allow, rules: [], mechanism: "network namespace (loopback only)",
                             note: "the identity has no network rules: it runs in a network namespace of its own, whose loopback only the agent uses")

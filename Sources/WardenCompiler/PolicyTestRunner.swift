@@ -46,6 +46,9 @@ extension EffectivePolicy {
         case .net(let direction, let proto, let endpoint): return decideNetMediated(direction, proto, endpoint)
         case .syscall(let name, let arguments): return decideSyscall(name, arguments: arguments ?? [])
         case .capability(let name): return decideCapability(name)
+        case .http(let method, let url): return decideHTTP(HTTPTarget(method: method, url: url)).decision
+        case .gitPush(let host, let port, let repoPath, let ref):
+            return decideGitPush(host: host, port: port, repoPath: repoPath, ref: ref)
         }
     }
 }

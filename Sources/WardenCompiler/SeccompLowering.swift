@@ -7,7 +7,7 @@ extension EffectivePolicy {
     /// return their errno directly. `clone3` is answered ENOSYS by the compiler itself.
     public func seccompPolicy(arch: Architecture = .native, notify: Bool) -> SeccompPolicy {
         var rules: [SyscallRule] = []
-        let decidedBySupervisor = net.isEmpty ? [] : Set(Self.supervisorDecidedSyscalls)
+        let decidedBySupervisor = isNetworkMediated ? Set(Self.supervisorDecidedSyscalls) : []
         for grant in syscalls where grant.syscall != "clone3" {
             if decidedBySupervisor.contains(grant.syscall) {
                 // Under mediation every call goes to the supervisor. Without it (exports, no
@@ -25,7 +25,7 @@ extension EffectivePolicy {
                     source: source))
             }
         }
-        if notify && !net.isEmpty {
+        if notify && isNetworkMediated {
             // Network mediation: the supervisor decides these calls (their addresses are in
             // memory, which seccomp cannot read safely) and performs them itself.
             let source = "built-in: network mediation"

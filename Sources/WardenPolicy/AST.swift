@@ -75,6 +75,8 @@ public enum Item: Sendable, Hashable {
     case permissions(PermissionSetDecl)
     case identity(IdentityDecl)
     case test(TestDecl)
+    /// `secret NAME from env|file|command ...`.
+    case secret(SecretDecl)
 
     public var span: SourceSpan {
         switch self {
@@ -82,6 +84,7 @@ public enum Item: Sendable, Hashable {
         case .permissions(let d): return d.span
         case .identity(let d): return d.span
         case .test(let d): return d.span
+        case .secret(let d): return d.span
         }
     }
 
@@ -91,6 +94,7 @@ public enum Item: Sendable, Hashable {
         case .permissions(let d): return d.trivia
         case .identity(let d): return d.trivia
         case .test(let d): return d.trivia
+        case .secret(let d): return d.trivia
         }
     }
 }
@@ -137,6 +141,8 @@ public enum Statement: Sendable, Hashable {
     case limit(LimitStatement)
     case envPass(EnvPassStatement)
     case envSet(EnvSetStatement)
+    /// `env placeholder NAME = SECRET`.
+    case envPlaceholder(EnvPlaceholderStatement)
 
     public var span: SourceSpan {
         switch self {
@@ -146,6 +152,7 @@ public enum Statement: Sendable, Hashable {
         case .limit(let s): return s.span
         case .envPass(let s): return s.span
         case .envSet(let s): return s.span
+        case .envPlaceholder(let s): return s.span
         }
     }
 
@@ -157,6 +164,7 @@ public enum Statement: Sendable, Hashable {
         case .limit(let s): return s.trivia
         case .envPass(let s): return s.trivia
         case .envSet(let s): return s.trivia
+        case .envPlaceholder(let s): return s.trivia
         }
     }
 }
@@ -227,6 +235,10 @@ public enum RuleBody: Sendable, Hashable {
     case net(NetRule)
     case syscall(SyscallRule)
     case capability(CapabilityRule)
+    /// `http|https METHODS "PATTERN" [with ...]`.
+    case http(HTTPRule)
+    /// `git push "REPO" ref "PATTERN", ...`.
+    case gitPush(GitPushRule)
 }
 
 /// File access kinds.
@@ -382,4 +394,8 @@ public enum ExpectTarget: Sendable, Hashable {
     /// `syscall NAME` (arguments nil) or `syscall NAME(v0, v1, ...)`.
     case syscall(Name, arguments: [ValueExpr]?)
     case capability(Name)
+    /// `http|https METHOD "URL"`.
+    case http(Located<HTTPScheme>, method: Name, url: StringLiteral)
+    /// `git push "REPO" ref "REF"`.
+    case gitPush(repo: StringLiteral, ref: StringLiteral)
 }

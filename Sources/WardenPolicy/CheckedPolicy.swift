@@ -7,6 +7,8 @@ public struct CheckedPolicy: Sendable {
     public var identities: [String: CheckedIdentity]
     /// Tests in source order.
     public var tests: [CheckedTest]
+    /// Declared secrets by name (across includes; names are unique).
+    public var secrets: [String: SecretDeclaration] = [:]
 
     /// Source files by path (for rendering diagnostics).
     public var sources: [String: SourceFile] {
@@ -43,6 +45,10 @@ public struct CheckedIdentity: Sendable {
     public var envPass: [String]
     /// `env set` pairs, in order.
     public var envSet: [(name: String, value: String)]
+    /// `env placeholder` pairs (variable, secret name), in order.
+    public var placeholders: [(variable: String, secret: String)] = []
+    /// Where each placeholder was written (by variable), for provenance.
+    public var placeholderSpans: [String: SourceSpan] = [:]
 }
 
 /// A limit value and where it was set.
@@ -76,6 +82,108 @@ public enum RuleAction: Sendable, Hashable {
     case syscall(SyscallMatch)
     /// Canonical name (`CAP_NET_BIND_SERVICE`).
     case capability(String)
+    /// One `http`/`https` rule.
+    case http(HTTPRuleAction)
+    /// One ref pattern of a `git push` rule.
+    case gitPush(repo: GitRepoPattern, ref: RefPattern)
+}
+
+/// A resolved HTTP rule.
+public struct HTTPRuleAction: Sendable, Hashable {
+    public var scheme: HTTPScheme
+    /// Uppercase method tokens; nil for `*` (any method).
+    public var methods: [String]?
+    public var pattern: HTTPPattern
+    /// The header the rule injects (allow rules only).
+    public var injection: HeaderInjection?
+
+    public init(scheme: HTTPScheme, methods: [String]?, pattern: HTTPPattern, injection: HeaderInjection?) {
+        self.scheme = scheme
+        self.methods = methods
+        self.pattern = pattern
+        self.injection = injection
+    }
+
+    /// The port the rule governs.
+    public var port: UInt16 { pattern.effectivePort(scheme) }
+}
+
+/// How a secret's value becomes a header value.
+public enum InjectionForm: Sendable, Hashable, Codable {
+    /// `Authorization: Bearer VALUE`.
+    case bearer
+    /// `Authorization: Basic base64(USER:VALUE)`.
+    case basic(user: String)
+    /// `NAME: VALUE` (the name is `HeaderInjection.headerName`).
+    case header
+}
+
+/// A header an allowed request gets: the agent's headers of that name are replaced.
+public struct HeaderInjection: Sendable, Hashable, Codable {
+    /// As written for `with header`; `Authorization` for bearer and basic.
+    public var headerName: String
+    public var form: InjectionForm
+    /// The secret's name (never its value).
+    public var secret: String
+
+    public init(headerName: String, form: InjectionForm, secret: String) {
+        self.headerName = headerName
+        self.form = form
+        self.secret = secret
+    }
+
+    /// `bearer gh-token`, `basic "x-access-token" gh-token`, `header "x-api-key" key`.
+    public var description: String {
+        switch form {
+        case .bearer: return "\(headerName): bearer \(secret)"
+        case .basic(let user): return "\(headerName): basic \"\(user)\" \(secret)"
+        case .header: return "\(headerName): \(secret)"
+        }
+    }
+}
+
+/// Where a secret's value comes from (the names, paths and argv are not values).
+public enum SecretSource: Sendable, Hashable, Codable {
+    /// A variable of Warden's own environment at launch.
+    case env(String)
+    /// An absolute path to a regular file, not group/other readable.
+    case file(String)
+    /// An absolute argv0 and its arguments, run without a shell.
+    case command([String])
+
+    public var kind: SecretSourceKind {
+        switch self {
+        case .env: return .env
+        case .file: return .file
+        case .command: return .command
+        }
+    }
+
+    /// `env WARDEN_GH_TOKEN`, `file /etc/warden/gh-token`, `command /usr/local/bin/mint --repo acme/app`.
+    public var description: String {
+        switch self {
+        case .env(let v): return "env \(v)"
+        case .file(let p): return "file \(p)"
+        case .command(let argv): return "command " + argv.joined(separator: " ")
+        }
+    }
+}
+
+/// A declared secret.
+public struct SecretDeclaration: Sendable, Hashable {
+    public var name: String
+    public var source: SecretSource
+    /// The `secret` item's span.
+    public var span: SourceSpan
+
+    public init(name: String, source: SecretSource, span: SourceSpan) {
+        self.name = name
+        self.source = source
+        self.span = span
+    }
+
+    /// `file:line:col` of the declaration.
+    public var provenance: String { "\(span.file):\(span.start.line):\(span.start.column)" }
 }
 
 /// A resolved syscall spec.
@@ -135,4 +243,8 @@ public enum TestAction: Sendable, Hashable {
     /// Argument values, when given.
     case syscall(String, arguments: [UInt64]?)
     case capability(String)
+    /// A request: method (uppercase) and URL.
+    case http(method: String, url: HTTPURL)
+    /// A push of one ref to a repository (`host[:port]/path`).
+    case gitPush(host: String, port: UInt16, repoPath: String, ref: String)
 }

@@ -68,6 +68,11 @@ extension PolicyChecker {
             }
         case .capability(let caps):
             return caps.names.compactMap { n in resolveCapability(n).map { item(.capability($0), n.span) } }
+        case .http(let h):
+            guard let action = resolveHTTP(h, effect: effect) else { return [] }
+            return [item(.http(action), h.pattern.span)]
+        case .gitPush(let g):
+            return resolveGitPush(g).map { item($0.0, $0.1) }
         case .syscall(let sys):
             var errno: Int32?
             if let e = sys.errno {

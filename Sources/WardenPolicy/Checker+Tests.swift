@@ -70,6 +70,40 @@ extension PolicyChecker {
             return .syscall(name.value, arguments: values)
         case .capability(let n):
             return resolveCapability(n).map { .capability($0) }
+        case .http(let scheme, let method, let url):
+            guard !method.value.isEmpty, method.value.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+                diagnostics.error("invalid-http-method", "`\(method.value)` is not an HTTP method", at: method.span,
+                                  help: "a test names one uppercase method, such as GET or POST")
+                return nil
+            }
+            switch HTTPURL.parse(url.value) {
+            case .failure(let e):
+                diagnostics.error(e.code, e.message, at: url.span, help: e.help)
+                return nil
+            case .success(let u):
+                guard u.scheme == scheme.value else {
+                    diagnostics.error("invalid-http-pattern", "the expectation says `\(scheme.value.rawValue)` but the URL is \(u.scheme.rawValue)://",
+                                      at: url.span, help: "write `expect ... \(u.scheme.rawValue) \(method.value) \"\(url.value)\"`")
+                    return nil
+                }
+                return .http(method: method.value, url: u)
+            }
+        case .gitPush(let repo, let ref):
+            guard case .success(let r) = GitRepoPattern.parse(repo.value) else {
+                if case .failure(let e) = GitRepoPattern.parse(repo.value) { diagnostics.error(e.code, e.message, at: repo.span, help: e.help) }
+                return nil
+            }
+            guard RefName.isValid(ref.value) else {
+                diagnostics.error("invalid-ref-pattern", "`\(ref.value)` is not a full ref name", at: ref.span,
+                                  help: "a test names one ref, such as \"refs/heads/main\"")
+                return nil
+            }
+            let host: String
+            switch r.host {
+            case .ipv6(let n): host = IPv6Network(bytes: n.bytes, prefixLength: 128).description
+            default: host = r.host.description
+            }
+            return .gitPush(host: host, port: r.effectivePort, repoPath: r.path, ref: ref.value)
         }
     }
 }

@@ -7,6 +7,8 @@ public struct PolicyChecker {
     var diagnostics = DiagnosticSink()
     var sets: [String: PermissionSetDecl] = [:]
     var identityDecls: [String: IdentityDecl] = [:]
+    /// Declared secrets by name.
+    var secretDecls: [String: SecretDeclaration] = [:]
     /// Flattened rules of each permission set (memoised), nil while being computed.
     var flattened: [String: [EffectiveRule]] = [:]
     var inProgress: [String] = []
@@ -32,6 +34,7 @@ public struct PolicyChecker {
             for item in file.items {
                 switch item {
                 case .include: break
+                case .secret(let d): declareSecret(d)
                 case .permissions(let d):
                     if let first = sets[d.name.value] {
                         duplicate("permission set", d.name, first: first.name.span)
@@ -76,7 +79,9 @@ public struct PolicyChecker {
             }
         }
         let tests = testDecls.map { checkTest($0) }
-        return CheckedPolicy(files: files, permissionSets: sets, identities: identities, tests: tests)
+        var policy = CheckedPolicy(files: files, permissionSets: sets, identities: identities, tests: tests)
+        policy.secrets = secretDecls
+        return policy
     }
 
     mutating func duplicate(_ what: String, _ name: Name, first: SourceSpan) {
@@ -93,7 +98,7 @@ public struct PolicyChecker {
             case .rule, .use: continue
             case .description: word = "description"
             case .limit: word = "limit"
-            case .envPass, .envSet: word = "env"
+            case .envPass, .envSet, .envPlaceholder: word = "env"
             }
             diagnostics.error("statement-not-allowed", "`\(word)` is not allowed in a permission set", at: s.span,
                               help: "permission sets hold rules and `use`; put `\(word)` in the identity that uses `\(d.name.value)`")
@@ -218,11 +223,18 @@ public struct PolicyChecker {
                     continue
                 }
                 envSet.append((e.name.value, e.value.value))
+            case .envPlaceholder: break  // checkPlaceholders
             }
         }
         checkExecInCaches(rules)
-        return CheckedIdentity(name: d.name.value, declaration: d, description: description?.text.value,
-                               rules: Self.dedupe(rules), limits: limits, envPass: envPass, envSet: envSet)
+        let unique = Self.dedupe(rules)
+        checkMixedSchemes(unique, identity: d.name.value)
+        let placeholders = checkPlaceholders(d)
+        var identity = CheckedIdentity(name: d.name.value, declaration: d, description: description?.text.value,
+                                       rules: unique, limits: limits, envPass: envPass, envSet: envSet)
+        identity.placeholders = placeholders.pairs
+        identity.placeholderSpans = placeholders.spans
+        return identity
     }
 
     /// Environment variable names: `[A-Za-z_][A-Za-z0-9_]*`.

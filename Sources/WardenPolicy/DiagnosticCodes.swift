@@ -2,6 +2,15 @@
 /// (for `--list-rules`, documentation and tests). Lint rules add their own ids.
 public enum DiagnosticCodes {
     public static let all: [(code: String, severity: Severity, summary: String)] = [
+        ("duplicate-secret", .error, "A secret name is declared twice (across includes too)."),
+        ("inject-on-deny", .error, "`with` (a header injection) is written on a `deny` HTTP rule."),
+        ("invalid-http-method", .error, "An HTTP method is not an uppercase token such as GET (or `*`)."),
+        ("invalid-http-pattern", .error, "An HTTP pattern is not `HOST[:PORT]/PATH` (or a test URL or git repository is malformed)."),
+        ("invalid-injection", .error, "A `with basic` user or `with header` name cannot carry a secret (framing headers, `:` in the user)."),
+        ("invalid-ref-pattern", .error, "A `git push` ref pattern (or a test ref) is not a valid `refs/...` name."),
+        ("invalid-secret-source", .error, "A secret's source is malformed: an invalid variable name, or a file or command that is not an absolute path."),
+        ("mixed-http-scheme", .error, "One HOST:PORT has both `http` and `https` rules in an identity."),
+        ("unknown-secret", .error, "`with` or `env placeholder` names a secret that is not declared."),
         ("argument-out-of-range", .error, "A condition or test names an argument the syscall does not have."),
         ("cidr-host-bits", .error, "A CIDR network has host bits set (`10.0.0.1/8`)."),
         ("control-character", .error, "A control or invisible character (NUL, ESC, a lone CR, DEL, C1, bidi override) in the text."),

@@ -14,7 +14,8 @@ public enum FormatError: Error, Sendable, Equatable {
 ///   tokens, none before `,` `)` `]` and none after `(` `[` or before `(` (`socket(AF_INET)`);
 /// - `deny` in a rule or an expectation is followed by two spaces, so that its rule kind
 ///   lines up with the one after `allow` (`allow fs ...` / `deny  fs ...`);
-/// - exactly one blank line between top-level items and after `warden 1`; inside a block,
+/// - exactly one blank line between top-level items and after `warden 1` (consecutive
+///   `secret` lines keep their grouping: a blank line between them only where written); inside a block,
 ///   blank-line groupings are kept (several blank lines collapse to one), but no blank line
 ///   follows `{` or precedes `}`; an empty block is printed `{}`;
 /// - comments stay where they were (leading, trailing, after `{`, before `}`, end of file),
@@ -140,10 +141,17 @@ struct FormatPrinter {
             line(0, joined(h.span), trailing: h.trivia.trailingComment)
             firstElement = false
         }
+        var previous: Item?
         for item in ast.items {
-            leading(item.trivia, indent: 0, first: firstElement, forceGap: !firstElement)
+            // Consecutive `secret` lines stay together unless a blank line separates them.
+            if case .secret = item, case .secret? = previous {
+                leading(item.trivia, indent: 0, first: false, forceGap: false)
+            } else {
+                leading(item.trivia, indent: 0, first: firstElement, forceGap: !firstElement)
+            }
             firstElement = false
             printItem(item)
+            previous = item
         }
         var isFirst = true
         for c in ast.trailingComments {
@@ -157,6 +165,8 @@ struct FormatPrinter {
     mutating func printItem(_ item: Item) {
         switch item {
         case .include(let d):
+            line(0, joined(d.span), trailing: d.trivia.trailingComment)
+        case .secret(let d):
             line(0, joined(d.span), trailing: d.trivia.trailingComment)
         case .permissions(let d):
             printBlock(header: "permissions \(raw(d.name.span))", d.statements.map { ($0.span, $0.trivia) }, d.block, d.trivia)

@@ -13,6 +13,8 @@ public enum TokenKind: String, Sendable, Hashable {
     case lbrace = "{", rbrace = "}", lparen = "(", rparen = ")", lbracket = "[", rbracket = "]"
     case comma = ",", assign = "=", equal = "==", notEqual = "!=", less = "<", lessEqual = "<="
     case greater = ">", greaterEqual = ">=", ampersand = "&", pipe = "|"
+    /// `*`: any method in an HTTP rule.
+    case star = "*"
     /// A `#` comment up to the end of the line (text includes the `#`).
     case comment
     case newline
@@ -121,6 +123,7 @@ public struct Lexer {
                     case (UInt8(ascii: ">"), _): return (.greater, 1)
                     case (UInt8(ascii: "&"), _): return (.ampersand, 1)
                     case (UInt8(ascii: "|"), _): return (.pipe, 1)
+                    case (UInt8(ascii: "*"), _): return (.star, 1)
                     default: return nil
                     }
                 }()

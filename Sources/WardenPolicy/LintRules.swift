@@ -4,7 +4,7 @@ public enum LintRules {
     public static let all: [LintRule] = [
         dangerousGrant, writableExecutablePath, unprotectedGit, secretEnv, broadNetwork, noLimits,
         unusedPermissions, shadowedRule, duplicateRule, missingDescription, sensitivePathReadable,
-        writableSystemPath, writableStartupFile,
+        writableSystemPath, writableStartupFile, secretUnbound, secretEnvPass, secretWildcardHost,
     ].sorted { $0.id < $1.id }
 
     /// Reported by the linter itself for a `# warden:ignore` naming no known rule.

@@ -1,5 +1,5 @@
 extension Parser {
-    static let itemKeywords = ["include", "permissions", "identity", "test"]
+    static let itemKeywords = ["include", "permissions", "identity", "test", "secret"]
 
     mutating func parseFile() -> PolicyFile {
         var header: VersionHeader?
@@ -71,7 +71,7 @@ extension Parser {
             } else {
                 help = nil
             }
-            diagnostics.append(.error("syntax-error", "expected `include`, `permissions`, `identity` or `test`, found \(describe(tok))",
+            diagnostics.append(.error("syntax-error", "expected `include`, `permissions`, `identity`, `secret` or `test`, found \(describe(tok))",
                                       at: span(tok), help: help))
             skipItem()
             return nil
@@ -80,6 +80,8 @@ extension Parser {
         advance()
         do {
             switch keyword {
+            case "secret":
+                return .secret(try parseSecret(start: start, trivia: trivia))
             case "include":
                 let path = try expectString("a file name in quotes", help: "write `include \"base.warden\"`")
                 let s = span(from: start)
@@ -123,6 +125,7 @@ extension Parser {
         guard tok.kind == .identifier else { return false }
         switch tok.text {
         case "include", "test": return peek().kind == .string
+        case "secret": return peek().kind == .identifier && peek(2).kind == .identifier && peek(2).text == "from"
         case "permissions", "identity": return peek().kind == .identifier && peek(2).kind == .lbrace
         default: return false
         }

@@ -4,7 +4,7 @@ extension Parser {
         var trivia = lead
         let start = tok.start
         let effect = try parseEffect()
-        guard tok.kind == .identifier else { throw fail("`fs`, `net`, `syscall` or `capability`") }
+        guard tok.kind == .identifier else { throw fail("`fs`, `net`, `syscall`, `capability`, `https`, `http` or `git`") }
         let kindToken = tok
         let body: RuleBody
         switch kindToken.text {
@@ -53,10 +53,17 @@ extension Parser {
         case "capability":
             advance()
             body = .capability(CapabilityRule(names: try nameList("a capability name")))
+        case "http", "https":
+            let scheme = Located(HTTPScheme(rawValue: kindToken.text) ?? .https, span(kindToken))
+            advance()
+            body = .http(try parseHTTPBody(scheme))
+        case "git":
+            advance()
+            body = .gitPush(try parseGitPushBody())
         default:
             diagnostics.append(.error("syntax-error", "unknown rule kind `\(kindToken.text)`", at: span(kindToken),
-                                      help: Suggestions.help(for: kindToken.text, in: ["fs", "net", "syscall", "capability"])
-                                        ?? "the kinds are fs, net, syscall and capability"))
+                                      help: Suggestions.help(for: kindToken.text, in: ["fs", "net", "syscall", "capability", "https", "http", "git"])
+                                        ?? "the kinds are fs, net, syscall, capability, https, http and git"))
             throw Abort()
         }
         var because: StringLiteral?

@@ -45,13 +45,15 @@ extension Parser {
                 return .limit(LimitStatement(kindName: kindName, kind: kind, valueText: valueText, value: value, span: s, trivia: trivia))
             case "env":
                 advance()
-                let mode = try expectIdentifier("`pass` or `set` after `env`")
+                let mode = try expectIdentifier("`pass`, `set` or `placeholder` after `env`")
                 switch mode.value {
                 case "pass":
                     let names = try nameList("an environment variable name")
                     let s = span(from: start)
                     trivia.trailingComment = endStatement("the env statement")
                     return .envPass(EnvPassStatement(names: names, span: s, trivia: trivia))
+                case "placeholder":
+                    return .envPlaceholder(try parsePlaceholder(start: start, trivia: trivia))
                 case "set":
                     let name = try expectIdentifier("an environment variable name")
                     try expect(.assign, "`=`")
@@ -60,8 +62,8 @@ extension Parser {
                     trivia.trailingComment = endStatement("the env statement")
                     return .envSet(EnvSetStatement(name: name, value: value, span: s, trivia: trivia))
                 default:
-                    diagnostics.append(.error("syntax-error", "expected `pass` or `set` after `env`, found `\(mode.value)`", at: mode.span,
-                                              help: Suggestions.help(for: mode.value, in: ["pass", "set"])))
+                    diagnostics.append(.error("syntax-error", "expected `pass`, `set` or `placeholder` after `env`, found `\(mode.value)`", at: mode.span,
+                                              help: Suggestions.help(for: mode.value, in: ["pass", "set", "placeholder"])))
                     throw Abort()
                 }
             default:
@@ -112,8 +114,12 @@ extension Parser {
     }
 
     mutating func parseExpectTarget() throws(Abort) -> ExpectTarget {
-        let kind = try expectIdentifier("`fs`, `net`, `syscall` or `capability`")
+        let kind = try expectIdentifier("`fs`, `net`, `syscall`, `capability`, `https`, `http` or `git`")
         switch kind.value {
+        case "http", "https":
+            return try parseHTTPExpectTarget(Located(HTTPScheme(rawValue: kind.value) ?? .https, kind.span))
+        case "git":
+            return try parseGitPushExpectTarget()
         case "fs":
             let access = try parseKeyword(FsAccess.self, "`read`, `write` or `exec`")
             let path = try expectString("a path in quotes")
@@ -147,8 +153,8 @@ extension Parser {
             return .capability(try expectIdentifier("a capability name"))
         default:
             diagnostics.append(.error("syntax-error", "unknown action kind `\(kind.value)`", at: kind.span,
-                                      help: Suggestions.help(for: kind.value, in: ["fs", "net", "syscall", "capability"])
-                                        ?? "the kinds are fs, net, syscall and capability"))
+                                      help: Suggestions.help(for: kind.value, in: ["fs", "net", "syscall", "capability", "https", "http", "git"])
+                                        ?? "the kinds are fs, net, syscall, capability, https, http and git"))
             throw Abort()
         }
     }

@@ -82,7 +82,7 @@ public struct AgentLaunchPlan: Sendable {
         }
 
         var namespaces: Namespaces = [.mount, .pid, .ipc, .uts, .cgroup]
-        if effective.net.isEmpty {
+        if !effective.isNetworkMediated {
             namespaces.insert(.network)
         } else if notify {
             // Network mediation: the host network, every connect/bind/listen/send with an
@@ -91,7 +91,7 @@ public struct AgentLaunchPlan: Sendable {
         } else if bestEffort {
             skipped.append("network: seccomp user notification is unavailable, so network rules are not enforced; the agent shares the host network")
         } else {
-            throw .unsupportedRule("network rules need seccomp user notification, which this kernel does not offer; remove the `net` rules to run without network, or pass --best-effort to run with the host network unmediated")
+            throw .unsupportedRule("network rules need seccomp user notification, which this kernel does not offer; remove the `net` and `http`/`https` rules to run without network, or pass --best-effort to run with the host network unmediated")
         }
 
         // Filesystem: a fresh root built from the grants (AgentWorld), mount steps for the

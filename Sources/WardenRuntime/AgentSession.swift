@@ -16,6 +16,8 @@ public struct AgentSession: Sendable {
     public var audit: AuditRun
     /// Facts for `run.start` that the CLI knows (policy hash, argv, user, ...).
     public var start: RunStartInfo
+    /// Records written right after `run.start` (the run's `identity.token`).
+    public var afterStart: [AuditEvent] = []
     public var timeout: Duration?
     public var gracePeriod: Duration
     public var bestEffort: Bool
@@ -29,6 +31,11 @@ public struct AgentSession: Sendable {
     /// ABI 7). Kernel audit is host-wide: it is used when already enabled, and switched on
     /// (and back off after the run) only for `.enableKernelAudit` (`--observe-filesystem`).
     public var observeFilesystem: FilesystemObservation = .ifKernelAuditEnabled
+    /// The values of the secrets the identity's HTTP rules use, for its credential broker.
+    public var secrets: [String: [UInt8]] = [:]
+    /// A PEM file the broker trusts for upstream servers instead of the host's store
+    /// (`WARDEN_BROKER_UPSTREAM_CA`; tests with local servers).
+    public var brokerUpstreamTrust: String?
 
     public enum FilesystemObservation: Sendable {
         case off, ifKernelAuditEnabled, enableKernelAudit
@@ -103,6 +110,7 @@ public struct AgentSession: Sendable {
             _ = fsObserver?.finish()
             throw error
         }
+        for event in afterStart { try? audit.record(event) }
 
         // Network mediation, with Warden's resolver when rules name domains.
         let names = ResolvedNames()
@@ -131,7 +139,22 @@ public struct AgentSession: Sendable {
             dns?.shutdown()
             if let dnsDir { DNSProxy.removeResolvConf(dnsDir) }
         }
-        let mediator = plan.mediatesNetwork ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints) : nil
+        // The credential broker, for an identity with HTTP rules (nothing starts otherwise).
+        var broker: RunBroker?
+        if plan.mediatesNetwork && !effective.brokeredEndpoints.isEmpty && setupFailure == nil {
+            do {
+                let started = try RunBroker(effective: effective, plan: plan, audit: audit, secrets: secrets,
+                                            upstreamTrustFile: brokerUpstreamTrust)
+                spec.mounts.append(contentsOf: started.trust.mounts)
+                spec.environment = Self.setting(started.environment, in: spec.environment)
+                broker = started
+            } catch {
+                setupFailure = error.description
+            }
+        }
+        defer { broker?.shutdown() }
+        let mediator = plan.mediatesNetwork
+            ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints, broker: broker?.redirect) : nil
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)
@@ -219,6 +242,14 @@ public struct AgentSession: Sendable {
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
                       stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, oomKills: report.oomKills,
                       layers: layers(), digest: digest)
+    }
+}
+
+extension AgentSession {
+    /// `entries` (`NAME=VALUE`) set in `environment`, replacing any entry of the same name.
+    static func setting(_ entries: [String], in environment: [String]) -> [String] {
+        let names = Set(entries.map { $0.prefix { $0 != "=" } })
+        return environment.filter { !names.contains($0.prefix { $0 != "=" }) } + entries
     }
 }
 

@@ -33,7 +33,7 @@ extension NetworkMediator {
     /// A TCP destination HTTP rules govern: the address, the rules' scheme and the names
     /// they cover (names that resolved to the address in this run through Warden's
     /// resolver or /etc/hosts, or the address itself for a rule naming an IP). An explicit
-    /// `deny net connect` of the address still wins.
+    /// `deny net connect` of the host still wins (the scheme closure answers nil).
     struct BrokeredTarget {
         var address: SocketAddress
         var scheme: String
@@ -43,8 +43,6 @@ extension NetworkMediator {
     func brokeredTarget(_ r: UnsafeMutablePointer<warden_net_request>) -> BrokeredTarget? {
         guard let broker, r.pointee.has_addr != 0, Self.inetProtocol(r) == .tcp,
               case .address(let a) = SocketAddress.parse(r) else { return nil }
-        let direct = effective.decideNetMediated(.connect, .tcp, a.endpoint)
-        if direct.effect == .deny && !direct.rules.isEmpty { return nil }
         var scheme: String?
         var covered: [String] = []
         for name in names.names(for: a.host) {

@@ -1,4 +1,5 @@
 import WardenAudit
+import WardenIdentity
 import WardenCompiler
 import WardenKernel
 import WardenPolicy
@@ -23,6 +24,13 @@ public final class Run {
     public let warnings: [String]
     public let request: RunRequest
     let audit: AuditRun
+    /// `identity.token`, recorded right after `run.start`.
+    let identityEvent: AuditEvent
+    /// The values of the secrets the identity's HTTP rules inject (held by the supervisor
+    /// for the broker; never shown to the agent).
+    let secrets: [String: [UInt8]]
+    /// `WARDEN_BROKER_UPSTREAM_CA` from Warden's environment, if set.
+    let brokerUpstreamTrust: String?
     /// The run directory (the agent's `/tmp` and home live in it).
     private let tmp: String
 
@@ -78,7 +86,7 @@ public final class Run {
         // in a child process, which `warden doctor` reports but a launch does not use.
         let userNotification = KernelSupport.userNotificationAvailable()
         let cgroup = cgroups ?? CgroupSupport.detect()
-        let plan: AgentLaunchPlan
+        var plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
                                        environment: host.environment, notify: userNotification,
@@ -104,6 +112,11 @@ public final class Run {
         }
         if let keyPath, plan.agentCanRead(host.absolute(keyPath)) {
             throw RunSetupError("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
+        }
+        // The identity token issuer's keys: an agent reading them could mint tokens for any identity.
+        let issuerKeys = request.identityToken.keyDirectory ?? IssuerKeys.defaultDirectory(environment: host.environment, uid: host.uid)
+        if plan.agentCanRead(host.absolute(issuerKeys)) || plan.agentCanWrite(host.absolute(issuerKeys)) {
+            throw RunSetupError("the identity token issuer's key directory \(issuerKeys) is readable by identity \(effective.identity); an agent holding its key could mint tokens for any identity. Keep it outside the paths the policy grants (set $WARDEN_IDENTITY_KEYS)")
         }
         // The policy file and every file it includes: modifying any of them changes later runs.
         let policyPath = request.policyPath
@@ -141,6 +154,24 @@ public final class Run {
             extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
                 .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a })
+        // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
+        let identity = try RunIdentityToken.issue(options: request.identityToken, host: host, start: startInfo, runID: runID,
+                                                  lifetime: [request.timeout, plan.wallTime].compactMap { $0 }.min(),
+                                                  now: Int64(AuditTime.now().seconds))
+        if try identity.install(runDirectory: runDirectory, plan: &plan) == nil {
+            warnings.append("the identity token is not shown to the agent: its world has neither a free /run/warden nor a private /tmp (grant ${tmp})")
+        }
+        if let created = identity.createdKeyDirectory {
+            warnings.append("created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it")
+        }
+        identityEvent = identity.auditEvent
+        // Secrets are read before the agent exists: a missing one fails the launch (125).
+        do {
+            secrets = try RunBroker.resolveSecrets(effective, environment: host.environment)
+            brokerUpstreamTrust = host.environment[RunBroker.upstreamTrustVariable].flatMap { $0.isEmpty ? nil : $0 }
+        } catch {
+            throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
+        }
         self.runID = runID
         self.logPath = logPath
         self.plan = plan
@@ -160,6 +191,9 @@ public final class Run {
                                    gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
         session.observeFilesystem = request.observeFilesystem ? .enableKernelAudit : .ifKernelAuditEnabled
+        session.afterStart = [identityEvent]
+        session.secrets = secrets
+        session.brokerUpstreamTrust = brokerUpstreamTrust
         session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }

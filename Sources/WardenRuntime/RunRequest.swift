@@ -37,6 +37,8 @@ public struct RunRequest: Sendable {
     /// afterwards) when it is off, so Landlock's denials are recorded (`deny.fs`). When it
     /// is already on, Warden uses it anyway.
     public var observeFilesystem = false
+    /// How the run's identity token is issued (key directory, issuer, audience).
+    public var identityToken = RunIdentityOptions()
 
     public init(policyPath: String, policy: CheckedPolicy, effective: EffectivePolicy, command: [String],
                 workspace: String? = nil, timeout: Duration? = nil, gracePeriod: Duration = .seconds(5),

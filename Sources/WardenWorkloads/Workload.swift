@@ -65,6 +65,8 @@ public struct WorkloadRequirement: Sendable, Hashable, CustomStringConvertible {
             return "--syscall \(name):" + args.map { String($0) }.joined(separator: ",")
         case .net(let d, let p, let e): return "--\(d.rawValue) \(p.rawValue) \(e)"
         case .capability(let c): return "--capability \(c)"
+        case .http(let method, let url): return "--https \(method) '\(url)'"
+        case .gitPush(let host, let port, let repo, let ref): return "--git-push '\(host)\(port == 443 ? "" : ":\(port)")/\(repo)' '\(ref)'"
         }
     }
 
@@ -74,6 +76,8 @@ public struct WorkloadRequirement: Sendable, Hashable, CustomStringConvertible {
         case .syscall(let name, let args): return "syscall \(name)" + (args.map { "(" + $0.map { String($0) }.joined(separator: ", ") + ")" } ?? "")
         case .net(let d, let p, let e): return "net \(d.rawValue) \(p.rawValue) \(e)"
         case .capability(let c): return "capability \(c)"
+        case .http(let method, let url): return "\(url.scheme.rawValue) \(method) \(url)"
+        case .gitPush(let host, let port, let repo, let ref): return "git push \(host)\(port == 443 ? "" : ":\(port)")/\(repo) ref \(ref)"
         }
     }
 }

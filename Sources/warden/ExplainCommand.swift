@@ -15,6 +15,8 @@ struct ExplainCommand: ParsableCommand {
           warden explain policies/default.warden --fs write '${workspace}/.git/hooks/pre-commit'
           warden explain policies/default.warden --connect tcp example.com:443
           warden explain policies/default.warden --bind tcp 127.0.0.1:0
+          warden explain policies/github-pr-author.warden --https POST https://api.github.com/repos/acme/app/pulls
+          warden explain policies/github-pr-author.warden --git-push github.com/acme/app refs/heads/main
         Network answers are the ones the run gives: with `net` rules, loopback addresses are
         the agent's own (bind and listen need no rule; a loopback connect no rule decides is
         "DENY, except allowed to the agent's own listeners only").
@@ -44,10 +46,17 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "A capability, with or without CAP_.")
     var capability: String?
 
+    @Option(parsing: .upToNextOption, help: "An HTTP request through the broker: METHOD URL (http:// or https://; the URL's scheme decides).")
+    var https: [String] = []
+
+    @Option(name: .customLong("git-push"), parsing: .upToNextOption, help: "A git push of one ref: HOST/REPO REF (github.com/acme/app refs/heads/main).")
+    var gitPush: [String] = []
+
     func validate() throws {
-        let given = [syscall != nil, !fs.isEmpty, !connect.isEmpty, !bind.isEmpty, capability != nil].filter { $0 }.count
+        let given = [syscall != nil, !fs.isEmpty, !connect.isEmpty, !bind.isEmpty, capability != nil, !https.isEmpty, !gitPush.isEmpty]
+            .filter { $0 }.count
         guard given == 1 else {
-            throw ValidationError("give exactly one of --syscall, --fs, --connect, --bind, --capability")
+            throw ValidationError("give exactly one of --syscall, --fs, --connect, --bind, --capability, --https, --git-push")
         }
     }
 
@@ -55,7 +64,13 @@ struct ExplainCommand: ParsableCommand {
         let action = try parseAction()
         let policy = try PolicyInput.load(path, failureCode: 2)
         let effective = try PolicyInput.effective(policy, identity: identity, failureCode: 2)
-        let decision = effective.decide(action)
+        var decision = effective.decide(action)
+        var injected: [String] = []
+        if case .http(let method, let url) = action {
+            let http = effective.decideHTTP(HTTPTarget(method: method, url: url))
+            decision = http.decision
+            injected = ExplainFormat.injections(http)
+        }
         // For a file access, the verdict is what the agent's world answers (the same as the
         // rules' except where a deeper grant's mount is stricter than a rule higher up).
         var allowed = decision.effect == .allow
@@ -76,11 +91,35 @@ struct ExplainCommand: ParsableCommand {
         let verdict = allowed ? "ALLOW" : decision.condition.map { "DENY, except \($0)" } ?? "DENY"
         printText("\(verdict): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
         for line in ExplainFormat.reasons(decision) { printText("  " + line) }
+        for line in injected { printText("  " + line) }
         for line in world { printText("  " + line) }
         if !allowed { throw ExitCode(1) }
     }
 
     private func parseAction() throws -> TestAction {
+        if !https.isEmpty {
+            guard https.count == 2 else { throw ValidationError("--https takes a method and a URL, e.g. --https GET https://api.github.com/user") }
+            let method = https[0]
+            guard !method.isEmpty, method.utf8.count <= 32, method.utf8.allSatisfy({ $0 >= 0x41 && $0 <= 0x5A }) else {
+                throw ValidationError("`\(shown(method))` is not an HTTP method (uppercase letters, such as GET)")
+            }
+            switch HTTPURL.parse(https[1]) {
+            case .success(let url): return .http(method: method, url: url)
+            case .failure(let e): throw ValidationError(shown(e.message))
+            }
+        }
+        if !gitPush.isEmpty {
+            guard gitPush.count == 2 else { throw ValidationError("--git-push takes a repository and a ref, e.g. --git-push github.com/acme/app refs/heads/main") }
+            let repo: GitRepoPattern
+            switch GitRepoPattern.parse(gitPush[0]) {
+            case .success(let r): repo = r
+            case .failure(let e): throw ValidationError(shown(e.message))
+            }
+            guard RefName.isValid(gitPush[1]) else { throw ValidationError("`\(shown(gitPush[1]))` is not a full ref name such as refs/heads/main") }
+            let host: String
+            if case .ipv6(let n) = repo.host { host = n.description } else { host = repo.host.description }
+            return .gitPush(host: host, port: repo.effectivePort, repoPath: repo.path, ref: gitPush[1])
+        }
         if let syscall {
             let parts = syscall.split(separator: ":", maxSplits: 1).map(String.init)
             let name = parts.first ?? ""

@@ -14,6 +14,10 @@ enum ExplainFormat {
             guard let args else { return "syscall \(name)" }
             return "syscall \(name)(\(args.map { String($0) }.joined(separator: ", ")))"
         case .capability(let name): return "capability \(name)"
+        case .http(let method, let url): return "\(url.scheme.rawValue) \(shown(method)) \"\(shown(url.description))\""
+        case .gitPush(let host, let port, let repo, let ref):
+            let at = port == 443 ? host : "\(host):\(port)"
+            return "git push \"\(shown("\(at)/\(repo)"))\" ref \"\(shown(ref))\""
         }
     }
 
@@ -32,6 +36,23 @@ enum ExplainFormat {
         }
         lines.append("enforced by: \(shown("\(d.mechanism)"))")
         if let note = d.note { lines.append("note: \(shown(note))") }
+        return lines
+    }
+}
+
+extension ExplainFormat {
+    /// The lines naming what an allowed request gets injected (secret names, never values).
+    static func injections(_ d: HTTPDecision) -> [String] {
+        var lines = d.injections.map { i -> String in
+            let form: String
+            switch i.form {
+            case .bearer: form = "Bearer"
+            case .basic(let user): form = "Basic (user \"\(shown(user))\")"
+            case .header: form = "the value"
+            }
+            return "injects: \(shown(i.headerName)): \(form) from secret \(shown(i.secret)) (replacing any the agent sent)"
+        }
+        if let conflict = d.conflict { lines.append("conflict: \(shown(conflict))") }
         return lines
     }
 }

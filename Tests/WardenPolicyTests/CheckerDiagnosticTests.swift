@@ -14,6 +14,15 @@ struct DiagnosticCase: Sendable, CustomTestStringConvertible {
 let identityHead = "warden 1\nidentity agent {\n"
 
 let diagnosticCases: [DiagnosticCase] = [
+    .init(code: "duplicate-secret", text: "warden 1\nsecret gh from env \"A\"\nsecret gh from env \"B\"\n", expected: ["duplicate-secret@3:8"]),
+    .init(code: "inject-on-deny", text: "warden 1\nsecret gh from env \"A\"\nidentity agent {\n  deny https GET \"x.com/**\" with bearer gh\n}\n", expected: ["inject-on-deny@4:29"]),
+    .init(code: "invalid-http-method", text: identityHead + "  allow https get \"x.com/**\"\n}\n", expected: ["invalid-http-method@3:15"]),
+    .init(code: "invalid-http-pattern", text: identityHead + "  allow https GET \"x.com\"\n}\n", expected: ["invalid-http-pattern@3:19"]),
+    .init(code: "invalid-injection", text: "warden 1\nsecret gh from env \"A\"\nidentity agent {\n  allow https GET \"x.com/**\" with header \"Host\" gh\n}\n", expected: ["invalid-injection@4:42"]),
+    .init(code: "invalid-ref-pattern", text: identityHead + "  allow git push \"x.com/a/b\" ref \"main\"\n}\n", expected: ["invalid-ref-pattern@3:35"]),
+    .init(code: "invalid-secret-source", text: "warden 1\nsecret gh from file \"relative\"\n", expected: ["invalid-secret-source@2:21"]),
+    .init(code: "mixed-http-scheme", text: identityHead + "  allow http GET \"x.com:8080/**\"\n  allow https GET \"x.com:8080/a\"\n}\n", expected: ["mixed-http-scheme@3:19"]),
+    .init(code: "unknown-secret", text: identityHead + "  allow https GET \"x.com/**\" with bearer gj\n  env placeholder T = gh\n}\n", expected: ["unknown-secret@3:43", "unknown-secret@4:23"]),
     .init(code: "argument-out-of-range", text: identityHead + "  allow syscall socket(1, 2, 3, 4)\n}\n", expected: ["argument-out-of-range@3:33"]),
     .init(code: "cache-outside-home", text: identityHead + "  cache \"${workspace}/.cache\"\n}\n", expected: ["cache-outside-home@3:9"]),
     .init(code: "exec-in-cache", text: identityHead + "  cache \"${home}/.c\"\n  allow fs exec \"${home}/.c/bin\"\n}\n", expected: ["exec-in-cache@4:17"]),

@@ -1,4 +1,0 @@
-import Crypto
-
-/// Placeholder until identity tokens land.
-enum WardenIdentityModule {}

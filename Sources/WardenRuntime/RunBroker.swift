@@ -1,0 +1,153 @@
+import WardenAudit
+import WardenBroker
+import WardenBrokerProtocol
+import WardenCompiler
+import WardenKernel
+import WardenPolicy
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The credential broker of one run, for an identity with `http`/`https` rules: started
+/// before the agent, fed the policy's decisions, the run's secrets and placeholders, and
+/// stopped after it. Its events become audit records; its CA becomes trusted in the
+/// agent's world; the mediator sends it the connects those rules govern.
+///
+/// Nothing here runs for an identity without HTTP rules: no broker, no event loop, no CA.
+final class RunBroker {
+    let broker: Broker
+    let trust: AgentTrustStore
+    /// `NAME=VALUE` entries for the agent: the CA variables and the placeholders.
+    let environment: [String]
+    let redirect: BrokerRedirect
+
+    /// Where the broker trusts upstream servers from, instead of the host's store (tests).
+    static let upstreamTrustVariable = "WARDEN_BROKER_UPSTREAM_CA"
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The values of the secrets `effective` uses, read now from their sources (Warden's
+    /// environment, an operator-only file, a command). Throws naming the secret and its
+    /// source, never a value.
+    static func resolveSecrets(_ effective: EffectivePolicy, environment: [String: String]) throws(SecretError) -> [String: [UInt8]] {
+        var values: [String: [UInt8]] = [:]
+        for secret in effective.secrets {
+            let spec: SecretSourceSpec
+            switch secret.source {
+            case .env(let name): spec = .env(name)
+            case .file(let path): spec = .file(path)
+            case .command(let argv): spec = .command(argv)
+            }
+            values[secret.name] = try SecretSource.resolve(spec, secret: secret.name, environment: environment)
+        }
+        return values
+    }
+
+    /// Starts the broker and writes what the agent's world needs. Throws when it cannot
+    /// start (the run then fails before the agent does).
+    init(effective: EffectivePolicy, plan: AgentLaunchPlan, audit: AuditRun, secrets: [String: [UInt8]],
+         upstreamTrustFile: String?) throws(Failure) {
+        var placeholders: [BrokerPlaceholder] = []
+        var agentEnvironment: [String] = []
+        for (variable, secret) in effective.placeholders {
+            guard let value = secrets[secret] else { continue }
+            let token = Placeholder.generate()
+            agentEnvironment.append("\(variable)=\(token)")
+            placeholders.append(BrokerPlaceholder(token: token, secretName: secret, value: value) { host, port in
+                effective.secretIsBound(secret, host: host, port: port)
+            })
+        }
+        let configuration = BrokerConfiguration(
+            decide: { facts in Self.decide(facts, effective: effective, secrets: secrets) },
+            decidePush: { push in Self.decidePush(push, effective: effective) },
+            placeholders: placeholders,
+            upstreamTrustFile: upstreamTrustFile,
+            events: { event in try? audit.record(BrokerAuditEvents.event(event)) })
+        let broker: Broker
+        do {
+            broker = try Broker(configuration: configuration)
+            try broker.start()
+        } catch {
+            throw Failure(description: "warden: credential broker: cannot start: \(error)")
+        }
+        let trust: AgentTrustStore
+        do {
+            trust = try AgentTrustStore.install(certificateAuthorityPEM: broker.certificateAuthorityPEM, plan: plan)
+        } catch {
+            broker.shutdown()
+            throw Failure(description: "warden: credential broker: \(error)")
+        }
+        guard let ipv4 = Self.address(broker.listenAddresses.ipv4) else {
+            broker.shutdown()
+            trust.remove()
+            throw Failure(description: "warden: credential broker: its listening address \(broker.listenAddresses.ipv4.0) is not IPv4")
+        }
+        let ipv6 = broker.listenAddresses.ipv6.flatMap(Self.address)
+        self.broker = broker
+        self.trust = trust
+        self.environment = trust.environment + agentEnvironment
+        redirect = BrokerRedirect(ipv4: ipv4, ipv6: ipv6, scheme: { host, port in
+            effective.brokeredScheme(host: host, port: port)?.rawValue
+        }, register: { [broker] agentSide, destination, scheme, names in
+            broker.expect(agentSide: (ip: agentSide.hostText, port: agentSide.port),
+                          destination: BrokeredDestination(ip: destination.hostText, port: destination.port,
+                                                           scheme: scheme == "http" ? .http : .https, names: names))
+        })
+    }
+
+    /// Stops the broker (open connections are closed) and removes the CA bundle.
+    func shutdown() {
+        broker.shutdown()
+        trust.remove()
+    }
+
+    static func address(_ a: (String, UInt16)) -> SocketAddress? {
+        guard let host = ResolvedNames.parseHost(a.0) else { return nil }
+        return SocketAddress(host: host, port: a.1)
+    }
+
+    /// The policy's answer for one request, with the header values its injections carry.
+    static func decide(_ facts: BrokerRequestFacts, effective: EffectivePolicy, secrets: [String: [UInt8]]) -> BrokerVerdict {
+        let target = HTTPTarget(scheme: facts.scheme == .http ? .http : .https, method: facts.method, host: facts.host,
+                                port: facts.port, path: facts.path)
+        let answer = effective.decideHTTP(target)
+        let rules = answer.decision.rules.map { "\($0.location): \($0.rule)" }.joined(separator: "; ")
+        guard answer.decision.effect == .allow else {
+            return .refuse(rule: rules.isEmpty ? nil : rules, reason: answer.decision.note ?? "no rule allows it")
+        }
+        var injections: [BrokerInjection] = []
+        for i in answer.injections {
+            guard let value = secrets[i.secret] else {
+                return .refuse(rule: rules, reason: "secret \(i.secret) has no value in this run")
+            }
+            let header: [UInt8]
+            switch i.form {
+            case .bearer: header = Array("Bearer ".utf8) + value
+            case .basic(let user): header = Array("Basic ".utf8) + Array(WardenBrokerProtocol.Base64.encode(Array(user.utf8) + [UInt8(ascii: ":")] + value).utf8)
+            case .header: header = value
+            }
+            injections.append(BrokerInjection(headerName: i.headerName, value: header, secretName: i.secret))
+        }
+        return .allow(rule: rules, injections: injections)
+    }
+
+    /// A push is allowed when every ref update is (deletions never are).
+    static func decidePush(_ push: PushFacts, effective: EffectivePolicy) -> BrokerVerdict {
+        var rules: [String] = []
+        for update in push.updates {
+            if update.isDeletion {
+                return .refuse(rule: nil, reason: "deleting \(update.ref) is refused (Warden never lets an agent delete a remote ref)")
+            }
+            let d = effective.decideGitPush(host: push.host, port: push.port, repoPath: push.repoPath, ref: update.ref)
+            let named = d.rules.map { "\($0.location): \($0.rule)" }
+            guard d.effect == .allow else {
+                return .refuse(rule: named.isEmpty ? nil : named.joined(separator: "; "),
+                               reason: "push of \(update.ref): " + (d.note ?? "refused"))
+            }
+            rules += named
+        }
+        return .allow(rule: Array(Set(rules)).sorted().joined(separator: "; "), injections: [])
+    }
+}

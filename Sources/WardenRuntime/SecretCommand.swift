@@ -1,0 +1,117 @@
+import WardenKernel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a `secret ... from command` program: posix_spawn without a shell, as the operator
+/// (Warden's own user and environment), in its own process group, stdin `/dev/null`,
+/// stdout read into memory (at most `limit` bytes), stderr kept (bounded) for the error
+/// message, killed with SIGKILL (its whole process group) after `timeout`. Exit status 0
+/// is required.
+enum SecretCommand {
+    /// Bytes of stderr kept for an error message.
+    static let stderrLimit = 2048
+
+    static func run(_ argv: [String], timeout: Duration, limit: Int) throws(SecretSource.Refusal) -> [UInt8] {
+        guard let program = argv.first, program.hasPrefix("/") else {
+            throw .init(reason: "the program must be an absolute path")
+        }
+        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
+        guard pipe(&outPipe) == 0 else { throw .init(reason: "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&errPipe) == 0 else {
+            close(outPipe[0]); close(outPipe[1])
+            throw .init(reason: "pipe: \(String(cString: strerror(errno)))")
+        }
+        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var parentEnds = [outPipe[0], errPipe[0]]
+        defer { for fd in parentEnds where fd >= 0 { close(fd) } }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Nothing else of Warden's (audit log, listening sockets) reaches the program: every
+        // descriptor above 2 not already close-on-exec is closed in the child.
+        for fd in Self.inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, so a timeout kills what it started too; default signal
+        // dispositions and an empty mask (Warden may block signals in its threads).
+        var defaults = sigset_t(), empty = sigset_t()
+        sigfillset(&defaults)
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, program, &actions, &attributes, &cArgs, environ)
+        close(outPipe[1])
+        close(errPipe[1])
+        guard rc == 0 else { throw .init(reason: "cannot start \(TerminalText.escape(program)): \(String(cString: strerror(rc)))") }
+
+        var stdout: [UInt8] = [], stderr: [UInt8] = []
+        var tooLarge = false, timedOut = false
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while parentEnds.contains(where: { $0 >= 0 }) {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            if remaining <= .zero { timedOut = true; break }
+            let ms = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            var fds = parentEnds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let n = poll(&fds, nfds_t(fds.count), ms)
+            if n < 0 { if errno == EINTR { continue }; break }
+            for (i, p) in fds.enumerated() where p.fd >= 0 && p.revents != 0 {
+                let got = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { close(p.fd); parentEnds[i] = -1; continue }
+                if i == 0 {
+                    stdout += buffer.prefix(got)
+                    if stdout.count > limit { tooLarge = true }
+                } else if stderr.count < stderrLimit {
+                    stderr += buffer.prefix(min(got, stderrLimit - stderr.count))
+                }
+            }
+            if tooLarge { break }
+        }
+        if timedOut || tooLarge { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // Whatever the program left behind in its group goes too.
+        kill(-pid, SIGKILL)
+        // Error messages say what happened, never what stdout held (it may be the secret).
+        if timedOut { throw .init(reason: "the command did not finish within \(timeout.components.seconds) s and was killed") }
+        if tooLarge { throw .init(reason: "the command wrote more than \(limit) bytes to stdout and was killed") }
+        let signalled = status & 0x7f
+        if signalled != 0 {
+            throw .init(reason: "the command was killed by signal \(signalled)" + describe(stderr))
+        }
+        let code = (status >> 8) & 0xff
+        guard code == 0 else { throw .init(reason: "the command exited with status \(code)" + describe(stderr)) }
+        return stdout
+    }
+
+    /// Open descriptors above 2 without FD_CLOEXEC (from /proc/self/fd).
+    static func inheritableDescriptors() -> [Int32] {
+        let dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dir >= 0 else { return [] }
+        defer { close(dir) }
+        guard let listing = NoFollowFiles.entries(dir, limit: 1 << 16) else { return [] }
+        return listing.entries.compactMap { Int32(String(decoding: $0.name, as: UTF8.self)) }
+            .filter { $0 > 2 && $0 != dir && fcntl($0, F_GETFD) >= 0 && fcntl($0, F_GETFD) & FD_CLOEXEC == 0 }
+    }
+
+    /// `; stderr: "..."` with the program's stderr made safe for a terminal (its last line
+    /// that is not empty, at most 200 characters), or nothing.
+    static func describe(_ stderr: [UInt8]) -> String {
+        let lines = String(decoding: stderr, as: UTF8.self).split(whereSeparator: \.isNewline)
+        guard let last = lines.last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return "" }
+        return "; stderr: \"" + TerminalText.escape(String(last), maxScalars: 200) + "\""
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import WardenIdentity
-
-@Test func moduleBuilds() { #expect(Bool(true) == true) }
