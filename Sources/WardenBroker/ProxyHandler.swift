@@ -151,7 +151,7 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         // Placeholders must never travel in the request target.
         let target = head.path + (head.query.map { "?" + $0 } ?? "")
-        let decodedTarget = String(decoding: PercentDecoding.decodedLeniently(target), as: UTF8.self)
+        let decodedTarget = String(decoding: PercentDecoding.decodedRepeatedly(target), as: UTF8.self)
         for p in core.configuration.placeholders where target.containsBytes(p.token) || decodedTarget.containsBytes(p.token) {
             core.emit(.exfiltration(secret: p.secretName, host: facts.host, where: "url"))
             refuse(status: 403, text: "a secret placeholder in the request target", facts: facts, secrets: [p.secretName])
@@ -168,6 +168,17 @@ final class ProxyHandler: ChannelInboundHandler {
         var outHead = head
         var secrets = injections.map(\.secretName)
         for i in outHead.headers.indices {
+            // Percent-encoded placeholders cannot be replaced; to a host the secret is not
+            // bound to they are an exfiltration attempt like plain ones.
+            let decoded = String(decoding: PercentDecoding.decodedRepeatedly(outHead.headers[i].value), as: UTF8.self)
+            for p in core.configuration.placeholders where !p.hosts(facts.host, facts.port)
+                && !outHead.headers[i].value.containsBytes(p.token) && decoded.containsBytes(p.token) {
+                core.emit(.exfiltration(secret: p.secretName, host: facts.host,
+                                        where: "header \(outHead.headers[i].name) to host \(facts.host)"))
+                refuse(status: 403, text: "secret placeholder for \(p.secretName) is not allowed to \(facts.host)",
+                       facts: facts, rule: rule, secrets: [p.secretName])
+                return
+            }
             for p in core.configuration.placeholders where outHead.headers[i].value.containsBytes(p.token) {
                 guard p.hosts(facts.host, facts.port) else {
                     core.emit(.exfiltration(secret: p.secretName, host: facts.host,

@@ -27,6 +27,17 @@ struct BrokerPlaceholderTests {
         #expect(e.secret == "ph-token" && e.host == "other.test" && e.where == "header X-Token to host other.test")
     }
 
+    @Test func encodedPlaceholderToAnotherHostIsRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client(sni: "other.test")
+        let twice = ph.replacingAll("_", with: "%255F")
+        c.send(f.request("GET", "/x", host: "other.test", headers: ["Cookie: t=\(twice)"]))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 403)
+        #expect(f.upstream.requests.isEmpty)
+        #expect(f.events.exfiltrations.first?.where == "header Cookie to host other.test")
+    }
+
     @Test func placeholderInTheURLIsRefused() throws {
         let f = try BrokerFixture()
         let c = try f.client()
