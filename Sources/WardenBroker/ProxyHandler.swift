@@ -397,9 +397,9 @@ final class ProxyHandler: ChannelInboundHandler {
         } else if !ex.responseStarted {
             // A TLS failure may be reported just after the close: let it speak first.
             guard let loop = context?.eventLoop else { return }
-            let bound = NIOLoopBound(self, eventLoop: loop)
+            let bound = NIOLoopBound((self, ex), eventLoop: loop)
             loop.execute {
-                let me = bound.value
+                let (me, ex) = bound.value
                 guard !me.closing, me.exchange === ex else { return }
                 me.badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
             }
