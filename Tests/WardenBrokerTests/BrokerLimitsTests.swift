@@ -155,3 +155,30 @@ struct BrokerHostileTests {
         #expect(c.waitForResponse()?.status == 200)
     }
 }
+
+@Suite("Broker upstream identity and concurrency", .serialized)
+struct BrokerUpstreamTests {
+    @Test func upstreamCertificateForAnotherNameGets502() throws {
+        // The upstream's certificate names api.test only; the agent asks for alias.test.
+        let f = try BrokerFixture(names: ["api.test"])
+        let destination = BrokeredDestination(ip: "127.0.0.1", port: f.upstream.port, scheme: .https, names: ["api.test", "alias.test"])
+        let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: "alias.test")
+        c.send(f.request("GET", "/x", host: "alias.test"))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 502)
+        #expect(r.bodyText.contains("upstream certificate for alias.test not trusted"))
+        #expect(f.upstream.requests.isEmpty)
+    }
+
+    @Test func manyClientsAtOnceAreAllServed() throws {
+        let f = try BrokerFixture()
+        let clients = try (0..<24).map { _ in try f.client() }
+        for (i, c) in clients.enumerated() { c.send(f.request("GET", "/many/\(i)")) }
+        for (i, c) in clients.enumerated() {
+            let r = c.waitForResponse()
+            #expect(r?.status == 200)
+            #expect(r?.bodyText == "ok GET /many/\(i)")
+        }
+        #expect(f.upstream.requests.count == 24)
+    }
+}
