@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import Testing
 @testable import WardenBroker
 
@@ -180,5 +181,77 @@ struct BrokerUpstreamTests {
             #expect(r?.bodyText == "ok GET /many/\(i)")
         }
         #expect(f.upstream.requests.count == 24)
+    }
+}
+
+/// An upstream that answers any request with fixed bytes (plain TCP), for hostile responses.
+final class RawUpstream: Sendable {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let channel: Channel
+    var port: UInt16 { UInt16(channel.localAddress!.port!) }
+
+    init(answer: [UInt8], closeAfter: Bool) throws {
+        channel = try ServerBootstrap(group: group)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(RawAnswer(answer: answer, closeAfter: closeAfter)) }
+            }
+            .bind(host: "127.0.0.1", port: 0).wait()
+    }
+
+    func stop() { try? channel.close().wait(); try? group.syncShutdownGracefully() }
+
+    private final class RawAnswer: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let answer: [UInt8], closeAfter: Bool
+        var answered = false
+        init(answer: [UInt8], closeAfter: Bool) { self.answer = answer; self.closeAfter = closeAfter }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !answered else { return }
+            answered = true
+            let close = closeAfter
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(NIOAny(ByteBuffer(bytes: answer))).whenComplete { _ in if close { bound.value.close(promise: nil) } }
+        }
+    }
+}
+
+@Suite("Broker hostile upstream", .serialized)
+struct BrokerHostileUpstreamTests {
+    func exchange(_ answer: String, closeAfter: Bool = false) throws -> (TestResponse?, AgentClient, BrokerFixture) {
+        let f = try BrokerFixture()
+        let raw = try RawUpstream(answer: Array(answer.utf8), closeAfter: closeAfter)
+        defer { raw.stop() }
+        let destination = BrokeredDestination(ip: "127.0.0.1", port: raw.port, scheme: .http, names: ["mirror.test"])
+        let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: nil)
+        c.send("GET /x HTTP/1.1\r\nHost: mirror.test:\(raw.port)\r\n\r\n")
+        return (c.waitForResponse(), c, f)
+    }
+
+    @Test func invalidResponseHeadGets502() throws {
+        let (r, _, _) = try exchange("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!")
+        #expect(r?.status == 502)
+    }
+
+    @Test func oversizedResponseHeadGets502() throws {
+        let (r, _, _) = try exchange("HTTP/1.1 200 OK\r\nX-Big: " + String(repeating: "b", count: 70_000) + "\r\n\r\n")
+        #expect(r?.status == 502)
+    }
+
+    @Test func switchingProtocolsIsNotForwarded() throws {
+        let (r, _, _) = try exchange("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n")
+        #expect(r?.status == 502)
+    }
+
+    @Test func bodyUntilCloseIsForwardedAndTheConnectionCloses() throws {
+        let (r, c, f) = try exchange("HTTP/1.1 200 OK\r\n\r\nall of it", closeAfter: true)
+        #expect(r?.status == 200)
+        #expect(r?.bodyText == "all of it")
+        #expect(c.waitClosed())
+        #expect(f.events.waitFor { $0.requests.first?.down == 9 })
+    }
+
+    @Test func upstreamClosingBeforeAnswering502() throws {
+        let (r, _, _) = try exchange("", closeAfter: true)
+        #expect(r?.status == 502)
     }
 }
