@@ -58,6 +58,7 @@ final class AcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
                                                            privateKey: .privateKey(fallback.privateKey))
         tls.applicationProtocols = ["http/1.1"]
         tls.minimumTLSVersion = .tlsv12
+        tls.shutdownTimeout = .seconds(1)
         let ca = core.ca
         let core = self.core
         tls.sslContextCallback = { values, promise in

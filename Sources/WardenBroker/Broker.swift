@@ -44,6 +44,8 @@ public final class Broker: Sendable {
         client.applicationProtocols = ["http/1.1"]
         client.minimumTLSVersion = .tlsv12
         client.certificateVerification = .fullVerification
+        // Closing waits at most this long for the peer's close_notify (bounded shutdown).
+        client.shutdownTimeout = .seconds(1)
         if let file = configuration.upstreamTrustFile { client.trustRoots = .file(file) }
         let upstreamTLS: NIOSSLContext
         do { upstreamTLS = try NIOSSLContext(configuration: client) } catch {

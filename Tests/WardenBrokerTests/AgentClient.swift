@@ -26,6 +26,7 @@ final class AgentClient: Sendable {
             var c = TLSConfiguration.makeClientConfiguration()
             c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(broker.certificateAuthorityPEM.utf8)))
             c.applicationProtocols = ["http/1.1"]
+            c.shutdownTimeout = .milliseconds(200)
             if sni == nil { c.certificateVerification = .noHostnameVerification }
             tls = try NIOSSLContext(configuration: c)
         } else {

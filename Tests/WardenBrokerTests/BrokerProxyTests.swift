@@ -111,8 +111,11 @@ struct BrokerProxyTests {
         let c = try f.client()
         c.send(f.request("GET", "/sse"))
         #expect(c.wait { b, _ in String(decoding: b, as: UTF8.self).contains("data: first") })
+        #expect(f.upstream.openConnections == 1)
         c.close()
         #expect(f.events.waitFor { $0.requests.contains { $0.path == "/sse" && $0.status == 200 && $0.down > 0 } })
+        // The upstream connection goes with the agent's.
+        #expect(f.events.waitFor { _ in f.upstream.openConnections == 0 })
         #expect(f.events.requests.count == 1)
     }
 
