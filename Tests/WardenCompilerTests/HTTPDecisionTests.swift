@@ -178,12 +178,7 @@ import WardenPolicy
         #expect(!analysis.hasErrors, "\(analysis.diagnostics)")
         let results = try PolicyTestRunner(policy: analysis.policy).run()
         #expect(results.count == 6)
-<<<<<<< HEAD
         let failed = results.filter { !$0.passed }
         #expect(failed.isEmpty, "\(failed.map(\.decision))")
-=======
-        let failed = results.filter { !$0.passed }.count
-        #expect(failed == 0, "\(failed) failed")
->>>>>>> e2e
     }
 }
