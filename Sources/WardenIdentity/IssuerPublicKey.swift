@@ -96,9 +96,10 @@ public struct IssuerSigningKey: Sendable {
     public var publicKey: IssuerPublicKey { IssuerPublicKey(key.publicKey) }
 
     /// ES256: ECDSA P-256 over SHA-256, as the raw 64-byte R || S that JWS uses (RFC 7518
-    /// §3.4), not DER.
+    /// §3.4), not DER. Always low-S (s ≤ n/2; see `ECDSALowS`): swift-crypto may return
+    /// either twin, and `RunToken.verify` refuses the high one.
     func sign(_ message: [UInt8]) throws(IdentityError) -> [UInt8] {
-        do { return Array(try key.signature(for: message).rawRepresentation) } catch {
+        do { return ECDSALowS.normalised(Array(try key.signature(for: message).rawRepresentation)) } catch {
             throw .signing("\(error)")
         }
     }

@@ -1,7 +1,8 @@
 /// ES256 JSON Web Tokens (RFC 7519, JWS compact serialization RFC 7515) for run identity.
 ///
 /// Header: `{"alg":"ES256","kid":KID,"typ":"JWT"}`. Signature: ECDSA P-256 / SHA-256 over
-/// the ASCII `BASE64URL(header).BASE64URL(payload)`, as raw R || S (64 bytes).
+/// the ASCII `BASE64URL(header).BASE64URL(payload)`, as raw R || S (64 bytes), with s ≤ n/2
+/// (low-S): each token has one valid signature encoding, and the high-S twin is refused.
 public enum RunToken {
     /// Tokens longer than this are refused before any parsing.
     public static let maxLength = 16 * 1024
@@ -29,9 +30,10 @@ public enum RunToken {
     /// Verifies `token` against `keys` (a JWKS's keys) at `now` (seconds since the epoch).
     ///
     /// Checks, in order: shape (three base64url parts), header (`alg` exactly ES256, a
-    /// `kid` naming one of `keys`, `typ` JWT when present, no `crit`), the signature, then
-    /// the claims (`nbf` and `iat` not in the future and `exp` not passed, each allowing
-    /// `leeway` seconds of clock skew; `iss` and `aud` equal to the expected ones when given).
+    /// `kid` naming one of `keys`, `typ` JWT when present, no `crit`), the signature (64 bytes,
+    /// low-S, valid for the key), then the claims (`nbf` and `iat` not in the future and `exp`
+    /// not passed, each allowing `leeway` seconds of clock skew; `iss` and `aud` equal to the
+    /// expected ones when given).
     public static func verify(_ token: String, keys: [IssuerPublicKey], now: Int64, leeway: Int64 = 60,
                               issuer: String? = nil, audience: String? = nil) throws(IdentityError) -> Verified {
         var text = Substring(token)
@@ -52,6 +54,9 @@ public enum RunToken {
         guard let kid = header["kid"]?.stringValue else { throw .invalidToken("the header has no kid") }
         guard let key = keys.first(where: { $0.keyID == kid }) else { throw .invalidToken("no key with kid \(kid) in the key set") }
         guard signature.count == 64 else { throw .invalidToken("the signature is not 64 bytes (raw R || S)") }
+        guard !ECDSALowS.isHighS(signature) else {
+            throw .invalidToken("the signature is high-S (s > n/2), the malleable twin of a valid one; Warden signs low-S only")
+        }
         let signed = Array(text.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
         guard key.isValidSignature(signature, for: signed) else { throw .invalidToken("bad signature") }
 

@@ -299,6 +299,17 @@ extension AgentLaunchPlan {
         agentCan([.readFile], path, blockedBy: { if case .mask = $0 { return true } else { return false } })
     }
 
+    /// Whether the agent could touch anything at or below the host's `path` (absolute): read
+    /// or write it through a grant of it or of an ancestor (see `agentCanRead`,
+    /// `agentCanWrite`), or see any part of it through a grant (Landlock rule) at or inside
+    /// it, whatever its access: a grant of one file in a key directory (`current`, `KID.key`)
+    /// is mounted on its own, so no deny over the directory hides it.
+    public func agentCanReach(_ path: String) -> Bool {
+        if agentCanRead(path) || agentCanWrite(path) { return true }
+        let target = Self.resolveDeepest(path)
+        return world.grants.contains { $0.source == target || target == "/" || $0.source.hasPrefix(target + "/") }
+    }
+
     private func agentCan(_ rights: LandlockAccess, _ path: String, blockedBy: (MountOperation) -> Bool) -> Bool {
         // A host path the agent cannot see at all (outside every grant's source) is safe.
         guard let target = world.agentPath(ofHost: Self.resolveDeepest(path)) else { return false }

@@ -110,13 +110,14 @@ public final class Run {
                 throw RunSetupError("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
             }
         }
-        if let keyPath, plan.agentCanRead(host.absolute(keyPath)) {
-            throw RunSetupError("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints")
+        if let keyPath, plan.agentCanReach(host.absolute(keyPath)) {
+            throw RunSetupError("the signing key \(keyPath) is readable by identity \(effective.identity); an agent holding it could forge checkpoints. Keep it outside the paths the policy grants (use --signing-key or $WARDEN_AUDIT_KEY)")
         }
-        // The identity token issuer's keys: an agent reading them could mint tokens for any identity.
+        // The identity token issuer's keys: an agent reading any file of them (or a grant
+        // inside the directory) could mint tokens for any identity.
         let issuerKeys = request.identityToken.keyDirectory ?? IssuerKeys.defaultDirectory(environment: host.environment, uid: host.uid)
-        if plan.agentCanRead(host.absolute(issuerKeys)) || plan.agentCanWrite(host.absolute(issuerKeys)) {
-            throw RunSetupError("the identity token issuer's key directory \(issuerKeys) is readable by identity \(effective.identity); an agent holding its key could mint tokens for any identity. Keep it outside the paths the policy grants (set $WARDEN_IDENTITY_KEYS)")
+        if plan.agentCanReach(host.absolute(issuerKeys)) {
+            throw RunSetupError("the identity token issuer's key directory \(issuerKeys) is within the reach of identity \(effective.identity) (the policy grants it, a parent of it, or a path inside it); an agent holding its key could mint tokens for any identity. Keep it and everything in it outside the paths the policy grants (set $WARDEN_IDENTITY_KEYS)")
         }
         // The policy file and every file it includes: modifying any of them changes later runs.
         let policyPath = request.policyPath

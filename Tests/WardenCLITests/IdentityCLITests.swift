@@ -190,6 +190,24 @@ struct IdentityCLITests {
         #expect(!FileManager.default.fileExists(atPath: s.workspace + "/.keys"), "nothing created")
     }
 
+    /// A grant of one file inside the key directory (its `current`, the private key itself)
+    /// reaches the key as surely as a grant of the directory: refused before the agent starts.
+    @Test(arguments: ["current", "private key"])
+    func aGrantInsideTheKeyDirectoryIsRefused(file: String) throws {
+        let s = try Setup()
+        defer { s.cleanup() }
+        guard let rotated = try s.warden(["identity", "rotate"]) else { return }
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: s.keys)
+        let granted = file == "current" ? "current" : try #require(names.first { $0.hasSuffix(".key") })
+        let p = try policy(s, "  allow fs read \"\(s.keys)/\(granted)\"")
+        guard let r = try s.run("echo started; cat \"\(s.keys)/\(granted)\"; touch \"\(s.workspace)/ran\"", policy: p) else { return }
+        #expect(r.status == 125, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("identity token issuer's key directory") && r.stderr.contains("inside it"), "\(r.stderr)")
+        #expect(!r.stdout.contains("started") && !r.stdout.contains("warden-es256"))
+        #expect(!FileManager.default.fileExists(atPath: s.workspace + "/ran"), "the agent never ran")
+    }
+
     @Test func aSymlinkedKeyDirectoryIsRefused() throws {
         let s = try Setup()
         defer { s.cleanup() }

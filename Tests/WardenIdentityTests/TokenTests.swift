@@ -67,6 +67,39 @@ import Testing
         #expect(throws: IdentityError.self) { try RunToken.verify(try RunToken.sign(claims(), with: other), keys: [key.publicKey], now: now) }
     }
 
+    /// n − s on P-256, computed here independently of the code under test.
+    static func twin(_ s: [UInt8]) -> [UInt8] {
+        let hex = "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551"
+        let n = stride(from: 0, to: 64, by: 2).map { UInt8(hex[hex.index(hex.startIndex, offsetBy: $0)...].prefix(2), radix: 16)! }
+        var out = [UInt8](repeating: 0, count: 32)
+        var borrow: UInt16 = 0
+        for i in (0..<32).reversed() {
+            let d = UInt16(n[i]) &+ 256 &- UInt16(s[i]) &- borrow
+            out[i] = UInt8(truncatingIfNeeded: d)
+            borrow = d < 256 ? 1 : 0
+        }
+        return out
+    }
+
+    @Test func theHighSTwinOfAValidSignatureIsRefused() throws {
+        let key = IssuerSigningKey.generate()
+        // Each of many signatures verifies (swift-crypto returns either twin; Warden keeps the low one).
+        for _ in 0..<200 {
+            let token = try RunToken.sign(claims(), with: key)
+            _ = try RunToken.verify(token, keys: [key.publicKey], now: now)
+            let parts = token.split(separator: ".").map(String.init)
+            let sig = Base64URL.decode(parts[2])!
+            // s ↦ n − s: the same (r, message, key) verifies in plain ECDSA, a different token.
+            let twin = Array(sig[..<32]) + Self.twin(Array(sig[32...]))
+            #expect(twin != sig)
+            let malleated = parts[0] + "." + parts[1] + "." + Base64URL.encode(twin)
+            #expect(key.publicKey.isValidSignature(twin, for: Array((parts[0] + "." + parts[1]).utf8)), "plain ECDSA accepts the twin")
+            #expect(throws: IdentityError.invalidToken("the signature is high-S (s > n/2), the malleable twin of a valid one; Warden signs low-S only")) {
+                try RunToken.verify(malleated, keys: [key.publicKey], now: now)
+            }
+        }
+    }
+
     @Test func algorithmConfusionIsRefused() throws {
         let key = IssuerSigningKey.generate()
         let body = Base64URL.encode(claims().json)

@@ -54,6 +54,28 @@ import WardenPolicy
         #expect(!p.agentCanWrite("/var/log/warden/audit.jsonl"))
     }
 
+    /// A key directory is out of reach only when no grant is it, holds it, or lies inside it:
+    /// a grant of one file in it is enough to read that file.
+    @Test func aGrantInsideADirectoryReachesIt() throws {
+        let ws = try Fixture.tempDir("plan")
+        defer { try? FileManager.default.removeItem(atPath: ws) }
+        let keys = ws + "/keys", other = ws + "/other"
+        for d in [keys, other, ws + "/keysake", ws + "/work"] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        for f in [keys + "/current", keys + "/k.key"] { try "x".write(toFile: f, atomically: true, encoding: .utf8) }
+        func reach(_ grant: String) throws -> Bool {
+            try plan("warden 1\nidentity agent {\n  allow fs read \"\(grant)\"\n}\n", workspace: ws + "/work").agentCanReach(keys)
+        }
+        #expect(try reach(keys + "/current"))
+        #expect(try reach(keys + "/k.key"))
+        #expect(try reach(keys))
+        #expect(try reach(ws))
+        #expect(try !reach(other))
+        #expect(try !reach(ws + "/keysake"), "a sibling sharing the prefix is not inside")
+        // Through a link: the grant resolves inside the directory.
+        try FileManager.default.createSymbolicLink(atPath: ws + "/alias", withDestinationPath: keys + "/k.key")
+        #expect(try reach(ws + "/alias"))
+    }
+
     @Test func noNetRulesMeansANetworkNamespaceAndNoCapabilities() throws {
         let ws = try Fixture.tempDir("plan")
         defer { try? FileManager.default.removeItem(atPath: ws) }
