@@ -527,6 +527,8 @@ final class ProxyHandler: ChannelInboundHandler {
     /// Answers with a short text response, then closes both sides.
     private func answerAndClose(status: Int, text: String) {
         guard !closing else { return }
+        // Mid-response an answer of our own would corrupt the stream: cut it instead.
+        if exchange?.responseStarted == true { abort(); return }
         let body = Array((text + "\n").utf8)
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
         head += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
