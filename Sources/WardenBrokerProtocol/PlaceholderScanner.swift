@@ -30,14 +30,36 @@ public struct PlaceholderScanner: Sendable {
         var state = self.state
         var matchEnd: Int?
         var matchToken = -1
-        input.withUnsafeBufferPointer { buffer in
-            for index in 0..<buffer.count {
-                state = automaton.step(state, buffer[index])
-                let token = automaton.output[Int(state)]
-                if token >= 0 {
-                    matchEnd = index + 1
-                    matchToken = Int(token)
-                    break
+        if automaton.hasTable {
+            // The fast path: one table lookup per byte, through raw buffers (cheap in debug builds too).
+            let classCount = automaton.classCount
+            automaton.table.withUnsafeBufferPointer { table in
+                automaton.classOf.withUnsafeBufferPointer { classOf in
+                    automaton.output.withUnsafeBufferPointer { output in
+                        input.withUnsafeBufferPointer { buffer in
+                            for index in 0..<buffer.count {
+                                state = table[Int(state) &* classCount &+ Int(classOf[Int(buffer[index])])]
+                                let token = output[Int(state)]
+                                if token >= 0 {
+                                    matchEnd = index + 1
+                                    matchToken = Int(token)
+                                    break
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            input.withUnsafeBufferPointer { buffer in
+                for index in 0..<buffer.count {
+                    state = automaton.step(state, buffer[index])
+                    let token = automaton.output[Int(state)]
+                    if token >= 0 {
+                        matchEnd = index + 1
+                        matchToken = Int(token)
+                        break
+                    }
                 }
             }
         }
@@ -95,8 +117,19 @@ public struct PlaceholderScanner: Sendable {
 
 /// An Aho-Corasick automaton over bytes. Node 0 is the root; the root's transitions are a
 /// dense table, other nodes keep their few children in a list; failure links make a step
-/// amortised constant time.
+/// amortised constant time. When it fits in ``maxTableEntries``, the automaton is also
+/// compiled to a complete transition table over byte classes (one class per byte that
+/// occurs in a token, one for all others): one lookup per byte.
 struct TokenAutomaton: Sendable {
+    /// 4 Mi entries (16 MiB): 20 secrets of 100 bytes need about 200 Ki.
+    static let maxTableEntries = 1 << 22
+    /// The byte class of each byte (0: occurs in no token).
+    private(set) var classOf = [UInt16](repeating: 0, count: 256)
+    private(set) var classCount = 1
+    /// `table[node * classCount + class]`: the next node; empty when too large.
+    private(set) var table: [Int32] = []
+    var hasTable: Bool { !table.isEmpty }
+
     /// Children of node n (other than the root): (byte, node) pairs.
     private var children: [[(byte: UInt8, node: Int32)]] = [[]]
     /// The root's transition for each byte (0 = stay at the root).
@@ -131,6 +164,7 @@ struct TokenAutomaton: Sendable {
         }
         // Breadth-first: failure links and inherited outputs.
         var queue: [Int32] = rootNext.filter { $0 != 0 }
+        defer { buildTable(order: queue) }
         var head = 0
         while head < queue.count {
             let node = queue[head]
@@ -150,9 +184,34 @@ struct TokenAutomaton: Sendable {
         }
     }
 
+    /// Fills ``table`` (nodes in breadth-first `order`, so a node's failure target is done first).
+    private mutating func buildTable(order: [Int32]) {
+        var used = [Bool](repeating: false, count: 256)
+        for byte in 0..<256 where rootNext[byte] != 0 { used[byte] = true }
+        for list in children { for edge in list { used[Int(edge.byte)] = true } }
+        var representative: [UInt8] = [0]
+        for byte in 0..<256 where used[byte] {
+            classOf[byte] = UInt16(representative.count)
+            representative.append(UInt8(byte))
+        }
+        let classes = representative.count
+        guard children.count * classes <= Self.maxTableEntries, children.count > 1 else { return }
+        var table = [Int32](repeating: 0, count: children.count * classes)
+        for c in 1..<classes { table[c] = rootNext[Int(representative[c])] }
+        for node in order {
+            let base = Int(node) * classes
+            let failBase = Int(fail[Int(node)]) * classes
+            for c in 1..<classes { table[base + c] = table[failBase + c] }
+            for edge in children[Int(node)] { table[base + Int(classOf[Int(edge.byte)])] = edge.node }
+        }
+        classCount = classes
+        self.table = table
+    }
+
     /// The node after reading `byte` in `node`.
     @inline(__always)
     func step(_ node: Int32, _ byte: UInt8) -> Int32 {
+        if hasTable { return table[Int(node) * classCount + Int(classOf[Int(byte)])] }
         var current = node
         while true {
             if current == 0 { return rootNext[Int(byte)] }

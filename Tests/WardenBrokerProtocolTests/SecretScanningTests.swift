@@ -45,6 +45,22 @@ import Testing
         #expect(miss.released == almost)
     }
 
+    /// A 64 KiB secret (the largest a source may give): too large for the transition table,
+    /// so the sparse automaton with failure links is used; same answers.
+    @Test func findsTheLargestSecretsWithoutTheTable() {
+        var generator = SeededGenerator(seed: 8)
+        let secret = Self.randomToken(65536, &generator)
+        #expect(!TokenAutomaton(tokens: [secret]).hasTable)
+        #expect(TokenAutomaton(tokens: [Array(secret.prefix(4096))]).hasTable)
+        let stream = bytes("abc") + Array(secret.prefix(30000)) + bytes("abc") + secret + bytes("!")
+        for piece in [4096, 65536, 1 << 20] {
+            let result = Self.scan([secret], stream, piece: piece)
+            #expect(result.found == 0)
+            #expect(result.released.count <= 30006)
+            #expect(result.released == Array(stream[..<result.released.count]))
+        }
+    }
+
     @Test func manyTokensSharingPrefixes() {
         var generator = SeededGenerator(seed: 11)
         // 64 secrets with the same 4-byte prefix (like ghp_), plus their base64 credentials' shapes.
