@@ -208,3 +208,13 @@ import WardenPolicy
         #expect(failed.isEmpty, "\(failed.map(\.decision))")
     }
 }
+
+/// Exports cannot carry the broker: HTTP rules are reported as stricter, never silently dropped.
+@Suite struct HTTPExportTests {
+    @Test func exportsNoteHTTPRules() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  allow https GET \"api.github.com/**\"\n}\n")
+        let systemd = SystemdExport.dropIn(p, bindings: PathBindings(workspace: "/w", home: "/h", tmp: "/t"))
+        #expect(systemd.notes.contains { $0.message.contains("HTTP rules need Warden's broker") }, "\(systemd.notes)")
+        #expect(systemd.text.contains("PrivateNetwork=yes"))
+    }
+}
