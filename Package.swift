@@ -74,7 +74,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
-        .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads"]),
+        .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,9 @@
 #   6. network mediation (scripts/bench-network.sh)
 #   7. workloads of the matrix (C make, go test, cargo test, pytest) bare and under warden run
 #      (scripts/bench-workloads.sh; knobs BENCH_WORKLOADS, BENCH_WORKLOAD_ROUNDS, BENCH_WORKLOAD_POLICY)
+#   8. HTTP broker: small GET latency and a 100 MiB download brokered vs direct, and launch of
+#      /bin/true for an identity without and with http rules (scripts/bench-broker.sh; knobs
+#      BENCH_BROKER_ROUNDS, BENCH_BROKER_REQUESTS, BENCH_BROKER_MIB)
 # Prints one table and writes bench-results/bench.json (raw samples: bench-results/raw.tsv).
 # Knobs: BENCH_ROUNDS (default 30), BENCH_SEED, BENCH_DOCKER_PROFILE (default
 # ../shared/reference/docker-default-seccomp.json). Runs as root (apt-get, and warden run's
@@ -182,6 +185,10 @@ fi
 # --- 7. workloads ----------------------------------------------------------------------------
 say "workloads: C make, go test, cargo test, pytest, bare and under warden run (scripts/bench-workloads.sh)"
 "$root/scripts/bench-workloads.sh" "$warden" "$raw" || say "workload bench failed (see above)"
+
+# --- 8. HTTP broker ---------------------------------------------------------------------------
+say "broker: brokered vs direct requests and download, launch with and without http rules (scripts/bench-broker.sh)"
+"$root/scripts/bench-broker.sh" "$warden" "$raw" || say "broker bench failed (see above)"
 
 # --- report ----------------------------------------------------------------------------------
 python3 - "$out/machine.json" "$rounds" "$seed" <<'PY'

@@ -3,7 +3,7 @@
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
 
-packages=(libseccomp-dev libcap-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc curl git)
+packages=(libseccomp-dev libcap-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc curl git openssl)
 # Toolchains of the workload matrix (Tests/WardenCLITests/Workloads): installed from Debian
 # when the command is missing, so a machine that already has one (rustup's cargo, a newer
 # node) keeps it. WARDEN_SETUP_WORKLOADS=0 skips them; the matrix then skips those cells.
@@ -14,7 +14,7 @@ if [[ "${WARDEN_SETUP_WORKLOADS:-1}" != "0" ]]; then
   command -v javac >/dev/null || packages+=(default-jdk-headless)
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
-  packages+=(python3-venv python3-pytest)
+  packages+=(python3-venv python3-pytest python3-requests)  # python3-requests: a client of the broker e2e tests
 fi
 [[ "${WARDEN_SETUP_EXTRA:-}" != "" ]] && read -r -a extra <<<"$WARDEN_SETUP_EXTRA" && packages+=("${extra[@]}")
 

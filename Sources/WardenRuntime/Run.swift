@@ -162,7 +162,7 @@ public final class Run {
             warnings.append("the identity token is not shown to the agent: its world has neither a free /run/warden nor a private /tmp (grant ${tmp})")
         }
         if let created = identity.createdKeyDirectory {
-            warnings.append("created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it")
+            request.notice?("warden: created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it (docs/identity.md)")
         }
         identityEvent = identity.auditEvent
         // Secrets are read before the agent exists: a missing one, or one whose source the

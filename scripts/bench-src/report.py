@@ -41,7 +41,16 @@ RATIOS[("audit", "verify (whole process)")] = [("sha256sum", "sha256sum")]
 RATIOS[("audit", "verify (in process)")] = [("sha256sum", "sha256sum")]
 RATIOS[("network", "connect+close: mediated (warden run)")] = [("connect+close: without Warden", "without Warden")]
 RATIOS[("network", "receive 1 GiB: mediated (warden run)")] = [("receive 1 GiB: without Warden", "without Warden")]
-SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network", "workload"]
+# HTTP broker (scripts/bench-broker.sh): brokered over direct, launch with http rules over without.
+for what in ("small GET (keep-alive)", "small GET (new connection)"):
+    ORDER += [("broker", f"{what}: direct"), ("broker", f"{what}: brokered")]
+    RATIOS[("broker", f"{what}: brokered")] = [(f"{what}: direct", "direct")]
+for suffix in ("", " (CPU time)"):
+    ORDER += [("broker", "warden run /bin/true: no http rules" + suffix),
+              ("broker", "warden run /bin/true: with http rules (broker)" + suffix)]
+    RATIOS[("broker", "warden run /bin/true: with http rules (broker)" + suffix)] = [
+        ("warden run /bin/true: no http rules" + suffix, "no http rules")]
+SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network", "workload", "broker"]
 
 rows = collections.OrderedDict()
 for line in open(raw_path):
@@ -97,6 +106,11 @@ for section, name in list(rows):
         w = name.split(": ", 1)[0]
         RATIOS[(section, name)] = [(w + ": bare", "bare")]
         ORDER += [(section, w + ": bare"), (section, name)]
+    # Broker downloads ("download N MiB: brokered" over ": direct"; higher is better).
+    if section == "broker" and name.startswith("download ") and name.endswith(": brokered"):
+        what = name.rsplit(": ", 1)[0]
+        RATIOS[(section, name)] = [(what + ": direct", "direct")]
+        ORDER += [(section, what + ": direct"), (section, name)]
 
 for key, row in rows.items():
     row["ratios"] = []
