@@ -127,18 +127,20 @@ final class ProxyHandler: ChannelInboundHandler {
     private func readAgentIfWanted() {
         guard let context, !closing else { return }
         if let ex = exchange {
-            guard !ex.requestDone else { return }
-            if ex.pushPending {
-                guard ex.pushPrefix.count < core.limits.maxPushCommandBytes else { return }
-            } else if upstreamConnected {
-                guard upstream?.isWritable ?? false else { return }
-            } else if pendingUp.count >= Self.maxPendingUp {
-                return
-            }
+            guard wantsBody(ex) else { return }
         } else if inbound.count > core.limits.maxHeadBytes {
             return
         }
         context.read()
+    }
+
+    /// Whether the request body of `ex` can take more agent bytes now (upstream, or the push
+    /// prefix buffer, has room).
+    private func wantsBody(_ ex: Exchange) -> Bool {
+        guard !ex.requestDone else { return false }
+        if ex.pushPending { return ex.pushPrefix.count < core.limits.maxPushCommandBytes }
+        if upstreamConnected { return upstream?.isWritable ?? false }
+        return pendingUp.count < Self.maxPendingUp
     }
 
     // MARK: a request
@@ -678,6 +680,9 @@ final class ProxyHandler: ChannelInboundHandler {
         bodyTimer = context.eventLoop.scheduleTask(deadline: due) {
             let (me, ex) = bound.value
             guard !me.closing, me.exchange === ex, !ex.requestDone else { return }
+            // Only time spent waiting on the agent counts: while upstream holds the body back
+            // (backpressure) the agent is not the one stalling.
+            if !me.wantsBody(ex) || !me.inbound.isEmpty { ex.lastBodyProgress = .now() }
             if NIODeadline.now() - ex.lastBodyProgress >= limit {
                 me.refuse(status: 408, text: "request body stalled: no byte for \(limit.nanoseconds / 1_000_000) ms",
                           facts: ex.facts, rule: ex.rule, secrets: ex.secrets)
