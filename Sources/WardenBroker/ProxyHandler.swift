@@ -471,7 +471,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard !ex.responseStarted else { abort(); return }
         let text = "\(error)"
         if Self.isVerificationFailure(text) {
-            badGateway(ex, "warden: upstream certificate for \(ex.facts.host) not trusted: \(text)")
+            badGateway(ex, "warden: upstream certificate for \(ex.facts.host) not trusted: \(Self.verificationReason(text, host: ex.facts.host))")
         } else if destination.scheme == .https && !upstreamHandshaken && error is NIOSSLError {
             badGateway(ex, "warden: TLS handshake with upstream \(ex.facts.host) failed: \(text)")
         } else {
@@ -489,6 +489,16 @@ final class ProxyHandler: ChannelInboundHandler {
     static func isVerificationFailure(_ text: String) -> Bool {
         ["CERTIFICATE_VERIFY_FAILED", "failedToValidateHostname", "certificate", "CERTIFICATE", "unable to get local issuer"]
             .contains { text.contains($0) }
+    }
+
+    /// A short reason for an upstream verification failure (NIOSSL's text names BoringSSL's
+    /// source file and error numbers, which help nobody reading a 502).
+    static func verificationReason(_ text: String, host: String) -> String {
+        if text.contains("failedToValidateHostname") { return "the certificate does not name \(host)" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "CERTIFICATE_VERIFY_FAILED (not issued by a CA the broker trusts for upstreams, expired, or not for \(host))"
+        }
+        return text
     }
 
     /// The upstream TLS handshake completed (the certificate was verified).
