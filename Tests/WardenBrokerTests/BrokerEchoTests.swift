@@ -111,6 +111,25 @@ struct BrokerEchoTests {
         #expect(f.upstream.requests.first?.bodyCount == 5)
     }
 
+    /// A body read until close whose last bytes begin the secret: held back by the scanner,
+    /// released when the upstream closes.
+    @Test func heldBackTailOfABodyUntilCloseIsReleased() throws {
+        let tail = String(Self.secret.prefix(6))
+        let (r, c, f) = try BrokerHostileUpstreamTests().exchange("HTTP/1.1 200 OK\r\n\r\nall of it " + tail, closeAfter: true, path: "/inject/x")
+        #expect(r?.status == 200)
+        #expect(r?.bodyText == "all of it " + tail)
+        #expect(c.waitClosed())
+        #expect(f.events.exfiltrations.isEmpty)
+    }
+
+    @Test func secretInABodyUntilCloseIsCut() throws {
+        let (_, c, f) = try BrokerHostileUpstreamTests().exchange("HTTP/1.1 200 OK\r\n\r\nleak " + Self.secret + " done", closeAfter: true,
+                                                         path: "/inject/x")
+        #expect(c.waitClosed())
+        #expect(!c.text.contains(Self.secret))
+        #expect(f.events.waitFor { $0.exfiltrations.contains { $0.host == "mirror.test" && $0.where == "response from host mirror.test" } })
+    }
+
     @Test func untrustedUpstreamNamesTheReason() throws {
         let f = try BrokerFixture(upstreamTrusted: false)
         let c = try f.client()
