@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy"], resources: [.copy("Golden")]),
         .testTarget(name: "WardenCompilerTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
         .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"]),
-        .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler", "WardenPolicy"]),
+        .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler", "WardenPolicy", "WardenBrokerProtocol"]),
         .testTarget(name: "WardenBrokerProtocolTests", dependencies: ["WardenBrokerProtocol"]),
         .testTarget(name: "WardenBrokerTests", dependencies: [
             "WardenBroker", "WardenBrokerProtocol",

@@ -130,6 +130,9 @@ public struct BrokerLimits: Sendable {
     public var headTimeout: TimeAmount = .seconds(30)
     /// Time allowed to connect (and handshake) upstream.
     public var upstreamConnectTimeout: TimeAmount = .seconds(15)
+    /// Time a request body in flight may go without a byte from the agent (then `408` and
+    /// close), so a stalled upload does not hold a connection slot forever.
+    public var bodyStallTimeout: TimeAmount = .seconds(60)
     /// Largest receive-pack command prefix inspected before the push is decided.
     public var maxPushCommandBytes = 1024 * 1024
 

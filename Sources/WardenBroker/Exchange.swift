@@ -1,3 +1,4 @@
+import NIOCore
 import WardenBrokerProtocol
 
 /// One request/response pair in flight on an agent connection: its decision, its body framing
@@ -10,6 +11,11 @@ final class Exchange {
     /// The rebuilt request head sent upstream (never the agent's bytes).
     let outboundHead: [UInt8]
     var scanner: PlaceholderScanner?
+    /// Scans the decoded response body for injected secret values (nil: nothing injected on
+    /// the connection, or a response body not identity-encoded).
+    var echoScanner: PlaceholderScanner?
+    /// When the agent last sent a byte of this request's body (for the stall timeout).
+    var lastBodyProgress = NIODeadline.now()
 
     /// A receive-pack request whose commands are not decided yet: nothing has gone upstream.
     var pushPending = false
@@ -91,7 +97,8 @@ final class Exchange {
         switch framing {
         case .none, .length(0): response = .done
         case .length(let n): response = .length(remaining: n)
-        case .chunked: response = .chunked(ChunkedDecoder())
+        // Trailers of a response are dropped (the agent gets a re-chunked body without them).
+        case .chunked: response = .chunked(ChunkedDecoder(discardTrailers: true))
         case .untilClose: response = .untilClose
         }
     }

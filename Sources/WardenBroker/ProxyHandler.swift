@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -31,6 +32,12 @@ final class ProxyHandler: ChannelInboundHandler {
     /// Bytes for upstream written before its connection completed.
     private var pendingUp: [UInt8] = []
     private var responseBuffer: [UInt8] = []
+    /// The upstream TLS handshake of the current upstream connection completed.
+    private var upstreamHandshaken = false
+    /// The secret values injected on this connection so far: responses are scanned for them.
+    private var injectedSecrets = InjectedSecrets()
+    /// Checks a request body in flight for stalls (see `BrokerLimits.bodyStallTimeout`).
+    private var bodyTimer: Scheduled<Void>?
 
     /// Upper bound of request bytes buffered while upstream connects or a push is decided.
     private static let maxPendingUp = 1 << 20
@@ -56,6 +63,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard !closing else { return }
         let buffer = unwrapInboundIn(data)
         inbound.append(contentsOf: buffer.readableBytesView)
+        exchange?.lastBodyProgress = .now()
         process()
     }
 
@@ -68,6 +76,7 @@ final class ProxyHandler: ChannelInboundHandler {
         recordUnfinished()
         closing = true
         timer?.cancel()
+        bodyTimer?.cancel()
         upstream?.close(promise: nil)
         upstream = nil
         context.fireChannelInactive()
@@ -118,18 +127,20 @@ final class ProxyHandler: ChannelInboundHandler {
     private func readAgentIfWanted() {
         guard let context, !closing else { return }
         if let ex = exchange {
-            guard !ex.requestDone else { return }
-            if ex.pushPending {
-                guard ex.pushPrefix.count < core.limits.maxPushCommandBytes else { return }
-            } else if upstreamConnected {
-                guard upstream?.isWritable ?? false else { return }
-            } else if pendingUp.count >= Self.maxPendingUp {
-                return
-            }
+            guard wantsBody(ex) else { return }
         } else if inbound.count > core.limits.maxHeadBytes {
             return
         }
         context.read()
+    }
+
+    /// Whether the request body of `ex` can take more agent bytes now (upstream, or the push
+    /// prefix buffer, has room).
+    private func wantsBody(_ ex: Exchange) -> Bool {
+        guard !ex.requestDone else { return false }
+        if ex.pushPending { return ex.pushPrefix.count < core.limits.maxPushCommandBytes }
+        if upstreamConnected { return upstream?.isWritable ?? false }
+        return pendingUp.count < Self.maxPendingUp
     }
 
     // MARK: a request
@@ -145,12 +156,9 @@ final class ProxyHandler: ChannelInboundHandler {
             refuse(status: 403, text: problem ?? "request target refused", facts: nil, host: destination.names.first)
             return
         }
-        do { try PathSafety.check(head.path) } catch {
-            refuse(status: error.status, text: error.reason, facts: facts)
-            return
-        }
+        // (The path already passed `PathSafety` inside `RequestHead.parse`.)
         // Placeholders must never travel in the request target.
-        let target = head.path + (head.query.map { "?" + $0 } ?? "")
+        let target = head.originTarget
         let decodedTarget = String(decoding: PercentDecoding.decodedRepeatedly(target), as: UTF8.self)
         for p in core.configuration.placeholders where target.containsBytes(p.token) || decodedTarget.containsBytes(p.token) {
             core.emit(.exfiltration(secret: p.secretName, host: facts.host, where: "url"))
@@ -164,34 +172,10 @@ final class ProxyHandler: ChannelInboundHandler {
             }
             return
         }
-        // Placeholders in header values: replaced for the hosts their secret is bound to.
-        var outHead = head
+        guard let outHead = replacePlaceholders(in: head, facts: facts, rule: rule, injections: injections) else { return }
         var secrets = injections.map(\.secretName)
-        for i in outHead.headers.indices {
-            // Percent-encoded placeholders cannot be replaced; to a host the secret is not
-            // bound to they are an exfiltration attempt like plain ones.
-            let decoded = String(decoding: PercentDecoding.decodedRepeatedly(outHead.headers[i].value), as: UTF8.self)
-            for p in core.configuration.placeholders where !p.hosts(facts.host, facts.port)
-                && !outHead.headers[i].value.containsBytes(p.token) && decoded.containsBytes(p.token) {
-                core.emit(.exfiltration(secret: p.secretName, host: facts.host,
-                                        where: "header \(outHead.headers[i].name) to host \(facts.host)"))
-                refuse(status: 403, text: "secret placeholder for \(p.secretName) is not allowed to \(facts.host)",
-                       facts: facts, rule: rule, secrets: [p.secretName])
-                return
-            }
-            for p in core.configuration.placeholders where outHead.headers[i].value.containsBytes(p.token) {
-                guard p.hosts(facts.host, facts.port) else {
-                    core.emit(.exfiltration(secret: p.secretName, host: facts.host,
-                                            where: "header \(outHead.headers[i].name) to host \(facts.host)"))
-                    refuse(status: 403, text: "secret placeholder for \(p.secretName) is not allowed to \(facts.host)",
-                           facts: facts, rule: rule, secrets: [p.secretName])
-                    return
-                }
-                outHead.headers[i].value = outHead.headers[i].value
-                    .replacingAll(p.token, with: String(decoding: p.value, as: UTF8.self))
-                if !secrets.contains(p.secretName) { secrets.append(p.secretName) }
-            }
-        }
+        for name in outHead.secrets where !secrets.contains(name) { secrets.append(name) }
+        injectedSecrets.add(injections)
         let isPush = head.method == "POST" && GitSmartHTTP.isReceivePack(path: head.decodedPath)
         if isPush, head.headers.contains(where: { $0.name.lowercased() == "content-encoding" && $0.value.lowercased() != "identity" }) {
             refuse(status: 403, text: "a compressed git receive-pack body cannot be inspected", facts: facts, rule: rule)
@@ -199,6 +183,11 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         var setting = injections.map { (name: $0.headerName, value: String(decoding: $0.value, as: UTF8.self)) }
         var removing = Set(injections.map { $0.headerName.lowercased() })
+        if !injections.isEmpty && !removing.contains("accept-encoding") {
+            // Responses are scanned for the injected secrets only when identity-encoded.
+            setting.append((name: "Accept-Encoding", value: "identity"))
+            removing.insert("accept-encoding")
+        }
         if isPush && head.expectsContinue {
             // The push is decided on its body: let the agent send it now.
             removing.insert("expect")
@@ -206,12 +195,63 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         setting.sort { $0.name < $1.name }
         let ex = Exchange(head: head, facts: facts, rule: rule, secrets: secrets,
-                          outboundHead: outHead.serialized(setting: setting, removing: removing),
+                          outboundHead: outHead.head.serialized(setting: setting, removing: removing),
                           placeholderTokens: core.configuration.placeholders.map { Array($0.token.utf8) })
         ex.pushPending = isPush
         exchange = ex
+        if !ex.requestDone { armBodyTimer(ex) }
         if !isPush { sendHeadUpstream(ex) }
         if ex.requestDone { _ = pumpRequestBody(ex) }
+    }
+
+    /// Placeholders in headers. One is allowed only in a header the request's own injection of
+    /// that secret sets (which replaces the header anyway): `Authorization` for bearer/basic,
+    /// the named header for `with header`. Anywhere else (another header's value, plainly,
+    /// inside Basic credentials or percent-encoded; or any header name) it is refused as an
+    /// exfiltration attempt: an upstream that echoes headers would hand the secret back.
+    /// Returns the head with placeholders replaced and the secrets they name, or nil (refused).
+    private func replacePlaceholders(in head: RequestHead, facts: BrokerRequestFacts, rule: String,
+                                     injections: [BrokerInjection]) -> (head: RequestHead, secrets: [String])? {
+        let placeholders = core.configuration.placeholders
+        guard !placeholders.isEmpty else { return (head, []) }
+        let tokens = placeholders.map { Array($0.token.utf8) }
+        var out = head
+        var secrets: [String] = []
+        for i in out.headers.indices {
+            let (name, value) = out.headers[i]
+            let lowerName = name.lowercased()
+            let nameBytes = PercentDecoding.decodedRepeatedly(lowerName)
+            var found = Set(HeaderPlaceholders.find(tokens, inHeaderValue: value))
+            let decodedValue = PercentDecoding.decodedRepeatedly(value)
+            for (k, token) in tokens.enumerated() {
+                if PlaceholderScanner.firstMatch(of: [token], in: nameBytes) != nil {
+                    refuseExfiltration(placeholders[k], facts: facts, rule: rule, header: name, inName: true)
+                    return nil
+                }
+                if PlaceholderScanner.firstMatch(of: [token], in: decodedValue) != nil { found.insert(k) }
+            }
+            guard !found.isEmpty else { continue }
+            for k in found.sorted() {
+                let p = placeholders[k]
+                let injected = injections.contains { $0.secretName == p.secretName && $0.headerName.lowercased() == lowerName }
+                guard injected else {
+                    refuseExfiltration(p, facts: facts, rule: rule, header: name, inName: false)
+                    return nil
+                }
+                if !secrets.contains(p.secretName) { secrets.append(p.secretName) }
+            }
+            let used = found.sorted()
+            out.headers[i].value = HeaderPlaceholders.replacing(used.map { tokens[$0] }, with: used.map { placeholders[$0].value },
+                                                                inHeaderValue: value)
+        }
+        return (out, secrets)
+    }
+
+    private func refuseExfiltration(_ p: BrokerPlaceholder, facts: BrokerRequestFacts, rule: String, header: String, inName: Bool) {
+        core.emit(.exfiltration(secret: p.secretName, host: facts.host, where: "header \(header) to host \(facts.host)"))
+        let place = inName ? "a header name" : "header \(header)"
+        refuse(status: 403, text: "secret placeholder for \(p.secretName) in \(place): only the header its injection sets may carry it",
+               facts: facts, rule: rule, secrets: [p.secretName])
     }
 
     /// Host (and SNI) agreement: the facts of the request, or why it is refused.
@@ -336,6 +376,7 @@ final class ProxyHandler: ChannelInboundHandler {
         let core = self.core
         let tls = destination.scheme == .https
         upstreamConnected = false
+        upstreamHandshaken = false
         responseBuffer = []
         responseScanner.reset()
         generation += 1
@@ -395,6 +436,12 @@ final class ProxyHandler: ChannelInboundHandler {
         guard let ex = exchange, !closing else { return }
         if case .untilClose = ex.response {
             ex.response = .done
+            if var scanner = ex.echoScanner {
+                let held = scanner.finish()
+                ex.echoScanner = nil
+                ex.bytesDown += held.count
+                writeAgent(held, flush: false)
+            }
             finishExchange(ex, keepAlive: false)
         } else if !ex.responseStarted {
             // A TLS failure may be reported just after the close: let it speak first.
@@ -403,7 +450,11 @@ final class ProxyHandler: ChannelInboundHandler {
             loop.execute {
                 let (me, ex) = bound.value
                 guard !me.closing, me.exchange === ex else { return }
-                me.badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
+                if me.destination.scheme == .https && !me.upstreamHandshaken {
+                    me.badGateway(ex, "warden: TLS handshake with upstream \(ex.facts.host) failed: the connection closed during the handshake")
+                } else {
+                    me.badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
+                }
             }
         } else {
             abort()
@@ -419,11 +470,41 @@ final class ProxyHandler: ChannelInboundHandler {
         guard let ex = exchange, !closing else { return }
         guard !ex.responseStarted else { abort(); return }
         let text = "\(error)"
-        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("failedToValidateHostname") || text.contains("certificate") {
-            badGateway(ex, "warden: upstream certificate for \(ex.facts.host) not trusted: \(text)")
+        if Self.isVerificationFailure(text) {
+            badGateway(ex, "warden: upstream certificate for \(ex.facts.host) not trusted: \(Self.verificationReason(text, host: ex.facts.host))")
+        } else if destination.scheme == .https && !upstreamHandshaken && error is NIOSSLError {
+            badGateway(ex, "warden: TLS handshake with upstream \(ex.facts.host) failed: \(text)")
         } else {
             badGateway(ex, "warden: cannot reach upstream \(ex.facts.host) (\(destination.ip):\(destination.port)): \(text)")
         }
+    }
+
+    /// An upstream sent back a secret injected on this connection: cut both sides (nothing of
+    /// the match reached the agent) and record it.
+    private func secretEchoed(_ ex: Exchange, secret: String) {
+        core.emit(.exfiltration(secret: secret, host: ex.facts.host, where: "response from host \(ex.facts.host)"))
+        abort()
+    }
+
+    static func isVerificationFailure(_ text: String) -> Bool {
+        ["CERTIFICATE_VERIFY_FAILED", "failedToValidateHostname", "certificate", "CERTIFICATE", "unable to get local issuer"]
+            .contains { text.contains($0) }
+    }
+
+    /// A short reason for an upstream verification failure (NIOSSL's text names BoringSSL's
+    /// source file and error numbers, which help nobody reading a 502).
+    static func verificationReason(_ text: String, host: String) -> String {
+        if text.contains("failedToValidateHostname") { return "the certificate does not name \(host)" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "CERTIFICATE_VERIFY_FAILED (not issued by a CA the broker trusts for upstreams, expired, or not for \(host))"
+        }
+        return text
+    }
+
+    /// The upstream TLS handshake completed (the certificate was verified).
+    func upstreamHandshakeCompleted(generation: Int) {
+        guard generation == self.generation else { return }
+        upstreamHandshaken = true
     }
 
     private func badGateway(_ ex: Exchange, _ text: String) {
@@ -457,12 +538,21 @@ final class ProxyHandler: ChannelInboundHandler {
                         badGateway(ex, "warden: upstream \(ex.facts.host) switched protocols, which the broker does not forward")
                         return
                     }
+                    let serialized = head.serialized()
+                    if let secret = injectedSecrets.firstFound(in: serialized) {
+                        secretEchoed(ex, secret: secret)
+                        return
+                    }
                     ex.responseStarted = true
-                    writeAgent(head.serialized(), flush: false)
+                    writeAgent(serialized, flush: false)
                     if head.isInterim { continue }
                     ex.status = head.status
                     ex.responseKeepAlive = head.keepAlive
                     ex.startResponseBody(head.framing)
+                    // Only identity-encoded bodies can be scanned for an echoed secret.
+                    let encodings = head.values(of: "content-encoding").joined(separator: ",")
+                        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                    if encodings.allSatisfy({ $0 == "identity" || $0.isEmpty }) { ex.echoScanner = injectedSecrets.scanner() }
                     if ex.responseFinished { responseEnded(ex); return }
                 }
             case .length, .chunked, .untilClose:
@@ -473,8 +563,19 @@ final class ProxyHandler: ChannelInboundHandler {
                     abort()
                     return
                 }
-                ex.bytesDown += out.count
-                if !out.isEmpty || ex.responseFinished { writeAgent(ex.encodeResponse(out), flush: false) }
+                var forward = out
+                if var scanner = ex.echoScanner {
+                    let r = scanner.feed(out)
+                    ex.echoScanner = scanner
+                    if let found = r.found {
+                        secretEchoed(ex, secret: injectedSecrets.names[found])
+                        return
+                    }
+                    forward = r.forward
+                    if ex.responseFinished { forward += scanner.finish() }
+                }
+                ex.bytesDown += forward.count
+                if !forward.isEmpty || ex.responseFinished { writeAgent(ex.encodeResponse(forward), flush: false) }
                 if ex.responseFinished { responseEnded(ex); return }
                 if !progressed { return }
             case .done:
@@ -542,6 +643,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard let context, !closing else { return }
         closing = true
         timer?.cancel()
+        bodyTimer?.cancel()
         upstream?.close(promise: nil)
         upstream = nil
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -565,6 +667,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard !closing else { return }
         closing = true
         timer?.cancel()
+        bodyTimer?.cancel()
         upstream?.close(promise: nil)
         upstream = nil
         context?.close(promise: nil)
@@ -575,6 +678,28 @@ final class ProxyHandler: ChannelInboundHandler {
         guard let context else { return }
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: core.limits.idleTimeout) { bound.value.timedOut(idle: true) }
+    }
+
+    /// Checks every `bodyStallTimeout` that the agent sent a byte of the request body meanwhile.
+    private func armBodyTimer(_ ex: Exchange) {
+        bodyTimer?.cancel()
+        guard let context else { return }
+        let bound = NIOLoopBound((self, ex), eventLoop: context.eventLoop)
+        let limit = core.limits.bodyStallTimeout
+        let due = ex.lastBodyProgress + limit
+        bodyTimer = context.eventLoop.scheduleTask(deadline: due) {
+            let (me, ex) = bound.value
+            guard !me.closing, me.exchange === ex, !ex.requestDone else { return }
+            // Only time spent waiting on the agent counts: while upstream holds the body back
+            // (backpressure) the agent is not the one stalling.
+            if !me.wantsBody(ex) || !me.inbound.isEmpty { ex.lastBodyProgress = .now() }
+            if NIODeadline.now() - ex.lastBodyProgress >= limit {
+                me.refuse(status: 408, text: "request body stalled: no byte for \(limit.nanoseconds / 1_000_000) ms",
+                          facts: ex.facts, rule: ex.rule, secrets: ex.secrets)
+            } else {
+                me.armBodyTimer(ex)
+            }
+        }
     }
 
     private func armHeadTimer() {

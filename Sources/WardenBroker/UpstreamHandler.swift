@@ -26,6 +26,15 @@ final class UpstreamHandler: ChannelInboundHandler {
         proxy.upstreamWritabilityChanged(generation: generation)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // NIOTLS's `TLSUserEvent.handshakeCompleted(negotiatedProtocol:)`, recognised by name so
+        // this target need not depend on NIOTLS directly.
+        if String(describing: type(of: event)) == "TLSUserEvent", "\(event)".hasPrefix("handshakeCompleted") {
+            proxy.upstreamHandshakeCompleted(generation: generation)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         proxy.upstreamInactive(generation: generation)
     }

@@ -39,10 +39,12 @@ public enum ReceivePackParse: Sendable, Equatable {
 ///   if the first command's capabilities include `push-options`, a section of push-option
 ///   pkt-lines (printable ASCII) and its flush; then the pack signature `PACK`. The result
 ///   is `.needMore` until the 4 signature bytes are in `body`; nothing after them is examined;
-/// - otherwise (an empty list, which is git's authentication probe, or deletions only):
-///   nothing. A byte after the flush is `.invalid`; and while `bodyComplete` is false the
-///   result is `.needMore`, because the rest of the body may still arrive. Pass
-///   `bodyComplete: true` once `body` is the whole request body.
+/// - after an empty list (git's authentication probe): nothing. A byte after the flush is
+///   `.invalid`; and while `bodyComplete` is false the result is `.needMore`, because the
+///   rest of the body may still arrive. Pass `bodyComplete: true` once `body` is the whole
+///   request body;
+/// - a list of deletions only is returned at its flush without looking further: callers
+///   must refuse deletions (the contract always does), so what follows cannot matter.
 public func parseReceivePackCommands(_ body: [UInt8], limit: Int, bodyComplete: Bool) -> ReceivePackParse {
     var offset = 0
     var updates: [RefUpdate] = []
@@ -86,10 +88,13 @@ public func parseReceivePackCommands(_ body: [UInt8], limit: Int, bodyComplete: 
     }
     let commandsEnd = offset
 
-    guard GitSmartHTTP.packFollows(updates) else {
-        if body.count > commandsEnd {
-            return .invalid(updates.isEmpty ? "bytes after an empty command list" : "bytes after a deletions-only command list (no pack may follow)")
-        }
+    if !updates.isEmpty && !GitSmartHTTP.packFollows(updates) {
+        // Deletions only: every caller refuses a deletion (the contract), so the push is
+        // refused whatever follows; decided at once, with the reason that matters.
+        return .commands(updates, consumed: commandsEnd)
+    }
+    if updates.isEmpty {
+        if body.count > commandsEnd { return .invalid("bytes after an empty command list") }
         return bodyComplete ? .commands(updates, consumed: commandsEnd) : .needMore
     }
     // Push options, when announced.

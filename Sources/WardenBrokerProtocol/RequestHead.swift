@@ -11,8 +11,9 @@
 ///   when the head is rebuilt (naming Host, Content-Length or Transfer-Encoding is refused);
 /// - methods with lowercase letters are refused (some frameworks uppercase them);
 /// - TRACE and TRACK are refused (405): they echo the request, injected credentials included;
-/// - method and URL override headers (``HTTPFields/overrideHeaders``) are refused (400): a
-///   server honouring them would run a method or path the rules did not decide.
+/// - method and URL override headers (``HTTPFields/overrideHeaders``) and a `_method` query
+///   parameter are refused (400): a server honouring them would run a method or path the
+///   rules did not decide.
 public struct RequestHead: Sendable {
     public var method: String
     /// The raw origin path as written (validated by ``PathSafety``), without the query.
@@ -229,6 +230,9 @@ struct RequestLine {
             query = String(decoding: originPart[(mark + 1)...], as: UTF8.self)
         } else {
             pathBytes = originPart
+        }
+        if let query, QueryOverride.namesMethod(query) {
+            throw HTTPRefusal(status: 400, reason: "query parameter _method would let a server run another method than the one decided")
         }
         let forms = try PathSafety.forms(pathBytes)
         return RequestLine(

@@ -85,8 +85,29 @@ public struct HTTPTarget: Sendable, Hashable {
         return "\(method) \(scheme.rawValue)://\(h)\(p)\(path)"
     }
 
-    /// Whether the request is a git push (its ref updates are decided by `git push` rules).
-    public var isGitReceivePack: Bool { method == "POST" && path.hasSuffix("/git-receive-pack") }
+    /// Whether the request is a git push (its ref updates are decided by `git push` rules):
+    /// a POST whose path is a receive-pack path as the broker reads it (``GitReceivePackPath``).
+    public var isGitReceivePack: Bool {
+        method == "POST" && GitReceivePackPath.isReceivePack(path: HTTPPattern.normalizePath(path))
+    }
+
+    /// Why the broker refuses this request whatever the rules say (nil when it does not):
+    /// TRACE and TRACK (they echo injected credentials), `;` in the path, raw or encoded
+    /// (matrix parameters some servers strip before routing: `/admin;x=1` reaches `/admin`),
+    /// and a path segment ending in `.` (some servers trim it: `/admin.` reaches `/admin`).
+    public var brokerRefusal: String? {
+        if method == "TRACE" || method == "TRACK" {
+            return "the broker refuses \(method) whatever the rules say (it would echo injected credentials)"
+        }
+        if path.contains(";") || path.lowercased().contains("%3b") {
+            return "the broker refuses a path containing `;` (or `%3B`): matrix parameters are not supported, since servers may strip them before routing"
+        }
+        let segments = HTTPPattern.normalizePath(path).split(separator: "/")
+        if segments.contains(where: { $0.hasSuffix(".") }) {
+            return "the broker refuses a path segment ending in `.` (some servers trim it)"
+        }
+        return nil
+    }
 }
 
 /// The answer for one request: allow or refuse, the deciding rules, and what to inject.
@@ -153,6 +174,7 @@ extension EffectivePolicy {
             return refuse([], note: "`\(t.method)` is not an HTTP method Warden accepts (uppercase letters only)")
         }
         guard t.path.hasPrefix("/") else { return refuse([], note: "the request path must start with `/`") }
+        if let refusal = t.brokerRefusal { return refuse([], note: refusal) }
         let matching = http.filter { $0.matches(t) }
         let denies = matching.filter { $0.effect == .deny }
         if !denies.isEmpty { return refuse(denies.map(\.provenance), note: "refused with 403 by the broker") }

@@ -109,8 +109,23 @@ extension PolicyChecker {
                 injection = HeaderInjection(headerName: name, form: .header, secret: w.secret.value)
             }
         }
+        if effect == .allow, h.scheme.value == .https, let pattern = h.value, let address = Self.addressLiteral(pattern.host) {
+            diagnostics.error("invalid-http-pattern",
+                              "`allow https` on the address `\(address)` can never work: clients send no TLS server name for an IP address, and the broker needs one to present a certificate",
+                              at: h.pattern.span,
+                              help: "name the host instead (such as \"api.internal/**\"), or use plain `http` if the service speaks cleartext")
+            ok = false
+        }
         guard ok, let pattern = h.value else { return nil }
         return HTTPRuleAction(scheme: h.scheme.value, methods: h.anyMethod != nil ? nil : methods, pattern: pattern, injection: injection)
+    }
+
+    /// The host as written when it is an IP address or network (nil for names and `*`).
+    static func addressLiteral(_ host: EndpointHost) -> String? {
+        switch host {
+        case .ipv4, .ipv6: return host.description
+        case .any, .domain, .wildcardDomain: return nil
+        }
     }
 
     /// Why a header cannot carry an injected secret (nil when it can).

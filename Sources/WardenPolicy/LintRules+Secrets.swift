@@ -1,5 +1,5 @@
-// Rules about secrets: declared but never injected, handed to the agent raw, or bound to
-// every host under a domain.
+// Rules about secrets: declared but never injected, handed to the agent raw, bound to
+// every host under a domain, or sent in cleartext.
 
 extension LintRules {
     /// Every `with` clause written in any loaded file, with the rule's parsed pattern.
@@ -66,6 +66,19 @@ extension LintRules {
             return LintFinding("secret `\(w.secret.value)` is sent to every host under `\(d)`", at: w.span,
                                help: "name the exact host the secret belongs to, such as \"api.\(d)\"",
                                notes: [RelatedNote("the wildcard host is here", at: rule.pattern.span)])
+        }
+    }
+
+    static let secretCleartext = LintRule(
+        id: "secret-cleartext", severity: .warning,
+        rationale: "A `with` clause on an `http` rule sends the secret unencrypted: anyone on the network path between the broker and the server can read it.",
+        tags: ["security"]
+    ) { policy in
+        injectionClauses(policy).compactMap { w, rule in
+            guard rule.scheme.value == .http else { return nil }
+            return LintFinding("secret `\(w.secret.value)` is sent in cleartext: the rule is `http`, not `https`", at: w.span,
+                               help: "use `https` for requests that carry a secret; if the server only speaks http on a network you trust, suppress with `# warden:ignore secret-cleartext`",
+                               notes: [RelatedNote("the cleartext rule is here", at: rule.scheme.span)])
         }
     }
 }

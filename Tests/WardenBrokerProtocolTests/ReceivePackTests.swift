@@ -91,8 +91,6 @@ let oidB = String(repeating: "b", count: 40)
         (updateWithOptions + bytes("0000") + pkt("ci.skip\n") + bytes("0000") + pkt("x\n") + bytes("PACK"), "after the push options"),
         (updateWithOptions + bytes("0000") + pkt("ci.skip\n") + bytes("0000XACK"), "after the push options"),
         (updateWithOptions + bytes("0000") + pkt(bytes("a") + [0] + bytes("b\n")) + bytes("0000PACK"), "push option with"),
-        (deletion + bytes("0000PACK"), "deletions-only"),
-        (deletion + bytes("0000") + pkt("\(oidA) \(oidB) refs/heads/agent/x\n"), "deletions-only"),
     ])
     func onlyPushOptionsAndThePackMayFollowTheCommands(_ body: [UInt8], _ reason: String) {
         for complete in [false, true] {
@@ -109,10 +107,12 @@ let oidB = String(repeating: "b", count: 40)
         #expect(parseReceivePackCommands(plain, limit: 4096) == .commands([RefUpdate(old: oidA, new: oidB, ref: "refs/heads/agent/x")], consumed: Self.update.count + 4))
         let noOptions = Self.updateWithOptions + bytes("00000000PACK")
         #expect(parseReceivePackCommands(noOptions, limit: 4096) == .commands([RefUpdate(old: oidA, new: oidB, ref: "refs/heads/agent/x")], consumed: Self.updateWithOptions.count + 4))
-        // Deletions only: no pack; the body ends at the flush (the broker refuses deletions anyway).
+        // Deletions only: decided at the flush (every caller refuses deletions), whatever follows.
         let deleting = Self.deletion + bytes("0000")
-        #expect(parseReceivePackCommands(deleting, limit: 4096) == .needMore)
-        #expect(parseReceivePackCommands(deleting, limit: 4096, bodyComplete: true) == .commands([RefUpdate(old: oidA, new: zeros, ref: "refs/heads/main")], consumed: deleting.count))
+        let deletionOnly = ReceivePackParse.commands([RefUpdate(old: oidA, new: zeros, ref: "refs/heads/main")], consumed: deleting.count)
+        #expect(parseReceivePackCommands(deleting, limit: 4096) == deletionOnly)
+        #expect(parseReceivePackCommands(deleting + bytes("PACK"), limit: 4096, bodyComplete: true) == deletionOnly)
+        #expect(parseReceivePackCommands(deleting + pkt("\(oidA) \(oidB) refs/heads/agent/x\n"), limit: 4096) == deletionOnly)
         // A pack that never comes.
         #expect(parseReceivePackCommands(Self.update + bytes("0000"), limit: 4096, bodyComplete: true) == .invalid("body ends before the pack"))
         // The pack signature must come within the limit.

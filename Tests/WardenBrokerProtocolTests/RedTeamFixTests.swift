@@ -16,6 +16,17 @@ import Testing
         #expect(result?.reason.contains(name) == true, "\(String(describing: result))")
     }
 
+    @Test(arguments: ["_method=DELETE", "a=1&_method=DELETE", "_METHOD=put", "%5Fmethod=DELETE", "_method", "x=1;_method=PATCH"])
+    func methodOverrideQueryParameterIsRefused(_ query: String) {
+        let result = refusal { try RequestHead.parse(request("POST /echo/pct?\(query) HTTP/1.1")) }
+        #expect(result?.status == 400)
+        #expect(result?.reason.contains("_method") == true)
+    }
+
+    @Test func similarQueriesStayAllowed() throws {
+        #expect(try RequestHead.parse(request("POST /x?method=DELETE&x_method=1&q=_method HTTP/1.1")).query == "method=DELETE&x_method=1&q=_method")
+    }
+
     @Test func similarHeadersStayAllowed() throws {
         let head = try RequestHead.parse(request("GET / HTTP/1.1", ["Host: a", "X-HTTP-Methods: x", "X-Original-Host: b", "X-Forwarded-For: c"]))
         #expect(head.headers.count == 4)

@@ -158,3 +158,30 @@ import Testing
         #expect(rate > minimumMiBPerSecond)
     }
 }
+
+@Suite struct SecretEchoPatternsTests {
+    @Test func bearerValueAndItsJSONForms() {
+        #expect(SecretEchoPatterns.patterns(value: bytes("ghp_abc")) == [bytes("ghp_abc")])
+        #expect(SecretEchoPatterns.patterns(value: bytes("a\"b\\c/d")) == [bytes("a\"b\\c/d"), bytes("a\\\"b\\\\c/d"), bytes("a\\\"b\\\\c\\/d")])
+        #expect(SecretEchoPatterns.patterns(value: []) == [])
+    }
+
+    @Test func basicCredentialAsSent() {
+        let patterns = SecretEchoPatterns.patterns(value: bytes("s3cret"), basicUser: "x-access-token")
+        #expect(patterns.contains(bytes("s3cret")))
+        #expect(patterns.contains(bytes(Base64.encode(bytes("x-access-token:s3cret")))))
+        // Echoed headers found in a response body split anywhere.
+        let echo = bytes("{\"headers\":{\"Authorization\":\"Basic \(Base64.encode(bytes("x-access-token:s3cret")))\"}}")
+        for piece in [1, 3, 17, 1000] {
+            #expect(SecretScanningTests.scan(patterns, echo, piece: piece).found == 1)
+        }
+    }
+
+    @Test func jsonEscapedEchoIsFound() {
+        let value = bytes("tok/with\"quote")
+        let echo = bytes("{\"X-Api-Key\":\"tok\\/with\\\"quote\"}")
+        let result = SecretScanningTests.scan(SecretEchoPatterns.patterns(value: value), echo, piece: 4)
+        #expect(result.found != nil)
+        #expect(result.released.count <= 14)
+    }
+}

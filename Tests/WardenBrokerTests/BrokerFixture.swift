@@ -64,10 +64,27 @@ final class BrokerFixture {
         try broker.start()
     }
 
-    /// The test policy: DELETE and `/forbidden` denied; `/inject*` gets a bearer token.
+    /// The test policy: DELETE and `/forbidden` denied; `/inject*` gets a bearer token, `/basic*`
+    /// basic credentials (both gh-token); `/ph*` a bearer and `/phh*` an `X-Api-Key` of ph-token.
     static let decide: @Sendable (BrokerRequestFacts) -> BrokerVerdict = { f in
         if f.method == "DELETE" || f.path.hasPrefix("/forbidden") {
             return .refuse(rule: "test.warden:7", reason: "deny https \(f.method) \"\(f.host)/forbidden/**\"")
+        }
+        if f.path.hasPrefix("/phh") {
+            return .allow(rule: "test.warden:4", injections: [
+                BrokerInjection(headerName: "X-Api-Key", value: Array(placeholderSecret.utf8), secretName: "ph-token"),
+            ])
+        }
+        if f.path.hasPrefix("/ph") {
+            return .allow(rule: "test.warden:5", injections: [
+                BrokerInjection(headerName: "Authorization", value: Array("Bearer \(placeholderSecret)".utf8), secretName: "ph-token"),
+            ])
+        }
+        if f.path.hasPrefix("/basic") {
+            let credential = Data("x-access-token:\(secret)".utf8).base64EncodedString()
+            return .allow(rule: "test.warden:6", injections: [
+                BrokerInjection(headerName: "Authorization", value: Array("Basic \(credential)".utf8), secretName: "gh-token"),
+            ])
         }
         if f.path.hasPrefix("/inject") {
             return .allow(rule: "test.warden:3", injections: [

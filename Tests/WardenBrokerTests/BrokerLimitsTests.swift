@@ -217,13 +217,13 @@ final class RawUpstream: Sendable {
 
 @Suite("Broker hostile upstream", .serialized)
 struct BrokerHostileUpstreamTests {
-    func exchange(_ answer: String, closeAfter: Bool = false) throws -> (TestResponse?, AgentClient, BrokerFixture) {
+    func exchange(_ answer: String, closeAfter: Bool = false, path: String = "/x") throws -> (TestResponse?, AgentClient, BrokerFixture) {
         let f = try BrokerFixture()
         let raw = try RawUpstream(answer: Array(answer.utf8), closeAfter: closeAfter)
         defer { raw.stop() }
         let destination = BrokeredDestination(ip: "127.0.0.1", port: raw.port, scheme: .http, names: ["mirror.test"])
         let c = try AgentClient(broker: f.broker, group: f.clients, destination: destination, sni: nil)
-        c.send("GET /x HTTP/1.1\r\nHost: mirror.test:\(raw.port)\r\n\r\n")
+        c.send("GET \(path) HTTP/1.1\r\nHost: mirror.test:\(raw.port)\r\n\r\n")
         return (c.waitForResponse(), c, f)
     }
 

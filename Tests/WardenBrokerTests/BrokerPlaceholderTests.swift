@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import WardenBroker
 
@@ -5,15 +6,69 @@ import Testing
 struct BrokerPlaceholderTests {
     let ph = BrokerFixture.placeholder
 
-    @Test func placeholderIsReplacedInHeadersForItsBoundHost() throws {
+    @Test func placeholderIsAcceptedInTheHeaderItsInjectionSets() throws {
         let f = try BrokerFixture()
         let c = try f.client()
-        c.send(f.request("GET", "/x", headers: ["X-Token: token \(ph)"]))
+        c.send(f.request("GET", "/phh/x", headers: ["X-Api-Key: \(ph)"]))
         let r = try #require(c.waitForResponse())
         #expect(r.status == 200)
-        #expect(f.upstream.requests.first?.header("x-token") == ["token \(BrokerFixture.placeholderSecret)"])
+        #expect(f.upstream.requests.first?.header("x-api-key") == [BrokerFixture.placeholderSecret])
         #expect(!c.text.contains(BrokerFixture.placeholderSecret))
         #expect(f.events.waitFor { $0.requests.first?.secrets == ["ph-token"] })
+        #expect(f.events.exfiltrations.isEmpty)
+    }
+
+    @Test func placeholderInBearerAuthorizationIsAcceptedWhereItsBearerIsInjected() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(f.request("GET", "/ph/x", headers: ["Authorization: Bearer \(ph)"]))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 200)
+        #expect(f.upstream.requests.first?.header("authorization") == ["Bearer \(BrokerFixture.placeholderSecret)"])
+        #expect(f.events.exfiltrations.isEmpty)
+    }
+
+    /// Red team H3: `curl -H "X-Debug: $TOKEN"` to a bound host, with an upstream that echoes
+    /// request headers, handed the secret back. Only the injected header may carry it.
+    @Test func placeholderInAnotherHeaderToItsBoundHostIsRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(f.request("GET", "/ph/x", headers: ["X-Debug: \(ph)"]))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 403)
+        #expect(f.upstream.requests.isEmpty)
+        let e = try #require(f.events.exfiltrations.first)
+        #expect(e.secret == "ph-token" && e.where == "header X-Debug to host api.test")
+    }
+
+    @Test func placeholderInsideBasicCredentialsOfAnotherHeaderIsRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        let basic = Data("user:\(ph)".utf8).base64EncodedString()
+        c.send(f.request("GET", "/phh/x", headers: ["Authorization: Basic \(basic)"]))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 403)
+        #expect(f.upstream.requests.isEmpty)
+        #expect(f.events.exfiltrations.first?.where == "header Authorization to host api.test")
+    }
+
+    @Test func placeholderInAHeaderNameIsRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(f.request("GET", "/ph/x", headers: ["X-\(ph): 1"]))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 403)
+        #expect(f.upstream.requests.isEmpty)
+        #expect(f.events.exfiltrations.first?.secret == "ph-token")
+    }
+
+    @Test func placeholderInAHeaderNameToAnotherHostIsRefused() throws {
+        let f = try BrokerFixture()
+        let c = try f.client(sni: "other.test")
+        c.send(f.request("GET", "/x", host: "other.test", headers: ["X-\(ph.uppercased()): 1"]))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 403)
+        #expect(f.upstream.requests.isEmpty)
     }
 
     @Test func placeholderToAnotherHostIsRefusedAsExfiltration() throws {

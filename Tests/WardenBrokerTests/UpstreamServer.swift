@@ -142,6 +142,10 @@ private final class ServerHandler: ChannelInboundHandler {
             }
             return
         }
+        if head.uri.hasSuffix("/echo-body") || head.uri.hasSuffix("/echo-header") || head.uri == "/trailers" {
+            respondEchoing(context: context, head: head)
+            return
+        }
         if head.uri.hasPrefix("/download?bytes=") {
             let n = Int(head.uri.dropFirst("/download?bytes=".count)) ?? 0
             var h = HTTPHeaders()
@@ -164,6 +168,28 @@ private final class ServerHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: h))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    /// `…/echo-body`: a chunked body quoting the request's Authorization header, written in two
+    /// pieces split inside the value (50 ms apart). `…/echo-header`: the value in `x-echo`.
+    /// `/trailers`: a chunked body `hello world` ended by trailer fields.
+    private func respondEchoing(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let auth = head.headers["authorization"].first ?? ""
+        var h = HTTPHeaders()
+        h.add(name: "transfer-encoding", value: "chunked")
+        if head.uri.hasSuffix("/echo-header") { h.add(name: "x-echo", value: auth) }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: h))), promise: nil)
+        let text = head.uri == "/trailers" ? "hello world" : head.uri.hasSuffix("/echo-body") ? "you sent: " + auth : "echoed"
+        let cut = text.utf8.count - max(1, auth.utf8.count / 3)
+        let first = Array(text.utf8.prefix(max(1, cut))), second = Array(text.utf8.dropFirst(max(1, cut)))
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: first)))), promise: nil)
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let trailers: HTTPHeaders? = head.uri == "/trailers" ? ["x-checksum": "abc", "server-timing": "db;dur=53"] : nil
+        context.eventLoop.scheduleTask(in: .milliseconds(50)) {
+            let context = bound.value
+            if !second.isEmpty { context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: second)))), promise: nil) }
+            context.writeAndFlush(self.wrapOutboundOut(.end(trailers)), promise: nil)
+        }
     }
 
     /// 64 KiB of a repeating pattern.

@@ -14,7 +14,7 @@ struct BrokerEndToEndTests {
           allow https GET "api.broker.test:PORT/sse"
           allow https GET "api.broker.test:PORT/download/*"
           allow https PUT, POST "api.broker.test:PORT/upload"
-          allow https GET, POST "api.broker.test:PORT/ph/**"
+          allow https GET, POST "api.broker.test:PORT/ph/**" with header "X-Token" gh-token
           deny  https DELETE "api.broker.test:PORT/**"
           allow https GET, POST "other.broker.test:PORT/echo/**"
           env placeholder GH_TOKEN = gh-token
