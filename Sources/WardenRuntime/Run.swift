@@ -156,16 +156,24 @@ public final class Run {
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
                 .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a })
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
-        let identity = try RunIdentityToken.issue(options: request.identityToken, host: host, start: startInfo, runID: runID,
-                                                  lifetime: [request.timeout, plan.wallTime].compactMap { $0 }.min(),
-                                                  now: Int64(AuditTime.now().seconds))
-        if try identity.install(runDirectory: runDirectory, plan: &plan) == nil {
-            warnings.append("the identity token is not shown to the agent: its world has neither a free /run/warden nor a private /tmp (grant ${tmp})")
+        // Without an issuer key (none can be created here) the run goes on without a token:
+        // the token proves the agent's identity to others, who then refuse it; it guards
+        // nothing on this host. The warning and the audit record say so.
+        do {
+            let identity = try RunIdentityToken.issue(options: request.identityToken, host: host, start: startInfo, runID: runID,
+                                                      lifetime: [request.timeout, plan.wallTime].compactMap { $0 }.min(),
+                                                      now: Int64(AuditTime.now().seconds))
+            if try identity.install(runDirectory: runDirectory, plan: &plan) == nil {
+                warnings.append("the identity token is not shown to the agent: its world has neither a free /run/warden nor a private /tmp (grant ${tmp})")
+            }
+            if let created = identity.createdKeyDirectory {
+                request.notice?("warden: created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it (docs/identity.md)")
+            }
+            identityEvent = identity.auditEvent
+        } catch {
+            warnings.append("no identity token for this run (the agent gets no WARDEN_ID_TOKEN_FILE): \(error.description)")
+            identityEvent = AuditEvent(kind: AuditKind.identityToken, fields: ["issued": .bool(false), "reason": .string(error.description)])
         }
-        if let created = identity.createdKeyDirectory {
-            request.notice?("warden: created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it (docs/identity.md)")
-        }
-        identityEvent = identity.auditEvent
         // Secrets are read before the agent exists: a missing one, or one whose source the
         // agent could read or rewrite, fails the launch (125).
         for secret in effective.secrets {

@@ -1,3 +1,4 @@
+import CLauncher
 import WardenKernel
 #if canImport(Glibc)
 import Glibc
@@ -33,8 +34,10 @@ enum SecretCommand {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         // Nothing else of Warden's (audit log, listening sockets) reaches the program: every
-        // descriptor above 2 not already close-on-exec is closed in the child.
-        for fd in Self.inheritableDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
+        // descriptor above 2 is closed in the child (closefrom: no list to race with other
+        // threads opening descriptors).
+        let closing = warden_spawn_closefrom(&actions, 3)
+        guard closing == 0 else { throw .init(reason: "cannot prepare the command's descriptors: \(String(cString: strerror(closing)))") }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -95,16 +98,6 @@ enum SecretCommand {
         let code = (status >> 8) & 0xff
         guard code == 0 else { throw .init(reason: "the command exited with status \(code)" + describe(stderr)) }
         return stdout
-    }
-
-    /// Open descriptors above 2 without FD_CLOEXEC (from /proc/self/fd).
-    static func inheritableDescriptors() -> [Int32] {
-        let dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dir >= 0 else { return [] }
-        defer { close(dir) }
-        guard let listing = NoFollowFiles.entries(dir, limit: 1 << 16) else { return [] }
-        return listing.entries.compactMap { Int32(String(decoding: $0.name, as: UTF8.self)) }
-            .filter { $0 > 2 && $0 != dir && fcntl($0, F_GETFD) >= 0 && fcntl($0, F_GETFD) & FD_CLOEXEC == 0 }
     }
 
     /// `; stderr: "..."` with the program's stderr made safe for a terminal (its last line

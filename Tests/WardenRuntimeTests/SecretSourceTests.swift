@@ -88,7 +88,11 @@ import Testing
 
     @Test func commandSeesNoExtraDescriptors() throws {
         // A descriptor Warden holds without close-on-exec is not inherited.
-        let fd = open("/dev/null", O_RDONLY)
+        // Far above what `ls` opens for itself (its listing of /proc/self/fd is fd 3).
+        let opened = open("/dev/null", O_RDONLY)
+        let fd = dup2(opened, 987)
+        close(opened)
+        #expect(fd == 987)
         defer { close(fd) }
         let listing = try SecretSource.resolve(.command(["/bin/sh", "-c", "ls /proc/self/fd | tr '\\n' ,"]), secret: "t", environment: [:])
         let fds = String(decoding: listing, as: UTF8.self).split(separator: ",").compactMap { Int32($0) }

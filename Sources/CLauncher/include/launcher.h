@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <spawn.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -273,6 +274,10 @@ void warden_net_release(struct warden_net_request *r);
 long warden_unix_relay(int helper, int kind, int sockfd, int cwdfd, const void *addr, uint32_t addrlen, int timeout_ms);
 /// Writes `len` bytes into the agent's memory; 0 or -errno.
 int warden_net_write_mem(pid_t tid, uint64_t addr, const void *buf, size_t len);
+
+/// Adds "close every descriptor from `from` up" to posix_spawn file actions (glibc's
+/// closefrom action: no descriptor list to race with other threads). 0 or an errno.
+int warden_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 
 #ifdef __cplusplus
 }
