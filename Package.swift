@@ -45,7 +45,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Run identity tokens (ES256 JWTs), the issuer's keys, JWKS and discovery documents.
-        .target(name: "WardenIdentity", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "WardenIdentity", dependencies: ["WardenKernel", .product(name: "Crypto", package: "swift-crypto")]),
         // Supervisor: launch, notify loop, network mediation, signals, timeouts.
         .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp",
                                                       "WardenBroker", "WardenIdentity"]),

@@ -1,3 +1,4 @@
+import WardenKernel
 /// A parsed JSON value, read strictly: RFC 8259 syntax only, duplicate member names refused
 /// (two `exp` claims must not mean whichever a verifier happens to keep), nesting bounded.
 public enum JSONValue: Sendable, Equatable {
@@ -85,7 +86,7 @@ public enum JSONValue: Sendable, Equatable {
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
                 let name = try string()
-                guard names.insert(name).inserted else { throw fail("duplicate member \(JSONText.quoted(name))") }
+                guard names.insert(name).inserted else { throw fail("duplicate member \(JSONText.quote(name))") }
                 skipSpace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 index += 1
