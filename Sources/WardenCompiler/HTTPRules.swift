@@ -217,7 +217,7 @@ extension EffectivePolicy {
         }
         let repo = GitRepoPattern.normalizeRepoPath(repoPath)
         let matching = gitPush.filter {
-            $0.repo.matches(host: host, port: port, repoPath: repo, lenient: $0.effect == .deny) && $0.ref.matches(ref)
+            $0.repo.matches(host: host, port: port, repoPath: repo, lenient: $0.effect == .deny) && $0.ref.matches(ref, lenient: $0.effect == .deny)
         }
         let denies = matching.filter { $0.effect == .deny }
         if !denies.isEmpty {
@@ -230,5 +230,24 @@ extension EffectivePolicy {
         }
         return Decision(effect: .deny, rules: [], mechanism: mechanism,
                         note: "no `git push` rule allows \(ref) to \(HTTPHostName.normalize(host))/\(repo) (default deny; the whole push is refused)")
+    }
+}
+
+extension EffectivePolicy {
+    /// Where the broker could be bypassed: names under a wildcard HTTP host (`*.domain`)
+    /// cannot be looked up before the run, so an agent could reach such a name's address
+    /// through an `allow net connect tcp` rule on the same port (another name or address
+    /// that shares it, e.g. on a CDN) and send requests the HTTP rules refuse, unbrokered.
+    /// One message per conflicting pair; `warden run` refuses to launch while any remain.
+    public var wildcardBrokerBypasses: [String] {
+        var out: [String] = []
+        for endpoint in brokeredEndpoints {
+            guard case .wildcardDomain = endpoint.host else { continue }
+            for rule in net where rule.effect == .allow && rule.direction == .connect && rule.proto == .tcp
+                && rule.endpoint.ports.contains(endpoint.port) {
+                out.append("\(rule.provenance.location): `allow net connect tcp \"\(rule.endpoint)\"` shares port \(endpoint.port) with the \(endpoint.scheme.rawValue) rules for \(endpoint.host): a name under it cannot be looked up ahead, so the agent could reach it through this rule without the broker; name the HTTP hosts exactly, or broker this destination with \(endpoint.scheme.rawValue) rules instead")
+            }
+        }
+        return out
     }
 }
