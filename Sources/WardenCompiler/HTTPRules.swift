@@ -102,6 +102,22 @@ public struct HTTPTarget: Sendable, Hashable {
         if path.contains(";") || path.lowercased().contains("%3b") {
             return "the broker refuses a path containing `;` (or `%3B`): matrix parameters are not supported, since servers may strip them before routing"
         }
+        if path.contains("//") {
+            return "the broker refuses an empty path segment (`//`)"
+        }
+        // Escapes the broker refuses: a slash, backslash or percent sign, and whitespace or
+        // control characters, which servers may decode or trim before routing.
+        let bytes = Array(path.utf8)
+        for (i, b) in bytes.enumerated() {
+            if b >= 0x80 || b <= 0x20 || b == 0x7F || b == UInt8(ascii: "\\") {
+                return "the broker refuses a path with a space, control, backslash or non-ASCII byte"
+            }
+            guard b == UInt8(ascii: "%"), i + 2 < bytes.count,
+                  let hex = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) else { continue }
+            if hex <= 0x20 || hex == 0x7F || hex == 0x2F || hex == 0x5C || hex == 0x25 {
+                return "the broker refuses the escape %\(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self)) in a path (an encoded slash, backslash, percent sign, whitespace or control character)"
+            }
+        }
         let segments = HTTPPattern.normalizePath(path).split(separator: "/")
         if segments.contains(where: { $0.hasSuffix(".") }) {
             return "the broker refuses a path segment ending in `.` (some servers trim it)"
