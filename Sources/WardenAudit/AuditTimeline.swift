@@ -242,7 +242,7 @@ enum TimelineText {
         case AuditKind.httpExfiltration:
             let location = s("where")
             return head + "exfil      placeholder of secret \(s("secret")) sent in \(location)"
-                + (location.contains(" to host ") ? "" : f["host"].map { " to \(render($0))" } ?? "") + "; refused\n"
+                + (location.contains("host ") ? "" : f["host"].map { " to \(render($0))" } ?? "") + "; refused\n"
         case AuditKind.identityToken:
             if f["issued"]?.boolValue == false { return head + "identity   no token issued: \(s("reason"))\n" }
             return head + "identity   token for \(s("sub")) (kid \(s("kid")), jti \(s("jti"))), expires \(s("exp"))\n"

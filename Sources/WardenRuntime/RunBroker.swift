@@ -47,6 +47,22 @@ final class RunBroker {
         }
     }
 
+    /// The absolute paths a secret command names: each argument that is one, every
+    /// absolute path inside an argument (`sh -c "cd /srv/tools && ./mint"` names
+    /// `/srv/tools`), and relative ones resolved against `/`, where the command runs.
+    static func commandPaths(_ argv: [String]) -> [String] {
+        var paths: [String] = []
+        let separators = Set(" \t\n;&|()<>'\"`=:,".unicodeScalars)
+        for argument in argv {
+            for word in argument.unicodeScalars.split(whereSeparator: { separators.contains($0) }).map({ String(String.UnicodeScalarView($0)) })
+            where word.contains("/") {
+                let absolute = word.hasPrefix("/") ? word : "/" + word
+                paths.append(String(absolute.prefix { $0 != "*" && $0 != "?" && $0 != "$" }))
+            }
+        }
+        return paths
+    }
+
     /// Why a secret's source would put its value within the agent's reach, or nil: an
     /// `env pass` of the variable it is read from, a file the agent can read (it runs as
     /// the operator, so the file's mode does not protect it), or a command (or any file
@@ -61,7 +77,7 @@ final class RunBroker {
             guard plan.agentCanRead(path) else { return nil }
             return "the agent can read \(path) (a grant covers it); keep secret files outside every path the policy lets the agent read, or deny it (`deny fs read \"\(path)\"`)"
         case .command(let argv):
-            for path in argv where path.hasPrefix("/") {
+            for path in commandPaths(argv) {
                 let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
                 if plan.agentCanWrite(path) || plan.agentCanWrite(parent.isEmpty ? "/" : parent) {
                     return "the agent can modify or replace \(path), which Warden runs outside the sandbox to read the secret; keep the command and the files it names outside every path the policy lets the agent write"

@@ -36,6 +36,10 @@ enum SecretCommand {
         // Nothing else of Warden's (audit log, listening sockets) reaches the program: every
         // descriptor above 2 is closed in the child (closefrom: no list to race with other
         // threads opening descriptors).
+        // It runs in `/`, never in Warden's working directory (often the agent's workspace),
+        // so a relative path in its arguments cannot name a file the agent planted.
+        let moving = warden_spawn_chdir(&actions, "/")
+        guard moving == 0 else { throw .init(reason: "cannot prepare the command's directory: \(String(cString: strerror(moving)))") }
         let closing = warden_spawn_closefrom(&actions, 3)
         guard closing == 0 else { throw .init(reason: "cannot prepare the command's descriptors: \(String(cString: strerror(closing)))") }
         var attributes = posix_spawnattr_t()

@@ -174,3 +174,27 @@ import Testing
         #expect(WorkspaceGitFacts.read(workspace: ws).repository == nil)
     }
 }
+
+/// The paths a secret command names, checked against what the agent may write (red team:
+/// a script named inside `sh -c` was not seen; a relative one would resolve in Warden's
+/// working directory, often the workspace, before commands ran in `/`).
+@Suite struct SecretCommandPathTests {
+    @Test func absolutePathsInsideShellStringsAreFound() {
+        let paths = RunBroker.commandPaths(["/bin/sh", "-c", "cd /srv/ws && ./mint.sh --out=/tmp/x|tee /var/log/y"])
+        #expect(paths.contains("/bin/sh"))
+        #expect(paths.contains("/srv/ws"))
+        #expect(paths.contains("/./mint.sh"))
+        #expect(paths.contains("/tmp/x"))
+        #expect(paths.contains("/var/log/y"))
+    }
+
+    @Test func relativeArgumentsResolveAgainstTheRoot() {
+        #expect(RunBroker.commandPaths(["/usr/bin/python3", "tools/mint.py"]) == ["/usr/bin/python3", "/tools/mint.py"])
+        #expect(RunBroker.commandPaths(["/usr/bin/vault", "read", "secret"]) == ["/usr/bin/vault"])
+    }
+
+    @Test func theCommandRunsInTheRoot() throws {
+        let out = try SecretSource.resolve(.command(["/bin/sh", "-c", "pwd"]), secret: "t", environment: [:])
+        #expect(String(decoding: out, as: UTF8.self) == "/")
+    }
+}

@@ -278,6 +278,8 @@ int warden_net_write_mem(pid_t tid, uint64_t addr, const void *buf, size_t len);
 /// Adds "close every descriptor from `from` up" to posix_spawn file actions (glibc's
 /// closefrom action: no descriptor list to race with other threads). 0 or an errno.
 int warden_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
+/// Adds "change to directory `path`" to posix_spawn file actions. 0 or an errno.
+int warden_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
 #ifdef __cplusplus
 }
