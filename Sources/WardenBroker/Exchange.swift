@@ -13,7 +13,7 @@ final class Exchange {
     var scanner: PlaceholderScanner?
     /// Scans the decoded response body for injected secret values (nil: nothing injected on
     /// the connection, or a response body not identity-encoded).
-    var echoScanner: PlaceholderScanner?
+    var echoScanner: EchoScanner?
     /// When the agent last sent a byte of this request's body (for the stall timeout).
     var lastBodyProgress = NIODeadline.now()
 
