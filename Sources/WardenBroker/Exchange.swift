@@ -38,6 +38,8 @@ final class Exchange {
         case done
     }
     var response = ResponseState.head
+    /// 1xx interim responses forwarded so far (capped: see ``ProxyHandler``).
+    var interimCount = 0
     var responseStarted = false
     var responseKeepAlive = false
     var status = 0

@@ -486,6 +486,9 @@ final class ProxyHandler: ChannelInboundHandler {
         abort()
     }
 
+    /// 1xx interim responses allowed before the final one; past it the answer is 502.
+    static let maxInterimResponses = 16
+
     /// A description of the response's Content-Encoding when it is not identity (or absent),
     /// naming only well-known codings: the label is upstream bytes and could carry a secret.
     static func unscannableEncoding(_ head: ResponseHead) -> String? {
@@ -530,6 +533,11 @@ final class ProxyHandler: ChannelInboundHandler {
         while !closing {
             switch ex.response {
             case .head:
+                let magic = Array("HTTP/".utf8)
+                if !responseBuffer.prefix(magic.count).elementsEqual(magic.prefix(min(magic.count, responseBuffer.count))) {
+                    badGateway(ex, "warden: upstream \(ex.facts.host) answered with something other than HTTP")
+                    return
+                }
                 let scan = responseScanner.scan(responseBuffer)
                 switch scan {
                 case .needMore: return
@@ -560,7 +568,16 @@ final class ProxyHandler: ChannelInboundHandler {
                     }
                     ex.responseStarted = true
                     writeAgent(serialized, flush: false)
-                    if head.isInterim { continue }
+                    if head.isInterim {
+                        ex.interimCount += 1
+                        if ex.interimCount > Self.maxInterimResponses {
+                            // Only complete interim heads reached the agent: a final 502 may follow them.
+                            ex.responseStarted = false
+                            badGateway(ex, "warden: upstream \(ex.facts.host) sent more than \(Self.maxInterimResponses) interim (1xx) responses")
+                            return
+                        }
+                        continue
+                    }
                     ex.status = head.status
                     ex.responseKeepAlive = head.keepAlive
                     ex.startResponseBody(head.framing)

@@ -77,3 +77,32 @@ struct BrokerEchoRound2Tests {
         #expect(f.events.waitFor { !$0.exfiltrations.isEmpty })
     }
 }
+
+@Suite("Broker: upstream replies that never become a response", .serialized)
+struct BrokerEndlessInterimTests {
+    @Test func endlessInterimResponsesEndIn502() throws {
+        let answer = String(repeating: "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", count: 40) + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        let (_, c, f) = try BrokerHostileUpstreamTests().exchange(answer)
+        #expect(c.waitClosed())
+        #expect(c.text.contains("HTTP/1.1 502 Bad Gateway"))
+        #expect(c.text.contains("more than 16 interim (1xx) responses"))
+        #expect(!c.text.contains("\r\n\r\nok"))
+        #expect(f.events.waitFor { $0.refusals.contains { $0.reason.contains("interim") } })
+    }
+
+    @Test func aFewInterimResponsesAreForwarded() throws {
+        let answer = String(repeating: "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", count: 3) + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        let (_, c, _) = try BrokerHostileUpstreamTests().exchange(answer)
+        for _ in 0..<500 where !c.text.hasSuffix("\r\n\r\nok") { usleep(2000) }
+        #expect(c.text.hasSuffix("\r\n\r\nok"))
+        #expect(!c.text.contains("502"))
+    }
+
+    @Test func aReplyThatIsNotHTTPIsAnswered502AtOnce() throws {
+        let (r, c, f) = try BrokerHostileUpstreamTests().exchange("SSH-2.0-OpenSSH_9.6\r\n")
+        #expect(r?.status == 502)
+        #expect(r?.bodyText == "warden: upstream mirror.test answered with something other than HTTP\n")
+        #expect(!c.text.contains("SSH-2.0"))
+        #expect(f.events.waitFor { !$0.refusals.isEmpty })
+    }
+}
