@@ -102,6 +102,22 @@ public struct HTTPTarget: Sendable, Hashable {
         if path.contains(";") || path.lowercased().contains("%3b") {
             return "the broker refuses a path containing `;` (or `%3B`): matrix parameters are not supported, since servers may strip them before routing"
         }
+        if path.contains("//") {
+            return "the broker refuses an empty path segment (`//`)"
+        }
+        // Escapes the broker refuses: a slash, backslash or percent sign, and whitespace or
+        // control characters, which servers may decode or trim before routing.
+        let bytes = Array(path.utf8)
+        for (i, b) in bytes.enumerated() {
+            if b >= 0x80 || b <= 0x20 || b == 0x7F || b == UInt8(ascii: "\\") {
+                return "the broker refuses a path with a space, control, backslash or non-ASCII byte"
+            }
+            guard b == UInt8(ascii: "%"), i + 2 < bytes.count,
+                  let hex = UInt8(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) else { continue }
+            if hex <= 0x20 || hex == 0x7F || hex == 0x2F || hex == 0x5C || hex == 0x25 {
+                return "the broker refuses the escape %\(String(decoding: bytes[(i + 1)...(i + 2)], as: UTF8.self)) in a path (an encoded slash, backslash, percent sign, whitespace or control character)"
+            }
+        }
         let segments = HTTPPattern.normalizePath(path).split(separator: "/")
         if segments.contains(where: { $0.hasSuffix(".") }) {
             return "the broker refuses a path segment ending in `.` (some servers trim it)"
@@ -217,7 +233,7 @@ extension EffectivePolicy {
         }
         let repo = GitRepoPattern.normalizeRepoPath(repoPath)
         let matching = gitPush.filter {
-            $0.repo.matches(host: host, port: port, repoPath: repo, lenient: $0.effect == .deny) && $0.ref.matches(ref)
+            $0.repo.matches(host: host, port: port, repoPath: repo, lenient: $0.effect == .deny) && $0.ref.matches(ref, lenient: $0.effect == .deny)
         }
         let denies = matching.filter { $0.effect == .deny }
         if !denies.isEmpty {
@@ -230,5 +246,24 @@ extension EffectivePolicy {
         }
         return Decision(effect: .deny, rules: [], mechanism: mechanism,
                         note: "no `git push` rule allows \(ref) to \(HTTPHostName.normalize(host))/\(repo) (default deny; the whole push is refused)")
+    }
+}
+
+extension EffectivePolicy {
+    /// Where the broker could be bypassed: names under a wildcard HTTP host (`*.domain`)
+    /// cannot be looked up before the run, so an agent could reach such a name's address
+    /// through an `allow net connect tcp` rule on the same port (another name or address
+    /// that shares it, e.g. on a CDN) and send requests the HTTP rules refuse, unbrokered.
+    /// One message per conflicting pair; `warden run` refuses to launch while any remain.
+    public var wildcardBrokerBypasses: [String] {
+        var out: [String] = []
+        for endpoint in brokeredEndpoints {
+            guard case .wildcardDomain = endpoint.host else { continue }
+            for rule in net where rule.effect == .allow && rule.direction == .connect && rule.proto == .tcp
+                && rule.endpoint.ports.contains(endpoint.port) {
+                out.append("\(rule.provenance.location): `allow net connect tcp \"\(rule.endpoint)\"` shares port \(endpoint.port) with the \(endpoint.scheme.rawValue) rules for \(endpoint.host): a name under it cannot be looked up ahead, so the agent could reach it through this rule without the broker; name the HTTP hosts exactly, or broker this destination with \(endpoint.scheme.rawValue) rules instead")
+            }
+        }
+        return out
     }
 }

@@ -90,8 +90,13 @@ public struct RefPattern: Sendable, Hashable, Codable, CustomStringConvertible {
         return .success(RefPattern(segments: segments, trailingGlob: glob))
     }
 
-    /// Whether the ref (a full name, `refs/heads/x`) matches.
-    public func matches(_ ref: String) -> Bool {
+    /// Whether the ref (a full name, `refs/heads/x`) matches. `lenient` compares ASCII
+    /// letters in any case (deny rules: on a case-insensitive ref store, such as a
+    /// repository on macOS or Windows, `refs/heads/MAIN` is `refs/heads/main`).
+    public func matches(_ ref: String, lenient: Bool = false) -> Bool {
+        if lenient {
+            return RefPattern(segments: segments.map { $0.lowercased() }, trailingGlob: trailingGlob).matches(ref.lowercased())
+        }
         let parts = ref.split(separator: "/", omittingEmptySubsequences: false)
         if trailingGlob { guard parts.count >= segments.count else { return false } } else { guard parts.count == segments.count else { return false } }
         for (pattern, part) in zip(segments, parts) {

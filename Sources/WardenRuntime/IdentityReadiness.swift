@@ -34,10 +34,12 @@ public struct IdentityReadiness: Sendable, Equatable {
     public static func assess(_ effective: EffectivePolicy, support: KernelSupport,
                               bindings: PathBindings, environment: [String: String] = [:]) -> IdentityReadiness {
         var result = IdentityReadiness(identity: effective.identity, verdict: .ready, reasons: [], notes: [])
-        // A secret that cannot be read fails every launch (125), best-effort or not.
-        let missing = effective.secrets.compactMap { secret in
+        // A secret that cannot be read, or a broker that could be bypassed, fails every
+        // launch (125), best-effort or not.
+        let secretProblems = effective.secrets.compactMap { secret in
             SecretSource.unavailability(RunBroker.spec(secret.source), environment: environment).map { "secret \(secret.name): \($0)" }
         }
+        let missing = secretProblems + effective.wildcardBrokerBypasses
         if !missing.isEmpty {
             result.verdict = .unrunnable
             result.reasons = missing

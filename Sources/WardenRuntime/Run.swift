@@ -176,6 +176,9 @@ public final class Run {
         }
         // Secrets are read before the agent exists: a missing one, or one whose source the
         // agent could read or rewrite, fails the launch (125).
+        if let bypass = effective.wildcardBrokerBypasses.first {
+            throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(bypass)")
+        }
         for secret in effective.secrets {
             if let why = RunBroker.exposure(of: secret, effective: effective, plan: plan) {
                 throw RunSetupError("\(request.policyPath): identity \(effective.identity): secret \(secret.name) would be within the agent's reach: \(why)")

@@ -19,6 +19,24 @@ import WardenPolicy
         try effective(Self.policy).decideHTTP(HTTPTarget(method: method, url: try HTTPURL.parse(url).get()))
     }
 
+    /// What the broker's path safety refuses, explain refuses too (red team round 2 saw
+    /// explain ALLOW these while the broker answered 400).
+    @Test(arguments: [
+        "https://api.example.com/ok%20", "https://api.example.com/ok%09x", "https://api.example.com/a//b",
+        "https://api.example.com/a%2Fb", "https://api.example.com/a%5cb", "https://api.example.com/a%25b",
+    ])
+    func pathsTheBrokerRefusesAreRefused(_ url: String) throws {
+        guard let target = try? HTTPURL.parse(url).get() else { return } // refused even earlier
+        let d = try effective(Self.policy).decideHTTP(HTTPTarget(method: "GET", url: target))
+        #expect(d.decision.effect == .deny, "\(url)")
+        #expect(d.decision.rules.isEmpty && d.decision.note?.contains("broker refuses") == true, "\(d.decision.note ?? "")")
+    }
+
+    @Test func ordinaryEscapesStayAllowed() throws {
+        #expect(try decide("GET", "https://api.example.com/files/caf%C3%A9").decision.effect == .allow)
+        #expect(try decide("GET", "https://api.example.com/a-b_c~d").decision.effect == .allow)
+    }
+
     @Test(arguments: [
         "https://api.example.com/admin;x=1", "https://api.example.com/ok;x=1/y", "https://api.example.com/ok%3Bx",
         "https://api.example.com/ok%3bx", "https://api.example.com/;",

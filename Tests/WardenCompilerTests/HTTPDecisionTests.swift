@@ -89,6 +89,10 @@ import WardenPolicy
         #expect(p.decideHTTP(HTTPTarget(scheme: .https, method: "DELETE", host: "api.github.com", port: 443, path: "/repos/acme/app2")).decision.effect == .allow)
         #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/ACME/App.git", ref: "refs/heads/main").effect == .deny)
         #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/acme/%61pp", ref: "refs/heads/main").effect == .deny)
+        // A deny ref pattern holds in any case (case-insensitive ref stores); the allow does not widen.
+        #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/acme/app", ref: "refs/heads/MAIN").effect == .deny)
+        #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/acme/app", ref: "refs/heads/Main").effect == .deny)
+        #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/acme/app", ref: "refs/heads/feature").effect == .allow)
         // An allow matches exactly: another spelling is refused, never widened.
         let q = try effective("warden 1\nidentity agent {\n  allow https GET \"x.example.com/Data/%7euser\"\n}\n")
         #expect(q.decideHTTP(HTTPTarget(scheme: .https, method: "GET", host: "x.example.com", port: 443, path: "/Data/~user")).decision.effect == .allow)
@@ -216,5 +220,45 @@ import WardenPolicy
         let systemd = SystemdExport.dropIn(p, bindings: PathBindings(workspace: "/w", home: "/h", tmp: "/t"))
         #expect(systemd.notes.contains { $0.message.contains("HTTP rules need Warden's broker") }, "\(systemd.notes)")
         #expect(systemd.text.contains("PrivateNetwork=yes"))
+    }
+}
+
+/// A wildcard HTTP host beside a plain connect rule on its port could be reached unbrokered.
+@Suite struct WildcardBrokerBypassTests {
+    func effective(_ text: String) throws -> EffectivePolicy {
+        let analysis = try PolicyLoader(provider: InMemorySourceProvider(["/p/main.warden": text])).analyze("/p/main.warden")
+        #expect(!analysis.hasErrors, "\(analysis.diagnostics)")
+        return try EffectivePolicy(policy: analysis.policy, identity: "agent")
+    }
+
+    @Test func aConnectRuleOnTheWildcardsPortIsABypass() throws {
+        let p = try effective("""
+            warden 1
+            identity agent {
+              allow https GET "*.api.example.com/**"
+              allow net connect tcp "cdn.example.net:443"
+            }
+            """)
+        #expect(p.wildcardBrokerBypasses.count == 1)
+        #expect(p.wildcardBrokerBypasses.first?.contains("shares port 443") == true)
+    }
+
+    @Test func exactHostsOrOtherPortsAreNot() throws {
+        let exact = try effective("""
+            warden 1
+            identity agent {
+              allow https GET "api.example.com/**"
+              allow net connect tcp "cdn.example.net:443"
+            }
+            """)
+        #expect(exact.wildcardBrokerBypasses.isEmpty)
+        let otherPort = try effective("""
+            warden 1
+            identity agent {
+              allow https GET "*.api.example.com/**"
+              allow net connect tcp "db.example.net:5432"
+            }
+            """)
+        #expect(otherPort.wildcardBrokerBypasses.isEmpty)
     }
 }
