@@ -159,6 +159,8 @@ final class BrokerCore: Sendable {
     let ca: RunCertificateAuthority
     let upstreamTLS: NIOSSLContext
     let registry: ConnectionRegistry
+    /// The patterns of every scanned secret, built once (each connection adds what it injects).
+    let echoPatterns: EchoPatternSet
     var limits: BrokerLimits { configuration.limits }
 
     init(configuration: BrokerConfiguration, ca: RunCertificateAuthority, upstreamTLS: NIOSSLContext, registry: ConnectionRegistry) {
@@ -166,6 +168,7 @@ final class BrokerCore: Sendable {
         self.ca = ca
         self.upstreamTLS = upstreamTLS
         self.registry = registry
+        echoPatterns = EchoPatternSet(configuration.scannedSecrets)
     }
 
     func emit(_ event: BrokerEvent) { configuration.events(event) }

@@ -100,13 +100,19 @@ public struct BrokerConfiguration: Sendable {
     public var events: @Sendable (BrokerEvent) -> Void
     /// Bounds; the defaults are the production values, tests shorten the timeouts.
     public var limits: BrokerLimits
+    /// Every secret of the run: every brokered response (to any rule, injected or not) is
+    /// scanned for all of them, so an upstream that stored a credential cannot hand it back
+    /// later. Values injected on a connection are scanned too even when not listed here.
+    public var scannedSecrets: [BrokerScannedSecret]
 
     public init(decide: @escaping @Sendable (BrokerRequestFacts) -> BrokerVerdict,
                 decidePush: @escaping @Sendable (PushFacts) -> BrokerVerdict,
                 placeholders: [BrokerPlaceholder] = [],
                 upstreamTrustFile: String? = nil,
                 events: @escaping @Sendable (BrokerEvent) -> Void = { _ in },
-                limits: BrokerLimits = BrokerLimits()) {
+                limits: BrokerLimits = BrokerLimits(),
+                scannedSecrets: [BrokerScannedSecret] = []) {
+        self.scannedSecrets = scannedSecrets
         self.decide = decide
         self.decidePush = decidePush
         self.placeholders = placeholders

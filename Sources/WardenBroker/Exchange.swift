@@ -13,7 +13,7 @@ final class Exchange {
     var scanner: PlaceholderScanner?
     /// Scans the decoded response body for injected secret values (nil: nothing injected on
     /// the connection, or a response body not identity-encoded).
-    var echoScanner: PlaceholderScanner?
+    var echoScanner: EchoScanner?
     /// When the agent last sent a byte of this request's body (for the stall timeout).
     var lastBodyProgress = NIODeadline.now()
 
@@ -38,6 +38,8 @@ final class Exchange {
         case done
     }
     var response = ResponseState.head
+    /// 1xx interim responses forwarded so far (capped: see ``ProxyHandler``).
+    var interimCount = 0
     var responseStarted = false
     var responseKeepAlive = false
     var status = 0

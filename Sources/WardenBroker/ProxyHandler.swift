@@ -35,7 +35,7 @@ final class ProxyHandler: ChannelInboundHandler {
     /// The upstream TLS handshake of the current upstream connection completed.
     private var upstreamHandshaken = false
     /// The secret values injected on this connection so far: responses are scanned for them.
-    private var injectedSecrets = InjectedSecrets()
+    private lazy var echoPatterns = core.echoPatterns
     /// Checks a request body in flight for stalls (see `BrokerLimits.bodyStallTimeout`).
     private var bodyTimer: Scheduled<Void>?
 
@@ -175,7 +175,7 @@ final class ProxyHandler: ChannelInboundHandler {
         guard let outHead = replacePlaceholders(in: head, facts: facts, rule: rule, injections: injections) else { return }
         var secrets = injections.map(\.secretName)
         for name in outHead.secrets where !secrets.contains(name) { secrets.append(name) }
-        injectedSecrets.add(injections)
+        echoPatterns.add(injections)
         let isPush = head.method == "POST" && GitSmartHTTP.isReceivePack(path: head.decodedPath)
         if isPush, head.headers.contains(where: { $0.name.lowercased() == "content-encoding" && $0.value.lowercased() != "identity" }) {
             refuse(status: 403, text: "a compressed git receive-pack body cannot be inspected", facts: facts, rule: rule)
@@ -183,8 +183,8 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         var setting = injections.map { (name: $0.headerName, value: String(decoding: $0.value, as: UTF8.self)) }
         var removing = Set(injections.map { $0.headerName.lowercased() })
-        if !injections.isEmpty && !removing.contains("accept-encoding") {
-            // Responses are scanned for the injected secrets only when identity-encoded.
+        if echoPatterns.scanner != nil && !removing.contains("accept-encoding") {
+            // Responses are scanned for the run's secrets, which needs identity-encoded bodies.
             setting.append((name: "Accept-Encoding", value: "identity"))
             removing.insert("accept-encoding")
         }
@@ -486,6 +486,20 @@ final class ProxyHandler: ChannelInboundHandler {
         abort()
     }
 
+    /// 1xx interim responses allowed before the final one; past it the answer is 502.
+    static let maxInterimResponses = 16
+
+    /// A description of the response's Content-Encoding when it is not identity (or absent),
+    /// naming only well-known codings: the label is upstream bytes and could carry a secret.
+    static func unscannableEncoding(_ head: ResponseHead) -> String? {
+        let codings = head.values(of: "content-encoding").joined(separator: ",")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .filter { !$0.isEmpty && $0 != "identity" }
+        guard !codings.isEmpty else { return nil }
+        let known: Set<String> = ["gzip", "x-gzip", "deflate", "br", "compress", "x-compress", "zstd"]
+        return codings.allSatisfy(known.contains) ? codings.joined(separator: ", ") : "(a coding it does not know)"
+    }
+
     static func isVerificationFailure(_ text: String) -> Bool {
         ["CERTIFICATE_VERIFY_FAILED", "failedToValidateHostname", "certificate", "CERTIFICATE", "unable to get local issuer"]
             .contains { text.contains($0) }
@@ -519,6 +533,11 @@ final class ProxyHandler: ChannelInboundHandler {
         while !closing {
             switch ex.response {
             case .head:
+                let magic = Array("HTTP/".utf8)
+                if !responseBuffer.prefix(magic.count).elementsEqual(magic.prefix(min(magic.count, responseBuffer.count))) {
+                    badGateway(ex, "warden: upstream \(ex.facts.host) answered with something other than HTTP")
+                    return
+                }
                 let scan = responseScanner.scan(responseBuffer)
                 switch scan {
                 case .needMore: return
@@ -539,20 +558,31 @@ final class ProxyHandler: ChannelInboundHandler {
                         return
                     }
                     let serialized = head.serialized()
-                    if let secret = injectedSecrets.firstFound(in: serialized) {
+                    if let secret = echoPatterns.firstFound(in: serialized) {
                         secretEchoed(ex, secret: secret)
+                        return
+                    }
+                    if !head.isInterim, echoPatterns.scanner != nil, let encoding = Self.unscannableEncoding(head) {
+                        badGateway(ex, "warden: upstream \(ex.facts.host) sent Content-Encoding \(encoding) although the broker asked for identity; it cannot check it for echoed secrets")
                         return
                     }
                     ex.responseStarted = true
                     writeAgent(serialized, flush: false)
-                    if head.isInterim { continue }
+                    if head.isInterim {
+                        ex.interimCount += 1
+                        if ex.interimCount > Self.maxInterimResponses {
+                            // Only complete interim heads reached the agent: a final 502 may follow them.
+                            ex.responseStarted = false
+                            badGateway(ex, "warden: upstream \(ex.facts.host) sent more than \(Self.maxInterimResponses) interim (1xx) responses")
+                            return
+                        }
+                        continue
+                    }
                     ex.status = head.status
                     ex.responseKeepAlive = head.keepAlive
                     ex.startResponseBody(head.framing)
-                    // Only identity-encoded bodies can be scanned for an echoed secret.
-                    let encodings = head.values(of: "content-encoding").joined(separator: ",")
-                        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-                    if encodings.allSatisfy({ $0 == "identity" || $0.isEmpty }) { ex.echoScanner = injectedSecrets.scanner() }
+                    // Every body is scanned as raw bytes, whatever it is labelled.
+                    ex.echoScanner = echoPatterns.bodyScanner()
                     if ex.responseFinished { responseEnded(ex); return }
                 }
             case .length, .chunked, .untilClose:
@@ -568,7 +598,7 @@ final class ProxyHandler: ChannelInboundHandler {
                     let r = scanner.feed(out)
                     ex.echoScanner = scanner
                     if let found = r.found {
-                        secretEchoed(ex, secret: injectedSecrets.names[found])
+                        secretEchoed(ex, secret: echoPatterns.names[found])
                         return
                     }
                     forward = r.forward

@@ -53,7 +53,7 @@ enum HeadLines {
     /// (nil otherwise, which saves an allocation per header).
     /// With `repairingUTF8` (responses), obs-text that is not UTF-8 (a Latin-1 file name in
     /// Content-Disposition, say) becomes U+FFFD instead of a refusal.
-    static func field(_ head: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, status: Int, repairingUTF8: Bool = false) throws(HTTPRefusal)
+    static func field(_ head: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, status: Int, repairingUTF8: Bool = false, label: String? = nil) throws(HTTPRefusal)
         -> (name: String, value: String, lowercasedName: String?)
     {
         let first = head[line.lowerBound]
@@ -98,7 +98,7 @@ enum HeadLines {
             if byte >= 0x80 {
                 asciiOnly = false
             } else if byte != 9 {
-                throw HTTPRefusal(status: status, reason: "control byte \(HTTPSyntax.describe(byte)) in the value of header \(HTTPSyntax.shortened(name))")
+                throw HTTPRefusal(status: status, reason: "control byte \(HTTPSyntax.describe(byte)) in the value of \(label ?? "header " + HTTPSyntax.shortened(name))")
             }
             index += 1
         }
@@ -108,7 +108,7 @@ enum HeadLines {
             value = String(decoding: valueBytes, as: UTF8.self)
         } else {
             guard let exact = HTTPSyntax.exactString(valueBytes) else {
-                throw HTTPRefusal(status: status, reason: "the value of header \(HTTPSyntax.shortened(name)) is not valid UTF-8")
+                throw HTTPRefusal(status: status, reason: "the value of \(label ?? "header " + HTTPSyntax.shortened(name)) is not valid UTF-8")
             }
             value = exact
         }

@@ -38,8 +38,9 @@ public struct ResponseHead: Sendable {
         var contentLengths: [String] = []
         var transferEncodings: [String] = []
         var connections: [String] = []
-        for fieldLine in fieldLines {
-            let field = try HeadLines.field(head, fieldLine, status: 502, repairingUTF8: true)
+        // Refusal reasons say which header (by position), never its upstream-supplied name or value.
+        for (position, fieldLine) in fieldLines.enumerated() {
+            let field = try HeadLines.field(head, fieldLine, status: 502, repairingUTF8: true, label: "header \(position + 1)")
             switch field.lowercasedName ?? "" {
             case "content-length": contentLengths.append(field.value)
             case "transfer-encoding": transferEncodings.append(field.value)

@@ -106,7 +106,8 @@ final class RunBroker {
             decidePush: { push in Self.decidePush(push, effective: effective) },
             placeholders: placeholders,
             upstreamTrustFile: upstreamTrustFile,
-            events: { event in try? audit.record(BrokerAuditEvents.event(event)) })
+            events: { event in try? audit.record(BrokerAuditEvents.event(event)) },
+            scannedSecrets: secrets.map { BrokerScannedSecret(name: $0.key, value: $0.value) })
         let broker: Broker
         do {
             broker = try Broker(configuration: configuration)

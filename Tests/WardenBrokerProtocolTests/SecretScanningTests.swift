@@ -159,29 +159,60 @@ import Testing
     }
 }
 
-@Suite struct SecretEchoPatternsTests {
-    @Test func bearerValueAndItsJSONForms() {
-        #expect(SecretEchoPatterns.patterns(value: bytes("ghp_abc")) == [bytes("ghp_abc")])
-        #expect(SecretEchoPatterns.patterns(value: bytes("a\"b\\c/d")) == [bytes("a\"b\\c/d"), bytes("a\\\"b\\\\c/d"), bytes("a\\\"b\\\\c\\/d")])
-        #expect(SecretEchoPatterns.patterns(value: []) == [])
-    }
+/// Red team round 2: partial and encoded echoes (windows, escapes, base64 alignments, case).
+@Suite struct SecretEchoEncodingsTests {
+    static let value = bytes("ghp_A1b2/C3d4\"E5f6&G7h8<I9j0")
 
-    @Test func basicCredentialAsSent() {
-        let patterns = SecretEchoPatterns.patterns(value: bytes("s3cret"), basicUser: "x-access-token")
-        #expect(patterns.contains(bytes("s3cret")))
-        #expect(patterns.contains(bytes(Base64.encode(bytes("x-access-token:s3cret")))))
-        // Echoed headers found in a response body split anywhere.
-        let echo = bytes("{\"headers\":{\"Authorization\":\"Basic \(Base64.encode(bytes("x-access-token:s3cret")))\"}}")
-        for piece in [1, 3, 17, 1000] {
-            #expect(SecretScanningTests.scan(patterns, echo, piece: piece).found == 1)
+    func found(_ echo: [UInt8], value: [UInt8] = value, basicUsers: [String] = []) -> Bool {
+        let patterns = SecretEchoPatterns.patterns(value: value, basicUsers: basicUsers)
+        return [1, 5, 1000].allSatisfy { piece in
+            SecretScanningTests.scan(patterns, SecretEchoPatterns.folded(bytes("prefix ") + echo + bytes(" suffix")), piece: piece).found != nil
         }
     }
 
-    @Test func jsonEscapedEchoIsFound() {
-        let value = bytes("tok/with\"quote")
-        let echo = bytes("{\"X-Api-Key\":\"tok\\/with\\\"quote\"}")
-        let result = SecretScanningTests.scan(SecretEchoPatterns.patterns(value: value), echo, piece: 4)
-        #expect(result.found != nil)
-        #expect(result.released.count <= 14)
+    @Test func rawValueAndTruncations() {
+        let v = Self.value
+        #expect(found(v))
+        #expect(found(Array(v.dropLast())))
+        #expect(found(Array(v.prefix(12))))
+        #expect(found(Array(v.suffix(12))))
+        // Two halves sent apart: each ≥ 12 bytes is caught on its own.
+        #expect(found(Array(v.prefix(v.count / 2)) + bytes(" … ")))
+        #expect(!found(Array(v.prefix(11))))
+    }
+
+    @Test func escapedForms() {
+        #expect(found(SecretEchoPatterns.jsonEscaped(Self.value)))
+        #expect(found(bytes("ghp_A1b2\\/C3d4\\\"E5")))
+        #expect(found(SecretEchoPatterns.htmlEscaped(Self.value)))
+        #expect(found(bytes("/C3d4&quot;E5f6&amp;G7")))
+        #expect(found(SecretEchoPatterns.percentEncoded(Self.value)))
+        #expect(found(bytes("b2%2FC3d4%22E5f6%26G7")))
+        #expect(found(bytes("b2%2fc3d4%22e5f6%26g7")))
+    }
+
+    @Test func caseFolded() {
+        #expect(found(bytes(String(decoding: Self.value, as: UTF8.self).uppercased())))
+        #expect(found(bytes(String(decoding: Self.value, as: UTF8.self).lowercased())))
+    }
+
+    @Test func base64AtEveryAlignment() {
+        for prefix in ["", "a", "ab", "abc:", "user:"] {
+            let encoded = bytes(Base64.encode(bytes(prefix) + Self.value + bytes("!tail")))
+            #expect(found(encoded), "prefix \(prefix)")
+        }
+        #expect(found(bytes(Base64.encode(bytes("x-access-token:") + Self.value)), basicUsers: ["x-access-token"]))
+    }
+
+    @Test func shortSecretIsScannedWhole() {
+        let short = bytes("pin-1234")
+        #expect(SecretEchoPatterns.patterns(value: short).contains(short))
+        #expect(found(short, value: short))
+        #expect(!found(bytes("pin-123"), value: short))
+        #expect(SecretEchoPatterns.patterns(value: []) == [])
+    }
+
+    @Test func honestTextIsNotMatched() {
+        #expect(!found(bytes("{\"login\":\"octocat\",\"id\":1,\"url\":\"https://api.github.com/users/octocat\"}")))
     }
 }

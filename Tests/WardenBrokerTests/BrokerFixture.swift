@@ -45,7 +45,7 @@ final class BrokerFixture {
     }
 
     init(limits: BrokerLimits = BrokerLimits(), upstreamTrusted: Bool = true,
-         names: [String] = ["api.test", "other.test"]) throws {
+         names: [String] = ["api.test", "other.test"], scannedSecrets: [BrokerScannedSecret] = []) throws {
         self.names = names
         pki = try TestPKI()
         let serverPKI = upstreamTrusted ? pki : try TestPKI(name: "Someone else's CA")
@@ -59,7 +59,8 @@ final class BrokerFixture {
                                              hosts: { host, port in host == "api.test" })],
             upstreamTrustFile: pki.caFile,
             events: { events.add($0) },
-            limits: limits)
+            limits: limits,
+            scannedSecrets: scannedSecrets)
         broker = try Broker(configuration: configuration)
         try broker.start()
     }

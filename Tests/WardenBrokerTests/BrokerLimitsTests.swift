@@ -217,8 +217,9 @@ final class RawUpstream: Sendable {
 
 @Suite("Broker hostile upstream", .serialized)
 struct BrokerHostileUpstreamTests {
-    func exchange(_ answer: String, closeAfter: Bool = false, path: String = "/x") throws -> (TestResponse?, AgentClient, BrokerFixture) {
-        let f = try BrokerFixture()
+    func exchange(_ answer: String, closeAfter: Bool = false, path: String = "/x",
+                  scannedSecrets: [BrokerScannedSecret] = []) throws -> (TestResponse?, AgentClient, BrokerFixture) {
+        let f = try BrokerFixture(scannedSecrets: scannedSecrets)
         let raw = try RawUpstream(answer: Array(answer.utf8), closeAfter: closeAfter)
         defer { raw.stop() }
         let destination = BrokeredDestination(ip: "127.0.0.1", port: raw.port, scheme: .http, names: ["mirror.test"])
