@@ -217,8 +217,19 @@ public struct HTTPPattern: Sendable, Hashable, Codable, CustomStringConvertible 
         } else {
             guard parts.count == segments.count else { return false }
         }
-        for (pattern, part) in zip(segments, parts) where !Self.segmentMatches(lenient ? pattern.lowercased() : pattern, part) { return false }
+        for (pattern, part) in zip(segments, parts) {
+            if lenient ? !Self.segmentMatchesLeniently(pattern.lowercased(), part) : !Self.segmentMatches(pattern, part) { return false }
+        }
         return true
+    }
+
+    /// A deny rule's segment also matches the segment with a format suffix (`admin.json`,
+    /// `admin.xml.gz` for `admin`): Rails, Spring and others route those to the same
+    /// handler.
+    static func segmentMatchesLeniently(_ pattern: String, _ segment: Substring) -> Bool {
+        if segmentMatches(pattern, segment) { return true }
+        guard let dot = segment.firstIndex(of: "."), dot != segment.startIndex else { return false }
+        return segmentMatches(pattern, segment[..<dot])
     }
 
     /// A segment pattern against one non-empty segment: `*` matches any run (never `/`).

@@ -82,7 +82,7 @@ import WardenPolicy
           deny  git push "github.com/acme/app" ref "refs/heads/main"
         }
         """)
-        for path in ["/repos/acme/app", "/repos/acme/%61pp", "/repos/ACME/App", "/repos/acme/app/", "/repos/acme/%2561pp".replacingOccurrences(of: "%25", with: "%")] {
+        for path in ["/repos/acme/app", "/repos/acme/%61pp", "/repos/ACME/App", "/repos/acme/app/", "/repos/acme/app.json", "/repos/acme/App.xml.gz", "/repos/acme/%2561pp".replacingOccurrences(of: "%25", with: "%")] {
             let d = p.decideHTTP(HTTPTarget(scheme: .https, method: "DELETE", host: "api.github.com", port: 443, path: path))
             #expect(d.decision.effect == .deny, "\(path)")
         }
