@@ -106,6 +106,33 @@ struct BrokerEndToEndTests {
         try BrokerTokenCheck.verify(world: world, expectIdentity: "agent")
     }
 
+    /// `allow http` (no TLS) goes through the broker too: the header is injected, a Host
+    /// naming another name and unlisted requests are refused before the upstream.
+    @Test func plainHTTPRulesAreBrokeredWithTheSecretInjected() throws {
+        if let reason = BrokerWorld.skipReason { print("skip: \(reason)"); return }
+        let world = try BrokerWorld(tag: "plain")
+        defer { world.stop() }
+        let log = world.dir + "/plain.jsonl"
+        let plain = try FixtureServer(BrokerWorld.python, [BrokerWorld.fixtures + "/https_server.py", "--plain",
+                                                           "--cert", world.certs + "/server.pem", "--key", world.certs + "/server.key",
+                                                           "--log", log, "--token", world.token])
+        defer { plain.stop() }
+        let port = plain.ports[0]
+        let policy = try world.policy("""
+              allow http GET "api.broker.test:\(port)/echo/**" with header "x-api-key" gh-token
+            """)
+        let run = try world.run("plain_agent.sh", [String(port)], policy: policy)
+        let v = run.values
+        #expect(run.status == 0, "\(run.all)")
+        #expect(v["plain_auth"] == "token", "\(run.all)")
+        #expect((Int(v["plain_other_host"] ?? "") ?? 0) >= 400, "\(run.all)")
+        #expect(v["plain_unlisted"] == "403" && v["plain_post"] == "403", "\(run.all)")
+        let seen = BrokerWorld.jsonLines(log)
+        #expect(seen.compactMap { $0["target"] as? String } == ["/echo/plain"], "only the allowed request arrived: \(seen.map { $0["target"] ?? "" })")
+        #expect(seen.first.map { BrokerWorld.headerValues($0, "x-api-key") } == [world.token], "the agent's own X-Api-Key was replaced")
+        #expect(!world.containsSecret(run.all))
+    }
+
     static func json(_ fields: [String: Any]) -> String {
         (try? JSONSerialization.data(withJSONObject: fields, options: [.withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
