@@ -240,8 +240,9 @@ enum TimelineText {
             return head + "deny       http \(what)\n" + pad + "reason     \(s("reason"))\n"
                 + (f["rule"].map { pad + "rule       \(render($0))\n" } ?? "")
         case AuditKind.httpExfiltration:
-            return head + "exfil      placeholder of secret \(s("secret")) sent in \(s("where"))"
-                + (f["host"].map { " to \(render($0))" } ?? "") + "; refused\n"
+            let location = s("where")
+            return head + "exfil      placeholder of secret \(s("secret")) sent in \(location)"
+                + (location.contains(" to host ") ? "" : f["host"].map { " to \(render($0))" } ?? "") + "; refused\n"
         case AuditKind.identityToken:
             return head + "identity   token for \(s("sub")) (kid \(s("kid")), jti \(s("jti"))), expires \(s("exp"))\n"
         case AuditKind.recovery:

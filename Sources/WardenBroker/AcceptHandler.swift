@@ -26,6 +26,7 @@ final class AcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
                                    reason: "connection from \(ip):\(port) was not announced by the supervisor", rule: nil, secrets: []))
                 context.close(promise: nil)
             case .success(let destination):
+                guard context.channel.isActive else { return }
                 do {
                     try handler.install(destination, context: context)
                 } catch {
@@ -57,6 +58,7 @@ final class AcceptHandler: ChannelInboundHandler, RemovableChannelHandler {
                                                            privateKey: .privateKey(fallback.privateKey))
         tls.applicationProtocols = ["http/1.1"]
         tls.minimumTLSVersion = .tlsv12
+        tls.shutdownTimeout = .seconds(1)
         let ca = core.ca
         let core = self.core
         tls.sslContextCallback = { values, promise in

@@ -44,6 +44,8 @@ public final class Broker: Sendable {
         client.applicationProtocols = ["http/1.1"]
         client.minimumTLSVersion = .tlsv12
         client.certificateVerification = .fullVerification
+        // Closing waits at most this long for the peer's close_notify (bounded shutdown).
+        client.shutdownTimeout = .seconds(1)
         if let file = configuration.upstreamTrustFile { client.trustRoots = .file(file) }
         let upstreamTLS: NIOSSLContext
         do { upstreamTLS = try NIOSSLContext(configuration: client) } catch {
@@ -129,8 +131,9 @@ public final class Broker: Sendable {
     /// The number of agent connections currently open.
     public var openConnections: Int { core.registry.openConnections }
 
-    /// Closes the listeners and every connection and joins the event loop thread. Idempotent;
-    /// must not be called from the broker's own event loop (or an event callback).
+    /// Closes the listeners and every connection and joins the event loop thread. Idempotent.
+    /// Called from the broker's own event loop (an event callback), it only starts the
+    /// shutdown: a thread cannot join itself.
     public func shutdown() {
         let channels: [Channel]? = state.withLock { s in
             if s.shutDown { return nil }
@@ -138,6 +141,11 @@ public final class Broker: Sendable {
             return s.channels
         }
         guard let channels else { return }
+        if group.any().inEventLoop {
+            for c in channels { c.close(promise: nil) }
+            group.shutdownGracefully { _ in }
+            return
+        }
         for c in channels { try? c.close().wait() }
         try? group.syncShutdownGracefully()
     }

@@ -17,6 +17,10 @@ final class Exchange {
 
     private var requestBody: RequestBody
     private(set) var requestDone = false
+    /// The head went (or is queued to go) upstream.
+    var forwarded = false
+    /// An event (request or refusal) has been emitted for this exchange.
+    var recorded = false
     var bytesUp = 0
     var bytesDown = 0
 

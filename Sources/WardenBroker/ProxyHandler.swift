@@ -65,6 +65,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        recordUnfinished()
         closing = true
         timer?.cancel()
         upstream?.close(promise: nil)
@@ -150,7 +151,7 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         // Placeholders must never travel in the request target.
         let target = head.path + (head.query.map { "?" + $0 } ?? "")
-        let decodedTarget = String(decoding: PercentDecoding.decodedLeniently(target), as: UTF8.self)
+        let decodedTarget = String(decoding: PercentDecoding.decodedRepeatedly(target), as: UTF8.self)
         for p in core.configuration.placeholders where target.containsBytes(p.token) || decodedTarget.containsBytes(p.token) {
             core.emit(.exfiltration(secret: p.secretName, host: facts.host, where: "url"))
             refuse(status: 403, text: "a secret placeholder in the request target", facts: facts, secrets: [p.secretName])
@@ -167,6 +168,17 @@ final class ProxyHandler: ChannelInboundHandler {
         var outHead = head
         var secrets = injections.map(\.secretName)
         for i in outHead.headers.indices {
+            // Percent-encoded placeholders cannot be replaced; to a host the secret is not
+            // bound to they are an exfiltration attempt like plain ones.
+            let decoded = String(decoding: PercentDecoding.decodedRepeatedly(outHead.headers[i].value), as: UTF8.self)
+            for p in core.configuration.placeholders where !p.hosts(facts.host, facts.port)
+                && !outHead.headers[i].value.containsBytes(p.token) && decoded.containsBytes(p.token) {
+                core.emit(.exfiltration(secret: p.secretName, host: facts.host,
+                                        where: "header \(outHead.headers[i].name) to host \(facts.host)"))
+                refuse(status: 403, text: "secret placeholder for \(p.secretName) is not allowed to \(facts.host)",
+                       facts: facts, rule: rule, secrets: [p.secretName])
+                return
+            }
             for p in core.configuration.placeholders where outHead.headers[i].value.containsBytes(p.token) {
                 guard p.hosts(facts.host, facts.port) else {
                     core.emit(.exfiltration(secret: p.secretName, host: facts.host,
@@ -250,6 +262,7 @@ final class ProxyHandler: ChannelInboundHandler {
             if let found = r.found {
                 let p = core.configuration.placeholders[found]
                 ex.scanner = scanner
+                ex.recorded = true
                 core.emit(.exfiltration(secret: p.secretName, host: ex.facts.host, where: "body"))
                 core.emit(.refused(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
                                    reason: "a secret placeholder in the request body", rule: ex.rule, secrets: [p.secretName]))
@@ -301,6 +314,7 @@ final class ProxyHandler: ChannelInboundHandler {
     // MARK: upstream
 
     private func sendHeadUpstream(_ ex: Exchange) {
+        ex.forwarded = true
         if upstream == nil { connectUpstream(ex.facts.host) }
         writeUpstream(ex.outboundHead)
     }
@@ -381,7 +395,14 @@ final class ProxyHandler: ChannelInboundHandler {
             ex.response = .done
             finishExchange(ex, keepAlive: false)
         } else if !ex.responseStarted {
-            badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
+            // A TLS failure may be reported just after the close: let it speak first.
+            guard let loop = context?.eventLoop else { return }
+            let bound = NIOLoopBound((self, ex), eventLoop: loop)
+            loop.execute {
+                let (me, ex) = bound.value
+                guard !me.closing, me.exchange === ex else { return }
+                me.badGateway(ex, "warden: upstream \(ex.facts.host) closed the connection without answering")
+            }
         } else {
             abort()
         }
@@ -389,7 +410,8 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func upstreamFailed(_ error: Error, generation: Int) {
         guard generation == self.generation else { return }
-        upstream?.close(promise: nil)
+        let stale = upstream
+        stale?.close(promise: nil)
         upstream = nil
         upstreamConnected = false
         guard let ex = exchange, !closing else { return }
@@ -403,6 +425,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     private func badGateway(_ ex: Exchange, _ text: String) {
+        ex.recorded = true
         core.emit(.refused(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
                            reason: text, rule: ex.rule, secrets: ex.secrets))
         answerAndClose(status: 502, text: text)
@@ -464,6 +487,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     private func finishExchange(_ ex: Exchange, keepAlive: Bool) {
+        ex.recorded = true
         core.emit(.request(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
                            status: ex.status, bytesUp: ex.bytesUp, bytesDown: ex.bytesDown, secrets: ex.secrets, rule: ex.rule))
         let reusable = keepAlive && ex.head.keepAlive && ex.requestDone
@@ -494,6 +518,7 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func refuse(status: Int, text: String, facts: BrokerRequestFacts?, rule: String? = nil,
                         secrets: [String] = [], host: String? = nil) {
+        exchange?.recorded = true
         core.emit(.refused(host: facts?.host ?? host, port: facts?.port ?? destination.port, method: facts?.method,
                            path: facts?.path, reason: text, rule: rule, secrets: secrets))
         answerAndClose(status: status, text: "warden: refused by \(rule.map { "\($0): " } ?? "")\(text)")
@@ -521,8 +546,18 @@ final class ProxyHandler: ChannelInboundHandler {
         }
     }
 
+    /// A request that went upstream but whose exchange was cut short (either side closed or
+    /// broke mid-stream) is still recorded, with the status seen (0: none) and the bytes so far.
+    private func recordUnfinished() {
+        guard let ex = exchange, ex.forwarded, !ex.recorded else { return }
+        ex.recorded = true
+        core.emit(.request(host: ex.facts.host, port: ex.facts.port, method: ex.facts.method, path: ex.facts.path,
+                           status: ex.status, bytesUp: ex.bytesUp, bytesDown: ex.bytesDown, secrets: ex.secrets, rule: ex.rule))
+    }
+
     /// Closes both sides at once (hostile or broken input mid-stream).
     private func abort() {
+        recordUnfinished()
         guard !closing else { return }
         closing = true
         timer?.cancel()

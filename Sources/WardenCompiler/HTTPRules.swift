@@ -178,10 +178,6 @@ extension EffectivePolicy {
             injections.append(i)
         }
         var notes: [String] = []
-        if !injections.isEmpty {
-            notes.append("injects " + injections.map { "\($0.headerName) from secret \($0.secret)" }.joined(separator: ", ")
-                         + " (replacing any the agent sent)")
-        }
         if t.isGitReceivePack { notes.append("a git push: every ref update must also be allowed by a `git push` rule") }
         return HTTPDecision(decision: Decision(effect: .allow, rules: allows.map(\.provenance), mechanism: mechanism,
                                                note: notes.isEmpty ? nil : notes.joined(separator: "; ")),

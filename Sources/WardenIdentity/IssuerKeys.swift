@@ -50,10 +50,17 @@ public struct IssuerKeys: Sendable {
     }
 
     private func current(in dir: borrowing KeyDirectory) throws(IdentityError) -> IssuerSigningKey {
-        guard let pointer = try dir.read(Self.currentName, secret: true, limit: 128) else { throw .noKey(directory: directory) }
-        let kid = try Self.keyID(pointer, path: directory + "/" + Self.currentName)
+        var kid = ""
+        var found: [UInt8]?
+        // A rotation between reading `current` and the key file deletes the key it named:
+        // read `current` again (a few times) before calling the key missing.
+        for _ in 0..<3 where found == nil {
+            guard let pointer = try dir.read(Self.currentName, secret: true, limit: 128) else { throw .noKey(directory: directory) }
+            kid = try Self.keyID(pointer, path: directory + "/" + Self.currentName)
+            found = try dir.read(kid + ".key", secret: true)
+        }
         let name = kid + ".key"
-        guard let bytes = try dir.read(name, secret: true) else {
+        guard let bytes = found else {
             throw .keyFile(path: directory + "/" + name, reason: "the current key's private file is missing")
         }
         let raw = try Self.payload(bytes, header: Self.privateHeader, path: directory + "/" + name)

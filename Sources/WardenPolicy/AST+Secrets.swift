@@ -31,8 +31,8 @@ public struct HTTPRule: Sendable, Hashable {
     public var scheme: Located<HTTPScheme>
     /// The method tokens as written; empty when `*` was written.
     public var methods: [Name]
-    /// The span of `*` when written instead of methods.
-    public var anyMethod: SourceSpan?
+    /// `*` (with its span) when written instead of methods.
+    public var anyMethod: Located<String>?
     public var pattern: StringLiteral
     /// The parsed pattern (nil when malformed; reported).
     public var value: HTTPPattern?
@@ -41,7 +41,6 @@ public struct HTTPRule: Sendable, Hashable {
 
 /// `git push "HOST/REPO" ref "PATTERN", ...`.
 public struct GitPushRule: Sendable, Hashable {
-    public var keyword: SourceSpan
     public var repo: StringLiteral
     public var repoValue: GitRepoPattern?
     public var refs: [StringLiteral]

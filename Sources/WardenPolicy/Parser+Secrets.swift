@@ -21,9 +21,9 @@ extension Parser {
     /// After `http`/`https`: `METHOD, ... "PATTERN" [with ...]` or `* "PATTERN" [with ...]`.
     mutating func parseHTTPBody(_ scheme: Located<HTTPScheme>) throws(Abort) -> HTTPRule {
         var methods: [Name] = []
-        var any: SourceSpan?
+        var any: Located<String>?
         if tok.kind == .star {
-            any = span(tok)
+            any = Located("*", span(tok))
             advance()
         } else {
             methods = try nameList("an HTTP method such as GET, or `*`")
@@ -58,7 +58,6 @@ extension Parser {
     /// After `git`: `push "HOST/REPO" ref "PATTERN", ...`.
     mutating func parseGitPushBody() throws(Abort) -> GitPushRule {
         guard isKeyword("push") else { throw fail("`push` after `git`", help: "write `allow git push \"github.com/acme/app\" ref \"refs/heads/agent/*\"`") }
-        let keyword = span(tok)
         advance()
         let repo = try expectString("a repository in quotes, like \"github.com/acme/app\"")
         var repoValue: GitRepoPattern?
@@ -73,7 +72,7 @@ extension Parser {
             advance()
             refs.append(try expectString("a ref pattern in quotes"))
         }
-        return GitPushRule(keyword: keyword, repo: repo, repoValue: repoValue, refs: refs)
+        return GitPushRule(repo: repo, repoValue: repoValue, refs: refs)
     }
 
     /// After `env placeholder`: `NAME = SECRET`.

@@ -123,6 +123,7 @@ public struct AgentSession: Sendable {
             }
             do {
                 let proxy = try DNSProxy(effective: effective, names: names, audit: audit)
+                if !effective.brokeredEndpoints.isEmpty { proxy.learnBrokeredAddresses(effective, into: names) }
                 if let (mount, dir) = proxy.resolvConfMount() {
                     spec.mounts.append(mount)
                     dnsDir = dir

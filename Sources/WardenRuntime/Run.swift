@@ -162,10 +162,16 @@ public final class Run {
             warnings.append("the identity token is not shown to the agent: its world has neither a free /run/warden nor a private /tmp (grant ${tmp})")
         }
         if let created = identity.createdKeyDirectory {
-            warnings.append("created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it")
+            request.notice?("warden: created the first identity token issuer key in \(TerminalText.escape(created)); publish `warden identity jwks` where relying parties can fetch it (docs/identity.md)")
         }
         identityEvent = identity.auditEvent
-        // Secrets are read before the agent exists: a missing one fails the launch (125).
+        // Secrets are read before the agent exists: a missing one, or one whose source the
+        // agent could read or rewrite, fails the launch (125).
+        for secret in effective.secrets {
+            if let why = RunBroker.exposure(of: secret, effective: effective, plan: plan) {
+                throw RunSetupError("\(request.policyPath): identity \(effective.identity): secret \(secret.name) would be within the agent's reach: \(why)")
+            }
+        }
         do {
             secrets = try RunBroker.resolveSecrets(effective, environment: host.environment)
             brokerUpstreamTrust = host.environment[RunBroker.upstreamTrustVariable].flatMap { $0.isEmpty ? nil : $0 }

@@ -34,15 +34,41 @@ final class RunBroker {
     static func resolveSecrets(_ effective: EffectivePolicy, environment: [String: String]) throws(SecretError) -> [String: [UInt8]] {
         var values: [String: [UInt8]] = [:]
         for secret in effective.secrets {
-            let spec: SecretSourceSpec
-            switch secret.source {
-            case .env(let name): spec = .env(name)
-            case .file(let path): spec = .file(path)
-            case .command(let argv): spec = .command(argv)
-            }
-            values[secret.name] = try SecretSource.resolve(spec, secret: secret.name, environment: environment)
+            values[secret.name] = try SecretSource.resolve(spec(secret.source), secret: secret.name, environment: environment)
         }
         return values
+    }
+
+    static func spec(_ source: WardenPolicy.SecretSource) -> SecretSourceSpec {
+        switch source {
+        case .env(let name): return .env(name)
+        case .file(let path): return .file(path)
+        case .command(let argv): return .command(argv)
+        }
+    }
+
+    /// Why a secret's source would put its value within the agent's reach, or nil: an
+    /// `env pass` of the variable it is read from, a file the agent can read (it runs as
+    /// the operator, so the file's mode does not protect it), or a command (or any file
+    /// its arguments name) the agent can write or replace, which would then run outside
+    /// the sandbox, as the operator, on the next launch.
+    static func exposure(of secret: SecretDeclaration, effective: EffectivePolicy, plan: AgentLaunchPlan) -> String? {
+        switch secret.source {
+        case .env(let name):
+            guard effective.envPass.contains(name) else { return nil }
+            return "`env pass \(name)` gives the agent the variable this secret is read from; remove it from `env pass`"
+        case .file(let path):
+            guard plan.agentCanRead(path) else { return nil }
+            return "the agent can read \(path) (a grant covers it); keep secret files outside every path the policy lets the agent read, or deny it (`deny fs read \"\(path)\"`)"
+        case .command(let argv):
+            for path in argv where path.hasPrefix("/") {
+                let parent = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+                if plan.agentCanWrite(path) || plan.agentCanWrite(parent.isEmpty ? "/" : parent) {
+                    return "the agent can modify or replace \(path), which Warden runs outside the sandbox to read the secret; keep the command and the files it names outside every path the policy lets the agent write"
+                }
+            }
+            return nil
+        }
     }
 
     /// Starts the broker and writes what the agent's world needs. Throws when it cannot

@@ -40,7 +40,7 @@ struct RunIdentityToken {
 
     /// The record written right after `run.start` (never the token itself).
     var auditEvent: AuditEvent {
-        AuditEvent(kind: "identity.token", fields: [
+        AuditEvent(kind: AuditKind.identityToken, fields: [
             "kid": .string(keyID), "jti": .string(claims.tokenID), "sub": .string(claims.subject),
             "aud": .string(claims.audience), "iss": .string(claims.issuer), "exp": .int(claims.expiresAt),
         ])
@@ -98,7 +98,7 @@ struct RunIdentityToken {
         return agentPath
     }
 
-    private func write(_ path: String) throws(RunSetupError) {
+    func write(_ path: String) throws(RunSetupError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw RunSetupError("identity token: cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

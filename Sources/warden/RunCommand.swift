@@ -58,6 +58,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Record Landlock's filesystem denials (deny.fs) through kernel audit, switching it on for the run (host-wide, root only) when it is off; when it is on, Warden uses it anyway.")
     var observeFilesystem = false
 
+    @Option(help: "The run identity token's issuer, its iss claim (default: $WARDEN_ISSUER, else https://warden.invalid/<host name>; see docs/identity.md).")
+    var issuer: String?
+
     @Flag(name: .shortAndLong, help: "Do not print the one-line run summary on standard error.")
     var quiet = false
 
@@ -68,6 +71,9 @@ struct RunCommand: ParsableCommand {
         if command.isEmpty { throw ValidationError("give the command to run after `--`") }
         if auditLog == "" { throw ValidationError("--audit-log: the path is empty") }
         if signingKey == "" { throw ValidationError("--signing-key: the path is empty") }
+        if let issuer, !issuer.hasPrefix("https://") && !issuer.hasPrefix("http://") {
+            throw ValidationError("--issuer must be an http(s) URL")
+        }
     }
 
     func run() throws {
@@ -81,6 +87,7 @@ struct RunCommand: ParsableCommand {
                                  wardenVersion: WardenVersion.string, auditFailureMode: onAuditFailure,
                                  notice: { printError($0, prefix: false) })
         request.observeFilesystem = observeFilesystem
+        request.identityToken.issuer = issuer
         let summary: RunSummary
         do {
             let run = try Run(request, host: .current())

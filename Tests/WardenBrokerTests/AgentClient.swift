@@ -18,7 +18,7 @@ final class AgentClient: Sendable {
     /// Connects to the broker's IPv4 address and announces the mapping to `destination`
     /// (unless `announce` is false). `sni` nil sends no server name.
     init(broker: Broker, group: EventLoopGroup, destination: BrokeredDestination, sni: String?,
-         announce: Bool = true) throws {
+         announce: Bool = true, ipv6: Bool = false) throws {
         let collected = Collected()
         self.collected = collected
         let tls: NIOSSLContext?
@@ -26,12 +26,13 @@ final class AgentClient: Sendable {
             var c = TLSConfiguration.makeClientConfiguration()
             c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(broker.certificateAuthorityPEM.utf8)))
             c.applicationProtocols = ["http/1.1"]
+            c.shutdownTimeout = .milliseconds(200)
             if sni == nil { c.certificateVerification = .noHostnameVerification }
             tls = try NIOSSLContext(configuration: c)
         } else {
             tls = nil
         }
-        let (host, port) = broker.listenAddresses.ipv4
+        let (host, port) = ipv6 ? broker.listenAddresses.ipv6! : broker.listenAddresses.ipv4
         channel = try ClientBootstrap(group: group)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {

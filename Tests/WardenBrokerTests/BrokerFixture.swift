@@ -93,10 +93,10 @@ final class BrokerFixture {
         try AgentClient(broker: broker, group: clients, destination: destination, sni: sni, announce: announce)
     }
 
-    /// A GET (or other bodiless) request with the right Host.
-    static func request(_ method: String = "GET", _ path: String, host: String = "api.test",
-                        headers: [String] = [], body: [UInt8]? = nil) -> [UInt8] {
-        var h = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
+    /// A request with the right Host (with the upstream's port: the "connected" port).
+    func request(_ method: String = "GET", _ path: String, host: String = "api.test",
+                 headers: [String] = [], body: [UInt8]? = nil) -> [UInt8] {
+        var h = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(upstream.port)\r\n"
         for line in headers { h += line + "\r\n" }
         if let body { h += "Content-Length: \(body.count)\r\n" }
         return Array((h + "\r\n").utf8) + (body ?? [])

@@ -22,8 +22,8 @@ struct BrokerPushTests {
         return out + Array("0000".utf8) + Array("PACK\0\0\0\u{2}\0\0\0\0".utf8)
     }
 
-    static func push(_ body: [UInt8], path: String = "/acme/app.git/git-receive-pack", chunked: Bool = false) -> [UInt8] {
-        var h = "POST \(path) HTTP/1.1\r\nHost: api.test\r\nContent-Type: application/x-git-receive-pack-request\r\n"
+    static func push(_ body: [UInt8], path: String = "/acme/app.git/git-receive-pack", chunked: Bool = false, port: UInt16) -> [UInt8] {
+        var h = "POST \(path) HTTP/1.1\r\nHost: api.test:\(port)\r\nContent-Type: application/x-git-receive-pack-request\r\n"
         if chunked {
             h += "Transfer-Encoding: chunked\r\n\r\n"
             return Array(h.utf8) + Array(String(body.count, radix: 16).utf8) + [13, 10] + body + Array("\r\n0\r\n\r\n".utf8)
@@ -36,7 +36,7 @@ struct BrokerPushTests {
         let f = try BrokerFixture()
         let c = try f.client()
         let body = Self.body([(Self.a, Self.b, "refs/heads/agent/fix-1")])
-        c.send(Self.push(body))
+        c.send(Self.push(body, port: f.upstream.port))
         let r = try #require(c.waitForResponse())
         #expect(r.status == 200)
         let got = try #require(f.upstream.requests.first)
@@ -47,7 +47,7 @@ struct BrokerPushTests {
         let f = try BrokerFixture()
         let c = try f.client()
         let body = Self.body([(Self.zero, Self.b, "refs/heads/agent/new")])
-        c.send(Self.push(body, chunked: true))
+        c.send(Self.push(body, chunked: true, port: f.upstream.port))
         let r = try #require(c.waitForResponse())
         #expect(r.status == 200)
         #expect(f.upstream.requests.first?.body == body)
@@ -57,7 +57,7 @@ struct BrokerPushTests {
         let f = try BrokerFixture()
         let c = try f.client()
         // The second command is refused: nothing at all may go upstream, head included.
-        c.send(Self.push(Self.body([(Self.a, Self.b, "refs/heads/agent/ok"), (Self.a, Self.b, "refs/heads/main")])))
+        c.send(Self.push(Self.body([(Self.a, Self.b, "refs/heads/agent/ok"), (Self.a, Self.b, "refs/heads/main")]), port: f.upstream.port))
         let r = try #require(c.waitForResponse())
         #expect(r.status == 403)
         #expect(r.bodyText.contains("test.warden:12"))
@@ -65,10 +65,26 @@ struct BrokerPushTests {
         #expect(f.upstream.requests.isEmpty)
     }
 
+    @Test func pushWaitingForContinueGetsItFromTheBroker() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        let body = Self.body([(Self.a, Self.b, "refs/heads/agent/fix-2")])
+        c.send("POST /acme/app.git/git-receive-pack HTTP/1.1\r\nHost: api.test:\(f.upstream.port)\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
+        #expect(c.wait { b, _ in String(decoding: b, as: UTF8.self).hasPrefix("HTTP/1.1 100") })
+        usleep(50_000)
+        #expect(f.upstream.requests.isEmpty)
+        c.send(body)
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 200)
+        let got = try #require(f.upstream.requests.first)
+        #expect(got.body == body)
+        #expect(got.header("expect").isEmpty)
+    }
+
     @Test func deletionIsAlwaysRefused() throws {
         let f = try BrokerFixture()
         let c = try f.client()
-        c.send(Self.push(Self.body([(Self.a, Self.zero, "refs/heads/agent/old")])))
+        c.send(Self.push(Self.body([(Self.a, Self.zero, "refs/heads/agent/old")]), port: f.upstream.port))
         let r = try #require(c.waitForResponse())
         #expect(r.status == 403)
         #expect(r.bodyText.contains("delet"))
@@ -80,7 +96,7 @@ struct BrokerPushTests {
         let f = try BrokerFixture()
         let c = try f.client()
         let body = Self.body([(Self.a, Self.b, "refs/heads/agent/x")])
-        c.send("POST /acme/app.git/git-receive-pack HTTP/1.1\r\nHost: api.test\r\nContent-Encoding: gzip\r\nContent-Length: \(body.count)\r\n\r\n")
+        c.send("POST /acme/app.git/git-receive-pack HTTP/1.1\r\nHost: api.test:\(f.upstream.port)\r\nContent-Encoding: gzip\r\nContent-Length: \(body.count)\r\n\r\n")
         c.send(body)
         let r = try #require(c.waitForResponse())
         #expect(r.status == 403)
@@ -90,7 +106,7 @@ struct BrokerPushTests {
     @Test func pushToAnotherRepositoryIsRefused() throws {
         let f = try BrokerFixture()
         let c = try f.client()
-        c.send(Self.push(Self.body([(Self.a, Self.b, "refs/heads/agent/x")]), path: "/acme/other.git/git-receive-pack"))
+        c.send(Self.push(Self.body([(Self.a, Self.b, "refs/heads/agent/x")]), path: "/acme/other.git/git-receive-pack", port: f.upstream.port))
         let r = try #require(c.waitForResponse())
         #expect(r.status == 403)
         #expect(f.upstream.requests.isEmpty)

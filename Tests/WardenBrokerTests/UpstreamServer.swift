@@ -30,12 +30,18 @@ final class UpstreamServer: Sendable {
     let port: UInt16
     private let state = Mutex<[ReceivedRequest]>([])
     private let streamGate = Mutex<EventLoopPromise<Void>?>(nil)
+    private let open = Mutex(0)
+    /// Connections currently open to this server.
+    var openConnections: Int { open.withLock { $0 } }
+    func opened() { open.withLock { $0 += 1 } }
+    func closed() { open.withLock { $0 -= 1 } }
 
     init(tls: (NIOSSLCertificate, NIOSSLPrivateKey)?) throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let sslContext = try tls.map { cert, key -> NIOSSLContext in
             var c = TLSConfiguration.makeServerConfiguration(certificateChain: [.certificate(cert)], privateKey: .privateKey(key))
             c.applicationProtocols = ["http/1.1"]
+            c.shutdownTimeout = .milliseconds(200)
             return try NIOSSLContext(configuration: c)
         }
         let box = ServerBox()
@@ -90,10 +96,23 @@ private final class ServerHandler: ChannelInboundHandler {
 
     init(server: UpstreamServer) { self.server = server }
 
+    func channelActive(context: ChannelHandlerContext) {
+        server.opened()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        server.closed()
+        context.fireChannelInactive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h):
             head = h; hasher = SHA256(); count = 0; body = []
+            if h.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+            }
         case .body(let b):
             hasher.update(data: Array(b.readableBytesView))
             count += b.readableBytes

@@ -137,6 +137,48 @@ struct IdentityCLITests {
         #expect(!verified.stdout.contains("ghs_secret"))
     }
 
+    /// A policy of one identity `agent` next to a copy of base.warden.
+    func policy(_ s: Setup, _ rules: String) throws -> String {
+        try FileManager.default.copyItem(atPath: WardenBinary.root + "/policies/base.warden", toPath: s.dir + "/base.warden")
+        let path = s.dir + "/p.warden"
+        try """
+            warden 1
+            include "base.warden"
+
+            identity agent {
+              use toolchain
+              allow fs read, write, exec "${workspace}"
+            \(rules)
+              env pass PATH
+            }
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func aGrantOverRunMovesTheTokenIntoTmp() throws {
+        let s = try Setup()
+        defer { s.cleanup() }
+        let p = try policy(s, "  allow fs read \"/run\"\n  use scratch")
+        guard let r = try s.run(#"echo "$WARDEN_ID_TOKEN_FILE"; cat "$WARDEN_ID_TOKEN_FILE""#, policy: p) else { return }
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "/tmp/.warden/id-token")
+        let verified = try #require(try s.warden(["identity", "verify", lines.count > 1 ? lines[1] : ""]))
+        let claims = try Self.json(verified.stdout)
+        #expect(verified.status == 0 && claims["sub"] as? String == "agent", "\(verified.stderr)")
+    }
+
+    @Test func withoutRoomForTheFileTheRunSaysSo() throws {
+        let s = try Setup()
+        defer { s.cleanup() }
+        let p = try policy(s, "  allow fs read \"/run\"")
+        guard let r = try s.run(#"echo "[${WARDEN_ID_TOKEN_FILE-unset}]""#, policy: p) else { return }
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == "[unset]\n")
+        #expect(r.stderr.contains("the identity token is not shown to the agent"))
+    }
+
     @Test func aKeyDirectoryTheAgentCanReadIsRefused() throws {
         let s = try Setup()
         defer { s.cleanup() }

@@ -78,7 +78,7 @@ import Testing
             let args = Array(Self.words(example.command).dropFirst())
             guard let sub = args.first else { continue }
             var path = [sub]
-            if sub == "audit", args.count > 1 { path.append(args[1]) }
+            if sub == "audit" || sub == "identity", args.count > 1 { path.append(args[1]) }
             let key = path.joined(separator: " ")
             if helpCache[key] == nil {
                 guard let help = try WardenBinary.run(path + ["--help"]) else { return }
@@ -94,7 +94,7 @@ import Testing
     @Test func selfContainedExamplesRunAndPrintWhatTheReadmeShows() throws {
         // These need a repository, a key, the system log or a target directory outside this checkout.
         let needsOutside = ["./repo", "~", "/etc/warden", "/var/log", "k8s/", "/tmp/bundle", "/srv/", "warden run",
-                            "audit show", "audit verify"]
+                            "audit show", "audit verify", "warden identity"]
         var ran = 0
         for example in try Self.examples() where !needsOutside.contains(where: { example.command.contains($0) }) {
             let args = Array(Self.words(example.command).dropFirst()).flatMap(Self.expandGlob)

@@ -10,7 +10,7 @@ struct StockPolicyCheckTests {
 
     /// The job policies the docs promise, each with an identity of the same name.
     static let jobs = ["default", "dependency-updater", "cve-remediation", "test-coverage", "lint-fixer",
-                       "code-review-triage", "ci-migration"]
+                       "code-review-triage", "ci-migration", "github-pr-author"]
 
     @Test func everyPromisedPolicyExists() {
         for job in Self.jobs { #expect(Self.files.contains(job + ".warden"), "missing policies/\(job).warden") }

@@ -53,7 +53,7 @@ import WardenPolicy
         let p = try effective(Self.policy)
         let del = p.decideHTTP(try target("DELETE", "https://api.github.com/repos/acme/app"))
         #expect(del.decision.effect == .deny)
-        #expect(del.decision.rules.map(\.location) == ["/p/main.warden:12:20"])
+        #expect(del.decision.rules.map(\.location) == ["/p/main.warden:12:22"])
         #expect(del.injections.isEmpty)
         #expect(p.decideHTTP(try target("GET", "https://api.github.com/admin/x")).decision.effect == .deny)
         let none = p.decideHTTP(try target("POST", "https://api.github.com/repos/acme/other/pulls"))
@@ -178,7 +178,7 @@ import WardenPolicy
         #expect(!analysis.hasErrors, "\(analysis.diagnostics)")
         let results = try PolicyTestRunner(policy: analysis.policy).run()
         #expect(results.count == 6)
-        let failed = results.filter { !$0.passed }.count
-        #expect(failed == 0, "\(failed) failed")
+        let failed = results.filter { !$0.passed }
+        #expect(failed.isEmpty, "\(failed.map(\.decision))")
     }
 }

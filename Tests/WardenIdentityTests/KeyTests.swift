@@ -172,3 +172,33 @@ import Glibc
 extension TemporaryDirectory {
     init(existing: String) { self.path = existing }
 }
+
+@Suite struct IssuerKeyRaceTests {
+    /// Runs signing while another task rotates: every signing sees a whole key (the current
+    /// one or the one just replaced), never a missing file.
+    @Test func signingDuringRotationAlwaysFindsAKey() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.cleanup() }
+        let path = dir.path + "/identity"
+        _ = try IssuerKeys(directory: path).currentOrCreate()
+        let failures = await withTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var failed = 0
+                for _ in 0..<30 { if (try? IssuerKeys(directory: path).rotate()) == nil { failed += 1 } }
+                return failed
+            }
+            for _ in 0..<2 {
+                group.addTask {
+                    var failed = 0
+                    for _ in 0..<300 { if (try? IssuerKeys(directory: path).current()) == nil { failed += 1 } }
+                    return failed
+                }
+            }
+            var total = 0
+            for await f in group { total += f }
+            return total
+        }
+        #expect(failures == 0)
+        #expect(try IssuerKeys(directory: path).publicKeys().count == 31)
+    }
+}

@@ -119,7 +119,8 @@ extension RunTokenClaims {
         }
         #expect(Base64URL.decode("AB==") == nil)
         #expect(Base64URL.decode("A") == nil)
-        #expect(Base64URL.decode("AB") == [0])
+        #expect(Base64URL.decode("AA") == [0])
+        #expect(Base64URL.decode("AB") == nil)  // non-zero unused bits
         #expect(Base64URL.decode("AC") == nil)  // non-zero unused bits
         #expect(Base64URL.decode("a+b/") == nil)
         #expect(Base64URL.decode("ab cd") == nil)

@@ -46,7 +46,8 @@ import Testing
             case .net(let d, let p, let e): return "\(r.effect) net \(d) \(p) \(e) [\(via)]"
             case .syscall(let m): return "\(r.effect) syscall \(m.written) errno=\(m.errno.map(String.init) ?? "-") [\(via)]"
             case .capability(let c): return "\(r.effect) cap \(c) [\(via)]"
-            default: return "\(r.effect) other [\(via)]"
+            case .http(let h): return "\(r.effect) \(h.scheme) \(h.pattern) [\(via)]"
+            case .gitPush(let repo, let ref): return "\(r.effect) git push \(repo) \(ref) [\(via)]"
             }
         }
         #expect(summary == [
