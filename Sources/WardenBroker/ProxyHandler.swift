@@ -192,7 +192,7 @@ final class ProxyHandler: ChannelInboundHandler {
                 if !secrets.contains(p.secretName) { secrets.append(p.secretName) }
             }
         }
-        let isPush = head.method == "POST" && head.decodedPath.hasSuffix("/git-receive-pack")
+        let isPush = head.method == "POST" && GitSmartHTTP.isReceivePack(path: head.decodedPath)
         if isPush, head.headers.contains(where: { $0.name.lowercased() == "content-encoding" && $0.value.lowercased() != "identity" }) {
             refuse(status: 403, text: "a compressed git receive-pack body cannot be inspected", facts: facts, rule: rule)
             return
@@ -277,7 +277,7 @@ final class ProxyHandler: ChannelInboundHandler {
         ex.bytesUp += forward.count
         if ex.pushPending {
             ex.pushPrefix += forward
-            switch parseReceivePackCommands(ex.pushPrefix, limit: core.limits.maxPushCommandBytes) {
+            switch parseReceivePackCommands(ex.pushPrefix, limit: core.limits.maxPushCommandBytes, bodyComplete: ex.requestDone) {
             case .needMore:
                 if ex.requestDone || ex.pushPrefix.count >= core.limits.maxPushCommandBytes {
                     refuse(status: 403, text: "git receive-pack commands incomplete", facts: ex.facts, rule: ex.rule)
@@ -292,8 +292,10 @@ final class ProxyHandler: ChannelInboundHandler {
                     refuse(status: 403, text: "deleting \(deletion.ref) is never allowed", facts: ex.facts, rule: nil)
                     return false
                 }
-                var repo = String(ex.head.decodedPath.dropLast("/git-receive-pack".count))
-                if repo.hasSuffix(".git") { repo.removeLast(4) }
+                guard let repo = GitSmartHTTP.repositoryPath(ofReceivePack: ex.head.decodedPath) else {
+                    refuse(status: 403, text: "git receive-pack without a repository path", facts: ex.facts, rule: ex.rule)
+                    return false
+                }
                 let push = PushFacts(host: ex.facts.host, port: ex.facts.port, repoPath: repo, updates: updates)
                 if case .refuse(let rule, let reason) = core.configuration.decidePush(push) {
                     refuse(status: 403, text: reason, facts: ex.facts, rule: rule)
@@ -527,6 +529,8 @@ final class ProxyHandler: ChannelInboundHandler {
     /// Answers with a short text response, then closes both sides.
     private func answerAndClose(status: Int, text: String) {
         guard !closing else { return }
+        // Mid-response an answer of our own would corrupt the stream: cut it instead.
+        if exchange?.responseStarted == true { abort(); return }
         let body = Array((text + "\n").utf8)
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
         head += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"

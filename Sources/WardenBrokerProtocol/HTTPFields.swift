@@ -12,6 +12,19 @@ public enum HTTPFields {
     /// Fields a `Connection` header may not name: the broker needs them to frame and route.
     static let connectionMayNotName: Set<String> = ["host", "content-length", "transfer-encoding"]
 
+    /// Lowercased names of headers by which some servers and frameworks take the method or
+    /// the path from the request instead of the request line. A request carrying one is
+    /// refused: the rules decided the request line.
+    public static let overrideHeaders: Set<String> = [
+        "x-http-method-override", "x-http-method", "x-method-override",
+        "x-original-url", "x-rewrite-url", "x-original-method",
+    ]
+
+    /// `lowercasedName` is one of ``overrideHeaders``, also when `_` is read as `-`.
+    static func isOverrideHeader(_ lowercasedName: String) -> Bool {
+        overrideHeaders.contains(lowercasedName) || overrideHeaders.contains(String(lowercasedName.map { $0 == "_" ? "-" : $0 }))
+    }
+
     /// A name that is not Host, Content-Length or Transfer-Encoding but becomes one when `_`
     /// is read as `-` (as CGI-style servers do): refused so no server frames on it.
     static func looksLikeFramingHeader(_ lowercasedName: String) -> Bool {

@@ -123,8 +123,10 @@ enum HeadLines {
     }
 
     /// Lengths of the names parsers interpret: host, expect, upgrade, connection,
-    /// content-length, http2-settings, transfer-encoding.
+    /// content-length, http2-settings, transfer-encoding, and the override headers
+    /// (x-http-method and x-rewrite-url 13, x-original-url 14, x-method-override and
+    /// x-original-method 17, x-http-method-override 22).
     private static func isInterpretedNameLength(_ length: Int) -> Bool {
-        length == 4 || length == 6 || length == 7 || length == 10 || length == 14 || length == 17
+        length == 4 || length == 6 || length == 7 || length == 10 || length == 13 || length == 14 || length == 17 || length == 22
     }
 }

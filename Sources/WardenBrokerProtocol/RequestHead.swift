@@ -8,7 +8,11 @@
 ///   fragments are refused;
 /// - exactly one valid Host header, also on HTTP/1.0;
 /// - a `Connection` header naming other headers makes them hop-by-hop: they are dropped
-///   when the head is rebuilt (naming Host, Content-Length or Transfer-Encoding is refused).
+///   when the head is rebuilt (naming Host, Content-Length or Transfer-Encoding is refused);
+/// - methods with lowercase letters are refused (some frameworks uppercase them);
+/// - TRACE and TRACK are refused (405): they echo the request, injected credentials included;
+/// - method and URL override headers (``HTTPFields/overrideHeaders``) are refused (400): a
+///   server honouring them would run a method or path the rules did not decide.
 public struct RequestHead: Sendable {
     public var method: String
     /// The raw origin path as written (validated by ``PathSafety``), without the query.
@@ -16,6 +20,9 @@ public struct RequestHead: Sendable {
     /// The path percent-decoded; what rules match against (safe: `%2F`, `%5C`, `%00`, `%25`,
     /// dot segments and control bytes are refused before decoding).
     public var decodedPath: String
+    /// The path as forwarded (``PathSafety/normalized(_:)``): unreserved escapes decoded,
+    /// other escapes in uppercase hex. Percent-decoding it gives exactly ``decodedPath``.
+    public var normalizedPath: String
     /// The query as written (after `?`), if any.
     public var query: String?
     /// The absolute-form target's scheme (lowercased), host (lowercased) and port, if written.
@@ -47,8 +54,12 @@ public struct RequestHead: Sendable {
         host == HTTPSyntax.lowercasedASCII(name) && (hostPort ?? port) == port
     }
 
-    /// The origin-form target as forwarded: the path and the query.
+    /// The origin-form target as the agent wrote it: the raw path and the query.
     public var originTarget: String { query.map { path + "?" + $0 } ?? path }
+
+    /// The origin-form target as forwarded by ``serialized(setting:removing:)``: the
+    /// normalized path (which decodes to the path rules decided on) and the query as written.
+    public var normalizedTarget: String { query.map { normalizedPath + "?" + $0 } ?? normalizedPath }
 
     /// Parses a complete head (request line through the final CRLF CRLF).
     public static func parse(_ head: [UInt8]) throws(HTTPRefusal) -> RequestHead {
@@ -79,6 +90,8 @@ public struct RequestHead: Sendable {
             case "expect": expectations.append(field.value)
             case "upgrade": throw HTTPRefusal(status: 501, reason: "Upgrade is not supported (no WebSocket or h2c through the broker)")
             case "http2-settings": throw HTTPRefusal(status: 501, reason: "HTTP2-Settings is not supported (no h2c through the broker)")
+            case let other where HTTPFields.isOverrideHeader(other):
+                throw HTTPRefusal(status: 400, reason: "header \(HTTPSyntax.shortened(field.name)) would let a server run another method or path than the one decided")
             case let other where HTTPFields.looksLikeFramingHeader(other):
                 throw HTTPRefusal(status: 400, reason: "header \(HTTPSyntax.shortened(field.name)) imitates Host, Content-Length or Transfer-Encoding")
             default: break
@@ -122,13 +135,14 @@ public struct RequestHead: Sendable {
         }
 
         return RequestHead(
-            method: line.method, path: line.path, decodedPath: line.decodedPath, query: line.query,
+            method: line.method, path: line.path, decodedPath: line.decodedPath, normalizedPath: line.normalizedPath, query: line.query,
             absoluteAuthority: line.absoluteAuthority, version: line.version, headers: headers,
             host: authority.host, hostPort: authority.port, framing: framing, keepAlive: keepAlive,
             expectsContinue: expectsContinue, connectionOptions: connection.options)
     }
 
-    /// Rebuilds the head from the parsed parts only: `METHOD SP origin-target SP HTTP/1.1`,
+    /// Rebuilds the head from the parsed parts only: `METHOD SP normalized-target SP HTTP/1.1`
+    /// (``normalizedTarget``: the path decided on, never the agent's spelling of it),
     /// the headers in order without hop-by-hop ones (``HTTPFields/hopByHop``, those named in
     /// Connection), without those named in `removing` (lowercased) or in `setting`; then
     /// `Connection: close` when the client does not keep the connection alive; then `setting`
@@ -138,7 +152,7 @@ public struct RequestHead: Sendable {
         out.reserveCapacity(1024)
         out.append(contentsOf: method.utf8)
         out.append(HTTPSyntax.space)
-        out.append(contentsOf: originTarget.utf8)
+        out.append(contentsOf: normalizedTarget.utf8)
         out.append(contentsOf: " HTTP/1.1\r\n".utf8)
         // RFC 9110 10.1.1: a server ignores 100-continue from an HTTP/1.0 client, so it is not passed on.
         let dropped = version.minor == 0 ? removing.union(["expect"]) : removing
@@ -153,6 +167,7 @@ struct RequestLine {
     var method: String
     var path: String
     var decodedPath: String
+    var normalizedPath: String
     var query: String?
     var absoluteAuthority: (scheme: String, host: String, port: UInt16?)?
     var version: (major: Int, minor: Int)
@@ -166,6 +181,14 @@ struct RequestLine {
         let method = String(decoding: parts[0], as: UTF8.self)
         let version = try parseVersion(parts[2])
         if method == "CONNECT" { throw HTTPRefusal(status: 501, reason: "CONNECT is not supported: the broker is not a proxy") }
+        if method.utf8.contains(where: { $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) {
+            // Methods are case-sensitive, but some frameworks uppercase them (Django): `delete`
+            // would pass a `deny https DELETE` rule and run as DELETE.
+            throw HTTPRefusal(status: 400, reason: "method with lowercase letters")
+        }
+        if method == "TRACE" || method == "TRACK" {
+            throw HTTPRefusal(status: 405, reason: "\(method) is refused: it echoes the request, injected credentials included")
+        }
         let target = parts[1]
         if let bad = target.first(where: { $0 < 0x21 || $0 > 0x7E }) {
             throw HTTPRefusal(status: 400, reason: "byte \(HTTPSyntax.describe(bad)) in the request target")
@@ -207,9 +230,10 @@ struct RequestLine {
         } else {
             pathBytes = originPart
         }
-        let decodedPath = try PathSafety.decoded(pathBytes)
+        let forms = try PathSafety.forms(pathBytes)
         return RequestLine(
-            method: method, path: String(decoding: pathBytes, as: UTF8.self), decodedPath: decodedPath,
+            method: method, path: String(decoding: pathBytes, as: UTF8.self), decodedPath: forms.decoded,
+            normalizedPath: forms.normalized,
             query: query, absoluteAuthority: absoluteAuthority, version: version)
     }
 

@@ -14,12 +14,13 @@ public struct HTTPGrant: Sendable, Hashable {
     /// The port the rule governs.
     public var port: UInt16 { pattern.effectivePort(scheme) }
 
-    /// Whether the rule covers `target` (scheme, host, port, method and path).
+    /// Whether the rule covers `target` (scheme, host, port, method and path). A deny
+    /// matches paths leniently (any letter case, a trailing `/`), an allow exactly.
     public func matches(_ target: HTTPTarget) -> Bool {
         scheme == target.scheme
             && pattern.matchesHost(target.host, port: target.port, scheme: scheme)
             && (methods?.contains(target.method) ?? true)
-            && pattern.matchesPath(target.path)
+            && pattern.matchesPath(target.path, lenient: effect == .deny)
     }
 }
 
@@ -193,7 +194,9 @@ extension EffectivePolicy {
             return Decision(effect: .deny, rules: [], mechanism: mechanism, note: "`\(ref)` is not a valid full ref name")
         }
         let repo = GitRepoPattern.normalizeRepoPath(repoPath)
-        let matching = gitPush.filter { $0.repo.matches(host: host, port: port, repoPath: repo) && $0.ref.matches(ref) }
+        let matching = gitPush.filter {
+            $0.repo.matches(host: host, port: port, repoPath: repo, lenient: $0.effect == .deny) && $0.ref.matches(ref)
+        }
         let denies = matching.filter { $0.effect == .deny }
         if !denies.isEmpty {
             return Decision(effect: .deny, rules: denies.map(\.provenance), mechanism: mechanism, note: "the whole push is refused")

@@ -154,9 +154,8 @@ extension PolicyChecker {
             if case .http(let a) = r.action { return (r, a) } else { return nil }
         }
         var reported: Set<SourceSpan> = []
-        for (i, (r1, a1)) in http.enumerated() where a1.scheme == .http {
-            for (r2, a2) in http[...] where a2.scheme == .https && a1.port == a2.port && HTTPHostName.overlap(a1.pattern.host, a2.pattern.host) {
-                _ = i
+        for (r1, a1) in http where a1.scheme == .http {
+            for (r2, a2) in http where a2.scheme == .https && a1.port == a2.port && HTTPHostName.overlap(a1.pattern.host, a2.pattern.host) {
                 guard reported.insert(r1.span).inserted else { continue }
                 diagnostics.error("mixed-http-scheme", "identity `\(identity)` has both `http` and `https` rules for \(a1.pattern.host):\(a1.port)",
                                   at: r1.span, help: "a host and port speaks one scheme: keep the `https` rules (or move the plain-HTTP service to another port)",

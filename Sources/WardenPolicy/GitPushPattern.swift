@@ -43,10 +43,14 @@ public struct GitRepoPattern: Sendable, Hashable, Codable, CustomStringConvertib
         return String(p)
     }
 
-    /// Whether a push to `repoPath` (with or without `.git`, leading `/` optional) on `host:port` is this repository.
-    public func matches(host: String, port: UInt16, repoPath: String) -> Bool {
+    /// Whether a push to `repoPath` (with or without `.git`, leading `/` optional) on
+    /// `host:port` is this repository. `lenient` (how deny rules match) ignores letter
+    /// case, as GitHub and GitLab do for owner and repository names.
+    public func matches(host: String, port: UInt16, repoPath: String, lenient: Bool = false) -> Bool {
         guard port == effectivePort, let target = HTTPHostName.endpointHost(host), HTTPHostName.covers(self.host, target) else { return false }
-        return Self.normalizeRepoPath(repoPath) == path
+        let normal = HTTPPattern.normalizePath(repoPath)
+        if lenient { return Self.normalizeRepoPath(normal.lowercased()) == path.lowercased() }
+        return Self.normalizeRepoPath(normal) == path
     }
 }
 

@@ -159,21 +159,65 @@ public struct HTTPPattern: Sendable, Hashable, Codable, CustomStringConvertible 
                 glob = true
                 continue
             }
-            segments.append(String(part))
+            segments.append(normalizePath(String(part)))
         }
         return .success((segments, glob))
     }
 
-    /// Whether `path` (an origin path starting with `/`, without the query) matches.
-    public func matchesPath(_ path: String) -> Bool {
-        let body = path.hasPrefix("/") ? path.dropFirst() : Substring(path)
+    /// RFC 3986 normalisation of a path: `%XX` of an unreserved character (letters, digits,
+    /// `-._~`) is decoded, other escapes get uppercase hex. Servers treat both spellings
+    /// alike, so rules must too (`/%61pp` is `/app`).
+    public static func normalizePath(_ path: String) -> String {
+        let bytes = Array(path.utf8)
+        guard bytes.contains(UInt8(ascii: "%")) else { return path }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - 48
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - 87
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - 55
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
+                let v = hi << 4 | lo
+                let unreserved = (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || (v >= 0x30 && v <= 0x39) || Array("-._~".utf8).contains(v)
+                if unreserved {
+                    out.append(v)
+                } else {
+                    out.append(UInt8(ascii: "%"))
+                    out.append(contentsOf: String(v, radix: 16, uppercase: true).leftPadded().utf8)
+                }
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether `path` (an origin path starting with `/`, without the query) matches; both
+    /// are compared after `normalizePath`. `lenient` (how deny rules match) also ignores
+    /// letter case and one trailing `/`: many servers treat `/Acme/App/` as `/acme/app`,
+    /// and a deny must not be sidestepped by a spelling the server accepts.
+    public func matchesPath(_ path: String, lenient: Bool = false) -> Bool {
+        var normal = Self.normalizePath(path)
+        if lenient {
+            normal = normal.lowercased()
+            if normal.count > 1, normal.hasSuffix("/") { normal.removeLast() }
+        }
+        let body = normal.hasPrefix("/") ? normal.dropFirst() : Substring(normal)
         let parts = body.isEmpty ? [] : body.split(separator: "/", omittingEmptySubsequences: false)
         if trailingGlob {
             guard parts.count >= segments.count else { return false }
         } else {
             guard parts.count == segments.count else { return false }
         }
-        for (pattern, part) in zip(segments, parts) where !Self.segmentMatches(pattern, part) { return false }
+        for (pattern, part) in zip(segments, parts) where !Self.segmentMatches(lenient ? pattern.lowercased() : pattern, part) { return false }
         return true
     }
 
@@ -258,4 +302,9 @@ enum Glob {
         while p < pattern.count, pattern[p] == UInt8(ascii: "*") { p += 1 }
         return p == pattern.count
     }
+}
+
+extension String {
+    /// Two hex digits (`7` → `07`).
+    fileprivate func leftPadded() -> String { count < 2 ? "0" + self : self }
 }

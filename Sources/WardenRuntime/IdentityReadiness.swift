@@ -30,9 +30,19 @@ public struct IdentityReadiness: Sendable, Equatable {
     }
 
     /// Assesses `effective` against `support`; `bindings` stand for a typical run.
+    /// `environment` is Warden's own, where `secret ... from env` values come from.
     public static func assess(_ effective: EffectivePolicy, support: KernelSupport,
-                              bindings: PathBindings) -> IdentityReadiness {
+                              bindings: PathBindings, environment: [String: String] = [:]) -> IdentityReadiness {
         var result = IdentityReadiness(identity: effective.identity, verdict: .ready, reasons: [], notes: [])
+        // A secret that cannot be read fails every launch (125), best-effort or not.
+        let missing = effective.secrets.compactMap { secret in
+            SecretSource.unavailability(RunBroker.spec(secret.source), environment: environment).map { "secret \(secret.name): \($0)" }
+        }
+        if !missing.isEmpty {
+            result.verdict = .unrunnable
+            result.reasons = missing
+            return result
+        }
         func make(_ bestEffort: Bool) throws(AgentLaunchError) -> AgentLaunchPlan {
             try AgentLaunchPlan(effective: effective, command: ["/bin/true"], bindings: bindings, environment: [:],
                                 notify: support.userNotification, cgroupUsable: support.cgroup.unusableReason == nil,

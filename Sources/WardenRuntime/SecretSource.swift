@@ -42,6 +42,23 @@ public enum SecretSource {
     /// How long a `command` source may run before it is killed.
     public static let commandTimeout: Duration = .seconds(30)
 
+    /// Why `source` cannot give a value now, judged without reading or running it (for
+    /// `warden doctor`): an unset variable, a missing file, a command that is not an
+    /// executable file. nil when it looks usable.
+    public static func unavailability(_ source: SecretSourceSpec, environment: [String: String]) -> String? {
+        switch source {
+        case .env(let name):
+            return (environment[name] ?? "").isEmpty ? "\(name) is not set in Warden's environment" : nil
+        case .file(let path):
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return "\(TerminalText.escape(path)): \(String(cString: strerror(errno)))" }
+            return st.st_mode & S_IFMT == S_IFREG ? nil : "\(TerminalText.escape(path)) is not a regular file"
+        case .command(let argv):
+            guard let program = argv.first else { return "no command" }
+            return access(program, X_OK) == 0 ? nil : "\(TerminalText.escape(program)) is not an executable file"
+        }
+    }
+
     /// The value of `secret` from `source`. `environment` is Warden's own (for `env`);
     /// `timeout` bounds a `command` (tests shorten it).
     public static func resolve(_ source: SecretSourceSpec, secret: String, environment: [String: String],

@@ -32,6 +32,7 @@ struct StockPolicyReport {
         }
         let bindings = PathBindings(workspace: HostFacts.currentDirectory(),
                                     home: getenv("HOME").map { String(cString: $0) } ?? "/", tmp: "/tmp")
+        let environment = HostFacts.current().environment
         var entries: [Entry] = []
         for name in names {
             let analysis: PolicyAnalysis
@@ -48,7 +49,7 @@ struct StockPolicyReport {
             for identity in analysis.policy.identities.keys.sorted() {
                 do {
                     let effective = try EffectivePolicy(policy: analysis.policy, identity: identity)
-                    let r = IdentityReadiness.assess(effective, support: support, bindings: bindings)
+                    let r = IdentityReadiness.assess(effective, support: support, bindings: bindings, environment: environment)
                     entries.append(Entry(file: name, identity: identity, verdict: r.verdict.rawValue, reasons: r.reasons, notes: r.notes))
                 } catch {
                     entries.append(Entry(file: name, identity: identity, verdict: "invalid", reasons: [error.description], notes: []))

@@ -35,21 +35,91 @@ let oidB = String(repeating: "b", count: 40)
         #expect(!Self.expected[0].isDeletion && !Self.expected[0].isCreation)
     }
 
+    /// Until the pack signature is in: the commands, the push options and their flush are
+    /// not enough, because what follows them must be checked.
     @Test func needsMoreAtEveryEarlierSplit() {
-        for end in 0..<Self.commandsLength {
+        let signatureEnd = Self.body.count - 4
+        for end in 0..<signatureEnd {
             #expect(parseReceivePackCommands(Array(Self.body[..<end]), limit: 65536) == .needMore, "end \(end)")
         }
-        #expect(parseReceivePackCommands(Array(Self.body[..<Self.commandsLength]), limit: 65536) == .commands(Self.expected, consumed: Self.commandsLength))
+        #expect(parseReceivePackCommands(Array(Self.body[..<signatureEnd]), limit: 65536) == .commands(Self.expected, consumed: Self.commandsLength))
+        #expect(parseReceivePackCommands(Array(Self.body[..<(signatureEnd - 1)]), limit: 65536, bodyComplete: true) == .invalid("body ends before the pack"))
+        #expect(parseReceivePackCommands(Array(Self.body[..<(Self.commandsLength + 3)]), limit: 65536, bodyComplete: true) == .invalid("body ends inside the push options"))
     }
 
     @Test func sha256ObjectIDs() {
         let a = String(repeating: "1", count: 64)
-        let body = pkt(bytes("\(String(repeating: "0", count: 64)) \(a) refs/heads/main") + [0] + bytes("object-format=sha256\n")) + bytes("0000")
-        #expect(parseReceivePackCommands(body, limit: 4096) == .commands([RefUpdate(old: String(repeating: "0", count: 64), new: a, ref: "refs/heads/main")], consumed: body.count))
+        let body = pkt(bytes("\(String(repeating: "0", count: 64)) \(a) refs/heads/main") + [0] + bytes("object-format=sha256\n")) + bytes("0000PACK")
+        #expect(parseReceivePackCommands(body, limit: 4096) == .commands([RefUpdate(old: String(repeating: "0", count: 64), new: a, ref: "refs/heads/main")], consumed: body.count - 4))
     }
 
     @Test func theAuthenticationProbeHasNoCommands() {
-        #expect(parseReceivePackCommands(bytes("0000"), limit: 4096) == .commands([], consumed: 4))
+        #expect(parseReceivePackCommands(bytes("0000"), limit: 4096, bodyComplete: true) == .commands([], consumed: 4))
+        // More may still arrive: not decided until the body is known to end there.
+        #expect(parseReceivePackCommands(bytes("0000"), limit: 4096) == .needMore)
+        #expect(parseReceivePackCommands(bytes("0000"), limit: 4096, bodyComplete: false) == .needMore)
+    }
+
+    static let update = pkt(bytes("\(oidA) \(oidB) refs/heads/agent/x") + [0] + bytes(" report-status\n"))
+    static let updateWithOptions = pkt(bytes("\(oidA) \(oidB) refs/heads/agent/x") + [0] + bytes(" report-status push-options\n"))
+    static let deletion = pkt(bytes("\(oidA) \(zeros) refs/heads/main") + [0] + bytes(" report-status\n"))
+
+    /// Red team: `0000` followed by more pkt-lines (commands a server would run) went
+    /// through undecided. Whatever follows an empty list is refused, in any split.
+    @Test(arguments: [
+        bytes("0000") + pkt("\(oidA) \(zeros) refs/heads/main\n") + bytes("0000"),
+        bytes("0000") + pkt("\(oidA) \(oidB) refs/heads/main\n") + bytes("0000PACK"),
+        bytes("0000PACK\u{0}\u{0}\u{0}\u{2}"),
+        bytes("00000000"),
+        bytes("0000x"),
+    ])
+    func bytesAfterAnEmptyCommandListAreInvalid(_ body: [UInt8]) {
+        for complete in [false, true] {
+            guard case .invalid(let why) = parseReceivePackCommands(body, limit: 4096, bodyComplete: complete) else {
+                Issue.record("accepted \(String(decoding: body, as: UTF8.self).debugDescription)")
+                continue
+            }
+            #expect(why.contains("empty command list"))
+        }
+    }
+
+    @Test(arguments: [
+        (update + bytes("0000") + pkt("\(oidA) \(zeros) refs/heads/main\n") + bytes("0000PACK"), "after the commands"),
+        (update + bytes("0000") + pkt("ci.skip\n") + bytes("0000PACK"), "after the commands"),
+        (update + bytes("00000000PACK"), "after the commands"),
+        (update + bytes("0000PAC!"), "after the commands"),
+        (updateWithOptions + bytes("0000") + pkt("ci.skip\n") + bytes("0000") + pkt("x\n") + bytes("PACK"), "after the push options"),
+        (updateWithOptions + bytes("0000") + pkt("ci.skip\n") + bytes("0000XACK"), "after the push options"),
+        (updateWithOptions + bytes("0000") + pkt(bytes("a") + [0] + bytes("b\n")) + bytes("0000PACK"), "push option with"),
+        (deletion + bytes("0000PACK"), "deletions-only"),
+        (deletion + bytes("0000") + pkt("\(oidA) \(oidB) refs/heads/agent/x\n"), "deletions-only"),
+    ])
+    func onlyPushOptionsAndThePackMayFollowTheCommands(_ body: [UInt8], _ reason: String) {
+        for complete in [false, true] {
+            guard case .invalid(let why) = parseReceivePackCommands(body, limit: 4096, bodyComplete: complete) else {
+                Issue.record("accepted \(String(decoding: body, as: UTF8.self).debugDescription)")
+                continue
+            }
+            #expect(why.contains(reason), "\(why)")
+        }
+    }
+
+    @Test func whatMayFollowTheCommands() {
+        let plain = Self.update + bytes("0000PACK\u{0}\u{0}\u{0}\u{2}")
+        #expect(parseReceivePackCommands(plain, limit: 4096) == .commands([RefUpdate(old: oidA, new: oidB, ref: "refs/heads/agent/x")], consumed: Self.update.count + 4))
+        let noOptions = Self.updateWithOptions + bytes("00000000PACK")
+        #expect(parseReceivePackCommands(noOptions, limit: 4096) == .commands([RefUpdate(old: oidA, new: oidB, ref: "refs/heads/agent/x")], consumed: Self.updateWithOptions.count + 4))
+        // Deletions only: no pack; the body ends at the flush (the broker refuses deletions anyway).
+        let deleting = Self.deletion + bytes("0000")
+        #expect(parseReceivePackCommands(deleting, limit: 4096) == .needMore)
+        #expect(parseReceivePackCommands(deleting, limit: 4096, bodyComplete: true) == .commands([RefUpdate(old: oidA, new: zeros, ref: "refs/heads/main")], consumed: deleting.count))
+        // A pack that never comes.
+        #expect(parseReceivePackCommands(Self.update + bytes("0000"), limit: 4096, bodyComplete: true) == .invalid("body ends before the pack"))
+        // The pack signature must come within the limit.
+        let options = (0..<100).flatMap { pkt("option-\($0)\n") }
+        let long = Self.updateWithOptions + bytes("0000") + options + bytes("0000PACK")
+        #expect(parseReceivePackCommands(long, limit: 1024) == .invalid("push command list longer than 1024 bytes"))
+        #expect(parseReceivePackCommands(long, limit: 65536) == .commands([RefUpdate(old: oidA, new: oidB, ref: "refs/heads/agent/x")], consumed: Self.updateWithOptions.count + 4))
     }
 
     @Test func isBounded() {

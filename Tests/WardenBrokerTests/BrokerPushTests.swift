@@ -19,7 +19,10 @@ struct BrokerPushTests {
         for (i, c) in commands.enumerated() {
             out += pkt("\(c.0) \(c.1) \(c.2)" + (i == 0 ? "\0report-status side-band-64k agent=git/2.43" : "") + "\n")
         }
-        return out + Array("0000".utf8) + Array("PACK\0\0\0\u{2}\0\0\0\0".utf8)
+        out += Array("0000".utf8)
+        // Deletions only: no pack follows the commands.
+        guard commands.contains(where: { $0.1 != zero }) else { return out }
+        return out + Array("PACK\0\0\0\u{2}\0\0\0\0".utf8)
     }
 
     static func push(_ body: [UInt8], path: String = "/acme/app.git/git-receive-pack", chunked: Bool = false, port: UInt16) -> [UInt8] {
@@ -89,6 +92,15 @@ struct BrokerPushTests {
         #expect(r.status == 403)
         #expect(r.bodyText.contains("delet"))
         usleep(100_000)
+        #expect(f.upstream.requests.isEmpty)
+    }
+
+    @Test func caseFoldedReceivePackPathIsGovernedToo() throws {
+        let f = try BrokerFixture()
+        let c = try f.client()
+        c.send(Self.push(Self.body([(Self.a, Self.b, "refs/heads/main")]), path: "/acme/app/GIT-RECEIVE-PACK/", port: f.upstream.port))
+        let r = try #require(c.waitForResponse())
+        #expect(r.status == 403)
         #expect(f.upstream.requests.isEmpty)
     }
 

@@ -30,7 +30,8 @@ struct DoctorStockPolicyTests {
         #expect(Set(entries.compactMap(\.identity)).isSuperset(of: StockPolicyCheckTests.jobs), "\(entries)")
         let scratch = try WardenBinary.tempDir("doctor-stock")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let env = ["PATH": "/usr/bin:/bin", "HOME": scratch]
+        // github-pr-author's secret is read from Warden's environment at launch.
+        let env = ["PATH": "/usr/bin:/bin", "HOME": scratch, "WARDEN_GITHUB_TOKEN": "ghs_doctorTestToken"]
         let workspace = scratch + "/ws"
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: false)
         for e in entries {

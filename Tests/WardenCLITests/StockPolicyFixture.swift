@@ -105,9 +105,14 @@ struct StockPolicyFixture {
 
     /// The environment of Warden itself: a fake HOME and a plain PATH (so `python3` is the
     /// system's /usr/bin/python3, inside the toolchain).
+    /// (and the token github-pr-author's secret reads; no other policy passes it on).
     var environment: [String: String] {
-        ["PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "GIT_CONFIG_NOSYSTEM": "1"]
+        ["PATH": "/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8", "GIT_CONFIG_NOSYSTEM": "1",
+         "WARDEN_GITHUB_TOKEN": Self.githubToken]
     }
+
+    /// The fake GitHub token github-pr-author's runs get; it must never reach the agent or the log.
+    static let githubToken = "ghs_fixtureToken0123456789abcdef"
 
     func warden(_ arguments: [String]) throws -> WardenBinary.Result {
         guard let r = try WardenBinary.run(arguments, in: workspace, environment: environment) else {

@@ -70,6 +70,32 @@ import WardenPolicy
         #expect(p.decideHTTP(HTTPTarget(scheme: .https, method: "GET", host: "api.github.com", port: 443, path: "*")).decision.effect == .deny)
     }
 
+    /// A deny cannot be sidestepped by a spelling the server treats alike: escaped
+    /// unreserved characters, letter case, a trailing slash; git push denies ignore case.
+    @Test func denySpellingsAreNormalised() throws {
+        let p = try effective("""
+        warden 1
+        identity agent {
+          allow https * "api.github.com/**"
+          deny  https DELETE "api.github.com/repos/acme/app"
+          allow git push "github.com/acme/app" ref "refs/heads/**"
+          deny  git push "github.com/acme/app" ref "refs/heads/main"
+        }
+        """)
+        for path in ["/repos/acme/app", "/repos/acme/%61pp", "/repos/ACME/App", "/repos/acme/app/", "/repos/acme/%2561pp".replacingOccurrences(of: "%25", with: "%")] {
+            let d = p.decideHTTP(HTTPTarget(scheme: .https, method: "DELETE", host: "api.github.com", port: 443, path: path))
+            #expect(d.decision.effect == .deny, "\(path)")
+        }
+        #expect(p.decideHTTP(HTTPTarget(scheme: .https, method: "DELETE", host: "api.github.com", port: 443, path: "/repos/acme/app2")).decision.effect == .allow)
+        #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/ACME/App.git", ref: "refs/heads/main").effect == .deny)
+        #expect(p.decideGitPush(host: "github.com", port: 443, repoPath: "/acme/%61pp", ref: "refs/heads/main").effect == .deny)
+        // An allow matches exactly: another spelling is refused, never widened.
+        let q = try effective("warden 1\nidentity agent {\n  allow https GET \"x.example.com/Data/%7euser\"\n}\n")
+        #expect(q.decideHTTP(HTTPTarget(scheme: .https, method: "GET", host: "x.example.com", port: 443, path: "/Data/~user")).decision.effect == .allow)
+        #expect(q.decideHTTP(HTTPTarget(scheme: .https, method: "GET", host: "x.example.com", port: 443, path: "/data/~user")).decision.effect == .deny)
+        #expect(q.decideHTTP(HTTPTarget(scheme: .https, method: "GET", host: "x.example.com", port: 443, path: "/Data/~user/")).decision.effect == .deny)
+    }
+
     @Test func conflictingInjectionsRefuse() throws {
         let p = try effective("""
         warden 1
@@ -180,5 +206,15 @@ import WardenPolicy
         #expect(results.count == 6)
         let failed = results.filter { !$0.passed }
         #expect(failed.isEmpty, "\(failed.map(\.decision))")
+    }
+}
+
+/// Exports cannot carry the broker: HTTP rules are reported as stricter, never silently dropped.
+@Suite struct HTTPExportTests {
+    @Test func exportsNoteHTTPRules() throws {
+        let p = try effective("warden 1\nidentity agent {\n  allow fs read \"/usr\"\n  allow https GET \"api.github.com/**\"\n}\n")
+        let systemd = SystemdExport.dropIn(p, bindings: PathBindings(workspace: "/w", home: "/h", tmp: "/t"))
+        #expect(systemd.notes.contains { $0.message.contains("HTTP rules need Warden's broker") }, "\(systemd.notes)")
+        #expect(systemd.text.contains("PrivateNetwork=yes"))
     }
 }

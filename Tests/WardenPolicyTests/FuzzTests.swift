@@ -29,6 +29,11 @@ struct PolicyGenerator {
     static let limits = [("processes", "256"), ("open-files", "0"), ("memory", "4GiB"), ("memory", "4GB"), ("file-size", "1T"),
                          ("cpu-time", "1h30m"), ("wall-time", "90x"), ("threads", "5"), ("memory", "99999999999TiB")]
     static let caps = ["NET_BIND_SERVICE", "cap_chown", "SYS_ADMN", "CAP_SYS_PTRACE"]
+    static let httpPatterns = ["api.github.com/**", "*.example.org/v*/x", "[::1]:8080/", "host", "a.org//x", "a.org/**/x",
+                               "https://a.org/x", "10.0.0.1:99999/x", "a.org/x?y"]
+    static let urls = ["https://api.github.com/x?y=1", "http://[::1]:8080/", "ftp://x/", "https://a.org/../x", "https://u@a.org/"]
+    static let refs = ["refs/heads/agent/*", "refs/heads/**", "main", "refs/heads/a..b", "refs/**/x"]
+    static let secrets = ["gh", "key", "Bad", "missing"]
 
     mutating func pick<T>(_ a: [T]) -> T { a[Int.random(in: 0..<a.count, using: &rng)] }
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
@@ -48,7 +53,13 @@ struct PolicyGenerator {
     mutating func rule() -> String {
         let effect = chance(0.5) ? "allow" : "deny"
         var s: String
-        switch Int.random(in: 0..<4, using: &rng) {
+        switch Int.random(in: 0..<6, using: &rng) {
+        case 4:
+            s = "\(effect) \(pick(["https", "http"])) \(pick(["GET", "GET, POST", "*", "get"])) \"\(pick(Self.httpPatterns))\""
+            if chance(0.5) {
+                s += pick([" with bearer ", " with basic \"u\" ", " with header \"x-key\" ", " with header \"Host\" "]) + pick(Self.secrets)
+            }
+        case 5: s = "\(effect) git push \"\(pick(["github.com/acme/app", "*.x.org/a", "x.org"]))\" ref \(list(Self.refs, quoted: true))"
         case 0: s = "\(effect) fs \(list(["read", "write", "exec"])) \(list(Self.paths, quoted: true))"
         case 1: s = "\(effect) net \(pick(["connect", "bind"])) \(pick(["tcp", "udp"])) \(list(Self.endpoints, quoted: true))"
         case 2:
@@ -66,7 +77,8 @@ struct PolicyGenerator {
     }
 
     mutating func statement(identity: Bool) -> String {
-        switch Int.random(in: 0..<(identity ? 10 : 5), using: &rng) {
+        switch Int.random(in: 0..<(identity ? 11 : 5), using: &rng) {
+        case 10: return "env placeholder \(pick(["GH_TOKEN", "CI", "BAD-NAME"])) = \(pick(Self.secrets))"
         case 0: return "use \(list(Self.names))"
         case 5: return "description \"text\""
         case 6, 7:
@@ -80,7 +92,9 @@ struct PolicyGenerator {
 
     mutating func expectation() -> String {
         let e = chance(0.5) ? "allow" : "deny"
-        switch Int.random(in: 0..<4, using: &rng) {
+        switch Int.random(in: 0..<6, using: &rng) {
+        case 4: return "expect \(e) \(pick(["https", "http"])) \(pick(["GET", "get"])) \"\(pick(Self.urls))\""
+        case 5: return "expect \(e) git push \"github.com/acme/app\" ref \"\(pick(Self.refs))\""
         case 0: return "expect \(e) fs \(pick(["read", "write", "exec"])) \"\(pick(Self.paths))\""
         case 1: return "expect \(e) net connect tcp \"\(pick(Self.endpoints))\""
         case 2: return "expect \(e) syscall \(pick(Self.syscalls))" + (chance(0.5) ? "(\(list(Self.values)))" : "")
@@ -94,6 +108,9 @@ struct PolicyGenerator {
         for _ in 0..<Int.random(in: 1...4, using: &rng) {
             if chance(0.2) { out += "# comment\n" }
             if chance(0.2) { out += "\n" }
+            if chance(0.3) {
+                out += "secret \(pick(Self.secrets)) from \(pick(["env \"WARDEN_GH\"", "file \"/etc/k\"", "file \"rel\"", "command \"/bin/mint\", \"-x\""]))\n"
+            }
             switch Int.random(in: 0..<3, using: &rng) {
             case 0, 1:
                 let identity = chance(0.5)
@@ -117,7 +134,8 @@ struct PolicyGenerator {
 struct Mutator {
     static let randomTokens = ["{", "}", "(", ")", "[", "]", ",", "=", "==", "&", "|", "@", "#", "\"", "\n", "allow", "deny",
                                "fs", "net", "syscall", "capability", "use", "limit", "env", "include", "identity", "test",
-                               "permissions", "expect", "in", "errno", "because", "@default", "0x", "4GiB", "\"/x\"", "\u{0}", "é", "${"]
+                               "permissions", "expect", "in", "errno", "because", "@default", "0x", "4GiB", "\"/x\"", "\u{0}", "é", "${",
+                               "*", "https", "secret", "with", "git", "push", "ref", "placeholder"]
 
     static func mutate(_ text: String, rng: inout SeededRNG) -> String {
         var bytes = Array(text.utf8)

@@ -52,6 +52,9 @@ public enum KubernetesExport {
         let name = "warden-" + id.lowercased().map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? String($0) : "-" }.joined()
         let profilePath = "warden/\(id).json"
 
+        if let first = policy.http.first {
+            note(.stricter, "HTTP rules need Warden's broker, which an export cannot carry: their hosts stay unreachable and no secret is injected", first.provenance.location)
+        }
         let seccompPolicy = policy.seccompPolicy(arch: o.arch, notify: false)
         let profile: ExportValue, spoProfile: ExportValue
         do {

@@ -182,6 +182,9 @@ public enum OCIExport {
 
         // Namespaces and network.
         let namespaces = ["pid", "ipc", "uts", "mount", "cgroup", "network"]
+        if let first = policy.http.first {
+            note(.stricter, "HTTP rules need Warden's broker, which an export cannot carry: their hosts stay unreachable and no secret is injected", first.provenance.location)
+        }
         if !policy.net.isEmpty {
             note(.stricter, "network rules need Warden's mediation, which OCI cannot express: the container gets its own network namespace with loopback only, so allowed endpoints are unreachable unless the orchestrator connects it (see --emit k8s for a NetworkPolicy)",
                  policy.net[0].provenance.location)

@@ -138,6 +138,9 @@ public enum SystemdExport {
 
         // Network.
         comment("Network")
+        if let first = policy.http.first {
+            note(.stricter, "HTTP rules need Warden's broker, which an export cannot carry: their hosts stay unreachable and no secret is injected", first.provenance.location)
+        }
         if policy.net.isEmpty {
             set("PrivateNetwork", "yes")
             if let families { set("RestrictAddressFamilies", familyNames(families).joined(separator: " ")) }
