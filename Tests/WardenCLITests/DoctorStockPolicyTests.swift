@@ -24,14 +24,16 @@ struct DoctorStockPolicyTests {
     /// Every verdict is checked against a real `warden run -- /bin/true` of that identity:
     /// ready/limited launch, best-effort launches only with --best-effort, cannot-run never.
     @Test func verdictsMatchWhatRunDoes() throws {
-        guard let doctor = try WardenBinary.run(["doctor", "--format", "json"]) else { return }
+        // Neither doctor nor the runs get github-pr-author's token: both must call it cannot-run.
+        var doctorEnvironment = ProcessInfo.processInfo.environment
+        doctorEnvironment["WARDEN_GITHUB_TOKEN"] = nil
+        guard let doctor = try WardenBinary.run(["doctor", "--format", "json"], environment: doctorEnvironment) else { return }
         let (directory, entries) = try Self.entries(doctor.stdout)
         #expect(directory == WardenBinary.root + "/policies")
         #expect(Set(entries.compactMap(\.identity)).isSuperset(of: StockPolicyCheckTests.jobs), "\(entries)")
         let scratch = try WardenBinary.tempDir("doctor-stock")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        // github-pr-author's secret is read from Warden's environment at launch.
-        let env = ["PATH": "/usr/bin:/bin", "HOME": scratch, "WARDEN_GITHUB_TOKEN": "ghs_doctorTestToken"]
+        let env = ["PATH": "/usr/bin:/bin", "HOME": scratch]
         let workspace = scratch + "/ws"
         try FileManager.default.createDirectory(atPath: workspace, withIntermediateDirectories: false)
         for e in entries {
