@@ -56,10 +56,12 @@ start_fixture() { # NAME ARGS...
 
 sh "$fixtures/make-certs.sh" "$host/pki"
 cp "$host/pki/ca.pem" "$ws/upstream-ca.pem"
+cp "$fixtures/bench_agent.py" "$ws/bench_agent.py"  # the agent sees its workspace, not the repository
 start_fixture https "$fixtures/https_server.py" --cert "$host/pki/server.pem" --key "$host/pki/server.key" \
   --log "$host/https.jsonl" --ports 2
 start_fixture dns "$fixtures/dns_upstream.py" 127.0.0.29
-read -r port direct < <(sed -n 's/^port=//p' "$work/https.out" | tr '\n' ' ')
+port=$(sed -n 's/^port=//p' "$work/https.out" | sed -n 1p)
+direct=$(sed -n 's/^port=//p' "$work/https.out" | sed -n 2p)
 dns_port=$(sed -n 's/^port=//p' "$work/dns.out")
 export WARDEN_BROKER_UPSTREAM_CA="$host/pki/ca.pem" WARDEN_DNS_UPSTREAM="127.0.0.29:$dns_port" \
   WARDEN_DNS_ALLOW_LOCAL_ANSWERS=1 WARDEN_BENCH_TOKEN="bench-secret-$RANDOM$RANDOM"
@@ -88,7 +90,7 @@ EOF
 # --- requests and download, brokered vs direct --------------------------------------------------
 say "broker: small GET latency and a $mib MiB download, brokered vs direct ($rounds rounds, $requests requests each)"
 if "$warden" run -q --policy "$work/http.warden" --workspace "$ws" --audit-log "$work.req.jsonl" -- \
-    /usr/bin/python3 "$fixtures/bench_agent.py" "$port" "$direct" "$ws/upstream-ca.pem" "$rounds" "$requests" "$mib" "$seed" \
+    /usr/bin/python3 "$ws/bench_agent.py" "$port" "$direct" "$ws/upstream-ca.pem" "$rounds" "$requests" "$mib" "$seed" \
     >"$work/requests.tsv" 2>"$work/requests.err"; then
   awk -F'\t' '{ printf "broker\t%s\t%s\t%s\n", $1, $2, $3 }' "$work/requests.tsv" >>"$raw"
 else

@@ -43,6 +43,15 @@ struct BrokerAttackTests {
         #expect(reached.isEmpty, "reached the upstream: \(reached)")
         #expect(!BrokerWorld.jsonLines(world.httpLog).contains { ($0["method"] as? String) == "CONNECT" })
 
+        // Requests written back to back on one connection are each decided: a refused second
+        // request (no rule; another Host than the SNI) never rides on an allowed first one.
+        for key in ["pipelined", "pipelined_host"] {
+            let statuses = (v[key] ?? "").split(separator: ",").map(String.init)
+            #expect(statuses.first == "200", "\(key): \(v[key] ?? "missing")")
+            #expect(statuses.count == 1 || (Int(statuses[1]) ?? 0) >= 400, "\(key): \(v[key] ?? "missing")")
+        }
+        #expect(world.upstreamRequests("/echo/pipe-first").count == 1 && world.upstreamRequests("/echo/pipe-host").count == 1)
+
         // SNI other than Host (both names served here); an SNI naming nothing this run resolved.
         #expect(Int(v["sni_host"] ?? "") ?? 0 >= 400 || v["sni_host"] == "closed", "\(run.all)")
         let unknown = v["sni_unknown"] ?? "missing"

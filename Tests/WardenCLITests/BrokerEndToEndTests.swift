@@ -97,13 +97,40 @@ struct BrokerEndToEndTests {
         #expect(v["token_file"] == "1", "$WARDEN_ID_TOKEN_FILE: \(run.all)")
         #expect(v["env_has_placeholder"] == "1", "\(run.all)")
         #expect(Int(v["mem_bytes"] ?? "") ?? 0 > 1_000_000, "the memory dump is real: \(run.all)")
-        #expect(Int(v["seen_files"] ?? "") ?? 0 > 0, "\(run.all)")
+        #expect(v["seen_markers"] == "1", "the agent's home and /tmp were archived: \(run.all)")
         #expect(world.filesHoldingSecret(under: world.workspace).isEmpty, "\(world.filesHoldingSecret(under: world.workspace))")
         #expect(!world.containsSecret((try? String(contentsOfFile: world.auditLog, encoding: .utf8)) ?? ""), "the audit log holds the secret")
         #expect(world.containsSecret(try String(contentsOfFile: world.httpLog, encoding: .utf8)), "control: the upstream log has it")
 
         // The run's identity token: a file inside, verified from the host with `warden identity jwks`.
         try BrokerTokenCheck.verify(world: world, expectIdentity: "agent")
+    }
+
+    /// `allow http` (no TLS) goes through the broker too: the header is injected, a Host
+    /// naming another name and unlisted requests are refused before the upstream.
+    @Test func plainHTTPRulesAreBrokeredWithTheSecretInjected() throws {
+        if let reason = BrokerWorld.skipReason { print("skip: \(reason)"); return }
+        let world = try BrokerWorld(tag: "plain")
+        defer { world.stop() }
+        let log = world.dir + "/plain.jsonl"
+        let plain = try FixtureServer(BrokerWorld.python, [BrokerWorld.fixtures + "/https_server.py", "--plain",
+                                                           "--cert", world.certs + "/server.pem", "--key", world.certs + "/server.key",
+                                                           "--log", log, "--token", world.token])
+        defer { plain.stop() }
+        let port = plain.ports[0]
+        let policy = try world.policy("""
+              allow http GET "api.broker.test:\(port)/echo/**" with header "x-api-key" gh-token
+            """)
+        let run = try world.run("plain_agent.sh", [String(port)], policy: policy)
+        let v = run.values
+        #expect(run.status == 0, "\(run.all)")
+        #expect(v["plain_auth"] == "token", "\(run.all)")
+        #expect((Int(v["plain_other_host"] ?? "") ?? 0) >= 400, "\(run.all)")
+        #expect(v["plain_unlisted"] == "403" && v["plain_post"] == "403", "\(run.all)")
+        let seen = BrokerWorld.jsonLines(log)
+        #expect(seen.compactMap { $0["target"] as? String } == ["/echo/plain"], "only the allowed request arrived: \(seen.map { $0["target"] ?? "" })")
+        #expect(seen.first.map { BrokerWorld.headerValues($0, "x-api-key") } == [world.token], "the agent's own X-Api-Key was replaced")
+        #expect(!world.containsSecret(run.all))
     }
 
     static func json(_ fields: [String: Any]) -> String {

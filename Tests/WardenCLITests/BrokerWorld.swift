@@ -71,10 +71,17 @@ final class BrokerWorld: @unchecked Sendable {
         dns = try DNSUpstreamRecorder(Self.dnsHost, records: records)
     }
 
+    /// Stops the servers and removes the world's files (kept, with the agent's output in
+    /// `agent.out`, when WARDEN_KEEP_BROKER_E2E=1).
     func stop() {
         http.stop()
         git?.stop()
         dns.stop()
+        if ProcessInfo.processInfo.environment["WARDEN_KEEP_BROKER_E2E"] == "1" {
+            print("broker e2e: kept \(dir) and \(workspace)")
+            return
+        }
+        for path in [dir, workspace, auditLog] { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// A bare repository with one commit on main, accepting pushes over smart HTTP.
@@ -175,6 +182,7 @@ final class BrokerWorld: @unchecked Sendable {
         for line in r.stdout.split(separator: "\n") {
             if let eq = line.firstIndex(of: "=") { values[String(line[..<eq])] = String(line[line.index(after: eq)...]) }
         }
+        try? (r.stdout + "\n--- stderr\n" + r.stderr).write(toFile: dir + "/agent.out", atomically: true, encoding: .utf8)
         return Run(status: r.status, stdout: r.stdout, stderr: r.stderr, values: values)
     }
 

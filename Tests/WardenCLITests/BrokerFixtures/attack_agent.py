@@ -97,6 +97,26 @@ out("control", get("https://%s/echo/control" % HOST))
 for name, raw in SHAPES:
     out("shape_" + name, exchange(raw.replace("@H", HOST).replace("@P", str(PORT)).encode("latin-1")))
 
+def pipelined(raw):
+    # statuses of every response to requests written back to back on one connection
+    s = connect()
+    s.settimeout(5)
+    s.sendall(raw)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    s.close()
+    return ",".join(part.split(b" ")[0].decode() for part in data.split(b"HTTP/1.1 ")[1:] if part[:3].isdigit()) or "closed"
+
+out("pipelined", pipelined(("GET /echo/pipe-first HTTP/1.1\r\nHost: %s\r\n\r\nGET /atk-pipelined HTTP/1.1\r\nHost: %s\r\n\r\n" % (HOST, HOST)).encode()))
+out("pipelined_host", pipelined(("GET /echo/pipe-host HTTP/1.1\r\nHost: %s\r\n\r\nGET /echo/atk-pipelined-host HTTP/1.1\r\nHost: other.broker.test:%d\r\n\r\n" % (HOST, PORT)).encode()))
+
 out("sni_host", exchange(("GET /echo/sni-host HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST).encode(), sni="other.broker.test"))
 out("sni_unknown", exchange(("GET /echo/sni-unknown HTTP/1.1\r\nHost: %s\r\n\r\n" % HOST).encode(), sni="unresolved.broker.test"))
 

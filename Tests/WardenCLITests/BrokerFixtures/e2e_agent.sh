@@ -88,8 +88,12 @@ cp "${WARDEN_ID_TOKEN_FILE:-/nonexistent}" "$W/token.jwt" && echo token_file=1
 env > "$W/env.txt"
 mkdir -p "$W/seen"
 # (capped: in the world both are small and private to the run)
-tar cf - -C / "${HOME#/}" 2>/dev/null | head -c 200000000 > "$W/seen/home.tar"
-tar cf - -C / tmp 2>/dev/null | head -c 200000000 > "$W/seen/tmp.tar"
+# markers prove the archives hold what was there; the workspace (under /tmp here) is left out
+echo e2e-marker-home > "$HOME/.e2e-marker"
+echo e2e-marker-tmp > "${TMPDIR:-/tmp}/.e2e-marker"
+tar cf - --exclude="$W" "$HOME" 2>/dev/null | head -c 200000000 > "$W/seen/home.tar"
+tar cf - --exclude="$W" "${TMPDIR:-/tmp}" 2>/dev/null | head -c 200000000 > "$W/seen/tmp.tar"
+grep -q e2e-marker-home "$W/seen/home.tar" && grep -q e2e-marker-tmp "$W/seen/tmp.tar" && echo seen_markers=1
 cat /proc/self/environ > "$W/seen/environ" 2>/dev/null
 echo "seen_files=$(ls "$W/seen" | wc -l)"
 exit 0

@@ -34,6 +34,9 @@ class Server(ThreadingHTTPServer):
         self.log_lock = threading.Lock()
         super().__init__(address, Handler)
 
+    def handle_error(self, request, client_address):
+        pass  # a client that fails the handshake (an untrusting broker) is expected here
+
     def get_request(self):
         sock, addr = self.socket.accept()
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Loopback HTTPS upstream for the broker end-to-end tests (Python standard library only).
 
-Usage: https_server.py --cert C --key K --log LOG [--host 127.0.0.1] [--ports N] [--token T]
+Usage: https_server.py --cert C --key K --log LOG [--host 127.0.0.1] [--ports N] [--token T] [--plain]
 
 Listens on N random ports of HOST (the tests broker the first and reach the others directly)
-and prints `port=P` per port, then `ready`, on stdout. Every request is appended to LOG as one
+and prints `port=P` per port, then `ready`, on stdout (`--plain`: HTTP without TLS). Every request is appended to LOG as one
 JSON line: port, SNI, method, raw target, headers (in order), body length and SHA-256. The log
 is the host's view; it is never given to the agent.
 
@@ -35,15 +35,20 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 512
 
-    def __init__(self, address, context, log, token):
+    def __init__(self, address, context, log, token):  # context None: plain HTTP
         self.context = context
         self.log_file = log
         self.log_lock = threading.Lock()
         self.token = token
         super().__init__(address, Handler)
 
+    def handle_error(self, request, client_address):
+        pass  # a client that fails the handshake (an untrusting broker) is expected here
+
     def get_request(self):
         sock, addr = self.socket.accept()
+        if self.context is None:
+            return sock, addr
         # The handshake happens in the handler's thread (first read), so a slow client
         # never blocks accept().
         return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
@@ -177,6 +182,7 @@ def main():
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--ports", type=int, default=1)
     p.add_argument("--token", default="")
+    p.add_argument("--plain", action="store_true", help="plain HTTP (no TLS) on every port")
     a = p.parse_args()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(a.cert, a.key)
@@ -185,7 +191,7 @@ def main():
         sock.e2e_sni = name
     context.sni_callback = remember_sni
     open(a.log, "a").close()
-    servers = [Server((a.host, 0), context, a.log, a.token) for _ in range(a.ports)]
+    servers = [Server((a.host, 0), None if a.plain else context, a.log, a.token) for _ in range(a.ports)]
     for s in servers:
         print("port=%d" % s.server_address[1], flush=True)
         threading.Thread(target=s.serve_forever, daemon=True).start()
