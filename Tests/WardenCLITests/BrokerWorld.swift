@@ -276,17 +276,8 @@ enum TimedProcess {
         p.currentDirectoryURL = URL(fileURLWithPath: cwd)
         p.environment = environment
         p.standardInput = FileHandle.nullDevice
-        let base = NSTemporaryDirectory() + "warden-broker-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        p.standardOutput = out
-        p.standardError = err
+        let capture = try OutputCapture(attachedTo: p)
+        defer { capture.remove() }
         let start = Date()
         try p.run()
         let pid = p.processIdentifier
@@ -297,11 +288,8 @@ enum TimedProcess {
         DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: deadline)
         p.waitUntilExit()
         deadline.cancel()
-        try out.close()
-        try err.close()
-        var stderr = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
+        var (stdout, stderr) = try capture.read()
         if Date().timeIntervalSince(start) >= timeout { stderr += "\n[test: killed after \(Int(timeout)) s]" }
-        return (p.terminationStatus, (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "", stderr,
-                Date().timeIntervalSince(start))
+        return (p.terminationStatus, stdout, stderr, Date().timeIntervalSince(start))
     }
 }

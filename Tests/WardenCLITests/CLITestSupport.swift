@@ -21,23 +21,41 @@ enum CLISupport {
         } else {
             p.standardInput = FileHandle.nullDevice
         }
-        let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: base + ".out", contents: nil)
-        FileManager.default.createFile(atPath: base + ".err", contents: nil)
-        defer {
-            try? FileManager.default.removeItem(atPath: base + ".out")
-            try? FileManager.default.removeItem(atPath: base + ".err")
-        }
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-        p.standardOutput = out
-        p.standardError = err
+        let capture = try OutputCapture(attachedTo: p)
+        defer { capture.remove() }
         try p.run()
         p.waitUntilExit()
+        let (stdout, stderr) = try capture.read()
+        return WardenBinary.Result(status: p.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
+
+/// A child's stdout and stderr through temporary files (never pipes, so a chatty child
+/// cannot block on a full one): attach before `run()`, read after it exited, then remove.
+struct OutputCapture {
+    let base = NSTemporaryDirectory() + "warden-cli-out-\(UUID().uuidString)"
+    let out: FileHandle
+    let err: FileHandle
+
+    init(attachedTo process: Process) throws {
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        out = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        err = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+        process.standardOutput = out
+        process.standardError = err
+    }
+
+    /// What the child wrote (closes the handles).
+    func read() throws -> (stdout: String, stderr: String) {
         try out.close()
         try err.close()
-        return WardenBinary.Result(status: p.terminationStatus,
-                                   stdout: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-                                   stderr: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+        return ((try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
+                (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: base + ".out")
+        try? FileManager.default.removeItem(atPath: base + ".err")
     }
 }
