@@ -28,6 +28,8 @@ public struct EffectivePolicy: Sendable {
     public var secrets: [SecretDeclaration] = []
     /// `env placeholder` pairs (variable, secret), in order.
     public var placeholders: [(variable: String, secret: String)] = []
+    /// Marked `enforce-only`: `warden learn` refuses to run the identity.
+    public var enforceOnly = false
 }
 
 /// A filesystem rule item: one path and its access kinds.

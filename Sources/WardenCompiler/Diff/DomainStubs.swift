@@ -1,0 +1,17 @@
+// Placeholders so the contract compiles; each domain's owner replaces its stub with a file
+// of its own (FilesystemDiff.swift, GrantsDiff.swift, NetworkDiff.swift, HTTPDiff.swift,
+// GitPushDiff.swift, SyscallDiff.swift) and deletes the stub from here.
+import WardenPolicy
+
+extension PolicyDiffer {
+    static func filesystemChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
+    static func capabilityChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
+    static func limitChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
+    static func environmentChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
+    static func secretChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
+    static func cacheChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
+    static func networkChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
+    static func httpChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
+    static func gitPushChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
+    static func syscallChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
+}
