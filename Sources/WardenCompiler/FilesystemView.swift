@@ -45,10 +45,10 @@ extension EffectivePolicy {
     /// `/tmp`). Paths are compared lexically, like the rules: a path under another
     /// variable or a host path the policy does not name is judged by the rules that name it.
     public func worldAnswer(_ access: FsAccess, _ asked: PolicyPath) -> FsWorldAnswer {
-        // The agent's `/tmp` is the run's `${tmp}`.
-        var path = asked
-        if path.base == nil, path.components.first == "tmp" { path = PolicyPath(base: .tmp, components: Array(path.components.dropFirst())) }
-        let allows = worldGrants
+        // The agent's `/tmp` is the run's `${tmp}`, for the path asked and for the rules'
+        // paths alike (the runtime expands a rule on `/tmp` to the agent's `/tmp` too).
+        let path = Self.agentView(asked)
+        let allows = worldGrants.map { g -> FsGrant in var g = g; g.path = Self.agentView(g.path); return g }
         let holding = allows.filter { Self.covers($0.path, path) }
         guard let depth = holding.map({ Self.depth($0.path) }).max() else {
             // Outside every grant: absent, unless it is an ancestor of a grant (a skeleton
@@ -79,7 +79,7 @@ extension EffectivePolicy {
         // The mount holding the path: the deepest grant (grants of one path merge).
         let mountAccess = holding.filter { Self.depth($0.path) == depth }.reduce(into: Set<FsAccess>()) { $0.formUnion($1.access) }
         let mountPath = holding.first { Self.depth($0.path) == depth }!.path
-        let denied = fs.contains { $0.effect == .deny && $0.access.contains(access) && Self.covers($0.path, path) }
+        let denied = fs.contains { $0.effect == .deny && $0.access.contains(access) && Self.covers(Self.agentView($0.path), path) }
         // The run's fresh home holds nothing of the real home: a path in it that no rule
         // grants is absent at launch (the agent may create it, where it may write).
         let freshHome = mountPath == PolicyPath(base: .home, components: []) && !fs.contains { $0.effect == .allow && $0.path == mountPath }
@@ -161,6 +161,12 @@ extension EffectivePolicy {
                                   provenance: .builtin("fresh home", because: "every run gets a fresh, writable, noexec ${home}")))
         }
         return allows
+    }
+
+    /// `path` as the agent sees it: `/tmp/…` is the run's `${tmp}/…`.
+    static func agentView(_ path: PolicyPath) -> PolicyPath {
+        guard path.base == nil, path.components.first == "tmp" else { return path }
+        return PolicyPath(base: .tmp, components: Array(path.components.dropFirst()))
     }
 
     static func depth(_ p: PolicyPath) -> Int { p.base == nil && p.components.isEmpty ? -1 : p.components.count + (p.base == nil ? 0 : 1000) }
