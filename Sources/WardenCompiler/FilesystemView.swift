@@ -23,6 +23,9 @@ public struct FsWorldAnswer: Sendable, Hashable {
     public var errno: String?
     /// One sentence: what the agent sees at the path.
     public var statement: String
+    /// The access is allowed only in the run's fresh home, a throwaway directory holding
+    /// nothing of the host's home: it reaches no host file (`warden diff` counts it denied).
+    public var inFreshHome = false
 
     /// The enforcing mechanism as `Decision.mechanism` names it.
     public var mechanism: String {
@@ -86,7 +89,8 @@ extension EffectivePolicy {
         if freshHome, access == .read, denied || path != mountPath {
             return FsWorldAnswer(allowed: !denied, layer: denied ? .mount : .none, errno: denied ? "ENOENT" : nil,
                                  statement: "\(path) is in the run's fresh home, which holds nothing of the real home: it does not exist at launch (ENOENT)"
-                                    + (denied ? "; the deny has nothing of the real home to hide" : "; the agent can read what it creates there"))
+                                    + (denied ? "; the deny has nothing of the real home to hide" : "; the agent can read what it creates there"),
+                                 inFreshHome: !denied)
         }
         if denied {
             switch access {
@@ -103,7 +107,8 @@ extension EffectivePolicy {
         }
         if mountAccess.contains(access) {
             return FsWorldAnswer(allowed: true, layer: .none, errno: nil,
-                                 statement: "\(path) is inside the grant \(mountPath), mounted \(Self.accessWords(mountAccess)); Landlock allows \(access.rawValue) there")
+                                 statement: "\(path) is inside the grant \(mountPath), mounted \(Self.accessWords(mountAccess)); Landlock allows \(access.rawValue) there",
+                                 inFreshHome: freshHome)
         }
         let landlockAllows = holding.contains { $0.access.contains(access) }
         switch access {
@@ -118,7 +123,8 @@ extension EffectivePolicy {
         case .read:
             if landlockAllows {
                 return FsWorldAnswer(allowed: true, layer: .none, errno: nil,
-                                     statement: "\(path) is inside the grant \(mountPath); Landlock allows read there through a rule higher up")
+                                     statement: "\(path) is inside the grant \(mountPath); Landlock allows read there through a rule higher up",
+                                     inFreshHome: freshHome)
             }
             return FsWorldAnswer(allowed: false, layer: .landlock, errno: "EACCES",
                                  statement: "\(path) is inside the grant \(mountPath) (\(Self.accessWords(mountAccess))), but no rule grants read: Landlock refuses it (EACCES)")

@@ -4,9 +4,11 @@ extension PolicyDiffer {
     /// The file accesses (read, write, exec of one path) the agent's world answers
     /// differently: allowed in `new` and denied in `old` (widenings), or the reverse.
     ///
-    /// Each access is decided with `DiffProbe.fs`, i.e. `EffectivePolicy.worldAnswer`: the
-    /// world the runtime builds (deepest grant's mount wins, denies mounted on top, skeleton
-    /// directories on the way to a grant, the fresh `${home}`, `/tmp` seen as `${tmp}`).
+    /// Each access is decided as `DiffProbe.fs` decides it, with `EffectivePolicy.worldAnswer`:
+    /// the world the runtime builds (deepest grant's mount wins, denies mounted on top,
+    /// skeleton directories on the way to a grant, the fresh `${home}`, `/tmp` seen as
+    /// `${tmp}`). An access allowed only inside the run's fresh home counts as denied: it
+    /// reaches nothing of the host, so granting the real home or a part of it widens.
     ///
     /// **Why the representatives are complete.** Let R be every fs rule path of both
     /// sides (allows and denies, built-ins and caches included) plus `${home}` (the fresh
@@ -14,8 +16,9 @@ extension PolicyDiffer {
     /// every ancestor of R, and the roots `/`, `${workspace}`, `${home}`, `${tmp}`.
     /// `worldAnswer(a, p)` reads `p` only through (1) which paths of R cover `p` (a rule
     /// path covers `p` when it is `/` or a component prefix of `p`): that picks the grants
-    /// holding `p`, the deepest of them (the mount), and the denies that apply; and (2)
-    /// whether `p` equals the mount's path (the fresh-home case) — an element of R. Take any
+    /// holding `p`, the deepest of them (the mount, and so whether it is the fresh home),
+    /// and the denies that apply; and (2) whether `p` equals the mount's path (the
+    /// fresh-home case), an element of R. Take any
     /// path `p` not in M and let `q` be its longest prefix in M (it exists: M holds each
     /// root). Every path of R covering `p` is a prefix of `p` in M, hence no longer than
     /// `q`, hence a prefix of `q` and so of `q/f` for a fresh name `f`; conversely a path of
@@ -35,8 +38,8 @@ extension PolicyDiffer {
         var groups: [FsDiffGroupKey: PolicyPath] = [:]
         for path in FsDiffRepresentatives.paths(of: [old, new]) {
             for access in FsAccess.allCases {
-                let before = old.worldAnswer(access, path).allowed
-                let after = new.worldAnswer(access, path).allowed
+                let before = FsDiffRepresentatives.reachesHost(old, access, path)
+                let after = FsDiffRepresentatives.reachesHost(new, access, path)
                 guard before != after else { continue }
                 let key = FsDiffGroupKey(access: access, widens: after,
                                          oldRules: old.decideFs(access, path).rules, newRules: new.decideFs(access, path).rules)
@@ -79,6 +82,12 @@ enum FsDiffRepresentatives {
         var effect: Effect
         var access: Set<FsAccess>
         var path: PolicyPath
+    }
+
+    /// What `DiffProbe.fs` answers: the world allows it, and not only in the fresh home.
+    static func reachesHost(_ policy: EffectivePolicy, _ access: FsAccess, _ path: PolicyPath) -> Bool {
+        let world = policy.worldAnswer(access, path)
+        return world.allowed && !world.inFreshHome
     }
 
     static let roots: [PolicyPath] = [PolicyPath(base: nil, components: [])] + PathVariable.allCases.map { PolicyPath(base: $0, components: []) }
