@@ -28,15 +28,24 @@ extension PolicyDiffer {
     /// (Paths of R that name another variable's or host location are compared lexically,
     /// as `worldAnswer` does.)
     ///
+    /// Only representatives covered by a changed rule are probed: a path that no rule
+    /// present on one side only covers has the same covering rules on both sides, hence the
+    /// same answer (the fresh home's implicit grant depends on an allow of `${home}`, which
+    /// covers every path it holds). The fresh child `q/f` of a `q` in M is kept though the
+    /// world answers it as it answers `q` today (same covering rules; the fresh home counts
+    /// as denied either way): it costs one probe and guards a world that would tell them apart.
+    ///
     /// Differing representatives are grouped by (access, direction, old deciding rules, new
     /// deciding rules); each group yields one witness, its simplest path (fewest
     /// components, then shortest). Cost: |M| is at most the sum of the rule paths' depths,
-    /// and each probe is linear in the rules.
+    /// and each probe is linear in the rules; a one-line change probes only its subtree.
     static func filesystemChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges {
         // The world depends only on the rules' (effect, access, path): equal sets, equal worlds.
-        guard FsDiffRepresentatives.worldInputs(old) != FsDiffRepresentatives.worldInputs(new) else { return DomainChanges() }
+        let changed = FsDiffRepresentatives.worldInputs(old).symmetricDifference(FsDiffRepresentatives.worldInputs(new))
+        guard !changed.isEmpty else { return DomainChanges() }
+        let changedPaths = Set(changed.map { EffectivePolicy.agentView($0.path) })
         var groups: [FsDiffGroupKey: PolicyPath] = [:]
-        for path in FsDiffRepresentatives.paths(of: [old, new]) {
+        for path in FsDiffRepresentatives.paths(of: [old, new]) where FsDiffRepresentatives.isCovered(path, byAnyOf: changedPaths) {
             for access in FsAccess.allCases {
                 let before = FsDiffRepresentatives.reachesHost(old, access, path)
                 let after = FsDiffRepresentatives.reachesHost(new, access, path)
@@ -82,6 +91,18 @@ enum FsDiffRepresentatives {
         var effect: Effect
         var access: Set<FsAccess>
         var path: PolicyPath
+    }
+
+    /// Whether some path of `paths` covers `path` (`/`, or `path` or one of its ancestors).
+    static func isCovered(_ path: PolicyPath, byAnyOf paths: Set<PolicyPath>) -> Bool {
+        if paths.contains(PolicyPath(base: nil, components: [])) { return true }
+        var prefix = PolicyPath(base: path.base, components: [])
+        if paths.contains(prefix) { return true }
+        for component in path.components {
+            prefix.components.append(component)
+            if paths.contains(prefix) { return true }
+        }
+        return false
     }
 
     /// What `DiffProbe.fs` answers: the world allows it, and not only in the fresh home.
