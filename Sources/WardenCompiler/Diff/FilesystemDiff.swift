@@ -18,9 +18,8 @@ extension PolicyDiffer {
     /// path covers `p` when it is `/` or a component prefix of `p`): that picks the grants
     /// holding `p`, the deepest of them (the mount, and so whether it is the fresh home),
     /// and the denies that apply; and (2) whether `p` equals the mount's path (the
-    /// fresh-home case), an element of R. Take any
-    /// path `p` not in M and let `q` be its longest prefix in M (it exists: M holds each
-    /// root). Every path of R covering `p` is a prefix of `p` in M, hence no longer than
+    /// fresh-home case), an element of R. Take any path `p` not in M and let `q` be its
+    /// longest prefix in M (it exists: M holds each root). Every path of R covering `p` is a prefix of `p` in M, hence no longer than
     /// `q`, hence a prefix of `q` and so of `q/f` for a fresh name `f`; conversely a path of
     /// R covering `q/f` is not `q/f` (not in M), so it is a prefix of `q` and covers `p`.
     /// Neither `p` nor `q/f` is in R. So `p` and `q/f` get the same answer on both sides,
@@ -28,9 +27,9 @@ extension PolicyDiffer {
     /// (Paths of R that name another variable's or host location are compared lexically,
     /// as `worldAnswer` does.)
     ///
-    /// Only representatives covered by a changed rule are probed: a path that no rule
-    /// present on one side only covers has the same covering rules on both sides, hence the
-    /// same answer (the fresh home's implicit grant depends on an allow of `${home}`, which
+    /// Only representatives covered by a changed rule are probed: a path covered by no
+    /// rule (effect, access, path) present on one side only has the same covering rules on
+    /// both sides, hence the same answer (the fresh home's implicit grant depends on an allow of `${home}`, which
     /// covers every path it holds). The fresh child `q/f` of a `q` in M is kept though the
     /// world answers it as it answers `q` today (same covering rules; the fresh home counts
     /// as denied either way): it costs one probe and guards a world that would tell them apart.
