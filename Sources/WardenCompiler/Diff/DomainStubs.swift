@@ -10,8 +10,5 @@ extension PolicyDiffer {
     static func environmentChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
     static func secretChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
     static func cacheChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
-    static func networkChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
-    static func httpChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
-    static func gitPushChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
     static func syscallChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
 }
