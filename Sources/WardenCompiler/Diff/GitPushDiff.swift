@@ -38,7 +38,7 @@ extension PolicyDiffer {
                 for value in refs {
                     let ref = value.segments.joined(separator: "/")
                     guard RefName.isValid(ref) else { continue }
-                    let order = WitnessOrder([.number(UInt64(repo.utf8.count)), .text(repo), .number(UInt64(ref.utf8.count)), .text(ref)]
+                    let order = WitnessOrder(WitnessOrder.text(repo) + WitnessOrder.text(ref)
                                              + NetworkRepresentatives.order(host) + [.number(UInt64(port))])
                     groups.consider(.gitPush(host: hostText, port: port, repoPath: repo, ref: ref), subkind: "git push",
                                     order: order, old: old, new: new)

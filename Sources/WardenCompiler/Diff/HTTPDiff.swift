@@ -64,7 +64,7 @@ extension PolicyDiffer {
             for method in methods {
                 let target = HTTPTarget(scheme: scheme, method: method, host: hostText, port: port, path: path)
                 let o = old.decideHTTP(target), n = new.decideHTTP(target)
-                let order = WitnessOrder([.number(UInt64(path.utf8.count)), .text(path)] + hostOrder
+                let order = WitnessOrder(WitnessOrder.text(path) + hostOrder
                                          + [.number(UInt64(port)), .text(method)])
                 groups.record(.http(target), subkind: scheme.rawValue, order: order, old: o.decision, new: n.decision)
                 let secrets = Set((o.injections + n.injections).map(\.secret))

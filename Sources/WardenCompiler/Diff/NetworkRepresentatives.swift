@@ -152,7 +152,7 @@ enum NetworkRepresentatives {
         case .ipv6(let n):
             let v = IPv6Value(bytes: n.bytes)
             return [.number(1), .number(v.high), .number(v.low)]
-        case .domain(let d): return [.number(2), .number(UInt64(d.utf8.count)), .text(d)]
+        case .domain(let d): return [.number(2)] + WitnessOrder.text(d)
         case .any, .wildcardDomain: return [.number(3)]
         }
     }

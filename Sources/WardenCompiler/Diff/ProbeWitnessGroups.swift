@@ -14,6 +14,13 @@ struct WitnessOrder: Comparable, Hashable {
     static func < (a: WitnessOrder, b: WitnessOrder) -> Bool {
         a.components.lexicographicallyPrecedes(b.components)
     }
+
+    /// Shorter text first, then alphabetically ignoring case, then fewer capitals (`/admin`
+    /// before `/Admin` before `/ADMIN`).
+    static func text(_ s: String) -> [Component] {
+        [.number(UInt64(s.utf8.count)), .text(s.lowercased()),
+         .number(UInt64(s.utf8.filter { $0 >= 0x41 && $0 <= 0x5A }.count)), .text(s)]
+    }
 }
 
 /// Collects the representatives whose decisions differ between the two versions and keeps
