@@ -147,6 +147,7 @@ import WardenPolicy
         let d = try #require(diffResult).identities[0]
         #expect(S.summary(d.widenings) == ["network | connect udp [fd00:2::]:54 | --connect udp [fd00:2::]:54"])
         // Debug builds are several times slower than release; the release figure is in the report.
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        print("network diff of 300 rules (500 grants) per side: \(elapsed)")
+        #expect(elapsed < .milliseconds(500), "took \(elapsed)")
     }
 }
