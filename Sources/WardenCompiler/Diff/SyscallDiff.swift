@@ -16,6 +16,8 @@ extension PolicyDiffer {
     /// allowing rules, the other side's deciding rules): one witness, the simplest, per group.
     /// Witness arguments stop after the highest argument any rule for the syscall tests.
     static func syscallChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges {
+        // The same rules in the same order (most identities of a one-line change): no work.
+        if old.syscalls.map(SyscallDiff.RuleShape.init) == new.syscalls.map(SyscallDiff.RuleShape.init) { return DomainChanges() }
         let oldRules = Dictionary(grouping: old.syscalls, by: \.syscall)
         let newRules = Dictionary(grouping: new.syscalls, by: \.syscall)
         var changes = DomainChanges()
@@ -56,6 +58,7 @@ enum SyscallDiff {
 
     /// What decides a vector: the effect and the conditions (not errno, not location).
     struct RuleShape: Hashable {
+        var syscall: String
         var effect: Effect
         var conditions: [Condition]
         struct Condition: Hashable {
@@ -64,6 +67,7 @@ enum SyscallDiff {
             var test: SyscallCondition.Test
         }
         init(_ grant: SyscallGrant) {
+            syscall = grant.syscall
             effect = grant.effect
             conditions = grant.conditions.map { Condition(argument: $0.argument, is32Bit: $0.is32Bit, test: $0.test) }
         }
