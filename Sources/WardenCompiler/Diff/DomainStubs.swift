@@ -4,5 +4,4 @@
 import WardenPolicy
 
 extension PolicyDiffer {
-    static func syscallChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
 }
