@@ -138,7 +138,8 @@ enum DiffInputs {
     }
 
     static func join(_ dir: String, _ rel: String) -> String {
-        dir.hasSuffix("/") ? dir + rel : dir + "/" + rel
+        if dir == "." || dir == "./" { return rel }
+        return dir.hasSuffix("/") ? dir + rel : dir + "/" + rel
     }
 
     /// The `*.warden` files under `dir` (recursively, hidden names and symbolic links to

@@ -50,7 +50,11 @@ enum DiffWords {
     /// How one side decided: `allowed by RULE`, `denied by RULE`, `no rule allowed it`
     /// (`allows` with `past: false`), or the decision's note when no rule is involved.
     static func decision(_ d: Decision, past: Bool = true, shownRules: Int = 3) -> String {
-        let verb = d.effect == .allow ? "allowed" : "denied"
+        var verb = d.effect == .allow ? "allowed" : "denied"
+        // A request allowed without the secret (DiffProbe.httpInjection): its rules allow it.
+        if d.effect == .deny, !d.rules.isEmpty, let note = d.note, note.hasPrefix("allowed, without secret ") {
+            verb = "allowed without secret " + note.dropFirst("allowed, without secret ".count) + ","
+        }
         if d.rules.isEmpty {
             if d.effect == .deny {
                 if d.mechanism == "policy" { return past ? "the identity did not exist" : "the identity no longer exists" }
