@@ -460,7 +460,7 @@ import Testing
         #expect(!r.stdout.contains("base.warden\n"), "a file without identities is not listed")
         // The stock policies against themselves: all equivalent.
         guard let same = try world.diff(["old", "old"]) else { return }
-        #expect(same.status == 0 && same.stdout.hasSuffix(": 9 equivalent. Nothing widens.\n"), "\(same.stdout)")
+        #expect(same.status == 0 && same.stdout.hasSuffix("8 identities in 9 files: 8 equivalent. Nothing widens.\n"), "\(same.stdout)")
     }
 
     @Test func fileNamesAreEscapedForTheTerminal() throws {
@@ -524,10 +524,14 @@ import Testing
         guard let added = try world.diff(["--base", "HEAD", "p/new.warden"]) else { return }
         #expect(added.status == 1)
         #expect(added.stdout.hasPrefix("p/new.warden (new file)\n  identity n: wider, added (1 widening)\n"), "\(added.stdout)")
-        // From inside the directory, with a relative path.
+        // From inside the directory, with a relative path: HEAD~1 is v1 like the work tree's
+        // lib.warden, so main.warden is equivalent; new.warden is not committed anywhere.
         guard let inside = try WardenBinary.run(["diff", "--base", "HEAD~1", "."], in: world.dir + "/p") else { return }
         #expect(inside.status == 1)
-        #expect(inside.stdout.contains("main.warden\n  identity builder: wider") && inside.stdout.contains("new.warden (new file)"), "\(inside.stdout)")
+        #expect(inside.stdout.hasPrefix("main.warden\n  identity builder: equivalent\n") && inside.stdout.contains("\nnew.warden (new file)\n"), "\(inside.stdout)")
+        guard let insideHead = try WardenBinary.run(["diff", "--base", "HEAD~1", "--head", "HEAD", "."], in: world.dir + "/p") else { return }
+        #expect(insideHead.status == 1)
+        #expect(insideHead.stdout.contains("main.warden\n  identity builder: wider") && !insideHead.stdout.contains("new.warden"), "\(insideHead.stdout)")
     }
 
     @Test func gitErrorsExitTwo() throws {
