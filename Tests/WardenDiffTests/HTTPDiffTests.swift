@@ -81,9 +81,14 @@ import WardenPolicy
     }
 
     @Test func portsAndSchemesAreKeptApart() throws {
-        let d = try S.compare("  allow https GET \"10.0.0.5/**\"", "  allow https GET \"10.0.0.5/**\"\n  allow http GET \"10.0.0.5:8080/**\"")
-        #expect(Self.http(d.widenings) == ["http | GET http://10.0.0.5:8080/ | --https GET http://10.0.0.5:8080/"])
+        let base = "  allow http GET \"10.0.0.5/**\"\n  allow https GET \"api.example.com/**\""
+        let d = try S.compare(base, base + "\n  allow http GET \"10.0.0.5:8080/**\"\n  allow http GET \"api.example.com/**\"")
+        #expect(Self.http(d.widenings) == [
+            "http | GET http://10.0.0.5:8080/ | --https GET http://10.0.0.5:8080/",
+            "http | GET http://api.example.com/ | --https GET http://api.example.com/",
+        ])
         #expect(d.widenings.allSatisfy(S.explainParses))
+        #expect(d.narrowings.isEmpty)
     }
 
     @Test func reorderedAndRedundantRulesAreEquivalent() throws {

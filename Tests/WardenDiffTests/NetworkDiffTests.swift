@@ -147,6 +147,9 @@ import WardenPolicy
         let d = try #require(diffResult).identities[0]
         #expect(S.summary(d.widenings) == ["network | connect udp [fd00:2::]:54 | --connect udp [fd00:2::]:54"])
         // Debug builds are several times slower than release; the release figure is in the report.
-        #expect(elapsed < .seconds(2), "took \(elapsed)")
+        let o = try EffectivePolicy(policy: old, identity: "agent"), n = try EffectivePolicy(policy: new, identity: "agent")
+        let domainsOnly = try clock.measure { _ = try PolicyDiffer.domainChanges(old: o, new: n) }
+        print("network diff of 300 rules (500 grants) per side: \(elapsed) in all, \(domainsOnly) comparing the effective policies")
+        #expect(elapsed < .milliseconds(500), "took \(elapsed)")
     }
 }

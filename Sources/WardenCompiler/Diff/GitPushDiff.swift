@@ -15,6 +15,8 @@ extension PolicyDiffer {
     /// - ref: `SegmentRepresentatives` over the ref patterns of the rules matching the
     ///   repository (exact for literal and `*` segments and `**`; globs inside a segment are
     ///   the documented residual).
+    /// A (host, port) whose rules are the same on both sides apart from where they are
+    /// written answers every push alike and is skipped.
     static func gitPushChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges {
         let rules = old.gitPush + new.gitPush
         guard !rules.isEmpty else { return DomainChanges() }
@@ -25,6 +27,12 @@ extension PolicyDiffer {
             guard let (host, port) = places[key] else { continue }
             let hostText = NetworkRepresentatives.hostText(host)
             let here = rules.filter { $0.repo.effectivePort == port && HTTPHostName.covers($0.repo.host, host) }
+            // The same rules (ignoring where they are written) decide every push alike.
+            func shapes(_ p: EffectivePolicy) -> Set<String> {
+                Set(p.gitPush.filter { $0.repo.effectivePort == port && HTTPHostName.covers($0.repo.host, host) }
+                    .map { "\($0.effect.rawValue) \($0.repo.path) \($0.ref)" })
+            }
+            if shapes(old) == shapes(new) { continue }
             for repo in repositories(Set(here.map(\.repo.path))) {
                 let matching = here.filter { $0.repo.matches(host: hostText, port: port, repoPath: repo, lenient: $0.effect == .deny) }
                 if matching.isEmpty { continue }

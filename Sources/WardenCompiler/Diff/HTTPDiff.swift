@@ -22,7 +22,9 @@ extension PolicyDiffer {
     ///   the documented residual).
     /// Every request is in the class of one (scheme, host, port, method, path) combination
     /// and matched by the same rules as it, so deciding the representatives finds every
-    /// difference (up to the path residual).
+    /// difference (up to the path residual). A (host class, port) whose rules are the same
+    /// on both sides apart from where they are written answers every request alike and is
+    /// skipped.
     static func httpChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges {
         var groups = ProbeWitnessGroups()
         for scheme in HTTPScheme.allCases {
@@ -32,11 +34,29 @@ extension PolicyDiffer {
                 let hostRules = rules.filter { HTTPHostName.covers($0.pattern.host, host) }
                 for port in Set(hostRules.map(\.port)).sorted() {
                     let here = hostRules.filter { $0.port == port }
+                    // The same rules (ignoring where they are written) decide every request alike.
+                    let oldShapes = Set(old.http.filter { $0.scheme == scheme && $0.port == port && HTTPHostName.covers($0.pattern.host, host) }.map(HTTPRuleShape.init))
+                    let newShapes = Set(new.http.filter { $0.scheme == scheme && $0.port == port && HTTPHostName.covers($0.pattern.host, host) }.map(HTTPRuleShape.init))
+                    if oldShapes == newShapes { continue }
                     try requests(scheme: scheme, host: host, port: port, rules: here, old: old, new: new, into: &groups)
                 }
             }
         }
         return groups.changes(old: old, new: new)
+    }
+
+    /// An http(s) rule without its provenance.
+    struct HTTPRuleShape: Hashable {
+        var effect: Effect
+        var methods: [String]?
+        var pattern: HTTPPattern
+        var injection: HeaderInjection?
+        init(_ g: HTTPGrant) {
+            effect = g.effect
+            methods = g.methods
+            pattern = g.pattern
+            injection = g.injection
+        }
     }
 
     /// Methods tried, in order, for "a method no rule lists".
