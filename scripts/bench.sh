@@ -16,6 +16,8 @@
 #   8. HTTP broker: small GET latency and a 100 MiB download brokered vs direct, and launch of
 #      /bin/true for an identity without and with http rules (scripts/bench-broker.sh; knobs
 #      BENCH_BROKER_ROUNDS, BENCH_BROKER_REQUESTS, BENCH_BROKER_MIB)
+#   9. warden diff of a 1,000-identity policy against a one-line change, with its 2 s goal
+#      (scripts/bench-diff.sh; knob BENCH_DIFF_ROUNDS)
 # Prints one table and writes bench-results/bench.json (raw samples: bench-results/raw.tsv).
 # Knobs: BENCH_ROUNDS (default 30), BENCH_SEED, BENCH_DOCKER_PROFILE (default
 # ../shared/reference/docker-default-seccomp.json). Runs as root (apt-get, and warden run's
@@ -189,6 +191,10 @@ say "workloads: C make, go test, cargo test, pytest, bare and under warden run (
 # --- 8. HTTP broker ---------------------------------------------------------------------------
 say "broker: brokered vs direct requests and download, launch with and without http rules (scripts/bench-broker.sh)"
 "$root/scripts/bench-broker.sh" "$warden" "$raw" || say "broker bench failed (see above)"
+
+# --- 9. policy diff ---------------------------------------------------------------------------
+say "diff: 1,000 identities, one line changed (scripts/bench-diff.sh)"
+"$root/scripts/bench-diff.sh" "$warden" "$raw" >&2 || say "diff bench failed (see above)"
 
 # --- report ----------------------------------------------------------------------------------
 python3 - "$out/machine.json" "$rounds" "$seed" <<'PY'

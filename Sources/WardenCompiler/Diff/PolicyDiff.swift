@@ -157,7 +157,8 @@ public enum PolicyDiffer {
                 changes.narrowings = [DiffWitness(probe: .identityExists(name), old: o, new: nil)]
             case (let o?, let n?):
                 status = .compared
-                changes = try domainChanges(old: o, new: n)
+                // Equal decision inputs decide every probe alike: no domain work.
+                if DecisionInputs(o) != DecisionInputs(n) { changes = try domainChanges(old: o, new: n) }
             case (nil, nil):
                 continue
             }
