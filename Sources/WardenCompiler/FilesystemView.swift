@@ -23,6 +23,9 @@ public struct FsWorldAnswer: Sendable, Hashable {
     public var errno: String?
     /// One sentence: what the agent sees at the path.
     public var statement: String
+    /// The access is allowed only in the run's fresh home, a throwaway directory holding
+    /// nothing of the host's home: it reaches no host file (`warden diff` counts it denied).
+    public var inFreshHome = false
 
     /// The enforcing mechanism as `Decision.mechanism` names it.
     public var mechanism: String {
@@ -45,10 +48,10 @@ extension EffectivePolicy {
     /// `/tmp`). Paths are compared lexically, like the rules: a path under another
     /// variable or a host path the policy does not name is judged by the rules that name it.
     public func worldAnswer(_ access: FsAccess, _ asked: PolicyPath) -> FsWorldAnswer {
-        // The agent's `/tmp` is the run's `${tmp}`.
-        var path = asked
-        if path.base == nil, path.components.first == "tmp" { path = PolicyPath(base: .tmp, components: Array(path.components.dropFirst())) }
-        let allows = worldGrants
+        // The agent's `/tmp` is the run's `${tmp}`, for the path asked and for the rules'
+        // paths alike (the runtime expands a rule on `/tmp` to the agent's `/tmp` too).
+        let path = Self.agentView(asked)
+        let allows = worldGrants.map { g -> FsGrant in var g = g; g.path = Self.agentView(g.path); return g }
         let holding = allows.filter { Self.covers($0.path, path) }
         guard let depth = holding.map({ Self.depth($0.path) }).max() else {
             // Outside every grant: absent, unless it is an ancestor of a grant (a skeleton
@@ -79,14 +82,15 @@ extension EffectivePolicy {
         // The mount holding the path: the deepest grant (grants of one path merge).
         let mountAccess = holding.filter { Self.depth($0.path) == depth }.reduce(into: Set<FsAccess>()) { $0.formUnion($1.access) }
         let mountPath = holding.first { Self.depth($0.path) == depth }!.path
-        let denied = fs.contains { $0.effect == .deny && $0.access.contains(access) && Self.covers($0.path, path) }
+        let denied = fs.contains { $0.effect == .deny && $0.access.contains(access) && Self.covers(Self.agentView($0.path), path) }
         // The run's fresh home holds nothing of the real home: a path in it that no rule
         // grants is absent at launch (the agent may create it, where it may write).
         let freshHome = mountPath == PolicyPath(base: .home, components: []) && !fs.contains { $0.effect == .allow && $0.path == mountPath }
         if freshHome, access == .read, denied || path != mountPath {
             return FsWorldAnswer(allowed: !denied, layer: denied ? .mount : .none, errno: denied ? "ENOENT" : nil,
                                  statement: "\(path) is in the run's fresh home, which holds nothing of the real home: it does not exist at launch (ENOENT)"
-                                    + (denied ? "; the deny has nothing of the real home to hide" : "; the agent can read what it creates there"))
+                                    + (denied ? "; the deny has nothing of the real home to hide" : "; the agent can read what it creates there"),
+                                 inFreshHome: !denied)
         }
         if denied {
             switch access {
@@ -103,7 +107,8 @@ extension EffectivePolicy {
         }
         if mountAccess.contains(access) {
             return FsWorldAnswer(allowed: true, layer: .none, errno: nil,
-                                 statement: "\(path) is inside the grant \(mountPath), mounted \(Self.accessWords(mountAccess)); Landlock allows \(access.rawValue) there")
+                                 statement: "\(path) is inside the grant \(mountPath), mounted \(Self.accessWords(mountAccess)); Landlock allows \(access.rawValue) there",
+                                 inFreshHome: freshHome)
         }
         let landlockAllows = holding.contains { $0.access.contains(access) }
         switch access {
@@ -118,7 +123,8 @@ extension EffectivePolicy {
         case .read:
             if landlockAllows {
                 return FsWorldAnswer(allowed: true, layer: .none, errno: nil,
-                                     statement: "\(path) is inside the grant \(mountPath); Landlock allows read there through a rule higher up")
+                                     statement: "\(path) is inside the grant \(mountPath); Landlock allows read there through a rule higher up",
+                                     inFreshHome: freshHome)
             }
             return FsWorldAnswer(allowed: false, layer: .landlock, errno: "EACCES",
                                  statement: "\(path) is inside the grant \(mountPath) (\(Self.accessWords(mountAccess))), but no rule grants read: Landlock refuses it (EACCES)")
@@ -161,6 +167,12 @@ extension EffectivePolicy {
                                   provenance: .builtin("fresh home", because: "every run gets a fresh, writable, noexec ${home}")))
         }
         return allows
+    }
+
+    /// `path` as the agent sees it: `/tmp/…` is the run's `${tmp}/…`.
+    static func agentView(_ path: PolicyPath) -> PolicyPath {
+        guard path.base == nil, path.components.first == "tmp" else { return path }
+        return PolicyPath(base: .tmp, components: Array(path.components.dropFirst()))
     }
 
     static func depth(_ p: PolicyPath) -> Int { p.base == nil && p.components.isEmpty ? -1 : p.components.count + (p.base == nil ? 0 : 1000) }

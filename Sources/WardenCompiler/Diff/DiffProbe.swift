@@ -8,7 +8,9 @@ public enum DiffProbe: Sendable, Hashable {
     case identityExists(String)
     /// `warden learn` may run the identity (it is not marked `enforce-only`).
     case learning(String)
-    /// A file access as the agent's world answers it (`EffectivePolicy.worldAnswer`).
+    /// A file access to the host's file as the agent's world answers it
+    /// (`EffectivePolicy.worldAnswer`); an access that lands only in the run's fresh home
+    /// counts as denied (it reaches nothing of the host).
     case fs(FsAccess, PolicyPath)
     /// A concrete endpoint (one host, one port).
     case net(NetDirection, NetProtocol, Endpoint)
@@ -101,7 +103,10 @@ public enum DiffProbe: Sendable, Hashable {
         case .fs(let access, let path):
             let rules = p.decideFs(access, path)
             let world = p.worldAnswer(access, path)
-            return Decision(effect: world.allowed ? .allow : .deny, rules: rules.rules, mechanism: world.mechanism, note: world.statement)
+            // The run's fresh home holds nothing of the host: an access only there reaches
+            // no host file, so granting the real home (or a part of it) is a widening.
+            return Decision(effect: world.allowed && !world.inFreshHome ? .allow : .deny, rules: rules.rules, mechanism: world.mechanism,
+                            note: world.inFreshHome ? "only in the run's fresh home, never the host's: " + world.statement : world.statement)
         case .net(let d, let proto, let e): return p.decideNet(d, proto, e)
         case .lookup(let name): return p.decideLookup(name)
         case .syscall(let name, let args): return p.decideSyscall(name, arguments: args)

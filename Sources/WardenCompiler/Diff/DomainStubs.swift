@@ -4,12 +4,6 @@
 import WardenPolicy
 
 extension PolicyDiffer {
-    static func filesystemChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
-    static func capabilityChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
-    static func limitChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
-    static func environmentChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
-    static func secretChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
-    static func cacheChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges { DomainChanges() }
     static func networkChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
     static func httpChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
     static func gitPushChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
