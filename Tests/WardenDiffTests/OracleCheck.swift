@@ -33,7 +33,8 @@ enum OracleOutcome: Sendable {
     /// then throws `.effective`, which is checked).
     case skipped
     case checked(probes: Int, widens: Bool, narrows: Bool)
-    case failed([OracleFailure])
+    /// `widens`/`narrows`: what the oracle found (so failing pairs count for coverage too).
+    case failed([OracleFailure], widens: Bool, narrows: Bool)
 }
 
 /// Compares `PolicyDiffer.compare` with the oracle's brute force on one pair.
@@ -47,14 +48,14 @@ enum OracleCheck {
             diff = try PolicyDiffer.compare(old: oldPolicy, new: newPolicy, identity: "a")
         } catch {
             if case .effective = error { return .skipped }
-            return .failed([OracleFailure(kind: .diffError, subject: "compare", detail: "\(error)")])
+            return .failed([OracleFailure(kind: .diffError, subject: "compare", detail: "\(error)")], widens: false, narrows: false)
         }
         guard let old = try? EffectivePolicy(policy: oldPolicy, identity: "a"),
               let new = try? EffectivePolicy(policy: newPolicy, identity: "a") else {
-            return .failed([OracleFailure(kind: .diffError, subject: "compare", detail: "the diff compared a pair whose effective policy cannot be built")])
+            return .failed([OracleFailure(kind: .diffError, subject: "compare", detail: "the diff compared a pair whose effective policy cannot be built")], widens: false, narrows: false)
         }
         guard let identity = diff.identities.first, diff.identities.count == 1 else {
-            return .failed([OracleFailure(kind: .diffError, subject: "compare", detail: "expected one identity, got \(diff.identities.map(\.identity))")])
+            return .failed([OracleFailure(kind: .diffError, subject: "compare", detail: "expected one identity, got \(diff.identities.map(\.identity))")], widens: false, narrows: false)
         }
 
         // The brute force: every action of the universe, decided on both sides.
@@ -104,7 +105,7 @@ enum OracleCheck {
                 }
             }
         }
-        if !failures.isEmpty { return .failed(failures) }
+        if !failures.isEmpty { return .failed(failures, widens: !widenings.isEmpty, narrows: !narrowings.isEmpty) }
         return .checked(probes: universe.probes.count, widens: !widenings.isEmpty, narrows: !narrowings.isEmpty)
     }
 
@@ -139,10 +140,10 @@ enum OracleCheck {
 
     /// A smaller pair that fails with the same first failure (rules dropped one at a time,
     /// from one side or, when both have it, from both).
-    static func shrink(_ pair: OraclePair) -> OraclePair {
-        guard case .failed(let first) = run(pair), let target = first.first else { return pair }
+    static func shrink(_ pair: OraclePair, grouping: Bool = false, relevant: (OracleFailure) -> Bool = { _ in true }) -> OraclePair {
+        guard case .failed(let first, _, _) = run(pair, grouping: grouping), let target = first.first(where: relevant) else { return pair }
         func stillFails(_ p: OraclePair) -> Bool {
-            guard case .failed(let fs) = run(p) else { return false }
+            guard case .failed(let fs, _, _) = run(p, grouping: grouping) else { return false }
             return fs.contains { $0.kind == target.kind && $0.subject == target.subject }
         }
         var best = pair

@@ -25,8 +25,9 @@ import WardenPolicy
         // The generator must give enough valid pairs, and pairs that do differ both ways
         // (else the oracle would pass vacuously).
         #expect(summary.checked + summary.failed >= Self.pairsPerFamily, "only \(summary.checked + summary.failed) valid \(family) pairs")
-        #expect(summary.widening * 10 >= summary.checked, "only \(summary.widening) of \(summary.checked) \(family) pairs widen")
-        #expect(summary.narrowing * 10 >= summary.checked, "only \(summary.narrowing) of \(summary.checked) \(family) pairs narrow")
+        let total = summary.checked + summary.failed
+        #expect(summary.widening * 10 >= total, "only \(summary.widening) of \(total) \(family) pairs widen")
+        #expect(summary.narrowing * 10 >= total, "only \(summary.narrowing) of \(total) \(family) pairs narrow")
     }
 
     /// One witness per distinct widening: every oracle difference's group (domain, the new
@@ -46,9 +47,9 @@ import WardenPolicy
         switch OracleCheck.run(pair, grouping: true) {
         case .skipped: print("skipped (invalid policy)")
         case .checked(let probes, let w, let n): print("agrees: \(probes) actions, widens \(w), narrows \(n)")
-        case .failed(let failures):
+        case .failed(let failures, _, _):
             for f in failures { Issue.record("\(f)") }
-            let small = OracleCheck.shrink(pair)
+            let small = OracleCheck.shrink(pair, grouping: true)
             print("--- shrunk old\n\(small.oldText)--- shrunk new\n\(small.newText)")
         }
     }
@@ -70,12 +71,15 @@ import WardenPolicy
                 s.probes += probes
                 if w { s.widening += 1 }
                 if n { s.narrowing += 1 }
-            case .failed(let failures):
-                let relevant = onlyGrouping ? failures.filter { $0.kind == .missingGroup } : failures.filter { $0.kind != .missingGroup }
+            case .failed(let failures, let w, let n):
+                if w { s.widening += 1 }
+                if n { s.narrowing += 1 }
+                let isRelevant: (OracleFailure) -> Bool = { onlyGrouping ? $0.kind == .missingGroup : $0.kind != .missingGroup }
+                let relevant = failures.filter(isRelevant)
                 guard !relevant.isEmpty else { s.checked += 1; continue }
                 s.failed += 1
                 guard s.failed <= shown else { continue }
-                let small = OracleCheck.shrink(pair)
+                let small = OracleCheck.shrink(pair, grouping: grouping, relevant: isRelevant)
                 Issue.record("""
                     \(family) pair seed \(pair.seed) disagrees with the oracle:
                     \(relevant.map { "  " + $0.description }.joined(separator: "\n"))

@@ -17,7 +17,8 @@ import WardenPolicy
 ///   `${workspace}`, `${home}`, `${tmp}`, and `/tmp`. For any path P let X be its longest
 ///   prefix in S: if P = X it is in the universe; otherwise X/n is not in S, so no rule path
 ///   lies under or equals P, and P is covered by exactly the rule paths covering X: P
-///   answers like X/`zq-oracle`, which the universe holds. × read, write, exec.
+///   answers like X/`zq-oracle`, which the universe holds. One path per signature (its
+///   relations to every rule path) is kept; × read, write, exec.
 /// - **Network** (`decideNet`, `decideLookup`): IPv4: 0 and, for every network either side
 ///   mentions, its first address and the one after its last (between two consecutive such
 ///   values every address is in exactly the same networks); IPv6: the fixed values that
@@ -89,7 +90,21 @@ struct OracleUniverse {
             while !q.components.isEmpty { q.components.removeLast(); s.insert(q) }
         }
         for path in Array(s) { s.insert(PolicyPath(base: path.base, components: path.components + [Self.fresh])) }
-        for path in s.sorted(by: { $0.description < $1.description }) {
+        // One path per signature: how it relates to every rule path (covered by it, above
+        // it, equal), as asked and in the agent's view (`/tmp/...` is `${tmp}/...`), and
+        // whether it is `/`. The world and the rule decision depend on nothing else.
+        let rulePaths = Set(sides.flatMap { $0.fs.map(\.path) } + [PolicyPath(base: .home, components: [])]).sorted { $0.description < $1.description }
+        func view(_ p: PolicyPath) -> PolicyPath {
+            p.base == nil && p.components.first == "tmp" ? PolicyPath(base: .tmp, components: Array(p.components.dropFirst())) : p
+        }
+        func covers(_ r: PolicyPath, _ p: PolicyPath) -> Bool { (r.base == nil && r.components.isEmpty) || p.isWithin(r) }
+        let ordered = s.sorted { ($0.components.count, $0.description) < ($1.components.count, $1.description) }
+        let representatives = Self.distinct(ordered) { p in
+            [p.base == nil && p.components.isEmpty] + rulePaths.flatMap { r in
+                [covers(r, p), covers(view(r), view(p)), r.isWithin(p), view(r).isWithin(view(p)), r == p, view(r) == view(p)]
+            }
+        }
+        for path in representatives {
             for a in FsAccess.allCases { probes.append(.fs(a, path)) }
         }
     }
