@@ -4,8 +4,5 @@
 import WardenPolicy
 
 extension PolicyDiffer {
-    static func networkChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
-    static func httpChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
-    static func gitPushChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
     static func syscallChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
 }
