@@ -2,7 +2,3 @@
 // of its own (FilesystemDiff.swift, GrantsDiff.swift, NetworkDiff.swift, HTTPDiff.swift,
 // GitPushDiff.swift, SyscallDiff.swift) and deletes the stub from here.
 import WardenPolicy
-
-extension PolicyDiffer {
-    static func syscallChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges { DomainChanges() }
-}
