@@ -49,6 +49,9 @@ public final class Run {
     public init(_ request: RunRequest, host: HostFacts, cgroups: CgroupSupport? = nil,
                 memoryV1Usable: Bool? = nil) throws(RunSetupError) {
         let effective = request.effective
+        if request.learn && effective.enforceOnly {
+            throw RunSetupError.learnRefused(identity: effective.identity, policyPath: request.policyPath)
+        }
         guard let workspacePath = HostFacts.realDirectory(request.workspace ?? host.currentDirectory) else {
             throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
         }
@@ -154,7 +157,8 @@ public final class Run {
             enforcedLayers: Self.enforcedLayers, unobservedLayers: Self.unobservedLayers(userNotification: userNotification),
             extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
-                .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a })
+                .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a }
+                .merging(request.learn ? ["mode": .string("learn")] : [:]) { a, _ in a })
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:
         // the token proves the agent's identity to others, who then refuse it; it guards
@@ -208,7 +212,7 @@ public final class Run {
         var session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
                                    gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
-        session.observeFilesystem = request.observeFilesystem ? .enableKernelAudit : .ifKernelAuditEnabled
+        session.observeFilesystem = request.observeFilesystem || request.learn ? .enableKernelAudit : .ifKernelAuditEnabled
         session.afterStart = [identityEvent]
         session.secrets = secrets
         session.brokerUpstreamTrust = brokerUpstreamTrust
