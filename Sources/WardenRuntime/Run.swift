@@ -88,6 +88,9 @@ public final class Run {
         // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
         // in a child process, which `warden doctor` reports but a launch does not use.
         let userNotification = KernelSupport.userNotificationAvailable()
+        if request.learn && !userNotification {
+            throw RunSetupError("observing mode (warden learn) needs seccomp user notification, which this kernel does not offer (Linux 5.5 or later, 5.9 for CONTINUE); run `warden doctor`")
+        }
         let cgroup = cgroups ?? CgroupSupport.detect()
         var plan: AgentLaunchPlan
         do {
@@ -96,7 +99,7 @@ public final class Run {
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
-                                       bestEffort: request.bestEffort, home: home)
+                                       bestEffort: request.bestEffort, home: home, observePaths: request.learn)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
@@ -214,6 +217,7 @@ public final class Run {
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
         session.observeFilesystem = request.observeFilesystem || request.learn ? .enableKernelAudit : .ifKernelAuditEnabled
         session.afterStart = [identityEvent]
+        session.learn = request.learn
         session.secrets = secrets
         session.brokerUpstreamTrust = brokerUpstreamTrust
         session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
