@@ -30,9 +30,15 @@ public enum PathSyscalls {
     }
 
     /// Per syscall name (as `SyscallTable` spells it), the paths it names.
+    ///
+    /// `execve` and `execveat` are not observed: the agent's first execve runs under the
+    /// filter before the supervisor holds the listener (the launcher hands it over once the
+    /// agent has exec'd), so notifying it would deadlock the launch. Exec access is never
+    /// proposed by `warden learn` anyway; Landlock's exec denials are in `deny.fs`, and
+    /// `access(X_OK)` probes are observed.
     public static let operands: [String: [Operand]] = {
         func at(_ d: Int?, _ p: Int, _ a: AccessSource) -> Operand { Operand(path: p, directory: d, access: a) }
-        let read = AccessSource.fixed(.read), write = AccessSource.fixed(.write), exec = AccessSource.fixed(.exec)
+        let read = AccessSource.fixed(.read), write = AccessSource.fixed(.write)
         return [
             "open": [at(nil, 0, .openFlags(argument: 1))],
             "openat": [at(0, 1, .openFlags(argument: 2))],
@@ -47,7 +53,6 @@ public enum PathSyscalls {
             "chdir": [at(nil, 0, read)],
             "getxattr": [at(nil, 0, read)], "lgetxattr": [at(nil, 0, read)],
             "listxattr": [at(nil, 0, read)], "llistxattr": [at(nil, 0, read)],
-            "execve": [at(nil, 0, exec)], "execveat": [at(0, 1, exec)],
             "mkdir": [at(nil, 0, write)], "mkdirat": [at(0, 1, write)],
             "mknod": [at(nil, 0, write)], "mknodat": [at(0, 1, write)],
             "unlink": [at(nil, 0, write)], "unlinkat": [at(0, 1, write)], "rmdir": [at(nil, 0, write)],

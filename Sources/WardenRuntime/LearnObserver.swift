@@ -85,7 +85,7 @@ final class LearnObserver: Sendable {
                 let key = LearnRecorder.FileKey(path: path, access: access)
                 if recorder.countFile(key) { continue }
                 guard recorder.roomForNewKey() else { continue }
-                let program = Self.readSmall("/proc/\(pid)/comm").map { String($0.prefix { $0 != "\n" }) } ?? "?"
+                let program = Self.readSmall("/proc/\(pid)/comm").map { TerminalText.escape(String($0.prefix { $0 != "\n" })) } ?? "?"
                 recorder.addFile(key, LearnRecorder.FileEntry(policyPath: policyPath(path), syscall: name, program: program, count: 1))
             }
         }
@@ -142,7 +142,7 @@ final class LearnObserver: Sendable {
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: 64)
         let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
-        return n > 0 ? TerminalText.escape(String(decoding: buffer[0..<n], as: UTF8.self)) : nil
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : nil
     }
 
     /// `path` with `.`, `..` and repeated slashes resolved lexically (no symlinks followed:
