@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,6 +68,20 @@ int main(int argc, char **argv) {
             if (stat(path, &st) == 0) found++;
         }
         printf("flood done %ld found\n", found);
+        return 0;
+    }
+    if (!strcmp(mode, "connect") && argc == 4) {
+        struct addrinfo hints, *res = NULL;
+        memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_INET;
+        hints.ai_socktype = SOCK_STREAM;
+        int g = getaddrinfo(argv[2], argv[3], &hints, &res);
+        if (g != 0 || !res) { printf("resolve failed %d\n", g); return 0; }
+        printf("resolved\n");
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        report("connect", connect(fd, res->ai_addr, res->ai_addrlen));
+        close(fd);
+        freeaddrinfo(res);
         return 0;
     }
     if (!strcmp(mode, "race") && argc == 5) {
