@@ -141,6 +141,8 @@ import WardenPolicy
         #expect(!FileManager.default.fileExists(atPath: ws + "/made"))
         let denied = Self.fields(records, "deny.syscall").compactMap { $0["syscall"] as? String ?? $0["name"] as? String }
         #expect(denied.contains { $0 == "mkdir" || $0 == "mkdirat" }, "\(denied)")
+        #expect(!Self.fields(records, "learn.fs").contains { ($0["syscall"] as? String ?? "").hasPrefix("mkdir") },
+                "a call the filter denies is not observed as an access")
     }
 
     @Test func aFloodOfDistinctPathsIsCappedAndTheRunEndsPromptly() throws {
