@@ -10,7 +10,7 @@ import Testing
         let s = statements(file)
         guard case .enforceOnly(let e)? = s.first else { Issue.record("not enforce-only: \(s)"); return }
         #expect(e.span.start.line == 3 && e.span.start.column == 3)
-        #expect(e.trivia.trailingComment?.contains("reviewed changes only") == true)
+        #expect(e.trivia.trailingComment?.text.contains("reviewed changes only") == true)
         #expect(s.count == 2)
     }
 
