@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,3 +139,36 @@ static int do_user_notif(uint32_t unused) {
 }
 
 int warden_probe_user_notif(void) { return in_child(do_user_notif, 0); }
+
+/// Reads up to `cap` bytes of the agent's memory at `addr`, page by page, until a NUL;
+/// returns the string's length, -ENAMETOOLONG without a NUL within `cap`, or -errno
+/// (-EFAULT for an unmapped address). The string is a snapshot: the agent may change it
+/// afterwards, so nothing may be decided on it (observing mode only records it).
+int warden_read_cstring(pid_t tid, uint64_t addr, void *buf, size_t cap) {
+    char *out = buf;
+    size_t got = 0;
+    while (got < cap) {
+        uint64_t at = addr + got;
+        size_t chunk = 4096 - (size_t)(at & 4095); // never crosses a page: a fault ends one chunk only
+        if (chunk > cap - got) chunk = cap - got;
+        struct iovec local = { out + got, chunk };
+        struct iovec remote = { (void *)(uintptr_t)at, chunk };
+        ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+        if (n < 0) return -errno;
+        if (n == 0) return -EFAULT;
+        char *nul = memchr(out + got, 0, (size_t)n);
+        if (nul) return (int)(nul - out);
+        got += (size_t)n;
+        if ((size_t)n < chunk) return -EFAULT;
+    }
+    return -ENAMETOOLONG;
+}
+
+/// Reads exactly `len` bytes of the agent's memory; 0 or -errno (-EFAULT when short).
+int warden_read_memory(pid_t tid, uint64_t addr, void *buf, size_t len) {
+    struct iovec local = { buf, len };
+    struct iovec remote = { (void *)(uintptr_t)addr, len };
+    ssize_t n = process_vm_readv(tid, &local, 1, &remote, 1, 0);
+    if (n < 0) return -errno;
+    return (size_t)n == len ? 0 : -EFAULT;
+}

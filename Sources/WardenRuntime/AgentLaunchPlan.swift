@@ -25,6 +25,9 @@ public enum AgentLaunchError: Error, Sendable, Equatable, CustomStringConvertibl
 public struct AgentLaunchPlan: Sendable {
     public var spec: LaunchSpec
     public var filter: SeccompFilter
+    /// Observing mode (`observePaths`): the filter a normal run loads. `filter` sends the
+    /// path syscalls it allows to the supervisor, which decides them with this one.
+    public var baselineFilter: SeccompFilter?
     public var effective: EffectivePolicy
     public var bindings: PathBindings
     /// `limit wall-time`, if set.
@@ -70,13 +73,23 @@ public struct AgentLaunchPlan: Sendable {
     ///     apply to uid 0.
     ///   - memoryV1Usable: a writable cgroup v1 memory controller exists (hybrid systems);
     ///     used for `limit memory` as root when cgroup v2 is not (see `MemoryLimitMechanism`).
+    ///   - observePaths: observing mode (`warden learn`, needs `notify`): the allowed path
+    ///     syscalls go to the supervisor too (see `baselineFilter`).
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
                 environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
-                memoryV1Usable: Bool = false, bestEffort: Bool, home: AgentHome? = nil) throws(AgentLaunchError) {
+                memoryV1Usable: Bool = false, bestEffort: Bool, home: AgentHome? = nil,
+                observePaths: Bool = false) throws(AgentLaunchError) {
         self.effective = effective
         self.skipped = []
         do {
-            filter = try SeccompCompiler.compile(effective.seccompPolicy(arch: .native, notify: notify))
+            let normal = effective.seccompPolicy(arch: .native, notify: notify)
+            if observePaths && notify {
+                let baseline = try SeccompCompiler.compile(normal)
+                baselineFilter = baseline
+                filter = try SeccompCompiler.compile(EffectivePolicy.observingPaths(normal))
+            } else {
+                filter = try SeccompCompiler.compile(normal)
+            }
         } catch {
             throw .seccomp(error.description)
         }

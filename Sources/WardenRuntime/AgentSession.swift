@@ -36,6 +36,9 @@ public struct AgentSession: Sendable {
     /// A PEM file the broker trusts for upstream servers instead of the host's store
     /// (`WARDEN_BROKER_UPSTREAM_CA`; tests with local servers).
     public var brokerUpstreamTrust: String?
+    /// Observing mode (`warden learn`): record `learn.fs` and `learn.dns` (the plan must be
+    /// built with `observePaths` for file accesses to reach the supervisor).
+    public var learn = false
 
     public enum FilesystemObservation: Sendable {
         case off, ifKernelAuditEnabled, enableKernelAudit
@@ -114,15 +117,17 @@ public struct AgentSession: Sendable {
 
         // Network mediation, with Warden's resolver when rules name domains.
         let names = ResolvedNames()
+        let learnRecorder = learn ? LearnRecorder() : nil
+        let learned = learnRecorder.map { LearnedLookups(recorder: $0, names: ResolvedNames()) }
         var dns: DNSProxy?
         var dnsDir: String?
         var setupFailure: String?
-        if plan.mediatesNetwork && effective.hasDomainRules {
+        if plan.mediatesNetwork && (effective.hasDomainRules || learned != nil) {
             if let hosts = readSmallFile("/etc/hosts", limit: 1 << 20) {
                 names.addHostsFile(hosts) { effective.decideLookup($0).effect == .allow }
             }
             do {
-                let proxy = try DNSProxy(effective: effective, names: names, audit: audit)
+                let proxy = try DNSProxy(effective: effective, names: names, audit: audit, learn: learned)
                 if !effective.brokeredEndpoints.isEmpty { proxy.learnBrokeredAddresses(effective, into: names) }
                 if let (mount, dir) = proxy.resolvConfMount() {
                     spec.mounts.append(mount)
@@ -155,8 +160,13 @@ public struct AgentSession: Sendable {
         }
         defer { broker?.shutdown() }
         let mediator = plan.mediatesNetwork
-            ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints, broker: broker?.redirect) : nil
-        let handler = AgentNotificationHandler(mediator: mediator, effective: effective) { n in
+            ? NetworkMediator(effective: effective, audit: audit, names: names, dns: dns?.endpoints, broker: broker?.redirect,
+                              learnedNames: learned?.names) : nil
+        // Observing mode: without the normal filter to decide with, path calls stay denied.
+        let observer = learnRecorder.flatMap { recorder in
+            plan.baselineFilter.flatMap { try? LearnObserver(baseline: $0.program, effective: effective, bindings: plan.bindings, recorder: recorder) }
+        }
+        let handler = AgentNotificationHandler(mediator: mediator, effective: effective, learn: observer) { n in
             let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
             let decision = effective.decideSyscall(name, arguments: n.arguments)
             // The filter only notifies denials; if the model disagrees, stay closed.
@@ -189,6 +199,8 @@ public struct AgentSession: Sendable {
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
         let (kernelLost, fsOverflows) = fsObserver?.finish() ?? (0, 0)
+        // Observing mode's records, after every call was answered and before `run.exit`.
+        for event in learnRecorder?.events() ?? [] { try? audit.record(event) }
         // Only when no other run uses the workspace: its mounts may sit on our placeholders.
         if plan.workspaceLock?.isAlone() == true { placeholders.remove() }
         let gitFindings = gitBefore?.inspect() ?? []
@@ -259,11 +271,16 @@ extension AgentSession {
 struct AgentNotificationHandler: NotificationHandler {
     let mediator: NetworkMediator?
     let effective: EffectivePolicy
+    /// Observing mode: decides and records the path syscalls (see `LearnObserver`).
+    var learn: LearnObserver? = nil
     let deny: @Sendable (SeccompNotification) -> NotificationResponse
 
     func handle(_ n: SeccompNotification) -> NotificationResponse { deny(n) }
 
     func handle(_ n: SeccompNotification, listener: NotificationListener) -> NotificationResponse? {
+        if let learn, let name = SyscallTable.name(of: n.syscall, arch: Architecture.native), PathSyscalls.operands[name] != nil {
+            return learn.handle(n, name: name, listener: listener, deny: deny)
+        }
         // SO_REUSEADDR depends on the socket's kind, which the registers do not tell: the
         // mediator decides it on a duplicate of the socket and performs it there.
         if let mediator, let name = SyscallTable.name(of: n.syscall, arch: Architecture.native), name == "setsockopt",

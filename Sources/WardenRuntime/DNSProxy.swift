@@ -61,8 +61,9 @@ public final class DNSProxy: Sendable {
 
     /// Starts the resolver. `upstream` nil: `WARDEN_DNS_UPSTREAM` (`IP:PORT`, for tests), else
     /// the first nameserver of the host's /etc/resolv.conf.
+    /// `learn`: observing mode, where names no rule allows are answered from upstream too.
     public init(effective: EffectivePolicy, names: ResolvedNames, audit: AuditRun?,
-                upstream: SocketAddress? = nil) throws(StartError) {
+                upstream: SocketAddress? = nil, learn: LearnedLookups? = nil) throws(StartError) {
         guard let up = upstream ?? Self.configuredUpstream() else {
             throw .upstream("no upstream nameserver (set one in /etc/resolv.conf)")
         }
@@ -98,6 +99,7 @@ public final class DNSProxy: Sendable {
         var responder = DNSResponder(decide: { effective.decideLookup($0) },
                                      resolve: { [up] in DNSUpstream(address: up).resolve($0) },
                                      names: names)
+        responder.learn = learn
         responder.allowsHostLocalAnswers = getenv("WARDEN_DNS_ALLOW_LOCAL_ANSWERS").map { String(cString: $0) == "1" } ?? false
         let server = DNSServer(udp: udp, tcp: tcpFD, stop: p[0], responder: responder, audit: audit)
         guard let t = ThreadHandle({ server.serve() }) else {

@@ -22,6 +22,8 @@ struct DNSResponder: Sendable {
     /// off unless the operator sets `WARDEN_DNS_ALLOW_LOCAL_ANSWERS=1` (a resolver that serves
     /// local names on purpose, and the tests, whose only network is loopback).
     var allowsHostLocalAnswers = false
+    /// Observing mode: names no rule allows are looked up too (see `LearnedLookups`).
+    var learn: LearnedLookups?
 
     /// Rule text of refusals that no policy rule decided.
     static func builtIn(_ reason: String) -> String { "built-in: Warden's resolver: \(reason)" }
@@ -49,7 +51,15 @@ struct DNSResponder: Sendable {
         let decision = decide(name)
         let rule = decision.rules.first.map { "\($0.location): \($0.rule)" }
         guard decision.effect == .allow else {
-            return (reply(.nxDomain), DNSLookupRecord(denied: true, name: name, rule: rule))
+            let refused = DNSLookupRecord(denied: true, name: name, rule: rule)
+            guard let learn else { return (reply(.nxDomain), refused) }
+            // Observing mode: answered from upstream and recorded; the addresses name later
+            // denied connects, and never become connectable (they go to `learn.names` only).
+            guard case .success(let response) = resolve(query.question) else { return (reply(.servFail), refused) }
+            learn.recorder.addName(name, qtype: DNSType.name(query.question.type))
+            for record in response.answers { if let bytes = record.address { learn.names.add(Self.host(bytes), for: name) } }
+            let rcode = Self.rcode(response.rcode)
+            return (reply(rcode, rcode == .servFail ? [] : response.answers), refused)
         }
         let allowed = DNSLookupRecord(denied: false, name: name, rule: rule)
         guard case .success(let response) = resolve(query.question) else {
@@ -63,12 +73,17 @@ struct DNSResponder: Sendable {
                 names.add(Self.host(bytes), for: name)
             }
         }
-        let rcode: DNSRcode = switch response.rcode {
+        let rcode = Self.rcode(response.rcode)
+        return (reply(rcode, rcode == .servFail ? [] : response.answers), allowed)
+    }
+
+    /// The agent's rcode for an upstream's: NOERROR and NXDOMAIN pass, anything else SERVFAIL.
+    static func rcode(_ upstream: UInt8) -> DNSRcode {
+        switch upstream {
         case DNSRcode.noError.rawValue: .noError
         case DNSRcode.nxDomain.rawValue: .nxDomain
         default: .servFail
         }
-        return (reply(rcode, rcode == .servFail ? [] : response.answers), allowed)
     }
 
     static func host(_ bytes: [UInt8]) -> EndpointHost {

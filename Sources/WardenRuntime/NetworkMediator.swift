@@ -56,6 +56,9 @@ public final class NetworkMediator: Sendable {
     let dns: DNSResolverEndpoints?
     /// The run's credential broker, when HTTP rules govern some destinations.
     let broker: BrokerRedirect?
+    /// Observing mode: addresses of names no rule allows, looked up in this run (they name
+    /// refused connects in `deny.net`; they never allow one).
+    let learnedNames: ResolvedNames?
     /// The agent's own loopback sockets (see `OwnLoopback`), kept until the run ends.
     let own = OwnLoopbackSockets()
 
@@ -64,7 +67,8 @@ public final class NetworkMediator: Sendable {
     ///   - dns: where Warden's filtering resolver listens, by protocol (always reachable), if one runs.
     ///   - broker: where connects that HTTP rules govern go instead of their destination.
     public init(effective: EffectivePolicy, audit: AuditRun?, names: ResolvedNames = ResolvedNames(),
-                dns: DNSResolverEndpoints? = nil, broker: BrokerRedirect? = nil) {
+                dns: DNSResolverEndpoints? = nil, broker: BrokerRedirect? = nil, learnedNames: ResolvedNames? = nil) {
+        self.learnedNames = learnedNames
         self.effective = effective
         self.audit = audit
         self.names = names
@@ -217,14 +221,17 @@ public final class NetworkMediator: Sendable {
             let rule = owned ? "\(OwnLoopback.connectRule.location): \(OwnLoopback.connectRule.rule)"
                 : "no rule allows connect \(proto.rawValue) \(address.endpoint), and no socket of the agent \(proto == .tcp ? "listens" : "is bound") there (own loopback: host loopback services are refused)"
             try? audit?.network(denied: !owned, destination: address.hostText, port: Int32(address.port), proto: proto.rawValue,
-                                domain: nil, pid: pid, rule: rule,
+                                domain: owned ? nil : learnedName(address), pid: pid, rule: rule,
                                 detail: NetworkDetail(operation: kind.operation, decidedBy: "own-loopback",
                                                       explain: Self.explainArguments(kind, proto, address.endpoint)))
             return owned ? nil : Self.refusedErrno
         }
-        record(decision, address, proto, domain: name, pid: pid, kind: kind)
+        record(decision, address, proto, domain: name ?? (decision.effect == .allow ? nil : learnedName(address)), pid: pid, kind: kind)
         return decision.effect == .allow ? nil : Self.refusedErrno
     }
+
+    /// Observing mode: the name a refused destination was looked up by, if any.
+    func learnedName(_ address: SocketAddress) -> String? { learnedNames?.names(for: address.host).first }
 
     /// TCP or UDP for a fetched inet request; nil for anything else.
     static func inetProtocol(_ r: UnsafeMutablePointer<warden_net_request>) -> NetProtocol? {

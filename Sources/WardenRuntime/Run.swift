@@ -49,6 +49,9 @@ public final class Run {
     public init(_ request: RunRequest, host: HostFacts, cgroups: CgroupSupport? = nil,
                 memoryV1Usable: Bool? = nil) throws(RunSetupError) {
         let effective = request.effective
+        if request.learn && effective.enforceOnly {
+            throw RunSetupError.learnRefused(identity: effective.identity, policyPath: request.policyPath)
+        }
         guard let workspacePath = HostFacts.realDirectory(request.workspace ?? host.currentDirectory) else {
             throw RunSetupError("workspace \(request.workspace ?? "."): not an existing directory")
         }
@@ -85,6 +88,9 @@ public final class Run {
         // Only what the launch needs: `KernelSupport.detect()` also probes every namespace
         // in a child process, which `warden doctor` reports but a launch does not use.
         let userNotification = KernelSupport.userNotificationAvailable()
+        if request.learn && !userNotification {
+            throw RunSetupError("observing mode (warden learn) needs seccomp user notification, which this kernel does not offer (Linux 5.5 or later, 5.9 for CONTINUE); run `warden doctor`")
+        }
         let cgroup = cgroups ?? CgroupSupport.detect()
         var plan: AgentLaunchPlan
         do {
@@ -93,7 +99,7 @@ public final class Run {
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
-                                       bestEffort: request.bestEffort, home: home)
+                                       bestEffort: request.bestEffort, home: home, observePaths: request.learn)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
@@ -154,7 +160,8 @@ public final class Run {
             enforcedLayers: Self.enforcedLayers, unobservedLayers: Self.unobservedLayers(userNotification: userNotification),
             extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
-                .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a })
+                .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a }
+                .merging(request.learn ? ["mode": .string("learn")] : [:]) { a, _ in a })
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:
         // the token proves the agent's identity to others, who then refuse it; it guards
@@ -208,8 +215,9 @@ public final class Run {
         var session = AgentSession(plan: plan, audit: audit, start: startInfo, timeout: request.timeout,
                                    gracePeriod: request.gracePeriod, bestEffort: request.bestEffort,
                                    auditFailureMode: request.auditFailureMode, notice: request.notice)
-        session.observeFilesystem = request.observeFilesystem ? .enableKernelAudit : .ifKernelAuditEnabled
+        session.observeFilesystem = request.observeFilesystem || request.learn ? .enableKernelAudit : .ifKernelAuditEnabled
         session.afterStart = [identityEvent]
+        session.learn = request.learn
         session.secrets = secrets
         session.brokerUpstreamTrust = brokerUpstreamTrust
         session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)

@@ -37,6 +37,11 @@ public struct RunRequest: Sendable {
     /// afterwards) when it is off, so Landlock's denials are recorded (`deny.fs`). When it
     /// is already on, Warden uses it anyway.
     public var observeFilesystem = false
+    /// Observing mode (`warden learn`): every rule is still enforced, and in addition the
+    /// run records what the policy would have had to allow (`learn.fs`, `learn.dns`;
+    /// `run.start` carries `mode: "learn"`). Kernel audit is switched on for the run as with
+    /// `observeFilesystem`. Refused for an `enforce-only` identity (`RunSetupError.learnRefused`).
+    public var learn = false
     /// How the run's identity token is issued (key directory, issuer, audience).
     public var identityToken = RunIdentityOptions()
 
@@ -66,6 +71,24 @@ public struct RunRequest: Sendable {
 public struct RunSetupError: Error, Sendable, Equatable, CustomStringConvertible {
     /// One line for the operator, naming what failed and what to do.
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// Why, when a caller must tell this failure apart from others.
+    public var reason: Reason
+    public init(_ message: String, reason: Reason = .other) {
+        self.message = message
+        self.reason = reason
+    }
     public var description: String { message }
+
+    /// The failures a front end acts on differently.
+    public enum Reason: Sendable, Equatable {
+        /// An observing (learn) run of an identity marked `enforce-only`.
+        case learnRefused
+        case other
+    }
+
+    /// The identity is `enforce-only`: its policy may not be learned from a run.
+    public static func learnRefused(identity: String, policyPath: String) -> RunSetupError {
+        RunSetupError("\(policyPath): identity \(identity) is enforce-only: it cannot be run in observing mode (warden learn); remove `enforce-only` from the identity to learn its policy, or use `warden run`",
+                      reason: .learnRefused)
+    }
 }

@@ -219,6 +219,12 @@ void warden_forward_signals_wake(int fd);
 /// pidfd_open(2); -errno on failure.
 int warden_pidfd_open(pid_t pid);
 
+/// Reads a NUL-terminated string of the agent's at `addr` (at most `cap` bytes, page by
+/// page) into `buf`; its length, -ENAMETOOLONG without a NUL within `cap`, or -errno.
+int warden_read_cstring(pid_t tid, uint64_t addr, void *buf, size_t cap);
+/// Reads exactly `len` bytes of the agent's memory; 0 or -errno (-EFAULT when short).
+int warden_read_memory(pid_t tid, uint64_t addr, void *buf, size_t len);
+
 /// The kinds of mediated socket calls.
 enum {
     WARDEN_NET_CONNECT = 1,
