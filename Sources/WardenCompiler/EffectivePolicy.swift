@@ -122,6 +122,7 @@ extension EffectivePolicy {
 
         self.identity = name
         self.description = identity.description
+        self.enforceOnly = identity.enforceOnly
         self.fs = []
         self.net = []
         self.syscalls = []

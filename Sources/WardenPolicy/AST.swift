@@ -143,6 +143,8 @@ public enum Statement: Sendable, Hashable {
     case envSet(EnvSetStatement)
     /// `env placeholder NAME = SECRET`.
     case envPlaceholder(EnvPlaceholderStatement)
+    /// `enforce-only` (identities only): `warden learn` refuses to run the identity.
+    case enforceOnly(EnforceOnlyStatement)
 
     public var span: SourceSpan {
         switch self {
@@ -153,6 +155,7 @@ public enum Statement: Sendable, Hashable {
         case .envPass(let s): return s.span
         case .envSet(let s): return s.span
         case .envPlaceholder(let s): return s.span
+        case .enforceOnly(let s): return s.span
         }
     }
 
@@ -165,6 +168,7 @@ public enum Statement: Sendable, Hashable {
         case .envPass(let s): return s.trivia
         case .envSet(let s): return s.trivia
         case .envPlaceholder(let s): return s.trivia
+        case .enforceOnly(let s): return s.trivia
         }
     }
 }
@@ -179,6 +183,13 @@ public struct UseStatement: Sendable, Hashable {
 /// `description "text"`.
 public struct DescriptionStatement: Sendable, Hashable {
     public var text: StringLiteral
+    public var span: SourceSpan
+    public var trivia: Trivia
+}
+
+/// `enforce-only`: the identity is only ever run fully enforced; `warden learn` (observing
+/// mode) refuses it, and a diff that removes the statement is a widening.
+public struct EnforceOnlyStatement: Sendable, Hashable {
     public var span: SourceSpan
     public var trivia: Trivia
 }

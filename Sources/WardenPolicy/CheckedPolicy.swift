@@ -49,6 +49,8 @@ public struct CheckedIdentity: Sendable {
     public var placeholders: [(variable: String, secret: String)] = []
     /// Where each placeholder was written (by variable), for provenance.
     public var placeholderSpans: [String: SourceSpan] = [:]
+    /// Marked `enforce-only`: never run in observing mode (`warden learn` refuses it).
+    public var enforceOnly = false
 }
 
 /// A limit value and where it was set.

@@ -99,6 +99,7 @@ public struct PolicyChecker {
             case .description: word = "description"
             case .limit: word = "limit"
             case .envPass, .envSet, .envPlaceholder: word = "env"
+            case .enforceOnly: word = "enforce-only"
             }
             diagnostics.error("statement-not-allowed", "`\(word)` is not allowed in a permission set", at: s.span,
                               help: "permission sets hold rules and `use`; put `\(word)` in the identity that uses `\(d.name.value)`")
@@ -172,6 +173,7 @@ public struct PolicyChecker {
 
     mutating func checkIdentity(_ d: IdentityDecl) -> CheckedIdentity {
         var description: DescriptionStatement?
+        var enforceOnly: EnforceOnlyStatement?
         var rules: [EffectiveRule] = []
         var limits: [LimitKind: CheckedLimit] = [:]
         var envPass: [String] = []
@@ -224,6 +226,13 @@ public struct PolicyChecker {
                 }
                 envSet.append((e.name.value, e.value.value))
             case .envPlaceholder: break  // checkPlaceholders
+            case .enforceOnly(let e):
+                if let first = enforceOnly {
+                    diagnostics.error("duplicate-enforce-only", "identity `\(d.name.value)` says `enforce-only` more than once", at: e.span,
+                                      help: "keep one", notes: [RelatedNote("first said here", at: first.span)])
+                } else {
+                    enforceOnly = e
+                }
             }
         }
         checkExecInCaches(rules)
@@ -233,6 +242,7 @@ public struct PolicyChecker {
         var identity = CheckedIdentity(name: d.name.value, declaration: d, description: description?.text.value,
                                        rules: unique, limits: limits, envPass: envPass, envSet: envSet)
         identity.placeholders = placeholders.pairs
+        identity.enforceOnly = enforceOnly != nil
         identity.placeholderSpans = placeholders.spans
         return identity
     }

@@ -18,6 +18,7 @@ public enum DiagnosticCodes {
         ("duplicate-access", .warning, "An fs access kind is listed twice in one rule."),
         ("duplicate-definition", .error, "A permission set, identity or test name is defined twice (across includes too)."),
         ("duplicate-description", .error, "An identity has more than one description."),
+        ("duplicate-enforce-only", .error, "An identity says `enforce-only` more than once."),
         ("duplicate-env", .error, "`env set` sets the same variable twice."),
         ("cache-outside-home", .error, "A `cache` path that is not a directory below `${home}`."),
         ("exec-in-cache", .warning, "An `exec` grant inside a cache, where nothing can be executed."),

@@ -16,7 +16,9 @@ extension LintRules {
     /// Prefixes of dangerous syscall families (`io_uring_setup`, `process_vm_readv`, `kexec_load`).
     static let dangerousPrefixes = ["io_uring_", "process_vm_", "kexec_"]
 
-    static func isDangerousSyscall(_ name: String) -> Bool {
+    /// Whether allowing `name` reaches kernel attack surface or escapes the sandbox (the
+    /// `dangerous-grant` lint; `warden learn` never proposes these).
+    public static func isDangerousSyscall(_ name: String) -> Bool {
         dangerousSyscalls.contains(name) || dangerousPrefixes.contains { name.hasPrefix($0) }
     }
 

@@ -1,5 +1,5 @@
 extension Parser {
-    static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env", "cache"]
+    static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env", "cache", "enforce-only"]
 
     /// One statement of a `permissions` or `identity` block (nil when skipped after an error).
     mutating func parseStatement(_ lead: Trivia) -> Statement? {
@@ -26,6 +26,11 @@ extension Parser {
                 let s = span(from: start)
                 trivia.trailingComment = endStatement("the description")
                 return .description(DescriptionStatement(text: text, span: s, trivia: trivia))
+            case "enforce-only":
+                advance()
+                let s = span(from: start)
+                trivia.trailingComment = endStatement("`enforce-only`")
+                return .enforceOnly(EnforceOnlyStatement(span: s, trivia: trivia))
             case "limit":
                 advance()
                 let kindName = try expectIdentifier("a limit kind", help: "the limits are " + LimitKind.allCases.map(\.rawValue).joined(separator: ", "))

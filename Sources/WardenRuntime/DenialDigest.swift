@@ -114,18 +114,9 @@ public struct DenialDigest: Sendable, Equatable {
                     count: count, decidedBy: decided, explain: explain, suggestion: suggestion)
     }
 
-    /// `path` written as a policy names it: `${workspace}/…`, `${home}/…`, `${tmp}/…` when
-    /// under one of the bindings (the longest wins), else unchanged.
+    /// `path` written as a policy names it (see `PathBindings.policyName(of:)`).
     static func policyPath(_ path: String, bindings: PathBindings?) -> String {
-        guard let b = bindings else { return path }
-        let roots = [("${workspace}", b.workspace), ("${home}", b.home), ("${tmp}", b.tmp)]
-            .filter { $0.1.hasPrefix("/") && $0.1.count > 1 }
-            .sorted { $0.1.count > $1.1.count }
-        for (name, root) in roots {
-            if path == root { return name }
-            if path.hasPrefix(root + "/") { return name + path.dropFirst(root.count) }
-        }
-        return path
+        bindings?.policyName(of: path) ?? path
     }
 
     static func fsItem(_ f: [String: AuditValue], count: Int64, effective: EffectivePolicy, explain prefix: String,
