@@ -23,9 +23,11 @@ public struct Decision: Sendable, Hashable {
 
 extension EffectivePolicy {
     /// Whether `access` to `path` is allowed. A rule on a path covers its whole subtree;
-    /// `/` covers everything, variables included. Deny wins.
+    /// `/` covers everything, variables included. Deny wins. The agent's `/tmp` is the run's
+    /// `${tmp}`, for the path asked and the rules' paths alike (as in `worldAnswer`).
     public func decideFs(_ access: FsAccess, _ path: PolicyPath) -> Decision {
-        let matching = fs.filter { $0.access.contains(access) && Self.covers($0.path, path) }
+        let seen = Self.agentView(path)
+        let matching = fs.filter { $0.access.contains(access) && Self.covers(Self.agentView($0.path), seen) }
         let denies = matching.filter { $0.effect == .deny }
         let allows = matching.filter { $0.effect == .allow }
         if !denies.isEmpty {

@@ -114,6 +114,10 @@ private func fsChanges(_ old: [String], _ new: [String]) throws -> (widenings: [
         #expect(c.widenings.first?.explainArguments == ["--fs", "write", "${tmp}/keep"])
         #expect(c.widenings.first?.old.note?.contains("read-only bind") == true)
         #expect(c.narrowings.isEmpty)
+        // The rule written on `/tmp` is the one named for `${tmp}` (found by the oracle).
+        let exec = try fsChanges([#"allow fs exec "/tmp""#], [])
+        #expect(exec.narrowings.map(\.action) == ["exec ${tmp}"])
+        #expect(exec.narrowings.first?.old.rules.map(\.rule) == [#"allow fs exec "/tmp""#])
     }
 
     @Test func theFreshHomeReachesNothingOfTheHost() throws {

@@ -19,6 +19,14 @@ import WardenPolicy
         #expect(d.widenings.allSatisfy(S.explainParses))
     }
 
+    /// `refs/**` also matches the bare `refs`, which is no valid ref: it must not stand for
+    /// the valid refs below it (found by the oracle: the removal was called equivalent).
+    @Test func aRemovedRuleOnAllRefsNarrows() throws {
+        let d = try S.compare("  allow git push \"a.org/o/r\" ref \"refs/**\"", "")
+        #expect(Self.pushes(d.narrowings).count == 1)
+        #expect(d.widenings.isEmpty)
+    }
+
     @Test func anAddedRepositoryWidens() throws {
         let app = "  allow git push \"github.com/acme/app\" ref \"refs/heads/main\""
         let d = try S.compare(app, app + "\n  allow git push \"github.com/acme/lib\" ref \"refs/heads/main\"")

@@ -31,8 +31,9 @@ import WardenPolicy
     }
 
     /// One witness per distinct widening: every oracle difference's group (domain, the new
-    /// side's deciding rules, the old side's) has a witness. Fewer pairs (it re-runs the
-    /// brute force with the extra bookkeeping).
+    /// side's deciding rules, the old side's) has a witness (for syscalls, whose witnesses
+    /// go per rule region: each of the group's rules is named by a witness). Fewer pairs (it
+    /// re-runs the brute force with the extra bookkeeping).
     @Test(arguments: OracleFamily.allCases)
     func everyGroupHasAWitness(_ family: OracleFamily) {
         _ = Self.runFamily(family, pairs: max(Self.pairsPerFamily / 10, 50), grouping: true, onlyGrouping: true)

@@ -21,6 +21,24 @@ private func probe(_ w: DiffWitness) -> (String, [UInt64])? {
 }
 
 @Suite struct SyscallDiffTests {
+    /// A range's prefix cubes must not be cut bit by bit (found by the oracle: this pair
+    /// ran out of search steps).
+    @Test func aDroppedOrderingConditionWidensBelowIt() throws {
+        let r = try syscallDiff(identity("allow syscall dup2(arg0 != 6, arg1 in [0, 7], arg0 > 2)"),
+                                identity("allow syscall dup2(arg0 != 6, arg1 in [0, 7])"))
+        #expect(r.verdict == .wider)
+        let vectors: [[UInt64]] = r.widen.compactMap { probe($0)?.1 }
+        #expect(vectors.contains { $0.allSatisfy { $0 == 0 } })
+    }
+
+    /// A rule another one subsumes still gets a witness naming it.
+    @Test func aSubsumedRuleIsNamedByAWitness() throws {
+        let r = try syscallDiff(identity("allow syscall flock(arg1 & 7 == 7)", "allow syscall flock"), identity())
+        let named = Set(r.narrow.flatMap { $0.old.rules.map(\.rule) })
+        #expect(named.contains("allow syscall flock(arg1 & 7 == 7)"))
+        #expect(named.contains("allow syscall flock"))
+    }
+
     @Test func aNewSyscallWidensWithNoArguments() throws {
         let r = try syscallDiff(identity("allow syscall read"), identity("allow syscall read, ptrace"))
         #expect(r.verdict == .wider)

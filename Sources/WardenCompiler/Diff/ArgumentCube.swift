@@ -87,14 +87,16 @@ struct ArgumentCube: Hashable, Sendable {
 
     /// `self` minus `hole` as disjoint cubes (hole must meet self and not contain it): for
     /// each bit the hole fixes and self leaves free, the vectors that agree with the hole on
-    /// the earlier such bits and differ on this one.
+    /// the earlier such bits and differ on this one. Bits go from the most significant down,
+    /// so a range's prefix cubes (`arg0 > 2` is `bit 31`, `bits 31..30 = 01`, …) each hold a
+    /// whole piece: lowest-first splitting would cut every one of them again, exponentially.
     func subtracting(_ hole: ArgumentCube) -> [ArgumentCube] {
         var pieces: [ArgumentCube] = []
         var prefix = self
         for i in 0..<Self.argumentCount {
             var open = hole.mask[i] & ~mask[i]
             while open != 0 {
-                let bit = open & (~open &+ 1)
+                let bit: UInt64 = 1 << (63 - UInt64(open.leadingZeroBitCount))
                 open &= ~bit
                 var piece = prefix
                 _ = piece.fix(i, mask: bit, value: ~hole.value[i] & bit)

@@ -2,8 +2,8 @@
 ///
 /// Best-first search over disjoint sub-cubes: the cube whose smallest vector is simplest
 /// is taken next; if no remaining hole meets it, its smallest vector is the answer (no other
-/// pending cube holds a simpler one, as `simplerArguments` is monotone); if a hole contains
-/// it, it is dropped; otherwise it is split by that hole into disjoint pieces outside the
+/// pending cube holds a simpler one, as `simplerArguments` is monotone); if any hole contains
+/// it, it is dropped; otherwise it is split by the first hole meeting it into disjoint pieces outside the
 /// hole (`ArgumentCube.subtracting`). The pieces and the dropped parts together are exactly
 /// the cube, so the search finds a vector iff the difference is non-empty.
 struct ArgumentRegionSearch {
@@ -23,12 +23,16 @@ struct ArgumentRegionSearch {
         }
         var queue = MinHeap()
         queue.push(.init(cube: region, nextHole: 0))
-        while let node = queue.pop() {
-            var index = node.nextHole
-            while index < relevant.count, !relevant[index].meets(node.cube) { index += 1 }
-            if index == relevant.count { return node.cube.smallest }
+        search: while let node = queue.pop() {
+            // The first hole meeting the cube splits it, unless some hole holds it whole
+            // (then it is dropped: splitting it would only re-cover it piece by piece).
+            var first: Int?
+            for index in node.nextHole..<relevant.count where relevant[index].meets(node.cube) {
+                if node.cube.isWithin(relevant[index]) { continue search }
+                if first == nil { first = index }
+            }
+            guard let index = first else { return node.cube.smallest }
             let hole = relevant[index]
-            if node.cube.isWithin(hole) { continue }
             for piece in node.cube.subtracting(hole) {
                 budget -= 1
                 if budget < 0 { throw Exhausted() }

@@ -39,13 +39,13 @@ extension PolicyDiffer {
                 let patterns = matching.map { SegmentPattern(segments: $0.ref.segments, trailingGlob: $0.ref.trailingGlob, lenient: $0.effect == .deny) }
                 let refs: [SegmentRepresentatives.Value]
                 do {
-                    refs = try SegmentRepresentatives(patterns, language: .gitRef).values()
+                    refs = try SegmentRepresentatives(patterns, language: .gitRef)
+                        .values { RefName.isValid($0.segments.joined(separator: "/")) }
                 } catch {
                     throw .tooComplex(identity: new.identity, domain: .gitPush, detail: "\(hostText)/\(repo): \(error.detail)")
                 }
                 for value in refs {
                     let ref = value.segments.joined(separator: "/")
-                    guard RefName.isValid(ref) else { continue }
                     let order = WitnessOrder(WitnessOrder.text(repo) + WitnessOrder.text(ref)
                                              + NetworkRepresentatives.order(host) + [.number(UInt64(port))])
                     groups.consider(.gitPush(host: hostText, port: port, repoPath: repo, ref: ref), subkind: "git push",

@@ -59,13 +59,15 @@ struct SegmentRepresentatives {
     }
 
     /// One value per distinct set of matching patterns (sets matching no pattern left out),
-    /// shortest first.
-    func values() throws(TooComplex) -> [Value] {
+    /// shortest first. Only values `isValid` accepts represent a set: an invalid value (the
+    /// bare `refs` that `refs/**` matches) would otherwise hide the valid ones deeper down
+    /// with the same patterns.
+    func values(isValid: (Value) -> Bool = { _ in true }) throws(TooComplex) -> [Value] {
         let longest = patterns.map(\.segments.count).max() ?? 0
         var bySignature: [[Int]: Value] = [:]
         var order: [[Int]] = []
         func end(_ signature: [Int], _ value: Value) {
-            guard !signature.isEmpty, bySignature[signature] == nil else { return }
+            guard !signature.isEmpty, bySignature[signature] == nil, isValid(value) else { return }
             bySignature[signature] = value
             order.append(signature)
         }

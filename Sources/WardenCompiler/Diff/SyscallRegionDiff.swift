@@ -16,7 +16,8 @@ import WardenPolicy
 ///
 /// is covered exactly by these pieces, so the simplest vector of each non-empty piece
 /// (`ArgumentRegionSearch`) includes a vector of every non-empty part of the difference,
-/// one per (allow cube, deciding side of `lose`).
+/// one per (allow cube, deciding side of `lose`). Cubes are kept per rule, so every allow
+/// rule of `gain` that lets something new through is named by a witness.
 struct SyscallRegionDiff {
     /// One side's rules for one syscall as unions of cubes.
     struct Side {
@@ -24,20 +25,24 @@ struct SyscallRegionDiff {
         var denies: [ArgumentCube] = []
 
         init(_ grants: [SyscallGrant], syscall: String, limit: Int) throws(SyscallRegionDiff.Failure) {
-            var allowTerms: DNF = [], denyTerms: DNF = []
+            // Each rule's terms are reduced on their own, not across rules: a rule another one
+            // subsumes keeps its cubes, so it gets a witness that names it.
             for grant in grants {
+                var terms: DNF = []
                 for conjunction in EffectivePolicy.lower(grant.conditions) {
-                    let terms: DNF
                     do {
-                        terms = try ConditionAlgebra.and(conjunction.map(ConditionAlgebra.positive), limit: limit, syscall: syscall)
+                        terms += try ConditionAlgebra.and(conjunction.map(ConditionAlgebra.positive), limit: limit, syscall: syscall)
                     } catch {
                         throw .tooComplex("the conditions of `\(grant.provenance.rule)` expand past \(limit) comparisons (\(error))")
                     }
-                    if grant.effect == .allow { allowTerms += terms } else { denyTerms += terms }
                 }
+                let cubes = try Self.cubes(ConditionAlgebra.reduce(terms), limit: limit)
+                if grant.effect == .allow { allows += cubes } else { denies += cubes }
             }
-            allows = try Self.cubes(ConditionAlgebra.reduce(allowTerms), limit: limit)
-            denies = try Self.cubes(ConditionAlgebra.reduce(denyTerms), limit: limit)
+            let bound = limit * SyscallRegionDiff.cubesPerRuleLimit
+            guard allows.count <= bound, denies.count <= bound else {
+                throw .tooComplex("\(max(allows.count, denies.count)) argument regions on one side (the bound is \(bound))")
+            }
         }
 
         static func cubes(_ terms: DNF, limit: Int) throws(SyscallRegionDiff.Failure) -> [ArgumentCube] {
