@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import WardenAudit
 import WardenCompiler
 import WardenPolicy
@@ -20,7 +21,7 @@ struct LearnCommand: ParsableCommand {
           warden learn --policy agent.warden --workspace ./repo -- ./agent.sh > learned.diff
 
         Output: a unified diff of the identity's file on standard output (or the patched copy \
-        with --output); a summary on standard error. Never proposed: exec, dangerous syscalls, \
+        with --output); a summary, and the command's own output, on standard error. Never proposed: exec, dangerous syscalls, \
         what a deny rule or a built-in safeguard decides, bare public addresses.
 
         Exit status: 0 when the last run succeeded under the final proposal; 1 when it still \
@@ -60,7 +61,27 @@ struct LearnCommand: ParsableCommand {
         guard let bindings = PathBindings.agentView(workspace: options.workspace, host: host) else {
             throw fail("workspace \(options.workspace ?? "."): not an existing directory")
         }
-        let proposer = LearnProposer(effective: effective, bindings: bindings)
+        // Standard output carries the diff: while the runs go, the agent's output (and
+        // anything else written there) goes to standard error instead.
+        var divertedStdout: Int32 = -1
+        if output == nil {
+            fflush(nil)
+            divertedStdout = dup(1)
+            guard divertedStdout >= 0, dup2(2, 1) >= 0 else { throw fail("cannot divert standard output: \(String(cString: strerror(errno)))") }
+        }
+        func restoreStdout() {
+            guard divertedStdout >= 0 else { return }
+            fflush(nil)
+            _ = dup2(divertedStdout, 1)
+            close(divertedStdout)
+            divertedStdout = -1
+        }
+        defer { restoreStdout() }
+        let logPath = AuditLocation.resolve(explicit: options.auditLog)
+        let keyPath = AuditLocation.signingKeyPath(explicit: options.signingKey)
+        let proposer = LearnProposer(effective: effective, bindings: bindings,
+                                     protectedPaths: AuditLocation.protectedPaths(logPath: host.absolute(logPath),
+                                                                                  signingKeyPath: keyPath.map(host.absolute)))
         var observations: [LearnObservation] = []
         var current = try lint(LearnProposal(), identity: name)
         var runs: [LearnRunReport] = []
@@ -77,6 +98,7 @@ struct LearnCommand: ParsableCommand {
             if !changed { settled = true; break }
         }
         let succeeded = settled && runs.last?.exitCode == 0
+        restoreStdout()
         try LearnOutput.write(current, file: identityFile, output: output)
         for line in LearnOutput.summary(runs: runs, lint: current, settled: settled, succeeded: succeeded, policy: options.policy) {
             printError(line, prefix: false)

@@ -67,7 +67,7 @@ enum LearnOutput {
         if lint.preexisting.isEmpty {
             out.append("warden learn: the patched policy is lint-clean")
         } else {
-            out.append("warden learn: the patched policy has \(lint.preexisting.count) lint finding\(lint.preexisting.count == 1 ? "" : "s"), none in the proposal (run `warden lint \(TerminalText.escape(policy))`)")
+            out.append("warden learn: the proposal is lint-clean; the policy it patches has \(lint.preexisting.count) lint finding\(lint.preexisting.count == 1 ? "" : "s") of its own (run `warden lint \(TerminalText.escape(policy))`)")
         }
         if succeeded {
             out.append("warden learn: the last run succeeded under the proposal")

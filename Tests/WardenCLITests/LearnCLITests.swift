@@ -65,14 +65,15 @@ import WardenWorkloads
 
     /// Shell that puts the repository in `ws` back as it is now (branch, commit, no untracked
     /// files): learn runs the command again and again in the same workspace, and the
-    /// workloads change it (commits, branches).
+    /// workloads change it (commits, branches). `git clean` cannot remove the empty
+    /// placeholders the run mounts on denied paths (EBUSY); that is expected.
     func resetPrefix(_ w: World) throws -> String {
         let head = try CLISupport.run("/usr/bin/git", ["-C", w.ws, "rev-parse", "HEAD"], environment: w.environment).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let branch = try CLISupport.run("/usr/bin/git", ["-C", w.ws, "symbolic-ref", "--short", "HEAD"], environment: w.environment).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(!head.isEmpty && !branch.isEmpty)
-        return "git rebase --abort >/dev/null 2>&1; git checkout -q -f \(branch) && git reset -q --hard \(head) && git clean -qffdx && git worktree prune && "
+        return "git rebase --abort >/dev/null 2>&1; git checkout -q -f \(branch) && git reset -q --hard \(head) && { git clean -qffdx 2>/dev/null; true; } && git worktree prune && "
             + "{ git branch -D feature w1 >/dev/null 2>&1; true; } || exit 99\n"
     }
 

@@ -52,10 +52,11 @@ import WardenPolicy
             Self.fs("/home/u/.cache/pip/3f2a9c1b7e6d5a4c/wheel", .read),
         ])
         #expect(texts(p) == ["allow fs read \"${home}/.cache/pip\"", "allow fs write \"${tmp}\"", "allow fs write \"${workspace}/build\""])
-        // A pid under /proc would need a grant on /proc itself: too broad, listed instead.
-        let proc = try propose([Self.fs("/proc/4242/status", .read)])
-        #expect(proc.rules.isEmpty)
-        #expect(proc.notProposed.contains { $0.reason.contains("too broad") && $0.what.contains("/proc/4242/status") })
+        // A volatile name right under a top-level directory would need a grant on that
+        // directory: too broad, listed instead. (`/proc` itself is the run's own, allowed.)
+        let srv = try propose([Self.fs("/srv/4242/status", .read)])
+        #expect(srv.rules.isEmpty)
+        #expect(srv.notProposed.contains { $0.reason.contains("too broad") && $0.what.contains("/srv/4242/status") }, "\(srv.notProposed)")
     }
 
     @Test func volatileNameHeuristic() {
@@ -84,6 +85,29 @@ import WardenPolicy
                              Self.fs("/home/u/a", .write), Self.fs("/home/u/b", .write)])
         #expect(!texts(p).contains { $0.hasSuffix("\"/srv\"") || $0.hasSuffix("\"${home}\"") }, "\(texts(p))")
         #expect(texts(p).contains("allow fs write \"${home}/a\""))
+    }
+
+    /// What gcc does choosing a temporary directory, and a shell searching PATH: asked, not used.
+    @Test func probesAndMissingHostPathsAreNoNeed() throws {
+        let probe = LearnObservation.fs(FsObservation(path: "/var/tmp", access: .write, program: "cc", syscall: "access"))
+        let search = LearnObservation.fs(FsObservation(path: "/root/.cargo/bin/cat", access: .read, program: "sh", syscall: "newfstatat"))
+        let p = try propose([probe, search], exists: { $0 == "/var/tmp" })
+        #expect(p.rules.isEmpty, "\(p.rules)")
+        #expect(p.notProposed.contains { $0.reason == "only asked with access, never done" && $0.what.contains("/var/tmp") })
+        #expect(p.notProposed.contains { $0.reason == "does not exist on the host" && $0.what.contains("/root/.cargo/bin/cat") })
+        // The same write done (opened for writing) is proposed.
+        let done = try propose([.fs(FsObservation(path: "/var/tmp/x", access: .write, program: "cc", syscall: "openat"))])
+        #expect(texts(done) == ["allow fs write \"/var/tmp/x\""])
+        // `.` components and trailing slashes are spelled away.
+        #expect(texts(try propose([Self.fs("/work/ws/./out/", .write)])) == ["allow fs write \"${workspace}/out\""])
+    }
+
+    @Test func neverAWriteOverWardensAuditTrail() throws {
+        let obs = [Self.fs("/srv/logs/a", .write), Self.fs("/srv/logs/b", .write)]
+        let p = LearnProposer(effective: try effective(Self.toolchain), bindings: Self.bindings,
+                              protectedPaths: ["/srv/logs/audit.jsonl", "/srv/logs"], hostPathExists: { _ in true }).propose(obs)
+        #expect(p.rules.isEmpty, "\(p.rules)")
+        #expect(p.notProposed.contains { $0.reason.contains("Warden's audit trail") })
     }
 
     @Test func readOnlyHostPathsMustExist() throws {

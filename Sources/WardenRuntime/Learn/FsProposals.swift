@@ -12,7 +12,9 @@ import WardenPolicy
 ///   it were written (`writeThreshold`) or 3 read (`readThreshold`);
 /// - never `/`, a top-level host directory (`/etc`), `${home}` itself, or a directory on the
 ///   way to granted paths (a grant there would cover everything below it);
-/// - a host path (no variable) read only is proposed only if it exists on the host.
+/// - a host path (no variable) is proposed only if it exists on the host, and not for a
+///   write only asked about (`access(W_OK)`, `stat`);
+/// - no write that covers Warden's own files (the audit log, its directory, the key).
 struct FsProposals {
     static let writeThreshold = 2
     static let readThreshold = 3
@@ -21,6 +23,8 @@ struct FsProposals {
     var bindings: PathBindings
     /// Whether a host path exists (the proposal never grants reads of what is not there).
     var exists: (String) -> Bool
+    /// Host paths no proposed write may cover (Warden's audit log, its directory, its key).
+    var protected: [String] = []
 
     /// One normalised access, after mapping and collapsing.
     struct Access {
@@ -62,7 +66,7 @@ struct FsProposals {
 
         var accesses: [Access] = []
         for o in observations {
-            let text = o.policyPath ?? bindings.policyName(of: o.path)
+            let text = Self.lexicallyClean(o.policyPath ?? bindings.policyName(of: o.path))
             guard case .success(let path) = PolicyPath.parse(text), PolicyText.quoted(path.description, allowVariables: true) != nil else {
                 skip("the path cannot be written in a policy", "\(o.access.rawValue) \(o.path)", o)
                 continue
@@ -87,6 +91,20 @@ struct FsProposals {
             if let i = path.components.firstIndex(where: VolatileNames.isVolatile) {
                 cut = PolicyPath(base: path.base, components: Array(path.components.prefix(i)))
                 collapsed = true
+            }
+            if path.base == nil, !collapsed {
+                // A host path the run only looked for (a PATH search, a config probed in
+                // several places) or only asked about (`access(W_OK)`: gcc choosing a
+                // temporary directory) is no need: granting it would change nothing the run
+                // did, and a write grant on a host directory is never a guess to make.
+                if !exists(path.description) {
+                    skip("does not exist on the host", "\(o.access.rawValue) \(path)", o)
+                    continue
+                }
+                if o.access != .read, let call = o.syscall, Self.probes.contains(call) {
+                    skip("only asked with \(call), never done", "\(o.access.rawValue) \(path)", o)
+                    continue
+                }
             }
             accesses.append(Access(path: cut, access: o.access, collapsed: collapsed, original: o))
         }
@@ -136,17 +154,38 @@ struct FsProposals {
         kept = kept.filter { c in
             !kept.contains { o in o.path != c.path && c.path.isWithin(o.path) && c.access.isSubset(of: o.access) }
         }
+        kept.removeAll { c in
+            guard c.access.contains(.write), c.path.base != .tmp else { return false }
+            let host = bindings.expand(c.path)
+            guard let hit = protected.first(where: { $0 == host || $0.hasPrefix(host.hasSuffix("/") ? host : host + "/") }) else { return false }
+            notProposed["p\u{0}" + c.path.description] = ("it would let the agent write \(hit), Warden's audit trail", "write \(c.path)", c.count, c.programs)
+            return true
+        }
         let rules = kept.map { c -> ProposedRule in
             let access = FsAccess.allCases.filter(c.access.contains).map(\.rawValue).joined(separator: ", ")
-            let by = c.programs.isEmpty ? "" : " by " + c.programs.prefix(3).joined(separator: ", ") + (c.programs.count > 3 ? "..." : "")
+            let programs = c.programs.sorted()
+            let by = programs.isEmpty ? "" : " by " + programs.prefix(3).joined(separator: ", ") + (programs.count > 3 ? "..." : "")
             let files = c.isDirectory ? "\(c.files.count) file\(c.files.count == 1 ? "" : "s") under it, " : ""
             let evidence = "learned: \(files)\(c.count) access\(c.count == 1 ? "" : "es")\(by), e.g. \(c.example)"
             return ProposedRule(domain: .filesystem, text: "allow fs \(access) \"\(c.path)\"", evidence: evidence)
         }
         let skipped = notProposed.values.map { e in
-            NotProposed(reason: e.reason, what: e.what + " (\(e.count) time\(e.count == 1 ? "" : "s")" + (e.programs.isEmpty ? "" : " by " + e.programs.prefix(3).joined(separator: ", ")) + ")")
+            NotProposed(reason: e.reason, what: e.what + " (\(e.count) time\(e.count == 1 ? "" : "s")" + (e.programs.isEmpty ? "" : " by " + e.programs.sorted().prefix(3).joined(separator: ", ")) + ")")
         }
         return (rules, skipped)
+    }
+
+    /// Calls that only ask about a path (existence, metadata, permission) without using it.
+    static let probes: Set<String> = ["access", "faccessat", "faccessat2", "stat", "lstat", "newfstatat", "statx", "statfs",
+                                      "readlink", "readlinkat", "getxattr", "lgetxattr", "listxattr", "llistxattr"]
+
+    /// `text` without `.` components and trailing slashes (`${workspace}/./` is
+    /// `${workspace}`); `..` is left for `PolicyPath.parse` to refuse.
+    static func lexicallyClean(_ text: String) -> String {
+        guard text.contains("/.") || text.hasSuffix("/"), text.count > 1 else { return text }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
+        let joined = parts.joined(separator: "/")
+        return text.hasPrefix("/") ? "/" + joined : joined
     }
 
     /// The directory holding `path`; nil for a root.

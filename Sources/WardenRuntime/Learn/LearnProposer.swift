@@ -13,11 +13,15 @@ public struct LearnProposer: Sendable {
     /// The run's agent view of `${workspace}`, `${home}`, `${tmp}`.
     public var bindings: PathBindings
     public var hostPathExists: @Sendable (String) -> Bool
+    /// Warden's own files (the audit log, its directory, the signing key): never proposed
+    /// writable, whatever the run did.
+    public var protectedPaths: [String]
 
-    public init(effective: EffectivePolicy, bindings: PathBindings,
+    public init(effective: EffectivePolicy, bindings: PathBindings, protectedPaths: [String] = [],
                 hostPathExists: @escaping @Sendable (String) -> Bool = LearnProposer.pathExists) {
         self.effective = effective
         self.bindings = bindings
+        self.protectedPaths = protectedPaths
         self.hostPathExists = hostPathExists
     }
 
@@ -42,7 +46,7 @@ public struct LearnProposer: Sendable {
             case .overflow(let count): overflow += count
             }
         }
-        let f = FsProposals(effective: effective, bindings: bindings, exists: hostPathExists).propose(fs)
+        let f = FsProposals(effective: effective, bindings: bindings, exists: hostPathExists, protected: protectedPaths).propose(fs)
         let n = NetProposals(effective: effective).propose(net, lookups: lookups)
         let s = SyscallProposals(effective: effective).propose(syscalls)
         return LearnProposal(rules: Self.merge(f.rules + n.rules + s.rules),
