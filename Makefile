@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SWIFT_FLAGS ?=
 
-.PHONY: setup build release test demo bench clean
+.PHONY: setup build release dist test test-dist demo bench clean
 
 setup:
 	@./scripts/setup.sh
@@ -12,6 +12,15 @@ build: setup
 
 release: setup
 	$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_FLAGS)
+
+## Release artifacts in dist/: tarball, .deb, SHA256SUMS (docs/install.md).
+dist: setup
+	./scripts/dist.sh
+
+## Install the artifacts into fresh Debian roots and run them there (needs root and
+## debootstrap; prints why and skips otherwise).
+test-dist: setup
+	./scripts/test-dist.sh
 
 ## Set everything up and run every test.
 test: setup

@@ -16,6 +16,9 @@ if [[ "${WARDEN_SETUP_WORKLOADS:-1}" != "0" ]]; then
   command -v npm >/dev/null || packages+=(npm)
   packages+=(python3-venv python3-pytest python3-requests)  # python3-requests: a client of the broker e2e tests
 fi
+# `make dist` (dpkg-shlibdeps) and `make test-dist` (debootstrap; it needs root anyway).
+packages+=(dpkg-dev)
+[[ $(id -u) -eq 0 ]] && packages+=(debootstrap)
 [[ "${WARDEN_SETUP_EXTRA:-}" != "" ]] && read -r -a extra <<<"$WARDEN_SETUP_EXTRA" && packages+=("${extra[@]}")
 
 missing=()

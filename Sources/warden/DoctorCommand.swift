@@ -11,8 +11,10 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Show which enforcement layers this kernel and user support, and which stock policies can run here.",
         discussion: """
-        Each identity of each policy in the stock policy directory (the `policies/` next to the binary, or \
-        --policies DIR) is judged as `warden run` would launch it here: ready, limited (runs, but some \
+        Each identity of each policy in the stock policy directory (the first holding default.warden of: \
+        PREFIX/share/warden/policies for a binary in PREFIX/bin, policies/ next to the binary or up to four \
+        directories above it, /usr/local/share/warden/policies, /usr/share/warden/policies; or --policies DIR) \
+        is judged as `warden run` would launch it here: ready, limited (runs, but some \
         grants have no effect or denials go unrecorded), best-effort (refused unless --best-effort), \
         cannot-run, or invalid. Then, for each stock policy of the workload matrix, which everyday workloads \
         (C, Python, Node, Go, Rust, Java, git, shell) it supports here: their tools are on PATH and the \
@@ -26,7 +28,7 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: Format = .text
 
-    @Option(help: "Directory of policies to assess (default: the stock `policies/` next to the binary).")
+    @Option(help: "Directory of policies to assess (default: the stock policy directory, see above).")
     var policies: String?
 
     func run() throws {

@@ -23,9 +23,11 @@ struct StockPolicyReport {
     var problem: String?
 
     static func evaluate(directory explicit: String?, support: KernelSupport) -> StockPolicyReport {
-        guard let dir = explicit ?? defaultDirectory() else {
+        guard let dir = explicit ?? StockPolicies.directory() else {
+            let searched = StockPolicies.searchPath(executable: StockPolicies.currentExecutable())
             return StockPolicyReport(directory: nil, entries: [],
-                                     problem: "no policies/ directory next to the warden binary; give one with --policies DIR")
+                                     problem: "not found: no default.warden in " + searched.joined(separator: ", ")
+                                        + "; give a directory with --policies DIR")
         }
         guard let names = wardenFiles(in: dir) else {
             return StockPolicyReport(directory: dir, entries: [], problem: "cannot read \(dir): \(String(cString: strerror(errno)))")
@@ -57,26 +59,6 @@ struct StockPolicyReport {
             }
         }
         return StockPolicyReport(directory: dir, entries: entries, problem: nil)
-    }
-
-    /// The first `policies/` holding `default.warden` in the binary's directory or one of
-    /// its four nearest ancestors (an install prefix's `share/warden/policies` too), which covers
-    /// `bin/policies`, `PREFIX/share/warden/policies` and a SwiftPM checkout's `.build/...`.
-    static func defaultDirectory() -> String? {
-        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        var dir = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        for _ in 0..<5 {
-            guard let slash = dir.lastIndex(of: "/") else { return nil }
-            dir = slash == dir.startIndex ? "/" : String(dir[..<slash])
-            let base = dir == "/" ? "" : dir
-            for candidate in [base + "/policies", base + "/share/warden/policies"] where access(candidate + "/default.warden", R_OK) == 0 {
-                return candidate
-            }
-            if dir == "/" { return nil }
-        }
-        return nil
     }
 
     static func wardenFiles(in dir: String) -> [String]? {

@@ -5,7 +5,8 @@ import WardenRuntime
 
 /// The options of one supervised run, shared by `warden run` and `warden learn`.
 struct RunOptions: ParsableArguments {
-    @Option(help: "The policy file.")
+    @Option(help: "The policy file, or a stock policy's name (`default` is default.warden in the directory `warden doctor` names).",
+            transform: StockPolicies.resolve(policyArgument:))
     var policy: String
 
     @Option(help: "The identity (may be left out when the policy defines exactly one).")
