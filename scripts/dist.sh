@@ -23,18 +23,28 @@ debarch=$(dpkg --print-architecture)
 # Reproducible archives: every timestamp is the last commit's.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
-# libseccomp and libcap statically: the module maps link "seccomp" and "cap" (-lseccomp,
-# -lcap); a directory holding only their archives, searched before the system directories,
-# makes the linker take the .a files. Package.swift and the debug build stay as they are.
+# libseccomp and libcap statically: SwiftPM links the system library targets CSeccomp and
+# CCap with the flags of their pkg-config files (`-L<libdir> -lseccomp`). Our own
+# libseccomp.pc and libcap.pc, first on PKG_CONFIG_PATH, point -L at a directory holding
+# only the archives (links to the system's .a), so the linker takes those. Package.swift
+# and the debug build stay as they are.
 static_libs=$root/.build/dist-static-libs
-mkdir -p "$static_libs"
+mkdir -p "$static_libs/pkgconfig"
 for lib in seccomp cap; do
   archive=$(gcc -print-file-name="lib$lib.a")
   [[ -f $archive ]] || die "lib$lib.a not found (install lib$lib-dev: scripts/setup.sh)"
   ln -sf "$(readlink -f "$archive")" "$static_libs/lib$lib.a"
+  cat > "$static_libs/pkgconfig/lib$lib.pc" <<EOF
+Name: lib$lib
+Description: lib$lib, its static archive only (scripts/dist.sh)
+Version: $(pkg-config --modversion "lib$lib")
+Libs: -L$static_libs -l$lib
+Cflags: $(pkg-config --cflags "lib$lib")
+EOF
 done
+export PKG_CONFIG_PATH=$static_libs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 
-build_flags=(-c release --static-swift-stdlib --product warden -Xlinker -L"$static_libs")
+build_flags=(-c release --static-swift-stdlib --product warden)
 echo "dist: swift build ${build_flags[*]}" >&2
 "$SWIFT" build "${build_flags[@]}"
 binary=$("$SWIFT" build "${build_flags[@]}" --show-bin-path)/warden
@@ -54,8 +64,8 @@ tree=$stage/$name
 # The tarball's tree; the .deb's /usr is the same tree.
 install -d "$tree/bin" "$tree/share/warden/policies" "$tree/share/man/man1" "$tree/share/doc/warden" \
   "$tree/share/bash-completion/completions" "$tree/share/zsh/site-functions" "$tree/share/fish/vendor_completions.d"
-# Debug information out (the symbols stay, for crash backtraces).
-objcopy --strip-debug "$binary" "$tree/bin/warden"
+# Stripped as Debian strips packages (debug information and symbols: 159 MB -> 81 MB).
+strip --strip-unneeded --remove-section=.comment -o "$tree/bin/warden" "$binary"
 chmod 0755 "$tree/bin/warden"
 install -m 0644 policies/*.warden "$tree/share/warden/policies/"
 install -m 0644 README.md SECURITY.md "$tree/share/doc/warden/"

@@ -4,12 +4,13 @@
 #  2. a fresh Debian root (debootstrap --variant=minbase, the host's suite, the host's apt
 #     mirror, plus git and python3 for the agent's probes; cached in .build/dist-test so
 #     reruns take seconds) is copied twice;
-#  3. copy one: `dpkg -i` the .deb (no Swift, no -dev package there), then in a chroot with
-#     /proc, /sys and /dev bound: scripts/dist-test/in-root.sh (version, doctor, lint, test,
+#  3. copy one: `dpkg -i` the .deb (no Swift, no -dev package there), then with that copy as
+#     the root directory (pivot_root in a private mount namespace; /proc, /sys, /dev bound): scripts/dist-test/in-root.sh (version, doctor, lint, test,
 #     completions, a sandboxed run of /bin/true, forbidden actions denied, the audit trail
 #     verified; docs/install.md lists them);
 #  4. copy two: the tarball unpacked in /opt, the same checks with its bin/warden.
-# Skips (exit 0, with the reason) without root, debootstrap or mount namespaces, unless
+# Skips (exit 0, with the reason) without root, debootstrap, mount namespaces or a reachable
+# mirror, unless
 # WARDEN_REQUIRE_DIST_TEST=1 (then those are failures). `--prepare-root` only builds the
 # cached root. Options: WARDEN_DIST_SUITE, WARDEN_DIST_MIRROR (default: from /etc/apt).
 set -euo pipefail
@@ -23,7 +24,7 @@ skip() {
 }
 die() { echo "test-dist: FAIL: $*" >&2; exit 1; }
 
-[[ $(id -u) -eq 0 ]] || skip "needs root (debootstrap, chroot, bind mounts)"
+[[ $(id -u) -eq 0 ]] || skip "needs root (debootstrap, mount namespaces, pivot_root)"
 command -v debootstrap >/dev/null || skip "debootstrap is not installed (scripts/setup.sh installs it when run as root)"
 unshare --mount --propagation private true 2>/dev/null || skip "cannot create a mount namespace here (unshare --mount failed)"
 
@@ -67,7 +68,7 @@ if [[ ! -f $cache/.warden-complete ]]; then
   echo "test-dist: debootstrap --variant=minbase $suite from $mirror (cached in $cache)"
   start=$(date +%s)
   debootstrap --variant=minbase --include=git,python3 "$suite" "$cache" "$mirror" > "$work/debootstrap.log" 2>&1 \
-    || { tail -n 20 "$work/debootstrap.log" >&2; die "debootstrap failed (log: $work/debootstrap.log)"; }
+    || { tail -n 5 "$work/debootstrap.log"; rm -rf "$cache"; skip "debootstrap of $suite from $mirror failed (no network? log: $work/debootstrap.log)"; }
   rm -rf "$cache"/var/cache/apt/archives/*.deb
   touch "$cache/.warden-complete"
   echo "test-dist: debootstrap took $(( $(date +%s) - start ))s"
@@ -84,16 +85,18 @@ name=warden-$version-linux-$(uname -m)
 tarball=dist/$name.tar.gz
 [[ -f $deb && -f $tarball ]] || die "make dist left no $deb or $tarball"
 
-# in_root ROOT COMMAND...: COMMAND chrooted in ROOT (a mount point, so the sandbox's
-# pivot_root works) with /proc, /sys and /dev bound, in a private mount namespace that
-# takes every mount away when it ends; a clean environment.
+# in_root ROOT COMMAND...: COMMAND in ROOT as its root directory, with /proc, /sys and /dev
+# bound, in a private mount namespace that takes every mount away when it ends; a clean
+# environment. pivot_root, not chroot: in a chroot the kernel refuses user namespaces
+# (EPERM), and a root that is a mount point lets the sandbox pivot_root in turn.
 in_root() {
   local r=$1; shift
   unshare --mount --propagation private -- /bin/sh -c '
     r=$1; shift
     mount --bind "$r" "$r" && mount --rbind /proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" \
-      || { echo "test-dist: cannot bind /proc, /sys, /dev into $r" >&2; exit 97; }
-    exec chroot "$r" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      && mkdir -p "$r/.old-root" && cd "$r" && pivot_root . .old-root && cd / && umount -l /.old-root && rmdir /.old-root \
+      || { echo "test-dist: cannot enter $r (bind /proc, /sys, /dev; pivot_root)" >&2; exit 97; }
+    exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
       HOME=/root LANG=C.UTF-8 TERM=dumb "$@"' sh "$r" "$@"
 }
 

