@@ -22,10 +22,11 @@ dist: setup
 test-dist: setup
 	./scripts/test-dist.sh
 
-## Set everything up and run every test.
+## Set everything up and run every test (the release artifacts too: test-dist).
 test: setup
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+	./scripts/test-dist.sh
 
 ## Set everything up and run the built-in demo.
 demo: build

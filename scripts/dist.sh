@@ -80,7 +80,8 @@ if [[ ! -x $manual_tool ]]; then
   # The plugin builds the tool, then runs it on the debug products; only its tool is kept.
   "$SWIFT" package plugin generate-manual --configuration debug >/dev/null \
     || die "swift package plugin generate-manual failed"
-  [[ -x $manual_tool ]] || die "generate-manual not found at $manual_tool"
+  [[ -x $manual_tool ]] || manual_tool=$(find .build -type f -name generate-manual -perm -u+x | head -n1)
+  [[ -n $manual_tool && -x $manual_tool ]] || die "generate-manual not found under .build after the plugin ran"
 fi
 man_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 "$manual_tool" "$tree/bin/warden" --multi-page --date "$man_date" --output-directory "$tree/share/man/man1"
