@@ -1,0 +1,64 @@
+import WardenPolicy
+
+/// `textDocument/publishDiagnostics` for an analysed document.
+enum DiagnosticsPublisher {
+    /// LSP DiagnosticSeverity.
+    static func severity(_ s: Severity) -> Int64 {
+        switch s {
+        case .error: return 1
+        case .warning: return 2
+        case .note: return 3
+        }
+    }
+
+    /// The diagnostics located in this document (those in included files are published
+    /// when those files are open), each with its help line and related notes.
+    static func diagnostics(_ doc: AnalyzedDocument) -> [JSON] {
+        if let error = doc.loadError {
+            return [.object([("range", doc.lines.range(0, 0).json), ("severity", .int(1)), ("source", .string("warden")),
+                             ("message", .string(error))])]
+        }
+        return doc.diagnostics.filter { $0.span.file == doc.path }.map { d in
+            var message = d.message
+            if let help = d.help { message += "\nhelp: \(help)" }
+            var members: [(String, JSON)] = [
+                ("range", doc.lines.range(d.span.start.offset, d.span.end.offset).json),
+                ("severity", .int(severity(d.severity))),
+                ("code", .string(d.code)),
+                ("source", .string("warden")),
+                ("message", .string(message)),
+            ]
+            let related: [JSON] = d.notes.compactMap { note in
+                guard let range = doc.range(of: note.span) else { return nil }
+                return .object([("location", .object([("uri", .string(DocumentURI.uri(note.span.file))), ("range", range.json)])),
+                                ("message", .string(note.message))])
+            }
+            if !related.isEmpty { members.append(("relatedInformation", .array(related))) }
+            return .object(members)
+        }
+    }
+
+    static func notification(_ doc: AnalyzedDocument, version: Int64?) -> JSON {
+        var params: [(String, JSON)] = [("uri", .string(doc.uri))]
+        if let version { params.append(("version", .int(version))) }
+        params.append(("diagnostics", .array(diagnostics(doc))))
+        return .object([("jsonrpc", .string("2.0")), ("method", .string("textDocument/publishDiagnostics")), ("params", .object(params))])
+    }
+
+    /// Clears a closed document's diagnostics.
+    static func cleared(uri: String) -> JSON {
+        .object([("jsonrpc", .string("2.0")), ("method", .string("textDocument/publishDiagnostics")),
+                 ("params", .object([("uri", .string(uri)), ("diagnostics", .array([]))]))])
+    }
+}
+
+/// `textDocument/formatting`: one edit replacing the whole document with `warden fmt`'s
+/// output; none when it is already formatted or does not parse.
+enum DocumentFormatting {
+    static func edits(_ doc: AnalyzedDocument) -> [JSON] {
+        guard let formatted = try? PolicyFormatter.format(SourceFile(path: doc.path, text: doc.text)), formatted != doc.text else {
+            return []
+        }
+        return [.object([("range", doc.lines.whole.json), ("newText", .string(formatted))])]
+    }
+}

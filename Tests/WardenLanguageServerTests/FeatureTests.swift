@@ -1,0 +1,109 @@
+import Testing
+@testable import WardenLanguageServer
+
+/// Hover, go to definition and completion on `samplePolicy` (lines are 0-based):
+/// 2 `permissions toolchain {`, 4 `  allow syscall @default`, 9 `  use toolchain`,
+/// 11 `  deny  fs write ...`, 12 `  allow capability ...`, 16 `  identity builder`.
+@Suite struct HoverTests {
+    func hover(_ line: Int, _ character: Int, text: String = samplePolicy) -> String? {
+        var client = TestClient()
+        _ = client.start()
+        _ = client.open("file:///d/p.warden", text)
+        return client.request("textDocument/hover", TestClient.at("file:///d/p.warden", line, character))["result"]?["contents"]?["value"]?.stringValue
+    }
+
+    @Test func aSyscallGroupListsItsMembers() throws {
+        let text = try #require(hover(4, 18))
+        #expect(text.contains("@default"))
+        #expect(text.contains("`read`"))
+    }
+
+    @Test func useShowsThePermissionSetsRules() throws {
+        let text = try #require(hover(9, 8))
+        #expect(text.contains("permissions toolchain"))
+        #expect(text.contains("allow fs read, exec \"/usr\""))
+    }
+
+    @Test func aRuleSaysWhatItAllowsOrDenies() throws {
+        let deny = try #require(hover(11, 4))
+        #expect(deny.hasPrefix("Denies write access to `${workspace}/.git/hooks`"))
+        let cap = try #require(hover(12, 10))
+        #expect(cap.contains("CAP_NET_BIND_SERVICE"))
+        #expect(cap.contains("Because: serves docs on port 80"))
+    }
+
+    @Test func anIdentityReferenceShowsItsDescription() throws {
+        let text = try #require(hover(16, 12))
+        #expect(text.contains("Builds the project"))
+    }
+
+    @Test func nothingOnBlankLines() {
+        #expect(hover(1, 0) == nil)
+    }
+}
+
+@Suite struct DefinitionTests {
+    @Test func useGoesToThePermissionSet() throws {
+        var client = TestClient()
+        _ = client.start()
+        _ = client.open("file:///d/p.warden", samplePolicy)
+        let result = try #require(client.request("textDocument/definition", TestClient.at("file:///d/p.warden", 9, 7))["result"])
+        #expect(result["uri"] == .string("file:///d/p.warden"))
+        #expect(result.rangeTuple! == (2, 12, 2, 21))
+    }
+
+    @Test func useGoesToASetInAnIncludedFile() throws {
+        var client = TestClient()
+        _ = client.start()
+        _ = client.open("file:///d/lib.warden", "warden 1\n\n# é😀\npermissions shared {\n  allow fs read \"/usr\"\n}\n")
+        _ = client.open("file:///d/root.warden", "warden 1\n\ninclude \"lib.warden\"\n\nidentity x {\n  use shared\n}\n")
+        let result = try #require(client.request("textDocument/definition", TestClient.at("file:///d/root.warden", 5, 8))["result"])
+        #expect(result["uri"] == .string("file:///d/lib.warden"))
+        #expect(result.rangeTuple! == (3, 12, 3, 18))
+        let include = try #require(client.request("textDocument/definition", TestClient.at("file:///d/root.warden", 2, 12))["result"])
+        #expect(include["uri"] == .string("file:///d/lib.warden"))
+    }
+}
+
+@Suite struct CompletionTests {
+    func labels(_ text: String, _ line: Int, _ character: Int) -> [String] {
+        var client = TestClient()
+        _ = client.start()
+        _ = client.open("file:///d/c.warden", text)
+        let items = client.request("textDocument/completion", TestClient.at("file:///d/c.warden", line, character))["result"]?["items"]?.arrayValue ?? []
+        return items.compactMap { $0["label"]?.stringValue }
+    }
+
+    @Test func syscallGroupsAfterTheAt() {
+        let text = "warden 1\n\nidentity x {\n  allow syscall @\n}\n"
+        let got = labels(text, 3, 17)
+        #expect(got.contains("default"))
+        #expect(!got.contains("allow"))
+    }
+
+    @Test func capabilitiesAfterCapability() {
+        let got = labels("warden 1\n\nidentity x {\n  allow capability \n}\n", 3, 19)
+        #expect(got.contains("NET_BIND_SERVICE"))
+        #expect(got.contains("SYS_ADMIN"))
+    }
+
+    @Test func permissionSetsAfterUse() {
+        let text = "warden 1\n\npermissions tools {\n  allow fs read \"/usr\"\n}\n\nidentity x {\n  use \n}\n"
+        #expect(labels(text, 7, 6) == ["tools"])
+    }
+
+    @Test func identitiesInATest() {
+        let text = samplePolicy + "test \"t\" {\n  identity \n}\n"
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = lines.firstIndex { $0 == "  identity " }!
+        #expect(labels(text, line, 11) == ["builder"])
+    }
+
+    @Test func keywordsAtStatementStartDependOnTheBlock() {
+        let text = "warden 1\n\nidentity x {\n  al\n}\n\n"
+        #expect(labels(text, 3, 4).contains("allow"))
+        #expect(labels(text, 3, 4).contains("use"))
+        #expect(labels(text, 5, 0).contains("permissions"))
+        #expect(!labels(text, 5, 0).contains("allow"))
+    }
+}
