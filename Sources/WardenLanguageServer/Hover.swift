@@ -26,8 +26,8 @@ enum HoverProvider {
         case .syscallGroup(let name):
             guard let group = SyscallGroups.named(name.value) else { return ("Unknown syscall group `@\(name.value)`.", name.span) }
             let expanded = SyscallGroups.expand(group.name) ?? []
-            return ("**@\(group.name)**: \(group.summary)\n\n\(expanded.count) syscalls: "
-                    + group.members.map { "`\($0)`" }.joined(separator: ", "), name.span)
+            return ("**@\(group.name)**: \(group.summary)\n\nMembers: " + group.members.map { "`\($0)`" }.joined(separator: ", ")
+                    + "\n\n\(expanded.count) syscalls: " + expanded.map { "`\($0)`" }.joined(separator: ", "), name.span)
         case .testIdentity(let name):
             return (identitySummary(name.value, doc) ?? "No identity named `\(name.value)` is defined.", name.span)
         case .expectation(let e):

@@ -3,7 +3,7 @@ import Testing
 
 /// Hover, go to definition and completion on `samplePolicy` (lines are 0-based):
 /// 2 `permissions toolchain {`, 4 `  allow syscall @default`, 9 `  use toolchain`,
-/// 11 `  deny  fs write ...`, 12 `  allow capability ...`, 16 `  identity builder`.
+/// 11 `  deny  fs write ...`, 12 `  allow capability ...`, 19 `  identity builder`.
 @Suite struct HoverTests {
     func hover(_ line: Int, _ character: Int, text: String = samplePolicy) -> String? {
         var client = TestClient()
@@ -15,6 +15,7 @@ import Testing
     @Test func aSyscallGroupListsItsMembers() throws {
         let text = try #require(hover(4, 18))
         #expect(text.contains("@default"))
+        #expect(text.contains("`@file-system`"))
         #expect(text.contains("`read`"))
     }
 
@@ -26,14 +27,14 @@ import Testing
 
     @Test func aRuleSaysWhatItAllowsOrDenies() throws {
         let deny = try #require(hover(11, 4))
-        #expect(deny.hasPrefix("Denies write access to `${workspace}/.git/hooks`"))
+        #expect(deny.hasPrefix("Denies write access to `${workspace}/.git/hooks`, `${workspace}/.git/config`"))
         let cap = try #require(hover(12, 10))
         #expect(cap.contains("CAP_NET_BIND_SERVICE"))
         #expect(cap.contains("Because: serves docs on port 80"))
     }
 
     @Test func anIdentityReferenceShowsItsDescription() throws {
-        let text = try #require(hover(16, 12))
+        let text = try #require(hover(19, 12))
         #expect(text.contains("Builds the project"))
     }
 

@@ -50,7 +50,7 @@ import Testing
 
     @Test func framesWithTheBodysByteLength() {
         let bytes = MessageWriter.frame(.object([("s", .string("é"))]))
-        #expect(String(decoding: bytes, as: UTF8.self) == "Content-Length: 9\r\n\r\n{\"s\":\"é\"}")
+        #expect(String(decoding: bytes, as: UTF8.self) == "Content-Length: 10\r\n\r\n{\"s\":\"é\"}")
     }
 }
 

@@ -61,8 +61,11 @@ identity builder {
   description "Builds the project"
   use toolchain
   allow fs read, write "${workspace}"
-  deny  fs write "${workspace}/.git/hooks"
+  deny  fs write "${workspace}/.git/hooks", "${workspace}/.git/config"
   allow capability NET_BIND_SERVICE because "serves docs on port 80"
+  limit wall-time 30m
+  limit processes 256
+  limit memory 4GiB
 }
 
 test "builder builds" {
