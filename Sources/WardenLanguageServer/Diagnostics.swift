@@ -19,8 +19,8 @@ enum DiagnosticsPublisher {
                              ("message", .string(error))])]
         }
         return doc.diagnostics.filter { $0.span.file == doc.path }.map { d in
-            var message = d.message
-            if let help = d.help { message += "\nhelp: \(help)" }
+            var message = bounded(d.message)
+            if let help = d.help { message += "\nhelp: \(bounded(help))" }
             var members: [(String, JSON)] = [
                 ("range", doc.lines.range(d.span.start.offset, d.span.end.offset).json),
                 ("severity", .int(severity(d.severity))),
@@ -31,11 +31,28 @@ enum DiagnosticsPublisher {
             let related: [JSON] = d.notes.compactMap { note in
                 guard let range = doc.range(of: note.span) else { return nil }
                 return .object([("location", .object([("uri", .string(DocumentURI.uri(note.span.file))), ("range", range.json)])),
-                                ("message", .string(note.message))])
+                                ("message", .string(bounded(note.message)))])
             }
             if !related.isEmpty { members.append(("relatedInformation", .array(related))) }
             return .object(members)
         }
+    }
+
+    /// The most bytes of one message line shown: a diagnostic may quote a token, and a
+    /// token may be megabytes long.
+    static let maxMessageBytes = 1000
+
+    /// `text` cut to `maxMessageBytes` (whole characters) with an ellipsis.
+    static func bounded(_ text: String) -> String {
+        guard text.utf8.count > maxMessageBytes else { return text }
+        var out = ""
+        var bytes = 0
+        for c in text {
+            bytes += c.utf8.count
+            if bytes > maxMessageBytes { break }
+            out.append(c)
+        }
+        return out + "…"
     }
 
     static func notification(_ doc: AnalyzedDocument, version: Int64?) -> JSON {

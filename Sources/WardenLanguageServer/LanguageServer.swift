@@ -138,6 +138,7 @@ public struct LanguageServer {
             update(uri: uri, text: text, version: params?["textDocument"]?["version"]?.intValue)
         case "textDocument/didClose":
             guard let uri = params?["textDocument"]?["uri"]?.stringValue, documents.removeValue(forKey: uri) != nil else { return }
+            versions[uri] = nil
             outbox.append(DiagnosticsPublisher.cleared(uri: uri))
         default:
             break  // `$/cancelRequest`, `$/setTrace`, didSave, ...: nothing to do.
@@ -145,11 +146,26 @@ public struct LanguageServer {
     }
 
     private mutating func update(uri: String, text: String, version: Int64?) {
+        let doc = analyze(uri: uri, text: text)
+        documents[uri] = doc
+        versions[uri] = version
+        outbox.append(DiagnosticsPublisher.notification(doc, version: version))
+        // Open documents that include this one see its new text.
+        for (otherURI, other) in documents.sorted(by: { $0.key < $1.key })
+        where otherURI != uri && other.policy?.sources[doc.path] != nil {
+            let again = analyze(uri: otherURI, text: other.text)
+            documents[otherURI] = again
+            outbox.append(DiagnosticsPublisher.notification(again, version: versions[otherURI] ?? nil))
+        }
+    }
+
+    /// Versions of the open documents, as the client numbered them.
+    private var versions: [String: Int64?] = [:]
+
+    private func analyze(uri: String, text: String) -> AnalyzedDocument {
         var overrides: [String: String] = [:]
         for (otherURI, doc) in documents where otherURI != uri { overrides[doc.path] = doc.text }
-        let doc = AnalyzedDocument(uri: uri, text: text, overrides: overrides)
-        documents[uri] = doc
-        outbox.append(DiagnosticsPublisher.notification(doc, version: version))
+        return AnalyzedDocument(uri: uri, text: text, overrides: overrides)
     }
 
     // MARK: messages

@@ -148,3 +148,30 @@ import Testing
         #expect(client.request("textDocument/formatting", params("file:///d/broken.warden"))["result"] == .array([]))
     }
 }
+
+@Suite struct DependentDocumentTests {
+    @Test func changingAnIncludedDocumentRepublishesItsIncluders() {
+        var client = TestClient()
+        _ = client.start()
+        let lib = "file:///d/lib.warden"
+        let root = "file:///d/root.warden"
+        _ = client.open(lib, "warden 1\n\npermissions shared {\n  allow fs read \"/usr\"\n}\n")
+        #expect(!client.open(root, "warden 1\n\ninclude \"lib.warden\"\n\nidentity x {\n  use shared\n}\n").contains { $0["severity"] == .int(1) })
+        // Renaming the set in the library breaks the root's `use`.
+        let out = client.notify("textDocument/didChange", .object([
+            ("textDocument", .object([("uri", .string(lib)), ("version", .int(2))])),
+            ("contentChanges", .array([.object([("text", .string("warden 1\n\npermissions renamed {\n  allow fs read \"/usr\"\n}\n"))])])),
+        ]))
+        let forRoot = out.first { $0["params"]?["uri"] == .string(root) }
+        let errors = forRoot?["params"]?["diagnostics"]?.arrayValue?.filter { $0["severity"] == .int(1) } ?? []
+        #expect(errors.contains { $0["message"]?.stringValue?.contains("shared") == true }, "\(out)")
+    }
+
+    @Test func longMessagesAreBounded() {
+        var client = TestClient()
+        _ = client.start()
+        let diagnostics = client.open("file:///d/long.warden", "warden 1\n" + String(repeating: "x", count: 100_000) + "\n")
+        #expect(!diagnostics.isEmpty)
+        for d in diagnostics { #expect((d["message"]?.stringValue?.utf8.count ?? 0) < 1200) }
+    }
+}
