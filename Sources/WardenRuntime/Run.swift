@@ -75,6 +75,7 @@ public final class Run {
             caches[path] = try CacheStore.prepare(path: path, home: homePath, base: store, identity: effective.identity)
         }
         let home = try AgentHome.create(in: runDirectory, home: homePath, environment: host.environment, caches: caches)
+        LaunchTimings.shared.mark("run directory, fresh home, caches")
 
         // `create` grants: their directories are made (no-follow, from the workspace's
         // descriptor) before the world is built, so the grants attach to them.
@@ -92,6 +93,7 @@ public final class Run {
             throw RunSetupError("observing mode (warden learn) needs seccomp user notification, which this kernel does not offer (Linux 5.5 or later, 5.9 for CONTINUE); run `warden doctor`")
         }
         let cgroup = cgroups ?? CgroupSupport.detect()
+        LaunchTimings.shared.mark("created paths, kernel facts, cgroups")
         var plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
@@ -103,6 +105,8 @@ public final class Run {
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
+
+        LaunchTimings.shared.mark("launch plan (seccomp filter compiled and verified)")
 
         // A policy that grants the real `${home}/.gitconfig` gets it (also through a link,
         // recreated in the fresh home): the generated one must not stand in its place.
@@ -148,6 +152,7 @@ public final class Run {
             throw RunSetupError("audit: \(error.description)")
         }
 
+        LaunchTimings.shared.mark("audit trail checked and opened")
         // Hash exactly the bytes that were compiled (the loader's copies), not a re-read file.
         let policyBytes = request.policy.files.last?.source.bytes ?? []
         var fileHashes: [String: AuditValue] = [:]
@@ -162,6 +167,7 @@ public final class Run {
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
                 .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a }
                 .merging(request.learn ? ["mode": .string("learn")] : [:]) { a, _ in a })
+        LaunchTimings.shared.mark("plan hashed, run.start facts")
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:
         // the token proves the agent's identity to others, who then refuse it; it guards
@@ -181,6 +187,7 @@ public final class Run {
             warnings.append("no identity token for this run (the agent gets no WARDEN_ID_TOKEN_FILE): \(error.description)")
             identityEvent = AuditEvent(kind: AuditKind.identityToken, fields: ["issued": .bool(false), "reason": .string(error.description)])
         }
+        LaunchTimings.shared.mark("identity token signed")
         // Secrets are read before the agent exists: a missing one, or one whose source the
         // agent could read or rewrite, fails the launch (125).
         if let bypass = effective.wildcardBrokerBypasses.first {
@@ -197,6 +204,7 @@ public final class Run {
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
+        LaunchTimings.shared.mark("secrets read, run set up")
         self.runID = runID
         self.logPath = logPath
         self.plan = plan
