@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import WardenLanguageServer
 
 /// Hover, go to definition and completion on `samplePolicy` (lines are 0-based):
@@ -106,5 +107,36 @@ import Testing
         #expect(labels(text, 3, 4).contains("use"))
         #expect(labels(text, 5, 0).contains("permissions"))
         #expect(!labels(text, 5, 0).contains("allow"))
+    }
+}
+
+@Suite struct OnDiskIncludeTests {
+    static let root: String = {
+        var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    @Test func aStockPolicyLoadsItsIncludesFromDiskAndHoverFollowsThem() throws {
+        let path = Self.root + "/policies/default.warden"
+        let text = try #require(try? String(contentsOfFile: path, encoding: .utf8))
+        let uri = DocumentURI.uri(path)
+        var client = TestClient()
+        _ = client.start()
+        let diagnostics = client.open(uri, text)
+        #expect(!diagnostics.contains { $0["severity"] == .int(1) }, "\(diagnostics)")
+        // `use toolchains, ...` is declared in base.warden.
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let useLine = try #require(lines.firstIndex { $0.hasPrefix("  use toolchains") })
+        let definition = client.request("textDocument/definition", TestClient.at(uri, useLine, 8))["result"]
+        #expect(definition?["uri"] == .string(DocumentURI.uri(Self.root + "/policies/base.warden")))
+        let hover = client.request("textDocument/hover", TestClient.at(uri, useLine, 8))["result"]?["contents"]?["value"]?.stringValue
+        #expect(hover?.contains("permissions toolchains") == true)
+        let includeLine = try #require(lines.firstIndex { $0.hasPrefix("include") })
+        let include = client.request("textDocument/hover", TestClient.at(uri, includeLine, 10))["result"]?["contents"]?["value"]?.stringValue
+        #expect(include?.contains("/policies/base.warden") == true)
+        let testIdentity = try #require(lines.firstIndex { $0 == "  identity default" })
+        let identity = client.request("textDocument/definition", TestClient.at(uri, testIdentity, 12))["result"]
+        #expect(identity?.rangeTuple?.0 == Int64(try #require(lines.firstIndex { $0.hasPrefix("identity default") })))
     }
 }
