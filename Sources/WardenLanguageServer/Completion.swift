@@ -7,6 +7,7 @@ enum CompletionProvider {
     static let itemKeywords = ["warden", "include", "permissions", "identity", "test", "secret"]
     static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env", "cache", "enforce-only"]
     static let testKeywords = ["identity", "expect"]
+    static let ruleKinds = ["fs", "net", "syscall", "capability", "https", "http", "git"]
 
     /// LSP CompletionItemKind values used here.
     enum Kind: Int64 { case keyword = 14, module = 9, constant = 21, `class` = 7, value = 12 }
@@ -32,6 +33,15 @@ enum CompletionProvider {
         }
         if done.contains("capability") {
             return Capabilities.all.map { item(String($0.dropFirst(4)), .constant, detail: $0) }
+        }
+        if done.count == 1, ["allow", "deny"].contains(done[0]) {
+            return ruleKinds.map { item($0, .keyword) }
+        }
+        if done.count == 2, done[0] == "expect", ["allow", "deny"].contains(done[1]) {
+            return ruleKinds.map { item($0, .keyword) }
+        }
+        if done == ["limit"] {
+            return LimitKind.allCases.map { item($0.rawValue, .keyword) }
         }
         if done.first == "use", block == .permissions || block == .identity {
             let names = (doc.policy?.permissionSets.keys).map { Array($0) } ?? []

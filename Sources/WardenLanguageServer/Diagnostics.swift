@@ -62,6 +62,15 @@ enum DiagnosticsPublisher {
         return .object([("jsonrpc", .string("2.0")), ("method", .string("textDocument/publishDiagnostics")), ("params", .object(params))])
     }
 
+    /// One error at the start of a document the server would not analyse.
+    static func refused(uri: String, _ message: String) -> JSON {
+        let start = LSPPosition(line: 0, character: 0)
+        let diagnostic: JSON = .object([("range", LSPRange(start: start, end: start).json), ("severity", .int(1)),
+                                        ("source", .string("warden")), ("message", .string(message))])
+        return .object([("jsonrpc", .string("2.0")), ("method", .string("textDocument/publishDiagnostics")),
+                        ("params", .object([("uri", .string(uri)), ("diagnostics", .array([diagnostic]))]))])
+    }
+
     /// Clears a closed document's diagnostics.
     static func cleared(uri: String) -> JSON {
         .object([("jsonrpc", .string("2.0")), ("method", .string("textDocument/publishDiagnostics")),

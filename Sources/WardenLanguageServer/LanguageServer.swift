@@ -17,6 +17,10 @@ public enum RPCError: Int64, Sendable {
 public struct LanguageServer {
     /// The most documents held open at once (each at most one message, 8 MiB).
     public static let maxOpenDocuments = 256
+    /// The most bytes of text held open over all documents by default (each is also
+    /// parsed and checked, which takes several times its size).
+    public static let defaultMaxOpenBytes = 32 << 20
+    public let maxOpenBytes: Int
 
     public private(set) var initialized = false
     public private(set) var shutdownRequested = false
@@ -27,7 +31,9 @@ public struct LanguageServer {
     /// Messages for the operator (standard error), not the client.
     private var log: [String] = []
 
-    public init() {}
+    public init(maxOpenBytes: Int = LanguageServer.defaultMaxOpenBytes) {
+        self.maxOpenBytes = maxOpenBytes
+    }
 
     /// The operator messages gathered since the last call.
     public mutating func takeLog() -> [String] {
@@ -146,6 +152,14 @@ public struct LanguageServer {
     }
 
     private mutating func update(uri: String, text: String, version: Int64?) {
+        let others = documents.reduce(0) { $0 + ($1.key == uri ? 0 : $1.value.lines.bytes.count) }
+        guard others + text.utf8.count <= maxOpenBytes else {
+            documents[uri] = nil
+            versions[uri] = nil
+            log.append("not analysing a document: the open documents would hold more than \(maxOpenBytes >> 20) MiB")
+            outbox.append(DiagnosticsPublisher.refused(uri: uri, "warden lsp holds at most \(maxOpenBytes >> 20) MiB of open policies; close some documents"))
+            return
+        }
         let doc = analyze(uri: uri, text: text)
         documents[uri] = doc
         versions[uri] = version

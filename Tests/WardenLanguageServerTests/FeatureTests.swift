@@ -140,3 +140,34 @@ import Foundation
         #expect(identity?.rangeTuple?.0 == Int64(try #require(lines.firstIndex { $0.hasPrefix("identity default") })))
     }
 }
+
+@Suite struct MoreCompletionTests {
+    func labels(_ text: String, _ line: Int, _ character: Int) -> [String] {
+        var client = TestClient()
+        _ = client.start()
+        _ = client.open("file:///d/c.warden", text)
+        let items = client.request("textDocument/completion", TestClient.at("file:///d/c.warden", line, character))["result"]?["items"]?.arrayValue ?? []
+        return items.compactMap { $0["label"]?.stringValue }
+    }
+
+    @Test func ruleKindsAfterAnEffectAndLimitKindsAfterLimit() {
+        #expect(labels("warden 1\n\nidentity x {\n  deny \n}\n", 3, 7).contains("syscall"))
+        #expect(labels("warden 1\n\ntest \"t\" {\n  expect allow \n}\n", 3, 15).contains("fs"))
+        #expect(labels("warden 1\n\nidentity x {\n  limit \n}\n", 3, 8).contains("wall-time"))
+    }
+}
+
+@Suite struct MemoryBoundTests {
+    @Test func documentsOverTheOpenBudgetAreRefusedWithADiagnostic() {
+        #expect(LanguageServer().maxOpenBytes == 32 << 20)
+        var client = TestClient(server: LanguageServer(maxOpenBytes: 3 << 20))
+        _ = client.start()
+        let big = "warden 1\n" + String(repeating: "# padding line\n", count: (2 << 20) / 15)
+        #expect(client.open("file:///d/a.warden", big).allSatisfy { $0["severity"] != .int(1) })
+        let refused = client.open("file:///d/b.warden", big)
+        #expect(refused.count == 1)
+        #expect(refused.first?["message"]?.stringValue?.contains("at most 3 MiB") == true)
+        #expect(client.server.documents.count == 1)
+        #expect(client.server.takeLog().count == 1)
+    }
+}
