@@ -171,3 +171,33 @@ import Foundation
         #expect(client.server.takeLog().count == 1)
     }
 }
+
+@Suite struct HoverMarkdownTests {
+    @Test func policyTextCannotBecomeLinksImagesOrBreakCodeSpans() throws {
+        var client = TestClient()
+        _ = client.start()
+        let policy = """
+        warden 1
+
+        identity x {
+          description "see ![p](http://evil.example/p.png) [x](http://evil.example)"
+          allow fs read "/a``b`" because "<img src=x> **now**"
+        }
+
+        test "t" {
+          identity x
+        }
+
+        """
+        _ = client.open("file:///d/m.warden", policy)
+        func hover(_ line: Int, _ character: Int) -> String {
+            client.request("textDocument/hover", TestClient.at("file:///d/m.warden", line, character))["result"]?["contents"]?["value"]?.stringValue ?? ""
+        }
+        let identity = hover(8, 11)
+        #expect(identity.contains(#"\!\[p\]\(http://evil\.example/p\.png\)"#), "\(identity)")
+        #expect(!identity.contains("]("))
+        let rule = hover(4, 4)
+        #expect(rule.contains("``` /a``b` ```"), "\(rule)")
+        #expect(rule.contains(#"\<img src=x\> \*\*now\*\*"#), "\(rule)")
+    }
+}
