@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WardenCompiler
+@testable import WardenCompiler
 import WardenPolicy
 @testable import WardenRuntime
 
@@ -80,7 +80,7 @@ import WardenPolicy
         }
         // One byte of the program changed (the header's hash no longer matches).
         var edited = original
-        if let i = edited.lastIndex(of: UInt8(ascii: "A")) { edited[i] = UInt8(ascii: "B") }
+        edited[edited.count - 1] ^= 0x01
         try edited.write(to: URL(fileURLWithPath: path))
         refused("an edited entry")
         // Edited, with the header's hash recomputed, but for another key (a renamed entry).
@@ -111,6 +111,35 @@ import WardenPolicy
         let again = try c.filter(for: policy)
         #expect(!again.hit)
         #expect(c.load(key: c.key(for: policy), policy: policy) != nil)
+    }
+
+    /// The archive's reader on hostile bytes (the hash check comes first, but the reader
+    /// stands on its own): every truncation and random corruption is refused, never a crash.
+    @Test func theArchiveRefusesEveryDamagedEntry() throws {
+        let policy = try seccomp()
+        let filter = try SeccompCompiler.compile(policy)
+        let good = SeccompFilterArchive.encode(filter, key: "k")
+        #expect(SeccompFilterArchive.decode(good, key: "k", policy: policy)?.program == filter.program)
+        #expect(SeccompFilterArchive.decode(good, key: "other", policy: policy) == nil)
+        for n in stride(from: 0, to: good.count, by: max(1, good.count / 300)) {
+            #expect(SeccompFilterArchive.decode(Array(good.prefix(n)), key: "k", policy: policy) == nil, "truncated at \(n)")
+        }
+        #expect(SeccompFilterArchive.decode(good + [0], key: "k", policy: policy) == nil, "trailing bytes")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<500 {
+            var bad = good
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let i = Int((state >> 33) % UInt64(bad.count))
+            bad[i] = UInt8(truncatingIfNeeded: state >> 8)
+            // Decoding may succeed when the change hit a string's text; it must never crash
+            // and a length field turned huge must not allocate it.
+            _ = SeccompFilterArchive.decode(bad, key: "k", policy: policy)
+        }
+        var huge = SeccompFilterArchive.Writer()
+        huge.u32(SeccompFilterArchive.format)
+        huge.string("k")
+        huge.u32(0xffff_fff0)
+        #expect(SeccompFilterArchive.decode(huge.out, key: "k", policy: policy) == nil)
     }
 
     @Test func aMissingOrForeignDirectoryMeansNoCacheNotAFailure() throws {
