@@ -1,26 +1,41 @@
 import CSeccomp
-import Foundation
 
 /// A compiled filter written out for a later run (`SeccompFilterCache` in WardenRuntime):
 /// the program, the libseccomp rules it came from and the syscalls absent on the
 /// architecture, in a small length-prefixed binary form (decoding it costs microseconds;
-/// JSON through Foundation cost milliseconds, a tenth of a launch). The policy is not
+/// JSON through Foundation cost milliseconds, a tenth of a launch; the key's input too). The policy is not
 /// stored: the entry is found by, and carries, a key derived from the exact compiler
 /// input, and a reader gives the policy it asked for.
 public enum SeccompFilterArchive {
     /// The entry format; a reader refuses any other.
     public static let format: UInt32 = 2
 
-    /// The compiler's whole input, canonically: the policy (sorted keys), the libseccomp
-    /// version that compiles it, and this archive's format. Hash it with whatever else the
-    /// caller's key must cover (Warden's version, the policy files).
+    /// The compiler's whole input, canonically and unambiguously (length-prefixed strings):
+    /// the policy — architecture, default action, every rule with its conditions, errno and
+    /// source — the libseccomp version that compiles it, and this archive's format. Hash it
+    /// with whatever else the caller's key must cover (Warden's version, the policy files).
     public static func compilerInput(_ policy: SeccompPolicy) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = (try? encoder.encode(policy)).map { Array($0) } ?? []
+        var w = Writer()
         let v = seccomp_version()?.pointee
-        let library = "libseccomp \(v?.major ?? 0).\(v?.minor ?? 0).\(v?.micro ?? 0)"
-        return Array("seccomp-filter-archive \(format)\n\(library)\n".utf8) + json
+        w.string("seccomp-filter-archive \(format) libseccomp \(v?.major ?? 0).\(v?.minor ?? 0).\(v?.micro ?? 0)")
+        w.string(policy.arch.rawValue)
+        switch policy.defaultDeny {
+        case .errno(let e): w.string("errno \(e)")
+        case .notify: w.string("notify")
+        case .kill: w.string("kill")
+        }
+        w.u32(UInt32(policy.rules.count))
+        for r in policy.rules {
+            w.string(r.syscall)
+            w.string(r.effect.rawValue)
+            w.string(r.errno.map { "\($0)" } ?? "-")
+            w.string(r.source)
+            w.u32(UInt32(r.conditions.count))
+            for c in r.conditions {
+                w.string("\(c.arg) \(c.op.rawValue) \(c.value) \(c.mask) \(c.is32Bit)")
+            }
+        }
+        return w.out
     }
 
     /// The entry's bytes.
