@@ -22,9 +22,11 @@ public struct AuditFollower: Sendable {
 
     /// Reads the log to its end (an unfinished last line is reported), or, with `follow`,
     /// until SIGINT, SIGTERM or SIGHUP. `idle` runs whenever the end of the data is reached
-    /// (flush output there).
+    /// (flush output there); following ends too once `stop` returns true (checked after each
+    /// read, e.g. when the destination failed).
     public func run(
-        follow: Bool, notice: (String) -> Void = { _ in }, idle: () -> Void = {}, _ emit: (ChainEntry) -> Void
+        follow: Bool, notice: (String) -> Void = { _ in }, idle: () -> Void = {}, stop: () -> Bool = { false },
+        _ emit: (ChainEntry) -> Void
     ) throws(AuditError) {
         var fd = try FileIO.openRegular(path, flags: O_RDONLY, what: "audit log")
         defer { close(fd) }
@@ -57,7 +59,7 @@ public struct AuditFollower: Sendable {
         let signals = try SignalWaiter()
         defer { signals.close() }
         var missingReported = false
-        while true {
+        while !stop() {
             if signals.wait(milliseconds: pollMilliseconds) { return }
             try drain()
             // Replaced or truncated?

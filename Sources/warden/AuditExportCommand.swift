@@ -80,7 +80,9 @@ struct AuditExportCommand: ParsableCommand {
             output.removeAll(keepingCapacity: true)
         }
         do {
-            try AuditFollower(path: path).run(follow: follow, notice: { auditNotice($0) }, idle: flush) { entry in
+            try AuditFollower(path: path).run(
+                follow: follow, notice: { auditNotice($0) }, idle: flush, stop: { deliveryError != nil }
+            ) { entry in
                 guard deliveryError == nil else { return }
                 switch entry {
                 case .unfinished(let line, let bytes):

@@ -242,6 +242,26 @@ import Glibc
         #expect(try Self.w(["audit", "export", log, "--to", "syslog", "--syslog-address", "tcp:x:1"])?.status == 2)
     }
 
+    @Test func followedDeliveryStopsWhenTheReceiverGoesAway() throws {
+        guard FileManager.default.isExecutableFile(atPath: AuditCLITests.binary) else { return }
+        let d = try AuditCLITests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: d) }
+        guard let log = try Self.twoRunLog(d) else { return }
+        var listener: DatagramListener? = try DatagramListener(path: d + "/log.sock")
+        let (p, _, err) = try Self.follow(["audit", "export", log, "--follow", "--to", "syslog", "--syslog-address", "unix:" + d + "/log.sock"])
+        Thread.sleep(forTimeInterval: 0.8)
+        #expect(listener?.drain().count == 6)
+        listener = nil
+        _ = try Self.w(["audit", "append", log, "--kind", "note", "--field", "after=gone"])
+        let deadline = Date().addingTimeInterval(3)
+        while p.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!p.isRunning, "export --follow kept running after delivery failed")
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 1)
+        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("sending to unix:"))
+    }
+
     @Test func journaldNativeSocketAndAbsence() throws {
         let d = try AuditCLITests.tempDir()
         defer { try? FileManager.default.removeItem(atPath: d) }
