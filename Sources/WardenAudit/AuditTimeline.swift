@@ -29,6 +29,14 @@ public struct AuditTimeline: Sendable {
     public static func forEach(
         path: String, run: String? = nil, kind: String? = nil, _ body: (Entry) -> Void
     ) throws(AuditError) {
+        var filter = AuditFilter(run: run, kind: kind)
+        try forEach(path: path, filter: &filter, body)
+    }
+
+    /// Calls `body` for every record `filter` selects and every bad line, in log order,
+    /// holding one line at a time; `filter.runSeen` tells afterwards whether the run asked
+    /// for appeared at all.
+    public static func forEach(path: String, filter: inout AuditFilter, _ body: (Entry) -> Void) throws(AuditError) {
         let fd = try FileIO.openRegular(path, flags: O_RDONLY, what: "audit log")
         defer { close(fd) }
         var reader = LineReader(fd: fd, path: path)
@@ -36,19 +44,19 @@ public struct AuditTimeline: Sendable {
         var lineNo = 0
         while try reader.next({ (line, _, newline) throws(AuditError) in
             lineNo += 1
-            // Cheap header check first: only matching lines are decoded.
+            // Cheap header check first: only lines that may match are decoded.
             guard newline, let h = RecordHeader.scan(line) else {
                 body(.badLine(lineNo))
                 return
             }
-            if let run, RecordHeader.string(line, h.run) != run { return }
-            let k = RecordHeader.string(line, h.kind)
-            if let kind { if k != kind { return } } else if k == AuditKind.checkpoint { return }
+            let r = RecordHeader.string(line, h.run)
+            filter.noteRun(r)
+            guard filter.mayMatch(kind: RecordHeader.string(line, h.kind), run: r) else { return }
             guard let rec = try? AuditRecord.parse(line: Array(line)) else {
                 body(.badLine(lineNo))
                 return
             }
-            body(.record(rec, line: lineNo))
+            if filter.matches(rec) { body(.record(rec, line: lineNo)) }
         }) {}
     }
 

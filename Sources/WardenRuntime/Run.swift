@@ -94,6 +94,10 @@ public final class Run {
         }
         let cgroup = cgroups ?? CgroupSupport.detect()
         LaunchTimings.shared.mark("created paths, kernel facts, cgroups")
+        let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
+        let filterCache = SeccompFilterCache(directory: SeccompFilterCache.beside(logPath: host.absolute(logPath)),
+                                             policyFiles: request.policy.files.map(\.source.bytes),
+                                             wardenVersion: request.wardenVersion)
         var plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
@@ -101,23 +105,26 @@ public final class Run {
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
-                                       bestEffort: request.bestEffort, home: home, observePaths: request.learn)
+                                       bestEffort: request.bestEffort, home: home, observePaths: request.learn,
+                                       filterCache: filterCache)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
 
-        LaunchTimings.shared.mark("launch plan (seccomp filter compiled and verified)")
+        LaunchTimings.shared.mark(plan.filterFromCache ? "launch plan (seccomp filter from the cache)"
+                                  : "launch plan (seccomp filter compiled and verified)")
 
         // A policy that grants the real `${home}/.gitconfig` gets it (also through a link,
         // recreated in the fresh home): the generated one must not stand in its place.
         if let generated = home.gitConfig, plan.home?.gitConfig == nil { unlink(generated) }
 
         // The audit trail and its signing key must be out of the agent's reach.
-        let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
         let keyPath = AuditLocation.signingKeyPath(explicit: request.signingKeyPath)
-        for protected in AuditLocation.protectedPaths(logPath: host.absolute(logPath), signingKeyPath: keyPath.map(host.absolute)) {
+        let protectedPaths = AuditLocation.protectedPaths(logPath: host.absolute(logPath), signingKeyPath: keyPath.map(host.absolute))
+            + [filterCache.directory]
+        for protected in protectedPaths {
             if plan.agentCanWrite(protected) {
-                throw RunSetupError("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+                throw RunSetupError("\(protected) (\(protected == filterCache.directory ? "filter cache" : "audit trail")) is writable by identity \(effective.identity); keep the audit log, its directory, its seccomp-cache and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
             }
         }
         if let keyPath, plan.agentCanReach(host.absolute(keyPath)) {

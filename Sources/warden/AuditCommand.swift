@@ -16,7 +16,7 @@ struct AuditCommand: ParsableCommand {
             else $XDG_STATE_HOME/warden/audit.jsonl (default ~/.local/state/warden/audit.jsonl).
             """,
         subcommands: [
-            AuditVerifyCommand.self, AuditShowCommand.self, AuditKeygenCommand.self, AuditCheckpointCommand.self,
+            AuditVerifyCommand.self, AuditShowCommand.self, AuditExportCommand.self, AuditKeygenCommand.self, AuditCheckpointCommand.self,
             AuditAppendCommand.self, AuditBenchCommand.self,
         ]
     )
