@@ -25,7 +25,7 @@ struct ExplainCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The policy file.")
+    @Argument(help: "The policy file (`-`: standard input; its includes resolve relative to the current directory).")
     var path: String
 
     @Option(help: "The identity (may be left out when the policy defines exactly one).")

@@ -90,15 +90,3 @@ struct FmtCommand: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 }
-
-/// All of standard input as UTF-8 text, at most `PolicyLoader.defaultMaxFileBytes` bytes.
-func readStandardInput() throws(SourceProviderError) -> String {
-    let path = "<stdin>"
-    let bytes: [UInt8]
-    do {
-        bytes = try BoundedFileReader.readAll(0, limit: PolicyLoader.defaultMaxFileBytes)
-    } catch {
-        throw SourceProviderError(error, path: path, limit: PolicyLoader.defaultMaxFileBytes)
-    }
-    return try SourceProviderError.text(bytes, path: path)
-}

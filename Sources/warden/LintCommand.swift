@@ -12,14 +12,14 @@ struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Check policy files and report every problem with its location.",
-        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error (a path or include that is not a regular file, larger than 16 MiB, or unreadable). A directory stands for the *.warden files in it. Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it; see docs/lint.md."
+        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error (a path or include that is not a regular file, larger than 16 MiB, or unreadable). A directory stands for the *.warden files in it; `-` reads a policy from standard input (its includes resolve relative to the current directory). Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it; see docs/lint.md."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif, github
     }
 
-    @Argument(help: "Policy files or directories.")
+    @Argument(help: "Policy files or directories (`-`: standard input).")
     var paths: [String] = []
 
     @Option(help: "Output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations).")
@@ -33,6 +33,9 @@ struct LintCommand: ParsableCommand {
 
     func validate() throws {
         if !listRules && paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
+        if paths.filter({ $0 == StandardInputPolicy.argument }).count > 1 {
+            throw ValidationError("`-` (standard input) can be given only once")
+        }
     }
 
     func run() throws {

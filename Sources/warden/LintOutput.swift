@@ -9,9 +9,15 @@ extension LintRun {
     /// Lints every root policy under `paths` (checker diagnostics plus lint rules, with
     /// suppressions applied), merged and deduplicated; and how many files were read.
     static func lint(_ paths: [String], ioError: (String) -> Void) -> (result: LintResult, fileCount: Int) {
-        let loader = PolicyLoader()
         let linter = Linter()
         let roots = expand(paths, ioError: ioError)
+        let loader: PolicyLoader
+        do {
+            loader = PolicyLoader(provider: try StandardInputPolicy.provider(for: roots))
+        } catch {
+            ioError("\(error)")
+            loader = PolicyLoader()
+        }
         var diagnostics: [Diagnostic] = []
         var seen: Set<Diagnostic> = []
         var suppressed: [SuppressedDiagnostic] = []
@@ -19,7 +25,7 @@ extension LintRun {
         var sources: [String: SourceFile] = [:]
         for root in roots {
             do {
-                let r = try linter.lint(path: root, loader: loader)
+                let r = try linter.lint(path: StandardInputPolicy.loaderPath(root), loader: loader)
                 sources.merge(r.sources) { a, _ in a }
                 for d in r.diagnostics where seen.insert(d).inserted { diagnostics.append(d) }
                 for s in r.suppressed where seenSuppressed.insert(s.diagnostic).inserted { suppressed.append(s) }

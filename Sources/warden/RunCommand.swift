@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checked = try PolicyInput.load(options.policy, failureCode: 125)
+        let checked = try PolicyInput.load(options.policy, failureCode: 125, standardInput: false)
         let effective = try PolicyInput.effective(checked, identity: options.identity, failureCode: 125)
         let request = try options.request(policy: checked, effective: effective, command: command)
         let quiet = options.quiet
