@@ -164,7 +164,7 @@ import Testing
         #expect(fmt.status == 0)
         // The include of a policy on standard input resolves against the current directory.
         #expect(include.status == 0, "\(include.stderr)")
-        #expect(include.stdout.contains("base.warden:3:3"), "\(include.stdout)")
+        #expect(include.stdout.contains("base.warden:3:17: allow fs read"), "\(include.stdout)")
     }
 
     @Test func standardInputIsBoundedAndHostileInputFailsCleanly() throws {
