@@ -64,7 +64,7 @@ struct FmtCommand: ParsableCommand {
                 var rendered = DiagnosticRenderer.text(diagnostics, sources: [path: source])
                 if rendered.hasSuffix("\n") { rendered.removeLast() }
                 printError(rendered, prefix: false)
-                printError("\(shown(path)): not formatted: fix the syntax errors first")
+                printError("\(shown(StandardInputPolicy.loaderPath(path))): not formatted: fix the syntax errors first")
                 failed = true
                 continue
             } catch .contentMismatch(let detail) {
