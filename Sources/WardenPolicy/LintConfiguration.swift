@@ -149,7 +149,8 @@ private struct LintConfigurationParser {
         self.path = path
         self.knownRules = knownRules
         self.checkerCodes = checkerCodes
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character: split on it too (CRLF files).
+        self.lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         self.config = LintConfiguration(path: path)
     }
 
