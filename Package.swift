@@ -51,10 +51,12 @@ let package = Package(
                                                       "WardenBroker", "WardenIdentity"]),
         // The workload matrix's catalog: workloads, their tools and required accesses.
         .target(name: "WardenWorkloads", dependencies: ["WardenCompiler", "WardenPolicy"]),
+        // `warden lsp`: the Language Server Protocol over stdio (diagnostics, formatting, hover, ...).
+        .target(name: "WardenLanguageServer", dependencies: ["WardenPolicy", "WardenKernel"]),
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity",
+                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -74,6 +76,7 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        .testTarget(name: "WardenLanguageServerTests", dependencies: ["WardenLanguageServer", "WardenPolicy"]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),
     ],

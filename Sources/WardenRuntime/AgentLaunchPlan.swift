@@ -28,6 +28,8 @@ public struct AgentLaunchPlan: Sendable {
     /// Observing mode (`observePaths`): the filter a normal run loads. `filter` sends the
     /// path syscalls it allows to the supervisor, which decides them with this one.
     public var baselineFilter: SeccompFilter?
+    /// Every filter of this plan came from the `SeccompFilterCache` (none compiled now).
+    public var filterFromCache = false
     public var effective: EffectivePolicy
     public var bindings: PathBindings
     /// `limit wall-time`, if set.
@@ -75,21 +77,30 @@ public struct AgentLaunchPlan: Sendable {
     ///     used for `limit memory` as root when cgroup v2 is not (see `MemoryLimitMechanism`).
     ///   - observePaths: observing mode (`warden learn`, needs `notify`): the allowed path
     ///     syscalls go to the supervisor too (see `baselineFilter`).
+    ///   - filterCache: where compiled filters are kept between runs (nil: compile).
     public init(effective: EffectivePolicy, command: [String], bindings: PathBindings,
                 environment: [String: String], notify: Bool, cgroupUsable: Bool, pidsV1Usable: Bool = false,
                 memoryV1Usable: Bool = false, bestEffort: Bool, home: AgentHome? = nil,
-                observePaths: Bool = false) throws(AgentLaunchError) {
+                observePaths: Bool = false, filterCache: SeccompFilterCache? = nil) throws(AgentLaunchError) {
         self.effective = effective
         self.skipped = []
         do {
+            var hits: [Bool] = []
+            func compile(_ policy: SeccompPolicy) throws(SeccompCompileError) -> SeccompFilter {
+                guard let filterCache else { return try SeccompCompiler.compile(policy) }
+                let (filter, hit) = try filterCache.filter(for: policy)
+                hits.append(hit)
+                return filter
+            }
             let normal = effective.seccompPolicy(arch: .native, notify: notify)
             if observePaths && notify {
-                let baseline = try SeccompCompiler.compile(normal)
+                let baseline = try compile(normal)
                 baselineFilter = baseline
-                filter = try SeccompCompiler.compile(EffectivePolicy.observingPaths(normal))
+                filter = try compile(EffectivePolicy.observingPaths(normal))
             } else {
-                filter = try SeccompCompiler.compile(normal)
+                filter = try compile(normal)
             }
+            filterFromCache = !hits.isEmpty && hits.allSatisfy { $0 }
         } catch {
             throw .seccomp(error.description)
         }

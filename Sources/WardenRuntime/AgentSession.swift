@@ -114,6 +114,7 @@ public struct AgentSession: Sendable {
             throw error
         }
         for event in afterStart { try? audit.record(event) }
+        LaunchTimings.shared.mark("run.start durable")
 
         // Network mediation, with Warden's resolver when rules name domains.
         let names = ResolvedNames()
@@ -194,11 +195,13 @@ public struct AgentSession: Sendable {
                                     forwardSignals: true, notificationHandler: handler,
                                     onStart: { responder.attach(initPid: $0); fsObserver?.attach(initPid: $0) }, stop: stop)
         let launchSpec = spec
+        LaunchTimings.shared.mark("supervisor ready")
         let report = setupFailure.map {
             RunReport(outcome: .launchFailed(LaunchFailure(stage: .setup, errno: EIO, message: $0)), skippedLayers: [])
         } ?? withPeriodicFlush(audit) { supervisor.run(launchSpec) }
         responder.detach()
         let (kernelLost, fsOverflows) = fsObserver?.finish() ?? (0, 0)
+        LaunchTimings.shared.mark("agent ran and exited (launcher, namespaces, exec)")
         // Observing mode's records, after every call was answered and before `run.exit`.
         for event in learnRecorder?.events() ?? [] { try? audit.record(event) }
         // Only when no other run uses the workspace: its mounts may sit on our placeholders.
@@ -251,6 +254,7 @@ public struct AgentSession: Sendable {
         }
         var auditError: String?
         do { try audit.finish(exit) } catch { auditError = error.description }
+        LaunchTimings.shared.mark("run.exit durable")
         return Result(outcome: report.outcome, skippedLayers: skipped, createdProtectedPaths: created,
                       gitFindings: gitFindings, denials: audit.recordedTotals, auditError: auditError,
                       stoppedForAudit: responder.stoppedForAudit, unsaved: audit.unsaved, oomKills: report.oomKills,

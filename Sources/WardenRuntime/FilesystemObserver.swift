@@ -10,12 +10,16 @@ import Glibc
 /// records and, through `MountAuditRules`, the mount world's refusals, read by a
 /// `KernelAuditReader` and recorded as `deny.fs`.
 ///
-/// Kernel audit is host-wide: it is used when already enabled, and switched on (and back
-/// off by `finish`) only for `.enableKernelAudit` (`--observe-filesystem`).
+/// Kernel audit is host-wide: it is used when already enabled, and switched on only for
+/// `.enableKernelAudit` (`--observe-filesystem`, `warden learn`); the last run using it
+/// switches it back off (`KernelAuditHold`).
 final class FilesystemObserver: Sendable {
     let reader: KernelAuditReader
     let rules: MountAuditRules?
-    private let restoreKernelAudit: Bool
+    /// This run's share of the host-wide switch (`KernelAuditHold`).
+    private let hold: KernelAuditHold?
+    /// No shared switch was available and this run switched audit on: it switches it off.
+    private let restoreAlone: Bool
     private let kernelLostBefore: Int64
     /// init took the run's login uid (else the mount rules match nothing).
     private let mountObserved = Atomic<Bool>(false)
@@ -25,32 +29,42 @@ final class FilesystemObserver: Sendable {
     static func start(_ mode: AgentSession.FilesystemObservation, audit: AuditRun, effective: EffectivePolicy,
                       bindings: PathBindings, notice: (@Sendable (String) -> Void)?) -> FilesystemObserver? {
         guard mode != .off, geteuid() == 0 else { return nil }
-        var state = KernelAuditState.current()
-        var switched = false
-        if state == .disabled, mode == .enableKernelAudit {
+        let enable = mode == .enableKernelAudit
+        let joined = KernelAuditHold.acquire(enable: enable)
+        var hold = joined.hold
+        var switched = joined.switched
+        var state = hold == nil ? KernelAuditState.current() : .enabled
+        if joined.lockFailed, state == .disabled, enable {
+            // No shared switch (no /run/warden): switch it for this run alone, as before.
             let r = warden_kaudit_set_enabled(1)
-            if r == 0 {
-                switched = true
-                state = .enabled
-                notice?("warden: kernel audit enabled (host-wide) for --observe-filesystem; switched off again when the run ends")
-            } else {
+            if r == 0 { switched = true; state = .enabled } else {
                 notice?("warden: --observe-filesystem: cannot enable kernel audit: \(errnoName(-r)); filesystem denials are not observed")
             }
+        } else if hold == nil, state == .disabled, enable {
+            notice?("warden: --observe-filesystem: cannot enable kernel audit; filesystem denials are not observed")
+        }
+        if switched {
+            notice?("warden: kernel audit enabled (host-wide) for --observe-filesystem; switched off again when the last run using it ends")
         }
         guard state == .enabled else { return nil }
+        let alone = joined.lockFailed && switched
+        func undo() {
+            if let h = hold { h.release(); hold = nil } else if alone { _ = warden_kaudit_set_enabled(0) }
+        }
         let rules = MountAuditRules.install()
         guard let reader = KernelAuditReader(audit: audit, effective: effective, bindings: bindings, rules: rules) else {
             rules?.remove()
-            if switched { _ = warden_kaudit_set_enabled(0) }
+            undo()
             return nil
         }
-        return FilesystemObserver(reader: reader, rules: rules, restoreKernelAudit: switched)
+        return FilesystemObserver(reader: reader, rules: rules, hold: hold, restoreAlone: alone)
     }
 
-    private init(reader: KernelAuditReader, rules: MountAuditRules?, restoreKernelAudit: Bool) {
+    private init(reader: KernelAuditReader, rules: MountAuditRules?, hold: KernelAuditHold?, restoreAlone: Bool) {
         self.reader = reader
         self.rules = rules
-        self.restoreKernelAudit = restoreKernelAudit
+        self.hold = hold
+        self.restoreAlone = restoreAlone
         self.kernelLostBefore = warden_kernel_audit_lost()
     }
 
@@ -83,7 +97,7 @@ final class FilesystemObserver: Sendable {
         reader.stop()
         rules?.remove()
         let after = warden_kernel_audit_lost()
-        if restoreKernelAudit { _ = warden_kaudit_set_enabled(0) }
+        if let hold { hold.release() } else if restoreAlone { _ = warden_kaudit_set_enabled(0) }
         let lost = kernelLostBefore >= 0 && after >= kernelLostBefore ? after - kernelLostBefore : 0
         return (Int64(lost), reader.overflows.load(ordering: .relaxed))
     }

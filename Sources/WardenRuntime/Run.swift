@@ -75,6 +75,7 @@ public final class Run {
             caches[path] = try CacheStore.prepare(path: path, home: homePath, base: store, identity: effective.identity)
         }
         let home = try AgentHome.create(in: runDirectory, home: homePath, environment: host.environment, caches: caches)
+        LaunchTimings.shared.mark("run directory, fresh home, caches")
 
         // `create` grants: their directories are made (no-follow, from the workspace's
         // descriptor) before the world is built, so the grants attach to them.
@@ -92,6 +93,11 @@ public final class Run {
             throw RunSetupError("observing mode (warden learn) needs seccomp user notification, which this kernel does not offer (Linux 5.5 or later, 5.9 for CONTINUE); run `warden doctor`")
         }
         let cgroup = cgroups ?? CgroupSupport.detect()
+        LaunchTimings.shared.mark("created paths, kernel facts, cgroups")
+        let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
+        let filterCache = SeccompFilterCache(directory: SeccompFilterCache.beside(logPath: host.absolute(logPath)),
+                                             policyFiles: request.policy.files.map(\.source.bytes),
+                                             wardenVersion: request.wardenVersion)
         var plan: AgentLaunchPlan
         do {
             plan = try AgentLaunchPlan(effective: effective, command: request.command, bindings: bindings,
@@ -99,21 +105,26 @@ public final class Run {
                                        cgroupUsable: cgroup.unusableReason == nil,
                                        pidsV1Usable: CgroupSupport.v1PidsDirectory() != nil,
                                        memoryV1Usable: memoryV1Usable ?? (CgroupSupport.v1MemoryDirectory() != nil),
-                                       bestEffort: request.bestEffort, home: home, observePaths: request.learn)
+                                       bestEffort: request.bestEffort, home: home, observePaths: request.learn,
+                                       filterCache: filterCache)
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
+
+        LaunchTimings.shared.mark(plan.filterFromCache ? "launch plan (seccomp filter from the cache)"
+                                  : "launch plan (seccomp filter compiled and verified)")
 
         // A policy that grants the real `${home}/.gitconfig` gets it (also through a link,
         // recreated in the fresh home): the generated one must not stand in its place.
         if let generated = home.gitConfig, plan.home?.gitConfig == nil { unlink(generated) }
 
         // The audit trail and its signing key must be out of the agent's reach.
-        let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
         let keyPath = AuditLocation.signingKeyPath(explicit: request.signingKeyPath)
-        for protected in AuditLocation.protectedPaths(logPath: host.absolute(logPath), signingKeyPath: keyPath.map(host.absolute)) {
+        let protectedPaths = AuditLocation.protectedPaths(logPath: host.absolute(logPath), signingKeyPath: keyPath.map(host.absolute))
+            + [filterCache.directory]
+        for protected in protectedPaths {
             if plan.agentCanWrite(protected) {
-                throw RunSetupError("\(protected) (audit trail) is writable by identity \(effective.identity); keep the audit log, its directory and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
+                throw RunSetupError("\(protected) (\(protected == filterCache.directory ? "filter cache" : "audit trail")) is writable by identity \(effective.identity); keep the audit log, its directory, its seccomp-cache and the signing key outside the paths the policy lets the agent write (use --audit-log or $WARDEN_AUDIT_LOG)")
             }
         }
         if let keyPath, plan.agentCanReach(host.absolute(keyPath)) {
@@ -148,6 +159,7 @@ public final class Run {
             throw RunSetupError("audit: \(error.description)")
         }
 
+        LaunchTimings.shared.mark("audit trail checked and opened")
         // Hash exactly the bytes that were compiled (the loader's copies), not a re-read file.
         let policyBytes = request.policy.files.last?.source.bytes ?? []
         var fileHashes: [String: AuditValue] = [:]
@@ -162,6 +174,7 @@ public final class Run {
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
                 .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a }
                 .merging(request.learn ? ["mode": .string("learn")] : [:]) { a, _ in a })
+        LaunchTimings.shared.mark("plan hashed, run.start facts")
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:
         // the token proves the agent's identity to others, who then refuse it; it guards
@@ -181,6 +194,7 @@ public final class Run {
             warnings.append("no identity token for this run (the agent gets no WARDEN_ID_TOKEN_FILE): \(error.description)")
             identityEvent = AuditEvent(kind: AuditKind.identityToken, fields: ["issued": .bool(false), "reason": .string(error.description)])
         }
+        LaunchTimings.shared.mark("identity token signed")
         // Secrets are read before the agent exists: a missing one, or one whose source the
         // agent could read or rewrite, fails the launch (125).
         if let bypass = effective.wildcardBrokerBypasses.first {
@@ -197,6 +211,7 @@ public final class Run {
         } catch {
             throw RunSetupError("\(request.policyPath): identity \(effective.identity): \(error)")
         }
+        LaunchTimings.shared.mark("secrets read, run set up")
         self.runID = runID
         self.logPath = logPath
         self.plan = plan

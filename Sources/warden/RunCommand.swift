@@ -30,6 +30,9 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
+    @Flag(help: "Print where the launch's time went, stage by stage (wall and CPU ms), on standard error.")
+    var timings = false
+
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after `--`.")
     var command: [String] = []
 
@@ -38,8 +41,12 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        let clock = LaunchTimings.shared
+        if timings { clock.begin("arguments parsed") }
         let checked = try PolicyInput.load(options.policy, failureCode: 125, standardInput: false)
+        clock.mark("policy read, parsed and checked")
         let effective = try PolicyInput.effective(checked, identity: options.identity, failureCode: 125)
+        clock.mark("effective policy")
         let request = try options.request(policy: checked, effective: effective, command: command)
         let quiet = options.quiet
         let summary: RunSummary
@@ -54,6 +61,8 @@ struct RunCommand: ParsableCommand {
         // The agent shared the terminal: whatever modes or colours it left on (concealed
         // text, say) must not hide Warden's own lines.
         if isatty(2) == 1, !summary.messages.isEmpty || !quiet { printError("\u{1B}[0m\u{1B}]110\u{07}\u{1B}]111\u{07}", prefix: false, newline: false, escaping: false) }
+        clock.mark("summary")
+        for line in clock.report() { printError(line, prefix: false) }
         for line in summary.messages { printError(line, prefix: false) }
         if !quiet { printError(summary.summaryLine, prefix: false) }
         throw ExitCode(summary.exitCode)

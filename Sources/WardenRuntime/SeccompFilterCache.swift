@@ -1,0 +1,116 @@
+import WardenAudit
+import WardenCompiler
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Compiled seccomp filters kept between runs, so a launch does not compile and verify the
+/// same filter again (a third of `warden run`'s own CPU; docs/performance.md).
+///
+/// Trust: an entry is used only if it can be nothing but Warden's own output for exactly
+/// this input.
+/// - Key: SHA-256 of Warden's version, every policy file's bytes (the policy and all its
+///   includes, as loaded), and the compiler's whole input (`SeccompFilterArchive.compilerInput`:
+///   the seccomp policy, which carries the host facts it depends on — architecture, user
+///   notification — and libseccomp's version). Any change of any of them is another key.
+/// - Place: the `seccomp-cache` directory beside the audit log. `Run` refuses to launch an
+///   agent that could write it (like the audit trail itself), so no agent of any policy can
+///   plant or edit an entry. The directory must be the caller's own, not writable by group
+///   or others, and not a link; else the cache is not used.
+/// - Entry: a regular file of the caller's own (not group/other writable, not a link), at
+///   most 8 MiB, whose first line is the SHA-256 of the rest; the rest carries the key and
+///   a well-formed program. Anything else — an edited, truncated, renamed or foreign file —
+///   is refused, and the filter is compiled (and verified) again.
+public struct SeccompFilterCache: Sendable {
+    public let directory: String
+    let salt: [UInt8]
+
+    static let maxEntryBytes = 8 << 20
+    static let magic = "warden-seccomp-cache"
+
+    /// - Parameters:
+    ///   - directory: where entries live (created 0700 when missing).
+    ///   - policyFiles: the bytes of every file of the policy, as loaded.
+    ///   - wardenVersion: the running Warden's version.
+    public init(directory: String, policyFiles: [[UInt8]], wardenVersion: String) {
+        self.directory = directory
+        var salt = Array("warden \(wardenVersion)\n".utf8)
+        for file in policyFiles { salt += Array("file \(Digest.sha256Hex(file))\n".utf8) }
+        self.salt = salt
+    }
+
+    /// The cache beside the audit log `logPath`.
+    public static func beside(logPath: String) -> String {
+        guard let slash = logPath.lastIndex(of: "/") else { return "seccomp-cache" }
+        let dir = String(logPath[..<slash])
+        return (dir.isEmpty ? "" : dir) + "/seccomp-cache"
+    }
+
+    public func key(for policy: SeccompPolicy) -> String {
+        Digest.sha256Hex(salt + SeccompFilterArchive.compilerInput(policy))
+    }
+
+    /// The filter for `policy`: a valid entry's, else compiled now (and stored). `hit` says
+    /// which.
+    public func filter(for policy: SeccompPolicy) throws(SeccompCompileError) -> (filter: SeccompFilter, hit: Bool) {
+        let key = key(for: policy)
+        let usable = prepareDirectory()
+        if usable, let cached = load(key: key, policy: policy) { return (cached, true) }
+        let filter = try SeccompCompiler.compile(policy)
+        if usable { store(filter, key: key) }
+        return (filter, false)
+    }
+
+    func entryPath(_ key: String) -> String { directory + "/" + key + ".filter" }
+
+    /// Whether the directory exists (or was created) as the caller's own, 0700-like.
+    func prepareDirectory() -> Bool {
+        if mkdir(directory, 0o700) != 0, errno != EEXIST { return false }
+        var st = stat()
+        guard lstat(directory, &st) == 0 else { return false }
+        return (st.st_mode & S_IFMT) == S_IFDIR && st.st_uid == geteuid() && st.st_mode & 0o022 == 0
+    }
+
+    /// A valid entry for `key`, or nil.
+    func load(key: String, policy: SeccompPolicy) -> SeccompFilter? {
+        let fd = open(entryPath(key), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o022 == 0,
+              st.st_size > 0, st.st_size <= Self.maxEntryBytes else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            done += n
+        }
+        guard let newline = bytes.firstIndex(of: 0x0A) else { return nil }
+        let header = String(decoding: bytes[..<newline], as: UTF8.self)
+        let body = Array(bytes[(newline + 1)...])
+        guard header == Self.magic + " " + Digest.sha256Hex(body) else { return nil }
+        return SeccompFilterArchive.decode(body, key: key, policy: policy)
+    }
+
+    /// Writes the entry (a new file renamed into place; losing it costs only a compile).
+    func store(_ filter: SeccompFilter, key: String) {
+        let body = SeccompFilterArchive.encode(filter, key: key)
+        guard !body.isEmpty else { return }
+        let bytes = Array((Self.magic + " " + Digest.sha256Hex(body) + "\n").utf8) + body
+        let temp = directory + "/." + key + ".\(getpid()).tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
+        close(fd)
+        if done == bytes.count, rename(temp, entryPath(key)) == 0 { return }
+        unlink(temp)
+    }
+}

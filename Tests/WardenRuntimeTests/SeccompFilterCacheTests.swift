@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import WardenCompiler
+import WardenPolicy
+@testable import WardenRuntime
+
+/// The compiled-filter cache is never used stale and never trusts a file Warden did not
+/// write: every input of the key invalidates, and an edited, foreign, linked or renamed
+/// entry is refused (the filter is compiled again).
+@Suite struct SeccompFilterCacheTests {
+    static let text = """
+    warden 1
+    identity agent {
+      allow syscall @default
+      allow syscall socket(domain in [AF_UNIX, AF_INET])
+    }
+
+    """
+
+    func seccomp(_ text: String = Self.text, otherArch: Bool = false, notify: Bool = true) throws -> SeccompPolicy {
+        let analysis = try PolicyLoader(provider: InMemorySourceProvider(["/p.warden": text])).analyze("/p.warden")
+        #expect(!analysis.hasErrors, "\(analysis.diagnostics)")
+        let effective = try EffectivePolicy(policy: analysis.policy, identity: "agent")
+        let native = effective.seccompPolicy(arch: .native, notify: notify)
+        guard otherArch, let other = type(of: native.arch).allCases.first(where: { $0 != native.arch }) else { return native }
+        return effective.seccompPolicy(arch: other, notify: notify)
+    }
+
+    func cache(_ dir: String, files: [String] = [Self.text], version: String = "1.0.0") -> SeccompFilterCache {
+        SeccompFilterCache(directory: dir, policyFiles: files.map { Array($0.utf8) }, wardenVersion: version)
+    }
+
+    @Test func aSecondLaunchUsesTheEntryAndGetsTheSameFilter() throws {
+        let dir = try Fixture.tempDir("fc") + "/seccomp-cache"
+        defer { try? FileManager.default.removeItem(atPath: (dir as NSString).deletingLastPathComponent) }
+        let policy = try seccomp()
+        let first = try cache(dir).filter(for: policy)
+        #expect(!first.hit)
+        let second = try cache(dir).filter(for: policy)
+        #expect(second.hit)
+        #expect(second.filter.program == first.filter.program)
+        #expect(second.filter.rules == first.filter.rules)
+        #expect(second.filter.absentOnArch == first.filter.absentOnArch)
+        var st = stat()
+        #expect(lstat(dir, &st) == 0 && st.st_mode & 0o777 == 0o700)
+    }
+
+    @Test func everyInputOfTheKeyInvalidates() throws {
+        let policy = try seccomp()
+        let base = cache("/nonexistent").key(for: policy)
+        #expect(cache("/nonexistent").key(for: policy) == base, "the key is deterministic")
+        // Warden's version.
+        #expect(cache("/nonexistent", version: "1.0.1").key(for: policy) != base)
+        // Any policy file, also an include that changes nothing the filter holds.
+        #expect(cache("/nonexistent", files: [Self.text, "warden 1\n"]).key(for: policy) != base)
+        #expect(cache("/nonexistent", files: [Self.text + "# a comment\n"]).key(for: policy) != base)
+        // Host facts the filter depends on: user notification, architecture.
+        #expect(cache("/nonexistent").key(for: try seccomp(notify: false)) != base)
+        #expect(cache("/nonexistent").key(for: try seccomp(otherArch: true)) != base)
+        // The rules themselves.
+        let more = Self.text.replacingOccurrences(of: "AF_INET]", with: "AF_INET, AF_INET6]")
+        #expect(cache("/nonexistent").key(for: try seccomp(more)) != base)
+    }
+
+    @Test func anEntryNotWrittenByWardenIsRefused() throws {
+        let root = try Fixture.tempDir("fc")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/seccomp-cache"
+        let policy = try seccomp()
+        let c = cache(dir)
+        _ = try c.filter(for: policy)
+        let path = c.entryPath(c.key(for: policy))
+        let original = try #require(FileManager.default.contents(atPath: path))
+        #expect(c.load(key: c.key(for: policy), policy: policy) != nil)
+
+        func refused(_ why: String) {
+            #expect(c.load(key: c.key(for: policy), policy: policy) == nil, "\(why) is used")
+            try? FileManager.default.removeItem(atPath: path)
+            FileManager.default.createFile(atPath: path, contents: original, attributes: [.posixPermissions: 0o600])
+        }
+        // One byte of the program changed (the header's hash no longer matches).
+        var edited = original
+        edited[edited.count - 1] ^= 0x01
+        try edited.write(to: URL(fileURLWithPath: path))
+        refused("an edited entry")
+        // Edited, with the header's hash recomputed, but for another key (a renamed entry).
+        let otherKey = cache(dir, version: "9").key(for: policy)
+        try FileManager.default.copyItem(atPath: path, toPath: c.entryPath(otherKey))
+        #expect(cache(dir, version: "9").load(key: otherKey, policy: policy) == nil, "a renamed entry is used")
+        // Truncated.
+        try original.prefix(original.count / 2).write(to: URL(fileURLWithPath: path))
+        refused("a truncated entry")
+        // Writable by others.
+        chmod(path, 0o666)
+        refused("a world-writable entry")
+        // A link to a valid entry.
+        let elsewhere = root + "/elsewhere.filter"
+        try original.write(to: URL(fileURLWithPath: elsewhere))
+        try FileManager.default.removeItem(atPath: path)
+        symlink(elsewhere, path)
+        refused("a symbolic link")
+        if geteuid() == 0 {
+            chown(path, 1234, 1234)
+            refused("another user's entry")
+            chmod(dir, 0o770)
+            #expect(!c.prepareDirectory(), "a group-writable directory is used")
+            chmod(dir, 0o700)
+        }
+        // After a refusal the filter is compiled again, and the entry rewritten.
+        try edited.write(to: URL(fileURLWithPath: path))
+        let again = try c.filter(for: policy)
+        #expect(!again.hit)
+        #expect(c.load(key: c.key(for: policy), policy: policy) != nil)
+    }
+
+    /// The archive's reader on hostile bytes (the hash check comes first, but the reader
+    /// stands on its own): every truncation and random corruption is refused, never a crash.
+    @Test func theArchiveRefusesEveryDamagedEntry() throws {
+        let policy = try seccomp()
+        let filter = try SeccompCompiler.compile(policy)
+        let good = SeccompFilterArchive.encode(filter, key: "k")
+        #expect(SeccompFilterArchive.decode(good, key: "k", policy: policy)?.program == filter.program)
+        #expect(SeccompFilterArchive.decode(good, key: "other", policy: policy) == nil)
+        for n in stride(from: 0, to: good.count, by: max(1, good.count / 300)) {
+            #expect(SeccompFilterArchive.decode(Array(good.prefix(n)), key: "k", policy: policy) == nil, "truncated at \(n)")
+        }
+        #expect(SeccompFilterArchive.decode(good + [0], key: "k", policy: policy) == nil, "trailing bytes")
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<500 {
+            var bad = good
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let i = Int((state >> 33) % UInt64(bad.count))
+            bad[i] = UInt8(truncatingIfNeeded: state >> 8)
+            // Decoding may succeed when the change hit a string's text; it must never crash
+            // and a length field turned huge must not allocate it.
+            _ = SeccompFilterArchive.decode(bad, key: "k", policy: policy)
+        }
+        var huge = SeccompFilterArchive.Writer()
+        huge.u32(SeccompFilterArchive.format)
+        huge.string("k")
+        huge.u32(0xffff_fff0)
+        #expect(SeccompFilterArchive.decode(huge.out, key: "k", policy: policy) == nil)
+    }
+
+    @Test func aMissingOrForeignDirectoryMeansNoCacheNotAFailure() throws {
+        let policy = try seccomp()
+        let r = try cache("/proc/warden-no-such-dir/seccomp-cache").filter(for: policy)
+        #expect(!r.hit)
+        #expect(!r.filter.program.instructions.isEmpty)
+    }
+}
