@@ -3,6 +3,8 @@ import WardenPolicy
 /// The outcome of one `expect` line.
 public struct ExpectationResult: Sendable {
     public var test: String
+    /// The identity the test is about.
+    public var identity: String
     public var expectation: CheckedExpectation
     public var decision: Decision
     public var passed: Bool { decision.effect == expectation.effect }
@@ -30,7 +32,7 @@ public struct PolicyTestRunner: Sendable {
                 cache[identity] = effective
             }
             for expectation in test.expectations {
-                results.append(ExpectationResult(test: test.name, expectation: expectation,
+                results.append(ExpectationResult(test: test.name, identity: identity, expectation: expectation,
                                                  decision: effective.decide(expectation.action)))
             }
         }

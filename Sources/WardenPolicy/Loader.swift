@@ -11,6 +11,9 @@ public struct PolicyLoader: Sendable {
     public static let defaultMaxFileBytes = 16 << 20
     /// The most bytes read over all files of one load (the root and every include).
     public static let defaultMaxTotalBytes = 64 << 20
+    /// The longest line of a policy file (far above any real statement; a file with a
+    /// longer line is refused before it is parsed).
+    public static let maxLineBytes = 64 << 10
 
     /// The largest file this loader reads.
     public var maxFileBytes: Int

@@ -63,9 +63,9 @@ public enum SARIFRenderer {
 
     static func rule(id: String, severity: Severity, rationale: String, tags: [String], suppressible: Bool) -> OrderedJSON {
         var properties: [(String, OrderedJSON)] = [("tags", .array(tags.map { .string($0) }))]
-        if tags.contains("security") {
+        if let score = SARIFRuleMetadata.securitySeverity[id] {
             // GitHub ranks security alerts by this score (0.0-10.0, as a string).
-            properties.append(("security-severity", .string(severity == .error ? "8.0" : "5.0")))
+            properties.append(("security-severity", .string(score)))
         }
         let help = suppressible
             ? "\(rationale) See docs/lint.md#\(id); suppress one finding with `# warden:ignore \(id)` on the line before."
@@ -75,6 +75,7 @@ public enum SARIFRenderer {
             ("name", .string(pascalCase(id))),
             ("shortDescription", .object([("text", .string(rationale))])),
             ("fullDescription", .object([("text", .string(rationale))])),
+            ("helpUri", .string(suppressible ? SARIFRuleMetadata.lintRuleURI(id) : SARIFRuleMetadata.checkerURI)),
             ("help", .object([("text", .string(help)), ("markdown", .string(help))])),
             ("defaultConfiguration", .object([("level", .string(level(severity)))])),
             ("properties", .object(properties)),

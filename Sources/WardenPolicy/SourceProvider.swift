@@ -11,6 +11,8 @@ public enum SourceProviderError: Error, Sendable, Equatable, CustomStringConvert
     /// More than `limit` bytes: the file itself (`PolicyLoader.defaultMaxFileBytes`), or the policy
     /// with its includes (the loader's `maxTotalBytes`, when `total` is true).
     case tooLarge(path: String, limit: Int, total: Bool)
+    /// A line longer than `limit` bytes (`PolicyLoader.maxLineBytes`): refused before parsing.
+    case lineTooLong(path: String, line: Int, limit: Int)
 
     /// `path: reason; help`, with the path escaped for a terminal.
     public var description: String {
@@ -28,6 +30,8 @@ public enum SourceProviderError: Error, Sendable, Equatable, CustomStringConvert
             return "larger than \(BoundedFileReader.describe(bytes: limit)), the limit for one policy file"
         case .tooLarge(_, let limit, true):
             return "reading it takes the policy and its includes over \(BoundedFileReader.describe(bytes: limit)) in total"
+        case .lineTooLong(_, let line, let limit):
+            return "line \(line) is longer than \(BoundedFileReader.describe(bytes: limit)), the limit for one line of a policy"
         }
     }
 
@@ -39,13 +43,15 @@ public enum SourceProviderError: Error, Sendable, Equatable, CustomStringConvert
         case .notRegularFile: return "a policy and every file it includes must be a regular file"
         case .tooLarge(_, _, false): return "split the policy into smaller files joined with `include`"
         case .tooLarge(_, _, true): return "include fewer or smaller files"
+        case .lineTooLong: return "break the line (a list of values may span several lines)"
         }
     }
 
     /// The file the error is about.
     public var path: String {
         switch self {
-        case .notFound(let p), .unreadable(let p, _), .notUTF8(let p), .notRegularFile(let p, _), .tooLarge(let p, _, _): return p
+        case .notFound(let p), .unreadable(let p, _), .notUTF8(let p), .notRegularFile(let p, _), .tooLarge(let p, _, _),
+             .lineTooLong(let p, _, _): return p
         }
     }
 }
@@ -134,10 +140,24 @@ extension SourceProviderError {
         }
     }
 
-    /// `bytes` as text, or `.notUTF8`.
+    /// `bytes` as text, or `.notUTF8`, or `.lineTooLong` for a line over
+    /// `PolicyLoader.maxLineBytes` (checked first: a huge line is refused without decoding it).
     public static func text(_ bytes: [UInt8], path: String) throws(SourceProviderError) -> String {
+        try checkLineLengths(bytes, path: path)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8(path: path) }
         return text
+    }
+
+    /// Throws `.lineTooLong` for the first line of `bytes` longer than `limit` bytes.
+    public static func checkLineLengths(_ bytes: [UInt8], path: String, limit: Int = PolicyLoader.maxLineBytes) throws(SourceProviderError) {
+        var line = 1, start = 0
+        let newline = UInt8(ascii: "\n")
+        for i in bytes.indices where bytes[i] == newline {
+            if i - start > limit { throw .lineTooLong(path: path, line: line, limit: limit) }
+            line += 1
+            start = i + 1
+        }
+        if bytes.count - start > limit { throw .lineTooLong(path: path, line: line, limit: limit) }
     }
 }
 

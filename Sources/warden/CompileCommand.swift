@@ -33,7 +33,7 @@ struct CompileCommand: ParsableCommand {
         case k8s, systemd
     }
 
-    @Argument(help: "The policy file.")
+    @Argument(help: "The policy file (`-`: standard input; its includes resolve relative to the current directory).")
     var path: String
 
     @Option(help: "The identity (may be left out when the policy defines exactly one).")

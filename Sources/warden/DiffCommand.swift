@@ -17,7 +17,9 @@ struct DiffCommand: ParsableCommand {
           warden diff --base origin/main policies/
           warden diff --base v1.2 --head v1.3 policies/default.warden --format json
         OLD and NEW are two files (with their includes) or two directories (every *.warden
-        file under them, paired by relative path). With --base, each PATH (file or
+        file under them, paired by relative path); either of OLD and NEW may be `-`,
+        a policy file read from standard input (its includes resolve relative to the current
+        directory). With --base, each PATH (file or
         directory) at that git revision is compared with the work tree, or with --head.
         Exit status: 0 nothing widens, 1 some identity may do something it could not do
         before, 2 usage, I/O, git or policy error (nothing is compared then).
@@ -44,7 +46,9 @@ struct DiffCommand: ParsableCommand {
     var format: Format = .text
 
     func validate() throws {
-        if paths.contains("-") { throw ValidationError("`-` (standard input) is not supported by diff: give files, directories or --base REV") }
+        if paths.contains("-") && (base != nil || paths.allSatisfy { $0 == "-" }) {
+            throw ValidationError("`-` (standard input) can stand for one of OLD and NEW, not both, and not with --base")
+        }
         if base == nil {
             if head != nil { throw ValidationError("--head needs --base") }
             guard paths.count == 2 else { throw ValidationError("give OLD and NEW (two files or two directories), or --base REV PATH...") }

@@ -23,9 +23,11 @@ enum DiffFormatSARIF {
                 ("name", .string("Widening" + d.rawValue.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined())),
                 ("shortDescription", .object([("text", .string("Policy widening (\(d.rawValue))"))])),
                 ("fullDescription", .object([("text", .string(text))])),
+                ("helpUri", .string(SARIFRuleMetadata.wideningURI)),
                 ("help", .object([("text", .string(text + " Review it, and run the witness's `warden explain` command to see the deciding rules; see docs/review.md."))])),
                 ("defaultConfiguration", .object([("level", .string("warning"))])),
-                ("properties", .object([("tags", .array([.string("security"), .string("policy-review")]))])),
+                ("properties", .object([("tags", .array([.string("security"), .string("policy-review")])),
+                                        ("security-severity", .string(SARIFRuleMetadata.securitySeverity[ruleID(d)] ?? "5.0"))])),
             ])
         }
         var results: [OrderedJSON] = []

@@ -40,6 +40,9 @@ enum DiffInputs {
 
     static func pairs(old: String, new: String) throws(DiffInputError) -> [DiffPair] {
         let fs = FileSystemSourceProvider()
+        if old == StandardInputPolicy.argument || new == StandardInputPolicy.argument {
+            return [try standardInputPair(old: old, new: new)]
+        }
         for p in [old, new] where !PhysicalPath.exists(p) {
             throw DiffInputError(description: "\(TerminalText.escape(p)): no such file or directory")
         }
@@ -58,6 +61,26 @@ enum DiffInputs {
         default:
             throw DiffInputError(description: "compare two files or two directories, not a file with a directory")
         }
+    }
+
+    /// One side from standard input (`-`), the other a file.
+    private static func standardInputPair(old: String, new: String) throws(DiffInputError) -> DiffPair {
+        let file = old == StandardInputPolicy.argument ? new : old
+        guard PhysicalPath.exists(file) else { throw DiffInputError(description: "\(TerminalText.escape(file)): no such file or directory") }
+        guard !PhysicalPath.isDirectory(file) else {
+            throw DiffInputError(description: "compare standard input (`-`) with a file, not a directory")
+        }
+        let provider: any SourceProvider
+        do {
+            provider = try StandardInputPolicy.provider()
+        } catch {
+            throw DiffInputError(description: error.description)
+        }
+        func version(_ p: String) -> PolicyVersion {
+            let path = StandardInputPolicy.loaderPath(p)
+            return PolicyVersion(path: path, provider: provider, label: path)
+        }
+        return DiffPair(name: StandardInputPolicy.loaderPath(new), old: version(old), new: version(new))
     }
 
     /// `paths` (files or directories) at `base` against the work tree, or against `head`.

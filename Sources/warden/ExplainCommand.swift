@@ -20,16 +20,25 @@ struct ExplainCommand: ParsableCommand {
         Network answers are the ones the run gives: with `net` rules, loopback addresses are
         the agent's own (bind and listen need no rule; a loopback connect no rule decides is
         "DENY, except allowed to the agent's own listeners only").
-        Exit status: 0 allowed, 1 denied (or allowed only to the agent's own listeners), 2
+        --format json prints one JSON document (see docs/lint.md, "explain as JSON").
+        A policy on standard input (`-`) has its includes resolved relative to the
+        current directory. Exit status: 0 allowed, 1 denied (or allowed only to the agent's own listeners), 2
         usage or I/O error (or a policy with errors).
         """
     )
 
-    @Argument(help: "The policy file.")
+    @Argument(help: "The policy file (`-`: standard input; its includes resolve relative to the current directory).")
     var path: String
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
 
     @Option(help: "The identity (may be left out when the policy defines exactly one).")
     var identity: String?
+
+    @Option(help: "Output format: text, or json (one document: verdict, the decision with its rules' file:line, mechanism, note).")
+    var format: Format = .text
 
     @Option(help: "A syscall, optionally with argument values: NAME or NAME:V0,V1,... (integers or constants).")
     var syscall: String?
@@ -89,6 +98,12 @@ struct ExplainCommand: ParsableCommand {
             world += effective.worldNotes(path).map { "note: " + shown($0) }
         }
         let verdict = allowed ? "ALLOW" : decision.condition.map { "DENY, except \($0)" } ?? "DENY"
+        if format == .json {
+            print(ExplainJSON.render(action: action, identity: effective.identity, allowed: allowed, decision: decision,
+                                     injected: injected, world: world))
+            if !allowed { throw ExitCode(1) }
+            return
+        }
         printText("\(verdict): \(ExplainFormat.action(action)) for identity \(shown(effective.identity))")
         for line in ExplainFormat.reasons(decision) { printText("  " + line) }
         for line in injected { printText("  " + line) }

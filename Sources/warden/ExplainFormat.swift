@@ -1,3 +1,4 @@
+import WardenKernel
 import WardenCompiler
 import WardenPolicy
 
@@ -6,18 +7,20 @@ import WardenPolicy
 enum ExplainFormat {
     static func action(_ e: CheckedExpectation) -> String { action(e.action) }
 
-    static func action(_ a: TestAction) -> String {
+    /// The action as policy text; `escape` escapes the policy's strings for a terminal
+    /// (reports that quote text themselves, JSON and XML, pass `{ $0 }`).
+    static func action(_ a: TestAction, escape: (String) -> String = { TerminalText.escape($0) }) -> String {
         switch a {
-        case .fs(let access, let path): return "fs \(access.rawValue) \"\(shown("\(path)"))\""
-        case .net(let d, let p, let endpoint): return "net \(d.rawValue) \(p.rawValue) \"\(shown("\(endpoint)"))\""
+        case .fs(let access, let path): return "fs \(access.rawValue) \"\(escape("\(path)"))\""
+        case .net(let d, let p, let endpoint): return "net \(d.rawValue) \(p.rawValue) \"\(escape("\(endpoint)"))\""
         case .syscall(let name, let args):
             guard let args else { return "syscall \(name)" }
             return "syscall \(name)(\(args.map { String($0) }.joined(separator: ", ")))"
         case .capability(let name): return "capability \(name)"
-        case .http(let method, let url): return "\(url.scheme.rawValue) \(shown(method)) \"\(shown(url.description))\""
+        case .http(let method, let url): return "\(url.scheme.rawValue) \(escape(method)) \"\(escape(url.description))\""
         case .gitPush(let host, let port, let repo, let ref):
             let at = port == 443 ? host : "\(host):\(port)"
-            return "git push \"\(shown("\(at)/\(repo)"))\" ref \"\(shown(ref))\""
+            return "git push \"\(escape("\(at)/\(repo)"))\" ref \"\(escape(ref))\""
         }
     }
 

@@ -13,11 +13,12 @@ struct FmtCommand: ParsableCommand {
         commandName: "fmt",
         abstract: "Print policy files in the canonical layout (or rewrite them, or check them).",
         discussion: """
+            --diff prints a unified diff (`diff -u` style) of what formatting would change. \
             Without flags the formatted text goes to standard output (with a `==> FILE <==` line before each \
             file when there are several). A directory stands for the *.warden files in it; `-` reads standard \
             input (for editors; not with --write). A file that does not \
             parse is never formatted or written: its errors are printed. Exit status: 0 ok; 1 a file has syntax \
-            errors, or (with --check) would change; 2 usage or I/O error.
+            errors, or (with --check or --diff) would change; 2 usage or I/O error.
             """
     )
 
@@ -30,8 +31,11 @@ struct FmtCommand: ParsableCommand {
     @Flag(help: "Write nothing; list the files that are not formatted and exit 1 if there are any.")
     var check = false
 
+    @Flag(help: "Write nothing; print a unified diff of what formatting would change and exit 1 if it would change anything.")
+    var diff = false
+
     func validate() throws {
-        if write && check { throw ValidationError("--write and --check cannot be used together") }
+        if [write, check, diff].filter({ $0 }).count > 1 { throw ValidationError("--write, --check and --diff cannot be used together") }
         if write && paths.contains("-") { throw ValidationError("--write cannot rewrite standard input (`-`)") }
     }
 
@@ -60,7 +64,7 @@ struct FmtCommand: ParsableCommand {
                 var rendered = DiagnosticRenderer.text(diagnostics, sources: [path: source])
                 if rendered.hasSuffix("\n") { rendered.removeLast() }
                 printError(rendered, prefix: false)
-                printError("\(shown(path)): not formatted: fix the syntax errors first")
+                printError("\(shown(StandardInputPolicy.loaderPath(path))): not formatted: fix the syntax errors first")
                 failed = true
                 continue
             } catch .contentMismatch(let detail) {
@@ -68,7 +72,14 @@ struct FmtCommand: ParsableCommand {
                 failed = true
                 continue
             }
-            if check {
+            if diff {
+                let name = path == "-" ? StandardInputPolicy.path : path
+                let patch = UnifiedDiff.render(old: text, new: formatted, oldName: name, newName: name + " (formatted)")
+                if !patch.isEmpty {
+                    printText(patch, terminator: "")
+                    failed = true
+                }
+            } else if check {
                 if formatted != text {
                     print(shown(path))
                     failed = true
@@ -89,16 +100,4 @@ struct FmtCommand: ParsableCommand {
         if ioFailed { throw ExitCode(2) }
         if failed { throw ExitCode(1) }
     }
-}
-
-/// All of standard input as UTF-8 text, at most `PolicyLoader.defaultMaxFileBytes` bytes.
-func readStandardInput() throws(SourceProviderError) -> String {
-    let path = "<stdin>"
-    let bytes: [UInt8]
-    do {
-        bytes = try BoundedFileReader.readAll(0, limit: PolicyLoader.defaultMaxFileBytes)
-    } catch {
-        throw SourceProviderError(error, path: path, limit: PolicyLoader.defaultMaxFileBytes)
-    }
-    return try SourceProviderError.text(bytes, path: path)
 }

@@ -48,7 +48,7 @@ struct LearnCommand: ParsableCommand {
     }
 
     func run() throws {
-        let checked = try PolicyInput.load(options.policy, failureCode: 2)
+        let checked = try PolicyInput.load(options.policy, failureCode: 2, standardInput: false)
         let effective = try PolicyInput.effective(checked, identity: options.identity, failureCode: 2)
         let name = effective.identity
         guard !effective.enforceOnly else { throw fail(LearnError.enforceOnly(name).description) }

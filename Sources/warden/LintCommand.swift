@@ -12,14 +12,14 @@ struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
         abstract: "Check policy files and report every problem with its location.",
-        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error (a path or include that is not a regular file, larger than 16 MiB, or unreadable). A directory stands for the *.warden files in it. Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it; see docs/lint.md."
+        discussion: "Exit status: 0 clean, 1 errors found (or warnings, with --strict), 2 usage or I/O error (a path or include that is not a regular file, larger than 16 MiB, or unreadable). A directory stands for the *.warden files in it; `-` reads a policy from standard input (its includes resolve relative to the current directory). Suppress one lint finding with `# warden:ignore RULE-ID` on the line before it. A `.warden-lint.toml` found by walking up from each policy (to a directory holding .git) sets rules off, warning or error and ignores paths; see docs/lint.md."
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json, sarif, github
     }
 
-    @Argument(help: "Policy files or directories.")
+    @Argument(help: "Policy files or directories (`-`: standard input).")
     var paths: [String] = []
 
     @Option(help: "Output format: text, json, sarif (SARIF 2.1.0) or github (workflow annotations).")
@@ -31,8 +31,19 @@ struct LintCommand: ParsableCommand {
     @Flag(help: "List the lint rules (id, severity, rationale) and exit; honours --format json.")
     var listRules = false
 
+    @Option(help: "Use this lint configuration for every policy instead of the `.warden-lint.toml` found above each one.")
+    var config: String?
+
+    @Flag(help: "Use no lint configuration file.")
+    var noConfig = false
+
     func validate() throws {
         if !listRules && paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
+        if config != nil && noConfig { throw ValidationError("--config and --no-config cannot be used together") }
+        if config == "" { throw ValidationError("--config: the path is empty") }
+        if paths.filter({ $0 == StandardInputPolicy.argument }).count > 1 {
+            throw ValidationError("`-` (standard input) can be given only once")
+        }
     }
 
     func run() throws {
@@ -41,7 +52,8 @@ struct LintCommand: ParsableCommand {
             return
         }
         var ioFailed = false
-        let (result, count) = LintRun.lint(paths) { message in
+        let mode: LintConfigLookup.Mode = noConfig ? .none : config.map { .file($0) } ?? .discover
+        let (result, count) = LintRun.lint(paths, config: mode) { message in
             ioFailed = true
             printError(message)
         }

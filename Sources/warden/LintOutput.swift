@@ -8,20 +8,40 @@ import Musl
 extension LintRun {
     /// Lints every root policy under `paths` (checker diagnostics plus lint rules, with
     /// suppressions applied), merged and deduplicated; and how many files were read.
-    static func lint(_ paths: [String], ioError: (String) -> Void) -> (result: LintResult, fileCount: Int) {
-        let loader = PolicyLoader()
+    /// `config` says where each policy's `.warden-lint.toml` comes from: it drops ignored
+    /// policies and changes rule severities; a configuration that cannot be used is an
+    /// `ioError` (exit 2) and its policies are not linted.
+    static func lint(_ paths: [String], config: LintConfigLookup.Mode = .none,
+                     ioError: (String) -> Void) -> (result: LintResult, fileCount: Int) {
+        var lookup = LintConfigLookup(mode: config)
         let linter = Linter()
         let roots = expand(paths, ioError: ioError)
+        let loader: PolicyLoader
+        do {
+            loader = PolicyLoader(provider: try StandardInputPolicy.provider(for: roots))
+        } catch {
+            ioError("\(error)")
+            loader = PolicyLoader()
+        }
         var diagnostics: [Diagnostic] = []
         var seen: Set<Diagnostic> = []
         var suppressed: [SuppressedDiagnostic] = []
         var seenSuppressed: Set<Diagnostic> = []
         var sources: [String: SourceFile] = [:]
         for root in roots {
+            let configuration: LintConfiguration?
             do {
-                let r = try linter.lint(path: root, loader: loader)
+                configuration = try lookup.configuration(forPolicy: root)
+            } catch {
+                ioError(error.description)
+                continue
+            }
+            if let configuration, root != StandardInputPolicy.argument, configuration.ignores(lookup.absolute(root)) { continue }
+            do {
+                let r = try linter.lint(path: StandardInputPolicy.loaderPath(root), loader: loader)
                 sources.merge(r.sources) { a, _ in a }
-                for d in r.diagnostics where seen.insert(d).inserted { diagnostics.append(d) }
+                let found = configuration.map { $0.apply(r.diagnostics) } ?? r.diagnostics
+                for d in found where seen.insert(d).inserted { diagnostics.append(d) }
                 for s in r.suppressed where seenSuppressed.insert(s.diagnostic).inserted { suppressed.append(s) }
             } catch {
                 ioError("\(error)")

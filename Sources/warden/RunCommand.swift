@@ -20,7 +20,7 @@ struct RunCommand: ParsableCommand {
         the log); 123 when the command exited but the workspace's git control plane changed in \
         a way that could make a later git command run code (the findings are printed); 124 \
         when the timeout or `limit wall-time` ended it; 125 when Warden failed \
-        before the command started; 126 when the command cannot be executed; 127 when it is \
+        before the command started (a usage error of `warden run` included); 126 when the command cannot be executed; 127 when it is \
         not found.
 
         A first SIGINT/SIGTERM is passed to the command and starts the grace period; a second \
@@ -43,7 +43,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let clock = LaunchTimings.shared
         if timings { clock.begin("arguments parsed") }
-        let checked = try PolicyInput.load(options.policy, failureCode: 125)
+        let checked = try PolicyInput.load(options.policy, failureCode: 125, standardInput: false)
         clock.mark("policy read, parsed and checked")
         let effective = try PolicyInput.effective(checked, identity: options.identity, failureCode: 125)
         clock.mark("effective policy")

@@ -8,7 +8,9 @@ import Musl
 extension Warden {
     /// Runs the command line like ArgumentParser's default, but reports usage errors with
     /// exit status 2 (Warden's convention: 0 ok, 1 findings, 2 usage or I/O) instead of
-    /// ArgumentParser's 64. Help and `--version` still exit 0.
+    /// ArgumentParser's 64 — except for `warden run`, whose statuses are the agent's own:
+    /// there a usage error exits 125, like `env` and `timeout` (see `runUsageExitCode`).
+    /// Help and `--version` still exit 0.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -18,13 +20,23 @@ extension Warden {
             if code == .validationFailure {
                 printError(fullMessage(for: error), prefix: false)
                 fflush(nil)
-                terminate(2)
+                terminate(usageExitCode(CommandLine.arguments))
             }
             exit(withError: error)
         }
     }
-}
 
+    /// `warden run`'s status for its own usage errors (a bad flag or value, no command):
+    /// 125, Warden's "failed before the command started", which no agent's own small exit
+    /// status (2 from `exit 2`, say) can be mistaken for. 126 and 127 keep their `env`
+    /// meaning (found but not executable, not found), set by the run itself.
+    static let runUsageExitCode: Int32 = 125
+
+    /// The exit status for a usage error in `arguments` (the full command line).
+    static func usageExitCode(_ arguments: [String]) -> Int32 {
+        arguments.dropFirst().first == RunCommand.configuration.commandName ? runUsageExitCode : 2
+    }
+}
 
 private func terminate(_ status: Int32) -> Never {
     #if canImport(Glibc)

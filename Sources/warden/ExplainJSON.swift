@@ -1,0 +1,21 @@
+import WardenCompiler
+import WardenPolicy
+
+/// `warden explain --format json`: one JSON document with the verdict and the decision
+/// (deciding rules with file:line, mechanism, note), in the same shape as each
+/// expectation's `actual` in `warden test --format json`.
+enum ExplainJSON {
+    /// `injected` and `world` are explain's text lines (already escaped for a terminal).
+    static func render(action: TestAction, identity: String, allowed: Bool, decision: Decision,
+                       injected: [String], world: [String]) -> String {
+        OrderedJSON.object([
+            ("identity", .string(identity)),
+            ("action", .string(ExplainFormat.action(action, escape: { $0 }))),
+            ("allowed", .bool(allowed)),
+            ("verdict", .string(allowed ? "allow" : "deny")),
+            ("decision", TestReportFormat.decision(decision)),
+            ("injections", .array(injected.map { .string($0) })),
+            ("world", .array(world.map { .string($0) })),
+        ]).rendered()
+    }
+}
