@@ -63,33 +63,9 @@ enum SecretCommand {
         close(errPipe[1])
         guard rc == 0 else { throw .init(reason: "cannot start \(TerminalText.escape(program)): \(String(cString: strerror(rc)))") }
 
-        var stdout: [UInt8] = [], stderr: [UInt8] = []
-        var tooLarge = false, timedOut = false
-        let deadline = ContinuousClock.now.advanced(by: timeout)
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while parentEnds.contains(where: { $0 >= 0 }) {
-            let remaining = ContinuousClock.now.duration(to: deadline)
-            if remaining <= .zero { timedOut = true; break }
-            let ms = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
-            var fds = parentEnds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let n = poll(&fds, nfds_t(fds.count), ms)
-            if n < 0 { if errno == EINTR { continue }; break }
-            for (i, p) in fds.enumerated() where p.fd >= 0 && p.revents != 0 {
-                let got = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { close(p.fd); parentEnds[i] = -1; continue }
-                if i == 0 {
-                    stdout += buffer.prefix(got)
-                    if stdout.count > limit { tooLarge = true }
-                } else if stderr.count < stderrLimit {
-                    stderr += buffer.prefix(min(got, stderrLimit - stderr.count))
-                }
-            }
-            if tooLarge { break }
-        }
-        if timedOut || tooLarge { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let got = ChildOutput.collect(pid: pid, ends: &parentEnds, limit: limit, stderrLimit: stderrLimit, timeout: timeout,
+                                      bufferSize: 16384)
+        let (status, timedOut, tooLarge, stdout, stderr) = (got.status, got.timedOut, got.tooLarge, got.stdout, got.stderr)
         // Whatever the program left behind in its group goes too.
         kill(-pid, SIGKILL)
         // Error messages say what happened, never what stdout held (it may be the secret).
