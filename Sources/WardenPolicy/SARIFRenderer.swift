@@ -134,7 +134,7 @@ public enum SARIFRenderer {
     }
 
     /// A URI reference for `path`: relative (with `%SRCROOT%`) when possible.
-    static func artifactURI(_ path: String, root: String?) -> (String, Bool) {
+    public static func artifactURI(_ path: String, root: String?) -> (String, Bool) {
         var p = path
         if p.hasPrefix("/") {
             guard let root, !root.isEmpty else { return ("file://" + percentEncode(p), false) }
@@ -147,7 +147,7 @@ public enum SARIFRenderer {
     }
 
     /// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
-    static func percentEncode(_ s: String) -> String {
+    public static func percentEncode(_ s: String) -> String {
         var out = ""
         for b in s.utf8 {
             switch b {
@@ -163,7 +163,7 @@ public enum SARIFRenderer {
     }
 
     /// 64-bit FNV-1a as 16 hex digits (a fingerprint, not a security hash).
-    static func fnv1a(_ s: String) -> String {
+    public static func fnv1a(_ s: String) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in s.utf8 {
             h ^= UInt64(b)

@@ -72,7 +72,7 @@ enum DiffFormatSARIF {
 
     static func result(_ w: DiffWitness, identity: IdentityDiff, file: DiffFileResult, ruleIndex: Int, root: String?) -> OrderedJSON {
         let at = place(w, identity: identity, file: file)
-        let (uri, relative) = artifactURI(at.file, root: root)
+        let (uri, relative) = SARIFRenderer.artifactURI(at.file, root: root)
         var artifact: [(String, OrderedJSON)] = [("uri", .string(uri))]
         if relative { artifact.append(("uriBaseId", .string("%SRCROOT%"))) }
         return .object([
@@ -85,52 +85,12 @@ enum DiffFormatSARIF {
                 ("region", .object([("startLine", .int(at.line)), ("startColumn", .int(at.column))])),
             ]))])])),
             ("partialFingerprints", .object([
-                ("wardenWidening/v1", .string(fnv1a("\(w.domain.rawValue)\u{0}\(identity.identity)\u{0}\(w.action)"))),
+                ("wardenWidening/v1", .string(SARIFRenderer.fnv1a("\(w.domain.rawValue)\u{0}\(identity.identity)\u{0}\(w.action)"))),
             ])),
             ("properties", .object([
                 ("identity", .string(identity.identity)),
                 ("action", .string(w.action)),
             ])),
         ])
-    }
-
-    /// A URI reference for `path`: relative to `root` (with `%SRCROOT%`) when possible.
-    static func artifactURI(_ path: String, root: String?) -> (String, Bool) {
-        var p = path
-        if p.hasPrefix("/") {
-            guard let root, !root.isEmpty else { return ("file://" + percentEncode(p), false) }
-            let base = root.hasSuffix("/") ? root : root + "/"
-            guard p.hasPrefix(base) else { return ("file://" + percentEncode(p), false) }
-            p = String(p.dropFirst(base.count))
-        }
-        while p.hasPrefix("./") { p = String(p.dropFirst(2)) }
-        return (percentEncode(p), true)
-    }
-
-    /// Percent-encodes everything but RFC 3986 unreserved characters and `/`.
-    static func percentEncode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" : "") + hex
-            }
-        }
-        return out
-    }
-
-    /// 64-bit FNV-1a as 16 hex digits (a fingerprint, not a security hash).
-    static func fnv1a(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
