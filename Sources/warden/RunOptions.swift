@@ -48,6 +48,9 @@ struct RunOptions: ParsableArguments {
         if let issuer, !issuer.hasPrefix("https://") && !issuer.hasPrefix("http://") {
             throw ValidationError("--issuer must be an http(s) URL")
         }
+        // Checked here, not when the request is built, so the error shows `run`'s usage.
+        if let timeout { _ = try Self.duration(timeout, flag: "--timeout") }
+        _ = try Self.duration(grace, flag: "--grace")
     }
 
     /// The run's request for `command` under `effective` (of `checked`, read from `policy`).
