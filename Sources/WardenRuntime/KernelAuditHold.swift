@@ -81,10 +81,15 @@ final class KernelAuditHold: Sendable {
         return fd >= 0 ? fd : nil
     }
 
+    /// Takes the lock, waiting at most 2 s: an agent whose world happens to include
+    /// `/run/warden` could hold a lock forever, and no launch may hang on it (the caller
+    /// then does without the shared switch, or leaves audit on).
     static func flockRetrying(_ fd: Int32, _ op: Int32) -> Bool {
-        while flock(fd, op) != 0 {
-            if errno != EINTR { return false }
+        for _ in 0..<200 {
+            if flock(fd, op | LOCK_NB) == 0 { return true }
+            if errno != EWOULDBLOCK && errno != EINTR { return false }
+            usleep(10_000)
         }
-        return true
+        return false
     }
 }

@@ -37,6 +37,23 @@ import Glibc
         }
     }
 
+    /// A lock held forever (an agent whose world includes /run/warden) makes the wait give
+    /// up after about 2 s instead of hanging the launch.
+    @Test func aLockHeldForeverIsNotWaitedForForever() throws {
+        let path = try Fixture.tempDir("kah") + "/lock"
+        defer { unlink(path) }
+        let holder = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let waiter = open(path, O_RDWR | O_CLOEXEC)
+        defer { close(holder); close(waiter) }
+        #expect(flock(holder, LOCK_EX) == 0)
+        let start = ContinuousClock.now
+        #expect(!KernelAuditHold.flockRetrying(waiter, LOCK_SH))
+        let waited = ContinuousClock.now - start
+        #expect(waited >= .milliseconds(1500) && waited < .seconds(10), "\(waited)")
+        flock(holder, LOCK_UN)
+        #expect(KernelAuditHold.flockRetrying(waiter, LOCK_SH))
+    }
+
     @Test func aHoldOfAnAuditTheAdministratorSwitchedOnNeverSwitchesItOff() throws {
         guard geteuid() == 0 else { print("skip: needs root"); return }
         // Without `enable`, a disabled audit is not switched on and no hold is taken.
