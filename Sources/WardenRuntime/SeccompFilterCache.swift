@@ -21,6 +21,7 @@ import Glibc
 ///   most 8 MiB, whose first line is the SHA-256 of the rest; the rest carries the key and
 ///   a well-formed program. Anything else — an edited, truncated, renamed or foreign file —
 ///   is refused, and the filter is compiled (and verified) again.
+/// - Size: at most `maxEntries` entries; a store past it removes the oldest.
 public struct SeccompFilterCache: Sendable {
     public let directory: String
     let salt: [UInt8]
@@ -110,7 +111,32 @@ public struct SeccompFilterCache: Sendable {
             done += n
         }
         close(fd)
-        if done == bytes.count, rename(temp, entryPath(key)) == 0 { return }
+        if done == bytes.count, rename(temp, entryPath(key)) == 0 {
+            prune()
+            return
+        }
         unlink(temp)
+    }
+
+    /// The most entries kept; past it, a store removes the least recently written down to
+    /// three quarters (each policy version adds one, and learn adds one per run).
+    static let maxEntries = 256
+
+    /// Keeps the directory bounded (called after a store, so never on a cache hit's path).
+    func prune() {
+        guard let dir = opendir(directory) else { return }
+        var entries: [(name: String, mtime: Int)] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name.hasSuffix(".filter") else { continue }
+            var st = stat()
+            guard lstat(directory + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            entries.append((name, st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec))
+        }
+        closedir(dir)
+        guard entries.count > Self.maxEntries else { return }
+        for e in entries.sorted(by: { $0.mtime < $1.mtime }).prefix(entries.count - Self.maxEntries * 3 / 4) {
+            unlink(directory + "/" + e.name)
+        }
     }
 }

@@ -142,6 +142,22 @@ import WardenPolicy
         #expect(SeccompFilterArchive.decode(huge.out, key: "k", policy: policy) == nil)
     }
 
+    @Test func theCacheStaysBounded() throws {
+        let root = try Fixture.tempDir("fc")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/seccomp-cache"
+        let policy = try seccomp()
+        let filter = try SeccompCompiler.compile(policy)
+        let c = cache(dir)
+        #expect(c.prepareDirectory())
+        for i in 0..<(SeccompFilterCache.maxEntries + 10) {
+            c.store(filter, key: "k\(i)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".filter") }
+        #expect(left.count <= SeccompFilterCache.maxEntries && left.count >= SeccompFilterCache.maxEntries * 3 / 4, "\(left.count)")
+        #expect(left.contains("k\(SeccompFilterCache.maxEntries + 9).filter"), "the newest entry stays")
+    }
+
     @Test func aMissingOrForeignDirectoryMeansNoCacheNotAFailure() throws {
         let policy = try seccomp()
         let r = try cache("/proc/warden-no-such-dir/seccomp-cache").filter(for: policy)
