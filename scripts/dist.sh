@@ -74,14 +74,19 @@ install -m 0644 docs/install.md "$tree/share/doc/warden/install.md"
 # Man pages: swift-argument-parser's generate-manual, one page per command (warden.1,
 # warden.run.1, ...), built as the GenerateManual plugin's tool (offline: the package's
 # dependencies are already checked out). It reads the binary's --experimental-dump-help.
-manual_tool=$("$SWIFT" build --show-bin-path)/generate-manual
-if [[ ! -x $manual_tool ]]; then
+# The tool's executable is `generate-manual-tool` when the plugin builds it (a fresh
+# clone), `generate-manual` when built as a product.
+find_manual_tool() {
+  find .build -type f \( -name generate-manual-tool -o -name generate-manual \) -perm -u+x 2>/dev/null | head -n1
+}
+manual_tool=$(find_manual_tool)
+if [[ -z $manual_tool ]]; then
   echo "dist: building swift-argument-parser's generate-manual (swift package plugin generate-manual)" >&2
   # The plugin builds the tool, then runs it on the debug products; only its tool is kept.
   "$SWIFT" package plugin generate-manual --configuration debug >/dev/null \
     || die "swift package plugin generate-manual failed"
-  [[ -x $manual_tool ]] || manual_tool=$(find .build -type f -name generate-manual -perm -u+x | head -n1)
-  [[ -n $manual_tool && -x $manual_tool ]] || die "generate-manual not found under .build after the plugin ran"
+  manual_tool=$(find_manual_tool)
+  [[ -n $manual_tool && -x $manual_tool ]] || die "generate-manual(-tool) not found under .build after the plugin ran"
 fi
 man_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 "$manual_tool" "$tree/bin/warden" --multi-page --date "$man_date" --output-directory "$tree/share/man/man1"
