@@ -16,6 +16,21 @@ public struct ChildOutput: Sendable {
     public var timedOut: Bool
     public var tooLarge: Bool
 
+    /// Two close-on-exec pipes for a child's stdout and stderr (`[read, write]` each), or nil
+    /// with `errno` set.
+    public static func pipes() -> (stdout: [Int32], stderr: [Int32])? {
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        guard pipe(&out) == 0 else { return nil }
+        guard pipe(&err) == 0 else {
+            let saved = errno
+            close(out[0]); close(out[1])
+            errno = saved
+            return nil
+        }
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (out, err)
+    }
+
     /// Reads `ends` (the parent's read ends of the child's stdout and stderr pipes, in that
     /// order; each is closed and set to -1 when it ends) until both end, the deadline
     /// passes or stdout passes `limit`; then reaps `pid`.

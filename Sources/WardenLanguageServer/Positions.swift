@@ -1,3 +1,4 @@
+import WardenPolicy
 /// An LSP position: 0-based line, and 0-based character counted in UTF-16 code units.
 public struct LSPPosition: Sendable, Hashable, Comparable {
     public var line: Int
@@ -129,19 +130,7 @@ public enum DocumentURI {
     /// A `file://` URI for an absolute `path` (a relative one is made absolute against `/`).
     public static func uri(_ path: String) -> String {
         if path.contains(":"), !path.hasPrefix("/") { return path }  // an untitled: document kept whole
-        var out = "file://"
-        if !path.hasPrefix("/") { out += "/" }
-        for b in path.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = String(b, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" : "") + hex
-            }
-        }
-        return out
+        return "file://" + (path.hasPrefix("/") ? "" : "/") + SARIFRenderer.percentEncode(path)
     }
 
     static func percentDecode(_ s: String) -> String {

@@ -17,13 +17,7 @@ enum SecretCommand {
         guard let program = argv.first, program.hasPrefix("/") else {
             throw .init(reason: "the program must be an absolute path")
         }
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0 else { throw .init(reason: "pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&errPipe) == 0 else {
-            close(outPipe[0]); close(outPipe[1])
-            throw .init(reason: "pipe: \(String(cString: strerror(errno)))")
-        }
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard let (outPipe, errPipe) = ChildOutput.pipes() else { throw .init(reason: "pipe: \(String(cString: strerror(errno)))") }
         var parentEnds = [outPipe[0], errPipe[0]]
         defer { for fd in parentEnds where fd >= 0 { close(fd) } }
 

@@ -20,13 +20,7 @@ enum GitProcess {
     struct Output { var status: Int32; var stdout: [UInt8]; var stderr: String }
 
     static func run(_ arguments: [String], limit: Int, timeout: Duration = .seconds(60)) throws(GitError) -> Output {
-        var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        guard pipe(&outPipe) == 0 else { throw GitError(description: "pipe: \(String(cString: strerror(errno)))") }
-        guard pipe(&errPipe) == 0 else {
-            close(outPipe[0]); close(outPipe[1])
-            throw GitError(description: "pipe: \(String(cString: strerror(errno)))")
-        }
-        for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        guard let (outPipe, errPipe) = ChildOutput.pipes() else { throw GitError(description: "pipe: \(String(cString: strerror(errno)))") }
         var parentEnds = [outPipe[0], errPipe[0]]
         defer { for fd in parentEnds where fd >= 0 { close(fd) } }
 
