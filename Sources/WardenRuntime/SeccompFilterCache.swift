@@ -22,6 +22,10 @@ import Glibc
 ///   a well-formed program. Anything else — an edited, truncated, renamed or foreign file —
 ///   is refused, and the filter is compiled (and verified) again.
 /// - Size: at most `maxEntries` entries; a store past it removes the oldest.
+/// - Room: the cache shares the audit log's filesystem, and the log comes first. An entry
+///   is stored only while at least `reservedBytes` stay free after it, so a cache never
+///   takes the room an audit record needs (a store that would is skipped: it costs only a
+///   compile next time).
 public struct SeccompFilterCache: Sendable {
     public let directory: String
     let salt: [UInt8]
@@ -95,11 +99,23 @@ public struct SeccompFilterCache: Sendable {
         return SeccompFilterArchive.decode(body, key: key, policy: policy)
     }
 
+    /// Free space the audit log's filesystem keeps after a store.
+    static let reservedBytes = 32 << 20
+
+    /// Whether `bytes` more leave `reservedBytes` free on the cache's filesystem.
+    func roomFor(_ bytes: Int) -> Bool {
+        var st = statvfs()
+        guard statvfs(directory, &st) == 0 else { return false }
+        let free = UInt64(st.f_bavail) &* UInt64(st.f_frsize)
+        return free >= UInt64(bytes) + UInt64(Self.reservedBytes)
+    }
+
     /// Writes the entry (a new file renamed into place; losing it costs only a compile).
     func store(_ filter: SeccompFilter, key: String) {
         let body = SeccompFilterArchive.encode(filter, key: key)
         guard !body.isEmpty else { return }
         let bytes = Array((Self.magic + " " + Digest.sha256Hex(body) + "\n").utf8) + body
+        guard roomFor(bytes.count) else { return }
         let temp = directory + "/." + key + ".\(getpid()).tmp"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }

@@ -164,4 +164,24 @@ import WardenPolicy
         #expect(!r.hit)
         #expect(!r.filter.program.instructions.isEmpty)
     }
+
+    /// The cache shares the audit log's filesystem: on one with less than the reserve free,
+    /// nothing is stored (a full disk is the log's, not the cache's).
+    @Test func aNearlyFullFilesystemGetsNoEntry() throws {
+        let root = try Fixture.tempDir("fc")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=\(SeccompFilterCache.reservedBytes / 2)", "tmpfs", root]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { print("skip: cannot mount a tmpfs here (needs root)"); return }
+        defer { umount2(root, Int32(MNT_DETACH)) }
+        let dir = root + "/seccomp-cache"
+        let policy = try seccomp()
+        #expect(try !cache(dir).filter(for: policy).hit)
+        #expect(try !cache(dir).filter(for: policy).hit)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
 }
