@@ -22,16 +22,22 @@ public struct PolicyTestRunner: Sendable {
     public func run() throws(EffectivePolicyError) -> [ExpectationResult] {
         var cache: [String: EffectivePolicy] = [:]
         var results: [ExpectationResult] = []
+        let authorizer = TriggerAuthorizer(policy: policy)
         for test in policy.tests {
-            guard let identity = test.identity else { continue }
-            let effective: EffectivePolicy
-            if let cached = cache[identity] {
-                effective = cached
-            } else {
-                effective = try EffectivePolicy(policy: policy, identity: identity)
-                cache[identity] = effective
-            }
             for expectation in test.expectations {
+                if case .trigger(let event) = expectation.action {
+                    results.append(ExpectationResult(test: test.name, identity: test.identity ?? "", expectation: expectation,
+                                                     decision: authorizer.decision(event, identity: test.identity)))
+                    continue
+                }
+                guard let identity = test.identity else { continue }
+                let effective: EffectivePolicy
+                if let cached = cache[identity] {
+                    effective = cached
+                } else {
+                    effective = try EffectivePolicy(policy: policy, identity: identity)
+                    cache[identity] = effective
+                }
                 results.append(ExpectationResult(test: test.name, identity: identity, expectation: expectation,
                                                  decision: effective.decide(expectation.action)))
             }
@@ -51,6 +57,9 @@ extension EffectivePolicy {
         case .http(let method, let url): return decideHTTP(HTTPTarget(method: method, url: url)).decision
         case .gitPush(let host, let port, let repoPath, let ref):
             return decideGitPush(host: host, port: port, repoPath: repoPath, ref: ref)
+        case .trigger:
+            return Decision(effect: .deny, rules: [], mechanism: "launch authorization",
+                            note: "an identity's rules do not decide triggers; ask TriggerAuthorizer")
         }
     }
 }

@@ -40,7 +40,7 @@ enum NodeLocator {
                     }
                 }
                 return nil
-            case .secret: return nil
+            case .secret, .trigger: return nil
             }
         }
         return nil

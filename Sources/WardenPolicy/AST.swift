@@ -77,6 +77,8 @@ public enum Item: Sendable, Hashable {
     case test(TestDecl)
     /// `secret NAME from env|file|command ...`.
     case secret(SecretDecl)
+    /// `trigger NAME { ... }`: what event may start which identity (see AST+Triggers.swift).
+    case trigger(TriggerDecl)
 
     public var span: SourceSpan {
         switch self {
@@ -85,6 +87,7 @@ public enum Item: Sendable, Hashable {
         case .identity(let d): return d.span
         case .test(let d): return d.span
         case .secret(let d): return d.span
+        case .trigger(let d): return d.span
         }
     }
 
@@ -95,6 +98,7 @@ public enum Item: Sendable, Hashable {
         case .identity(let d): return d.trivia
         case .test(let d): return d.trivia
         case .secret(let d): return d.trivia
+        case .trigger(let d): return d.trivia
         }
     }
 }
@@ -409,4 +413,6 @@ public enum ExpectTarget: Sendable, Hashable {
     case http(Located<HTTPScheme>, method: Name, url: StringLiteral)
     /// `git push "REPO" ref "REF"`.
     case gitPush(repo: StringLiteral, ref: StringLiteral)
+    /// `trigger SOURCE ...`: an event (see `TriggerEventSyntax`).
+    case trigger(TriggerEventWords)
 }

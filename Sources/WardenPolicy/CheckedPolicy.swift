@@ -9,6 +9,8 @@ public struct CheckedPolicy: Sendable {
     public var tests: [CheckedTest]
     /// Declared secrets by name (across includes; names are unique).
     public var secrets: [String: SecretDeclaration] = [:]
+    /// Checked triggers in source order (includes first); a trigger with errors is left out.
+    public var triggers: [CheckedTrigger] = []
 
     /// Source files by path (for rendering diagnostics).
     public var sources: [String: SourceFile] {
@@ -249,4 +251,6 @@ public enum TestAction: Sendable, Hashable {
     case http(method: String, url: HTTPURL)
     /// A push of one ref to a repository (`host[:port]/path`).
     case gitPush(host: String, port: UInt16, repoPath: String, ref: String)
+    /// An event asking to start triggers (decided by WardenCompiler's `TriggerAuthorizer`).
+    case trigger(TriggerEvent)
 }

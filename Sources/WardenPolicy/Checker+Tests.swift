@@ -31,7 +31,12 @@ extension PolicyChecker {
                 }
             }
         }
-        if identityStatement == nil {
+        let onlyTriggers = expectations.contains(where: { if case .trigger = $0.action { return true } else { return false } })
+            && t.statements.allSatisfy { s in
+            if case .expect(let e) = s, case .trigger = e.target { return true }
+            return s.isIdentity
+        }
+        if identityStatement == nil, !onlyTriggers {
             diagnostics.error("test-missing-identity", "test \"\(t.name.value)\" does not say which identity it tests", at: t.name.span,
                               help: "add `identity NAME` as the first line of the test")
         }
@@ -88,6 +93,8 @@ extension PolicyChecker {
                 }
                 return .http(method: method.value, url: u)
             }
+        case .trigger(let words):
+            return resolveTriggerTarget(words)
         case .gitPush(let repo, let ref):
             guard case .success(let r) = GitRepoPattern.parse(repo.value) else {
                 if case .failure(let e) = GitRepoPattern.parse(repo.value) { diagnostics.error(e.code, e.message, at: repo.span, help: e.help) }
@@ -106,4 +113,8 @@ extension PolicyChecker {
             return .gitPush(host: host, port: r.effectivePort, repoPath: r.path, ref: ref.value)
         }
     }
+}
+
+extension TestStatement {
+    var isIdentity: Bool { if case .identity = self { return true } else { return false } }
 }

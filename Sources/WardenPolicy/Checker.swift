@@ -33,7 +33,7 @@ public struct PolicyChecker {
         for file in files {
             for item in file.items {
                 switch item {
-                case .include: break
+                case .include, .trigger: break
                 case .secret(let d): declareSecret(d)
                 case .permissions(let d):
                     if let first = sets[d.name.value] {
@@ -81,6 +81,7 @@ public struct PolicyChecker {
         let tests = testDecls.map { checkTest($0) }
         var policy = CheckedPolicy(files: files, permissionSets: sets, identities: identities, tests: tests)
         policy.secrets = secretDecls
+        policy.triggers = checkTriggers(files)
         return policy
     }
 

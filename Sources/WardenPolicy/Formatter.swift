@@ -172,6 +172,8 @@ struct FormatPrinter {
             printBlock(header: "permissions \(raw(d.name.span))", d.statements.map { ($0.span, $0.trivia) }, d.block, d.trivia)
         case .identity(let d):
             printBlock(header: "identity \(raw(d.name.span))", d.statements.map { ($0.span, $0.trivia) }, d.block, d.trivia)
+        case .trigger(let d):
+            printBlock(header: "trigger \(raw(d.name.span))", d.clauses.map { ($0.span, $0.trivia) }, d.block, d.trivia)
         case .test(let d):
             printBlock(header: "test \(raw(d.name.span))", d.statements.map { ($0.span, $0.trivia) }, d.block, d.trivia)
         }

@@ -15,7 +15,8 @@ extension LintRules {
         rationale: "A secret that no `with` clause names is never injected: a placeholder for it is refused everywhere, and the declaration only invites mistakes.",
         tags: ["security", "hygiene"]
     ) { policy in
-        let bound = Set(injectionClauses(policy).map(\.clause.secret.value))
+        // A trigger's `secret` (its webhook's key) is a use too.
+        let bound = Set(injectionClauses(policy).map(\.clause.secret.value)).union(policy.triggers.compactMap(\.secret))
         var findings: [LintFinding] = []
         for file in policy.files {
             for case .secret(let d) in file.items where policy.secrets[d.name.value]?.span == d.span && !bound.contains(d.name.value) {

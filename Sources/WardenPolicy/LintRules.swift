@@ -5,7 +5,7 @@ public enum LintRules {
         dangerousGrant, writableExecutablePath, unprotectedGit, secretEnv, broadNetwork, noLimits,
         unusedPermissions, shadowedRule, duplicateRule, missingDescription, sensitivePathReadable,
         writableSystemPath, writableStartupFile, secretUnbound, secretEnvPass, secretWildcardHost,
-        secretCleartext,
+        secretCleartext, triggerWithoutSecret, triggerOpenToAnyone, triggerAnyRepository,
     ].sorted { $0.id < $1.id }
 
     /// Reported by the linter itself for a `# warden:ignore` naming no known rule.

@@ -1,5 +1,5 @@
 extension Parser {
-    static let itemKeywords = ["include", "permissions", "identity", "test", "secret"]
+    static let itemKeywords = ["include", "permissions", "identity", "test", "secret", "trigger"]
 
     mutating func parseFile() -> PolicyFile {
         var header: VersionHeader?
@@ -71,7 +71,7 @@ extension Parser {
             } else {
                 help = nil
             }
-            diagnostics.append(.error("syntax-error", "expected `include`, `permissions`, `identity`, `secret` or `test`, found \(describe(tok))",
+            diagnostics.append(.error("syntax-error", "expected `include`, `permissions`, `identity`, `secret`, `trigger` or `test`, found \(describe(tok))",
                                       at: span(tok), help: help))
             skipItem()
             return nil
@@ -82,6 +82,8 @@ extension Parser {
             switch keyword {
             case "secret":
                 return .secret(try parseSecret(start: start, trivia: trivia))
+            case "trigger":
+                return .trigger(try parseTrigger(start: start, trivia: trivia))
             case "include":
                 let path = try expectString("a file name in quotes", help: "write `include \"base.warden\"`")
                 let s = span(from: start)
@@ -126,7 +128,7 @@ extension Parser {
         switch tok.text {
         case "include", "test": return peek().kind == .string
         case "secret": return peek().kind == .identifier && peek(2).kind == .identifier && peek(2).text == "from"
-        case "permissions", "identity": return peek().kind == .identifier && peek(2).kind == .lbrace
+        case "permissions", "identity", "trigger": return peek().kind == .identifier && peek(2).kind == .lbrace
         default: return false
         }
     }

@@ -101,7 +101,7 @@ extension Parser {
             }
             advance()
             let effect = try parseEffect()
-            let target = try parseExpectTarget()
+            let target = isKeyword("trigger") ? try parseTriggerTarget() : try parseExpectTarget()
             let s = span(from: start)
             trivia.trailingComment = endStatement("the expectation")
             return .expect(Expectation(effect: effect, target: target, span: s, trivia: trivia))
@@ -109,6 +109,13 @@ extension Parser {
             skipLine()
             return nil
         }
+    }
+
+    /// `trigger WORDS...` after `expect allow|deny`.
+    mutating func parseTriggerTarget() throws(Abort) -> ExpectTarget {
+        let start = tok.start
+        advance()
+        return try parseTriggerExpectTarget(start: start)
     }
 
     mutating func parseEffect() throws(Abort) -> Located<Effect> {

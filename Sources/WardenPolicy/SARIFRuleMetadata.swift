@@ -18,11 +18,14 @@ public enum SARIFRuleMetadata {
         "dangerous-grant": "8.0",
         "writable-executable-path": "8.0",
         "secret-cleartext": "8.0",
+        "trigger-without-secret": "8.0",
+        "trigger-open-to-anyone": "7.0",
         "unprotected-git": "7.5",
         "writable-startup-file": "7.5",
         "writable-system-path": "7.0",
         // Medium: exfiltration and exhaustion.
         "broad-network": "6.0",
+        "trigger-any-repository": "6.0",
         "no-limits": "4.0",
         // Low: hygiene that hides mistakes.
         "secret-unbound": "3.0",

@@ -67,6 +67,7 @@ public struct WorkloadRequirement: Sendable, Hashable, CustomStringConvertible {
         case .capability(let c): return "--capability \(c)"
         case .http(let method, let url): return "--https \(method) '\(url)'"
         case .gitPush(let host, let port, let repo, let ref): return "--git-push '\(host)\(port == 443 ? "" : ":\(port)")/\(repo)' '\(ref)'"
+        case .trigger(let e): return "--trigger \(e.words)"
         }
     }
 
@@ -78,6 +79,7 @@ public struct WorkloadRequirement: Sendable, Hashable, CustomStringConvertible {
         case .capability(let c): return "capability \(c)"
         case .http(let method, let url): return "\(url.scheme.rawValue) \(method) \(url)"
         case .gitPush(let host, let port, let repo, let ref): return "git push \(host)\(port == 443 ? "" : ":\(port)")/\(repo) ref \(ref)"
+        case .trigger(let e): return "trigger \(e.words)"
         }
     }
 }

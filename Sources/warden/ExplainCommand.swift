@@ -17,6 +17,11 @@ struct ExplainCommand: ParsableCommand {
           warden explain policies/default.warden --bind tcp 127.0.0.1:0
           warden explain policies/github-pr-author.warden --https POST https://api.github.com/repos/acme/app/pulls
           warden explain policies/github-pr-author.warden --git-push github.com/acme/app refs/heads/main
+          warden explain policies/triggers.warden --trigger github pull_request opened acme/app by alice
+          warden explain policies/triggers.warden --trigger manual audit-by-hand by alice group devs
+        --trigger asks whether an event may start an agent (launch authorization): it takes
+        the words of `expect allow trigger ...` without quotes, answers for every identity
+        (or, with --identity, for that one) and names the deciding trigger and line.
         Network answers are the ones the run gives: with `net` rules, loopback addresses are
         the agent's own (bind and listen need no rule; a loopback connect no rule decides is
         "DENY, except allowed to the agent's own listeners only").
@@ -61,15 +66,19 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .customLong("git-push"), parsing: .upToNextOption, help: "A git push of one ref: HOST/REPO REF (github.com/acme/app refs/heads/main).")
     var gitPush: [String] = []
 
+    @Option(parsing: .upToNextOption, help: "An event asking to start triggers: SOURCE ... as after `expect allow trigger` (github pull_request opened acme/app by alice).")
+    var trigger: [String] = []
+
     func validate() throws {
-        let given = [syscall != nil, !fs.isEmpty, !connect.isEmpty, !bind.isEmpty, capability != nil, !https.isEmpty, !gitPush.isEmpty]
+        let given = [syscall != nil, !fs.isEmpty, !connect.isEmpty, !bind.isEmpty, capability != nil, !https.isEmpty, !gitPush.isEmpty, !trigger.isEmpty]
             .filter { $0 }.count
         guard given == 1 else {
-            throw ValidationError("give exactly one of --syscall, --fs, --connect, --bind, --capability, --https, --git-push")
+            throw ValidationError("give exactly one of --syscall, --fs, --connect, --bind, --capability, --https, --git-push, --trigger")
         }
     }
 
     func run() throws {
+        if !trigger.isEmpty { return try explainTrigger() }
         let action = try parseAction()
         let policy = try PolicyInput.load(path, failureCode: 2)
         let effective = try PolicyInput.effective(policy, identity: identity, failureCode: 2)
@@ -197,5 +206,38 @@ extension String {
         while s.first == set { s.removeFirst() }
         while s.last == set { s.removeLast() }
         return String(s)
+    }
+}
+
+extension ExplainCommand {
+    /// `--trigger WORDS...`: the launch-authorization decision for one event.
+    func explainTrigger() throws {
+        let words = trigger.flatMap { $0.split(separator: ",").map(String.init) }
+        let event: TriggerEvent
+        switch TriggerEventSyntax.parse(words) {
+        case .success(let e): event = e
+        case .failure(let p):
+            throw ValidationError("--trigger: \(shown(p.message))" + (p.help.map { "; \(shown($0))" } ?? ""))
+        }
+        let policy = try PolicyInput.load(path, failureCode: 2)
+        if let identity, policy.identities[identity] == nil {
+            printError("unknown identity `\(shown(identity))`")
+            throw ExitCode(2)
+        }
+        let authorizer = TriggerAuthorizer(policy: policy)
+        let decision = authorizer.decision(event, identity: identity)
+        let launches = authorizer.decide(event).launches.filter { identity == nil || $0.identity == identity }
+        let allowed = decision.effect == .allow
+        let action = TestAction.trigger(event)
+        if format == .json {
+            print(ExplainJSON.renderTrigger(action: action, identity: identity, allowed: allowed, decision: decision, launches: launches))
+        } else {
+            printText("\(allowed ? "ALLOW" : "DENY"): \(ExplainFormat.action(action))" + (identity.map { " for identity \(shown($0))" } ?? ""))
+            for line in ExplainFormat.reasons(decision) { printText("  " + line) }
+            for l in launches {
+                printText("  launches: trigger \(shown(l.trigger)) as identity \(shown(l.identity)): run \(shown(l.run.map { "\"\($0)\"" }.joined(separator: " "))) in workspace \(shown(l.workspace.description))")
+            }
+        }
+        if !allowed { throw ExitCode(1) }
     }
 }

@@ -21,6 +21,7 @@ enum ExplainFormat {
         case .gitPush(let host, let port, let repo, let ref):
             let at = port == 443 ? host : "\(host):\(port)"
             return "git push \"\(escape("\(at)/\(repo)"))\" ref \"\(escape(ref))\""
+        case .trigger(let event): return "trigger \(escape(event.words))"
         }
     }
 

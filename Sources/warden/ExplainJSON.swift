@@ -18,4 +18,26 @@ enum ExplainJSON {
             ("world", .array(world.map { .string($0) })),
         ]).rendered()
     }
+
+    /// `explain --trigger --format json`: the verdict, the decision, and each trigger the
+    /// event starts (name, identity, argv, workspace, file:line).
+    static func renderTrigger(action: TestAction, identity: String?, allowed: Bool, decision: Decision, launches: [TriggerLaunch]) -> String {
+        OrderedJSON.object([
+            ("identity", identity.map { .string($0) } ?? .null),
+            ("action", .string(ExplainFormat.action(action, escape: { $0 }))),
+            ("allowed", .bool(allowed)),
+            ("verdict", .string(allowed ? "allow" : "deny")),
+            ("decision", TestReportFormat.decision(decision)),
+            ("launches", .array(launches.map { l in
+                .object([
+                    ("trigger", .string(l.trigger)),
+                    ("identity", .string(l.identity)),
+                    ("run", .array(l.run.map { .string($0) })),
+                    ("workspace", .string(l.workspace.description)),
+                    ("file", .string(l.span.file)),
+                    ("line", .int(l.span.start.line)),
+                ])
+            })),
+        ]).rendered()
+    }
 }

@@ -53,7 +53,7 @@ enum TestReportFormat {
         let span = r.expectation.span
         return .object([
             ("test", .string(r.test)),
-            ("identity", .string(r.identity)),
+            ("identity", r.identity.isEmpty ? .null : .string(r.identity)),
             ("expectation", .string(expectationText(r))),
             ("file", .string(span.file)),
             ("line", .int(span.start.line)),
