@@ -31,7 +31,7 @@ extension PolicyChecker {
                 }
             }
         }
-        let onlyTriggers = expectations.contains(where: { if case .trigger = $0.action { return true } else { return false } })
+        let onlyTriggers = t.statements.contains(where: { if case .expect(let e) = $0, case .trigger = e.target { return true } else { return false } })
             && t.statements.allSatisfy { s in
             if case .expect(let e) = s, case .trigger = e.target { return true }
             return s.isIdentity

@@ -60,8 +60,9 @@ public struct CronSchedule: Sendable, Hashable, CustomStringConvertible {
         var expression = text
         if text.hasPrefix("@") {
             guard let m = macros[text.lowercased()] else {
-                return fail("`\(text)` is not a schedule shorthand", "the shorthands are " + macros.keys.sorted().joined(separator: ", ")
-                            + (text.lowercased() == "@reboot" ? "; a trigger cannot run at boot" : ""))
+                let why = text.lowercased() == "@reboot" ? "`@reboot` is not a schedule: a trigger cannot run at boot"
+                    : "`\(text)` is not a schedule shorthand"
+                return fail(why, "the shorthands are " + macros.keys.sorted().joined(separator: ", "))
             }
             expression = m
         }

@@ -118,7 +118,7 @@ import Testing
             """
         let (dir, path) = try write(open)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard let lint = try WardenBinary.run(["lint", path]) else { return }
+        guard let lint = try WardenBinary.run(["lint", "--strict", path]) else { return }
         #expect(lint.status == 1, "\(lint.stdout)\(lint.stderr)")
         let all = lint.stdout + lint.stderr
         for id in ["trigger-without-secret", "trigger-open-to-anyone", "trigger-any-repository"] {

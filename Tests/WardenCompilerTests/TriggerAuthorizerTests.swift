@@ -90,7 +90,7 @@ import WardenPolicy
         (["github", "pull_request", "opened", "acme/app", "branch", "main"],
          "the event names no sender; trigger review-prs accepts only its by list (line 14)", "by"),
         (["gitlab", "merge_request", "update", "grp/sub/app"], "action `update` is not one trigger mr accepts (open) (line 21)", "on"),
-        (["webhook", "other"], "trigger deploy listens on hook \"deploy\", not \"other\" (line 39)", nil),
+        (["webhook", "other"], "no trigger accepts webhook \"other\"", nil),
         (["manual", "by-hand", "by", "mallory", "group", "users"],
          "user 'mallory' is not in trigger by-hand's by list (nor are its groups 'users') (line 34)", "by"),
         (["manual", "nightly", "by", "alice"], "no trigger accepts a manual trigger named nightly", nil),

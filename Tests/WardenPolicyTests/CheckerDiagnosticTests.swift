@@ -81,7 +81,7 @@ let diagnosticCases: [DiagnosticCase] = [
     .init(code: "value-out-of-range", text: identityHead + "  allow syscall socket(0x100000000)\n}\n", expected: ["value-out-of-range@3:24"]),
     .init(code: "duplicate-enforce-only", text: identityHead + "  enforce-only\n  enforce-only\n}\n", expected: ["duplicate-enforce-only@4:3"]),
     .init(code: "zero-limit", text: identityHead + "  limit open-files 0\n}\n", expected: ["zero-limit@3:20"]),
-]
+] + triggerDiagnosticCases
 
 @Suite struct CheckerDiagnosticTests {
     @Test(arguments: diagnosticCases)

@@ -72,7 +72,7 @@ import Testing
         #expect(t.budget.runsCount == 20 && t.budget.runsPeriod == .hour && t.budget.concurrent == 4)
         #expect(t.budget.wallTimeSeconds == 7200 && t.budget.wallTimePeriod == .day)
         #expect(t.description == "Reviews pull requests")
-        #expect(t.clauseSpans["by"]?.start.line == 16)
+        #expect(t.clauseSpans["by"]?.start.line == 15)
         let n = try #require(trigger(a, "nightly"))
         #expect(n.schedule?.text == "0 3 * * 1-5" && n.timeZone == "Europe/Berlin" && n.workspace == .directory("/srv/checkouts/app"))
         #expect(trigger(a, "by-hand")?.senders.map(\.kind) == [.user, .group])
