@@ -287,6 +287,10 @@ int warden_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 /// Adds "change to directory `path`" to posix_spawn file actions. 0 or an errno.
 int warden_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// Asks the kernel to send `sig` to the calling process when its parent dies
+/// (PR_SET_PDEATHSIG). 0 on success, -1 with errno set.
+int warden_set_parent_death_signal(int sig);
+
 #ifdef __cplusplus
 }
 #endif
