@@ -28,9 +28,16 @@ struct FleetRunOptions: ParsableArguments {
 
     /// The membership, after tying this process's life to the fleet's: when the fleet
     /// process dies (even by SIGKILL), this run gets SIGTERM and stops its agent as for an
-    /// operator's SIGTERM, so no run outlives its fleet unseen.
+    /// operator's SIGTERM, so no run outlives its fleet unseen. The stop signals are held
+    /// (blocked) until the agent has started, when the supervisor takes them and passes them
+    /// on: a fleet dying while this run sets up still gets a recorded `run.exit`, never a
+    /// run killed between its `run.start` and its agent.
     func membership() throws -> FleetMembership? {
         guard let fleetID, let fleetRepository else { return nil }
+        var held = sigset_t()
+        sigemptyset(&held)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&held, s) }
+        pthread_sigmask(SIG_BLOCK, &held, nil)
         ParentDeath.deliver(SIGTERM)
         if getppid() == 1 {
             printError("the fleet that started this run is gone; not launching")
