@@ -198,6 +198,9 @@ int warden_notif_recv(int listener, struct warden_notification *out);
 /// SECCOMP_IOCTL_NOTIF_SEND. `cont` != 0: let the syscall proceed (FLAG_CONTINUE);
 /// otherwise fail it with `error` (a positive errno) or return `value` when error == 0.
 int warden_notif_send(int listener, uint64_t id, int32_t error, int64_t value, int cont);
+/// Asks for synchronous wake-ups between the agent and the supervisor (Linux 6.6+,
+/// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); 0 or -errno (older kernels: -EINVAL or -ENOTTY).
+int warden_notif_sync_wakeup(int listener);
 /// SECCOMP_IOCTL_NOTIF_ID_VALID; 0 when the notification is still pending, else -errno.
 int warden_notif_id_valid(int listener, uint64_t id);
 
