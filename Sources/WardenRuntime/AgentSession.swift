@@ -167,14 +167,12 @@ public struct AgentSession: Sendable {
         let observer = learnRecorder.flatMap { recorder in
             plan.baselineFilter.flatMap { try? LearnObserver(baseline: $0.program, effective: effective, bindings: plan.bindings, recorder: recorder) }
         }
+        let denials = DenialDecisions(effective: effective)
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective, learn: observer) { n in
-            let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
-            let decision = effective.decideSyscall(name, arguments: n.arguments)
-            // The filter only notifies denials; if the model disagrees, stay closed.
-            let errno = decision.errno ?? EPERM
-            try? audit.denySyscall(nr: n.syscall, name: name, args: n.arguments, pid: Int32(bitPattern: n.pid),
-                                   errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
-            return .fail(errno: errno)
+            let answer = denials.answer(n.syscall, arguments: n.arguments)
+            try? audit.denySyscall(nr: n.syscall, name: answer.name, args: n.arguments, pid: Int32(bitPattern: n.pid),
+                                   errno: answer.errno, rule: answer.rule)
+            return .fail(errno: answer.errno)
         }
         // The workspace's git control plane as it is before the agent (and before the
         // placeholders, which are gone again when it is inspected).
