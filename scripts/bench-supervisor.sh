@@ -36,6 +36,9 @@ run() { "$warden" run --policy "$root/policies/default.warden" --workspace "$wor
 # wake-up of that thread (or a preemption of a running one).
 switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { s += $2 } END { print s + 0 }'; }
 rss_kib() { awk '/^VmRSS/ { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0; }
+# Anonymous resident memory: what this supervisor alone costs (its binary's pages are the
+# page cache's, shared by every supervisor).
+anon_kib() { awk '/^RssAnon/ { print $2 }' /proc/"$1"/status 2>/dev/null || echo 0; }
 
 # --- 1. supervisor, idle and busy ---------------------------------------------------------
 say "supervisor: 10 s of an idle agent, then a busy one"
@@ -45,8 +48,9 @@ policy="$root/policies/default.warden"
 sleep 1.5
 rss=$(rss_kib "$pid"); s0=$(switches "$pid")
 sleep 10
-s1=$(switches "$pid"); rss2=$(rss_kib "$pid")
+s1=$(switches "$pid"); rss2=$(rss_kib "$pid"); anon=$(anon_kib "$pid")
 wait "$pid" || true
+printf 'supervisor\tidle agent: anonymous resident memory\tMiB\t%.2f\n' "$(awk -v a="$anon" 'BEGIN { print a / 1024 }')" >>"$raw"
 printf 'supervisor\tidle agent: resident memory\tMiB\t%.2f\n' "$(awk -v a="$rss" -v b="$rss2" 'BEGIN { print (a > b ? a : b) / 1024 }')" >>"$raw"
 printf 'supervisor\tidle agent: wakeups in 10 s\twakeups\t%s\n' "$((s1 - s0))" >>"$raw"
 

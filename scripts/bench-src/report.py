@@ -198,6 +198,8 @@ goals = [
     goal("launch /bin/true: warden run / bwrap, CPU", ratio(median("launch", "warden run (CPU time)"), median("launch", "bwrap (CPU time)")),
          "<= 1.0", "x", lambda v: v <= 1.0),
     goal("supervisor resident memory, idle agent", median("supervisor", "idle agent: resident memory"), "< 16", "MiB", lambda v: v < 16),
+    goal("supervisor anonymous memory, idle agent (its own; binary pages are shared)",
+         median("supervisor", "idle agent: anonymous resident memory"), "< 16", "MiB", lambda v: v < 16),
     goal("supervisor resident memory, busy agent (peak)", median("supervisor", "busy agent (C build): peak resident memory"), "< 16", "MiB",
          lambda v: v < 16),
     goal("supervisor wake-ups over 10 s of an idle agent", median("supervisor", "idle agent: wakeups in 10 s"), "0", "wakeups",
