@@ -63,13 +63,16 @@ final class FleetRunner: @unchecked Sendable {
         let workerCount = min(state.concurrency, queue.count)
         progress.begin(total: state.runs.count, done: state.runs.filter { $0.phase == .done }.count)
         var threads: [ThreadHandle] = []
-        workersLeft = workerCount
         for _ in 0..<workerCount {
-            guard let t = ThreadHandle({ [self] in work() }) else { break }
+            // Counted before the thread starts: it may finish before the next line runs.
+            locked { workersLeft += 1 }
+            guard let t = ThreadHandle({ [self] in work() }) else {
+                locked { workersLeft -= 1 }
+                break
+            }
             threads.append(t)
         }
-        locked { workersLeft = threads.count }
-        if threads.isEmpty, !queue.isEmpty { throw FleetError("cannot start a worker thread") }
+        if threads.isEmpty, workerCount > 0 { throw FleetError("cannot start a worker thread") }
 
         var interruptedBy: Int32 = 0
         var wait = timespec(tv_sec: 0, tv_nsec: 250_000_000)
