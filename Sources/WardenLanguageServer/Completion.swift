@@ -4,16 +4,17 @@ import WardenPolicy
 /// `textDocument/completion`, decided by the text of the line before the cursor and the
 /// block the cursor is in.
 enum CompletionProvider {
-    static let itemKeywords = ["warden", "include", "permissions", "identity", "test", "secret"]
+    static let itemKeywords = ["warden", "include", "permissions", "identity", "test", "secret", "trigger"]
     static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env", "cache", "enforce-only"]
     static let testKeywords = ["identity", "expect"]
+    static let triggerKeywords = ["identity", "on", "repository", "branch", "by", "secret", "workspace", "fields", "run", "budget", "description"]
     static let ruleKinds = ["fs", "net", "syscall", "capability", "https", "http", "git"]
 
     /// LSP CompletionItemKind values used here.
     enum Kind: Int64 { case keyword = 14, module = 9, constant = 21, `class` = 7, value = 12 }
 
     /// Where the cursor is.
-    enum Block: Equatable { case top, permissions, identity, test }
+    enum Block: Equatable { case top, permissions, identity, test, trigger }
 
     static func items(_ doc: AnalyzedDocument, at offset: Int) -> [JSON] {
         let bytes = doc.lines.bytes
@@ -38,7 +39,14 @@ enum CompletionProvider {
             return ruleKinds.map { item($0, .keyword) }
         }
         if done.count == 2, done[0] == "expect", ["allow", "deny"].contains(done[1]) {
-            return ruleKinds.map { item($0, .keyword) }
+            return (ruleKinds + ["trigger"]).map { item($0, .keyword) }
+        }
+        if block == .trigger, done == ["on"] {
+            return TriggerSourceKind.allCases.map { item($0.rawValue, .keyword) }
+        }
+        if block == .trigger, done == ["identity"] {
+            let identities = doc.policy?.identities ?? [:]
+            return identities.keys.sorted().map { item($0, .value, detail: identities[$0]?.description ?? "identity") }
         }
         if done == ["limit"] {
             return LimitKind.allCases.map { item($0.rawValue, .keyword) }
@@ -56,6 +64,7 @@ enum CompletionProvider {
             case .top: return itemKeywords.map { item($0, .keyword) }
             case .permissions, .identity: return statementKeywords.map { item($0, .keyword) }
             case .test: return testKeywords.map { item($0, .keyword) }
+            case .trigger: return triggerKeywords.map { item($0, .keyword) }
             }
         }
         return []
@@ -93,6 +102,7 @@ enum CompletionProvider {
                     case "permissions": stack.append(.permissions)
                     case "identity": stack.append(.identity)
                     case "test": stack.append(.test)
+                    case "trigger": stack.append(.trigger)
                     default: stack.append(stack.last ?? .top)
                     }
                 case UInt8(ascii: "}"): if !stack.isEmpty { stack.removeLast() }

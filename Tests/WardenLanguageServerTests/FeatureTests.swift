@@ -155,6 +155,14 @@ import Foundation
         #expect(labels("warden 1\n\ntest \"t\" {\n  expect allow \n}\n", 3, 15).contains("fs"))
         #expect(labels("warden 1\n\nidentity x {\n  limit \n}\n", 3, 8).contains("wall-time"))
     }
+
+    @Test func triggerClausesSourcesAndExpectations() {
+        #expect(labels("warden 1\n\n", 2, 0).contains("trigger"))
+        let inTrigger = labels("warden 1\n\ntrigger t {\n  \n}\n", 3, 2)
+        #expect(inTrigger.contains("repository") && inTrigger.contains("run") && !inTrigger.contains("allow"))
+        #expect(labels("warden 1\n\ntrigger t {\n  on \n}\n", 3, 5) == ["github", "gitlab", "webhook", "schedule", "manual"])
+        #expect(labels("warden 1\n\ntest \"t\" {\n  expect deny \n}\n", 3, 14).contains("trigger"))
+    }
 }
 
 @Suite struct MemoryBoundTests {

@@ -325,4 +325,27 @@ import Testing
         #expect(try PolicyFormatter.format(SourceFile(path: "m.warden", text: full)) == full)
         #expect(analyze(full).policy.triggers.count == 4)
     }
+
+    /// Mutated trigger policies never crash the checker, keep every span valid, and format
+    /// idempotently whenever they parse.
+    @Test func mutatedTriggerPolicies() {
+        let base = Self.full + "test \"t\" {\n  expect allow trigger github pull_request opened \"acme/app\" branch \"main\" by \"alice\"\n"
+            + "  expect deny  trigger schedule nightly at \"2026-03-29T02:30\"\n  expect allow trigger manual by-hand by \"a\" group \"devs\"\n}\n"
+        var rng = SeededRNG(seed: 0x7219_6E55)
+        var failures = 0
+        for _ in 0..<10_000 where failures < 5 {
+            let text = Mutator.mutate(base, rng: &rng)
+            if !FuzzTests.run(text) { failures += 1; continue }
+            if let once = try? PolicyFormatter.format(SourceFile(path: "m.warden", text: text)) {
+                let twice = try? PolicyFormatter.format(SourceFile(path: "m.warden", text: once))
+                if twice != once { failures += 1; Issue.record("fmt not idempotent for:\n\(text)") }
+            }
+        }
+        #expect(failures == 0)
+        let words = ["github", "gitlab", "webhook", "schedule", "manual", "push", "a/b", "by", "team", "group", "at", "branch", "x", "2026-01-01T00:00", ""]
+        for _ in 0..<20_000 {
+            let w = (0..<Int.random(in: 0..<10, using: &rng)).map { _ in words[Int.random(in: 0..<words.count, using: &rng)] }
+            _ = TriggerEventSyntax.parse(w)
+        }
+    }
 }
