@@ -143,10 +143,9 @@ public struct TriggerAuthorizer: Sendable {
                 guard let branch = e.branch else {
                     return refuse("branch", "the event names no branch; trigger \(t.name) accepts only \(t.branches.map { "\"\($0.glob.text)\"" }.joined(separator: ", "))", nil)
                 }
-                guard let p = t.branches.first(where: { $0.glob.matches(branch) }) else {
+                guard t.branches.contains(where: { $0.glob.matches(branch) }) else {
                     return refuse("branch", "branch '\(branch)' matches no branch pattern of trigger \(t.name)", nil)
                 }
-                _ = p
             }
             depth += 1
             if !t.senders.isEmpty {

@@ -15,13 +15,19 @@ extension LintRules {
 
     static let triggerOpenToAnyone = LintRule(
         id: "trigger-open-to-anyone", severity: .warning,
-        rationale: "A github or gitlab trigger without `by` starts the agent for any sender: on a public repository, anyone who opens a pull request or comments decides what the agent reads.",
+        rationale: "A github or gitlab trigger without `by` (or with `by \"*\"`) starts the agent for any sender: on a public repository, anyone who opens a pull request or comments decides what the agent reads.",
         tags: ["security"]
     ) { policy in
         policy.triggers.compactMap { t in
-            guard t.source.isForge, t.senders.isEmpty else { return nil }
-            return LintFinding("trigger `\(t.name)` starts identity `\(t.identity)` for any sender", at: t.clauseSpans["on"] ?? t.nameSpan,
-                               help: "add `by \"LOGIN\", team \"org/team\"` naming who may start it")
+            guard t.source.isForge else { return nil }
+            if t.senders.isEmpty {
+                return LintFinding("trigger `\(t.name)` starts identity `\(t.identity)` for any sender", at: t.clauseSpans["on"] ?? t.nameSpan,
+                                   help: "add `by \"LOGIN\", team \"org/team\"` naming who may start it")
+            }
+            // `by "*"` (or a team pattern matching every team) is no restriction either.
+            guard let open = t.senders.first(where: \.pattern.matchesEverything) else { return nil }
+            return LintFinding("trigger `\(t.name)` starts identity `\(t.identity)` for any sender (\"\(open.pattern.text)\")", at: open.span,
+                               help: "name the logins or teams that may start it")
         }
     }
 

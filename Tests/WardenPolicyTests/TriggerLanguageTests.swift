@@ -276,6 +276,9 @@ import Testing
         #expect(codes.filter { $0 == "trigger-without-secret" }.count == 2)
         #expect(codes.contains("trigger-open-to-anyone"))
         #expect(codes.contains("trigger-any-repository"))
+        let star = Self.header + "trigger s {\n  identity reviewer\n  on github push\n  repository \"acme/app\"\n  by \"*\"\n  secret hook-key\n  run \"x\"\n}\n"
+        let starFindings = Linter().lint(analyze(star)).diagnostics.filter { $0.code == "trigger-open-to-anyone" }
+        #expect(starFindings.map(\.span.start.line) == [13], "\(starFindings)")
         let clean = Linter().lint(analyze(Self.full))
         #expect(!clean.diagnostics.contains { $0.code.hasPrefix("trigger-") }, "\(clean.diagnostics.map(\.message))")
     }
