@@ -102,8 +102,8 @@ public struct TriggerGlob: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// Whether the pattern matches every subject that has `segments` `/`-separated parts
-    /// (`*/*` for two, `**` for any), used to warn about catch-all repository patterns.
+    /// Whether every `/`-separated part of the pattern is `*` or `**` (`*`, `*/*`, `**`):
+    /// it matches every name of its shape. Lint warns about such catch-all patterns.
     public var matchesEverything: Bool {
         if tokens == [.globstar] { return true }
         var segment: [Token] = []
