@@ -18,7 +18,11 @@
 #      BENCH_BROKER_ROUNDS, BENCH_BROKER_REQUESTS, BENCH_BROKER_MIB)
 #   9. warden diff of a 1,000-identity policy against a one-line change, with its 2 s goal
 #      (scripts/bench-diff.sh; knob BENCH_DIFF_ROUNDS)
-# Prints one table and writes bench-results/bench.json (raw samples: bench-results/raw.tsv).
+#  10. the supervisor over an idle and a busy agent, a denial recorded and answered, one
+#      million denials counted, launches per second with 2/8/32 launchers, a 1,000-identity
+#      policy at launch (scripts/bench-supervisor.sh; knob BENCH_DENIALS)
+# Prints one table, then every goal with its figure and a pass/miss mark, and writes
+# bench-results/bench.json (raw samples: bench-results/raw.tsv).
 # Knobs: BENCH_ROUNDS (default 30), BENCH_SEED, BENCH_DOCKER_PROFILE (default
 # ../shared/reference/docker-default-seccomp.json). Runs as root (apt-get, and warden run's
 # mounts); x86_64 only (the recorded syscall mix and the Docker architectures are x86_64's).
@@ -195,6 +199,10 @@ say "broker: brokered vs direct requests and download, launch with and without h
 # --- 9. policy diff ---------------------------------------------------------------------------
 say "diff: 1,000 identities, one line changed (scripts/bench-diff.sh)"
 "$root/scripts/bench-diff.sh" "$warden" "$raw" >&2 || say "diff bench failed (see above)"
+
+# --- 10. supervisor, denials, scale ------------------------------------------------------------
+say "supervisor: idle and busy agent, denials, launch scale, 1,000 identities (scripts/bench-supervisor.sh)"
+"$root/scripts/bench-supervisor.sh" "$warden" "$raw" "$(((rounds + 2) / 3))" "$seed" || say "supervisor bench failed (see above)"
 
 # --- report ----------------------------------------------------------------------------------
 python3 - "$out/machine.json" "$rounds" "$seed" <<'PY'

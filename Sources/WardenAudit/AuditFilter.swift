@@ -1,31 +1,35 @@
 /// Which records `warden audit show` and `warden audit export` select.
 ///
-/// `identity` selects the records of runs whose `run.start` names that identity (a run's
-/// `run.start` precedes its other records, so one pass suffices); `since`/`until` compare
+/// `identity` selects the records of runs whose `run.start` names that identity, `fleet`
+/// those whose `run.start` carries that fleet id (`warden fleet`); a run's `run.start`
+/// precedes its other records, so one pass suffices; `since`/`until` compare
 /// the record's `ts` (the writer's clock), inclusive. Checkpoint records are left out unless
 /// `kind` asks for them or `includeCheckpoints` is set.
 public struct AuditFilter: Sendable {
     public var run: String?
     public var kind: String?
     public var identity: String?
+    public var fleet: String?
     public var since: AuditTime?
     public var until: AuditTime?
     public var includeCheckpoints = false
 
-    /// Runs of `identity` tracked at most; older ones are forgotten (bounded memory).
-    static let maxTrackedRuns = 1 << 16
+    /// Runs of `identity`/`fleet` tracked at most; older ones are forgotten (bounded memory).
+    public static let maxTrackedRuns = 1 << 16
 
-    private var identityRuns: Set<String> = []
+    private var selectedRuns: Set<String> = []
+    private var selectsRuns: Bool { identity != nil || fleet != nil }
     /// True once a record of `run` has been seen (whatever the other filters).
     public private(set) var runSeen = false
 
     public init(
-        run: String? = nil, kind: String? = nil, identity: String? = nil, since: AuditTime? = nil, until: AuditTime? = nil,
-        includeCheckpoints: Bool = false
+        run: String? = nil, kind: String? = nil, identity: String? = nil, fleet: String? = nil, since: AuditTime? = nil,
+        until: AuditTime? = nil, includeCheckpoints: Bool = false
     ) {
         self.run = run
         self.kind = kind
         self.identity = identity
+        self.fleet = fleet
         self.since = since
         self.until = until
         self.includeCheckpoints = includeCheckpoints
@@ -33,9 +37,10 @@ public struct AuditFilter: Sendable {
 
     /// Decides `rec` and remembers what later records need (runs of the identity).
     public mutating func matches(_ rec: AuditRecord) -> Bool {
-        if let identity, rec.kind == AuditKind.runStart, rec.fields["identity"]?.stringValue == identity {
-            if identityRuns.count >= Self.maxTrackedRuns { identityRuns.removeAll(keepingCapacity: true) }
-            identityRuns.insert(rec.run)
+        if selectsRuns, rec.kind == AuditKind.runStart, identity == nil || rec.fields["identity"]?.stringValue == identity,
+           fleet == nil || rec.fields["fleet"]?.stringValue == fleet {
+            if selectedRuns.count >= Self.maxTrackedRuns { selectedRuns.removeAll(keepingCapacity: true) }
+            selectedRuns.insert(rec.run)
         }
         if let run {
             guard rec.run == run else { return false }
@@ -44,7 +49,7 @@ public struct AuditFilter: Sendable {
         if let kind { if rec.kind != kind { return false } } else if rec.kind == AuditKind.checkpoint, !includeCheckpoints {
             return false
         }
-        if identity != nil, !identityRuns.contains(rec.run) { return false }
+        if selectsRuns, !selectedRuns.contains(rec.run) { return false }
         if since != nil || until != nil {
             guard let t = AuditTime(rfc3339: rec.ts) else { return false }
             if let since, t < since { return false }
@@ -57,7 +62,7 @@ public struct AuditFilter: Sendable {
     /// false only for records that can neither match nor matter for the identity filter.
     func mayMatch(kind k: String, run r: String) -> Bool {
         if let run, r != run { return false }
-        if identity != nil && k == AuditKind.runStart { return true }
+        if selectsRuns && k == AuditKind.runStart { return true }
         if let kind { return k == kind }
         return k != AuditKind.checkpoint || includeCheckpoints
     }

@@ -62,6 +62,11 @@ public final class AuditRun: Sendable {
         var spill: AuditSpill?
         var unsaved: Unsaved?
         var handler: (@Sendable (LossChange) -> Void)?
+        var pendingHandler: (@Sendable () -> Void)?
+
+        /// Nothing waits to be written: no buffered record, no open aggregation window, no
+        /// kept record to retry.
+        var isIdle: Bool { buffer.isEmpty && aggregator.pendingSince == nil && (failure == nil || unwritten.isEmpty) }
     }
 
     private let state: Mutex<State>
@@ -102,6 +107,27 @@ public final class AuditRun: Sendable {
     /// Called (outside any lock) whenever the log stops or resumes taking this run's records.
     public func setLossHandler(_ handler: @escaping @Sendable (LossChange) -> Void) {
         state.withLock { $0.handler = handler }
+    }
+
+    /// Called (outside any lock) when the run goes from nothing pending to something pending,
+    /// so a flusher can sleep without a timeout while the agent is quiet (`nanosecondsUntilDue`).
+    public func setPendingHandler(_ handler: @escaping @Sendable () -> Void) {
+        state.withLock { $0.pendingHandler = handler }
+    }
+
+    /// How long until `flushIfDue` has something to do: a buffered batch's delay, an
+    /// aggregation window, a retry of kept records (0 when already due); nil when nothing is
+    /// pending at all.
+    public func nanosecondsUntilDue() -> Int64? {
+        state.withLock { s -> Int64? in
+            if s.isIdle { return nil }
+            let mono = monotonicNanos()
+            var due: [Int64] = []
+            if !s.buffer.isEmpty { due.append(maxDelayNanos - (mono - s.oldestBuffered)) }
+            if let start = s.aggregator.pendingSince { due.append(s.aggregator.windowNanos - start.nanoseconds(until: .now())) }
+            if s.failure != nil, !s.unwritten.isEmpty { due.append(retryIntervalNanos - (mono - s.lastAttempt)) }
+            return max(due.min() ?? 0, 0)
+        }
     }
 
     /// The error that keeps records out of the log now; nil while every record is written.
@@ -246,10 +272,13 @@ public final class AuditRun: Sendable {
     /// Runs `body` under the lock, tells the handler about a change, and throws the current
     /// failure when `body`'s records could not be written.
     private func locked(_ body: (inout State) -> LossChange?) throws(AuditError) {
-        let (change, failure, handler) = state.withLock { s -> (LossChange?, AuditError?, (@Sendable (LossChange) -> Void)?) in
+        let (change, failure, handler, woke) = state.withLock {
+            s -> (LossChange?, AuditError?, (@Sendable (LossChange) -> Void)?, (@Sendable () -> Void)?) in
+            let wasIdle = s.isIdle
             let c = body(&s)
-            return (c, s.failure, s.handler)
+            return (c, s.failure, s.handler, wasIdle && !s.isIdle ? s.pendingHandler : nil)
         }
+        woke?()
         if let change, let handler { handler(change) }
         if let failure { throw failure }
     }

@@ -66,3 +66,26 @@ extension AuditValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
         self = .object(o)
     }
 }
+
+extension AuditValue {
+    /// The value as canonical JSON (sorted keys, no whitespace; see `CanonicalJSON`).
+    public var jsonText: String { String(decoding: CanonicalJSON.serialize(self), as: UTF8.self) }
+
+    /// Parses strict JSON (integers only, no duplicate keys, depth ≤ 64; see
+    /// `StrictJSONParser`; blanks and line breaks after the value are allowed), or the
+    /// reason when `bytes` is not such a document.
+    public static func parseJSON(_ bytes: [UInt8]) -> Result<AuditValue, JSONParseFailure> {
+        var end = bytes.count
+        while end > 0, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[end - 1]) { end -= 1 }
+        do throws(StrictJSONParser.Failure) { return .success(try StrictJSONParser.parse(Array(bytes[..<end]))) } catch {
+            return .failure(JSONParseFailure(offset: error.offset, reason: error.reason))
+        }
+    }
+}
+
+/// Why bytes are not a strict JSON document: the byte offset and the reason.
+public struct JSONParseFailure: Error, Sendable, CustomStringConvertible {
+    public let offset: Int
+    public let reason: String
+    public var description: String { "byte \(offset): \(reason)" }
+}

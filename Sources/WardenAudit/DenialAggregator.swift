@@ -79,6 +79,9 @@ public struct DenialAggregator: Sendable {
         self.maxEvents = max(maxEvents, 1)
     }
 
+    /// When the open window started (its first event); nil when nothing is pending.
+    public var pendingSince: AuditTime? { windowStart }
+
     /// Number of pending keys.
     public var pendingKeys: Int { syscalls.count + nets.count + fsDenials.count }
 

@@ -167,14 +167,12 @@ public struct AgentSession: Sendable {
         let observer = learnRecorder.flatMap { recorder in
             plan.baselineFilter.flatMap { try? LearnObserver(baseline: $0.program, effective: effective, bindings: plan.bindings, recorder: recorder) }
         }
+        let denials = DenialDecisions(effective: effective)
         let handler = AgentNotificationHandler(mediator: mediator, effective: effective, learn: observer) { n in
-            let name = SyscallTable.name(of: n.syscall, arch: Architecture.native) ?? "syscall_\(n.syscall)"
-            let decision = effective.decideSyscall(name, arguments: n.arguments)
-            // The filter only notifies denials; if the model disagrees, stay closed.
-            let errno = decision.errno ?? EPERM
-            try? audit.denySyscall(nr: n.syscall, name: name, args: n.arguments, pid: Int32(bitPattern: n.pid),
-                                   errno: errno, rule: decision.rules.first.map { "\($0.location): \($0.rule)" })
-            return .fail(errno: errno)
+            let answer = denials.answer(n.syscall, arguments: n.arguments)
+            try? audit.denySyscall(nr: n.syscall, name: answer.name, args: n.arguments, pid: Int32(bitPattern: n.pid),
+                                   errno: answer.errno, rule: answer.rule)
+            return .fail(errno: answer.errno)
         }
         // The workspace's git control plane as it is before the agent (and before the
         // placeholders, which are gone again when it is inspected).
@@ -308,21 +306,37 @@ struct AgentNotificationHandler: NotificationHandler {
 }
 
 /// Runs `body` while a helper thread writes due audit batches (and retries a failing log)
-/// four times a second: with the aggregation window of 0.75 s, denials reach the log within
-/// a second of the first one in a window.
+/// when they are due: with the aggregation window of 0.75 s, denials reach the log within a
+/// second of the first one in a window. While nothing is pending the thread sleeps without a
+/// timeout, so a quiet agent costs the supervisor no wake-ups: the first pending record
+/// wakes it (`AuditRun.setPendingHandler`) and it then sleeps until that record is due.
 func withPeriodicFlush<T>(_ audit: AuditRun, _ body: () -> T) -> T {
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return body() }
-    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-    let (wake, signalEnd) = (fds[0], fds[1])
-    defer { close(wake); close(signalEnd) }
+    var end: [Int32] = [-1, -1]
+    var kick: [Int32] = [-1, -1]
+    guard pipe(&end) == 0 else { return body() }
+    guard pipe(&kick) == 0 else { close(end[0]); close(end[1]); return body() }
+    for fd in end + kick { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    // Never block a recording thread: one byte is enough to wake the flusher.
+    _ = fcntl(kick[1], F_SETFL, fcntl(kick[1], F_GETFL) | O_NONBLOCK)
+    _ = fcntl(kick[0], F_SETFL, fcntl(kick[0], F_GETFL) | O_NONBLOCK)
+    let (wake, signalEnd, kickRead, kickWrite) = (end[0], end[1], kick[0], kick[1])
+    defer { close(wake); close(signalEnd); close(kickRead); close(kickWrite) }
+    audit.setPendingHandler {
+        var one: UInt8 = 1
+        _ = write(kickWrite, &one, 1)
+    }
+    defer { audit.setPendingHandler {} }
     let thread = JoinableThread {
-        var pfd = pollfd(fd: wake, events: Int16(POLLIN), revents: 0)
+        var fds = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0), pollfd(fd: kickRead, events: Int16(POLLIN), revents: 0)]
+        var drain = [UInt8](repeating: 0, count: 64)
         while true {
-            let r = poll(&pfd, 1, 250)
-            if r > 0 { return }
+            let due = audit.nanosecondsUntilDue()
+            let timeout = due.map { Int32(clamping: ($0 + 999_999) / 1_000_000) } ?? -1
+            fds[0].revents = 0; fds[1].revents = 0
+            let r = poll(&fds, 2, timeout)
             if r < 0 && errno != EINTR { return }
+            if fds[0].revents != 0 { return }
+            if fds[1].revents != 0 { while read(kickRead, &drain, drain.count) > 0 {} }
             try? audit.flushIfDue()
         }
     }

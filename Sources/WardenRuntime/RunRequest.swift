@@ -44,6 +44,9 @@ public struct RunRequest: Sendable {
     public var learn = false
     /// How the run's identity token is issued (key directory, issuer, audience).
     public var identityToken = RunIdentityOptions()
+    /// The fleet this run belongs to (`warden fleet`): recorded in `run.start` as `fleet`
+    /// and `repository`, so `warden audit show --fleet ID` finds the fleet's runs.
+    public var fleet: FleetMembership?
 
     public init(policyPath: String, policy: CheckedPolicy, effective: EffectivePolicy, command: [String],
                 workspace: String? = nil, timeout: Duration? = nil, gracePeriod: Duration = .seconds(5),
@@ -64,6 +67,24 @@ public struct RunRequest: Sendable {
         self.auditFailureMode = auditFailureMode
         self.restoreTerminal = restoreTerminal
         self.notice = notice
+    }
+}
+
+/// A run's place in a fleet (`warden fleet`): one task over many repositories.
+public struct FleetMembership: Sendable, Equatable {
+    /// The fleet's id (16 lowercase hex digits, like a run id).
+    public var id: String
+    /// The repository this run works on, as the fleet's repository list names it.
+    public var repository: String
+
+    public init(id: String, repository: String) {
+        self.id = id
+        self.repository = repository
+    }
+
+    /// Whether `text` has the form of a fleet id.
+    public static func isValidID(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
 

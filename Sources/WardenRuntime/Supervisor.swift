@@ -138,6 +138,8 @@ public struct Supervisor: Sendable {
         var stopPipe: [Int32] = [-1, -1]
         if spec.seccompListener, handles.notify_fd >= 0 {
             let listener = warden_recv_fd(handles.notify_fd)
+            // Faster round trips where the kernel has it (6.6+); nothing changes without.
+            if listener >= 0 { _ = warden_notif_sync_wakeup(listener) }
             if listener >= 0, pipe(&stopPipe) == 0 {
                 _ = fcntl(stopPipe[0], F_SETFD, FD_CLOEXEC); _ = fcntl(stopPipe[1], F_SETFD, FD_CLOEXEC)
                 let handler = notificationHandler ?? ClosureNotificationHandler { _ in .fail(errno: EPERM) }

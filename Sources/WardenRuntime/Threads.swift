@@ -35,17 +35,17 @@ struct JoinableThread: ~Copyable {
 }
 
 /// A joinable thread that can be stored in a Sendable class.
-final class ThreadHandle: @unchecked Sendable {
+public final class ThreadHandle: @unchecked Sendable {
     private let handle: pthread_t
     private var joined = false
 
-    init?(_ body: @escaping @Sendable () -> Void) {
+    public init?(_ body: @escaping @Sendable () -> Void) {
         guard let t = startThread(body) else { return nil }
         handle = t
     }
 
     /// Joins once (call from one thread).
-    func join() {
+    public func join() {
         guard !joined else { return }
         joined = true
         pthread_join(handle, nil)
@@ -63,7 +63,7 @@ final class ResultSlot<T: Sendable>: @unchecked Sendable {
 }
 
 /// Monotonic clock in nanoseconds.
-func monotonicNow() -> Int64 {
+public func monotonicNow() -> Int64 {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

@@ -9,9 +9,9 @@ import Glibc
 /// Depth is handled without recursion: the subdirectories of each child of the top are
 /// renamed up into the top directory, so at most two directories are open at a time and
 /// every pass shortens every chain by one level.
-enum TreeRemoval {
+public enum TreeRemoval {
     /// Removes `path` (a NUL-free byte string) and everything under it. True when it is gone.
-    static func remove(path: [UInt8]) -> Bool {
+    public static func remove(path: [UInt8]) -> Bool {
         let cPath = path + [0]
         let fd = withCName(cPath) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { return withCName(cPath) { unlink($0) } == 0 || errno == ENOENT }

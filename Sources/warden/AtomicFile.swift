@@ -30,6 +30,12 @@ enum AtomicFile {
         }
         var st = stat()
         guard stat(path, &st) == 0 else { throw .failed(path: path, step: "stat", errno: errno) }
+        try store(path, text: text, mode: st.st_mode & 0o7777)
+    }
+
+    /// Creates or replaces the file at `path` (a link there is replaced, not followed) with
+    /// `text` and permission bits `mode`, atomically and flushed.
+    static func store(_ path: String, text: String, mode: mode_t) throws(AtomicWriteError) {
         let dir: String
         let name: String
         if let slash = path.lastIndex(of: "/") {
@@ -39,7 +45,7 @@ enum AtomicFile {
             dir = "."
             name = path
         }
-        var template = Array("\(dir)/.\(name).fmt-XXXXXX".utf8CString)  // mkstemp's required suffix
+        var template = Array("\(dir)/.\(name).tmp-XXXXXX".utf8CString)  // mkstemp's required suffix
         let fd = template.withUnsafeMutableBufferPointer { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return -1 }
             return mkstemp(base)
@@ -62,7 +68,7 @@ enum AtomicFile {
             }
             written += n
         }
-        if fchmod(fd, st.st_mode & 0o7777) != 0 || fsync(fd) != 0 {
+        if fchmod(fd, mode) != 0 || fsync(fd) != 0 {
             let e = errno
             close(fd)
             throw .failed(path: path, step: "set mode and flush", errno: e)

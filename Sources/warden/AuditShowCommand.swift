@@ -1,6 +1,7 @@
 import ArgumentParser
 import WardenAudit
 import WardenKernel
+import WardenRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +31,9 @@ struct AuditShowCommand: ParsableCommand {
     @Option(help: "Only runs of this identity (as named in their run.start).")
     var identity: String?
 
+    @Option(help: "Summarize the runs of this fleet (`warden fleet`): one line per run with its repository, exit and denials.")
+    var fleet: String?
+
     @Option(help: "Only records written at or after TIME (RFC 3339, or 30s, 10m, 2h, 1d ago).")
     var since: String?
 
@@ -44,16 +48,18 @@ struct AuditShowCommand: ParsableCommand {
 
     func validate() throws {
         if log == "" { throw ValidationError("the log path is empty") }
+        if fleet != nil && (follow || kind != nil) { throw ValidationError("--fleet summarizes runs: it cannot be combined with --follow or --kind") }
         if follow && format == .json {
             throw ValidationError("--follow prints text; for a JSON stream use `warden audit export --format jsonl --follow`")
         }
-        _ = try AuditSelection.filter(run: runID, kind: kind, identity: identity, since: since, until: until)
+        _ = try AuditSelection.filter(run: runID, kind: kind, identity: identity, fleet: fleet, since: since, until: until)
     }
 
     func run() throws {
         let path = AuditLocation.resolve(explicit: log)
-        var filter = try AuditSelection.filter(run: runID, kind: kind, identity: identity, since: since, until: until)
+        var filter = try AuditSelection.filter(run: runID, kind: kind, identity: identity, fleet: fleet, since: since, until: until)
         if follow { return try runFollow(path: path, filter: filter) }
+        if let fleet { return try showFleet(fleet, path: path, filter: filter) }
         // Output leaves in 64 KiB pieces as the log is read: memory stays constant.
         var pending = ""
         var printer = TimelinePrinter(format: format == .json ? .json : .text) { text in
@@ -112,9 +118,10 @@ struct AuditShowCommand: ParsableCommand {
 
 /// Shared parsing of the selection options of `show` and `export`.
 enum AuditSelection {
-    static func filter(run: String?, kind: String?, identity: String?, since: String?, until: String?) throws -> AuditFilter {
+    static func filter(run: String?, kind: String?, identity: String?, fleet: String? = nil, since: String?, until: String?) throws -> AuditFilter {
         if run == "" { throw ValidationError("--run: the run id is empty") }
         if identity == "" { throw ValidationError("--identity: the identity is empty") }
+        if let fleet, !FleetMembership.isValidID(fleet) { throw ValidationError("--fleet: a fleet id is 16 lowercase hex digits") }
         let now = AuditTime.now()
         func time(_ name: String, _ text: String?) throws -> AuditTime? {
             guard let text else { return nil }
@@ -125,7 +132,7 @@ enum AuditSelection {
         let s = try time("since", since)
         let u = try time("until", until)
         if let s, let u, u < s { throw ValidationError("--until is before --since: nothing could match") }
-        return AuditFilter(run: run, kind: kind, identity: identity, since: s, until: u)
+        return AuditFilter(run: run, kind: kind, identity: identity, fleet: fleet, since: s, until: u)
     }
 
     /// `--run ID` that never appeared: exit 1.

@@ -50,7 +50,17 @@ for suffix in ("", " (CPU time)"):
               ("broker", "warden run /bin/true: with http rules (broker)" + suffix)]
     RATIOS[("broker", "warden run /bin/true: with http rules (broker)" + suffix)] = [
         ("warden run /bin/true: no http rules" + suffix, "no http rules")]
-SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network", "workload", "broker"]
+for k in (2, 8, 32):
+    ORDER += [("scale", f"warden run, {k} launchers"), ("scale", f"bwrap, {k} launchers")]
+    RATIOS[("scale", f"warden run, {k} launchers")] = [(f"bwrap, {k} launchers", "bwrap")]
+RATIOS[("denial", "denied syscall: recorded by warden run")] = [("denied syscall: filter alone (kernel floor)", "kernel floor")]
+for suffix in ("", " (CPU time)"):
+    ORDER += [("identities", f"default policy (cache warm){suffix}"), ("identities", f"1000 identities (cache warm){suffix}"),
+              ("identities", f"1000 identities (cache cold){suffix}")]
+    for v in ("warm", "cold"):
+        RATIOS[("identities", f"1000 identities (cache {v}){suffix}")] = [(f"default policy (cache warm){suffix}", "default policy")]
+SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network", "workload", "broker", "diff", "supervisor",
+            "denial", "scale", "identities"]
 
 rows = collections.OrderedDict()
 for line in open(raw_path):
@@ -165,7 +175,61 @@ print("|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2)) fo
 for t in table:
     print(line(t))
 
-result = {"machine": machine, "rows": [
+
+# --- goals (issue 17 and the diff's 2 s): figure, target, pass/miss --------------------------
+def median(section, name):
+    r = rows.get((section, name))
+    return r.get("median") if r else None
+
+
+def goal(name, value, target, unit, ok):
+    if value is None:
+        return {"goal": name, "value": None, "target": target, "unit": unit, "result": "n/a"}
+    return {"goal": name, "value": value, "target": target, "unit": unit, "result": "pass" if ok(value) else "miss"}
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+goals = [
+    goal("launch /bin/true: warden run / bwrap, wall", ratio(median("launch", "warden run"), median("launch", "bwrap")), "<= 1.0", "x",
+         lambda v: v <= 1.0),
+    goal("launch /bin/true: warden run / bwrap, CPU", ratio(median("launch", "warden run (CPU time)"), median("launch", "bwrap (CPU time)")),
+         "<= 1.0", "x", lambda v: v <= 1.0),
+    goal("supervisor resident memory, idle agent", median("supervisor", "idle agent: resident memory"), "< 16", "MiB", lambda v: v < 16),
+    goal("supervisor anonymous memory, idle agent (its own; binary pages are shared)",
+         median("supervisor", "idle agent: anonymous resident memory"), "< 16", "MiB", lambda v: v < 16),
+    goal("supervisor resident memory, busy agent (peak)", median("supervisor", "busy agent (C build): peak resident memory"), "< 16", "MiB",
+         lambda v: v < 16),
+    goal("supervisor wake-ups over 10 s of an idle agent", median("supervisor", "idle agent: wakeups in 10 s"), "0", "wakeups",
+         lambda v: v == 0),
+    goal("denied syscall recorded and answered", ratio(median("denial", "denied syscall: recorded by warden run"), 1000), "<= 10", "us",
+         lambda v: v <= 10),
+    goal("mediated connect: added latency", None if median("network", "connect+close: mediated (warden run)") is None
+         or median("network", "connect+close: without Warden") is None else
+         median("network", "connect+close: mediated (warden run)") - median("network", "connect+close: without Warden"), "<= 20", "us",
+         lambda v: v <= 20),
+    goal("allowed ioctl: warden default / docker default", ratio(median("syscall", "ioctl FIONREAD: warden default"),
+         median("syscall", "ioctl FIONREAD: docker default")), "<= 1.0", "x", lambda v: v <= 1.0),
+    goal("warden diff, 1,000 identities", next((r.get("median") for (sec, n), r in rows.items() if sec == "diff" and "1000 identities" in n), None),
+         "< 2000", "ms", lambda v: v < 2000),
+]
+counted = next((r.get("median") for (sec, n), r in rows.items() if sec == "denial" and "counted exactly" in n), None)
+goals.append(goal("denials in one run, all counted (counted / expected)", counted, "= 1", "ratio", lambda v: abs(v - 1) < 1e-9))
+for k in (2, 8, 32):
+    goals.append(goal(f"launches/s with {k} launchers: warden run / bwrap (higher is better)",
+                      ratio(median("scale", f"warden run, {k} launchers"), median("scale", f"bwrap, {k} launchers")), ">= 1.0", "x",
+                      lambda v: v >= 1.0))
+
+print()
+gw = max(len(g["goal"]) for g in goals)
+print("Goals")
+for g in goals:
+    v = "n/a" if g["value"] is None else fmt(g["value"])
+    print(f"  {g['result'].upper():4}  {g['goal'].ljust(gw)}  {v:>10} {g['unit']:<8} (goal {g['target']})")
+
+result = {"machine": machine, "goals": goals, "rows": [
     {k: v for k, v in row.items() if k != "samples" or len(v) <= 200} for row in rows.values()]}
 with open(out_path, "w") as f:
     json.dump(result, f, indent=2)

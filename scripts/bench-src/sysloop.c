@@ -10,7 +10,9 @@
  * KIND: `getppid` (allowed without conditions); `ioctl` (ioctl(pipe, FIONREAD): the
  * request argument is checked by Warden's default policy); `socket` (socket(AF_UNIX,
  * SOCK_STREAM) + close: the domain is checked by Docker's profile and by the bench's
- * socket policy).
+ * socket policy); `denied` (bpf(2) with bad arguments, which Warden's default policy denies
+ * and the supervisor records and answers; it must fail with EPERM). FILTER `errno-all` is
+ * the kernel's floor for a denial: bpf(2) fails with EPERM in the filter itself.
  * Runs 15 chunks of ITERATIONS/15 calls after a warm-up and prints the fastest chunk's ns
  * per call: on a shared machine, preemption only ever adds time, so the fastest chunk is
  * the closest to the cost of the syscall itself.
@@ -19,6 +21,7 @@
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +43,20 @@ static uint64_t now_ns(void) {
 
 static void install(const char *what) {
 	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	/* errno-all: bpf(2), the call `denied` makes, fails with EPERM in the kernel; all else runs. */
+	struct sock_filter eperm[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_bpf, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
 	struct sock_fprog prog = { .len = 1, .filter = &allow };
 	static struct sock_filter buf[BPF_MAXINSNS];
 	if (strcmp(what, "none") == 0) return;
-	if (strcmp(what, "allow-all") != 0) {
+	if (strcmp(what, "errno-all") == 0) {
+		prog.filter = eperm;
+		prog.len = sizeof eperm / sizeof eperm[0];
+	} else if (strcmp(what, "allow-all") != 0) {
 		FILE *f = fopen(what, "rb");
 		if (!f) { perror(what); exit(2); }
 		size_t n = fread(buf, sizeof buf[0], BPF_MAXINSNS, f);
@@ -66,11 +79,14 @@ static int once(int kind) {
 		int n;
 		return ioctl(fds[0], FIONREAD, &n);
 	}
-	default: {
+	case 2: {
 		int s = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (s < 0) return -1;
 		return close(s);
 	}
+	default:
+		/* A call the policy denies: success is failing with EPERM. */
+		return syscall(SYS_bpf, -1, 0, 0) == -1 && errno == EPERM ? 0 : -1;
 	}
 }
 
@@ -80,8 +96,9 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-	if (argc != 4) { fprintf(stderr, "usage: sysloop none|allow-all|FILE.bpf getppid|ioctl|socket ITERATIONS\n"); return 2; }
-	int kind = strcmp(argv[2], "getppid") == 0 ? 0 : strcmp(argv[2], "ioctl") == 0 ? 1 : strcmp(argv[2], "socket") == 0 ? 2 : -1;
+	if (argc != 4) { fprintf(stderr, "usage: sysloop none|allow-all|errno-all|FILE.bpf getppid|ioctl|socket|denied ITERATIONS\n"); return 2; }
+	int kind = strcmp(argv[2], "getppid") == 0 ? 0 : strcmp(argv[2], "ioctl") == 0 ? 1 : strcmp(argv[2], "socket") == 0 ? 2
+	         : strcmp(argv[2], "denied") == 0 ? 3 : -1;
 	long iters = atol(argv[3]);
 	if (kind < 0 || iters <= 0) { fprintf(stderr, "sysloop: bad arguments\n"); return 2; }
 	if (pipe(fds) != 0) { perror("pipe"); return 2; }

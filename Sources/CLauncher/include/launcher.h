@@ -198,6 +198,9 @@ int warden_notif_recv(int listener, struct warden_notification *out);
 /// SECCOMP_IOCTL_NOTIF_SEND. `cont` != 0: let the syscall proceed (FLAG_CONTINUE);
 /// otherwise fail it with `error` (a positive errno) or return `value` when error == 0.
 int warden_notif_send(int listener, uint64_t id, int32_t error, int64_t value, int cont);
+/// Asks for synchronous wake-ups between the agent and the supervisor (Linux 6.6+,
+/// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP); 0 or -errno (older kernels: -EINVAL or -ENOTTY).
+int warden_notif_sync_wakeup(int listener);
 /// SECCOMP_IOCTL_NOTIF_ID_VALID; 0 when the notification is still pending, else -errno.
 int warden_notif_id_valid(int listener, uint64_t id);
 
@@ -286,6 +289,10 @@ int warden_net_write_mem(pid_t tid, uint64_t addr, const void *buf, size_t len);
 int warden_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 /// Adds "change to directory `path`" to posix_spawn file actions. 0 or an errno.
 int warden_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// Asks the kernel to send `sig` to the calling process when its parent dies
+/// (PR_SET_PDEATHSIG). 0 on success, -1 with errno set.
+int warden_set_parent_death_signal(int sig);
 
 #ifdef __cplusplus
 }

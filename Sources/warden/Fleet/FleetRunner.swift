@@ -1,0 +1,227 @@
+import WardenAudit
+import WardenKernel
+import WardenRuntime
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Runs a fleet: each pending repository gets a fresh workspace and one `warden run` (a
+/// child process of its own: a run's failure, even a crash, is that repository's result,
+/// never the fleet's), at most `concurrency` at a time. The state is saved as each run starts
+/// and ends (`FleetState`).
+///
+/// Signals: SIGINT, SIGTERM and SIGHUP are taken by the main thread (blocked in the workers
+/// and unblocked in the children). The first stops new launches and passes SIGTERM to every
+/// running `warden run` (which stops its agent within its grace period and records the
+/// exit); a second one sends SIGKILL. Runs cut short stay pending, so `--resume` runs them
+/// again. If the fleet process itself is killed, each `warden run` gets SIGTERM from the
+/// kernel (`PR_SET_PDEATHSIG`, see `FleetRunOptions`).
+final class FleetRunner: @unchecked Sendable {
+    let directory: String
+    let repositories: [FleetRepository]
+    let wardenPath: String
+    let progress: FleetProgress
+
+    private var lock = pthread_mutex_t()
+    private var state: FleetState
+    private var queue: [Int]
+    private var running: [Int: pid_t] = [:]
+    private var stopping = false
+    private var workersLeft = 0
+    private var saveError: String?
+
+    init(directory: String, state: FleetState, repositories: [FleetRepository], wardenPath: String, progress: FleetProgress) {
+        self.directory = directory
+        self.state = state
+        self.repositories = repositories
+        self.wardenPath = wardenPath
+        self.progress = progress
+        queue = state.runs.indices.filter { state.runs[$0].phase != .done }
+        pthread_mutex_init(&lock, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&lock) }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return try body()
+    }
+
+    /// Runs every pending repository; the final state, and the signal that interrupted the
+    /// fleet (0 when none did).
+    func run() throws(FleetError) -> (state: FleetState, interruptedBy: Int32) {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &signals, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+
+        let workerCount = min(state.concurrency, queue.count)
+        progress.begin(total: state.runs.count, done: state.runs.filter { $0.phase == .done }.count)
+        var threads: [ThreadHandle] = []
+        for _ in 0..<workerCount {
+            // Counted before the thread starts: it may finish before the next line runs.
+            locked { workersLeft += 1 }
+            guard let t = ThreadHandle({ [self] in work() }) else {
+                locked { workersLeft -= 1 }
+                break
+            }
+            threads.append(t)
+        }
+        if threads.isEmpty, workerCount > 0 { throw FleetError("cannot start a worker thread") }
+
+        var interruptedBy: Int32 = 0
+        var wait = timespec(tv_sec: 0, tv_nsec: 250_000_000)
+        while locked({ workersLeft }) > 0 {
+            let s = sigtimedwait(&signals, nil, &wait)
+            if s > 0 {
+                let pids: [pid_t] = locked {
+                    let second = stopping
+                    stopping = true
+                    queue.removeAll()
+                    return second ? running.values.map { -$0 } : Array(running.values)
+                }
+                if interruptedBy == 0 { interruptedBy = s }
+                progress.note("stopping: \(pids.count) run\(pids.count == 1 ? "" : "s") under way get \(pids.first.map { $0 < 0 ? "SIGKILL" : "SIGTERM" } ?? "nothing")")
+                for pid in pids { kill(abs(pid), pid < 0 ? SIGKILL : SIGTERM) }
+            }
+            progress.tick(running: locked { running.count })
+        }
+        for t in threads { t.join() }
+        progress.end()
+        let (final, error) = locked { (state, saveError) }
+        if let error { throw FleetError(error) }
+        return (final, interruptedBy)
+    }
+
+    private func work() {
+        while let index = locked({ stopping || queue.isEmpty ? nil : queue.removeFirst() }) {
+            runOne(index)
+        }
+        locked { workersLeft -= 1 }
+    }
+
+    private func update(_ index: Int, _ change: (inout FleetRunRecord) -> Void) {
+        locked {
+            change(&state.runs[index])
+            do throws(FleetError) { try state.save(directory: directory) } catch { saveError = error.description }
+        }
+    }
+
+    private func runOne(_ index: Int) {
+        let repository = repositories[index]
+        let runDirectory = directory + "/runs/" + String(index + 1)
+        let workspace = runDirectory + "/workspace"
+        update(index) {
+            $0.phase = .running
+            $0.attempts += 1
+            $0.workspace = workspace
+            $0.runID = nil; $0.exitCode = nil; $0.error = nil; $0.changes = nil; $0.denials = nil; $0.durationMilliseconds = nil
+        }
+        let started = monotonicNow()
+        var outcome = FleetRunRecord(repository: repository.name, source: "")
+        /// Cut short by the fleet's stop: left pending, so `--resume` runs it again.
+        var interrupted = false
+        defer {
+            update(index) { record in
+                record.phase = interrupted ? .pending : .done
+                record.runID = outcome.runID
+                record.exitCode = outcome.exitCode
+                record.denials = outcome.denials
+                record.changes = outcome.changes
+                record.error = interrupted ? "interrupted" : outcome.error
+                record.durationMilliseconds = (monotonicNow() - started) / 1_000_000
+            }
+            let (record, done) = locked { (state.runs[index], state.runs.filter { $0.phase == .done }.count) }
+            progress.finished(record, doneCount: done)
+        }
+
+        if !TreeRemoval.remove(path: Array(runDirectory.utf8)) || mkdir(runDirectory, 0o700) != 0 {
+            outcome.error = "cannot create \(runDirectory): \(String(cString: strerror(errno)))"
+            return
+        }
+        do { try FleetWorkspace.prepare(repository, at: workspace) } catch {
+            outcome.error = "workspace: \(error.description)"
+            return
+        }
+        guard let before = WorkspaceSnapshot.take(workspace) else {
+            outcome.error = "cannot read the prepared workspace"
+            return
+        }
+        let reportPath = runDirectory + "/report.json"
+        let status: Int32
+        do { status = try launch(repository: repository, workspace: workspace, runDirectory: runDirectory, index: index) } catch {
+            if error.description == FleetRunner.canceled { interrupted = true } else { outcome.error = error.description }
+            return
+        }
+        let report = (try? BoundedFileReader.read(reportPath, limit: 1 << 16)).flatMap { try? AuditValue.parseJSON($0).get() }
+        outcome.runID = report?["run_id"]?.stringValue
+        outcome.exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
+        outcome.denials = report?["denials"]?.intValue
+        if let message = report?["error"]?.stringValue { outcome.error = message }
+        if let after = WorkspaceSnapshot.take(workspace) { outcome.changes = before.changes(to: after) }
+        // Stopped while it ran: a run that still succeeded keeps its result; any other was
+        // (or may have been) cut short by the stop.
+        if locked({ stopping }), outcome.exitCode != 0 { interrupted = true }
+    }
+
+    static let canceled = "not launched: the fleet is stopping"
+
+    /// Starts `warden run` for one repository and waits for it; its exit status (128+N when
+    /// killed by signal N).
+    private func launch(repository: FleetRepository, workspace: String, runDirectory: String, index: Int) throws(FleetError) -> Int32 {
+        var arguments = ["run", "--policy", state.policy, "--workspace", workspace, "--quiet",
+                         "--fleet", state.id, "--fleet-repository", repository.name, "--report", runDirectory + "/report.json"]
+        if let identity = state.identity { arguments += ["--identity", identity] }
+        if let timeout = state.timeout { arguments += ["--timeout", timeout] }
+        if let log = state.auditLog { arguments += ["--audit-log", log] }
+        arguments += ["--"] + state.command
+
+        let output = open(runDirectory + "/output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard output >= 0 else { throw FleetError("cannot create \(runDirectory)/output.log: \(String(cString: strerror(errno)))") }
+        defer { close(output) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // Its own process group: a Ctrl-C on the terminal reaches the fleet, which decides.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let argv = [wardenPath] + arguments
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        // Registered under the lock, so a signal arriving now finds the pid.
+        let (pid, rc): (pid_t, Int32) = locked {
+            guard !stopping else { return (0, ECANCELED) }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, wardenPath, &actions, &attributes, &cArgs, environ)
+            if rc == 0 { running[index] = pid }
+            return (pid, rc)
+        }
+        guard rc == 0 else {
+            if rc == ECANCELED { throw FleetError(Self.canceled) }
+            throw FleetError("cannot start \(wardenPath): \(String(cString: strerror(rc)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        locked { _ = running.removeValue(forKey: index) }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import WardenAudit
+import WardenRuntime
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The options `warden fleet` gives each `warden run` it starts (hidden from `run --help`;
+/// docs/fleet.md): the fleet's id and the repository, recorded in `run.start`, and where to
+/// leave the run's report.
+struct FleetRunOptions: ParsableArguments {
+    @Option(name: .customLong("fleet"), help: "The fleet this run belongs to (set by `warden fleet`).")
+    var fleetID: String?
+
+    @Option(help: "The repository of this fleet run, as the fleet's list names it.")
+    var fleetRepository: String?
+
+    @Option(name: .customLong("report"), help: "Write the run's id and exit status to this file as JSON when it ends.")
+    var reportPath: String?
+
+    func validate() throws {
+        if let fleetID, !FleetMembership.isValidID(fleetID) { throw ValidationError("--fleet: expected 16 lowercase hex digits") }
+        if (fleetID == nil) != (fleetRepository == nil) { throw ValidationError("--fleet and --fleet-repository go together") }
+        if reportPath == "" { throw ValidationError("--report: the path is empty") }
+    }
+
+    /// The membership, after tying this process's life to the fleet's: when the fleet
+    /// process dies (even by SIGKILL), this run gets SIGTERM and stops its agent as for an
+    /// operator's SIGTERM, so no run outlives its fleet unseen. The stop signals are held
+    /// (blocked) until the agent has started, when the supervisor takes them and passes them
+    /// on: a fleet dying while this run sets up still gets a recorded `run.exit`, never a
+    /// run killed between its `run.start` and its agent.
+    func membership() throws -> FleetMembership? {
+        guard let fleetID, let fleetRepository else { return nil }
+        var held = sigset_t()
+        sigemptyset(&held)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&held, s) }
+        pthread_sigmask(SIG_BLOCK, &held, nil)
+        ParentDeath.deliver(SIGTERM)
+        if getppid() == 1 {
+            printError("the fleet that started this run is gone; not launching")
+            writeReport(runID: nil, exitCode: 125, denials: 0, error: "the fleet is gone")
+            throw ExitCode(125)
+        }
+        return FleetMembership(id: fleetID, repository: fleetRepository)
+    }
+
+    /// Writes the report (`--report`), if asked: `{"run_id", "exit_code", "denials", "error"}`.
+    func writeReport(runID: String?, exitCode: Int32, denials: Int64, error: String?) {
+        guard let reportPath else { return }
+        var doc: [String: AuditValue] = ["run_id": runID.map { .string($0) } ?? .null, "exit_code": .int(Int64(exitCode)),
+                                         "denials": .int(denials)]
+        if let error { doc["error"] = .string(error) }
+        do { try AtomicFile.store(reportPath, text: AuditValue.object(doc).jsonText + "\n", mode: 0o600) } catch {
+            printError("--report: \(error)")
+        }
+    }
+}
