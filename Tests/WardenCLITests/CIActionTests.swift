@@ -189,14 +189,21 @@ import Testing
         #expect(reported.steps[3].stdout.contains("::notice title=warden diff::"))
         #expect(reported.summary.contains("`connect tcp registry.example.org:443`"))
         #expect(!FileManager.default.fileExists(atPath: world.dir + "/warden.sarif"))
-        // No base-ref: lint and test only.
-        let plain = try Self.run(["version": release.version, "release-url": release.dir], in: world)
+        // No base-ref: lint and test only; strict off (no --strict: an empty flag list).
+        let plain = try Self.run(["version": release.version, "release-url": release.dir, "strict": "false"], in: world)
         #expect(plain.succeeded && plain.outputs["widens"] == "false" && plain.outputs["summary"] == "", "\(plain.log)")
+        #expect(plain.steps.count == 4)
         #expect(!plain.summary.contains("Warden policy review"))
         // A base that does not widen: success, widens=false.
         let same = try Self.run(["version": release.version, "release-url": release.dir, "base-ref": "HEAD"], in: world)
         #expect(same.succeeded && same.outputs["widens"] == "false", "\(same.log)")
         #expect(same.summary.contains("## Warden policy review"))
+        // Inputs that would turn into options are refused, not passed on.
+        for (input, value, reason) in [("policies", "--config=/etc/x policies", "starts with '-'"), ("policies", " \n ", "names no path"),
+                                       ("strict", "maybe", "strict must be true or false"), ("base-ref", "--upload-pack=x", "must not start with '-'")] {
+            let job = try Self.run(["version": release.version, "release-url": release.dir, input: value], in: world)
+            #expect(!job.succeeded && job.steps.last?.stdout.contains(reason) == true, "\(input)=\(value): \(job.log)")
+        }
     }
 
     @Test func aFailingLintStopsTheJobWithFindingsInTheSARIF() throws {
