@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates examples/oci, examples/kubernetes and examples/systemd from policies/default.warden.
-# The OCI and Kubernetes files are the same on every machine (a test checks they are current);
-# the systemd drop-in lists this host's top-level directories, so regenerate it on the target host.
+# All three are the same on every machine (a test checks they are current). For a service,
+# export on the target host without --portable: that hides every top-level directory it has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 warden=${WARDEN:-.build/debug/warden}
@@ -11,6 +11,9 @@ policy=policies/default.warden
   --output examples/oci/config.json 2>/dev/null
 "$warden" compile "$policy" --emit k8s --allow-weaker --image ghcr.io/example/agent:1.0 \
   --output examples/kubernetes -- /bin/sh -c 'make test' 2>/dev/null
-"$warden" compile "$policy" --emit systemd --workspace /srv/agent/workspace --home /home/agent \
+# --portable: the standard top-level directories, not this host's (so the file is the same
+# everywhere; weaker, hence --allow-weaker); a workspace under /var/lib: DynamicUser=.
+"$warden" compile "$policy" --emit systemd --portable --allow-weaker \
+  --workspace /var/lib/agent/workspace --home /home/agent \
   --output examples/systemd/warden-default.conf 2>/dev/null
 echo "regenerated examples/oci, examples/kubernetes, examples/systemd"

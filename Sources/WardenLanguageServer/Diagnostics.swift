@@ -18,7 +18,7 @@ enum DiagnosticsPublisher {
             return [.object([("range", doc.lines.range(0, 0).json), ("severity", .int(1)), ("source", .string("warden")),
                              ("message", .string(error))])]
         }
-        return doc.diagnostics.filter { $0.span.file == doc.path }.map { d in
+        return configurationProblem(doc) + doc.diagnostics.filter { $0.span.file == doc.path }.map { d in
             var message = bounded(d.message)
             if let help = d.help { message += "\nhelp: \(bounded(help))" }
             var members: [(String, JSON)] = [
@@ -36,6 +36,39 @@ enum DiagnosticsPublisher {
             if !related.isEmpty { members.append(("relatedInformation", .array(related))) }
             return .object(members)
         }
+    }
+
+    /// An error at the document's start when its lint configuration cannot be used, with
+    /// the configuration file's line as related information.
+    static func configurationProblem(_ doc: AnalyzedDocument) -> [JSON] {
+        guard let error = doc.lintConfigurationError else { return [] }
+        let start = LSPPosition(line: 0, character: 0)
+        let line = LSPPosition(line: max(0, error.line - 1), character: 0)
+        let related: JSON = .object([
+            ("location", .object([("uri", .string(DocumentURI.uri(error.path))), ("range", LSPRange(start: line, end: line).json)])),
+            ("message", .string(bounded(error.message))),
+        ])
+        return [.object([("range", LSPRange(start: start, end: start).json), ("severity", .int(1)),
+                         ("code", .string("lint-configuration")), ("source", .string("warden")),
+                         ("message", .string("the lint configuration cannot be used (`warden lint` exits 2); lint findings are shown without it: " + bounded(error.description))),
+                         ("relatedInformation", .array([related]))])]
+    }
+
+    /// The diagnostics of an open `.warden-lint.toml`: none, or its one error at its line.
+    static func configurationNotification(uri: String, path: String, text: String) -> JSON {
+        var diagnostics: [JSON] = []
+        do throws(LintConfigurationError) {
+            guard text.utf8.count <= LintConfiguration.maxBytes else {
+                throw LintConfigurationError(path: path, line: 0, message: "the lint configuration is larger than \(LintConfiguration.maxBytes >> 10) KiB")
+            }
+            _ = try LintConfiguration.parse(text, path: path)
+        } catch {
+            let line = LSPPosition(line: max(0, error.line - 1), character: 0)
+            diagnostics.append(.object([("range", LSPRange(start: line, end: line).json), ("severity", .int(1)),
+                                        ("source", .string("warden")), ("message", .string(bounded(error.message)))]))
+        }
+        return .object([("jsonrpc", .string("2.0")), ("method", .string("textDocument/publishDiagnostics")),
+                        ("params", .object([("uri", .string(uri)), ("diagnostics", .array(diagnostics))]))])
     }
 
     /// The most bytes of one message line shown: a diagnostic may quote a token, and a

@@ -17,10 +17,17 @@ public struct AnalyzedDocument: Sendable {
     /// Why the document itself could not be loaded (it never happens for an open
     /// document below the size limit, but is reported rather than lost).
     public let loadError: String?
+    /// Why the lint configuration that applies could not be used (the findings are then
+    /// shown without it, and `warden lint` would exit 2).
+    public let lintConfigurationError: LintConfigurationError?
 
     /// Parses, checks and lints `text` as the file at `uri`; `overrides` are the texts of
-    /// the open documents by path, read instead of the files on disk.
-    public init(uri: String, text: String, overrides: [String: String]) {
+    /// the open documents by path, read instead of the files on disk. `lintConfiguration`
+    /// (the `.warden-lint.toml` that applies) changes rule severities as in `warden lint`;
+    /// when it ignores this document, only the checker's diagnostics remain.
+    public init(uri: String, text: String, overrides: [String: String],
+                lintConfiguration: LintConfiguration? = nil, lintConfigurationError: LintConfigurationError? = nil) {
+        self.lintConfigurationError = lintConfigurationError
         self.uri = uri
         self.text = text
         self.lines = LineMap(text)
@@ -33,7 +40,7 @@ public struct AnalyzedDocument: Sendable {
             let analysis = try loader.analyze(path)
             let result = Linter().lint(analysis)
             policy = analysis.policy
-            diagnostics = result.diagnostics
+            diagnostics = Self.configured(result.diagnostics, lintConfiguration, path: path)
             loadError = nil
             file = analysis.policy.files.last { $0.path == path } ?? Parser.parse(SourceFile(path: path, text: text)).file
         } catch {
@@ -42,6 +49,16 @@ public struct AnalyzedDocument: Sendable {
             loadError = error.description
             file = Parser.parse(SourceFile(path: path, text: text)).file
         }
+    }
+
+    /// `diagnostics` as `configuration` wants them: rules off, warning or error; for a
+    /// document it ignores, the checker's diagnostics only (`warden lint` skips the file,
+    /// but its language errors still stop `warden test` and `warden run`).
+    static func configured(_ diagnostics: [Diagnostic], _ configuration: LintConfiguration?, path: String) -> [Diagnostic] {
+        guard let configuration else { return diagnostics }
+        guard path.hasPrefix("/"), configuration.ignores(path) else { return configuration.apply(diagnostics) }
+        let lintRules = Set(LintRules.catalog.map(\.id))
+        return diagnostics.filter { !lintRules.contains($0.code) }
     }
 
     /// The source text of `span` when it is in a loaded file.

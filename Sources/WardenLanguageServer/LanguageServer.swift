@@ -1,3 +1,5 @@
+import WardenPolicy
+
 /// JSON-RPC 2.0 error codes used by the server.
 public enum RPCError: Int64, Sendable {
     case parseError = -32700
@@ -30,6 +32,15 @@ public struct LanguageServer {
     public private(set) var documents: [String: AnalyzedDocument] = [:]
     /// Messages for the operator (standard error), not the client.
     private var log: [String] = []
+    /// Each document's `.warden-lint.toml`, found by walking up from its path as `warden
+    /// lint` does; files are re-read when they change on disk, and open configuration
+    /// documents stand for their files (`overrides`).
+    private var lintConfigs = LintConfigLookup(mode: .discover, currentDirectory: "/")
+    /// Open `.warden-lint.toml` documents by URI (their text is in `lintConfigs.overrides`).
+    private var configDocuments: [String: String] = [:]
+    /// Whether the client can watch files for us (`workspace/didChangeWatchedFiles` with
+    /// dynamic registration): then `initialized` asks it to watch `.warden-lint.toml`.
+    private var clientWatchesFiles = false
 
     public init(maxOpenBytes: Int = LanguageServer.defaultMaxOpenBytes) {
         self.maxOpenBytes = maxOpenBytes
@@ -86,6 +97,9 @@ public struct LanguageServer {
         if method == "initialize" {
             guard !initialized else { return Self.error(id: id, .invalidRequest, "initialize was already received") }
             initialized = true
+            if case .bool(true)? = params?["capabilities"]?["workspace"]?["didChangeWatchedFiles"]?["dynamicRegistration"] {
+                clientWatchesFiles = true
+            }
             return Self.result(id: id, Self.initializeResult)
         }
         guard initialized else { return Self.error(id: id, .serverNotInitialized, "the first request must be initialize") }
@@ -128,32 +142,104 @@ public struct LanguageServer {
         case "exit":
             exitCode = shutdownRequested ? 0 : 1
         case "initialized":
-            break
+            if initialized, clientWatchesFiles { outbox.append(Self.watchLintConfigurations) }
         case "textDocument/didOpen":
             guard initialized, !shutdownRequested, let item = params?["textDocument"], let uri = item["uri"]?.stringValue,
                   let text = item["text"]?.stringValue else { return }
-            guard documents[uri] != nil || documents.count < Self.maxOpenDocuments else {
+            guard documents[uri] != nil || configDocuments[uri] != nil || documents.count + configDocuments.count < Self.maxOpenDocuments else {
                 log.append("ignoring didOpen: more than \(Self.maxOpenDocuments) documents open")
                 return
             }
-            update(uri: uri, text: text, version: item["version"]?.intValue)
+            if Self.isLintConfiguration(uri) {
+                updateConfiguration(uri: uri, text: text)
+            } else {
+                update(uri: uri, text: text, version: item["version"]?.intValue)
+            }
         case "textDocument/didChange":
             // Full synchronisation: the last change holds the whole text.
-            guard initialized, !shutdownRequested, let uri = params?["textDocument"]?["uri"]?.stringValue, documents[uri] != nil,
+            guard initialized, !shutdownRequested, let uri = params?["textDocument"]?["uri"]?.stringValue,
+                  documents[uri] != nil || configDocuments[uri] != nil,
                   let text = params?["contentChanges"]?.arrayValue?.last?["text"]?.stringValue else { return }
-            update(uri: uri, text: text, version: params?["textDocument"]?["version"]?.intValue)
+            if configDocuments[uri] != nil {
+                updateConfiguration(uri: uri, text: text)
+            } else {
+                update(uri: uri, text: text, version: params?["textDocument"]?["version"]?.intValue)
+            }
+        case "textDocument/didSave":
+            // A saved configuration is read again (also when the editor does not hold it open).
+            guard initialized, !shutdownRequested, let uri = params?["textDocument"]?["uri"]?.stringValue,
+                  Self.isLintConfiguration(uri) else { return }
+            lintConfigs.forget(Self.path(uri))
+            reanalyzeAll()
         case "textDocument/didClose":
-            guard let uri = params?["textDocument"]?["uri"]?.stringValue, documents.removeValue(forKey: uri) != nil else { return }
+            guard let uri = params?["textDocument"]?["uri"]?.stringValue else { return }
+            if configDocuments.removeValue(forKey: uri) != nil {
+                lintConfigs.overrides[Self.path(uri)] = nil
+                outbox.append(DiagnosticsPublisher.cleared(uri: uri))
+                reanalyzeAll()
+                return
+            }
+            guard documents.removeValue(forKey: uri) != nil else { return }
             versions[uri] = nil
             outbox.append(DiagnosticsPublisher.cleared(uri: uri))
+        case "workspace/didChangeWatchedFiles":
+            guard initialized, !shutdownRequested, let changes = params?["changes"]?.arrayValue else { return }
+            var changed = false
+            for change in changes.prefix(Self.maxOpenDocuments * 4) {
+                guard let uri = change["uri"]?.stringValue, Self.isLintConfiguration(uri) else { continue }
+                lintConfigs.forget(Self.path(uri))
+                changed = true
+            }
+            if changed { reanalyzeAll() }
         default:
-            break  // `$/cancelRequest`, `$/setTrace`, didSave, ...: nothing to do.
+            break  // `$/cancelRequest`, `$/setTrace`, ...: nothing to do.
+        }
+    }
+
+    /// Whether `uri` names a lint configuration file (`.../.warden-lint.toml`).
+    static func isLintConfiguration(_ uri: String) -> Bool {
+        let path = Self.path(uri)
+        return path.hasPrefix("/") && path.hasSuffix("/" + LintConfiguration.fileName)
+    }
+
+    static func path(_ uri: String) -> String { PolicyPaths.normalize(DocumentURI.path(uri)) }
+
+    /// The bytes of text held open, `uri`'s own excepted.
+    private func openBytes(except uri: String) -> Int {
+        documents.reduce(0) { $0 + ($1.key == uri ? 0 : $1.value.lines.bytes.count) }
+            + configDocuments.reduce(0) { $0 + ($1.key == uri ? 0 : $1.value.utf8.count) }
+    }
+
+    /// An open configuration document changed: its own diagnostics, then every open policy
+    /// analysed again with it.
+    private mutating func updateConfiguration(uri: String, text: String) {
+        let path = Self.path(uri)
+        guard openBytes(except: uri) + text.utf8.count <= maxOpenBytes else {
+            configDocuments[uri] = nil
+            lintConfigs.overrides[path] = nil
+            log.append("not reading a lint configuration document: the open documents would hold more than \(maxOpenBytes >> 20) MiB")
+            outbox.append(DiagnosticsPublisher.refused(uri: uri, "warden lsp holds at most \(maxOpenBytes >> 20) MiB of open documents; close some"))
+            reanalyzeAll()
+            return
+        }
+        configDocuments[uri] = text
+        lintConfigs.overrides[path] = text
+        outbox.append(DiagnosticsPublisher.configurationNotification(uri: uri, path: path, text: text))
+        reanalyzeAll()
+    }
+
+    /// Every open policy analysed again and its diagnostics published (after a lint
+    /// configuration changed).
+    private mutating func reanalyzeAll() {
+        for (uri, doc) in documents.sorted(by: { $0.key < $1.key }) {
+            let again = analyze(uri: uri, text: doc.text)
+            documents[uri] = again
+            outbox.append(DiagnosticsPublisher.notification(again, version: versions[uri] ?? nil))
         }
     }
 
     private mutating func update(uri: String, text: String, version: Int64?) {
-        let others = documents.reduce(0) { $0 + ($1.key == uri ? 0 : $1.value.lines.bytes.count) }
-        guard others + text.utf8.count <= maxOpenBytes else {
+        guard openBytes(except: uri) + text.utf8.count <= maxOpenBytes else {
             documents[uri] = nil
             versions[uri] = nil
             log.append("not analysing a document: the open documents would hold more than \(maxOpenBytes >> 20) MiB")
@@ -176,10 +262,22 @@ public struct LanguageServer {
     /// Versions of the open documents, as the client numbered them.
     private var versions: [String: Int64?] = [:]
 
-    private func analyze(uri: String, text: String) -> AnalyzedDocument {
+    private mutating func analyze(uri: String, text: String) -> AnalyzedDocument {
         var overrides: [String: String] = [:]
         for (otherURI, doc) in documents where otherURI != uri { overrides[doc.path] = doc.text }
-        return AnalyzedDocument(uri: uri, text: text, overrides: overrides)
+        // The configuration that applies: only for documents with a path on disk.
+        let path = Self.path(uri)
+        var configuration: LintConfiguration?
+        var problem: LintConfigurationError?
+        if path.hasPrefix("/") {
+            do throws(LintConfigurationError) {
+                configuration = try lintConfigs.configuration(forPolicy: path)
+            } catch {
+                problem = error
+            }
+        }
+        return AnalyzedDocument(uri: uri, text: text, overrides: overrides,
+                                lintConfiguration: configuration, lintConfigurationError: problem)
     }
 
     // MARK: messages
@@ -193,6 +291,19 @@ public struct LanguageServer {
             ("documentFormattingProvider", .bool(true)),
         ])),
         ("serverInfo", .object([("name", .string("warden")), ("version", .string("0.1.0"))])),
+    ])
+
+    /// `client/registerCapability`: watch every `.warden-lint.toml` in the workspace, so
+    /// the server hears of changes made outside the editor. The client's response is
+    /// ignored (without it, a changed file is still read again at the next analysis).
+    static let watchLintConfigurations: JSON = .object([
+        ("jsonrpc", .string("2.0")), ("id", .string("warden-watch-lint-configuration")),
+        ("method", .string("client/registerCapability")),
+        ("params", .object([("registrations", .array([.object([
+            ("id", .string("warden-lint-configuration")),
+            ("method", .string("workspace/didChangeWatchedFiles")),
+            ("registerOptions", .object([("watchers", .array([.object([("globPattern", .string("**/" + LintConfiguration.fileName))])]))])),
+        ])]))])),
     ])
 
     static func result(id: JSON, _ result: JSON) -> JSON {

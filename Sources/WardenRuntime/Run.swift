@@ -174,7 +174,8 @@ public final class Run {
                     "policy_writable_by_agent": .bool(!writableFiles.isEmpty), "policy_files": .object(fileHashes)]
                 .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a }
                 .merging(request.learn ? ["mode": .string("learn")] : [:]) { a, _ in a }
-                .merging(request.fleet.map { ["fleet": .string($0.id), "repository": .string($0.repository)] } ?? [:]) { a, _ in a })
+                .merging(request.fleet.map { ["fleet": .string($0.id), "repository": .string($0.repository)] } ?? [:]) { a, _ in a }
+                .merging(request.trigger.map { ["trigger": .string($0.trigger), "trigger_decision": .string($0.decision)] } ?? [:]) { a, _ in a })
         LaunchTimings.shared.mark("plan hashed, run.start facts")
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:

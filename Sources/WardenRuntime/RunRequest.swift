@@ -47,6 +47,9 @@ public struct RunRequest: Sendable {
     /// The fleet this run belongs to (`warden fleet`): recorded in `run.start` as `fleet`
     /// and `repository`, so `warden audit show --fleet ID` finds the fleet's runs.
     public var fleet: FleetMembership?
+    /// The trigger that started this run (`warden trigger`): recorded in `run.start` as
+    /// `trigger` and `trigger_decision` (the run id of its `trigger.allow` record).
+    public var trigger: TriggerOrigin?
 
     public init(policyPath: String, policy: CheckedPolicy, effective: EffectivePolicy, command: [String],
                 workspace: String? = nil, timeout: Duration? = nil, gracePeriod: Duration = .seconds(5),
@@ -85,6 +88,17 @@ public struct FleetMembership: Sendable, Equatable {
     /// Whether `text` has the form of a fleet id.
     public static func isValidID(_ text: String) -> Bool {
         text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+}
+
+/// The trigger a run was started by, and the authorization record that allowed it.
+public struct TriggerOrigin: Sendable, Equatable {
+    public var trigger: String
+    public var decision: String
+
+    public init(trigger: String, decision: String) {
+        self.trigger = trigger
+        self.decision = decision
     }
 }
 

@@ -20,8 +20,11 @@ struct ExportOptions: ParsableArguments {
     @Option(help: "oci-bundle: use this root filesystem (an unpacked image) instead of binds of the allowed host paths.")
     var rootfs: String?
 
-    @Option(help: "oci, oci-bundle, k8s: run as UID[:GID] (default 0:0 for OCI, 65534:65534 for k8s unless capabilities are granted).")
+    @Option(help: "oci, oci-bundle, k8s, systemd: run as UID[:GID] (default 0:0 for OCI, 65534:65534 for k8s unless capabilities are granted; for systemd DynamicUser= when every writable path is under /var/lib or /var/cache).")
     var user: String?
+
+    @Flag(help: "systemd: hide the standard top-level directories instead of listing this host's, so the output is the same on every host (weaker: a host's other top-level directories stay readable).")
+    var portable = false
 
     @Option(help: "k8s: the container image.")
     var image: String = "agent:latest"
@@ -86,7 +89,8 @@ struct ExportRunner {
             default:
                 let workspace = try directory(options.workspace ?? ".", "--workspace", mustExist: false)
                 let bindings = PathBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
-                let (text, notes) = SystemdExport.dropIn(policy, bindings: bindings, arch: arch)
+                let serviceUser: SystemdServiceUser = user.map { .fixed(uid: UInt32($0.0), gid: UInt32($0.1)) } ?? .automatic
+                let (text, notes) = SystemdExport.dropIn(policy, bindings: bindings, arch: arch, listHost: !options.portable, user: serviceUser)
                 try gate(notes)
                 try emit(text)
             }

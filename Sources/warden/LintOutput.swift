@@ -1,4 +1,5 @@
 import WardenPolicy
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -13,7 +14,7 @@ extension LintRun {
     /// `ioError` (exit 2) and its policies are not linted.
     static func lint(_ paths: [String], config: LintConfigLookup.Mode = .none,
                      ioError: (String) -> Void) -> (result: LintResult, fileCount: Int) {
-        var lookup = LintConfigLookup(mode: config)
+        var lookup = LintConfigLookup(mode: config, currentDirectory: HostFacts.currentDirectory())
         let linter = Linter()
         let roots = expand(paths, ioError: ioError)
         let loader: PolicyLoader
@@ -31,7 +32,7 @@ extension LintRun {
         for root in roots {
             let configuration: LintConfiguration?
             do {
-                configuration = try lookup.configuration(forPolicy: root)
+                configuration = try lookup.configuration(forPolicy: root == StandardInputPolicy.argument ? nil : root)
             } catch {
                 ioError(error.description)
                 continue

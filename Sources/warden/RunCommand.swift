@@ -36,7 +36,7 @@ struct RunCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "The command and its arguments, after `--`.")
     var command: [String] = []
 
-    @OptionGroup(visibility: .hidden) var fleet: FleetRunOptions
+    @OptionGroup(visibility: .hidden) var origin: RunOriginOptions
 
     func validate() throws {
         if command.isEmpty { throw ValidationError("give the command to run after `--`") }
@@ -50,7 +50,8 @@ struct RunCommand: ParsableCommand {
         let effective = try PolicyInput.effective(checked, identity: options.identity, failureCode: 125)
         clock.mark("effective policy")
         var request = try options.request(policy: checked, effective: effective, command: command)
-        request.fleet = try fleet.membership()
+        request.fleet = try origin.membership()
+        request.trigger = origin.trigger
         let quiet = options.quiet
         let summary: RunSummary
         do {
@@ -59,10 +60,10 @@ struct RunCommand: ParsableCommand {
             summary = try run.execute()
         } catch {
             printError(error.message)
-            fleet.writeReport(runID: nil, exitCode: 125, denials: 0, error: error.message)
+            origin.writeReport(runID: nil, exitCode: 125, denials: 0, error: error.message)
             throw ExitCode(125)
         }
-        fleet.writeReport(runID: summary.runID, exitCode: summary.exitCode, denials: summary.denialsRecorded, error: nil)
+        origin.writeReport(runID: summary.runID, exitCode: summary.exitCode, denials: summary.denialsRecorded, error: nil)
         // The agent shared the terminal: whatever modes or colours it left on (concealed
         // text, say) must not hide Warden's own lines.
         if isatty(2) == 1, !summary.messages.isEmpty || !quiet { printError("\u{1B}[0m\u{1B}]110\u{07}\u{1B}]111\u{07}", prefix: false, newline: false, escaping: false) }

@@ -16,9 +16,11 @@ public enum SystemdExport {
     public static let engine = "systemd"
 
     /// - Parameter listHost: list the host's directories beside the allowed paths and make them
-    ///   inaccessible (systemd has no default-deny for reads); false leaves that out (weaker).
+    ///   inaccessible (systemd has no default-deny for reads); false hides the standard
+    ///   (FHS) entries instead, the same on every host, and leaves others readable (weaker).
+    /// - Parameter user: who the service runs as (`DynamicUser=` where possible by default).
     public static func dropIn(_ policy: EffectivePolicy, bindings: PathBindings, arch: Architecture = .native,
-                              listHost: Bool = true) -> (text: String, notes: [ExportNote]) {
+                              listHost: Bool = true, user: SystemdServiceUser = .automatic) -> (text: String, notes: [ExportNote]) {
         var notes: [ExportNote] = []
         func note(_ k: ExportNote.Kind, _ m: String, _ at: String = "policy") { notes.append(ExportNote(k, engine: engine, m, at: at)) }
         var lines: [String] = []
@@ -72,6 +74,11 @@ public enum SystemdExport {
         set("CapabilityBoundingSet", caps.joined(separator: " "))
         set("AmbientCapabilities", caps.joined(separator: " "))
         set("SecureBits", "noroot-locked")
+        // Hardening that takes nothing the policy allows: the built-ins refuse setuid and
+        // setgid bits, mounts need CAP_SYS_ADMIN, realtime scheduling CAP_SYS_NICE.
+        set("RestrictSUIDSGID", "yes")
+        set("PrivateMounts", "yes")
+        if !caps.contains("CAP_SYS_NICE") { set("RestrictRealtime", "yes") }
         comment("Syscalls (allow list; everything else fails with EPERM)")
         set("SystemCallArchitectures", "native")
         set("SystemCallErrorNumber", "EPERM")
@@ -101,7 +108,24 @@ public enum SystemdExport {
         set("ProtectControlGroups", "yes")
         set("ProtectClock", "yes")
         set("ProtectHostname", "yes")
-        let rw = fs.grants.filter { $0.access.contains(.write) && !$0.inherited && $0.place != .device && $0.place != .tmp && $0.place != .proc }
+        var rw = fs.grants.filter { $0.access.contains(.write) && !$0.inherited && $0.place != .device && $0.place != .tmp && $0.place != .proc }
+        // Who runs it: a transient user when systemd can make every writable path for it.
+        var userLines: [String] = []
+        var managed: [String] = []
+        switch user {
+        case .fixed(let uid, let gid):
+            userLines = ["User=\(uid)", "Group=\(gid)"]
+        case .automatic:
+            let dynamic = dynamicUserDirectories(rw.map(\.expanded))
+            if let obstacle = dynamic.obstacle {
+                userLines = ["# No User=: the service runs as root (without capabilities). DynamicUser= needs every writable path under /var/lib or /var/cache,",
+                             "# where systemd makes directories for a transient user; \(obstacle) is not. Pass --user UID[:GID], or use such a --workspace."]
+            } else {
+                userLines = ["DynamicUser=yes"] + dynamic.settings.map { "\($0.key)=\($0.value)" }
+                managed = rw.map(\.expanded)
+                rw = []
+            }
+        }
         if !rw.isEmpty { set("ReadWritePaths", rw.map { "-" + $0.expanded }.joined(separator: " ")) }
         set("NoExecPaths", "/")
         let exec = fs.grants.filter { $0.access.contains(.exec) && !$0.inherited }
@@ -120,10 +144,14 @@ public enum SystemdExport {
         // Reads outside the allowed paths (systemd has no default deny): top-level directories
         // off every allowed path become inaccessible, deeper ancestors become empty read-only
         // tmpfs, and the allowed paths below them are bound back.
-        let visible = fs.grants.filter { $0.place != .device && $0.place != .tmp && $0.place != .proc }
-        let hiding = Self.hiding(visible.map { ($0.expanded, $0.access.contains(.write)) }, listRoot: listHost)
+        let visible = fs.grants.filter { $0.place != .device && $0.place != .tmp && $0.place != .proc && !managed.contains($0.expanded) }
+        // A managed directory's first component below /var/lib or /var/cache stays visible.
+        let managedTops = Set(managed.compactMap { path in
+            managedRoots.first { path.hasPrefix($0.root + "/") }.map { $0.root + "/" + (path.dropFirst($0.root.count + 1).split(separator: "/").first ?? "") }
+        })
+        let hiding = Self.hiding(visible.map { ($0.expanded, $0.access.contains(.write)) }, listRoot: listHost, managed: managedTops.sorted())
         if !listHost {
-            note(.weaker, "the host's top-level directories were not listed, so those outside the allowed paths stay readable (export on the target host)")
+            note(.weaker, "only the standard top-level directories are hidden (not this host's list), so others outside the allowed paths stay readable (export on the target host for the full list)")
         }
         inaccessible += hiding.inaccessible.map { "-" + $0 }
         if !hiding.tmpfs.isEmpty { set("TemporaryFileSystem", hiding.tmpfs.map { $0 + ":ro" }.joined(separator: " ")) }
@@ -135,6 +163,8 @@ public enum SystemdExport {
             set("InaccessiblePaths", inaccessible[chunk..<min(chunk + 8, inaccessible.count)].joined(separator: " "))
         }
         set("WorkingDirectory", bindings.workspace)
+        comment("User")
+        lines += userLines
 
         // Network.
         comment("Network")

@@ -10,7 +10,12 @@ extension SystemdExport {
     /// every allowed path (inaccessible), deeper ancestors (empty read-only tmpfs), and the
     /// allowed paths below those (bound back). `/proc`, `/dev`, `/tmp` and `/var/tmp` have
     /// their own settings.
-    static func hiding(_ allowed: [(path: String, write: Bool)], listRoot: Bool) -> (inaccessible: [String], tmpfs: [String], bindRW: [String], bindRO: [String]) {
+    ///
+    /// `listRoot` false: the standard entries (`standardEntries`) instead of the host's.
+    /// `managed`: directories systemd provides itself (a dynamic user's `StateDirectory=`
+    /// roots): their parents are listed entry by entry too, and they and `private` stay.
+    static func hiding(_ allowed: [(path: String, write: Bool)], listRoot: Bool,
+                       managed: [String] = []) -> (inaccessible: [String], tmpfs: [String], bindRW: [String], bindRO: [String]) {
         if allowed.contains(where: { $0.path == "/" }) { return ([], [], [], []) }
         let paths = Set(allowed.map(\.path))
         func ancestors(_ p: String) -> [String] {
@@ -22,20 +27,26 @@ extension SystemdExport {
             }
             return out
         }
-        func covered(_ p: String) -> Bool { paths.contains(p) || ancestors(p).contains(where: paths.contains) }
+        var kept: Set<String> = []
+        var managedParents: Set<String> = []
+        for m in managed {
+            let parent = ancestors(m).first ?? "/"
+            managedParents.insert(parent)
+            kept.insert(m)
+            kept.insert(parent + "/private")
+        }
+        func covered(_ p: String) -> Bool {
+            paths.contains(p) || kept.contains(p) || ancestors(p).contains(where: { paths.contains($0) || kept.contains($0) })
+        }
         let special: Set<String> = ["/proc", "/dev", "/tmp", "/var/tmp"]
         // `/var` holds `/var/tmp` (PrivateTmp= mounts it), so it is never hidden whole:
         // like `/`, its entries are hidden one by one.
-        let listed: Set<String> = ["/", "/var"]
+        let listed: Set<String> = Set(["/", "/var"]).union(managedParents)
         var chain: Set<String> = []
         for p in paths { for a in ancestors(p) where !covered(a) && !listed.contains(a) { chain.insert(a) } }
         var inaccessible: [String] = []
-        for dir in listed.sorted() where listRoot {
-            guard let d = opendir(dir) else { continue }
-            defer { closedir(d) }
-            while let e = readdir(d) {
-                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name == "." || name == ".." { continue }
+        for dir in listed.sorted() {
+            for name in listRoot ? Self.entries(of: dir) : standardEntries[dir] ?? [] {
                 let child = (dir == "/" ? "" : dir) + "/" + name
                 if covered(child) || chain.contains(child) || special.contains(child) || listed.contains(child) { continue }
                 inaccessible.append(child)
@@ -50,5 +61,17 @@ extension SystemdExport {
             if a.write { rw.append(a.path) } else { ro.append(a.path) }
         }
         return (inaccessible.sorted(), tmpfs, rw.sorted(), ro.sorted())
+    }
+
+    /// The names in directory `dir` on this host.
+    static func entries(of dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 }

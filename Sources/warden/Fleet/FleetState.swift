@@ -27,14 +27,11 @@ struct FleetState: Sendable {
     /// Where the fleet keeps its state, workspaces and outputs.
     static func directory(stateRoot: String, id: String) -> String { stateRoot + "/" + id }
 
-    /// `--state-dir` default: `$WARDEN_FLEET_DIR`, else `/var/lib/warden/fleets` for root,
-    /// else `$XDG_STATE_HOME/warden/fleets` (`$HOME/.local/state/warden/fleets`).
+    /// `--state-dir` default: `$WARDEN_FLEET_DIR`, else `fleets` in Warden's state directory
+    /// (`WardenState.directory`).
     static func defaultRoot() -> String {
         if let v = getenv("WARDEN_FLEET_DIR"), v.pointee != 0 { return String(cString: v) }
-        if getuid() == 0 { return "/var/lib/warden/fleets" }
-        if let v = getenv("XDG_STATE_HOME"), v.pointee == 0x2F { return String(cString: v) + "/warden/fleets" }
-        let home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
-        return home + "/.local/state/warden/fleets"
+        return WardenState.directory() + "/fleets"
     }
 
     var json: AuditValue {
@@ -75,6 +72,17 @@ struct FleetState: Sendable {
         do { try AtomicFile.store(directory + "/fleet.json", text: json.jsonText + "\n", mode: 0o600) } catch {
             throw FleetError("cannot save the fleet's state: \(error)")
         }
+    }
+}
+
+/// Where Warden keeps what outlives a command (fleets, manual triggers' workspaces):
+/// `/var/lib/warden` for root, else `$XDG_STATE_HOME/warden` (`$HOME/.local/state/warden`).
+enum WardenState {
+    static func directory() -> String {
+        if getuid() == 0 { return "/var/lib/warden" }
+        if let v = getenv("XDG_STATE_HOME"), v.pointee == 0x2F { return String(cString: v) + "/warden" }
+        let home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
+        return home + "/.local/state/warden"
     }
 }
 

@@ -7,10 +7,11 @@ import Glibc
 import Musl
 #endif
 
-/// The options `warden fleet` gives each `warden run` it starts (hidden from `run --help`;
-/// docs/fleet.md): the fleet's id and the repository, recorded in `run.start`, and where to
-/// leave the run's report.
-struct FleetRunOptions: ParsableArguments {
+/// Where a run came from, set by the Warden command that started it (hidden from
+/// `run --help`): `warden fleet` gives its id and the repository and asks for a report
+/// (docs/fleet.md); `warden trigger` gives the trigger and its authorization record
+/// (docs/triggers.md). All of it is recorded in `run.start`.
+struct RunOriginOptions: ParsableArguments {
     @Option(name: .customLong("fleet"), help: "The fleet this run belongs to (set by `warden fleet`).")
     var fleetID: String?
 
@@ -20,10 +21,24 @@ struct FleetRunOptions: ParsableArguments {
     @Option(name: .customLong("report"), help: "Write the run's id and exit status to this file as JSON when it ends.")
     var reportPath: String?
 
+    @Option(name: .customLong("trigger"), help: "The trigger that started this run (set by `warden trigger`).")
+    var triggerName: String?
+
+    @Option(help: "The run id of the trigger.allow record that authorized this run.")
+    var triggerDecision: String?
+
     func validate() throws {
         if let fleetID, !FleetMembership.isValidID(fleetID) { throw ValidationError("--fleet: expected 16 lowercase hex digits") }
         if (fleetID == nil) != (fleetRepository == nil) { throw ValidationError("--fleet and --fleet-repository go together") }
         if reportPath == "" { throw ValidationError("--report: the path is empty") }
+        if (triggerName == nil) != (triggerDecision == nil) { throw ValidationError("--trigger and --trigger-decision go together") }
+        if let triggerDecision, !FleetMembership.isValidID(triggerDecision) { throw ValidationError("--trigger-decision: expected 16 lowercase hex digits") }
+    }
+
+    /// The trigger that started the run, if any.
+    var trigger: TriggerOrigin? {
+        guard let triggerName, let triggerDecision else { return nil }
+        return TriggerOrigin(trigger: triggerName, decision: triggerDecision)
     }
 
     /// The membership, after tying this process's life to the fleet's: when the fleet
