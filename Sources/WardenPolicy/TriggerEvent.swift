@@ -46,11 +46,15 @@ public struct TriggerEvent: Sendable, Hashable {
     public var action: String?
     /// github/gitlab: `owner/name` (GitLab: the project's full path).
     public var repository: String?
-    /// github/gitlab: the base branch (a pull or merge request's target, a push's branch).
+    /// github/gitlab: the base branch, without `refs/heads/` (a pull request's `base.ref`, a
+    /// merge request's `target_branch`, a push's branch); nil for a tag push or an event
+    /// without one (a trigger with `branch` then refuses it).
     public var branch: String?
     /// github/gitlab: the sender's login.
     public var sender: String?
-    /// github/gitlab: the teams (`org/slug`) or groups the sender belongs to.
+    /// github/gitlab: the teams (`org/slug`) or groups (full path) the sender belongs to.
+    /// Webhook payloads do not carry them: the caller looks them up (and may leave them
+    /// empty, which only `by team` entries notice).
     public var senderTeams: [String] = []
     /// webhook: the hook name.
     public var hook: String?
