@@ -25,20 +25,11 @@ enum HostCommand {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK))
-
         let argv = [program] + arguments
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, program, &actions, &attributes, &cArgs, environ)
+        let rc = ChildSpawn.withAttributes { posix_spawnp(&pid, program, &actions, &$0, &cArgs, environ) }
         close(outPipe[1])
         close(errPipe[1])
         guard rc == 0 else { throw GitError(description: "cannot run \(program): \(String(cString: strerror(rc))) (is it installed and on PATH?)") }
@@ -52,5 +43,27 @@ enum HostCommand {
         let lines = String(decoding: stderr, as: UTF8.self).split(whereSeparator: \.isNewline)
         let last = lines.last(where: { !$0.allSatisfy(\.isWhitespace) }).map { TerminalText.escape(String($0), maxScalars: 300) } ?? ""
         return Output(status: (status >> 8) & 0xff, stdout: stdout, stderr: last)
+    }
+}
+
+/// The attributes of every child Warden starts itself (git, cp, the runs of a fleet): no
+/// signal blocked whatever this process blocks, SIGINT, SIGTERM, SIGHUP and SIGPIPE at
+/// their defaults, and a process group of its own, so a Ctrl-C on the terminal reaches
+/// Warden, which decides what its children get.
+enum ChildSpawn {
+    static func withAttributes<T>(_ body: (inout posix_spawnattr_t) -> T) -> T {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        return body(&attributes)
     }
 }

@@ -3,6 +3,14 @@ import Foundation
 /// Runs any program for the CLI end-to-end tests (`WardenBinary.run` uses it for warden;
 /// the stock-policy tests use it for git and setpriv).
 enum CLISupport {
+    /// The records of the audit log at `log` as JSON objects (none when it is missing;
+    /// lines that are not JSON objects are left out).
+    static func auditRecords(_ log: String) -> [[String: Any]] {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
     /// Runs `executable ARGUMENTS` in `directory` (default: the package root) with
     /// `environment` (default: inherited) and waits for it. Output goes through files, so a
     /// chatty child can never block on a full pipe.

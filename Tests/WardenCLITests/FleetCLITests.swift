@@ -31,11 +31,7 @@ import Testing
                                  + extra + ["--"] + command)
         }
 
-        func records() -> [[String: Any]] {
-            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
+        func records() -> [[String: Any]] { CLISupport.auditRecords(log) }
 
         static func json(_ text: String) throws -> [String: Any] {
             try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")

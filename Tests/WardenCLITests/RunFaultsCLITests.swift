@@ -53,11 +53,7 @@ import Testing
         return "./flood"
     }
 
-    static func records(_ log: String) -> [[String: Any]] {
-        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
-    }
+    static func records(_ log: String) -> [[String: Any]] { CLISupport.auditRecords(log) }
 
     /// Disk full mid-run: the agent is stopped, the run exits 122 and says so, the records
     /// the log could not take are in the spill file, and the next run appends them.

@@ -59,11 +59,7 @@ import Testing
             return try WardenBinary.run(["trigger", "--policy", policy, name, "-q"] + extra, environment: env)
         }
 
-        func records() -> [[String: Any]] {
-            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
+        func records() -> [[String: Any]] { CLISupport.auditRecords(log) }
     }
 
     static var isRoot: Bool {

@@ -48,7 +48,7 @@ struct FleetCommand: ParsableCommand {
     @Option(help: "The audit log every run writes to (default: as for `warden run`).")
     var auditLog: String?
 
-    @Option(help: "Where fleets keep their state, workspaces and outputs (default: $WARDEN_FLEET_DIR, /var/lib/warden/fleets for root, else $XDG_STATE_HOME/warden/fleets).")
+    @Option(help: "Where fleets keep their state, workspaces and outputs (default: $WARDEN_FLEET_DIR, else fleets in $WARDEN_STATE_DIR, /var/lib/warden for root, $XDG_STATE_HOME/warden otherwise).")
     var stateDir: String?
 
     @Option(help: "Go on with an interrupted fleet: run the repositories that have no result yet.")

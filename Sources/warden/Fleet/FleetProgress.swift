@@ -48,9 +48,9 @@ final class FleetProgress: @unchecked Sendable {
         pthread_mutex_lock(&lock)
         done = doneCount
         if record.phase == .done, !record.succeeded { failed += 1 }
-        let line = "fleet \(fleetID): [\(doneCount)/\(total)] \(shown(record.repository)): \(FleetReport.statusText(record))"
+        let line = "fleet \(fleetID): [\(doneCount)/\(total)] \(shown(record.repository)): \(shown(FleetReport.statusText(record)))"
             + (record.durationMilliseconds.map { " in \(FleetReport.seconds($0))" } ?? "")
-            + (record.runID.map { " (run \($0))" } ?? "")
+            + (record.runID.map { " (run \(shown($0)))" } ?? "")
         pthread_mutex_unlock(&lock)
         if quiet { return }
         if live { clearLine() }
@@ -85,14 +85,7 @@ final class FleetProgress: @unchecked Sendable {
         if shownNow { emit("\r\u{1B}[K") }
     }
 
-    private func emit(_ text: String) {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            offset += n
-        }
-    }
+    /// Raw to standard error: the text is Warden's own lines, with every name in them
+    /// already escaped (`shown`), and the terminal controls that redraw the status line.
+    private func emit(_ text: String) { printError(text, prefix: false, newline: false, escaping: false) }
 }

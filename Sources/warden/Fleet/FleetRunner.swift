@@ -190,20 +190,6 @@ final class FleetRunner: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, output, 1)
         posix_spawn_file_actions_adddup2(&actions, output, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // Its own process group: a Ctrl-C on the terminal reaches the fleet, which decides.
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
-
         let argv = [wardenPath] + arguments
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
@@ -211,7 +197,7 @@ final class FleetRunner: @unchecked Sendable {
         let (pid, rc): (pid_t, Int32) = locked {
             guard !stopping else { return (0, ECANCELED) }
             var pid: pid_t = 0
-            let rc = posix_spawn(&pid, wardenPath, &actions, &attributes, &cArgs, environ)
+            let rc = ChildSpawn.withAttributes { posix_spawn(&pid, wardenPath, &actions, &$0, &cArgs, environ) }
             if rc == 0 { running[index] = pid }
             return (pid, rc)
         }
