@@ -205,9 +205,13 @@ final class FleetRunner: @unchecked Sendable {
             if rc == ECANCELED { throw FleetError(Self.canceled) }
             throw FleetError("cannot start \(wardenPath): \(String(cString: strerror(rc)))")
         }
+        // Wait without reaping, forget the pid, then reap: a stop signal can never reach
+        // another process that was given the pid after this one was reaped.
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0, errno == EINTR {}
+        locked { _ = running.removeValue(forKey: index) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        locked { _ = running.removeValue(forKey: index) }
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
