@@ -6,6 +6,9 @@ import WardenPolicy
 /// artifact builders; every grant keeps the provenance of the rule that caused it.
 public struct EffectivePolicy: Sendable {
     public var identity: String
+    /// The policy's triggers that start this identity (`warden diff` compares them; the
+    /// runtime never reads them).
+    public var triggers: [CheckedTrigger] = []
     public var description: String?
     public var fs: [FsGrant]
     public var net: [NetGrant]
@@ -121,6 +124,7 @@ extension EffectivePolicy {
         }
 
         self.identity = name
+        self.triggers = policy.triggers.filter { $0.identity == name }
         self.description = identity.description
         self.enforceOnly = identity.enforceOnly
         self.fs = []

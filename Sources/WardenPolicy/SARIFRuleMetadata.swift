@@ -46,6 +46,7 @@ public enum SARIFRuleMetadata {
         "widening/environment": "5.0",
         "widening/limit": "4.0",
         "widening/cache": "4.0",
+        "widening/trigger": "7.0",
     ]
 
     /// The documentation of a lint rule: its heading in docs/lint.md.

@@ -360,7 +360,7 @@ import Testing
         #expect(driver["name"] as? String == "warden")
         let rules = try #require(driver["rules"] as? [[String: Any]])
         let ids = rules.compactMap { $0["id"] as? String }
-        #expect(ids.count == 11 && Set(ids).count == 11 && ids.allSatisfy { $0.hasPrefix("widening/") })
+        #expect(ids.count == 12 && Set(ids).count == 12 && ids.allSatisfy { $0.hasPrefix("widening/") })  // one rule per diff domain
         for rule in rules {
             #expect((rule["shortDescription"] as? [String: Any])?["text"] is String)
             #expect((rule["defaultConfiguration"] as? [String: Any])?["level"] as? String == "warning")

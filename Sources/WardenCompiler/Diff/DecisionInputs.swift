@@ -36,6 +36,8 @@ struct DecisionInputs: Equatable {
     var secrets: [Secret]
     var placeholders: [Pair]
     var enforceOnly: Bool
+    /// What decides whether an event starts the identity through each of its triggers.
+    var triggers: [TriggerDiff.AuthorizationPart]
 
     init(_ p: EffectivePolicy) {
         fs = p.fs.map { Fs(effect: $0.effect, access: $0.access, path: $0.path, createsPath: $0.createsPath) }
@@ -55,5 +57,6 @@ struct DecisionInputs: Equatable {
         secrets = p.secrets.map { Secret(name: $0.name, source: $0.source) }
         placeholders = p.placeholders.map { Pair(first: $0.variable, second: $0.secret) }
         enforceOnly = p.enforceOnly
+        triggers = p.triggers.map(TriggerDiff.authorizationPart)
     }
 }

@@ -34,6 +34,8 @@ public enum DiffProbe: Sendable, Hashable {
     case placeholder(variable: String, secret: String)
     /// The path is backed by the identity's persistent store (kept across runs).
     case cache(PolicyPath)
+    /// An event that may start the identity through a trigger.
+    case trigger(TriggerEvent)
 
     public var domain: DiffDomain {
         switch self {
@@ -48,6 +50,7 @@ public enum DiffProbe: Sendable, Hashable {
         case .limit: return .limit
         case .envPass, .envSet: return .environment
         case .cache: return .cache
+        case .trigger: return .trigger
         }
     }
 
@@ -70,6 +73,7 @@ public enum DiffProbe: Sendable, Hashable {
         case .envSet(let v): return "receive $\(v) set by the policy"
         case .placeholder(let v, let s): return "receive a placeholder of secret \(s) in $\(v)"
         case .cache(let p): return "keep \(p) across runs (cache)"
+        case .trigger(let e): return "start by trigger event \(e.words)"
         }
     }
 
@@ -84,6 +88,7 @@ public enum DiffProbe: Sendable, Hashable {
         case .capability(let c): return ["--capability", c]
         case .http(let t), .httpInjection(let t, _): return ["--https", t.method, Self.url(t)]
         case .gitPush(let h, let port, let r, let ref): return ["--git-push", Self.repoText(h, port, r), ref]
+        case .trigger(let e): return ["--trigger"] + TriggerDiff.explainWords(e)
         default: return []
         }
     }
@@ -142,6 +147,8 @@ public enum DiffProbe: Sendable, Hashable {
             return p.caches.contains(path)
                 ? Decision(effect: .allow, rules: p.fs.filter { $0.path == path && $0.effect == .allow }.map(\.provenance), mechanism: "cache store", note: "cache \(path)")
                 : Decision(effect: .deny, rules: [], mechanism: "cache store", note: "not a cache")
+        case .trigger(let event):
+            return TriggerAuthorizer(triggers: p.triggers).decision(event, identity: p.identity)
         }
     }
 

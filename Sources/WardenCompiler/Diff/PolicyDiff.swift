@@ -15,6 +15,8 @@ public enum DiffDomain: String, Sendable, Hashable, CaseIterable, Codable {
     case environment
     case secret
     case cache
+    /// Which events may start the identity (its triggers).
+    case trigger
 }
 
 /// What a change does to one identity.
@@ -184,6 +186,7 @@ public enum PolicyDiffer {
         all.append(environmentChanges(old: old, new: new))
         all.append(secretChanges(old: old, new: new))
         all.append(cacheChanges(old: old, new: new))
+        all.append(try TriggerDiff.changes(old: old, new: new))
         return all
     }
 
