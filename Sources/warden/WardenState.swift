@@ -15,4 +15,13 @@ enum WardenState {
         let home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
         return home + "/.local/state/warden"
     }
+
+    /// Creates `path` and its missing parents (mode 0700).
+    static func makeDirectories(_ path: String) throws(FleetError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for c in path.split(separator: "/") {
+            current += "/" + c
+            if mkdir(current, 0o700) != 0, errno != EEXIST { throw FleetError("cannot create \(current): \(String(cString: strerror(errno)))") }
+        }
+    }
 }

@@ -85,7 +85,7 @@ struct FleetCommand: ParsableCommand {
     }
 
     func run() throws {
-        let root = stateDir.map(absolute) ?? FleetState.defaultRoot()
+        let root = stateDir.map(HostFacts.absolute) ?? FleetState.defaultRoot()
         do {
             let (state, repositories) = try resume.map { try resumed($0, root: root) } ?? created(root: root)
             let directory = FleetState.directory(stateRoot: root, id: state.id)
@@ -113,14 +113,14 @@ struct FleetCommand: ParsableCommand {
             throw FleetError("--repos \(shown(repos)): \(error)")
         }
         let repositories: [FleetRepository]
-        do { repositories = try FleetRepositoryList.parse(String(decoding: text, as: UTF8.self), baseDirectory: currentDirectory()) } catch {
+        do { repositories = try FleetRepositoryList.parse(String(decoding: text, as: UTF8.self), baseDirectory: HostFacts.currentDirectory()) } catch {
             throw FleetError("--repos \(shown(repos)): \(error.description)")
         }
-        let state = FleetState(id: AuditRun.newRunID(), policy: absolute(policy), identity: effective.identity, command: command,
-                               timeout: timeout, auditLog: auditLog.map(absolute), concurrency: concurrency,
+        let state = FleetState(id: AuditRun.newRunID(), policy: HostFacts.absolute(policy), identity: effective.identity, command: command,
+                               timeout: timeout, auditLog: auditLog.map(HostFacts.absolute), concurrency: concurrency,
                                runs: repositories.map { FleetRunRecord(repository: $0.name, source: $0.location) })
         let directory = FleetState.directory(stateRoot: root, id: state.id)
-        try makeDirectories(root)
+        try WardenState.makeDirectories(root)
         guard mkdir(directory, 0o700) == 0, mkdir(directory + "/runs", 0o700) == 0 else {
             throw FleetError("cannot create \(directory): \(String(cString: strerror(errno)))")
         }
@@ -145,22 +145,6 @@ struct FleetCommand: ParsableCommand {
         }
         return (state, repositories)
     }
-
-    private func makeDirectories(_ path: String) throws(FleetError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for c in path.split(separator: "/") {
-            current += "/" + c
-            if mkdir(current, 0o700) != 0, errno != EEXIST { throw FleetError("cannot create \(current): \(String(cString: strerror(errno)))") }
-        }
-    }
-
-    private func currentDirectory() -> String {
-        guard let cwd = getcwd(nil, 0) else { return "/" }
-        defer { free(cwd) }
-        return String(cString: cwd)
-    }
-
-    private func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : currentDirectory() + "/" + path }
 }
 
 extension FleetReport.Format: ExpressibleByArgument {}

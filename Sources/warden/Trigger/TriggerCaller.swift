@@ -1,4 +1,5 @@
 import WardenPolicy
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -65,7 +66,7 @@ enum TrustedPolicyFiles {
     /// the file after it was checked.
     static func check(_ paths: [String]) throws(FleetError) {
         for path in paths {
-            let given = absolute(path)
+            let given = HostFacts.absolute(path)
             try checkChain(given)
             if let real = realpath(given, nil) {
                 let resolved = String(cString: real)
@@ -94,12 +95,5 @@ enum TrustedPolicyFiles {
             guard let slash = current.lastIndex(of: "/") else { break }
             current = slash == current.startIndex ? "/" : String(current[..<slash])
         }
-    }
-
-    private static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        guard let cwd = getcwd(nil, 0) else { return "/" + path }
-        defer { free(cwd) }
-        return String(cString: cwd) + "/" + path
     }
 }

@@ -85,7 +85,7 @@ struct TriggerCommand: ParsableCommand {
             throw ExitCode(Self.refusedExitCode)
         }
         let workspace = try workspace(for: launch.workspace, id: decisionID)
-        var argv = ["warden", "run", "--policy", absolute(policy), "--identity", launch.identity, "--workspace", workspace,
+        var argv = ["warden", "run", "--policy", HostFacts.absolute(policy), "--identity", launch.identity, "--workspace", workspace,
                     "--trigger", name, "--trigger-decision", decisionID]
         if let auditLog { argv += ["--audit-log", auditLog] }
         if let timeout { argv += ["--timeout", timeout] }
@@ -106,7 +106,7 @@ struct TriggerCommand: ParsableCommand {
         var fields: [String: AuditValue] = [
             "trigger": .string(name), "source": .string("manual"), "user": .string(caller.name), "uid": .int(Int64(caller.uid)),
             "gid": .int(Int64(caller.gid)), "groups": .strings(caller.groups), "delegated": .bool(caller.delegated),
-            "reason": .string(decision.reason), "policy_path": .string(absolute(policy)),
+            "reason": .string(decision.reason), "policy_path": .string(HostFacts.absolute(policy)),
         ]
         if let launch = decision.launches.first(where: { $0.trigger == name }) { fields["identity"] = .string(launch.identity) }
         do {
@@ -125,21 +125,10 @@ struct TriggerCommand: ParsableCommand {
         case .clone: throw FleetError("trigger \(name) clones an event's repository; a manual launch has none")
         case .empty:
             let root = WardenState.directory() + "/triggers"
-            var current = ""
-            for c in root.split(separator: "/") {
-                current += "/" + c
-                if mkdir(current, 0o700) != 0, errno != EEXIST { throw FleetError("cannot create \(current): \(String(cString: strerror(errno)))") }
-            }
+            try WardenState.makeDirectories(root)
             let dir = root + "/" + id
             guard mkdir(dir, 0o700) == 0 else { throw FleetError("cannot create \(dir): \(String(cString: strerror(errno)))") }
             return dir
         }
-    }
-
-    private func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        guard let cwd = getcwd(nil, 0) else { return path }
-        defer { free(cwd) }
-        return String(cString: cwd) + "/" + path
     }
 }
