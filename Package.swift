@@ -22,6 +22,8 @@ let package = Package(
         // System libraries: libseccomp (syscall tables, BPF generation) and libcap (capability names).
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // SQLite: `warden serve`'s durable run queue and delivery ledger.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Everything between fork and exec, in C.
         .target(name: "CLauncher"),
         // Kernel facts: syscall names/numbers, groups, argument signatures, constants, capabilities.
@@ -49,6 +51,15 @@ let package = Package(
         // Supervisor: launch, notify loop, network mediation, signals, timeouts.
         .target(name: "WardenRuntime", dependencies: ["WardenCompiler", "WardenAudit", "WardenKernel", "CLauncher", "CSeccomp",
                                                       "WardenBroker", "WardenIdentity"]),
+        // `warden serve`: webhook authentication and parsing, launch authorization, the durable
+        // run queue (SQLite), concurrency limits, the HTTP surface (SwiftNIO's HTTP/1.1).
+        .target(name: "WardenServe", dependencies: [
+            "WardenRuntime", "WardenCompiler", "WardenPolicy", "WardenAudit", "CSQLite",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The workload matrix's catalog: workloads, their tools and required accesses.
         .target(name: "WardenWorkloads", dependencies: ["WardenCompiler", "WardenPolicy"]),
         // `warden lsp`: the Language Server Protocol over stdio (diagnostics, formatting, hover, ...).
@@ -56,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity",
+                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity", "WardenServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -77,6 +88,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WardenLanguageServerTests", dependencies: ["WardenLanguageServer", "WardenPolicy"]),
+        .testTarget(name: "WardenServeTests", dependencies: ["WardenServe", "WardenCompiler", "WardenPolicy", "WardenAudit"]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),
     ],

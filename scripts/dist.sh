@@ -23,23 +23,25 @@ debarch=$(dpkg --print-architecture)
 # Reproducible archives: every timestamp is the last commit's.
 export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 
-# libseccomp and libcap statically: SwiftPM links the system library targets CSeccomp and
-# CCap with the flags of their pkg-config files (`-L<libdir> -lseccomp`). Our own
-# libseccomp.pc and libcap.pc, first on PKG_CONFIG_PATH, point -L at a directory holding
+# libseccomp, libcap and SQLite statically: SwiftPM links the system library targets
+# CSeccomp, CCap and CSQLite with the flags of their pkg-config files (`-L<libdir>
+# -lseccomp`). Our own .pc files, first on PKG_CONFIG_PATH, point -L at a directory holding
 # only the archives (links to the system's .a), so the linker takes those. Package.swift
 # and the debug build stay as they are.
 static_libs=$root/.build/dist-static-libs
 mkdir -p "$static_libs/pkgconfig"
-for lib in seccomp cap; do
+# pkg-config name, library name, extra libraries the archive needs.
+for spec in "libseccomp seccomp" "libcap cap" "sqlite3 sqlite3 -lm"; do
+  read -r pc lib extra <<<"$spec"
   archive=$(gcc -print-file-name="lib$lib.a")
-  [[ -f $archive ]] || die "lib$lib.a not found (install lib$lib-dev: scripts/setup.sh)"
+  [[ -f $archive ]] || die "lib$lib.a not found (install the -dev package: scripts/setup.sh)"
   ln -sf "$(readlink -f "$archive")" "$static_libs/lib$lib.a"
-  cat > "$static_libs/pkgconfig/lib$lib.pc" <<EOF
-Name: lib$lib
+  cat > "$static_libs/pkgconfig/$pc.pc" <<EOF
+Name: $pc
 Description: lib$lib, its static archive only (scripts/dist.sh)
-Version: $(pkg-config --modversion "lib$lib")
-Libs: -L$static_libs -l$lib
-Cflags: $(pkg-config --cflags "lib$lib")
+Version: $(pkg-config --modversion "$pc")
+Libs: -L$static_libs -l$lib $extra
+Cflags: $(pkg-config --cflags "$pc")
 EOF
 done
 export PKG_CONFIG_PATH=$static_libs/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
@@ -52,7 +54,7 @@ binary=$("$SWIFT" build "${build_flags[@]}" --show-bin-path)/warden
 
 built_version=$("$binary" --version)
 [[ $built_version == "$version" ]] || die "the binary says version '$built_version', Warden.swift says '$version'"
-if ldd "$binary" | grep -E 'lib(seccomp|cap)\.so|libswift|libFoundation|not found'; then
+if ldd "$binary" | grep -E 'lib(seccomp|cap|sqlite3)\.so|libswift|libFoundation|not found'; then
   die "$binary still needs the shared libraries above"
 fi
 

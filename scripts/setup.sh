@@ -3,7 +3,7 @@
 # As root it runs apt-get itself; otherwise it prints the exact command to run.
 set -euo pipefail
 
-packages=(libseccomp-dev libcap-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc curl git openssl)
+packages=(libseccomp-dev libcap-dev libsqlite3-dev pkg-config gcc make python3 python3-jsonschema python3-yaml runc curl git openssl)
 # Toolchains of the workload matrix (Tests/WardenCLITests/Workloads): installed from Debian
 # when the command is missing, so a machine that already has one (rustup's cargo, a newer
 # node) keeps it. WARDEN_SETUP_WORKLOADS=0 skips them; the matrix then skips those cells.
