@@ -175,7 +175,8 @@ public final class Run {
                 .merging(createdPaths.isEmpty ? [:] : ["created_paths": .strings(createdPaths)]) { a, _ in a }
                 .merging(request.learn ? ["mode": .string("learn")] : [:]) { a, _ in a }
                 .merging(request.fleet.map { ["fleet": .string($0.id), "repository": .string($0.repository)] } ?? [:]) { a, _ in a }
-                .merging(request.trigger.map { ["trigger": .string($0.trigger), "trigger_decision": .string($0.decision)] } ?? [:]) { a, _ in a })
+                .merging(request.trigger.map { ["trigger": .string($0.trigger), "trigger_decision": .string($0.decision)] } ?? [:]) { a, _ in a }
+                .merging(request.trigger?.event.map { ["event_sha256": .string(Digest.sha256Hex($0))] } ?? [:]) { a, _ in a })
         LaunchTimings.shared.mark("plan hashed, run.start facts")
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:
@@ -197,6 +198,13 @@ public final class Run {
             identityEvent = AuditEvent(kind: AuditKind.identityToken, fields: ["issued": .bool(false), "reason": .string(error.description)])
         }
         LaunchTimings.shared.mark("identity token signed")
+        // A triggered run's event: the agent must see it, or it would work on nothing.
+        if let event = request.trigger?.event {
+            let file = RunFile(name: "event.json", bytes: event, environmentVariable: TriggerOrigin.eventVariable, what: "event document")
+            guard try file.install(runDirectory: runDirectory, plan: &plan) != nil else {
+                throw RunSetupError("\(request.policyPath): identity \(effective.identity): the event document has no place in the agent's world: a grant covers /run/warden and there is no private /tmp (grant ${tmp})")
+            }
+        }
         // Secrets are read before the agent exists: a missing one, or one whose source the
         // agent could read or rewrite, fails the launch (125).
         if let bypass = effective.wildcardBrokerBypasses.first {

@@ -24,10 +24,6 @@ public struct RunIdentityOptions: Sendable, Equatable {
 /// `$WARDEN_ID_TOKEN_FILE`, its issuance recorded as `identity.token` right after `run.start`.
 struct RunIdentityToken {
     static let environmentVariable = "WARDEN_ID_TOKEN_FILE"
-    /// Where the agent sees the token: a read-only bind in its fresh root, unless a grant
-    /// covers that path (then `/tmp/.warden/id-token` in the run's own `${tmp}`).
-    static let mountedPath = "/run/warden/id-token"
-    static let tmpRelativePath = ".warden/id-token"
     /// Lifetime when the run has no time limit.
     static let defaultLifetime: Int64 = 3600
 
@@ -69,49 +65,14 @@ struct RunIdentityToken {
                                 createdKeyDirectory: created ? directory : nil)
     }
 
-    /// Writes the token (mode 0444) into the run directory and shows it to the agent:
-    /// mounted read-only at `mountedPath` when no grant covers it, else in the run's `${tmp}`
-    /// when the agent has one, else nowhere (returns nil: the caller warns). Adds the mount,
-    /// a Landlock read rule and `WARDEN_ID_TOKEN_FILE` to `plan`.
-    func install(runDirectory: String, plan: inout AgentLaunchPlan) throws(RunSetupError) -> String? {
-        let covered = plan.world.grants.contains { Self.mountedPath.hasPrefix($0.path == "/" ? "/" : $0.path + "/") }
-            || plan.world.symlinks.contains { Self.mountedPath.hasPrefix($0.path + "/") }
-        let agentPath: String
-        if !covered {
-            let file = runDirectory + "/id-token"
-            try write(file)
-            plan.spec.mounts.append(.grant(path: Self.mountedPath, source: file, writable: false, exec: false))
-            plan.spec.landlock?.rules.append(.init(path: Self.mountedPath, access: .read))
-            agentPath = Self.mountedPath
-        } else if plan.world.grants.contains(where: { $0.path == AgentWorld.agentTmp }) {
-            let dir = plan.hostTmp + "/.warden"
-            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
-                throw RunSetupError("identity token: cannot create \(dir): \(String(cString: strerror(errno)))")
-            }
-            try write(plan.hostTmp + "/" + Self.tmpRelativePath)
-            agentPath = AgentWorld.agentTmp + "/" + Self.tmpRelativePath
-        } else {
-            return nil
-        }
-        plan.spec.environment.removeAll { $0.hasPrefix(Self.environmentVariable + "=") }
-        plan.spec.environment.append(Self.environmentVariable + "=" + agentPath)
-        return agentPath
+    /// The token as the file the agent reads (see `RunFile`).
+    var file: RunFile {
+        RunFile(name: "id-token", bytes: Array((token + "\n").utf8), environmentVariable: Self.environmentVariable, what: "identity token")
     }
 
-    func write(_ path: String) throws(RunSetupError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o444)
-        guard fd >= 0 else { throw RunSetupError("identity token: cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let bytes = Array((token + "\n").utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RunSetupError("identity token: cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            written += n
-        }
-        _ = fchmod(fd, 0o444)
+    /// Writes the token (mode 0444) into the run directory and shows it to the agent (see
+    /// `RunFile.install`); nil when its world has no place for it (the caller warns).
+    func install(runDirectory: String, plan: inout AgentLaunchPlan) throws(RunSetupError) -> String? {
+        try file.install(runDirectory: runDirectory, plan: &plan)
     }
 }

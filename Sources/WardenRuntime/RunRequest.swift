@@ -91,14 +91,25 @@ public struct FleetMembership: Sendable, Equatable {
     }
 }
 
-/// The trigger a run was started by, and the authorization record that allowed it.
+/// The trigger a run was started by, the authorization record that allowed it, and the
+/// event document the agent receives.
 public struct TriggerOrigin: Sendable, Equatable {
     public var trigger: String
     public var decision: String
+    /// The event as JSON (`warden serve`): shown to the agent read-only at
+    /// `/run/warden/event.json` (or `/tmp/.warden/event.json`), named by `$WARDEN_EVENT_FILE`;
+    /// its SHA-256 is recorded in `run.start` as `event_sha256`.
+    public var event: [UInt8]?
 
-    public init(trigger: String, decision: String) {
+    /// The largest event document accepted.
+    public static let maxEventBytes = 1 << 20
+    /// The variable that names the event file in the agent's environment.
+    public static let eventVariable = "WARDEN_EVENT_FILE"
+
+    public init(trigger: String, decision: String, event: [UInt8]? = nil) {
         self.trigger = trigger
         self.decision = decision
+        self.event = event
     }
 }
 

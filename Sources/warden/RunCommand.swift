@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
         clock.mark("effective policy")
         var request = try options.request(policy: checked, effective: effective, command: command)
         request.fleet = try origin.membership()
-        request.trigger = origin.trigger
+        request.trigger = try origin.trigger()
         let quiet = options.quiet
         let summary: RunSummary
         do {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardenAudit
+import WardenKernel
 import WardenRuntime
 #if canImport(Glibc)
 import Glibc
@@ -27,18 +28,34 @@ struct RunOriginOptions: ParsableArguments {
     @Option(help: "The run id of the trigger.allow record that authorized this run.")
     var triggerDecision: String?
 
+    @Option(name: .customLong("event"), help: "The trigger's event document (JSON) the agent receives (set by `warden serve`).")
+    var eventPath: String?
+
     func validate() throws {
         if let fleetID, !FleetMembership.isValidID(fleetID) { throw ValidationError("--fleet: expected 16 lowercase hex digits") }
         if (fleetID == nil) != (fleetRepository == nil) { throw ValidationError("--fleet and --fleet-repository go together") }
         if reportPath == "" { throw ValidationError("--report: the path is empty") }
         if (triggerName == nil) != (triggerDecision == nil) { throw ValidationError("--trigger and --trigger-decision go together") }
         if let triggerDecision, !FleetMembership.isValidID(triggerDecision) { throw ValidationError("--trigger-decision: expected 16 lowercase hex digits") }
+        if eventPath != nil && triggerName == nil { throw ValidationError("--event goes with --trigger") }
     }
 
-    /// The trigger that started the run, if any.
-    var trigger: TriggerOrigin? {
+    /// The trigger that started the run, if any, with its event document read (at most
+    /// `TriggerOrigin.maxEventBytes`, a JSON object).
+    func trigger() throws -> TriggerOrigin? {
         guard let triggerName, let triggerDecision else { return nil }
-        return TriggerOrigin(trigger: triggerName, decision: triggerDecision)
+        var origin = TriggerOrigin(trigger: triggerName, decision: triggerDecision)
+        if let eventPath {
+            let bytes: [UInt8]
+            do { bytes = try BoundedFileReader.read(eventPath, limit: TriggerOrigin.maxEventBytes) } catch {
+                throw ValidationError("--event \(TerminalText.escape(eventPath)): \(error)")
+            }
+            guard case .success(.object) = AuditValue.parseJSON(bytes) else {
+                throw ValidationError("--event \(TerminalText.escape(eventPath)): not a JSON object")
+            }
+            origin.event = bytes
+        }
+        return origin
     }
 
     /// The membership, after tying this process's life to the fleet's: when the fleet

@@ -57,7 +57,7 @@ import WardenIdentity
             for i in 0..<rounds {
                 let issued = try RunIdentityToken.issue(options: .init(), host: host, start: start(workspace: Fixture.packageRoot),
                                                         runID: "r", lifetime: nil, now: 1_000)
-                try issued.write(dir + "/token-\(i)")
+                try issued.file.write(dir + "/token-\(i)")
             }
         }
         let perLaunch = elapsed / rounds
