@@ -17,7 +17,9 @@ struct WebhookPayload {
             guard let next = v[String(key)] else { return nil }
             v = next
         }
-        return v == .null ? nil : v
+        // Not `v == .null ? nil : v`: AuditValue takes the nil literal, which would make `.some(.null)`.
+        if case .null = v { return nil }
+        return v
     }
 
     /// Whether `path` holds an object.

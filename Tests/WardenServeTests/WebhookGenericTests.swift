@@ -1,0 +1,88 @@
+import Testing
+import WardenAudit
+import WardenCompiler
+import WardenPolicy
+@testable import WardenServe
+
+/// Generic webhooks: signed timestamp and body, delivery ids, and which triggers may accept.
+@Suite struct WebhookGenericTests {
+    typealias F = WebhookFixtures
+
+    @Test func deliveryToAHook() throws {
+        let d = try F.deliver(F.hook(#"{"version":"1.2.3","targets":["eu","us"]}"#), .hook("deploy"))
+        #expect(d.event == .webhook("deploy"))
+        #expect(d.deliveryID == "d-1")
+        #expect(d.payload["targets"] == ["eu", "us"])
+        #expect(d.commit == nil)
+        #expect(d.cloneURL == nil)
+        #expect(d.verifiedSecrets == ["hook-key"])
+        let decision = TriggerAuthorizer(triggers: WebhookTriggerFilter.eligible(F.triggers, for: d)).decide(d.event)
+        #expect(decision.launches.map(\.trigger) == ["deploy"])
+    }
+
+    @Test func anyJSONValueIsAPayload() throws {
+        #expect(try F.deliver(F.hook("[1,2]"), .hook("deploy")).payload == [1, 2])
+        #expect(try F.deliver(F.hook("null"), .hook("deploy")).payload == .null)
+    }
+
+    @Test func deliveryIDAndBody() {
+        func status(_ r: WebhookRequest) -> Int? { F.rejection { () throws(WebhookRejection) in try F.deliver(r, .hook("deploy")) }?.status }
+        #expect(status(F.hook("{}", delivery: nil)) == 400)
+        #expect(status(F.hook("{}", delivery: "x\ny")) == 400)
+        #expect(status(F.hook("{}", delivery: String(repeating: "x", count: 129))) == 400)
+        #expect(status(F.hook("not json")) == 400)
+        #expect(status(F.hook(String(repeating: "[", count: 5000))) == 400)
+        var form = F.hook("a=b")
+        form.headers = form.headers.map { $0.name == "Content-Type" ? (name: $0.name, value: "application/x-www-form-urlencoded") : $0 }
+        #expect(status(form) == 415)
+    }
+
+    /// Both secrets of a hook's triggers verify only their own deliveries; a secret that
+    /// happens to hold the same value as another verifies for both.
+    @Test func sharedValuesVerifyBothNames() throws {
+        let auth = WebhookAuthenticator(secrets: ["hook-key": Array("same".utf8), "hook-other": Array("same".utf8)])
+        let r = F.hook("{}", key: "same")
+        let names = try auth.authenticate(r, endpoint: .hook("deploy"), candidates: F.triggers, now: F.now)
+        #expect(names == ["hook-key", "hook-other"])
+        let d = try WebhookParser.parse(r, endpoint: .hook("deploy"), verifiedSecrets: names)
+        #expect(d.secretName == "hook-key")
+        #expect(WebhookTriggerFilter.eligible(F.triggers, for: d).map(\.name) == ["deploy", "deploy-b"])
+    }
+}
+
+/// Which triggers may accept a verified delivery.
+@Suite struct WebhookFilterTests {
+    typealias F = WebhookFixtures
+
+    @Test func aTriggerWithoutSecretNeverAccepts() throws {
+        let issue = #"{"action":"opened","issue":{"number":3},"repository":{"full_name":"acme/app"},"sender":{"login":"carol"}}"#
+        let d = try F.deliver(F.github(issue, event: "issues"), .github)
+        // Unfiltered, the authorizer would start `open-issues` (it has no secret)...
+        #expect(TriggerAuthorizer(triggers: F.triggers).decide(d.event).launches.map(\.trigger) == ["open-issues"])
+        // ...filtered, nothing accepts it.
+        let eligible = WebhookTriggerFilter.eligible(F.triggers, for: d)
+        #expect(!eligible.contains { $0.name == "open-issues" })
+        #expect(!TriggerAuthorizer(triggers: eligible).decide(d.event).allowed)
+        // Whatever names are claimed verified.
+        #expect(WebhookTriggerFilter.eligible(F.triggers, endpoint: .hook("open"), verifiedSecrets: ["", "gh-key", "hook-key"]).isEmpty)
+    }
+
+    @Test func secretADoesNotOpenTriggerB() throws {
+        let d = try F.deliver(F.github(F.pullRequest(), key: "other-key"), .github)
+        #expect(d.verifiedSecrets == ["gh-other"])
+        let eligible = WebhookTriggerFilter.eligible(F.triggers, for: d)
+        #expect(eligible.map(\.name) == ["other-prs"])
+        #expect(TriggerAuthorizer(triggers: eligible).decide(d.event).launches.map(\.trigger) == ["other-prs"])
+        // A hook delivery verified by hook-other never reaches `deploy` (hook-key).
+        let h = try F.deliver(F.hook("{}", key: "hook-secret-2"), .hook("deploy"))
+        #expect(WebhookTriggerFilter.eligible(F.triggers, for: h).map(\.name) == ["deploy-b"])
+    }
+
+    @Test func secretsOfOtherEndpointsDoNotCount() {
+        // gh-key verified a GitHub delivery; it opens no GitLab or webhook trigger.
+        #expect(WebhookTriggerFilter.eligible(F.triggers, endpoint: .gitlab, verifiedSecrets: ["gh-key", "hook-key"]).isEmpty)
+        #expect(WebhookTriggerFilter.eligible(F.triggers, endpoint: .hook("deploy"), verifiedSecrets: ["gh-key", "gl-token"]).isEmpty)
+        #expect(WebhookTriggerFilter.eligible(F.triggers, endpoint: .hook("other"), verifiedSecrets: ["hook-key"]).isEmpty)
+        #expect(WebhookTriggerFilter.eligible(F.triggers, endpoint: .github, verifiedSecrets: []).isEmpty)
+    }
+}
