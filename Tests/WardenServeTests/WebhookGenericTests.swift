@@ -20,6 +20,20 @@ import WardenPolicy
         #expect(decision.launches.map(\.trigger) == ["deploy"])
     }
 
+    /// The replay key covers the signed timestamp and body, not the delivery id or the hook:
+    /// printf '%s' '1765000000.{"deploy":"v1"}' | sha256sum
+    @Test func replayKeyCoversWhatIsSigned() throws {
+        let body = #"{"deploy":"v1"}"#
+        let a = try F.deliver(F.hook(body, delivery: "a"), .hook("deploy"))
+        #expect(a.replayKey == "webhook:ead392b82f5a4cdc2bcf9abd6d62505e9aa7ffeb48130676ace28b4ac3aadc53")
+        #expect(try F.deliver(F.hook(body, delivery: "b"), .hook("deploy")).replayKey == a.replayKey)
+        #expect(try F.deliver(F.hook(body, timestamp: F.now + 1, delivery: "a"), .hook("deploy")).replayKey != a.replayKey)
+        // Parsing a generic delivery needs its timestamp.
+        var r = F.hook(body)
+        r.headers.removeAll { $0.name == "X-Warden-Timestamp" }
+        #expect(F.rejection { () throws(WebhookRejection) in try WebhookParser.parse(r, endpoint: .hook("deploy"), secretName: "hook-key") }?.status == 400)
+    }
+
     @Test func anyJSONValueIsAPayload() throws {
         #expect(try F.deliver(F.hook("[1,2]"), .hook("deploy")).payload == [1, 2])
         #expect(try F.deliver(F.hook("null"), .hook("deploy")).payload == .null)

@@ -81,6 +81,37 @@ import WardenPolicy
         #expect(d.event.event == "ping")
         // The body digest is SHA-256 of the raw body: printf '%s' "$body" | sha256sum
         #expect(d.bodyDigest == "717554326515fe7624b25c9306df16f9d7315a3bfd9363f3aad5a49a5e8c15ea")
+        #expect(d.replayKey == "github:717554326515fe7624b25c9306df16f9d7315a3bfd9363f3aad5a49a5e8c15ea")
+    }
+
+    /// A captured delivery replayed under a fresh delivery id keeps its replay key.
+    @Test func replayKeyIgnoresTheDeliveryID() throws {
+        let a = try deliver(F.pullRequest(), delivery: "one")
+        let b = try deliver(F.pullRequest(), delivery: "two")
+        #expect(a.deliveryID != b.deliveryID)
+        #expect(a.replayKey == b.replayKey)
+        #expect(try deliver(F.pullRequest(action: "synchronize")).replayKey != a.replayKey)
+    }
+
+    /// Reviews, review comments and threads carry the pull request's base and head.
+    @Test func reviewsCarryThePullRequest() throws {
+        let review = #"{"action":"submitted","review":{"state":"approved"},"pull_request":{"number":7,"base":{"ref":"main"},"head":{"sha":"\#(F.sha1)"}},"repository":{"full_name":"acme/app"},"sender":{"login":"erin"}}"#
+        let d = try deliver(review, event: "pull_request_review")
+        #expect(d.event == .forge(.github, event: "pull_request_review", action: "submitted", repository: "acme/app", branch: "main", sender: "erin"))
+        #expect(d.commit == F.sha1)
+        // Its body does not pass as a pull_request event, nor as a review comment.
+        #expect(status(review, event: "pull_request") == 422)
+        #expect(status(review, event: "pull_request_review_comment") == 422)
+        let reviewComment = review.replacingOccurrences(of: #""review":{"state":"approved"}"#, with: #""comment":{"body":"nit"}"#)
+        #expect(status(reviewComment, event: "pull_request") == 422)
+        #expect(try deliver(reviewComment, event: "pull_request_review_comment").event.branch == "main")
+    }
+
+    /// A branch creation (`create`) does not pass as a push.
+    @Test func createDoesNotPassAsPush() {
+        let create = #"{"ref":"main","ref_type":"branch","master_branch":"main","repository":{"full_name":"acme/app"},"sender":{"login":"bob"}}"#
+        #expect(status(create, event: "push") == 422)
+        #expect(status(create, event: "create") == nil)
     }
 
     @Test func formEncodedBodiesAreRefusedWithAFix() {

@@ -45,6 +45,17 @@ import WardenAudit
         #expect(status(String(repeating: "{\"a\":", count: 100_000)) == 400)
     }
 
+    /// A reason quoting a huge hostile key stays short and printable.
+    @Test func hugeDuplicateKeyReasonIsBounded() {
+        // JSON escapes, so the parser reaches the duplicate and quotes the key (ESC and all).
+        let key = String(repeating: "\\u001bx", count: 200_000)
+        let r = WebhookFixtures.rejection { () throws(WebhookRejection) in try parse("{\"\(key)\":1,\"\(key)\":2}") }
+        #expect(r?.status == 400)
+        #expect(r?.reason.contains("duplicate key") == true)
+        #expect((r?.reason.utf8.count ?? 999) <= WebhookRejection.maxReasonBytes)
+        #expect(r?.reason.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } == true)
+    }
+
     @Test func valueCountIsBounded() {
         let many = "[" + String(repeating: "0,", count: WebhookJSON.maxValues) + "0]"
         #expect(status(many) == 413)

@@ -7,9 +7,17 @@ public struct WebhookDelivery: Sendable {
     public var endpoint: WebhookEndpoint
     /// The dedupe key the sender gives: GitHub's `X-GitHub-Delivery`, GitLab's
     /// `Idempotency-Key` (the same on retries) or else `X-Gitlab-Event-UUID`, a generic
-    /// webhook's `X-Warden-Delivery`; 1-128 of `A-Z a-z 0-9 . _ : -`. Not covered by any
-    /// signature: dedupe on `bodyDigest` too where a replayed body must not run twice.
+    /// webhook's `X-Warden-Delivery`; 1-128 of `A-Z a-z 0-9 . _ : -`. No signature covers
+    /// it: whoever replays a captured delivery can pick a fresh one. See `replayKey`.
     public var deliveryID: String
+    /// The dedupe key derived from what the credential covers: `SOURCE:` and the SHA-256 (hex)
+    /// of the raw body (github, gitlab) or of `<timestamp>.<body>` (webhook; the same on every
+    /// hook, so a delivery replayed to another hook sharing the secret collides). Refuse a
+    /// delivery whose replay key was seen: a captured GitHub delivery otherwise replays forever
+    /// under fresh delivery ids (GitHub signs no timestamp). Generic webhook keys need keeping
+    /// only for twice `ServeLimits.replayWindowSeconds`. A GitHub "Redeliver" of a delivery
+    /// that already ran has the same key.
+    public var replayKey: String
     /// The event the authorizer decides on (github/gitlab: source, event, action,
     /// repository, branch, sender; webhook: the hook name). `senderTeams` is left empty.
     public var event: TriggerEvent

@@ -20,7 +20,12 @@ public enum WebhookParser {
         case .gitlab: parsed = try GitLabPayload.parse(request)
         case .hook(let name): parsed = try generic(request, hook: name)
         }
-        return WebhookDelivery(endpoint: endpoint, deliveryID: parsed.deliveryID, event: parsed.event, commit: parsed.commit,
+        var signed = request.body
+        if case .hook = endpoint {
+            signed = Array(try request.required("X-Warden-Timestamp").utf8) + [UInt8(ascii: ".")] + request.body
+        }
+        let replayKey = endpoint.source.rawValue + ":" + WebhookSignature.hex(SHA256.hash(data: signed))
+        return WebhookDelivery(endpoint: endpoint, deliveryID: parsed.deliveryID, replayKey: replayKey, event: parsed.event, commit: parsed.commit,
                                cloneURL: parsed.cloneURL, cloneURLRefusal: parsed.cloneURLRefusal, verifiedSecrets: verifiedSecrets,
                                secretName: secretName, payload: parsed.payload, isPing: parsed.isPing,
                                bodyDigest: WebhookSignature.hex(SHA256.hash(data: request.body)))

@@ -61,7 +61,8 @@ public enum WebhookText {
 
     /// `text` made printable ASCII and cut to at most `maxBytes` bytes (ending in `...` when cut).
     static func bounded(_ text: String, maxBytes: Int) -> String {
-        let a = TerminalText.escape(ascii(text, maxScalars: Int.max))
+        // Each kept scalar makes at least one byte: never escape more than can be kept.
+        let a = TerminalText.escape(ascii(text, maxScalars: maxBytes))
         guard a.utf8.count > maxBytes else { return a }
         return String(decoding: a.utf8.prefix(maxBytes - 3), as: UTF8.self) + "..."
     }
