@@ -100,3 +100,25 @@ import WardenPolicy
         #expect(WebhookTriggerFilter.eligible(F.triggers, endpoint: .github, verifiedSecrets: []).isEmpty)
     }
 }
+
+/// The one-call intake: authenticate, parse, filter, in that order.
+@Suite struct WebhookIntakeTests {
+    typealias F = WebhookFixtures
+    let intake = WebhookIntake(triggers: F.triggers, secrets: F.secrets)
+
+    @Test func receivesAndFilters() throws {
+        let (d, eligible) = try intake.receive(F.github(F.pullRequest()), endpoint: .github, now: F.now)
+        #expect(d.verifiedSecrets == ["gh-key"])
+        #expect(eligible.map(\.name) == ["review-prs", "pushes"])
+        let (h, hooks) = try intake.receive(F.hook("{}", key: "hook-secret-2"), endpoint: .hook("deploy"), now: F.now)
+        #expect(h.event == .webhook("deploy"))
+        #expect(hooks.map(\.name) == ["deploy-b"])
+    }
+
+    /// Nothing is parsed before the credential is checked: an unsigned hostile body gets 401, not 400.
+    @Test func authenticatesBeforeParsing() {
+        let r = WebhookRequest(headers: [("Content-Type", "text/plain")], body: Array(String(repeating: "[", count: 10_000).utf8))
+        #expect(F.rejection { () throws(WebhookRejection) in try intake.receive(r, endpoint: .github, now: F.now) }?.status == 401)
+        #expect(F.rejection { () throws(WebhookRejection) in try intake.receive(F.github("not json", key: "wrong"), endpoint: .github, now: F.now) }?.status == 403)
+    }
+}
