@@ -201,6 +201,8 @@ import WardenPolicy
         #expect(status(#"{"action":"opened","pull_request":{"head":{"sha":"\#(F.sha1)"}},"repository":{"full_name":"acme/app"}}"#) == 422)
         #expect(status(#"{"action":"opened","pull_request":{"base":{"ref":"main"}},"repository":{"full_name":"acme/app"}}"#) == 422)
         #expect(status(#"{"pull_request":{"base":{"ref":"main"},"head":{"sha":"\#(F.sha1)"}},"repository":{"full_name":"acme/app"}}"#) == 422)
+        #expect(status(#"{"action":"opened","pull_request":{"base":{"ref":"main"},"head":{"sha":"\#(F.sha1)"}},"repository":{"name":"app"}}"#) == 422)
+        #expect(status(#"{"action":"opened","pull_request":{"base":{"ref":"main"},"head":{"sha":"\#(F.sha1)"}},"repository":{"full_name":null}}"#) == 422)
         // A bot login is genuine.
         #expect(status(F.pullRequest(sender: "dependabot[bot]")) == nil)
     }

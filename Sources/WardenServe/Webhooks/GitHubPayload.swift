@@ -55,7 +55,11 @@ enum GitHubPayload {
         var e = TriggerEvent(source: .github)
         e.event = event
         e.action = try p.string("action", "action", valid: WebhookValues.isEventName)
-        e.repository = try p.string("repository.full_name", "repository (owner/name)", valid: WebhookValues.isGitHubRepository)
+        if shapes[event]?.objects.contains("repository") == true {
+            e.repository = try p.required("repository.full_name", "repository (owner/name)", valid: WebhookValues.isGitHubRepository)
+        } else {
+            e.repository = try p.string("repository.full_name", "repository (owner/name)", valid: WebhookValues.isGitHubRepository)
+        }
         e.sender = try p.string("sender.login", "login", valid: WebhookValues.isLogin)
         var commit: String?
         if pullRequestEvents.contains(event) {
