@@ -122,3 +122,17 @@ import WardenPolicy
         #expect(F.rejection { () throws(WebhookRejection) in try intake.receive(F.github("not json", key: "wrong"), endpoint: .github, now: F.now) }?.status == 403)
     }
 }
+
+/// The bridge to the HTTP layer's types.
+@Suite struct WebhookServeBridgeTests {
+    @Test func servedRequestsAndRejections() throws {
+        let signed = WebhookFixtures.github(WebhookFixtures.pullRequest())
+        let served = ServeRequest(method: "POST", path: "/hooks/github", headers: signed.headers, body: signed.body)
+        let r = WebhookRequest(served)
+        #expect(r.body == signed.body)
+        #expect(try r.header("x-github-event") == "pull_request")
+        let response = WebhookRejection(status: 415, "not \u{1b}json").response
+        #expect(response.status == 415)
+        #expect(response.body == Array("not \\x1bjson\n".utf8))
+    }
+}
