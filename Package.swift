@@ -54,7 +54,7 @@ let package = Package(
         // `warden serve`: webhook authentication and parsing, launch authorization, the durable
         // run queue (SQLite), concurrency limits, the HTTP surface (SwiftNIO's HTTP/1.1).
         .target(name: "WardenServe", dependencies: [
-            "WardenRuntime", "WardenCompiler", "WardenPolicy", "WardenAudit", "CSQLite",
+            "WardenRuntime", "WardenCompiler", "WardenPolicy", "WardenAudit", "WardenKernel", "CSQLite",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -17,6 +17,9 @@ public enum AuditKind {
     public static let httpExfiltration = "http.exfiltration"
     /// The run's identity token was issued (never the token itself).
     public static let identityToken = "identity.token"
+    /// A trigger's launch decision (`warden trigger`, `warden serve`): allowed or refused.
+    public static let triggerAllow = "trigger.allow"
+    public static let triggerRefuse = "trigger.refuse"
     public static let checkpoint = "checkpoint"
     public static let recovery = "recovery"
     /// Written by the next writer for a run that ended without `run.exit`.

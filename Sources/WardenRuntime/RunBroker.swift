@@ -39,13 +39,7 @@ final class RunBroker {
         return values
     }
 
-    static func spec(_ source: WardenPolicy.SecretSource) -> SecretSourceSpec {
-        switch source {
-        case .env(let name): return .env(name)
-        case .file(let path): return .file(path)
-        case .command(let argv): return .command(argv)
-        }
-    }
+    static func spec(_ source: WardenPolicy.SecretSource) -> SecretSourceSpec { SecretSourceSpec(source) }
 
     /// The absolute paths a secret command names: each argument that is one, every
     /// absolute path inside an argument (`sh -c "cd /srv/tools && ./mint"` names

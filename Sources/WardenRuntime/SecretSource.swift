@@ -1,4 +1,5 @@
 import WardenKernel
+import WardenPolicy
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -145,5 +146,16 @@ public enum Placeholder {
         var out = Array(prefix.utf8)
         for b in bytes { out += [digits[Int(b >> 4)], digits[Int(b & 15)]] }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+extension SecretSourceSpec {
+    /// The source a policy's `secret` declaration names.
+    public init(_ source: WardenPolicy.SecretSource) {
+        switch source {
+        case .env(let name): self = .env(name)
+        case .file(let path): self = .file(path)
+        case .command(let argv): self = .command(argv)
+        }
     }
 }

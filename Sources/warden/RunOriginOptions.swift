@@ -58,25 +58,36 @@ struct RunOriginOptions: ParsableArguments {
         return origin
     }
 
-    /// The membership, after tying this process's life to the fleet's: when the fleet
-    /// process dies (even by SIGKILL), this run gets SIGTERM and stops its agent as for an
-    /// operator's SIGTERM, so no run outlives its fleet unseen. The stop signals are held
-    /// (blocked) until the agent has started, when the supervisor takes them and passes them
-    /// on: a fleet dying while this run sets up still gets a recorded `run.exit`, never a
-    /// run killed between its `run.start` and its agent.
+    @Flag(name: .customLong("stop-with-parent"), help: "Stop the run (as for SIGTERM) when the process that started it dies (set by `warden serve`).")
+    var stopWithParent = false
+
+    /// The membership, after tying this process's life to the fleet's (see `tieToParent`).
     func membership() throws -> FleetMembership? {
-        guard let fleetID, let fleetRepository else { return nil }
+        guard let fleetID, let fleetRepository else {
+            if stopWithParent { try tieToParent(what: "the server") }
+            return nil
+        }
+        try tieToParent(what: "the fleet")
+        return FleetMembership(id: fleetID, repository: fleetRepository)
+    }
+
+    /// Ties this process's life to its parent's: when the parent (a fleet, a server) dies,
+    /// even by SIGKILL, this run gets SIGTERM and stops its agent as for an operator's
+    /// SIGTERM, so no run outlives it unseen. The stop signals are held (blocked) until the
+    /// agent has started, when the supervisor takes them and passes them on: a parent dying
+    /// while this run sets up still gets a recorded `run.exit`, never a run killed between its
+    /// `run.start` and its agent.
+    private func tieToParent(what: String) throws {
         var held = sigset_t()
         sigemptyset(&held)
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&held, s) }
         pthread_sigmask(SIG_BLOCK, &held, nil)
         ParentDeath.deliver(SIGTERM)
         if getppid() == 1 {
-            printError("the fleet that started this run is gone; not launching")
-            writeReport(runID: nil, exitCode: 125, denials: 0, error: "the fleet is gone")
+            printError("\(what) that started this run is gone; not launching")
+            writeReport(runID: nil, exitCode: 125, denials: 0, error: "\(what) is gone")
             throw ExitCode(125)
         }
-        return FleetMembership(id: fleetID, repository: fleetRepository)
     }
 
     /// Writes the report (`--report`), if asked: `{"run_id", "exit_code", "denials", "error"}`.

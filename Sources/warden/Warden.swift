@@ -8,7 +8,7 @@ struct Warden: ParsableCommand {
         commandName: "warden",
         abstract: "Policy and governance enforcement for background agents.",
         version: WardenVersion.string,
-        subcommands: [LintCommand.self, FmtCommand.self, TestCommand.self, ExplainCommand.self, DiffCommand.self, CompileCommand.self, RunCommand.self, FleetCommand.self, TriggerCommand.self, LearnCommand.self, AuditCommand.self, IdentityCommand.self, DoctorCommand.self, SyscallsCommand.self, LspCommand.self]
+        subcommands: [LintCommand.self, FmtCommand.self, TestCommand.self, ExplainCommand.self, DiffCommand.self, CompileCommand.self, RunCommand.self, FleetCommand.self, TriggerCommand.self, ServeCommand.self, LearnCommand.self, AuditCommand.self, IdentityCommand.self, DoctorCommand.self, SyscallsCommand.self, LspCommand.self]
     )
 }
 

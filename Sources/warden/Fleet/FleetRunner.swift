@@ -181,37 +181,13 @@ final class FleetRunner: @unchecked Sendable {
         if let log = state.auditLog { arguments += ["--audit-log", log] }
         arguments += ["--"] + state.command
 
-        let output = open(runDirectory + "/output.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard output >= 0 else { throw FleetError("cannot create \(runDirectory)/output.log: \(String(cString: strerror(errno)))") }
-        defer { close(output) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
-        let argv = [wardenPath] + arguments
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for p in cArgs { free(p) } }
-        // Registered under the lock, so a signal arriving now finds the pid.
-        let (pid, rc): (pid_t, Int32) = locked {
-            guard !stopping else { return (0, ECANCELED) }
-            var pid: pid_t = 0
-            let rc = ChildSpawn.withAttributes { posix_spawn(&pid, wardenPath, &actions, &$0, &cArgs, environ) }
-            if rc == 0 { running[index] = pid }
-            return (pid, rc)
-        }
-        guard rc == 0 else {
-            if rc == ECANCELED { throw FleetError(Self.canceled) }
-            throw FleetError("cannot start \(wardenPath): \(String(cString: strerror(rc)))")
-        }
-        // Wait without reaping, forget the pid, then reap: a stop signal can never reach
-        // another process that was given the pid after this one was reaped.
-        var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0, errno == EINTR {}
-        locked { _ = running.removeValue(forKey: index) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return try ChildWarden.run(wardenPath, arguments, output: runDirectory + "/output.log", canceled: Self.canceled, admit: { spawn in
+            locked {
+                guard !stopping else { return (0, ECANCELED) }
+                let started = spawn()
+                if started.rc == 0 { running[index] = started.pid }
+                return started
+            }
+        }, forget: { locked { _ = running.removeValue(forKey: index) } })
     }
 }

@@ -1,3 +1,4 @@
+import WardenKernel
 import WardenRuntime
 #if canImport(Glibc)
 import Glibc
@@ -41,9 +42,21 @@ enum FleetWorkspace {
         return lstat(path + "/HEAD", &st) == 0 && lstat(path + "/objects", &st) == 0
     }
 
-    private static func clone(_ source: String, to destination: String) throws(FleetError) {
+    /// Clones `source` into `destination` (hooks off, no `ext::`, no hard links) and, when
+    /// given, checks out `commit` detached, fetching it by id when no branch has it (a pull
+    /// request from a fork). Also `warden serve`'s `workspace clone`.
+    static func clone(_ source: String, to destination: String, commit: String? = nil) throws(FleetError) {
         try git(["-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "clone", "--no-hardlinks", "--quiet",
                  "--", source, destination])
+        guard let commit else { return }
+        guard commit.utf8.count == 40 || commit.utf8.count == 64, commit.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            throw FleetError("commit \(TerminalText.escape(commit)) is not a full hexadecimal object id")
+        }
+        let checkout = ["-C", destination, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", "--detach", commit]
+        do { try git(checkout) } catch {
+            try git(["-C", destination, "-c", "protocol.ext.allow=never", "fetch", "--quiet", "origin", commit])
+            try git(checkout)
+        }
     }
 
     private static func git(_ arguments: [String]) throws(FleetError) { try run("git", arguments) }

@@ -112,7 +112,7 @@ struct TriggerCommand: ParsableCommand {
         do {
             let key = try AuditLocation.signingKeyPath(explicit: nil).map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
             let log = try AuditLog(path: path, signingKey: key)
-            _ = try log.append([AuditEvent(kind: allowed ? "trigger.allow" : "trigger.refuse", fields: fields)], run: id, sync: true)
+            _ = try log.append([AuditEvent(kind: allowed ? AuditKind.triggerAllow : AuditKind.triggerRefuse, fields: fields)], run: id, sync: true)
         } catch {
             throw FleetError("audit: \(error.description) (nothing was started)")
         }

@@ -1,0 +1,154 @@
+import Synchronization
+import WardenAudit
+import WardenCompiler
+import WardenKernel
+import WardenPolicy
+
+/// One webhook delivery from the wire to the queue: authenticate, parse and filter it
+/// (`WebhookIntake`), drop a replay, decide it with `TriggerAuthorizer` under the triggers'
+/// budgets, record the decision durably, and queue each launch it allows.
+struct DeliveryDecider: Sendable {
+    let policy: @Sendable () -> ServePolicy
+    let store: ServeStore
+    let recorder: DecisionRecorder
+    let metrics: ServeMetrics
+    let wake: @Sendable () -> Void
+    /// Decisions and enqueues are serialized, so two deliveries never both fit a budget that
+    /// has room for one.
+    let decisionLock: Mutex<Void>
+
+    func handle(_ request: ServeRequest, endpoint: WebhookEndpoint) -> ServeResponse {
+        let policy = policy()
+        let now = ServeClock.milliseconds()
+        guard !endpoint.candidates(in: policy.triggers).isEmpty else {
+            metrics.delivery(endpoint, "no-trigger")
+            return .text(404, "no trigger of this policy takes deliveries at \(endpoint.path)")
+        }
+        let received: (delivery: WebhookDelivery, eligible: [CheckedTrigger])
+        do {
+            received = try WebhookIntake(triggers: policy.triggers, secrets: policy.secrets)
+                .receive(WebhookRequest(request), endpoint: endpoint, now: now / 1000)
+        } catch {
+            let authentication = error.status == 401 || error.status == 403
+            metrics.delivery(endpoint, authentication ? "unauthenticated" : "malformed")
+            var fields: [String: AuditValue] = [
+                "source": .string(endpoint.source.rawValue), "endpoint": .string(endpoint.path),
+                "status": .int(Int64(error.status)), "reason": .string(error.reason), "policy_path": .string(policy.path),
+            ]
+            if authentication { fields["authenticated"] = .bool(false) }
+            recorder.recordRejected(fields: fields, now: now / 1000)
+            return error.response
+        }
+        let delivery = received.delivery
+        if delivery.isPing {
+            metrics.delivery(endpoint, "ping")
+            return .json(200, #"{"pong":true}"#)
+        }
+        return decisionLock.withLock { _ in decide(delivery, eligible: received.eligible, policy: policy, now: now) }
+    }
+
+    private func decide(_ delivery: WebhookDelivery, eligible: [CheckedTrigger], policy: ServePolicy, now: Int64) -> ServeResponse {
+        let endpoint = delivery.endpoint
+        let source = endpoint.source.rawValue
+        do {
+            if try store.hasDelivery(delivery.replayKey, source: source) { return duplicate(delivery) }
+        } catch {
+            metrics.delivery(endpoint, "error")
+            return .text(503, "the delivery ledger cannot be read; try again")
+        }
+        // `eligible`: only triggers whose own secret verified this delivery may take it.
+        let usage = BudgetUsage(store: store, triggers: eligible, now: now)
+        let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of)
+        let decisionID = AuditRun.newRunID()
+        var fields = DeliveryFields.of(delivery, policyPath: policy.path)
+        fields["reason"] = .string(decision.reason)
+        fields["trigger"] = decision.trigger.map { .string($0) } ?? .null
+        var runs: [NewRun] = []
+        if decision.allowed {
+            fields["launches"] = .array(decision.launches.map { .object(["trigger": .string($0.trigger), "identity": .string($0.identity)]) })
+            fields["identity"] = .string(decision.launches[0].identity)
+            for launch in decision.launches {
+                guard let trigger = eligible.first(where: { $0.name == launch.trigger }) else { continue }
+                runs.append(NewRun(trigger: launch.trigger, identity: launch.identity, source: source,
+                                   repository: delivery.event.repository, deliveryID: delivery.deliveryID, decision: decisionID,
+                                   commit: delivery.commit, cloneURL: delivery.cloneURL,
+                                   eventDocument: EventDocument.bytes(EventDocument.make(delivery, trigger: trigger)), enqueuedAt: now))
+            }
+        }
+        do {
+            try recorder.record(allowed: decision.allowed, id: decisionID, fields: fields)
+        } catch {
+            // Not decided: the delivery is not marked seen, so the sender may try again.
+            metrics.delivery(endpoint, "error")
+            return .text(503, "the decision cannot be recorded in the audit trail; nothing was started")
+        }
+        // The delivery and its runs, in one transaction (a refused one: the delivery alone).
+        // Keyed by what the credential signs (`replayKey`): GitHub's delivery id header is
+        // not signed, so a replay with a new id is still the same delivery.
+        let queued: [QueuedRun]
+        do {
+            guard let q = try store.enqueue(runs, delivery: DeliveryKey(id: delivery.replayKey, source: source, receivedAt: now)) else {
+                return duplicate(delivery)
+            }
+            queued = q
+        } catch {
+            metrics.delivery(endpoint, "error")
+            return .text(503, "the run queue cannot take it: \(error)")
+        }
+        guard decision.allowed else {
+            metrics.delivery(endpoint, "refused")
+            return .json(200, AuditValue.object(["decision": "refuse", "decision_id": .string(decisionID),
+                                                 "reason": .string(decision.reason)]).jsonText)
+        }
+        metrics.delivery(endpoint, "queued")
+        wake()
+        return .json(202, AuditValue.object(["decision": "allow", "decision_id": .string(decisionID),
+                                             "queued": .array(queued.map { .int($0.id) })]).jsonText)
+    }
+
+    private func duplicate(_ delivery: WebhookDelivery) -> ServeResponse {
+        metrics.delivery(delivery.endpoint, "duplicate")
+        return .json(200, AuditValue.object(["duplicate": .bool(true), "delivery": .string(delivery.deliveryID)]).jsonText)
+    }
+}
+
+/// The budget usage the authorizer asks for, read from the queue (`ServeStore.usage`).
+struct BudgetUsage {
+    let store: ServeStore
+    let triggers: [CheckedTrigger]
+    let now: Int64
+
+    func of(_ name: String) -> TriggerUsage? {
+        guard let t = triggers.first(where: { $0.name == name }) else { return nil }
+        let b = t.budget
+        guard b.runsCount != nil || b.concurrent != nil || b.wallTimeSeconds != nil else { return nil }
+        do {
+            return try store.usage(trigger: name, budget: b, now: now)
+        } catch {
+            // Unknown usage: treat every budget as spent rather than launch past it.
+            return TriggerUsage(runsInPeriod: Int.max, running: Int.max, wallTimeSecondsInPeriod: Int.max)
+        }
+    }
+}
+
+/// The fields every decision record of a delivery carries.
+enum DeliveryFields {
+    static func of(_ d: WebhookDelivery, policyPath: String) -> [String: AuditValue] {
+        func opt(_ s: String?) -> AuditValue { s.map { .string($0) } ?? .null }
+        var fields: [String: AuditValue] = [
+            "source": .string(d.endpoint.source.rawValue), "delivery": .string(d.deliveryID), "authenticated": .bool(true),
+            "secret": .string(d.secretName), "policy_path": .string(policyPath), "commit": opt(d.commit),
+        ]
+        let e = d.event
+        switch d.endpoint {
+        case .hook(let name): fields["hook"] = .string(name)
+        case .github, .gitlab:
+            fields["event"] = opt(e.event)
+            fields["action"] = opt(e.action)
+            fields["repository"] = opt(e.repository)
+            fields["branch"] = opt(e.branch)
+            fields["sender"] = opt(e.sender)
+        }
+        return fields
+    }
+}

@@ -1,0 +1,90 @@
+import Synchronization
+import WardenAudit
+
+/// `warden serve`'s routes:
+///
+/// - `POST /hooks/github`, `/hooks/gitlab`, `/hooks/webhook/NAME`: deliveries (`WebhookIntake`).
+/// - `GET /healthz`: liveness, no token needed.
+/// - `GET /`, `/api/runs[?limit=N]`, `/api/runs/ID`, `/metrics`: the runs and counters;
+///   when the server has an API token, these need `Authorization: Bearer TOKEN`.
+public final class ServeApplication: ServeHandler {
+    private let current: Mutex<ServePolicy>
+    let store: ServeStore
+    let metrics = ServeMetrics()
+    let recorder: DecisionRecorder
+    let decisionLock = Mutex<Void>(())
+    private let apiToken: [UInt8]?
+    private let pausedCheck: @Sendable () -> Bool
+    private let wakeWorkers: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
+
+    public init(policy: ServePolicy, store: ServeStore, recorder: DecisionRecorder, apiToken: [UInt8]?,
+                paused: @escaping @Sendable () -> Bool) {
+        current = Mutex(policy)
+        self.store = store
+        self.recorder = recorder
+        self.apiToken = apiToken
+        self.pausedCheck = paused
+    }
+
+    /// The policy in force.
+    public var policy: ServePolicy { current.withLock { $0 } }
+
+    /// Puts `policy` in force for every later decision (reload).
+    public func replace(_ policy: ServePolicy) { current.withLock { $0 = policy } }
+
+    /// What to call when a run was queued.
+    public func onQueued(_ wake: @escaping @Sendable () -> Void) { wakeWorkers.withLock { $0 = wake } }
+
+    /// The schedule ticker, sharing this application's policy, store, recorder and decision lock.
+    public func makeScheduleTicker(report: @escaping @Sendable (String) -> Void) -> ScheduleTicker {
+        ScheduleTicker(policy: { [unowned self] in self.policy }, store: store, recorder: recorder, decisionLock: decisionLock,
+                       wake: { [unowned self] in self.wake() }, report: report)
+    }
+
+    private func wake() { wakeWorkers.withLock { $0 }?() }
+
+    public func handle(_ request: ServeRequest) -> ServeResponse {
+        if let endpoint = WebhookEndpoint.parse(path: request.path) {
+            guard request.method == "POST" else { return .text(405, "deliveries are POSTed") }
+            let decider = DeliveryDecider(policy: { [unowned self] in self.policy }, store: store, recorder: recorder, metrics: metrics,
+                                          wake: { [unowned self] in self.wake() }, decisionLock: decisionLock)
+            return decider.handle(request, endpoint: endpoint)
+        }
+        guard request.method == "GET" else { return .text(405, "only GET here") }
+        if request.path == "/healthz" { return .text(200, "ok") }
+        guard authorized(request) else {
+            return ServeResponse(status: 401, body: Array("an API token is required (Authorization: Bearer ...)\n".utf8),
+                                 headers: [("WWW-Authenticate", "Bearer")])
+        }
+        do {
+            switch request.path {
+            case "/":
+                let page = StatusPage.html(try store.runs(limit: 100, before: nil), queue: try store.counts(), paused: pausedCheck())
+                return ServeResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8),
+                                     headers: [("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")])
+            case "/metrics":
+                let text = metrics.render(queue: try store.counts(), paused: pausedCheck())
+                return ServeResponse(status: 200, contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
+            case "/api/runs":
+                let limit = min(1000, max(1, request.queryValue("limit").flatMap(Int.init) ?? 100))
+                let before = request.queryValue("before").flatMap(Int64.init)
+                return .json(200, AuditValue.array(try store.runs(limit: limit, before: before).map(StatusPage.json)).jsonText)
+            default:
+                if request.path.hasPrefix("/api/runs/"), let id = Int64(request.path.dropFirst("/api/runs/".count)) {
+                    guard let run = try store.run(id) else { return .text(404, "no run \(id)") }
+                    return .json(200, StatusPage.json(run).jsonText)
+                }
+                return .text(404, "not found")
+            }
+        } catch {
+            return .text(503, "the run queue cannot be read: \(error)")
+        }
+    }
+
+    /// True when no token is set, or the request carries it (compared in constant time).
+    private func authorized(_ request: ServeRequest) -> Bool {
+        guard let apiToken else { return true }
+        guard let value = request.header("authorization"), value.hasPrefix("Bearer ") else { return false }
+        return WebhookSignature.tokenEqual(Array(value.utf8.dropFirst(7)), apiToken)
+    }
+}

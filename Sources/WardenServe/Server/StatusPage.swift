@@ -1,0 +1,59 @@
+import WardenAudit
+
+/// The runs as JSON (`/api/runs`) and as a small HTML page (`/`). Every value that came
+/// from a peer (repository, trigger names, errors) is escaped for its context.
+enum StatusPage {
+    static func json(_ run: QueuedRun) -> AuditValue {
+        func opt(_ s: String?) -> AuditValue { s.map { .string($0) } ?? .null }
+        func opt(_ n: Int64?) -> AuditValue { n.map { .int($0) } ?? .null }
+        return .object([
+            "id": .int(run.id), "trigger": .string(run.trigger), "identity": .string(run.identity), "source": .string(run.source),
+            "repository": opt(run.repository), "delivery": opt(run.deliveryID), "decision_id": .string(run.decision),
+            "commit": opt(run.commit), "state": .string(run.state.rawValue), "enqueued_ms": .int(run.enqueuedAt),
+            "started_ms": opt(run.startedAt), "finished_ms": opt(run.finishedAt), "run_id": opt(run.runID),
+            "exit_code": run.exitCode.map { .int(Int64($0)) } ?? .null, "error": opt(run.error), "workspace": opt(run.workspace),
+        ])
+    }
+
+    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool) -> String {
+        var out = """
+        <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+        <title>warden serve</title><style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
+        td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}code{font-size:12px}</style></head><body>
+        <h1>warden serve</h1>
+        """
+        out += "<p>" + RunState.allCases.map { "\($0.rawValue): \(queue[$0] ?? 0)" }.joined(separator: " · ")
+        out += paused ? " · <strong>paused</strong> (the kill switch holds new launches)</p>" : "</p>"
+        out += "<table><tr><th>#</th><th>trigger</th><th>identity</th><th>repository</th><th>state</th><th>exit</th><th>run</th><th>error</th></tr>"
+        for run in runs {
+            let cells = [String(run.id), run.trigger, run.identity, run.repository ?? "", run.state.rawValue,
+                         run.exitCode.map { String($0) } ?? "", run.runID ?? "", run.error ?? ""]
+            out += "<tr>" + cells.enumerated().map { i, c in
+                i == 6 && !c.isEmpty ? "<td><code>\(escape(c))</code> <small>(warden audit show --run \(escape(c)))</small></td>" : "<td>\(escape(c))</td>"
+            }.joined() + "</tr>"
+        }
+        out += "</table><p><a href=\"/api/runs\">JSON</a> · <a href=\"/metrics\">metrics</a></p></body></html>\n"
+        return out
+    }
+
+    /// HTML text escaping; control characters are shown as `\u{..}` rather than sent.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars.prefix(500) {
+            switch scalar {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default:
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.properties.generalCategory == .format {
+                    out += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,191 @@
+import ArgumentParser
+import WardenAudit
+import WardenKernel
+import WardenPolicy
+import WardenRuntime
+import WardenServe
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// `warden serve`: the daemon that receives triggers (webhooks, schedules), decides them,
+/// queues the allowed launches durably and runs them under the limits (docs/serve.md).
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive webhooks and fire schedules: decide, record, queue and run the policy's triggers.",
+        discussion: """
+        Example:
+          warden serve --policy /etc/warden/agents.warden --listen 127.0.0.1:8420 --concurrency 4
+
+        Deliveries go to POST /hooks/github, /hooks/gitlab and /hooks/webhook/NAME; GET / shows \
+        the runs, /api/runs lists them as JSON, /metrics has Prometheus counters, /healthz answers \
+        ok. The queue lives in STATE/queue.sqlite3: a restart resumes queued runs and records runs \
+        that were going as interrupted. While STATE/paused exists nothing new starts. SIGHUP \
+        reloads the policy and its secrets (a policy that fails to load leaves the old one in \
+        force); SIGTERM or SIGINT stops: no new deliveries, running agents get SIGTERM and record \
+        their end. Exit status: 0 after a stop, 2 for bad input or a policy the server cannot take.
+        """
+    )
+
+    @Option(help: "The policy file, or a stock policy's name.", transform: StockPolicies.resolve(policyArgument:))
+    var policy: String
+
+    @Option(help: "Address and port to listen on (HOST:PORT; port 0 picks a free one).")
+    var listen = "127.0.0.1:8420"
+
+    @Option(help: "The server's state directory: queue, run workspaces and logs (default: $WARDEN_STATE_DIR/serve).")
+    var stateDir: String?
+
+    @Option(help: "The audit log (default: as for `warden run`).")
+    var auditLog: String?
+
+    @Option(help: "Runs going at once on this host.")
+    var concurrency = 4
+
+    @Option(help: "Runs going at once per identity (default: no limit beyond --concurrency).")
+    var perIdentity: Int?
+
+    @Option(help: "Runs going at once per repository (default: no limit beyond --concurrency).")
+    var perRepository: Int?
+
+    @Option(help: "Wall-clock limit for each run, e.g. 30m (the shorter of this and `limit wall-time` applies).")
+    var timeout: String?
+
+    @Option(help: "A file holding the token that GET /, /api/* and /metrics require (Authorization: Bearer).")
+    var apiTokenFile: String?
+
+    func validate() throws {
+        if policy == "-" { throw ValidationError("--policy: standard input cannot be the policy here; give a file") }
+        guard ServeAddress.parse(listen) != nil else { throw ValidationError("--listen: expected HOST:PORT, e.g. 127.0.0.1:8420") }
+        guard concurrency >= 1, concurrency <= 1024 else { throw ValidationError("--concurrency: 1 to 1024") }
+        if let perIdentity, perIdentity < 1 { throw ValidationError("--per-identity: at least 1") }
+        if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
+        if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
+        if stateDir == "" || auditLog == "" || apiTokenFile == "" { throw ValidationError("a path option is empty") }
+    }
+
+    func run() throws {
+        do {
+            try serve()
+        } catch let error as FleetError {
+            printError("warden serve: \(error.description)")
+            throw ExitCode(2)
+        }
+    }
+
+    private func serve() throws {
+        guard let (host, port) = ServeAddress.parse(listen) else { throw ExitCode(2) }
+        guard let warden = StockPolicies.currentExecutable() else { throw FleetError("cannot find Warden's own binary (/proc/self/exe)") }
+        let policyPath = HostFacts.absolute(policy)
+        let state = HostFacts.absolute(stateDir ?? WardenState.directory() + "/serve")
+        try WardenState.makeDirectories(state + "/runs")
+        let token = try apiTokenFile.map { path throws(FleetError) -> [UInt8] in
+            do {
+                var bytes = try BoundedFileReader.read(path, limit: 4096)
+                while let last = bytes.last, last == 0x0A || last == 0x0D { bytes.removeLast() }
+                guard bytes.count >= 16 else { throw FleetError("--api-token-file: the token is shorter than 16 bytes") }
+                return bytes
+            } catch let error as FleetError { throw error } catch { throw FleetError("--api-token-file \(TerminalText.escape(path)): \(error)") }
+        }
+        let initial = try Self.load(policyPath)
+        let store: ServeStore
+        do { store = try ServeStore(path: state + "/queue.sqlite3") } catch { throw FleetError("\(error)") }
+        let interrupted: [QueuedRun]
+        do { interrupted = try store.recoverInterrupted(now: ServeClock.milliseconds()) } catch { throw FleetError("\(error)") }
+        for run in interrupted {
+            printError("warden serve: queued run \(run.id) (trigger \(run.trigger)) was going when the server stopped: recorded as interrupted")
+        }
+        // Everything below runs on threads of its own; this thread only waits for signals.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        setenv("GIT_TERMINAL_PROMPT", "0", 1)
+
+        let logPath = AuditLocation.resolve(explicit: auditLog)
+        let recorder = DecisionRecorder(logPath: HostFacts.absolute(logPath), signingKeyPath: AuditLocation.signingKeyPath(explicit: nil))
+        let pausePath = state + "/paused"
+        let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token,
+                                           paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
+        let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
+                                     timeout: timeout, policy: { application.policy })
+        let report: @Sendable (String) -> Void = { printError(TerminalText.escape($0)) }
+        let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
+                                 pausePath: pausePath, triggerConcurrency: { application.policy.concurrency },
+                                 report: report, launch: { launcher.launch($0) })
+        application.onQueued { workers.wake() }
+        let server: HTTPServer
+        do { server = try HTTPServer(host: host, port: port, handler: application) } catch { throw FleetError(error.description) }
+        let ticker = application.makeScheduleTicker(report: report)
+        workers.start()
+        ticker.start()
+        do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
+            printError("warden serve: cannot write \(state)/listening: \(error)")
+        }
+        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))")
+
+        while true {
+            var signal: Int32 = 0
+            guard sigwait(&signals, &signal) == 0 else { continue }
+            if signal == SIGHUP {
+                do {
+                    application.replace(try Self.load(policyPath))
+                    printError("warden serve: policy reloaded")
+                } catch let error as FleetError {
+                    printError("warden serve: reload refused, the previous policy stays in force: \(error.description)")
+                } catch {
+                    printError("warden serve: reload refused, the previous policy stays in force")
+                }
+                continue
+            }
+            break
+        }
+        printError("warden serve: stopping: no new deliveries; running agents get SIGTERM")
+        server.stop()
+        ticker.stopAndJoin()
+        launcher.stopAll()
+        workers.stopAndJoin()
+        unlink(state + "/listening")
+        printError("warden serve: stopped")
+    }
+
+    /// Loads the policy and the values of the secrets its webhook triggers name; refuses a
+    /// policy whose deliveries could not be authenticated.
+    static func load(_ path: String) throws -> ServePolicy {
+        let checked = try PolicyInput.load(path, failureCode: 2, standardInput: false)
+        var secrets: [String: [UInt8]] = [:]
+        for name in Set(checked.triggers.compactMap(\.secret)) {
+            guard let declaration = checked.secrets[name] else { continue }
+            do {
+                secrets[name] = try SecretSource.resolve(SecretSourceSpec(declaration.source), secret: name, environment: HostFacts.environment())
+            } catch {
+                throw FleetError(error.description)
+            }
+        }
+        let policy = ServePolicy(path: path, triggers: checked.triggers, secrets: secrets)
+        let problems = policy.problems()
+        guard problems.isEmpty else { throw FleetError(problems.joined(separator: "; ")) }
+        return policy
+    }
+}
+
+/// `HOST:PORT` or `[IPv6]:PORT`.
+enum ServeAddress {
+    static func parse(_ text: String) -> (host: String, port: Int)? {
+        let host: Substring, port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, let p = Int(port), (0...65535).contains(p), port.allSatisfy(\.isNumber) else { return nil }
+        return (String(host), p)
+    }
+}

@@ -1,0 +1,112 @@
+import Synchronization
+import WardenAudit
+import WardenKernel
+import WardenPolicy
+import WardenRuntime
+import WardenServe
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Starts one queued run: prepares its workspace outside the sandbox (a fresh clone of the
+/// event's repository at the event's commit, a fresh empty directory, or the trigger's
+/// directory), writes the event document, and runs `warden run` as a child with the trigger,
+/// its decision record and the event, tied to this server's life (`--stop-with-parent`).
+///
+/// Per run, under `<state>/runs/<queue id>/`: `workspace/` (kept for review), `event.json`,
+/// `output.log` (the run's stdout and stderr), `report.json`.
+final class ServeLauncher: Sendable {
+    let wardenPath: String
+    let stateDirectory: String
+    let auditLog: String?
+    let timeout: String?
+    let policy: @Sendable () -> ServePolicy
+    private let children = Mutex<(stopping: Bool, pids: [Int64: pid_t])>((false, [:]))
+
+    init(wardenPath: String, stateDirectory: String, auditLog: String?, timeout: String?, policy: @escaping @Sendable () -> ServePolicy) {
+        self.wardenPath = wardenPath
+        self.stateDirectory = stateDirectory
+        self.auditLog = auditLog
+        self.timeout = timeout
+        self.policy = policy
+    }
+
+    /// Sends SIGTERM to every run going and starts no more (each records its own `run.exit`).
+    func stopAll() {
+        children.withLock { c in
+            c.stopping = true
+            for pid in c.pids.values { kill(pid, SIGTERM) }
+        }
+    }
+
+    func launch(_ run: QueuedRun) -> LaunchOutcome {
+        let policy = policy()
+        guard let trigger = policy.triggers.first(where: { $0.name == run.trigger }) else {
+            return LaunchOutcome(error: "trigger \(run.trigger) is no longer in the policy")
+        }
+        guard trigger.identity == run.identity else {
+            return LaunchOutcome(error: "trigger \(run.trigger) now runs identity \(trigger.identity), not \(run.identity) as decided")
+        }
+        let directory = stateDirectory + "/runs/" + String(run.id)
+        guard TreeRemoval.remove(path: Array(directory.utf8)), mkdir(directory, 0o700) == 0 else {
+            return LaunchOutcome(error: "cannot create \(directory): \(String(cString: strerror(errno)))")
+        }
+        let workspace: String
+        do { workspace = try prepare(trigger.workspace, run: run, in: directory) } catch {
+            return LaunchOutcome(error: "workspace: \(error.description)")
+        }
+        let eventPath = directory + "/event.json", reportPath = directory + "/report.json"
+        do { try AtomicFile.store(eventPath, text: String(decoding: run.eventDocument, as: UTF8.self), mode: 0o600) } catch {
+            return LaunchOutcome(error: "cannot write \(eventPath): \(error)", workspace: workspace)
+        }
+        var arguments = ["run", "--policy", policy.path, "--identity", run.identity, "--workspace", workspace, "--quiet",
+                         "--trigger", run.trigger, "--trigger-decision", run.decision, "--event", eventPath,
+                         "--stop-with-parent", "--report", reportPath]
+        if let auditLog { arguments += ["--audit-log", auditLog] }
+        if let timeout { arguments += ["--timeout", timeout] }
+        arguments += ["--"] + trigger.run
+        let status: Int32
+        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id) } catch {
+            return LaunchOutcome(error: error.description, workspace: workspace, interrupted: error.description == Self.stopping)
+        }
+        let report = (try? BoundedFileReader.read(reportPath, limit: 1 << 16)).flatMap { try? AuditValue.parseJSON($0).get() }
+        let exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
+        let stopped = children.withLock { $0.stopping } && exitCode != 0
+        return LaunchOutcome(runID: report?["run_id"]?.stringValue, exitCode: exitCode, error: report?["error"]?.stringValue,
+                             workspace: workspace, interrupted: stopped)
+    }
+
+    static let stopping = "not launched: the server is stopping"
+
+    private func prepare(_ kind: TriggerWorkspace, run: QueuedRun, in directory: String) throws(FleetError) -> String {
+        switch kind {
+        case .directory(let path):
+            return path
+        case .empty:
+            let path = directory + "/workspace"
+            guard mkdir(path, 0o700) == 0 else { throw FleetError("cannot create \(path): \(String(cString: strerror(errno)))") }
+            return path
+        case .clone:
+            guard let url = run.cloneURL, let commit = run.commit else {
+                throw FleetError("trigger \(run.trigger) clones the event's repository, and the event names no repository URL and commit")
+            }
+            let path = directory + "/workspace"
+            try FleetWorkspace.clone(url, to: path, commit: commit)
+            return path
+        }
+    }
+
+    /// Starts `warden run` and waits for it; its exit status (128+N when killed by signal N).
+    private func spawnAndWait(_ arguments: [String], output: String, key: Int64) throws(FleetError) -> Int32 {
+        try ChildWarden.run(wardenPath, arguments, output: output, canceled: Self.stopping, admit: { spawn in
+            children.withLock { c in
+                guard !c.stopping else { return (0, ECANCELED) }
+                let started = spawn()
+                if started.rc == 0 { c.pids[key] = started.pid }
+                return started
+            }
+        }, forget: { children.withLock { _ = $0.pids.removeValue(forKey: key) } })
+    }
+}

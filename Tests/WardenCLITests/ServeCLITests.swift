@@ -1,0 +1,258 @@
+import Foundation
+import Testing
+
+/// `warden serve` through the real binary: a signed generic webhook is decided, recorded,
+/// queued and run with its event in the agent's world; unsigned, stale and repeated
+/// deliveries are refused; the kill switch holds launches; a restart resumes the queue and
+/// records a run that was going as interrupted; SIGTERM stops cleanly.
+@Suite("warden serve", .serialized) struct ServeCLITests {
+    static let key = "k3y-for-the-build-hook-0123456789"
+
+    struct World {
+        let dir: String
+        var policy: String { dir + "/agents.warden" }
+        var log: String { dir + "/audit/audit.jsonl" }
+        var state: String { dir + "/state" }
+
+        init(command: String = #"cat "$WARDEN_EVENT_FILE" > event-seen.json; echo done > out.txt"#) throws {
+            dir = try WardenBinary.tempDir("serve")
+            chmod(dir, 0o755)
+            for d in ["/audit", "/state"] { try FileManager.default.createDirectory(atPath: dir + d, withIntermediateDirectories: true) }
+            try ServeCLITests.key.write(toFile: dir + "/hook-key", atomically: true, encoding: .utf8)
+            try """
+            warden 1
+            include "\(WardenBinary.root)/policies/default.warden"
+            secret hook-key from file "\(dir)/hook-key"
+
+            trigger on-build {
+              identity default
+              on webhook "build"
+              secret hook-key
+              workspace empty
+              fields "ref", "note"
+              run "sh", "-c", \(Self.quoted(command))
+            }
+
+            """.write(toFile: policy, atomically: true, encoding: .utf8)
+        }
+
+        static func quoted(_ s: String) -> String {
+            "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        }
+
+        func start(_ extra: [String] = []) throws -> Server {
+            unlink(state + "/listening")
+            return try Server(["serve", "--policy", policy, "--listen", "127.0.0.1:0", "--state-dir", state, "--audit-log", log] + extra, world: self)
+        }
+
+        func records() -> [[String: Any]] { CLISupport.auditRecords(log) }
+    }
+
+    /// A `warden serve` in the background.
+    final class Server {
+        let process = Process()
+        let out: String
+        var port = 0
+
+        init(_ arguments: [String], world: World) throws {
+            out = world.dir + "/serve-output-\(UUID().uuidString)"
+            _ = FileManager.default.createFile(atPath: out, contents: nil)
+            process.executableURL = URL(fileURLWithPath: WardenBinary.path)
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: WardenBinary.root)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            process.standardOutput = handle
+            process.standardError = handle
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            try handle.close()
+            let listening = world.state + "/listening"
+            guard ServeCLITests.wait(for: { FileManager.default.fileExists(atPath: listening) || !self.process.isRunning }),
+                  let text = try? String(contentsOfFile: listening, encoding: .utf8),
+                  let p = text.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+                throw Failure("warden serve did not start: \(output)")
+            }
+            port = p
+        }
+
+        var output: String { (try? String(contentsOfFile: out, encoding: .utf8)) ?? "" }
+
+        /// Sends `signal` and waits for the exit (SIGKILL after a minute); the status.
+        func stop(_ signal: Int32 = SIGTERM) -> Int32 {
+            kill(process.processIdentifier, signal)
+            if !ServeCLITests.wait(for: { !self.process.isRunning }) {
+                Issue.record("warden serve did not stop: \(output)")
+                kill(process.processIdentifier, SIGKILL)
+            }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
+    }
+
+    static func wait(seconds: Int = 60, for condition: () -> Bool) -> Bool {
+        for _ in 0..<(seconds * 10) {
+            if condition() { return true }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// POSTs `body` to the build hook, signed with `key` at `timestamp` (python3's hmac, an
+    /// implementation independent of Warden's); (status, body).
+    static func deliver(port: Int, body: String, delivery: String, key: String? = ServeCLITests.key,
+                        timestamp: Int = Int(Date().timeIntervalSince1970), path: String = "/hooks/webhook/build") throws -> (Int, String) {
+        let script = """
+        import hmac, hashlib, sys, urllib.request, urllib.error
+        port, path, key, delivery, ts, body = sys.argv[1:7]
+        data = body.encode()
+        req = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path), data=data, method="POST")
+        req.add_header("Content-Type", "application/json")
+        req.add_header("X-Warden-Delivery", delivery)
+        req.add_header("X-Warden-Timestamp", ts)
+        if key:
+            mac = hmac.new(key.encode(), (ts + ".").encode() + data, hashlib.sha256).hexdigest()
+            req.add_header("X-Warden-Signature", "sha256=" + mac)
+        try:
+            r = urllib.request.urlopen(req, timeout=30)
+            print(r.status); print(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); print(e.read().decode())
+        """
+        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(port), path, key ?? "", delivery, String(timestamp), body])
+        let lines = r.stdout.split(separator: "\n", maxSplits: 1)
+        guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
+        return (status, lines.count > 1 ? String(lines[1]) : "")
+    }
+
+    /// GET `path`; (status, body).
+    static func get(port: Int, _ path: String) throws -> (Int, String) {
+        let script = """
+        import sys, urllib.request, urllib.error
+        try:
+            r = urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=30)
+            print(r.status); print(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); print(e.read().decode())
+        """
+        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(port), path])
+        let lines = r.stdout.split(separator: "\n", maxSplits: 1)
+        guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
+        return (status, lines.count > 1 ? String(lines[1]) : "")
+    }
+
+    static func run(port: Int, _ id: Int) -> [String: Any]? {
+        guard let (status, body) = try? get(port: port, "/api/runs/\(id)"), status == 200 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+    }
+
+    static var isRoot: Bool {
+        if getuid() == 0 { return true }
+        print("skip: needs root (warden run's mounts)")
+        return false
+    }
+
+    @Test func aSignedDeliveryIsDecidedRecordedQueuedAndRunWithItsEvent() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World()
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let server = try w.start()
+        let body = #"{"ref":"refs/heads/main","note":"line\u0007two","other":"not passed"}"#
+        let (status, answer) = try Self.deliver(port: server.port, body: body, delivery: "d-1")
+        #expect(status == 202, "\(answer) \(server.output)")
+        #expect(Self.wait { (Self.run(port: server.port, 1)?["state"] as? String) == "finished" }, "\(server.output)")
+        let run = try #require(Self.run(port: server.port, 1))
+        #expect(run["exit_code"] as? Int == 0, "\(run)")
+        let workspace = try #require(run["workspace"] as? String)
+        #expect(try String(contentsOfFile: workspace + "/out.txt", encoding: .utf8) == "done\n")
+        let seen = try String(contentsOfFile: workspace + "/event-seen.json", encoding: .utf8)
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(seen.utf8)) as? [String: Any])
+        #expect(event["source"] as? String == "webhook")
+        #expect("\(event)".contains("refs/heads/main") && "\(event)".contains("line\u{7}two"), "\(event)")
+        #expect(!seen.contains("not passed"), "only the trigger's fields reach the agent: \(seen)")
+
+        // The decision and the run are tied together in the trail.
+        let records = w.records()
+        let allow = try #require(records.first { $0["kind"] as? String == "trigger.allow" })
+        let allowFields = try #require(allow["fields"] as? [String: Any])
+        #expect(allowFields["delivery"] as? String == "d-1")
+        #expect(allowFields["trigger"] as? String == "on-build")
+        let start = try #require(records.first { $0["kind"] as? String == "run.start" })
+        let startFields = try #require(start["fields"] as? [String: Any])
+        #expect(startFields["trigger"] as? String == "on-build")
+        #expect(startFields["trigger_decision"] as? String == allow["run"] as? String)
+        #expect(start["run"] as? String == run["run_id"] as? String)
+        let sum = try CLISupport.run("/usr/bin/sha256sum", [w.state + "/runs/1/event.json"])
+        #expect(startFields["event_sha256"] as? String == sum.stdout.split(separator: " ").first.map(String.init))
+
+        // The same delivery again: acknowledged, not run twice.
+        let (again, againBody) = try Self.deliver(port: server.port, body: body, delivery: "d-1")
+        #expect(again == 200 && againBody.contains("duplicate"), "\(againBody)")
+        #expect(Self.run(port: server.port, 2) == nil)
+        #expect(server.stop() == 0, "\(server.output)")
+        let verify = try WardenBinary.run(["audit", "verify", w.log])
+        #expect(verify?.status == 0, "\(verify?.stdout ?? "") \(verify?.stderr ?? "")")
+    }
+
+    @Test func unsignedStaleAndForgedDeliveriesAreRefusedAndRecorded() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World()
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let server = try w.start()
+        defer { _ = server.stop() }
+        let body = #"{"ref":"x"}"#
+        let (unsigned, _) = try Self.deliver(port: server.port, body: body, delivery: "u-1", key: nil)
+        let (forged, _) = try Self.deliver(port: server.port, body: body, delivery: "u-2", key: "not-the-key")
+        let (stale, _) = try Self.deliver(port: server.port, body: body, delivery: "u-3", timestamp: Int(Date().timeIntervalSince1970) - 3600)
+        let (nohook, _) = try Self.deliver(port: server.port, body: body, delivery: "u-4", path: "/hooks/webhook/other")
+        #expect([401, 403].contains(unsigned) && [401, 403].contains(forged) && [401, 403].contains(stale), "\(unsigned) \(forged) \(stale)")
+        #expect(nohook == 404)
+        #expect(Self.run(port: server.port, 1) == nil, "nothing was queued")
+        let refusals = w.records().filter { $0["kind"] as? String == "trigger.refuse" }
+        #expect(refusals.count == 3, "\(refusals)")
+        #expect(refusals.allSatisfy { ($0["fields"] as? [String: Any])?["authenticated"] as? Bool == false })
+    }
+
+    @Test func theKillSwitchHoldsLaunchesAndARestartResumesTheQueue() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World()
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        FileManager.default.createFile(atPath: w.state + "/paused", contents: nil)
+        var server = try w.start()
+        let (status, answer) = try Self.deliver(port: server.port, body: #"{"ref":"held"}"#, delivery: "p-1")
+        #expect(status == 202, "\(answer)")
+        usleep(1_500_000)
+        #expect(Self.run(port: server.port, 1)?["state"] as? String == "queued")
+        let (_, metrics) = try Self.get(port: server.port, "/metrics")
+        #expect(metrics.contains("warden_serve_paused 1") && metrics.contains("warden_serve_runs{state=\"queued\"} 1"), "\(metrics)")
+        // Killed outright: the queue is on disk.
+        #expect(server.stop(SIGKILL) != 0)
+        unlink(w.state + "/paused")
+        server = try w.start()
+        defer { _ = server.stop() }
+        #expect(Self.wait { (Self.run(port: server.port, 1)?["state"] as? String) == "finished" }, "\(server.output)")
+    }
+
+    @Test func aRunGoingWhenTheServerDiesIsStoppedAndRecordedAsInterrupted() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let token = String(UInt32.random(in: 100_000...999_999))
+        let w = try World(command: "echo started > started; exec sleep 4\(token)")
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        var server = try w.start()
+        let (status, _) = try Self.deliver(port: server.port, body: #"{"ref":"long"}"#, delivery: "l-1")
+        #expect(status == 202)
+        #expect(Self.wait { FileManager.default.fileExists(atPath: w.state + "/runs/1/workspace/started") }, "\(server.output)")
+        _ = server.stop(SIGKILL)
+        // The run was tied to the server: it stops and records its end.
+        #expect(Self.wait { RunSignalsCLITests.processes(containing: "sleep 4\(token)").isEmpty })
+        #expect(Self.wait { w.records().contains { $0["kind"] as? String == "run.exit" } }, "the run recorded its end")
+        server = try w.start()
+        defer { _ = server.stop() }
+        #expect(Self.run(port: server.port, 1)?["state"] as? String == "interrupted")
+        #expect(server.output.contains("recorded as interrupted"))
+    }
+}
