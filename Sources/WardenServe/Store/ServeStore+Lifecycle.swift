@@ -35,8 +35,10 @@ extension ServeStore {
                     return nil
                 }
                 guard let chosen else { return nil }
-                try db.execute("UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
-                               [.integer(now), .integer(chosen)])
+                // Under the write lock the row is still queued; the condition is a second guard.
+                let changed = try db.execute("UPDATE runs SET state = 'running', started_at = ? WHERE id = ? AND state = 'queued'",
+                                             [.integer(now), .integer(chosen)])
+                guard changed == 1 else { return nil }
                 return try Self.fetch(db, chosen)
             }
         }
