@@ -117,3 +117,16 @@ public final class ServeStore: Sendable {
         }
     }
 }
+
+extension ServeStore {
+    /// The connection's settings as SQLite reports them (journal mode, synchronous level
+    /// (2 = FULL), foreign keys, trusted schema), for tests and diagnostics.
+    func connectionSettings() throws(ServeStoreError) -> (journalMode: String, synchronous: Int64, foreignKeys: Int64, trustedSchema: Int64) {
+        try locked { (db) throws(ServeStoreError) in
+            (try db.queryOne("PRAGMA journal_mode") { $0.text(0) } ?? "",
+             try db.queryOne("PRAGMA synchronous") { $0.int64(0) } ?? -1,
+             try db.queryOne("PRAGMA foreign_keys") { $0.int64(0) } ?? -1,
+             try db.queryOne("PRAGMA trusted_schema") { $0.int64(0) } ?? -1)
+        }
+    }
+}

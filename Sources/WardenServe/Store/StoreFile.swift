@@ -106,14 +106,18 @@ enum StoreFile {
         }
     }
 
-    private static func makeAbsolute(_ path: String) throws(ServeStoreError) -> String {
+    /// `path` made absolute against `currentDirectory` (the process's when nil).
+    static func makeAbsolute(_ path: String, currentDirectory: String? = nil) throws(ServeStoreError) -> String {
         if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else {
-            throw .cannotOpen(path: path, reason: "the current directory is unknown (\(errnoText(errno))); give an absolute path")
+        var cwd = currentDirectory ?? ""
+        if currentDirectory == nil {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            guard getcwd(&buffer, buffer.count) != nil else {
+                throw .cannotOpen(path: path, reason: "the current directory is unknown (\(errnoText(errno))); give an absolute path")
+            }
+            cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
-        let cwd = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return cwd == "/" ? "/" + path : cwd + "/" + path
+        return cwd.hasSuffix("/") ? cwd + path : cwd + "/" + path
     }
 
     static func parent(of path: String) -> String {
