@@ -1,0 +1,123 @@
+/// The store's tables and how a file is recognised and brought up to date.
+///
+/// A store is an SQLite database whose `application_id` is `applicationID` and whose
+/// `user_version` is the schema version. A file with no tables is a new store; a file with
+/// tables but another application id is someone else's database and is refused; a version
+/// newer than `version` is refused (an older Warden must not write what it cannot read).
+enum StoreSchema {
+    /// "WSRV": marks the file as a Warden serve store.
+    static let applicationID: Int64 = 0x5753_5256
+    /// The schema version this code reads and writes.
+    static let version = 1
+
+    /// Version 1. Values stored exactly as given; `state` is checked by SQLite too.
+    static let v1 = """
+        CREATE TABLE IF NOT EXISTS runs (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            trigger_name  TEXT NOT NULL,
+            identity      TEXT NOT NULL,
+            source        TEXT NOT NULL,
+            repository    TEXT,
+            delivery_id   TEXT,
+            decision      TEXT NOT NULL,
+            commit_sha    TEXT,
+            clone_url     TEXT,
+            event         BLOB NOT NULL,
+            state         TEXT NOT NULL CHECK (state IN ('queued','running','finished','failed','interrupted','cancelled')),
+            enqueued_at   INTEGER NOT NULL,
+            started_at    INTEGER,
+            finished_at   INTEGER,
+            run_id        TEXT,
+            exit_code     INTEGER,
+            error         TEXT,
+            workspace     TEXT
+        );
+        CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, id);
+        CREATE INDEX IF NOT EXISTS runs_by_trigger ON runs (trigger_name, enqueued_at);
+        CREATE INDEX IF NOT EXISTS runs_by_trigger_end ON runs (trigger_name, finished_at);
+        CREATE TABLE IF NOT EXISTS deliveries (
+            source       TEXT NOT NULL,
+            id           TEXT NOT NULL,
+            received_at  INTEGER NOT NULL,
+            PRIMARY KEY (source, id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS deliveries_by_age ON deliveries (received_at);
+        """
+
+    /// The columns of `runs` in the order `decodeRun` reads them.
+    private static let columnNames = [
+        "id", "trigger_name", "identity", "source", "repository", "delivery_id", "decision", "commit_sha", "clone_url",
+        "event", "state", "enqueued_at", "started_at", "finished_at", "run_id", "exit_code", "error", "workspace",
+    ]
+    static let runColumns = columnNames.joined(separator: ", ")
+    /// The same columns with the event document left out (an empty blob in its place).
+    static let runColumnsWithoutEvent = columnNames.map { $0 == "event" ? "x'' AS event" : $0 }.joined(separator: ", ")
+
+    /// Reads one row selected with `runColumns` (or `runColumnsWithoutEvent`).
+    static func decodeRun(_ row: SQLiteRow) throws(ServeStoreError) -> QueuedRun {
+        let id = row.int64(0)
+        let stateText = row.text(10)
+        guard let state = RunState(rawValue: stateText) else {
+            throw .corruptRow(id: id, reason: "unknown state '\(stateText)'")
+        }
+        var exitCode: Int32?
+        if let code = row.optionalInt64(15) {
+            guard let c = Int32(exactly: code) else { throw .corruptRow(id: id, reason: "exit code \(code) is out of range") }
+            exitCode = c
+        }
+        return QueuedRun(id: id, trigger: row.text(1), identity: row.text(2), source: row.text(3),
+                         repository: row.optionalText(4), deliveryID: row.optionalText(5), decision: row.text(6),
+                         commit: row.optionalText(7), cloneURL: row.optionalText(8), eventDocument: row.blob(9),
+                         state: state, enqueuedAt: row.int64(11), startedAt: row.optionalInt64(12),
+                         finishedAt: row.optionalInt64(13), runID: row.optionalText(14), exitCode: exitCode,
+                         error: row.optionalText(16), workspace: row.optionalText(17))
+    }
+
+    /// Brings a freshly opened connection to a usable store: WAL, full sync, foreign keys,
+    /// recognised or created schema. Throws for another program's database or a newer schema.
+    static func open(_ db: SQLiteDatabase) throws(ServeStoreError) {
+        // Read before anything is written: a file that is not SQLite fails here (SQLITE_NOTADB).
+        let found: (app: Int64, version: Int64, tables: Int64)
+        do {
+            let app = try db.queryOne("PRAGMA application_id") { $0.int64(0) } ?? 0
+            let version = try db.queryOne("PRAGMA user_version") { $0.int64(0) } ?? 0
+            let tables = try db.queryOne("SELECT count(*) FROM sqlite_master") { $0.int64(0) } ?? 0
+            found = (app, version, tables)
+        } catch {
+            if case .sqlite(_, let code, let message) = error, code & 0xff == 26 {
+                throw .notServeStore(path: db.path, reason: message)
+            }
+            throw error
+        }
+        try check(found.app, found.version, found.tables, path: db.path)
+        // Objects in the file may not call functions with side effects (hardening against a
+        // crafted file); WAL plus synchronous=FULL makes each commit durable at COMMIT.
+        try db.executeScript("PRAGMA trusted_schema = OFF")
+        let mode = try db.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
+        guard mode.lowercased() == "wal" else {
+            throw .cannotOpen(path: db.path, reason: "SQLite could not use write-ahead logging here (journal mode '\(mode)'); keep the store on a local file system")
+        }
+        try db.executeScript("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        guard found.version < Int64(Self.version) else { return }
+        try db.transaction { () throws(ServeStoreError) in
+            // Another process may have created it meanwhile: check again under the write lock.
+            let app = try db.queryOne("PRAGMA application_id") { $0.int64(0) } ?? 0
+            let current = try db.queryOne("PRAGMA user_version") { $0.int64(0) } ?? 0
+            let tables = try db.queryOne("SELECT count(*) FROM sqlite_master") { $0.int64(0) } ?? 0
+            try check(app, current, tables, path: db.path)
+            if current < 1 {
+                try db.executeScript(v1)
+                try db.executeScript("PRAGMA application_id = \(applicationID); PRAGMA user_version = 1")
+            }
+        }
+    }
+
+    private static func check(_ app: Int64, _ version: Int64, _ tables: Int64, path: String) throws(ServeStoreError) {
+        if app != applicationID, app != 0 || tables > 0 {
+            throw .notServeStore(path: path, reason: "it is an SQLite database of another program (application id \(app), \(tables) schema objects)")
+        }
+        if version > Int64(self.version) {
+            throw .newerSchema(path: path, found: Int(clamping: version), supported: self.version)
+        }
+    }
+}
