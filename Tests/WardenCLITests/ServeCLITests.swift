@@ -19,6 +19,7 @@ import Testing
             chmod(dir, 0o755)
             for d in ["/audit", "/state"] { try FileManager.default.createDirectory(atPath: dir + d, withIntermediateDirectories: true) }
             try ServeCLITests.key.write(toFile: dir + "/hook-key", atomically: true, encoding: .utf8)
+            chmod(dir + "/hook-key", 0o600)
             try """
             warden 1
             include "\(WardenBinary.root)/policies/default.warden"
@@ -172,7 +173,9 @@ import Testing
         let seen = try String(contentsOfFile: workspace + "/event-seen.json", encoding: .utf8)
         let event = try #require(try JSONSerialization.jsonObject(with: Data(seen.utf8)) as? [String: Any])
         #expect(event["source"] as? String == "webhook")
-        #expect("\(event)".contains("refs/heads/main") && "\(event)".contains("line\u{7}two"), "\(event)")
+        let fields = try #require(event["fields"] as? [String: Any])
+        #expect(fields["ref"] as? String == "refs/heads/main" && fields["note"] as? String == "line\u{7}two", "\(event)")
+        #expect(event["delivery"] as? String == "d-1" && event["trigger"] as? String == "on-build")
         #expect(!seen.contains("not passed"), "only the trigger's fields reach the agent: \(seen)")
 
         // The decision and the run are tied together in the trail.
@@ -194,8 +197,9 @@ import Testing
         #expect(again == 200 && againBody.contains("duplicate"), "\(againBody)")
         #expect(Self.run(port: server.port, 2) == nil)
         #expect(server.stop() == 0, "\(server.output)")
+        // Intact (3: no public key was given to check checkpoint signatures with).
         let verify = try WardenBinary.run(["audit", "verify", w.log])
-        #expect(verify?.status == 0, "\(verify?.stdout ?? "") \(verify?.stderr ?? "")")
+        #expect(verify?.status == 3 && ((verify?.stdout ?? "") + (verify?.stderr ?? "")).contains("the chain is intact"), "\(verify?.stdout ?? "") \(verify?.stderr ?? "")")
     }
 
     @Test func unsignedStaleAndForgedDeliveriesAreRefusedAndRecorded() throws {
@@ -221,7 +225,7 @@ import Testing
         guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
         let w = try World()
         defer { try? FileManager.default.removeItem(atPath: w.dir) }
-        FileManager.default.createFile(atPath: w.state + "/paused", contents: nil)
+        _ = FileManager.default.createFile(atPath: w.state + "/paused", contents: nil)
         var server = try w.start()
         let (status, answer) = try Self.deliver(port: server.port, body: #"{"ref":"held"}"#, delivery: "p-1")
         #expect(status == 202, "\(answer)")

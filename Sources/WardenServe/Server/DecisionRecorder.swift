@@ -48,3 +48,11 @@ public final class DecisionRecorder: Sendable {
         return true
     }
 }
+
+/// Serializes decisions and their enqueues (deliveries and schedule firings), so two of them
+/// never both fit a budget that has room for one.
+public final class DecisionLock: Sendable {
+    private let mutex = Mutex<Void>(())
+    public init() {}
+    func run<T>(_ body: () -> T) -> T { mutex.withLock { _ in body() } }
+}

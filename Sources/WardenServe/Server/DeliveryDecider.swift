@@ -15,7 +15,7 @@ struct DeliveryDecider: Sendable {
     let wake: @Sendable () -> Void
     /// Decisions and enqueues are serialized, so two deliveries never both fit a budget that
     /// has room for one.
-    let decisionLock: Mutex<Void>
+    let decisionLock: DecisionLock
 
     func handle(_ request: ServeRequest, endpoint: WebhookEndpoint) -> ServeResponse {
         let policy = policy()
@@ -44,7 +44,7 @@ struct DeliveryDecider: Sendable {
             metrics.delivery(endpoint, "ping")
             return .json(200, #"{"pong":true}"#)
         }
-        return decisionLock.withLock { _ in decide(delivery, eligible: received.eligible, policy: policy, now: now) }
+        return decisionLock.run { decide(delivery, eligible: received.eligible, policy: policy, now: now) }
     }
 
     private func decide(_ delivery: WebhookDelivery, eligible: [CheckedTrigger], policy: ServePolicy, now: Int64) -> ServeResponse {

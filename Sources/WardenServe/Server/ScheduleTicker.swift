@@ -19,14 +19,14 @@ public final class ScheduleTicker: Sendable {
     private let policy: @Sendable () -> ServePolicy
     private let store: ServeStore
     private let recorder: DecisionRecorder
-    private let decisionLock: Mutex<Void>
+    private let decisionLock: DecisionLock
     private let wake: @Sendable () -> Void
     private let report: @Sendable (String) -> Void
     private let stopping = Atomic<Bool>(false)
     private let lastMinute = Mutex<Int64?>(nil)
     private let thread = Mutex<pthread_t?>(nil)
 
-    init(policy: @escaping @Sendable () -> ServePolicy, store: ServeStore, recorder: DecisionRecorder, decisionLock: Mutex<Void>,
+    init(policy: @escaping @Sendable () -> ServePolicy, store: ServeStore, recorder: DecisionRecorder, decisionLock: DecisionLock,
          wake: @escaping @Sendable () -> Void, report: @escaping @Sendable (String) -> Void) {
         self.policy = policy
         self.store = store
@@ -76,7 +76,7 @@ public final class ScheduleTicker: Sendable {
         let schedules = policy.triggers.filter { $0.source == .schedule }
         guard !schedules.isEmpty, let time = Self.time(minute: minute) else { return }
         for trigger in schedules {
-            decisionLock.withLock { _ in decide(trigger, at: time, policy: policy) }
+            decisionLock.run { decide(trigger, at: time, policy: policy) }
         }
     }
 

@@ -12,7 +12,7 @@ public final class ServeApplication: ServeHandler {
     let store: ServeStore
     let metrics = ServeMetrics()
     let recorder: DecisionRecorder
-    let decisionLock = Mutex<Void>(())
+    let decisionLock = DecisionLock()
     private let apiToken: [UInt8]?
     private let pausedCheck: @Sendable () -> Bool
     private let wakeWorkers: Mutex<(@Sendable () -> Void)?> = Mutex(nil)

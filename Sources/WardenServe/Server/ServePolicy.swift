@@ -32,7 +32,7 @@ public struct ServePolicy: Sendable {
     }
 
     /// Per-trigger `budget concurrent N`, for the queue's limits.
-    var concurrency: [String: Int] {
+    public var concurrency: [String: Int] {
         var out: [String: Int] = [:]
         for t in triggers { if let n = t.budget.concurrent { out[t.name] = n } }
         return out

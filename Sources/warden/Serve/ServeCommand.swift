@@ -71,7 +71,7 @@ struct ServeCommand: ParsableCommand {
         do {
             try serve()
         } catch let error as FleetError {
-            printError("warden serve: \(error.description)")
+            printError(error.description)
             throw ExitCode(2)
         }
     }
@@ -96,7 +96,7 @@ struct ServeCommand: ParsableCommand {
         let interrupted: [QueuedRun]
         do { interrupted = try store.recoverInterrupted(now: ServeClock.milliseconds()) } catch { throw FleetError("\(error)") }
         for run in interrupted {
-            printError("warden serve: queued run \(run.id) (trigger \(run.trigger)) was going when the server stopped: recorded as interrupted")
+            printError("warden serve: queued run \(run.id) (trigger \(run.trigger)) was going when the server stopped: recorded as interrupted", prefix: false)
         }
         // Everything below runs on threads of its own; this thread only waits for signals.
         var signals = sigset_t()
@@ -112,7 +112,7 @@ struct ServeCommand: ParsableCommand {
                                            paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, policy: { application.policy })
-        let report: @Sendable (String) -> Void = { printError(TerminalText.escape($0)) }
+        let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
                                  pausePath: pausePath, triggerConcurrency: { application.policy.concurrency },
                                  report: report, launch: { launcher.launch($0) })
@@ -123,9 +123,9 @@ struct ServeCommand: ParsableCommand {
         workers.start()
         ticker.start()
         do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
-            printError("warden serve: cannot write \(state)/listening: \(error)")
+            printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
         }
-        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))")
+        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))", prefix: false)
 
         while true {
             var signal: Int32 = 0
@@ -133,23 +133,23 @@ struct ServeCommand: ParsableCommand {
             if signal == SIGHUP {
                 do {
                     application.replace(try Self.load(policyPath))
-                    printError("warden serve: policy reloaded")
+                    printError("warden serve: policy reloaded", prefix: false)
                 } catch let error as FleetError {
-                    printError("warden serve: reload refused, the previous policy stays in force: \(error.description)")
+                    printError("warden serve: reload refused, the previous policy stays in force: \(error.description)", prefix: false)
                 } catch {
-                    printError("warden serve: reload refused, the previous policy stays in force")
+                    printError("warden serve: reload refused, the previous policy stays in force", prefix: false)
                 }
                 continue
             }
             break
         }
-        printError("warden serve: stopping: no new deliveries; running agents get SIGTERM")
+        printError("warden serve: stopping: no new deliveries; running agents get SIGTERM", prefix: false)
         server.stop()
         ticker.stopAndJoin()
         launcher.stopAll()
         workers.stopAndJoin()
         unlink(state + "/listening")
-        printError("warden serve: stopped")
+        printError("warden serve: stopped", prefix: false)
     }
 
     /// Loads the policy and the values of the secrets its webhook triggers name; refuses a
