@@ -81,8 +81,11 @@ enum StoreSchema {
         do {
             found = try header(db)
         } catch {
-            if case .sqlite(_, let code, let message) = error, code & 0xff == 26 {
-                throw .notServeStore(path: db.path, reason: message)
+            if case .sqlite(_, let code, _) = error, code & 0xff == 26 {  // SQLITE_NOTADB
+                throw .notServeStore(path: db.path, reason: "the file is not an SQLite database")
+            }
+            if case .sqlite(_, let code, let message) = error, code & 0xff == 11 {  // SQLITE_CORRUPT
+                throw .notServeStore(path: db.path, reason: "the file is a damaged SQLite database (\(message))")
             }
             throw error
         }
