@@ -41,6 +41,10 @@ import Testing
         #expect(try store.hasDelivery("recent", source: "github"))
         #expect(try store.recordDelivery("old", source: "github", at: 7 * Self.day + 2))
         #expect(try !store.recordDelivery("recent", source: "github", at: 7 * Self.day + 3))
+        // Clock values at the ends of the range neither wrap nor wipe the ledger.
+        #expect(try store.recordDelivery("early", source: "github", at: Int64.min))
+        #expect(try store.hasDelivery("recent", source: "github"))
+        #expect(try !store.recordDelivery("recent", source: "github", at: Int64.min))
     }
 
     /// 16 threads on two connections record the same id at once, 40 times over: exactly one

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import WardenServe
 
@@ -91,7 +92,9 @@ import Testing
             for n in 0..<20 { ids.append(try store.enqueue(sampleRun(n, at: Int64(1_000_000 - n * 10))).id) }
         }
         let store = try ServeStore(path: dir.file())
-        #expect(try store.queued(limit: 100).map(\.id) == ids)
+        let page = try store.queued(limit: 100)
+        #expect(page.map(\.id) == Array(ids.prefix(StoreBounds.maxEventPage)))
+        #expect(try store.queued(limit: 100, after: page.last?.id).map(\.id) == Array(ids.dropFirst(StoreBounds.maxEventPage)))
         var claimed: [Int64] = []
         while let run = try store.claim(limits: ConcurrencyLimits(host: 100), now: 2_000_000) { claimed.append(run.id) }
         #expect(claimed == ids)
@@ -193,5 +196,28 @@ import Testing
         #expect(claimed.id == run.id)
         #expect(try a.claim(limits: ConcurrencyLimits(host: 1), now: 11) == nil)
         #expect(try a.run(run.id)?.state == .running)
+    }
+
+    /// Eight threads create the same new store at once (as racing starts would): all open,
+    /// the schema is made once, and every connection works.
+    @Test func concurrentCreationOfOneStore() throws {
+        for _ in 0..<5 {
+            let dir = StoreTempDir()
+            let path = dir.file()
+            let stores = Mutex<[ServeStore]>([]), errors = Mutex<[String]>([])
+            onThreads(8) { _ in
+                do {
+                    let store = try ServeStore(path: path)
+                    stores.withLock { $0.append(store) }
+                } catch {
+                    errors.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(errors.withLock { $0 } == [])
+            let all = stores.withLock { $0 }
+            #expect(all.count == 8)
+            for (n, store) in all.enumerated() { _ = try store.enqueue(sampleRun(n)) }
+            #expect(try all.first?.counts()[.queued] == 8)
+        }
     }
 }

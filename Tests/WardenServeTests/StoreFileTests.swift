@@ -81,7 +81,7 @@ import Testing
         #expect(FileManager.default.contents(atPath: dir.file()) == content)
         #expect(fileSize(dir.file() + "-wal") == nil)
         // A file that starts like SQLite but is garbage after the header is refused by SQLite.
-        var fake = StoreFile.sqliteHeader + [UInt8](repeating: 0xee, count: 4096)
+        var fake = Array("SQLite format 3".utf8) + [0] + [UInt8](repeating: 0xee, count: 4096)
         fake[16] = 0x00; fake[17] = 0x03  // an invalid page size
         #expect(FileManager.default.createFile(atPath: dir.file("fake.db"), contents: Data(fake), attributes: [.posixPermissions: 0o600]))
         let fakeError = try #require(openError(dir.file("fake.db")))

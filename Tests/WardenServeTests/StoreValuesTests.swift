@@ -173,6 +173,10 @@ import WardenPolicy
         #expect(try store.usage(trigger: "t", periodSeconds: 86_400, now: now).wallTimeSecondsInPeriod == (10 + 45 + 20) * 60)
         #expect(try store.usage(trigger: "nobody", periodSeconds: 60, now: now) == TriggerUsage())
         #expect(throws: ServeStoreError.self) { try store.usage(trigger: "t", periodSeconds: 0, now: now) }
+        #expect(throws: ServeStoreError.self) { try store.usage(trigger: "t", periodSeconds: Int.max, now: now) }
+        // A clock set back does not refill the budget: runs enqueued "after now" still count.
+        #expect(try store.usage(trigger: "t", periodSeconds: 60, now: now - 5 * hour).runsInPeriod == 4)
+        #expect(try store.usage(trigger: "t", periodSeconds: 60, now: Int64.min).runsInPeriod == 4)
 
         // An interrupted run counts until the restart found it; partial seconds round up.
         let recovered = try store.recoverInterrupted(now: now + 1_500)
@@ -198,6 +202,7 @@ import WardenPolicy
         #expect(try store.runs(limit: 0).isEmpty)
         #expect(try store.runs(limit: -5).isEmpty)
         #expect(try store.runs(limit: Int.max).count == 25)
+        #expect(try store.runs(limit: Int.max, includeEvents: true).count == StoreBounds.maxEventPage)
         #expect(try store.runs(limit: 10, before: Int64.min).isEmpty)
         #expect(try store.queued(limit: 3).map(\.id) == Array(ids.prefix(3)))
     }

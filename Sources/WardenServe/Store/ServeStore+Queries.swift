@@ -24,11 +24,12 @@ extension ServeStore {
     ///   An interrupted run counts until the restart found it (an upper bound: fail closed).
     public func usage(trigger: String, runsPeriodSeconds: Int, wallTimePeriodSeconds: Int, now: Int64) throws(ServeStoreError) -> TriggerUsage {
         try StoreBounds.name(trigger, "trigger name")
-        guard runsPeriodSeconds > 0, wallTimePeriodSeconds > 0 else {
-            throw .invalidArgument("budget periods must be positive (\(runsPeriodSeconds) s, \(wallTimePeriodSeconds) s)")
+        let periods = 1...StoreBounds.maxPeriodSeconds
+        guard periods.contains(runsPeriodSeconds), periods.contains(wallTimePeriodSeconds) else {
+            throw .invalidArgument("budget periods must be 1 to \(StoreBounds.maxPeriodSeconds) seconds, not \(runsPeriodSeconds) and \(wallTimePeriodSeconds)")
         }
-        let runsStart = now &- Int64(runsPeriodSeconds) &* 1000
-        let wallStart = now &- Int64(wallTimePeriodSeconds) &* 1000
+        let runsStart = StoreBounds.minus(now, Int64(runsPeriodSeconds) * 1000)
+        let wallStart = StoreBounds.minus(now, Int64(wallTimePeriodSeconds) * 1000)
         return try locked { (db) throws(ServeStoreError) -> TriggerUsage in
             let runs = try db.queryOne("""
                 SELECT count(*) FROM runs WHERE trigger_name = ? AND enqueued_at > ? AND state != 'cancelled'
@@ -45,11 +46,12 @@ extension ServeStore {
         }
     }
 
-    /// Runs newest first (by id), at most `limit` (capped at `StoreBounds.maxPage`), with ids
-    /// below `before` when given (the last id of the previous page). Event documents are left
-    /// out (empty) unless `includeEvents`: a page of them could be large; `run(_:)` has them.
+    /// Runs newest first (by id), at most `limit`, with ids below `before` when given (the
+    /// last id of the previous page). Event documents are left out (empty) unless
+    /// `includeEvents`; `limit` is capped at `StoreBounds.maxPage`, or `maxEventPage` with
+    /// events, so one page stays bounded in memory. `run(_:)` has a run's document.
     public func runs(limit: Int, before: Int64? = nil, includeEvents: Bool = false) throws(ServeStoreError) -> [QueuedRun] {
-        let count = min(max(0, limit), StoreBounds.maxPage)
+        let count = min(max(0, limit), includeEvents ? StoreBounds.maxEventPage : StoreBounds.maxPage)
         guard count > 0 else { return [] }
         let columns = includeEvents ? StoreSchema.runColumns : StoreSchema.runColumnsWithoutEvent
         return try locked { (db) throws(ServeStoreError) -> [QueuedRun] in
@@ -63,14 +65,15 @@ extension ServeStore {
         try locked { (db) throws(ServeStoreError) -> QueuedRun? in try Self.fetch(db, id) }
     }
 
-    /// Queued runs, oldest first, with their event documents (at most `limit`, capped at
-    /// `StoreBounds.maxPage`): what a restart resumes.
-    public func queued(limit: Int) throws(ServeStoreError) -> [QueuedRun] {
-        let count = min(max(0, limit), StoreBounds.maxPage)
+    /// Queued runs, oldest first, with their event documents: at most `limit` (capped at
+    /// `StoreBounds.maxEventPage`), with ids above `after` when given (the last id of the
+    /// previous page). What a restart resumes, in the order `claim` takes it.
+    public func queued(limit: Int, after: Int64? = nil) throws(ServeStoreError) -> [QueuedRun] {
+        let count = min(max(0, limit), StoreBounds.maxEventPage)
         guard count > 0 else { return [] }
         return try locked { (db) throws(ServeStoreError) -> [QueuedRun] in
-            try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE state = 'queued' ORDER BY id LIMIT ?",
-                         [.integer(Int64(count))], StoreSchema.decodeRun)
+            try db.query("SELECT \(StoreSchema.runColumns) FROM runs WHERE state = 'queued' AND id > ? ORDER BY id LIMIT ?",
+                         [.integer(after ?? Int64.min), .integer(Int64(count))], StoreSchema.decodeRun)
         }
     }
 

@@ -88,7 +88,7 @@ public final class ServeStore: Sendable {
             try db.transaction { () throws(ServeStoreError) -> [QueuedRun]? in
                 if let delivery {
                     try db.execute("DELETE FROM deliveries WHERE received_at < ?",
-                                   [.integer(delivery.receivedAt &- retention)])
+                                   [.integer(StoreBounds.minus(delivery.receivedAt, retention))])
                     let added = try db.execute("INSERT OR IGNORE INTO deliveries (source, id, received_at) VALUES (?, ?, ?)",
                                                [.text(delivery.source), .text(delivery.id), .integer(delivery.receivedAt)])
                     guard added == 1 else { return nil }

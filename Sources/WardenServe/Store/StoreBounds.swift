@@ -10,8 +10,13 @@ public enum StoreBounds {
     public static let maxErrorBytes = 64 * 1024
     /// A run's event document.
     public static let maxEventBytes = 8 * 1024 * 1024
-    /// Runs returned by one `runs(limit:before:)` call.
+    /// Runs returned by one `runs(limit:before:)` call without event documents.
     public static let maxPage = 1000
+    /// Runs returned by one call that includes event documents (`runs(..., includeEvents:
+    /// true)`, `queued(limit:)`): at most this many times `maxEventBytes` in memory.
+    public static let maxEventPage = 16
+    /// The longest budget period `usage` accepts, in seconds (a year).
+    public static let maxPeriodSeconds = 366 * 24 * 3600
     /// Queued runs when `ServeStore` is not given another limit.
     public static let defaultMaxQueued = 10_000
     /// How long delivery ids are remembered when `ServeStore` is not told otherwise.
@@ -50,6 +55,12 @@ public enum StoreBounds {
         guard run.eventDocument.count <= maxEventBytes else {
             throw .invalidArgument("the event document is \(run.eventDocument.count) bytes, more than \(maxEventBytes)")
         }
+    }
+
+    /// `a - b`, clamped to Int64's range instead of wrapping.
+    static func minus(_ a: Int64, _ b: Int64) -> Int64 {
+        let (v, overflow) = a.subtractingReportingOverflow(b)
+        return overflow ? (b > 0 ? Int64.min : Int64.max) : v
     }
 
     /// `text` cut to at most `limit` UTF-8 bytes, at a character boundary.

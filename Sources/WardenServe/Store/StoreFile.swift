@@ -1,15 +1,23 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Checks and creates the store's file before SQLite opens it, so the file Warden trusts is a
 /// regular file it owns, that nobody else can write, reached without a symbolic link.
+///
+/// An existing file is checked with `lstat` only, never opened here: closing any descriptor
+/// of a database file drops every POSIX lock this process holds on it, including those of a
+/// live SQLite connection (SQLite's "posix advisory locks cancelled by close" hazard). Only a
+/// file created here (`O_EXCL`) is opened, under a process-wide lock, before any connection
+/// can have it open. Whether its contents are SQLite is for SQLite to say (SQLITE_NOTADB).
 enum StoreFile {
-    /// The 16 bytes every SQLite 3 database file starts with.
-    static let sqliteHeader = Array("SQLite format 3".utf8) + [0]
+    /// Serializes creation within this process (see above).
+    private static let creation = Mutex(())
 
     /// The absolute form of `path` after checks; creates missing parent directories (0700)
-    /// and the file itself (0600, `O_EXCL`-free `O_CREAT | O_NOFOLLOW`).
+    /// and the file itself (0600, `O_CREAT | O_EXCL | O_NOFOLLOW`) when absent.
     static func prepare(_ path: String) throws(ServeStoreError) -> String {
         guard !path.isEmpty else { throw .invalidArgument("the serve store path is empty") }
         guard !path.utf8.contains(0) else { throw .invalidArgument("the serve store path contains a NUL byte") }
@@ -17,47 +25,42 @@ enum StoreFile {
         // An absolute path is never read as an SQLite URI (`file:...`).
         let absolute = try makeAbsolute(path)
         let directory = parent(of: absolute)
-        try createDirectories(directory, for: absolute)
-        try checkDirectory(directory, for: absolute)
-        // Refuse what is there before opening it: opening a FIFO or a device has effects.
-        var st = stat()
-        if lstat(absolute, &st) == 0 {
-            try checkExisting(st, absolute, what: "the store file")
-        } else if errno != ENOENT {
-            throw .cannotOpen(path: absolute, reason: errnoText(errno))
+        try creation.withLock { (_) throws(ServeStoreError) in
+            try createDirectories(directory, for: absolute)
+            try checkDirectory(directory, for: absolute)
+            try createOrCheck(absolute)
         }
-        let fd = open(absolute, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let e = errno
-            switch e {
-            case ELOOP: throw .unsafeFile(path: absolute, reason: "it is a symbolic link; Warden does not follow links to its state (give the real path)")
-            case EISDIR: throw .unsafeFile(path: absolute, reason: "it is a directory; give the path of a file in it, such as \(absolute)/serve.db")
-            case EACCES, EPERM, EROFS:
-                throw .cannotOpen(path: absolute, reason: "\(errnoText(e)); make the directory writable by the user `warden serve` runs as, or choose another --state directory")
-            default: throw .cannotOpen(path: absolute, reason: errnoText(e))
-            }
-        }
-        defer { close(fd) }
-        guard fstat(fd, &st) == 0 else { throw .cannotOpen(path: absolute, reason: errnoText(errno)) }
-        try checkExisting(st, absolute, what: "the store file")
-        if st.st_size == 0 { _ = fchmod(fd, 0o600) }
-        try checkHeader(fd: fd, size: Int64(st.st_size), path: absolute)
         // SQLite's side files are opened by name: they must be ours too when present.
+        var st = stat()
         for suffix in ["-wal", "-shm", "-journal"] {
             if lstat(absolute + suffix, &st) == 0 { try checkExisting(st, absolute + suffix, what: "the store's \(suffix.dropFirst()) file") }
         }
         return absolute
     }
 
-    /// A non-empty file must start with SQLite's header (an empty one is a new store; a new
-    /// WAL database may also be empty until its first checkpoint).
-    private static func checkHeader(fd: Int32, size: Int64, path: String) throws(ServeStoreError) {
-        guard size > 0 else { return }
-        var header = [UInt8](repeating: 0, count: sqliteHeader.count)
-        let n = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        guard n == sqliteHeader.count, header == sqliteHeader else {
-            throw .notServeStore(path: path, reason: "the file (\(size) bytes) is not an SQLite database")
+    /// Creates the file when absent; otherwise checks what is there without opening it
+    /// (opening a FIFO or a device has effects, and see the type's comment on locks).
+    private static func createOrCheck(_ path: String) throws(ServeStoreError) {
+        var st = stat()
+        if lstat(path, &st) == 0 { return try checkExisting(st, path, what: "the store file") }
+        guard errno == ENOENT else { throw .cannotOpen(path: path, reason: errnoText(errno)) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let e = errno
+            switch e {
+            case EEXIST:
+                // Another process made it meanwhile: check it like any existing file.
+                guard lstat(path, &st) == 0 else { throw .cannotOpen(path: path, reason: errnoText(errno)) }
+                return try checkExisting(st, path, what: "the store file")
+            case EACCES, EPERM, EROFS:
+                throw .cannotOpen(path: path, reason: "\(errnoText(e)); make the directory writable by the user `warden serve` runs as, or choose another state directory")
+            default:
+                throw .cannotOpen(path: path, reason: errnoText(e))
+            }
         }
+        // Exactly 0600 whatever the umask (a umask of 0277 would leave it unwritable).
+        _ = fchmod(fd, 0o600)
+        close(fd)
     }
 
     /// Refuses anything but a regular file owned by this user (or root) that only its owner can write.

@@ -79,13 +79,13 @@ enum StoreSchema {
         // Read before anything is written: a file that is not SQLite fails here (SQLITE_NOTADB).
         let found: (app: Int64, version: Int64, tables: Int64)
         do {
-            let app = try db.queryOne("PRAGMA application_id") { $0.int64(0) } ?? 0
-            let version = try db.queryOne("PRAGMA user_version") { $0.int64(0) } ?? 0
-            let tables = try db.queryOne("SELECT count(*) FROM sqlite_master") { $0.int64(0) } ?? 0
-            found = (app, version, tables)
+            found = try header(db)
         } catch {
-            if case .sqlite(_, let code, let message) = error, code & 0xff == 26 {
-                throw .notServeStore(path: db.path, reason: message)
+            if case .sqlite(_, let code, _) = error, code & 0xff == 26 {  // SQLITE_NOTADB
+                throw .notServeStore(path: db.path, reason: "the file is not an SQLite database")
+            }
+            if case .sqlite(_, let code, let message) = error, code & 0xff == 11 {  // SQLITE_CORRUPT
+                throw .notServeStore(path: db.path, reason: "the file is a damaged SQLite database (\(message))")
             }
             throw error
         }
@@ -101,15 +101,23 @@ enum StoreSchema {
         guard found.version < Int64(Self.version) else { return }
         try db.transaction { () throws(ServeStoreError) in
             // Another process may have created it meanwhile: check again under the write lock.
-            let app = try db.queryOne("PRAGMA application_id") { $0.int64(0) } ?? 0
-            let current = try db.queryOne("PRAGMA user_version") { $0.int64(0) } ?? 0
-            let tables = try db.queryOne("SELECT count(*) FROM sqlite_master") { $0.int64(0) } ?? 0
-            try check(app, current, tables, path: db.path)
-            if current < 1 {
+            let now = try header(db)
+            try check(now.app, now.version, now.tables, path: db.path)
+            if now.version < 1 {
                 try db.executeScript(v1)
                 try db.executeScript("PRAGMA application_id = \(applicationID); PRAGMA user_version = 1")
             }
         }
+    }
+
+    /// The application id, schema version and number of schema objects, read in one
+    /// statement so they come from one snapshot (a store being created by another
+    /// connection is seen either empty or complete, never half made).
+    private static func header(_ db: SQLiteDatabase) throws(ServeStoreError) -> (app: Int64, version: Int64, tables: Int64) {
+        try db.queryOne("""
+            SELECT (SELECT application_id FROM pragma_application_id()), (SELECT user_version FROM pragma_user_version()),
+                   (SELECT count(*) FROM sqlite_master)
+            """) { ($0.int64(0), $0.int64(1), $0.int64(2)) } ?? (0, 0, 0)
     }
 
     private static func check(_ app: Int64, _ version: Int64, _ tables: Int64, path: String) throws(ServeStoreError) {
