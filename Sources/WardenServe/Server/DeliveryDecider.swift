@@ -51,7 +51,9 @@ struct DeliveryDecider: Sendable {
         let endpoint = delivery.endpoint
         let source = endpoint.source.rawValue
         do {
-            if try store.hasDelivery(delivery.replayKey, source: source) { return duplicate(delivery) }
+            for key in [delivery.deliveryID, delivery.replayKey] where try store.hasDelivery(key, source: source) {
+                return duplicate(delivery)
+            }
         } catch {
             metrics.delivery(endpoint, "error")
             return .text(503, "the delivery ledger cannot be read; try again")
@@ -83,11 +85,13 @@ struct DeliveryDecider: Sendable {
             return .text(503, "the decision cannot be recorded in the audit trail; nothing was started")
         }
         // The delivery and its runs, in one transaction (a refused one: the delivery alone).
-        // Keyed by what the credential signs (`replayKey`): GitHub's delivery id header is
-        // not signed, so a replay with a new id is still the same delivery.
+        // Known by its id (a sender's retry, re-signed) and by what its credential signs
+        // (`replayKey`: GitHub signs no delivery id, so a replay under a new id is still the
+        // same delivery).
         let queued: [QueuedRun]
         do {
-            guard let q = try store.enqueue(runs, delivery: DeliveryKey(id: delivery.replayKey, source: source, receivedAt: now)) else {
+            let keys = [delivery.deliveryID, delivery.replayKey].map { DeliveryKey(id: $0, source: source, receivedAt: now) }
+            guard let q = try store.enqueue(runs, deliveries: keys) else {
                 return duplicate(delivery)
             }
             queued = q

@@ -77,8 +77,14 @@ public final class ServeStore: Sendable {
     /// would then be refused for. Nil (nothing queued) when the delivery was already recorded.
     /// The whole batch is refused with `.queueFull` when it would pass `maxQueued`.
     public func enqueue(_ runs: [NewRun], delivery: DeliveryKey?) throws(ServeStoreError) -> [QueuedRun]? {
+        try enqueue(runs, deliveries: delivery.map { [$0] } ?? [])
+    }
+
+    /// `enqueue(_:delivery:)` for a delivery known by several keys (its id and what its
+    /// credential signs): nil, and nothing recorded, when any of them was already recorded.
+    public func enqueue(_ runs: [NewRun], deliveries: [DeliveryKey]) throws(ServeStoreError) -> [QueuedRun]? {
         for run in runs { try StoreBounds.newRun(run) }
-        if let delivery {
+        for delivery in deliveries {
             guard !delivery.id.isEmpty else { throw .invalidArgument("the delivery id is empty") }
             try StoreBounds.field(delivery.id, "delivery id")
             try StoreBounds.source(delivery.source)
@@ -86,12 +92,18 @@ public final class ServeStore: Sendable {
         let maxQueued = self.maxQueued, retention = deliveryRetention
         return try locked { (db) throws(ServeStoreError) -> [QueuedRun]? in
             try db.transaction { () throws(ServeStoreError) -> [QueuedRun]? in
-                if let delivery {
-                    try db.execute("DELETE FROM deliveries WHERE received_at < ?",
-                                   [.integer(StoreBounds.minus(delivery.receivedAt, retention))])
+                if let newest = deliveries.map(\.receivedAt).max() {
+                    try db.execute("DELETE FROM deliveries WHERE received_at < ?", [.integer(StoreBounds.minus(newest, retention))])
+                }
+                for delivery in deliveries {
+                    let seen = try db.queryOne("SELECT 1 FROM deliveries WHERE source = ? AND id = ?",
+                                               [.text(delivery.source), .text(delivery.id)]) { _ in true } ?? false
+                    if seen { return nil }
+                }
+                for delivery in deliveries {
                     let added = try db.execute("INSERT OR IGNORE INTO deliveries (source, id, received_at) VALUES (?, ?, ?)",
                                                [.text(delivery.source), .text(delivery.id), .integer(delivery.receivedAt)])
-                    guard added == 1 else { return nil }
+                    guard added == 1 else { throw .invalidArgument("delivery key given twice: \(delivery.id)") }
                 }
                 guard !runs.isEmpty else { return [] }
                 let queued = try db.queryOne("SELECT count(*) FROM runs WHERE state = 'queued'") { $0.int64(0) } ?? 0
