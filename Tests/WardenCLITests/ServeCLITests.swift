@@ -14,17 +14,13 @@ import Testing
         var log: String { dir + "/audit/audit.jsonl" }
         var state: String { dir + "/state" }
 
-        init(command: String = #"cat "$WARDEN_EVENT_FILE" > event-seen.json; echo done > out.txt"#) throws {
+        init(command: String = #"cat "$WARDEN_EVENT_FILE" > event-seen.json; echo done > out.txt"#, triggers: String? = nil) throws {
             dir = try WardenBinary.tempDir("serve")
             chmod(dir, 0o755)
             for d in ["/audit", "/state"] { try FileManager.default.createDirectory(atPath: dir + d, withIntermediateDirectories: true) }
             try ServeCLITests.key.write(toFile: dir + "/hook-key", atomically: true, encoding: .utf8)
             chmod(dir + "/hook-key", 0o600)
-            try """
-            warden 1
-            include "\(WardenBinary.root)/policies/default.warden"
-            secret hook-key from file "\(dir)/hook-key"
-
+            let body = triggers ?? """
             trigger on-build {
               identity default
               on webhook "build"
@@ -33,6 +29,13 @@ import Testing
               fields "ref", "note"
               run "sh", "-c", \(Self.quoted(command))
             }
+            """
+            try """
+            warden 1
+            include "\(WardenBinary.root)/policies/default.warden"
+            secret hook-key from file "\(dir)/hook-key"
+
+            \(body)
 
             """.write(toFile: policy, atomically: true, encoding: .utf8)
         }
@@ -128,6 +131,40 @@ import Testing
         let lines = r.stdout.split(separator: "\n", maxSplits: 1)
         guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
         return (status, lines.count > 1 ? String(lines[1]) : "")
+    }
+
+    /// POSTs a GitHub-style delivery, signed like GitHub (HMAC-SHA256 of the body in
+    /// X-Hub-Signature-256) with `key`, or with `signature` as given; (status, body).
+    static func deliverGitHub(port: Int, body: String, event: String = "pull_request", delivery: String,
+                              key: String = ServeCLITests.key, signature: String? = nil) throws -> (Int, String) {
+        let script = """
+        import hmac, hashlib, sys, urllib.request, urllib.error
+        port, event, key, delivery, signature, body = sys.argv[1:7]
+        data = body.encode()
+        req = urllib.request.Request("http://127.0.0.1:%s/hooks/github" % port, data=data, method="POST")
+        req.add_header("Content-Type", "application/json")
+        req.add_header("X-GitHub-Event", event)
+        req.add_header("X-GitHub-Delivery", delivery)
+        req.add_header("X-Hub-Signature-256", signature or "sha256=" + hmac.new(key.encode(), data, hashlib.sha256).hexdigest())
+        try:
+            r = urllib.request.urlopen(req, timeout=30)
+            print(r.status); print(r.read().decode())
+        except urllib.error.HTTPError as e:
+            print(e.code); print(e.read().decode())
+        """
+        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(port), event, key, delivery, signature ?? "", body])
+        let lines = r.stdout.split(separator: "\n", maxSplits: 1)
+        guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
+        return (status, lines.count > 1 ? String(lines[1]) : "")
+    }
+
+    /// A GitHub pull_request payload.
+    static func pullRequest(repository: String = "acme/app", sender: String = "alice", head: String, action: String = "opened") -> String {
+        """
+        {"action":"\(action)","number":7,"pull_request":{"number":7,"title":"Bump deps","head":{"ref":"feature","sha":"\(head)"},\
+        "base":{"ref":"main","sha":"\(head)"}},"repository":{"full_name":"\(repository)","clone_url":"https://github.com/\(repository).git"},\
+        "sender":{"login":"\(sender)"}}
+        """
     }
 
     /// GET `path`; (status, body).
@@ -258,5 +295,73 @@ import Testing
         defer { _ = server.stop() }
         #expect(Self.run(port: server.port, 1)?["state"] as? String == "interrupted")
         #expect(server.output.contains("recorded as interrupted"))
+    }
+
+    /// The issue's end-to-end case: a signed GitHub pull request for a repository in a local
+    /// bare mirror starts the review identity on a fresh clone at the pull request's head; a
+    /// forged signature, a replay under a new delivery id, a sender not allowed and a
+    /// repository not matched are each refused and recorded, and nothing else runs.
+    @Test func aGitHubPullRequestRunsTheReviewerOnAFreshCloneAndEverythingElseIsRefused() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World(triggers: """
+            trigger review-prs {
+              identity default
+              on github pull_request opened, synchronize
+              repository "acme/*"
+              branch "main"
+              by "alice"
+              secret hook-key
+              workspace clone
+              fields "pull_request.number"
+              run "sh", "-c", "git rev-parse HEAD > head.txt && cat \\"$WARDEN_EVENT_FILE\\" > ev.json"
+            }
+            """)
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        // The mirror: acme/app.git with main and a pull request branch one commit ahead.
+        let src = w.dir + "/src", bare = w.dir + "/mirror/acme/app.git"
+        func git(_ args: [String]) throws -> String {
+            let r = try CLISupport.run("/usr/bin/git", ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"] + args)
+            guard r.status == 0 else { throw Failure("git \(args): \(r.stderr)") }
+            return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        _ = try git(["init", "-q", src])
+        try "one\n".write(toFile: src + "/README", atomically: true, encoding: .utf8)
+        _ = try git(["-C", src, "add", "README"])
+        _ = try git(["-C", src, "commit", "-qm", "one"])
+        _ = try git(["init", "-q", "--bare", bare])
+        _ = try git(["-C", src, "push", "-q", bare, "HEAD:refs/heads/main"])
+        _ = try git(["-C", src, "checkout", "-qb", "feature"])
+        try "two\n".write(toFile: src + "/README", atomically: true, encoding: .utf8)
+        _ = try git(["-C", src, "commit", "-qam", "two"])
+        _ = try git(["-C", src, "push", "-q", bare, "HEAD:refs/heads/feature"])
+        let head = try git(["-C", src, "rev-parse", "HEAD"])
+
+        let server = try w.start(["--clone-mirror", w.dir + "/mirror"])
+        defer { _ = server.stop() }
+        let body = Self.pullRequest(head: head)
+        let (status, answer) = try Self.deliverGitHub(port: server.port, body: body, delivery: "gh-1")
+        #expect(status == 202, "\(answer) \(server.output)")
+        #expect(Self.wait { (Self.run(port: server.port, 1)?["state"] as? String) == "finished" }, "\(server.output)")
+        let run = try #require(Self.run(port: server.port, 1))
+        #expect(run["exit_code"] as? Int == 0, "\(run) \((try? String(contentsOfFile: w.state + "/runs/1/output.log", encoding: .utf8)) ?? "")")
+        let workspace = try #require(run["workspace"] as? String)
+        #expect((try? String(contentsOfFile: workspace + "/head.txt", encoding: .utf8)) == head + "\n", "the pull request's head is checked out")
+        let event = try String(contentsOfFile: workspace + "/ev.json", encoding: .utf8)
+        #expect(event.contains("\"pull_request.number\":7") && event.contains("\"sender\":\"alice\""), "\(event)")
+
+        // Refused: a forged signature, a replay under a new id, a sender not allowed, another owner.
+        let forged = try Self.deliverGitHub(port: server.port, body: body, delivery: "gh-2", signature: "sha256=" + String(repeating: "0", count: 64))
+        let replay = try Self.deliverGitHub(port: server.port, body: body, delivery: "gh-3")
+        let mallory = try Self.deliverGitHub(port: server.port, body: Self.pullRequest(sender: "mallory", head: head), delivery: "gh-4")
+        let evil = try Self.deliverGitHub(port: server.port, body: Self.pullRequest(repository: "evil/app", head: head), delivery: "gh-5")
+        #expect(forged.0 == 403, "\(forged)")
+        #expect(replay.0 == 200 && replay.1.contains("duplicate"), "\(replay)")
+        #expect(mallory.0 == 200 && mallory.1.contains("refuse") && mallory.1.contains("mallory"), "\(mallory)")
+        #expect(evil.0 == 200 && evil.1.contains("refuse") && evil.1.contains("evil/app"), "\(evil)")
+        #expect(Self.run(port: server.port, 2) == nil, "nothing else was queued")
+        let refusals = w.records().filter { $0["kind"] as? String == "trigger.refuse" }.compactMap { $0["fields"] as? [String: Any] }
+        #expect(refusals.contains { $0["authenticated"] as? Bool == false && $0["status"] as? Int == 403 }, "\(refusals)")
+        #expect(refusals.contains { $0["sender"] as? String == "mallory" && $0["delivery"] as? String == "gh-4" }, "\(refusals)")
+        #expect(refusals.contains { $0["repository"] as? String == "evil/app" }, "\(refusals)")
     }
 }

@@ -57,6 +57,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "A file holding the token that GET /, /api/* and /metrics require (Authorization: Bearer).")
     var apiTokenFile: String?
 
+    @Option(help: "Clone `workspace clone` repositories from DIR/OWNER/NAME.git (a local mirror) instead of the event's URL.")
+    var cloneMirror: String?
+
     func validate() throws {
         if policy == "-" { throw ValidationError("--policy: standard input cannot be the policy here; give a file") }
         guard ServeAddress.parse(listen) != nil else { throw ValidationError("--listen: expected HOST:PORT, e.g. 127.0.0.1:8420") }
@@ -64,7 +67,7 @@ struct ServeCommand: ParsableCommand {
         if let perIdentity, perIdentity < 1 { throw ValidationError("--per-identity: at least 1") }
         if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
         if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
-        if stateDir == "" || auditLog == "" || apiTokenFile == "" { throw ValidationError("a path option is empty") }
+        if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" { throw ValidationError("a path option is empty") }
     }
 
     func run() throws {
@@ -111,7 +114,7 @@ struct ServeCommand: ParsableCommand {
         let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token,
                                            paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
-                                     timeout: timeout, policy: { application.policy })
+                                     timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
         let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
                                  pausePath: pausePath, triggerConcurrency: { application.policy.concurrency },

@@ -22,10 +22,15 @@ final class ServeLauncher: Sendable {
     let stateDirectory: String
     let auditLog: String?
     let timeout: String?
+    /// `--clone-mirror`: clone `workspace clone` repositories from `DIR/OWNER/NAME.git`
+    /// instead of the event's URL.
+    let cloneMirror: String?
     let policy: @Sendable () -> ServePolicy
     private let children = Mutex<(stopping: Bool, pids: [Int64: pid_t])>((false, [:]))
 
-    init(wardenPath: String, stateDirectory: String, auditLog: String?, timeout: String?, policy: @escaping @Sendable () -> ServePolicy) {
+    init(wardenPath: String, stateDirectory: String, auditLog: String?, timeout: String?, cloneMirror: String?,
+         policy: @escaping @Sendable () -> ServePolicy) {
+        self.cloneMirror = cloneMirror
         self.wardenPath = wardenPath
         self.stateDirectory = stateDirectory
         self.auditLog = auditLog
@@ -89,13 +94,25 @@ final class ServeLauncher: Sendable {
             guard mkdir(path, 0o700) == 0 else { throw FleetError("cannot create \(path): \(String(cString: strerror(errno)))") }
             return path
         case .clone:
-            guard let url = run.cloneURL, let commit = run.commit else {
-                throw FleetError("trigger \(run.trigger) clones the event's repository, and the event names no repository URL and commit")
+            guard let commit = run.commit, let source = try cloneSource(run) else {
+                throw FleetError("trigger \(run.trigger) clones the event's repository, and the event names no usable repository URL and commit")
             }
             let path = directory + "/workspace"
-            try FleetWorkspace.clone(url, to: path, commit: commit)
+            try FleetWorkspace.clone(source, to: path, commit: commit)
             return path
         }
+    }
+
+    /// Where to clone the run's repository from: the mirror's `OWNER/NAME.git` when there is a
+    /// mirror, else the event's URL (already checked: `https`, no credentials).
+    private func cloneSource(_ run: QueuedRun) throws(FleetError) -> String? {
+        guard let cloneMirror else { return run.cloneURL }
+        guard let repository = run.repository else { return nil }
+        let parts = repository.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.hasPrefix("-") }) else {
+            throw FleetError("repository \(TerminalText.escape(repository)) cannot name a mirror path")
+        }
+        return cloneMirror + "/" + repository + ".git"
     }
 
     /// Starts `warden run` and waits for it; its exit status (128+N when killed by signal N).
