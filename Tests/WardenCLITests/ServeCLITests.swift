@@ -364,4 +364,73 @@ import Testing
         #expect(refusals.contains { $0["sender"] as? String == "mallory" && $0["delivery"] as? String == "gh-4" }, "\(refusals)")
         #expect(refusals.contains { $0["repository"] as? String == "evil/app" }, "\(refusals)")
     }
+
+    /// A burst of 200 signed deliveries: every one is answered and accounted for (queued and
+    /// run, or refused by the budget with its reason), in the answers, the queue and the audit
+    /// trail; the server's memory stays bounded.
+    @Test func aBurstOf200DeliveriesIsAllAccountedFor() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World(triggers: """
+            trigger on-build {
+              identity default
+              on webhook "build"
+              secret hook-key
+              workspace empty
+              run "true"
+              budget runs 150 per hour
+            }
+            """)
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let server = try w.start(["--concurrency", "4"])
+        defer { _ = server.stop() }
+        let before = Self.residentKiB(server.process.processIdentifier)
+        let script = """
+        import hmac, hashlib, sys, time, json, urllib.request, urllib.error
+        from concurrent.futures import ThreadPoolExecutor
+        port, key = sys.argv[1], sys.argv[2]
+        def one(i):
+            ts = str(int(time.time()))
+            data = json.dumps({"n": i}).encode()
+            req = urllib.request.Request("http://127.0.0.1:%s/hooks/webhook/build" % port, data=data, method="POST")
+            req.add_header("Content-Type", "application/json")
+            req.add_header("X-Warden-Delivery", "burst-%d" % i)
+            req.add_header("X-Warden-Timestamp", ts)
+            req.add_header("X-Warden-Signature", "sha256=" + hmac.new(key.encode(), (ts + ".").encode() + data, hashlib.sha256).hexdigest())
+            try:
+                r = urllib.request.urlopen(req, timeout=120)
+                return r.status, r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+            except Exception as e:
+                return 0, str(e)
+        with ThreadPoolExecutor(50) as pool:
+            for status, body in pool.map(one, range(200)):
+                print(json.dumps({"status": status, "body": body}))
+        """
+        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(server.port), Self.key])
+        let answers = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(answers.count == 200, "\(r.stderr)")
+        let queued = answers.filter { $0["status"] as? Int == 202 }.count
+        let refused = answers.filter { $0["status"] as? Int == 200 && ($0["body"] as? String ?? "").contains("budget runs 150 per hour") }.count
+        #expect(queued == 150 && refused == 50, "queued \(queued), refused \(refused): \(answers.filter { $0["status"] as? Int != 202 }.prefix(3))")
+        // Every queued run runs to its end.
+        #expect(Self.wait(seconds: 300) {
+            guard let (status, body) = try? Self.get(port: server.port, "/metrics"), status == 200 else { return false }
+            return body.contains("warden_serve_runs{state=\"finished\"} 150")
+        }, "\(server.output)")
+        let records = w.records()
+        #expect(records.filter { $0["kind"] as? String == "trigger.allow" }.count == 150)
+        #expect(records.filter { $0["kind"] as? String == "trigger.refuse" }.count == 50)
+        #expect(records.filter { $0["kind"] as? String == "run.exit" }.count == 150)
+        let after = Self.residentKiB(server.process.processIdentifier)
+        print("serve burst: resident \(before) KiB before, \(after) KiB after 200 deliveries and 150 runs")
+        #expect(after < before + 64 * 1024, "resident memory grew from \(before) KiB to \(after) KiB")
+    }
+
+    /// VmRSS of `pid` in KiB (0 when unreadable).
+    static func residentKiB(_ pid: Int32) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
 }
