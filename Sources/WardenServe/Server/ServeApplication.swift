@@ -37,8 +37,8 @@ public final class ServeApplication: ServeHandler {
 
     /// The schedule ticker, sharing this application's policy, store, recorder and decision lock.
     public func makeScheduleTicker(report: @escaping @Sendable (String) -> Void) -> ScheduleTicker {
-        ScheduleTicker(policy: { [unowned self] in self.policy }, store: store, recorder: recorder, decisionLock: decisionLock,
-                       wake: { [unowned self] in self.wake() }, report: report)
+        ScheduleTicker(policy: { self.policy }, store: store, recorder: recorder, decisionLock: decisionLock,
+                       wake: { self.wake() }, report: report)
     }
 
     private func wake() { wakeWorkers.withLock { $0 }?() }
@@ -46,8 +46,8 @@ public final class ServeApplication: ServeHandler {
     public func handle(_ request: ServeRequest) -> ServeResponse {
         if let endpoint = WebhookEndpoint.parse(path: request.path) {
             guard request.method == "POST" else { return .text(405, "deliveries are POSTed") }
-            let decider = DeliveryDecider(policy: { [unowned self] in self.policy }, store: store, recorder: recorder, metrics: metrics,
-                                          wake: { [unowned self] in self.wake() }, decisionLock: decisionLock)
+            let decider = DeliveryDecider(policy: { self.policy }, store: store, recorder: recorder, metrics: metrics,
+                                          wake: { self.wake() }, decisionLock: decisionLock)
             return decider.handle(request, endpoint: endpoint)
         }
         guard request.method == "GET" else { return .text(405, "only GET here") }
