@@ -433,4 +433,41 @@ import Testing
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
     }
+
+    /// The options `warden serve` gives `warden run` are refused on their own, and bad input to
+    /// `warden serve` itself is exit 2 with the reason.
+    @Test func badOptionsAreRefusedWithTheReason() throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let dir = try WardenBinary.tempDir("serve-bad")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "[1,2]".write(toFile: dir + "/not-an-object.json", atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["run", "--policy", "default", "--event", dir + "/x.json", "--", "true"], "--event goes with --trigger"),
+            (["run", "--policy", "default", "--trigger", "t", "--trigger-decision", "0123456789abcdef", "--event", dir + "/not-an-object.json", "--", "true"], "not a JSON object"),
+            (["run", "--policy", "default", "--trigger", "t", "--trigger-decision", "0123456789abcdef", "--event", dir + "/missing.json", "--", "true"], "missing.json"),
+            (["serve", "--policy", "default", "--listen", "nowhere"], "--listen"),
+            (["serve", "--policy", "default", "--listen", "127.0.0.1:99999"], "--listen"),
+            (["serve", "--policy", "default", "--concurrency", "0"], "--concurrency"),
+            (["serve", "--policy", "-"], "standard input"),
+        ]
+        for (arguments, reason) in cases {
+            guard let r = try WardenBinary.run(arguments) else { return }
+            #expect(r.status == 2, "\(arguments): \(r.status) \(r.stderr)")
+            #expect(r.stderr.contains(reason), "\(arguments): \(r.stderr)")
+        }
+        // A webhook trigger without a secret: refused at start, with the trigger named.
+        try """
+            warden 1
+            identity a {
+              allow fs read "${workspace}"
+            }
+            trigger open-hook {
+              identity a
+              on webhook "x"
+              run "true"
+            }
+            """.write(toFile: dir + "/p.warden", atomically: true, encoding: .utf8)
+        guard let r = try WardenBinary.run(["serve", "--policy", dir + "/p.warden", "--listen", "127.0.0.1:0", "--state-dir", dir + "/state"]) else { return }
+        #expect(r.status == 2 && r.stderr.contains("open-hook") && r.stderr.contains("no `secret`"), "\(r.stderr)")
+    }
 }

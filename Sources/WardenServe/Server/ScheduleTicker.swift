@@ -58,7 +58,6 @@ public final class ScheduleTicker: Sendable {
 
     private func loop() {
         while !stopping.load(ordering: .sequentiallyConsistent) {
-            // Wake a little after each minute starts, in short sleeps so a stop is quick.
             let now = ServeClock.milliseconds()
             let minute = now / 60_000
             let last = lastMinute.withLock { $0 } ?? minute
@@ -66,7 +65,9 @@ public final class ScheduleTicker: Sendable {
                 for m in max(last + 1, minute - Self.catchUpMinutes + 1)...minute { fire(minute: m) }
                 lastMinute.withLock { $0 = minute }
             }
-            usleep(250_000)
+            // Sleep to just after the next minute starts, a second at most (a stop is quick).
+            let untilNext = 60_000 - ServeClock.milliseconds() % 60_000 + 50
+            usleep(UInt32(min(1000, untilNext)) * 1000)
         }
     }
 
