@@ -64,7 +64,7 @@ enum StoreFile {
     }
 
     /// Refuses anything but a regular file owned by this user (or root) that only its owner can write.
-    private static func checkExisting(_ st: stat, _ path: String, what: String) throws(ServeStoreError) {
+    static func checkExisting(_ st: stat, _ path: String, what: String) throws(ServeStoreError) {
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFLNK: throw .unsafeFile(path: path, reason: "\(what) is a symbolic link; Warden does not follow links to its state (give the real path)")
