@@ -58,6 +58,21 @@ import Testing
         #expect(fileSize(dir.file("elsewhere.db")) == nil)
     }
 
+    @Test func linkedDirectoryIsRefusedWithTheRealPath() throws {
+        let dir = StoreTempDir()
+        #expect(mkdir(dir.file("real"), 0o700) == 0)
+        #expect(symlink(dir.file("real"), dir.file("link")) == 0)
+        let error = try #require(openError(dir.file("link") + "/serve.db"))
+        guard case .unsafeFile(_, let reason) = error else { Issue.record("got \(error)"); return }
+        #expect(reason.contains(dir.file("link") + " is a symbolic link"))
+        #expect(reason.contains(dir.file("real")))
+        #expect(fileSize(dir.file("real") + "/serve.db") == nil)
+        _ = try ServeStore(path: dir.file("real") + "/serve.db")
+        // Also when the link is further up and the rest does not exist yet.
+        #expect(openError(dir.file("link") + "/new/deeper/serve.db").map { "\($0)" }?.contains("symbolic link") == true)
+        #expect(fileSize(dir.file("real") + "/new") == nil)
+    }
+
     @Test func directoryFifoAndDeviceAreRefused() throws {
         let dir = StoreTempDir()
         #expect(mkdir(dir.file("adir"), 0o700) == 0)

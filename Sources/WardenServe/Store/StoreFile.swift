@@ -26,6 +26,7 @@ enum StoreFile {
         let absolute = try makeAbsolute(path)
         let directory = parent(of: absolute)
         try creation.withLock { (_) throws(ServeStoreError) in
+            try checkNoLinkedDirectories(absolute)
             try createDirectories(directory, for: absolute)
             try checkDirectory(directory, for: absolute)
             try createOrCheck(absolute)
@@ -61,6 +62,27 @@ enum StoreFile {
         // Exactly 0600 whatever the umask (a umask of 0277 would leave it unwritable).
         _ = fchmod(fd, 0o600)
         close(fd)
+    }
+
+    /// SQLite (opened with SQLITE_OPEN_NOFOLLOW) refuses a path with a symbolic link in any
+    /// component, with only "unable to open database file": say which one, and the real path.
+    private static func checkNoLinkedDirectories(_ path: String) throws(ServeStoreError) {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            var st = stat()
+            guard lstat(prefix, &st) == 0 else { return }  // missing from here on: created as directories
+            guard (st.st_mode & S_IFMT) == S_IFLNK else { continue }
+            var real = ""
+            if let resolved = realpath(path, nil) {
+                real = "; its real path is " + String(cString: resolved)
+                free(resolved)
+            } else if let resolved = realpath(parent(of: path), nil) {
+                real = "; its directory's real path is " + String(cString: resolved)
+                free(resolved)
+            }
+            throw .unsafeFile(path: path, reason: "\(prefix) is a symbolic link; Warden opens its state only by its real path\(real)")
+        }
     }
 
     /// Refuses anything but a regular file owned by this user (or root) that only its owner can write.
