@@ -62,6 +62,16 @@ enum StoreFile {
         // Exactly 0600 whatever the umask (a umask of 0277 would leave it unwritable).
         _ = fchmod(fd, 0o600)
         close(fd)
+        // The new name must survive power loss too: sync the directory that holds it.
+        syncDirectory(parent(of: path))
+    }
+
+    /// fsync of a directory (best effort: some file systems refuse it and need none).
+    private static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 
     /// SQLite (opened with SQLITE_OPEN_NOFOLLOW) refuses a path with a symbolic link in any
@@ -129,6 +139,7 @@ enum StoreFile {
         guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
             throw .cannotOpen(path: path, reason: "cannot create directory \(directory): \(errnoText(errno))")
         }
+        syncDirectory(parent(of: directory))
     }
 
     /// `path` made absolute against `currentDirectory` (the process's when nil).
