@@ -273,4 +273,36 @@ import Testing
         #expect(throws: ServeStoreError.self) { try store.recoverInterrupted(now: 1) }
         #expect(fileSize(dir.file("elsewhere")) == nil)
     }
+
+    /// Closing while other threads use the store: every call either completes or throws
+    /// `.closed`; nothing crashes and what completed is on disk.
+    @Test func closeRacesWithUse() throws {
+        for round in 0..<10 {
+            let dir = StoreTempDir()
+            let store = try ServeStore(path: dir.file())
+            let done = Atomic<Int>(0), unexpected = Mutex<[String]>([])
+            onThreads(6) { i in
+                if i == 0 {
+                    usleep(UInt32(round * 200))
+                    store.close()
+                    return
+                }
+                for n in 0..<50 {
+                    do {
+                        _ = try store.enqueue(sampleRun(i * 100 + n))
+                        done.wrappingAdd(1, ordering: .relaxed)
+                    } catch ServeStoreError.closed {
+                        return
+                    } catch {
+                        unexpected.withLock { $0.append("\(error)") }
+                        return
+                    }
+                }
+            }
+            #expect(unexpected.withLock { $0 } == [])
+            #expect(throws: ServeStoreError.closed) { try store.counts() }
+            let reopened = try ServeStore(path: dir.file())
+            #expect(try reopened.counts()[.queued] == done.load(ordering: .relaxed))
+        }
+    }
 }
