@@ -134,6 +134,14 @@ import Testing
         #expect(RawSQLite(dir.file()).integer("SELECT count(*) FROM runs") == 1)
     }
 
+    @Test func storeMissingATableIsRefused() throws {
+        let dir = StoreTempDir()
+        _ = try ServeStore(path: dir.file())
+        #expect(RawSQLite(dir.file()).exec("DROP TABLE deliveries") == 0)
+        let error = try #require(openError(dir.file()))
+        #expect("\(error)".contains("damaged"))
+    }
+
     @Test func unwritableDirectoryIsATypedError() throws {
         let dir = StoreTempDir()
         if geteuid() != 0 {
