@@ -266,6 +266,25 @@ import Testing
         #expect(try store.recoverInterrupted(now: 2).isEmpty)
     }
 
+    /// The workers' children (`warden run`) must not inherit the store's descriptors: a
+    /// child outliving a crashed server would otherwise keep the serving lock.
+    @Test func storeDescriptorsAreCloseOnExec() throws {
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file())
+        _ = try store.recoverInterrupted(now: 1)
+        _ = try store.enqueue(sampleRun(1))
+        var found: Set<String> = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            guard let fd = Int32(name),
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+                  target.hasPrefix(dir.path + "/") else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            #expect(flags >= 0 && flags & FD_CLOEXEC != 0, "\(target) is inherited by children")
+            found.insert(String(target.dropFirst(dir.path.count + 1)))
+        }
+        #expect(found.isSuperset(of: ["serve.db", "serve.db.lock", "serve.db-wal"]), "\(found)")
+    }
+
     @Test func linkedLockFileIsRefused() throws {
         let dir = StoreTempDir()
         let store = try ServeStore(path: dir.file())
