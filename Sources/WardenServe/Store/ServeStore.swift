@@ -8,6 +8,11 @@ import Synchronization
 /// Safe to share between threads: every call holds one lock around the connection, and every
 /// change is one `BEGIN IMMEDIATE` transaction, so several processes on one file are also
 /// serialized (SQLite's lock, waited on for `SQLiteDatabase.busyTimeoutMilliseconds`).
+///
+/// A server's life: `init`; `recoverInterrupted` (takes the serving lock: `.inUse` means
+/// another server has this store); per delivery `hasDelivery` (early out), `usage(budgets:)`
+/// for the authorizer, then `enqueue(_:delivery:)` (nil: a redelivery); workers loop on
+/// `claim`, `setRunID`, `finish`; the kill switch is `cancelQueued`.
 public final class ServeStore: Sendable {
     /// The absolute path of the store's file.
     public let path: String
