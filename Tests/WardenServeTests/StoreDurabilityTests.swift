@@ -220,4 +220,108 @@ import Testing
             #expect(try all.first?.counts()[.queued] == 8)
         }
     }
+
+    /// One server per store: a second one's recovery is refused while the first holds the
+    /// serving lock (it would take the first one's running runs for dead ones), and allowed
+    /// once the first closes.
+    @Test func secondServerCannotRecoverALiveServersRuns() throws {
+        let dir = StoreTempDir()
+        let first = try ServeStore(path: dir.file())
+        let second = try ServeStore(path: dir.file())
+        _ = try first.enqueue(sampleRun(1))
+        let going = try #require(try first.claim(limits: ConcurrencyLimits(host: 1), now: 1))
+        #expect(try first.recoverInterrupted(now: 2).map(\.id) == [going.id])
+        let other = try second.enqueue(sampleRun(2))
+        _ = try #require(try first.claim(limits: ConcurrencyLimits(host: 1), now: 3))
+        #expect(throws: ServeStoreError.inUse(path: dir.file(), pid: getpid())) { try second.recoverInterrupted(now: 4) }
+        #expect(try second.run(other.id)?.state == .running)
+        #expect("\(ServeStoreError.inUse(path: dir.file(), pid: 42))".contains("pid 42"))
+        var st = stat()
+        #expect(lstat(dir.file() + ".lock", &st) == 0 && st.st_mode & 0o777 == 0o600)
+        first.close()
+        #expect(try second.recoverInterrupted(now: 5).map(\.id) == [other.id])
+        // Taking it again is a no-op for the holder.
+        try second.acquireServingLock()
+    }
+
+    /// The lock dies with its holder: a shell holding it (flock on fd 9, then exec sleep, so
+    /// one process with a known pid holds it) blocks recovery until it is killed.
+    @Test func servingLockIsReleasedWhenTheHolderDies() throws {
+        guard let sh = findTool("sh"), findTool("flock") != nil, findTool("sleep") != nil else { return }
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file())
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: sh)
+        holder.arguments = ["-c", "exec 9>>\"$1\" && flock -n 9 && echo locked && exec sleep 30", "sh", dir.file() + ".lock"]
+        let output = Pipe()
+        holder.standardOutput = output
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        let line = output.fileHandleForReading.availableData
+        #expect(String(decoding: line, as: UTF8.self) == "locked\n")
+        #expect(throws: ServeStoreError.inUse(path: dir.file(), pid: nil)) { try store.recoverInterrupted(now: 1) }
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        #expect(try store.recoverInterrupted(now: 2).isEmpty)
+    }
+
+    /// The workers' children (`warden run`) must not inherit the store's descriptors: a
+    /// child outliving a crashed server would otherwise keep the serving lock.
+    @Test func storeDescriptorsAreCloseOnExec() throws {
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file())
+        _ = try store.recoverInterrupted(now: 1)
+        _ = try store.enqueue(sampleRun(1))
+        var found: Set<String> = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            guard let fd = Int32(name),
+                  let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)"),
+                  target.hasPrefix(dir.path + "/") else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            #expect(flags >= 0 && flags & FD_CLOEXEC != 0, "\(target) is inherited by children")
+            found.insert(String(target.dropFirst(dir.path.count + 1)))
+        }
+        #expect(found.isSuperset(of: ["serve.db", "serve.db.lock", "serve.db-wal"]), "\(found)")
+    }
+
+    @Test func linkedLockFileIsRefused() throws {
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file())
+        #expect(symlink(dir.file("elsewhere"), dir.file() + ".lock") == 0)
+        #expect(throws: ServeStoreError.self) { try store.recoverInterrupted(now: 1) }
+        #expect(fileSize(dir.file("elsewhere")) == nil)
+    }
+
+    /// Closing while other threads use the store: every call either completes or throws
+    /// `.closed`; nothing crashes and what completed is on disk.
+    @Test func closeRacesWithUse() throws {
+        for round in 0..<10 {
+            let dir = StoreTempDir()
+            let store = try ServeStore(path: dir.file())
+            let done = Atomic<Int>(0), unexpected = Mutex<[String]>([])
+            onThreads(6) { i in
+                if i == 0 {
+                    usleep(UInt32(round * 200))
+                    store.close()
+                    return
+                }
+                for n in 0..<50 {
+                    do {
+                        _ = try store.enqueue(sampleRun(i * 100 + n))
+                        done.wrappingAdd(1, ordering: .relaxed)
+                    } catch ServeStoreError.closed {
+                        return
+                    } catch {
+                        unexpected.withLock { $0.append("\(error)") }
+                        return
+                    }
+                }
+            }
+            #expect(unexpected.withLock { $0 } == [])
+            #expect(throws: ServeStoreError.closed) { try store.counts() }
+            let reopened = try ServeStore(path: dir.file())
+            #expect(try reopened.counts()[.queued] == done.load(ordering: .relaxed))
+        }
+    }
 }

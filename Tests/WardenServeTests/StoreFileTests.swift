@@ -58,6 +58,21 @@ import Testing
         #expect(fileSize(dir.file("elsewhere.db")) == nil)
     }
 
+    @Test func linkedDirectoryIsRefusedWithTheRealPath() throws {
+        let dir = StoreTempDir()
+        #expect(mkdir(dir.file("real"), 0o700) == 0)
+        #expect(symlink(dir.file("real"), dir.file("link")) == 0)
+        let error = try #require(openError(dir.file("link") + "/serve.db"))
+        guard case .unsafeFile(_, let reason) = error else { Issue.record("got \(error)"); return }
+        #expect(reason.contains(dir.file("link") + " is a symbolic link"))
+        #expect(reason.contains(dir.file("real")))
+        #expect(fileSize(dir.file("real") + "/serve.db") == nil)
+        _ = try ServeStore(path: dir.file("real") + "/serve.db")
+        // Also when the link is further up and the rest does not exist yet.
+        #expect(openError(dir.file("link") + "/new/deeper/serve.db").map { "\($0)" }?.contains("symbolic link") == true)
+        #expect(fileSize(dir.file("real") + "/new") == nil)
+    }
+
     @Test func directoryFifoAndDeviceAreRefused() throws {
         let dir = StoreTempDir()
         #expect(mkdir(dir.file("adir"), 0o700) == 0)
@@ -117,6 +132,14 @@ import Testing
         #expect(error == .newerSchema(path: dir.file(), found: 7, supported: StoreSchema.version))
         #expect("\(error)".contains("newer Warden"))
         #expect(RawSQLite(dir.file()).integer("SELECT count(*) FROM runs") == 1)
+    }
+
+    @Test func storeMissingATableIsRefused() throws {
+        let dir = StoreTempDir()
+        _ = try ServeStore(path: dir.file())
+        #expect(RawSQLite(dir.file()).exec("DROP TABLE deliveries") == 0)
+        let error = try #require(openError(dir.file()))
+        #expect("\(error)".contains("damaged"))
     }
 
     @Test func unwritableDirectoryIsATypedError() throws {

@@ -90,6 +90,29 @@ import Testing
         #expect(claimed == [ids[0], ids[3], ids[4]])
     }
 
+    /// A full queue whose runs are all held back by one identity's cap: finding the one run
+    /// that may start (the last) scans the queue once and stays quick.
+    @Test func claimOverAFullBlockedQueueStaysQuick() throws {
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file())
+        let busy = try store.enqueue(sampleRun(0, identity: "busy", repository: nil))
+        _ = try #require(try store.claim(limits: ConcurrencyLimits(host: 10, perIdentity: 1), now: 1))
+        let blocked = (1..<StoreBounds.defaultMaxQueued).map { sampleRun($0, identity: "busy", repository: nil) }
+        _ = try store.enqueue(blocked, delivery: nil)
+        #expect(throws: ServeStoreError.queueFull(limit: StoreBounds.defaultMaxQueued)) {
+            try store.enqueue([sampleRun(1), sampleRun(2)], delivery: nil)
+        }
+        let free = try store.enqueue(sampleRun(99_999, identity: "free", repository: nil))
+        let clock = ContinuousClock()
+        var claimed: QueuedRun?
+        let elapsed = try clock.measure {
+            claimed = try store.claim(limits: ConcurrencyLimits(host: 10, perIdentity: 1), now: 2)
+        }
+        #expect(claimed?.id == free.id)
+        #expect(elapsed < .seconds(2), "claim took \(elapsed)")
+        #expect(try store.run(busy.id)?.state == .running)
+    }
+
     /// 8 threads on two stores sharing one file claim and finish 2,000 runs: an atomic count
     /// of what is running (incremented after claim returns, decremented before finish) never
     /// passes a cap, and each run is claimed exactly once.

@@ -8,7 +8,7 @@ final class StoreTempDir: Sendable {
     let path: String
 
     init() {
-        var template = Array("/tmp/warden-store-XXXXXX".utf8CString)
+        var template = Array("/tmp/warden-serve-store-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(made != nil, "mkdtemp failed: \(errno)")
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

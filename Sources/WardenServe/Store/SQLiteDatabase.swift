@@ -23,7 +23,7 @@ final class SQLiteDatabase {
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
-            throw .cannotOpen(path: path, reason: message)
+            throw .cannotOpen(path: path, reason: "\(message) (SQLite error \(rc)); the user running Warden must be able to read and write the file and create files in its directory")
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)

@@ -76,11 +76,13 @@ extension ServeStore {
         }
     }
 
-    /// At startup, before any claim: every `running` row (its worker died with the previous
-    /// server) becomes `interrupted`, with `finishedAt = now`. Returns them, updated, oldest
-    /// first, so the server can record each in the audit trail.
+    /// At startup, before any claim: takes the serving lock (`.inUse` when another server
+    /// holds it, so its runs are never taken for dead ones), then every `running` row (its
+    /// worker died with the previous server) becomes `interrupted`, with `finishedAt = now`.
+    /// Returns them, updated, oldest first, so the server can record each in the audit trail.
     public func recoverInterrupted(now: Int64) throws(ServeStoreError) -> [QueuedRun] {
-        try locked { (db) throws(ServeStoreError) -> [QueuedRun] in
+        try acquireServingLock()
+        return try locked { (db) throws(ServeStoreError) -> [QueuedRun] in
             try db.transaction { () throws(ServeStoreError) -> [QueuedRun] in
                 let ids = try db.query("SELECT id FROM runs WHERE state = 'running' ORDER BY id") { $0.int64(0) }
                 var out: [QueuedRun] = []

@@ -11,6 +11,17 @@ extension ServeStore {
                   wallTimePeriodSeconds: budget.wallTimePeriod.seconds, now: now)
     }
 
+    /// The usage of every trigger in `budgets` (name to its `budget` line), ready for the
+    /// authorizer: `authorizer.decide(event) { usages[$0] }`. Triggers without any budget
+    /// limit are left out (the authorizer then checks nothing for them).
+    public func usage(budgets: [String: TriggerBudget], now: Int64) throws(ServeStoreError) -> [String: TriggerUsage] {
+        var out: [String: TriggerUsage] = [:]
+        for (trigger, budget) in budgets where budget.runsCount != nil || budget.concurrent != nil || budget.wallTimeSeconds != nil {
+            out[trigger] = try usage(trigger: trigger, budget: budget, now: now)
+        }
+        return out
+    }
+
     /// `usage` with one period for both runs and run time.
     public func usage(trigger: String, periodSeconds: Int, now: Int64) throws(ServeStoreError) -> TriggerUsage {
         try usage(trigger: trigger, runsPeriodSeconds: periodSeconds, wallTimePeriodSeconds: periodSeconds, now: now)

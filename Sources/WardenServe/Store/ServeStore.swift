@@ -8,6 +8,11 @@ import Synchronization
 /// Safe to share between threads: every call holds one lock around the connection, and every
 /// change is one `BEGIN IMMEDIATE` transaction, so several processes on one file are also
 /// serialized (SQLite's lock, waited on for `SQLiteDatabase.busyTimeoutMilliseconds`).
+///
+/// A server's life: `init`; `recoverInterrupted` (takes the serving lock: `.inUse` means
+/// another server has this store); per delivery `hasDelivery` (early out), `usage(budgets:)`
+/// for the authorizer, then `enqueue(_:delivery:)` (nil: a redelivery); workers loop on
+/// `claim`, `setRunID`, `finish`; the kill switch is `cancelQueued`.
 public final class ServeStore: Sendable {
     /// The absolute path of the store's file.
     public let path: String
@@ -16,7 +21,13 @@ public final class ServeStore: Sendable {
     /// How long a delivery id is remembered (milliseconds).
     public let deliveryRetention: Int64
 
-    private let connection: Mutex<SQLiteDatabase?>
+    private let connection: Mutex<Connection>
+
+    /// The connection and, once taken, the serving lock (both dropped by `close`).
+    private struct Connection: ~Copyable {
+        var db: SQLiteDatabase?
+        var servingLock: ServingLock?
+    }
 
     /// Opens the store at `path`, creating it (parents 0700, file 0600) when absent. Refuses a
     /// symbolic link, a non-regular file, a file or directory others can write, a file that is
@@ -31,18 +42,33 @@ public final class ServeStore: Sendable {
         self.path = absolute
         self.maxQueued = maxQueued
         self.deliveryRetention = deliveryRetention
-        self.connection = Mutex(db)
+        self.connection = Mutex(Connection(db: db, servingLock: nil))
     }
 
-    /// Closes the connection (later calls throw `.closed`). Dropping the store also closes it.
+    /// Closes the connection and releases the serving lock (later calls throw `.closed`).
+    /// Dropping the store also closes it.
     public func close() {
-        connection.withLock { $0 = nil }
+        connection.withLock {
+            $0.db = nil
+            $0.servingLock = nil
+        }
+    }
+
+    /// Takes the store's serving lock (an exclusive `flock` on `<path>.lock`, held until
+    /// `close`): one `warden serve` per store. `recoverInterrupted` takes it itself; a second
+    /// server gets `.inUse` naming the first one's pid. Taking it again is a no-op.
+    public func acquireServingLock() throws(ServeStoreError) {
+        let path = self.path
+        try connection.withLock { (c) throws(ServeStoreError) in
+            guard c.db != nil else { throw .closed }
+            if c.servingLock == nil { c.servingLock = try ServingLock.acquire(storePath: path) }
+        }
     }
 
     /// Runs `body` with the connection under the lock.
     func locked<T: Sendable>(_ body: (SQLiteDatabase) throws(ServeStoreError) -> T) throws(ServeStoreError) -> T {
-        try connection.withLock { (db) throws(ServeStoreError) -> T in
-            guard let db else { throw .closed }
+        try connection.withLock { (c) throws(ServeStoreError) -> T in
+            guard let db = c.db else { throw .closed }
             return try body(db)
         }
     }

@@ -23,6 +23,8 @@ public enum ServeStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case queueFull(limit: Int)
     /// A row holds a value this version cannot read (a damaged or hand-edited store).
     case corruptRow(id: Int64, reason: String)
+    /// Another `warden serve` (pid when known) holds the store's serving lock.
+    case inUse(path: String, pid: Int32?)
     /// The store was closed.
     case closed
 
@@ -51,6 +53,9 @@ public enum ServeStoreError: Error, Sendable, Equatable, CustomStringConvertible
             return "serve store: the run queue is full (\(limit) queued runs); the launch is refused until workers catch up"
         case .corruptRow(let id, let reason):
             return "serve store: run \(id) cannot be read: \(q(reason)); the file was damaged or edited by hand"
+        case .inUse(let path, let pid):
+            let who = pid.map { "another `warden serve` (pid \($0))" } ?? "another `warden serve`"
+            return "serve store \(q(path)) is in use by \(who); stop it first, or give this server a state directory of its own"
         case .closed:
             return "serve store: the store is closed"
         }

@@ -26,6 +26,7 @@ enum StoreFile {
         let absolute = try makeAbsolute(path)
         let directory = parent(of: absolute)
         try creation.withLock { (_) throws(ServeStoreError) in
+            try checkNoLinkedDirectories(absolute)
             try createDirectories(directory, for: absolute)
             try checkDirectory(directory, for: absolute)
             try createOrCheck(absolute)
@@ -61,10 +62,41 @@ enum StoreFile {
         // Exactly 0600 whatever the umask (a umask of 0277 would leave it unwritable).
         _ = fchmod(fd, 0o600)
         close(fd)
+        // The new name must survive power loss too: sync the directory that holds it.
+        syncDirectory(parent(of: path))
+    }
+
+    /// fsync of a directory (best effort: some file systems refuse it and need none).
+    private static func syncDirectory(_ directory: String) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
+    }
+
+    /// SQLite (opened with SQLITE_OPEN_NOFOLLOW) refuses a path with a symbolic link in any
+    /// component, with only "unable to open database file": say which one, and the real path.
+    private static func checkNoLinkedDirectories(_ path: String) throws(ServeStoreError) {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            var st = stat()
+            guard lstat(prefix, &st) == 0 else { return }  // missing from here on: created as directories
+            guard (st.st_mode & S_IFMT) == S_IFLNK else { continue }
+            var real = ""
+            if let resolved = realpath(path, nil) {
+                real = "; its real path is " + String(cString: resolved)
+                free(resolved)
+            } else if let resolved = realpath(parent(of: path), nil) {
+                real = "; its directory's real path is " + String(cString: resolved)
+                free(resolved)
+            }
+            throw .unsafeFile(path: path, reason: "\(prefix) is a symbolic link; Warden opens its state only by its real path\(real)")
+        }
     }
 
     /// Refuses anything but a regular file owned by this user (or root) that only its owner can write.
-    private static func checkExisting(_ st: stat, _ path: String, what: String) throws(ServeStoreError) {
+    static func checkExisting(_ st: stat, _ path: String, what: String) throws(ServeStoreError) {
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFLNK: throw .unsafeFile(path: path, reason: "\(what) is a symbolic link; Warden does not follow links to its state (give the real path)")
@@ -107,6 +139,7 @@ enum StoreFile {
         guard mkdir(directory, 0o700) == 0 || errno == EEXIST else {
             throw .cannotOpen(path: path, reason: "cannot create directory \(directory): \(errnoText(errno))")
         }
+        syncDirectory(parent(of: directory))
     }
 
     /// `path` made absolute against `currentDirectory` (the process's when nil).

@@ -77,7 +77,7 @@ enum StoreSchema {
     /// recognised or created schema. Throws for another program's database or a newer schema.
     static func open(_ db: SQLiteDatabase) throws(ServeStoreError) {
         // Read before anything is written: a file that is not SQLite fails here (SQLITE_NOTADB).
-        let found: (app: Int64, version: Int64, tables: Int64)
+        let found: (app: Int64, version: Int64, tables: Int64, ours: Int64)
         do {
             found = try header(db)
         } catch {
@@ -89,7 +89,7 @@ enum StoreSchema {
             }
             throw error
         }
-        try check(found.app, found.version, found.tables, path: db.path)
+        try check(found, path: db.path)
         // Objects in the file may not call functions with side effects (hardening against a
         // crafted file); WAL plus synchronous=FULL makes each commit durable at COMMIT.
         try db.executeScript("PRAGMA trusted_schema = OFF")
@@ -102,7 +102,7 @@ enum StoreSchema {
         try db.transaction { () throws(ServeStoreError) in
             // Another process may have created it meanwhile: check again under the write lock.
             let now = try header(db)
-            try check(now.app, now.version, now.tables, path: db.path)
+            try check(now, path: db.path)
             if now.version < 1 {
                 try db.executeScript(v1)
                 try db.executeScript("PRAGMA application_id = \(applicationID); PRAGMA user_version = 1")
@@ -113,19 +113,23 @@ enum StoreSchema {
     /// The application id, schema version and number of schema objects, read in one
     /// statement so they come from one snapshot (a store being created by another
     /// connection is seen either empty or complete, never half made).
-    private static func header(_ db: SQLiteDatabase) throws(ServeStoreError) -> (app: Int64, version: Int64, tables: Int64) {
+    private static func header(_ db: SQLiteDatabase) throws(ServeStoreError) -> (app: Int64, version: Int64, tables: Int64, ours: Int64) {
         try db.queryOne("""
             SELECT (SELECT application_id FROM pragma_application_id()), (SELECT user_version FROM pragma_user_version()),
-                   (SELECT count(*) FROM sqlite_master)
-            """) { ($0.int64(0), $0.int64(1), $0.int64(2)) } ?? (0, 0, 0)
+                   (SELECT count(*) FROM sqlite_master),
+                   (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'deliveries'))
+            """) { ($0.int64(0), $0.int64(1), $0.int64(2), $0.int64(3)) } ?? (0, 0, 0, 0)
     }
 
-    private static func check(_ app: Int64, _ version: Int64, _ tables: Int64, path: String) throws(ServeStoreError) {
-        if app != applicationID, app != 0 || tables > 0 {
-            throw .notServeStore(path: path, reason: "it is an SQLite database of another program (application id \(app), \(tables) schema objects)")
+    private static func check(_ h: (app: Int64, version: Int64, tables: Int64, ours: Int64), path: String) throws(ServeStoreError) {
+        if h.app != applicationID, h.app != 0 || h.tables > 0 {
+            throw .notServeStore(path: path, reason: "it is an SQLite database of another program (application id \(h.app), \(h.tables) schema objects)")
         }
-        if version > Int64(self.version) {
-            throw .newerSchema(path: path, found: Int(clamping: version), supported: self.version)
+        if h.version > Int64(version) {
+            throw .newerSchema(path: path, found: Int(clamping: h.version), supported: version)
+        }
+        if h.app == applicationID, h.version >= 1, h.ours != 2 {
+            throw .notServeStore(path: path, reason: "the store is damaged: its runs or deliveries table is missing; move the file aside to start an empty store")
         }
     }
 }
