@@ -471,4 +471,36 @@ import Testing
         guard let r = try WardenBinary.run(["serve", "--policy", dir + "/p.warden", "--listen", "127.0.0.1:0", "--state-dir", dir + "/state"]) else { return }
         #expect(r.status == 2 && r.stderr.contains("open-hook") && r.stderr.contains("no `secret`"), "\(r.stderr)")
     }
+
+    /// SIGHUP puts an edited policy in force for the next delivery; a policy that fails to
+    /// load leaves the previous one in force, and the server says why.
+    @Test func reloadTakesAGoodPolicyAndKeepsTheOldOneForABadOne() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World()
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let server = try w.start()
+        defer { _ = server.stop() }
+        #expect(try Self.deliver(port: server.port, body: "{}", delivery: "r-1", path: "/hooks/webhook/deploy").0 == 404)
+        // Add a trigger on the hook "deploy" and reload.
+        let original = try String(contentsOfFile: w.policy, encoding: .utf8)
+        try (original + """
+            trigger on-deploy {
+              identity default
+              on webhook "deploy"
+              secret hook-key
+              workspace empty
+              run "true"
+            }
+
+            """).write(toFile: w.policy, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        #expect(Self.wait { server.output.contains("policy reloaded") }, "\(server.output)")
+        #expect(try Self.deliver(port: server.port, body: "{}", delivery: "r-2", path: "/hooks/webhook/deploy").0 == 202)
+        // A broken edit: refused, and the policy in force still takes deliveries.
+        try (original + "trigger broken {\n").write(toFile: w.policy, atomically: true, encoding: .utf8)
+        kill(server.process.processIdentifier, SIGHUP)
+        #expect(Self.wait { server.output.contains("reload refused") }, "\(server.output)")
+        #expect(try Self.deliver(port: server.port, body: "{}", delivery: "r-3", path: "/hooks/webhook/deploy").0 == 202)
+        #expect(server.process.isRunning)
+    }
 }
