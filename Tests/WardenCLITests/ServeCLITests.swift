@@ -229,6 +229,12 @@ import Testing
         let sum = try CLISupport.run("/usr/bin/sha256sum", [w.state + "/runs/1/event.json"])
         #expect(startFields["event_sha256"] as? String == sum.stdout.split(separator: " ").first.map(String.init))
 
+        // One click from the run to its records: the decision, then the run's own.
+        let (recordsStatus, recordsBody) = try Self.get(port: server.port, "/api/runs/1/records")
+        let recordsDocument = try #require(try JSONSerialization.jsonObject(with: Data(recordsBody.utf8)) as? [String: Any])
+        let kinds = (recordsDocument["records"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        #expect(recordsStatus == 200 && kinds.first == "trigger.allow" && kinds.contains("run.start") && kinds.last == "run.exit", "\(kinds)")
+
         // The same delivery again: acknowledged, not run twice.
         let (again, againBody) = try Self.deliver(port: server.port, body: body, delivery: "d-1")
         #expect(again == 200 && againBody.contains("duplicate"), "\(againBody)")

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 import WardenAudit
@@ -50,7 +51,7 @@ import WardenAudit
     @Test func theTokenGuardsEverythingButHealth() throws {
         let token = "s3cret-token-0123456789"
         let w = try World(token: token)
-        for path in ["/", "/api/runs", "/metrics", "/api/runs/1"] {
+        for path in ["/", "/api/runs", "/metrics", "/api/runs/1", "/api/runs/1/records", "/api/events"] {
             #expect(w.get(path).status == 401, "\(path)")
             #expect(w.get(path, token: "wrong-token-0123456789").status == 401, "\(path)")
             #expect(w.get(path, token: String(token.dropLast())).status == 401, "a prefix of the token: \(path)")
@@ -75,5 +76,17 @@ import WardenAudit
         // A policy with no trigger at this endpoint: 404, and nothing recorded.
         let hook = w.application.handle(ServeRequest(method: "POST", path: "/hooks/github", body: Array("{}".utf8)))
         #expect(hook.status == 404)
+    }
+
+    /// The live section's script is the only one the page may run: the policy names exactly
+    /// its hash (so an injected script cannot run), and it adds records as text.
+    @Test func theLiveScriptIsAllowedByItsHashAlone() throws {
+        let html = StatusPage.html([], queue: [:], paused: false, live: true)
+        let start = try #require(html.range(of: "<script>")), end = try #require(html.range(of: "</script>"))
+        let script = String(html[start.upperBound..<end.lowerBound])
+        let digest = Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
+        #expect(StatusPage.contentSecurityPolicy.contains("script-src 'sha256-\(digest)'"), "\(StatusPage.contentSecurityPolicy)")
+        #expect(html.components(separatedBy: "<script>").count == 2)
+        #expect(script.contains("textContent") && !script.contains("innerHTML"))
     }
 }

@@ -99,6 +99,7 @@ final class RequestCollector: ChannelInboundHandler {
     }
 
     private func write(_ context: ChannelHandlerContext, _ response: ServeResponse) {
+        if let feed = response.feed { return stream(context, feed) }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.count))
@@ -113,5 +114,23 @@ final class RequestCollector: ChannelInboundHandler {
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Writes the event stream's head, lifts the request deadline and hands the connection
+    /// to the feed; at the feed's cap the response ends at once.
+    private func stream(_ context: ChannelHandlerContext, _ feed: AuditFeed) {
+        deadline?.cancel()
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/event-stream")
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        var hello = context.channel.allocator.buffer(capacity: 16)
+        hello.writeString(": warden serve events\n\n")
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(hello))), promise: nil)
+        if !feed.subscribe(context.channel) {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
     }
 }

@@ -33,12 +33,15 @@ public struct ServeRequest: Sendable {
     }
 }
 
-/// A whole response; the server adds `Content-Length` and `Connection: close`.
+/// A whole response; the server adds `Content-Length` and `Connection: close`. With `feed`,
+/// a stream of server-sent events instead: the head is written, the connection stays open
+/// and the feed writes to it.
 public struct ServeResponse: Sendable {
     public var status: Int
     public var contentType: String
     public var body: [UInt8]
     public var headers: [(name: String, value: String)]
+    public var feed: AuditFeed?
 
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8], headers: [(name: String, value: String)] = []) {
         self.status = status
@@ -50,6 +53,13 @@ public struct ServeResponse: Sendable {
     /// A plain-text response: `text` and a newline.
     public static func text(_ status: Int, _ text: String) -> ServeResponse {
         ServeResponse(status: status, body: Array((text + "\n").utf8))
+    }
+
+    /// The server-sent event stream of `feed`.
+    public static func events(_ feed: AuditFeed) -> ServeResponse {
+        var r = ServeResponse(status: 200, contentType: "text/event-stream", body: [])
+        r.feed = feed
+        return r
     }
 
     /// A JSON response (`text` is already JSON).

@@ -5,8 +5,9 @@ import WardenAudit
 ///
 /// - `POST /hooks/github`, `/hooks/gitlab`, `/hooks/webhook/NAME`: deliveries (`WebhookIntake`).
 /// - `GET /healthz`: liveness, no token needed.
-/// - `GET /`, `/api/runs[?limit=N]`, `/api/runs/ID`, `/metrics`: the runs and counters;
-///   when the server has an API token, these need `Authorization: Bearer TOKEN`.
+/// - `GET /`, `/api/runs[?limit=N]`, `/api/runs/ID`, `/api/runs/ID/records`, `/api/events`
+///   (server-sent events), `/metrics`: the runs, their audit records, live records and
+///   counters; when the server has an API token, these need `Authorization: Bearer TOKEN`.
 public final class ServeApplication: ServeHandler {
     private let current: Mutex<ServePolicy>
     let store: ServeStore
@@ -16,10 +17,13 @@ public final class ServeApplication: ServeHandler {
     private let apiToken: [UInt8]?
     private let pausedCheck: @Sendable () -> Bool
     private let wakeWorkers: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
+    /// The live records of `/api/events` (nil: not offered).
+    let feed: AuditFeed?
 
     public init(policy: ServePolicy, store: ServeStore, recorder: DecisionRecorder, apiToken: [UInt8]?,
-                paused: @escaping @Sendable () -> Bool) {
+                feed: AuditFeed? = nil, paused: @escaping @Sendable () -> Bool) {
         current = Mutex(policy)
+        self.feed = feed
         self.store = store
         self.recorder = recorder
         self.apiToken = apiToken
@@ -59,9 +63,13 @@ public final class ServeApplication: ServeHandler {
         do {
             switch request.path {
             case "/":
-                let page = StatusPage.html(try store.runs(limit: 100, before: nil), queue: try store.counts(), paused: pausedCheck())
+                let page = StatusPage.html(try store.runs(limit: 100, before: nil), queue: try store.counts(), paused: pausedCheck(),
+                                           live: feed != nil)
                 return ServeResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8),
-                                     headers: [("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")])
+                                     headers: [("Content-Security-Policy", StatusPage.contentSecurityPolicy)])
+            case "/api/events":
+                guard let feed else { return .text(404, "this server offers no event stream") }
+                return .events(feed)
             case "/metrics":
                 let text = metrics.render(queue: try store.counts(), paused: pausedCheck())
                 return ServeResponse(status: 200, contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
@@ -70,6 +78,11 @@ public final class ServeApplication: ServeHandler {
                 let before = request.queryValue("before").flatMap(Int64.init)
                 return .json(200, AuditValue.array(try store.runs(limit: limit, before: before).map(StatusPage.json)).jsonText)
             default:
+                if request.path.hasPrefix("/api/runs/"), request.path.hasSuffix("/records"),
+                   let id = Int64(request.path.dropFirst("/api/runs/".count).dropLast("/records".count)) {
+                    guard let run = try store.run(id) else { return .text(404, "no run \(id)") }
+                    return .json(200, RunRecords.json(run, logPath: recorder.logPath))
+                }
                 if request.path.hasPrefix("/api/runs/"), let id = Int64(request.path.dropFirst("/api/runs/".count)) {
                     guard let run = try store.run(id) else { return .text(404, "no run \(id)") }
                     return .json(200, StatusPage.json(run).jsonText)

@@ -1,3 +1,4 @@
+import Crypto
 import WardenAudit
 
 /// The runs as JSON (`/api/runs`) and as a small HTML page (`/`). Every value that came
@@ -15,7 +16,29 @@ enum StatusPage {
         ])
     }
 
-    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool) -> String {
+    /// The page's one script: live records from `/api/events`, added as text (never as HTML).
+    static let liveScript = """
+        const list = document.getElementById("live");
+        const source = new EventSource("/api/events");
+        source.onmessage = (e) => {
+          let r; try { r = JSON.parse(e.data); } catch (_) { return; }
+          const f = r.fields || {};
+          const what = f.name || f.path || f.host || f.trigger || f.reason || "";
+          const li = document.createElement("li");
+          li.textContent = r.ts + "  " + r.kind + "  run " + r.run + "  " + what;
+          list.prepend(li);
+          while (list.children.length > 100) list.lastChild.remove();
+        };
+        """
+
+    /// Nothing but the page's own style and its one script (by hash) may run; it may connect
+    /// only to this server.
+    static let contentSecurityPolicy: String = {
+        let hash = Base64.encode(Array(SHA256.hash(data: Array(liveScript.utf8))))
+        return "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-\(hash)'; connect-src 'self'"
+    }()
+
+    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool, live: Bool = false) -> String {
         var out = """
         <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
         <title>warden serve</title><style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -29,10 +52,15 @@ enum StatusPage {
             let cells = [String(run.id), run.trigger, run.identity, run.repository ?? "", run.state.rawValue,
                          run.exitCode.map { String($0) } ?? "", run.runID ?? "", run.error ?? ""]
             out += "<tr>" + cells.enumerated().map { i, c in
-                i == 6 && !c.isEmpty ? "<td><code>\(escape(c))</code> <small>(warden audit show --run \(escape(c)))</small></td>" : "<td>\(escape(c))</td>"
+                i == 6 && !c.isEmpty ? "<td><a href=\"/api/runs/\(run.id)/records\"><code>\(escape(c))</code></a></td>" : "<td>\(escape(c))</td>"
             }.joined() + "</tr>"
         }
-        out += "</table><p><a href=\"/api/runs\">JSON</a> · <a href=\"/metrics\">metrics</a></p></body></html>\n"
+        out += "</table><p><a href=\"/api/runs\">JSON</a> · <a href=\"/metrics\">metrics</a></p>"
+        if live {
+            out += "<h2>As it happens</h2><p><small>decisions, run starts and ends, denials</small></p><ul id=\"live\"></ul>"
+            out += "<script>\(liveScript)</script>"
+        }
+        out += "</body></html>\n"
         return out
     }
 

@@ -111,7 +111,8 @@ struct ServeCommand: ParsableCommand {
         let logPath = AuditLocation.resolve(explicit: auditLog)
         let recorder = DecisionRecorder(logPath: HostFacts.absolute(logPath), signingKeyPath: AuditLocation.signingKeyPath(explicit: nil))
         let pausePath = state + "/paused"
-        let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token,
+        let feed = AuditFeed(path: recorder.logPath)
+        let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token, feed: feed,
                                            paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
@@ -125,6 +126,7 @@ struct ServeCommand: ParsableCommand {
         let ticker = application.makeScheduleTicker(report: report)
         workers.start()
         ticker.start()
+        feed.start()
         do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
             printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
         }
@@ -147,6 +149,7 @@ struct ServeCommand: ParsableCommand {
             break
         }
         printError("warden serve: stopping: no new deliveries; running agents get SIGTERM", prefix: false)
+        feed.stop()
         server.stop()
         ticker.stopAndJoin()
         launcher.stopAll()
