@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Minimal file helpers over POSIX calls (no Foundation).
-enum FileIO {
+public enum FileIO {
     static func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
 
     /// Opens an audit log, key or checkpoint file without blocking and without following a
@@ -43,7 +43,8 @@ enum FileIO {
         return fd
     }
 
-    static func fileType(_ mode: mode_t) -> String {
+    /// What a file of `mode` is, for messages ("a FIFO", "a directory", ...).
+    public static func fileType(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFIFO: return "a FIFO"
         case S_IFCHR: return "a character device"

@@ -106,56 +106,54 @@ import Testing
         return false
     }
 
-    /// POSTs `body` to the build hook, signed with `key` at `timestamp` (python3's hmac, an
-    /// implementation independent of Warden's); (status, body).
-    static func deliver(port: Int, body: String, delivery: String, key: String? = ServeCLITests.key,
-                        timestamp: Int = Int(Date().timeIntervalSince1970), path: String = "/hooks/webhook/build") throws -> (Int, String) {
+    /// One request through python3's urllib, signed (when `sign` says how) with python3's
+    /// hmac, an implementation independent of Warden's; (status, body).
+    static func request(port: Int, method: String = "POST", path: String, headers: [String: String] = [:], body: String? = nil,
+                        sign: [String: String]? = nil) throws -> (Int, String) {
         let script = """
-        import hmac, hashlib, sys, urllib.request, urllib.error
-        port, path, key, delivery, ts, body = sys.argv[1:7]
-        data = body.encode()
-        req = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path), data=data, method="POST")
-        req.add_header("Content-Type", "application/json")
-        req.add_header("X-Warden-Delivery", delivery)
-        req.add_header("X-Warden-Timestamp", ts)
-        if key:
-            mac = hmac.new(key.encode(), (ts + ".").encode() + data, hashlib.sha256).hexdigest()
-            req.add_header("X-Warden-Signature", "sha256=" + mac)
+        import hmac, hashlib, json, sys, urllib.request, urllib.error
+        spec = json.loads(sys.argv[1])
+        data = spec["body"].encode() if spec.get("body") is not None else None
+        req = urllib.request.Request("http://127.0.0.1:%d%s" % (spec["port"], spec["path"]), data=data, method=spec["method"])
+        for k, v in spec["headers"].items(): req.add_header(k, v)
+        sign = spec.get("sign")
+        if sign and sign["kind"] == "github":
+            req.add_header("X-Hub-Signature-256", "sha256=" + hmac.new(sign["key"].encode(), data, hashlib.sha256).hexdigest())
+        elif sign and sign["kind"] == "generic":
+            msg = (sign["ts"] + ".").encode() + data
+            req.add_header("X-Warden-Signature", "sha256=" + hmac.new(sign["key"].encode(), msg, hashlib.sha256).hexdigest())
         try:
             r = urllib.request.urlopen(req, timeout=30)
             print(r.status); print(r.read().decode())
         except urllib.error.HTTPError as e:
             print(e.code); print(e.read().decode())
         """
-        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(port), path, key ?? "", delivery, String(timestamp), body])
+        var spec: [String: Any] = ["port": port, "method": method, "path": path, "headers": headers]
+        if let body { spec["body"] = body }
+        if let sign { spec["sign"] = sign }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self)
+        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, json])
         let lines = r.stdout.split(separator: "\n", maxSplits: 1)
         guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
         return (status, lines.count > 1 ? String(lines[1]) : "")
     }
 
+    /// POSTs `body` to a generic hook, signed with `key` (none: unsigned) at `timestamp`.
+    static func deliver(port: Int, body: String, delivery: String, key: String? = ServeCLITests.key,
+                        timestamp: Int = Int(Date().timeIntervalSince1970), path: String = "/hooks/webhook/build") throws -> (Int, String) {
+        try request(port: port, path: path, headers: ["Content-Type": "application/json", "X-Warden-Delivery": delivery,
+                                                     "X-Warden-Timestamp": String(timestamp)],
+                    body: body, sign: key.map { ["kind": "generic", "key": $0, "ts": String(timestamp)] })
+    }
+
     /// POSTs a GitHub-style delivery, signed like GitHub (HMAC-SHA256 of the body in
-    /// X-Hub-Signature-256) with `key`, or with `signature` as given; (status, body).
+    /// X-Hub-Signature-256) with `key`, or with `signature` as given.
     static func deliverGitHub(port: Int, body: String, event: String = "pull_request", delivery: String,
                               key: String = ServeCLITests.key, signature: String? = nil) throws -> (Int, String) {
-        let script = """
-        import hmac, hashlib, sys, urllib.request, urllib.error
-        port, event, key, delivery, signature, body = sys.argv[1:7]
-        data = body.encode()
-        req = urllib.request.Request("http://127.0.0.1:%s/hooks/github" % port, data=data, method="POST")
-        req.add_header("Content-Type", "application/json")
-        req.add_header("X-GitHub-Event", event)
-        req.add_header("X-GitHub-Delivery", delivery)
-        req.add_header("X-Hub-Signature-256", signature or "sha256=" + hmac.new(key.encode(), data, hashlib.sha256).hexdigest())
-        try:
-            r = urllib.request.urlopen(req, timeout=30)
-            print(r.status); print(r.read().decode())
-        except urllib.error.HTTPError as e:
-            print(e.code); print(e.read().decode())
-        """
-        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(port), event, key, delivery, signature ?? "", body])
-        let lines = r.stdout.split(separator: "\n", maxSplits: 1)
-        guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
-        return (status, lines.count > 1 ? String(lines[1]) : "")
+        var headers = ["Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": delivery]
+        if let signature { headers["X-Hub-Signature-256"] = signature }
+        return try request(port: port, path: "/hooks/github", headers: headers, body: body,
+                           sign: signature == nil ? ["kind": "github", "key": key] : nil)
     }
 
     /// A GitHub pull_request payload.
@@ -167,20 +165,9 @@ import Testing
         """
     }
 
-    /// GET `path`; (status, body).
+    /// GET `path`.
     static func get(port: Int, _ path: String) throws -> (Int, String) {
-        let script = """
-        import sys, urllib.request, urllib.error
-        try:
-            r = urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=30)
-            print(r.status); print(r.read().decode())
-        except urllib.error.HTTPError as e:
-            print(e.code); print(e.read().decode())
-        """
-        let r = try CLISupport.run("/usr/bin/env", ["python3", "-c", script, String(port), path])
-        let lines = r.stdout.split(separator: "\n", maxSplits: 1)
-        guard let status = lines.first.flatMap({ Int($0) }) else { throw Failure("no answer: \(r.stdout) \(r.stderr)") }
-        return (status, lines.count > 1 ? String(lines[1]) : "")
+        try request(port: port, method: "GET", path: path)
     }
 
     static func run(port: Int, _ id: Int) -> [String: Any]? {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 import WardenAudit
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,7 +35,7 @@ public final class AuditFeed: Sendable {
     let pollMilliseconds: UInt32
     private let state = Mutex(State())
     private let stopping = Atomic<Bool>(false)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = Mutex<ThreadHandle?>(nil)
 
     public init(path: String, pollMilliseconds: UInt32 = 250) {
         self.path = path
@@ -47,26 +48,19 @@ public final class AuditFeed: Sendable {
         if stat(path, &st) == 0 {
             state.withLock { $0.offset = Int64(st.st_size); $0.inode = UInt64(st.st_ino) }
         }
-        let me = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        if pthread_create(&t, nil, { raw in
-            let feed = Unmanaged<AuditFeed>.fromOpaque(raw!).takeRetainedValue()
-            while !feed.stopping.load(ordering: .sequentiallyConsistent) {
-                feed.poll()
-                usleep(feed.pollMilliseconds * 1000)
+        let handle = ThreadHandle { [self] in
+            while !stopping.load(ordering: .sequentiallyConsistent) {
+                poll()
+                usleep(pollMilliseconds * 1000)
             }
-            return nil
-        }, me.toOpaque()) == 0 {
-            thread.withLock { $0 = t }
-        } else {
-            me.release()
         }
+        thread.withLock { $0 = handle }
     }
 
     /// Stops tailing and closes every subscriber.
     public func stop() {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        if let t = thread.withLock({ t in defer { t = nil }; return t }) { pthread_join(t, nil) }
+        thread.withLock { t in defer { t = nil }; return t }?.join()
         for channel in state.withLock({ s in defer { s.subscribers = [:] }; return Array(s.subscribers.values) }) {
             channel.close(promise: nil)
         }

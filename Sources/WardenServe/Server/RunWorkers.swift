@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +47,7 @@ public final class RunWorkers: Sendable {
     private let pausePath: String?
     private let wakeups = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
-    private let threads = Mutex<[pthread_t]>([])
+    private let threads = Mutex<[ThreadHandle]>([])
     /// Called with a message the operator should see (a store failure).
     private let report: @Sendable (String) -> Void
 
@@ -71,14 +72,7 @@ public final class RunWorkers: Sendable {
     /// Starts the worker threads.
     public func start() {
         for _ in 0..<max(1, limits.host) {
-            let worker = Unmanaged.passRetained(self)
-            var thread = pthread_t()
-            let rc = pthread_create(&thread, nil, { raw in
-                let workers = Unmanaged<RunWorkers>.fromOpaque(raw!).takeRetainedValue()
-                workers.loop()
-                return nil
-            }, worker.toOpaque())
-            if rc == 0 { threads.withLock { $0.append(thread) } } else { worker.release() }
+            if let handle = ThreadHandle({ [self] in loop() }) { threads.withLock { $0.append(handle) } }
         }
     }
 
@@ -92,7 +86,7 @@ public final class RunWorkers: Sendable {
     public func stopAndJoin() {
         stopping.store(true, ordering: .sequentiallyConsistent)
         wake()
-        for thread in threads.withLock({ t in defer { t = [] }; return t }) { pthread_join(thread, nil) }
+        for thread in threads.withLock({ t in defer { t = [] }; return t }) { thread.join() }
     }
 
     private func loop() {

@@ -2,6 +2,7 @@ import Synchronization
 import WardenAudit
 import WardenCompiler
 import WardenPolicy
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,7 +25,7 @@ public final class ScheduleTicker: Sendable {
     private let report: @Sendable (String) -> Void
     private let stopping = Atomic<Bool>(false)
     private let lastMinute = Mutex<Int64?>(nil)
-    private let thread = Mutex<pthread_t?>(nil)
+    private let thread = Mutex<ThreadHandle?>(nil)
 
     init(policy: @escaping @Sendable () -> ServePolicy, store: ServeStore, recorder: DecisionRecorder, decisionLock: DecisionLock,
          wake: @escaping @Sendable () -> Void, report: @escaping @Sendable (String) -> Void) {
@@ -38,22 +39,13 @@ public final class ScheduleTicker: Sendable {
 
     public func start() {
         lastMinute.withLock { $0 = ServeClock.milliseconds() / 60_000 }
-        let me = Unmanaged.passRetained(self)
-        var t = pthread_t()
-        if pthread_create(&t, nil, { raw in
-            let ticker = Unmanaged<ScheduleTicker>.fromOpaque(raw!).takeRetainedValue()
-            ticker.loop()
-            return nil
-        }, me.toOpaque()) == 0 {
-            thread.withLock { $0 = t }
-        } else {
-            me.release()
-        }
+        let handle = ThreadHandle { [self] in loop() }
+        thread.withLock { $0 = handle }
     }
 
     public func stopAndJoin() {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        if let t = thread.withLock({ t in defer { t = nil }; return t }) { pthread_join(t, nil) }
+        thread.withLock { t in defer { t = nil }; return t }?.join()
     }
 
     private func loop() {

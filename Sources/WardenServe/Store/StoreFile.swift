@@ -1,3 +1,4 @@
+import WardenAudit
 import Synchronization
 
 #if canImport(Glibc)
@@ -101,7 +102,7 @@ enum StoreFile {
         case S_IFREG: break
         case S_IFLNK: throw .unsafeFile(path: path, reason: "\(what) is a symbolic link; Warden does not follow links to its state (give the real path)")
         case S_IFDIR: throw .unsafeFile(path: path, reason: "\(what) is a directory; give the path of a file in it, such as \(path)/serve.db")
-        default: throw .unsafeFile(path: path, reason: "\(what) is \(fileType(st.st_mode)), not a regular file")
+        default: throw .unsafeFile(path: path, reason: "\(what) is \(FileIO.fileType(st.st_mode)), not a regular file")
         }
         let me = geteuid()
         guard st.st_uid == me || st.st_uid == 0 else {
@@ -162,18 +163,6 @@ enum StoreFile {
         guard let slash = p.lastIndex(of: "/") else { return "." }
         let head = p[..<slash]
         return head.isEmpty ? "/" : String(head)
-    }
-
-    static func fileType(_ mode: mode_t) -> String {
-        switch mode & S_IFMT {
-        case S_IFIFO: return "a FIFO"
-        case S_IFCHR: return "a character device"
-        case S_IFBLK: return "a block device"
-        case S_IFDIR: return "a directory"
-        case S_IFSOCK: return "a socket"
-        case S_IFLNK: return "a symbolic link"
-        default: return "not a regular file"
-        }
     }
 
     static func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
