@@ -10,17 +10,17 @@ import Glibc
 struct AuditExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export records as JSON Lines or OCSF events, to stdout, syslog (RFC 5424) or journald.",
+        abstract: "Export records as JSON Lines or OCSF events, to stdout, syslog (RFC 5424), journald or an OpenTelemetry collector (OTLP/HTTP).",
         discussion: """
             Every record is checked against the hash chain as it is read; a line that is not a good \
             record is reported on stderr and not exported. Exit codes: 0 exported; 1 lines that are \
             not good records were found, --run names a run that is not in the log, or the destination \
-            cannot be reached (journald or syslog absent); 2 usage or I/O error.
+            cannot be reached (journald or syslog absent, the collector refuses); 2 usage or I/O error.
             """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case jsonl, ocsf }
-    enum Destination: String, ExpressibleByArgument, CaseIterable { case stdout, syslog, journald }
+    enum Destination: String, ExpressibleByArgument, CaseIterable { case stdout, syslog, journald, otlp }
 
     @Argument(help: "The log file (default: the standard location).")
     var log: String?
@@ -28,11 +28,14 @@ struct AuditExportCommand: ParsableCommand {
     @Option(help: "jsonl (each record as stored, with its sequence and hash) or ocsf (OCSF 1.3 events).")
     var format: Format = .jsonl
 
-    @Option(name: .customLong("to"), help: "stdout, syslog (RFC 5424 datagrams) or journald (native protocol).")
+    @Option(name: .customLong("to"), help: "stdout, syslog (RFC 5424 datagrams), journald (native protocol) or otlp (OTLP/HTTP JSON logs).")
     var destination: Destination = .stdout
 
     @Option(name: .customLong("syslog-address"), help: "unix:PATH or udp:HOST:PORT (default unix:/dev/log).")
     var syslogAddress: String?
+
+    @Option(name: .customLong("otlp-endpoint"), help: "The collector's OTLP/HTTP logs endpoint (default http://127.0.0.1:4318/v1/logs).")
+    var otlpEndpoint: String?
 
     @Option(name: .customLong("journal-socket"), help: "journald's native socket (default /run/systemd/journal/socket).")
     var journalSocket: String = "/run/systemd/journal/socket"
@@ -62,6 +65,10 @@ struct AuditExportCommand: ParsableCommand {
             throw ValidationError("--syslog-address: expected unix:PATH or udp:HOST:PORT, got \(TerminalText.escape(a, maxScalars: 200))")
         }
         if journalSocket.isEmpty { throw ValidationError("--journal-socket: the path is empty") }
+        if otlpEndpoint != nil && destination != .otlp { throw ValidationError("--otlp-endpoint needs --to otlp") }
+        if let e = otlpEndpoint {
+            do { _ = try HTTPPoster(endpoint: e) } catch { throw ValidationError("--otlp-endpoint: \(error.description)") }
+        }
         _ = try AuditSelection.filter(run: runID, kind: kind, identity: identity, since: since, until: until)
     }
 
@@ -74,7 +81,14 @@ struct AuditExportCommand: ParsableCommand {
         var problems = 0
         var output: [UInt8] = []
         var deliveryError: String?
+        var batch: [AuditValue] = []
         func flush() {
+            if case .otlp(let poster) = sink, !batch.isEmpty, deliveryError == nil {
+                do { try poster.post(OTLPLogs.request(batch, hostname: Self.hostname(), version: WardenVersion.string)) } catch {
+                    deliveryError = "otlp: \(error.description) (\(batch.count) records not delivered)"
+                }
+                batch.removeAll(keepingCapacity: true)
+            }
             guard !output.isEmpty else { return }
             StdoutWriter.write(output)
             output.removeAll(keepingCapacity: true)
@@ -104,6 +118,9 @@ struct AuditExportCommand: ParsableCommand {
                             rec, hash: hash, identity: mapper.identity(ofRun: rec.run), msg: line, hostname: Self.hostname(),
                             procID: getpid())
                         do { try sender.send(msg) } catch { deliveryError = "\(error)" }
+                    case .otlp:
+                        batch.append(OTLPLogs.logRecord(rec, hash: hash, identity: mapper.identity(ofRun: rec.run), body: line))
+                        if batch.count >= OTLPLogs.batchSize { flush() }
                     case .journald(let sender):
                         let msg = JournalMessage.format(rec, hash: hash, identity: mapper.identity(ofRun: rec.run), msg: line)
                         do { try sender.send(msg) } catch { deliveryError = "\(error)" }
@@ -130,11 +147,17 @@ struct AuditExportCommand: ParsableCommand {
         case stdout
         case syslog(DatagramSender)
         case journald(DatagramSender)
+        case otlp(HTTPPoster)
     }
 
     private func makeSink() throws -> Sink {
         switch destination {
         case .stdout: return .stdout
+        case .otlp:
+            do { return .otlp(try HTTPPoster(endpoint: otlpEndpoint ?? "http://127.0.0.1:4318/v1/logs")) } catch {
+                auditNotice("otlp: \(error.description)")
+                throw ExitCode(2)
+            }
         case .syslog:
             let address = syslogAddress.flatMap(DatagramSender.Address.parse) ?? .unix("/dev/log")
             do { return .syslog(try DatagramSender(address)) } catch {
