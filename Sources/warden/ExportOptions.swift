@@ -32,7 +32,7 @@ struct ExportOptions: ParsableArguments {
     @Option(help: "k8s: the workload: job (a batch/v1 Job run once, the default), pod (a bare Pod) or podtemplate (a PodTemplate to copy into a controller, with the SeccompProfile in the same file, as before --kind).")
     var kind: KubernetesKind?
 
-    @Option(help: "k8s: write the Security Profiles Operator SeccompProfile to FILE (default with --output DIR: DIR/seccomp-profile.yaml; not printed to standard output, so the workload applies where the operator's CRD is absent).")
+    @Option(help: ArgumentHelp("k8s: write the Security Profiles Operator SeccompProfile to FILE (default with --output DIR: DIR/seccomp-profile.yaml; not printed to standard output, so the workload applies where the operator's CRD is absent).", valueName: "file"))
     var spoOutput: String?
 
     @Flag(help: "oci, oci-bundle: no cgroup limits (linux.resources): `limit processes` becomes RLIMIT_NPROC and `limit memory` is left out (write `limit address-space` for RLIMIT_AS).")

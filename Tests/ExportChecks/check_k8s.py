@@ -215,7 +215,8 @@ for d in docs:
     if not isinstance(d, dict):
         errors.append(f"a document is not an object: {d!r:.60}")
         continue
-    kind = KINDS.get((d.get("apiVersion"), d.get("kind")))
+    api, k = d.get("apiVersion"), d.get("kind")
+    kind = KINDS.get((api, k)) if isinstance(api, str) and isinstance(k, str) else None
     if kind is None:
         errors.append(f"unknown apiVersion/kind {d.get('apiVersion')}/{d.get('kind')}")
         continue

@@ -104,6 +104,12 @@ import Testing
             let (cs, log) = try Self.check(file, expect: "Job,NetworkPolicy") ?? (1, message)
             #expect(cs == 1 && log.contains(message), "`\(to)`: \(log)")
         }
+        // Hostile files are reported, not crashed on.
+        for (i, text) in ["apiVersion: [1]\nkind: Job\n", "--- 5\n--- [1]\n", "a: [\n", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\n"].enumerated() {
+            try ExportFixture.write(text, to: dir + "/hostile-\(i).yaml")
+            let (cs, log) = try Self.check(dir + "/hostile-\(i).yaml", expect: "Job") ?? (1, "error:")
+            #expect(cs == 1 && log.contains("error:") && !log.contains("Traceback"), "\(text): \(log)")
+        }
         // A SeccompProfile slipped back into the workload file is reported too.
         let spo = try #require(try Self.exportSPO(dir))
         try ExportFixture.write(yaml + spo, to: dir + "/with-spo.yaml")

@@ -50,8 +50,10 @@ extension KubernetesExport {
             return l.allSatisfy { alnum($0) || $0 == "-" }
         }
         guard valid else {
-            let what = kind == .job ? "a Job name (a DNS subdomain of at most 63 characters)" : "a Pod name (a DNS subdomain)"
-            throw .invalidName(identity, reason: "gives the object name `\(name)`, which is not \(what); use a shorter identity without `.` next to `-`, `_` or `.`, or --kind podtemplate")
+            let why = kind == .job
+                ? "is not a Job name (a DNS subdomain of at most 63 characters, because it becomes the pods' job-name label); use an identity of at most 56 characters, or --kind pod or podtemplate"
+                : "is not a Pod name (a DNS subdomain); use --kind podtemplate"
+            throw .invalidName(identity, reason: "gives the object name `\(name)`, which \(why)")
         }
     }
 
