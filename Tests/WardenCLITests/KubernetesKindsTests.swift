@@ -91,9 +91,9 @@ import Testing
             ("  ttlSecondsAfterFinished: 3600\n", "  ttlSecondsAfterFinished: \"1h\"\n", "must be an integer"),
             ("  backoffLimit: 0\n", "  backoffLimit: -1\n", "out of range"),
             ("restartPolicy: \"Never\"", "restartPolicy: \"Always\"", "must be Never or OnFailure"),
-            ("  template:\n    metadata:\n", "  template:\n    metadata:\n      generation: 3\n", "unknown field 'generation' in ObjectMeta"),
+            ("  template:\n    metadata:\n", "  template:\n    metadata:\n      labelz: {}\n", "unknown field 'labelz' in ObjectMeta"),
             ("    spec:\n      activeDeadlineSeconds: 3600\n", "    spec:\n      activeDeadlineSeconds: 0\n", "out of range"),
-            ("      hostPID: false\n", "      hostPID: false\n      hostUsers: false\n", "unknown field 'hostUsers' in PodSpec"),
+            ("      hostPID: false\n", "      hostPID: false\n      hostNetwrk: false\n", "unknown field 'hostNetwrk' in PodSpec"),
             ("kind: \"Job\"", "kind: \"CronJob\"", "unknown apiVersion/kind batch/v1/CronJob"),
             ("  name: \"warden-web-agent\"\n", "  name: \"Warden_Web\"\n", "is not a DNS subdomain"),
         ]
@@ -104,6 +104,14 @@ import Testing
             let (cs, log) = try Self.check(file, expect: "Job,NetworkPolicy") ?? (1, message)
             #expect(cs == 1 && log.contains(message), "`\(to)`: \(log)")
         }
+        // Each kind is checked against its own API: a Job's field in a Pod's spec is unknown.
+        let (ps, pod, perr) = try Self.export(["--kind", "pod"])
+        #expect(ps == 0 && pod.contains("\nspec:\n  activeDeadlineSeconds:"), "\(perr)")
+        try ExportFixture.write(pod, to: dir + "/pod.yaml")
+        #expect(try Self.check(dir + "/pod.yaml", expect: "Pod,NetworkPolicy")?.0 ?? 0 == 0)
+        try ExportFixture.write(pod.replacingOccurrences(of: "\nspec:\n  activeDeadlineSeconds:", with: "\nspec:\n  backoffLimit: 0\n  activeDeadlineSeconds:"), to: dir + "/pod-bad.yaml")
+        let (pcs, plog) = try Self.check(dir + "/pod-bad.yaml", expect: "Pod,NetworkPolicy") ?? (1, "'backoffLimit' in PodSpec")
+        #expect(pcs == 1 && plog.contains("unknown field 'backoffLimit' in PodSpec"), "\(plog)")
         // Hostile files are reported, not crashed on.
         for (i, text) in ["apiVersion: [1]\nkind: Job\n", "--- 5\n--- [1]\n", "a: [\n", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\n"].enumerated() {
             try ExportFixture.write(text, to: dir + "/hostile-\(i).yaml")
