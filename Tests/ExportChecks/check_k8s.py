@@ -30,7 +30,7 @@ TYPES = {
     "PodTemplateSpec": {"metadata": "ObjectMeta", "spec": "PodSpec"},
     "Pod": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "spec": "PodSpec"},
     "Job": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "spec": "JobSpec"},
-    # batch/v1 JobSpec, every field of the v1.31 reference.
+    # batch/v1 JobSpec: all 16 fields of the API reference (v1.31 to v1.35); int32 and int64 as there.
     "JobSpec": {"activeDeadlineSeconds": POS, "backoffLimit": NONNEG32, "backoffLimitPerIndex": NONNEG32,
                 "completionMode": S, "completions": NONNEG32, "managedBy": S, "manualSelector": B,
                 "maxFailedIndexes": NONNEG32, "parallelism": NONNEG32, "podFailurePolicy": OBJECT,

@@ -169,6 +169,10 @@ import Testing
         let (ds, _, derr) = try Self.export(["--kind", "podtemplate", "--output", dir])
         #expect(ds == 0, "\(derr)")
         #expect(try String(contentsOfFile: dir + "/kubernetes.yaml", encoding: .utf8) == frozen)
+        // Asked for, the SPO object is written apart for a PodTemplate too (its file is unchanged).
+        let (fs, fout, ferr) = try Self.export(["--kind", "podtemplate", "--spo-output", dir + "/spo.yaml"])
+        #expect(fs == 0 && fout == frozen, "\(ferr)")
+        #expect(try Self.kinds(dir + "/spo.yaml") ?? ["SeccompProfile"] == ["SeccompProfile"])
         // And the default (job) differs from it: the option does something.
         let (_, job, _) = try Self.export([])
         #expect(job != frozen && !job.contains("kind: \"PodTemplate\""))

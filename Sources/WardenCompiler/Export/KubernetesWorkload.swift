@@ -73,8 +73,8 @@ extension KubernetesExport {
         case .pod:
             c += "# Pod: `kubectl apply -f` runs the agent once (restartPolicy Never).\n"
         }
-        c += "# The seccomp profile must be on the node at /var/lib/kubelet/seccomp/\(profilePath) (the .json\n"
-        c += "# written next to this file), or installed by the Security Profiles Operator from seccomp-profile.yaml\n"
+        c += "# The seccomp profile must be on the node at /var/lib/kubelet/seccomp/\(profilePath) (--output writes\n"
+        c += "# it to seccomp/\(profilePath)), or installed by the Security Profiles Operator from seccomp-profile.yaml\n"
         c += "# (kept apart: it needs the operator's CRD), in which case set localhostProfile to\n"
         c += "# operator/<namespace>/\(name).json. Replace the workspace emptyDir with the real volume.\n"
         return c
