@@ -16,6 +16,7 @@ public enum KubernetesWorkloadKind: String, Sendable, CaseIterable {
 extension KubernetesExport {
     /// The workload object of `kind` around `spec`. `restartPolicy: Never` is added for a Job
     /// (which requires Never or OnFailure) and a Pod; a PodTemplate's spec is left as it was.
+    /// The TTL is an int32 in the API: larger values are clamped.
     static func workload(_ kind: KubernetesWorkloadKind, metadata: ExportValue, labels: ExportValue,
                          spec: [(String, ExportValue)], ttlSecondsAfterFinished: UInt32) -> ExportValue {
         var podSpec = spec
@@ -34,7 +35,7 @@ extension KubernetesExport {
         case .job:
             return .object([("apiVersion", .string("batch/v1")), ("kind", .string("Job")), ("metadata", metadata),
                             ("spec", .object([("backoffLimit", .int(0)),
-                                              ("ttlSecondsAfterFinished", .int(Int64(ttlSecondsAfterFinished))),
+                                              ("ttlSecondsAfterFinished", .int(Int64(min(ttlSecondsAfterFinished, UInt32(Int32.max))))),
                                               ("template", template)]))])
         }
     }
