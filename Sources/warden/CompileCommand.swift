@@ -18,7 +18,8 @@ struct CompileCommand: ParsableCommand {
           warden compile policies/default.warden --emit asm --arch aarch64
           warden compile policies/default.warden --emit oci --allow-weaker
           warden compile policies/default.warden --emit oci-bundle --output bundle --workspace ./repo -- /bin/sh -c 'make test'
-          warden compile policies/default.warden --emit k8s --output k8s --allow-weaker
+          warden compile policies/default.warden --emit k8s --output k8s --allow-weaker -- make test
+          warden compile policies/default.warden --emit k8s --kind pod --allow-weaker -- make test > pod.yaml
           warden compile policies/default.warden --emit systemd --workspace /srv/agent > warden.conf
         Exports that an engine cannot express exactly are listed on standard error and in the
         output; a weaker export is refused unless --allow-weaker is given.
@@ -39,13 +40,13 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "The identity (may be left out when the policy defines exactly one).")
     var identity: String?
 
-    @Option(help: "What to emit: plan (JSON with provenance), bpf (raw sock_filter array), asm (annotated disassembly), oci (runtime-spec config), oci-bundle (a runc bundle directory), k8s (PodTemplate, SeccompProfile, NetworkPolicy), systemd (a service drop-in).")
+    @Option(help: "What to emit: plan (JSON with provenance), bpf (raw sock_filter array), asm (annotated disassembly), oci (runtime-spec config), oci-bundle (a runc bundle directory), k8s (a Job, Pod or PodTemplate as --kind says, and a NetworkPolicy; the SPO SeccompProfile apart), systemd (a service drop-in).")
     var emit: Emit = .plan
 
     @Option(help: "Target architecture: x86_64 or aarch64 (default: this machine's).")
     var arch: String?
 
-    @Option(name: .shortAndLong, help: "Write to FILE instead of standard output (a directory for oci-bundle, and for k8s to also write the node's seccomp profile).")
+    @Option(name: .shortAndLong, help: "Write to FILE instead of standard output (a directory for oci-bundle, and for k8s: DIR/kubernetes.yaml, the node's seccomp profile under DIR/seccomp, DIR/seccomp-profile.yaml).")
     var output: String?
 
     @OptionGroup var exportOptions: ExportOptions
@@ -60,6 +61,8 @@ struct CompileCommand: ParsableCommand {
         if emit == .ociBundle && output == nil { throw ValidationError("--emit oci-bundle needs --output DIR") }
         if emit == .ociBundle && command.isEmpty { throw ValidationError("--emit oci-bundle needs the agent's command after `--`") }
         if !command.isEmpty && emit != .ociBundle && emit != .k8s { throw ValidationError("a command after `--` is only used by --emit oci-bundle and k8s") }
+        if emit != .k8s && exportOptions.kind != nil { throw ValidationError("--kind is only used by --emit k8s") }
+        if emit != .k8s && exportOptions.spoOutput != nil { throw ValidationError("--spo-output is only used by --emit k8s") }
     }
 
     func run() throws {

@@ -29,8 +29,27 @@ struct ExportOptions: ParsableArguments {
     @Option(help: "k8s: the container image.")
     var image: String = "agent:latest"
 
+    @Option(help: "k8s: the workload: job (a batch/v1 Job run once, the default), pod (a bare Pod) or podtemplate (a PodTemplate to copy into a controller, with the SeccompProfile in the same file, as before --kind).")
+    var kind: KubernetesKind?
+
+    @Option(help: ArgumentHelp("k8s: write the Security Profiles Operator SeccompProfile to FILE (default with --output DIR: DIR/seccomp-profile.yaml; not printed to standard output, so the workload applies where the operator's CRD is absent).", valueName: "file"))
+    var spoOutput: String?
+
     @Flag(help: "oci, oci-bundle: no cgroup limits (linux.resources): `limit processes` becomes RLIMIT_NPROC and `limit memory` is left out (write `limit address-space` for RLIMIT_AS).")
     var noCgroupLimits = false
+}
+
+/// `--kind` of `warden compile --emit k8s`.
+enum KubernetesKind: String, ExpressibleByArgument, CaseIterable {
+    case job, pod, podtemplate
+
+    var workload: KubernetesWorkloadKind {
+        switch self {
+        case .job: return .job
+        case .pod: return .pod
+        case .podtemplate: return .podtemplate
+        }
+    }
 }
 
 /// Runs one export and writes its files, or refuses a weaker export.
@@ -71,21 +90,7 @@ struct ExportRunner {
                     try emit(config.json())
                 }
             case "k8s":
-                let bindings = PathBindings(workspace: options.workspace ?? "/workspace", home: options.home ?? "/home/agent", tmp: "/tmp")
-                let out = try KubernetesExport.export(policy, options: KubernetesExportOptions(
-                    arch: arch, bindings: bindings, image: options.image, command: command,
-                    uid: user?.0 ?? 65534, gid: user?.1 ?? 65534))
-                try gate(out.notes)
-                if let dir = output {
-                    try makeDirectory(dir)
-                    try save(out.yaml, to: dir + "/kubernetes.yaml")
-                    var path = dir + "/seccomp"
-                    try makeDirectory(path)
-                    for part in out.localhostProfile.split(separator: "/").dropLast() { path += "/\(part)"; try makeDirectory(path) }
-                    try save(out.nodeProfile, to: dir + "/seccomp/" + out.localhostProfile)
-                } else {
-                    try emit(out.yaml)
-                }
+                try exportKubernetes(policy, user: user)
             default:
                 let workspace = try directory(options.workspace ?? ".", "--workspace", mustExist: false)
                 let bindings = PathBindings(workspace: workspace, home: homeDirectory(), tmp: "/tmp")
@@ -97,6 +102,37 @@ struct ExportRunner {
         } catch let e as ExportError {
             printError("\(policyPath): identity \(policy.identity): \(e.description)")
             throw ExitCode(1)
+        }
+    }
+
+    /// `--emit k8s`: the workload file (stdout or DIR/kubernetes.yaml), the node's Localhost
+    /// profile under DIR/seccomp, and the SPO object apart (DIR/seccomp-profile.yaml or
+    /// --spo-output), so `kubectl apply -f` of the workload needs no operator CRD.
+    func exportKubernetes(_ policy: EffectivePolicy, user: (Int64, Int64)?) throws {
+        let kind = (options.kind ?? .job).workload
+        let bindings = PathBindings(workspace: options.workspace ?? "/workspace", home: options.home ?? "/home/agent", tmp: "/tmp")
+        let out = try KubernetesExport.export(policy, options: KubernetesExportOptions(
+            arch: arch, bindings: bindings, image: options.image, command: command,
+            uid: user?.0 ?? 65534, gid: user?.1 ?? 65534, kind: kind))
+        try gate(out.notes)
+        if let dir = output {
+            try makeDirectory(dir)
+            try save(out.yaml, to: dir + "/kubernetes.yaml")
+            var path = dir + "/seccomp"
+            try makeDirectory(path)
+            for part in out.localhostProfile.split(separator: "/").dropLast() { path += "/\(part)"; try makeDirectory(path) }
+            try save(out.nodeProfile, to: dir + "/seccomp/" + out.localhostProfile)
+            if let spo = options.spoOutput ?? (kind == .podtemplate ? nil : dir + "/seccomp-profile.yaml") {
+                try save(out.seccompProfileYAML, to: spo)
+            }
+        } else {
+            // The SPO file first: when it cannot be written, nothing is printed.
+            if let spo = options.spoOutput {
+                try save(out.seccompProfileYAML, to: spo)
+            } else if kind != .podtemplate {
+                printError("warden: note (k8s): the Security Profiles Operator SeccompProfile is not printed (it needs the operator's CRD); write it with --spo-output FILE, or --output DIR for DIR/seccomp-profile.yaml", prefix: false)
+            }
+            try emit(out.yaml)
         }
     }
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Parses `warden compile --emit k8s` YAML and checks every field name and type against a
-list of facts taken from the published Kubernetes API reference (core/v1 PodTemplate,
-networking.k8s.io/v1 NetworkPolicy) and the Security Profiles Operator's v1beta1
-SeccompProfile CRD. Unknown fields, wrong types and bad enum values are errors.
+list of facts taken from the published Kubernetes API reference (core/v1 PodTemplate and Pod,
+batch/v1 Job, networking.k8s.io/v1 NetworkPolicy) and the Security Profiles Operator's v1beta1
+SeccompProfile CRD. Unknown fields, wrong types, out-of-range integers, bad enum values,
+missing required fields and names the API server would refuse are errors.
 
-usage: check_k8s.py FILE.yaml  -> prints `ok KIND` per document; exit 0 ok, 1 errors, 77 no PyYAML."""
+usage: check_k8s.py [--expect KIND,KIND,...] FILE.yaml
+  -> prints `ok KIND...`; exit 0 ok, 1 errors, 77 no PyYAML. --expect: the kinds the file must
+  hold, in any order (default: PodTemplate,SeccompProfile,NetworkPolicy, the podtemplate file)."""
+import re
 import sys
 
 try:
@@ -14,6 +18,8 @@ except ImportError as e:  # pragma: no cover
     sys.exit(77)
 
 S, I, B = "string", "integer", "boolean"
+I32, NONNEG32, POS = "int32", "non-negative int32", "positive int64"
+OBJECT = "object"  # an API object whose inner fields Warden never emits: only its being a map is checked
 MAP = ("map", S)
 QUANTITY = ("map", "quantity")
 
@@ -22,7 +28,15 @@ TYPES = {
     "ObjectMeta": {"name": S, "namespace": S, "labels": MAP, "annotations": MAP, "generateName": S},
     "PodTemplate": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "template": "PodTemplateSpec"},
     "PodTemplateSpec": {"metadata": "ObjectMeta", "spec": "PodSpec"},
-    "PodSpec": {"activeDeadlineSeconds": I, "automountServiceAccountToken": B, "enableServiceLinks": B,
+    "Pod": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "spec": "PodSpec"},
+    "Job": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "spec": "JobSpec"},
+    # batch/v1 JobSpec: all 16 fields of the API reference (v1.31 to v1.35); int32 and int64 as there.
+    "JobSpec": {"activeDeadlineSeconds": POS, "backoffLimit": NONNEG32, "backoffLimitPerIndex": NONNEG32,
+                "completionMode": S, "completions": NONNEG32, "managedBy": S, "manualSelector": B,
+                "maxFailedIndexes": NONNEG32, "parallelism": NONNEG32, "podFailurePolicy": OBJECT,
+                "podReplacementPolicy": S, "selector": "LabelSelector", "successPolicy": OBJECT, "suspend": B,
+                "template": "PodTemplateSpec", "ttlSecondsAfterFinished": NONNEG32},
+    "PodSpec": {"activeDeadlineSeconds": POS, "automountServiceAccountToken": B, "enableServiceLinks": B,
                 "hostNetwork": B, "hostPID": B, "hostIPC": B, "securityContext": "PodSecurityContext",
                 "containers": ["Container"], "initContainers": ["Container"], "volumes": ["Volume"],
                 "restartPolicy": S, "serviceAccountName": S, "nodeSelector": MAP},
@@ -59,6 +73,9 @@ TYPES = {
 }
 
 ENUMS = {
+    ("PodSpec", "restartPolicy"): {"Always", "OnFailure", "Never"},
+    ("JobSpec", "completionMode"): {"NonIndexed", "Indexed"},
+    ("JobSpec", "podReplacementPolicy"): {"TerminatingOrFailed", "Failed"},
     ("SeccompProfile", "type"): {"RuntimeDefault", "Localhost", "Unconfined"},
     ("NetworkPolicyPort", "protocol"): {"TCP", "UDP", "SCTP"},
     ("SPOSpec", "defaultAction"): {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
@@ -68,10 +85,20 @@ ENUMS = {
     ("SPOArg", "op"): {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"},
 }
 LIST_ENUMS = {
+    ("PodSpec", "restartPolicy"): {"Always", "OnFailure", "Never"},
+    ("JobSpec", "completionMode"): {"NonIndexed", "Indexed"},
+    ("JobSpec", "podReplacementPolicy"): {"TerminatingOrFailed", "Failed"},
     ("NetworkPolicySpec", "policyTypes"): {"Ingress", "Egress"},
     ("SPOSpec", "architectures"): {"SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64", "SCMP_ARCH_X86", "SCMP_ARCH_ARM"},
 }
+# Fields the API server requires (type -> fields).
+REQUIRED = {"Job": ["metadata", "spec"], "JobSpec": ["template"], "Pod": ["metadata", "spec"],
+            "PodTemplate": ["metadata", "template"], "PodSpec": ["containers"], "Container": ["name", "image"],
+            "NetworkPolicy": ["metadata", "spec"], "NetworkPolicySpec": ["podSelector"],
+            "VolumeMount": ["name", "mountPath"], "Volume": ["name"], "EnvVar": ["name"]}
 KINDS = {("v1", "PodTemplate"): "PodTemplate",
+         ("v1", "Pod"): "Pod",
+         ("batch/v1", "Job"): "Job",
          ("networking.k8s.io/v1", "NetworkPolicy"): "NetworkPolicy",
          ("security-profiles-operator.x-k8s.io/v1beta1", "SeccompProfile"): "SPOSeccompProfile"}
 
@@ -116,9 +143,16 @@ def check(value, typ, where, owner=None, field=None):
         elif (owner, field) in ENUMS and value not in ENUMS[(owner, field)]:
             errors.append(f"{where}: {value!r} is not one of {sorted(ENUMS[(owner, field)])}")
         return
-    if typ == I:
+    if typ in (I, I32, NONNEG32, POS):
         if not isinstance(value, int) or isinstance(value, bool):
             errors.append(f"{where}: {value!r} must be an integer")
+        elif typ == I32 and not -2**31 <= value < 2**31 or typ == NONNEG32 and not 0 <= value < 2**31 \
+                or typ == POS and not 0 < value < 2**63:
+            errors.append(f"{where}: {value!r} is out of range ({typ})")
+        return
+    if typ == OBJECT:
+        if not isinstance(value, dict):
+            errors.append(f"{where}: expected an object")
         return
     if typ == B:
         if not isinstance(value, bool):
@@ -140,19 +174,57 @@ def check(value, typ, where, owner=None, field=None):
             errors.append(f"{where}: unknown field {k!r} in {typ}")
         else:
             check(v, fields[k], f"{where}.{k}", typ, k)
+    for k in REQUIRED.get(typ, []):
+        if k not in value:
+            errors.append(f"{where}: {typ} needs {k!r}")
 
 
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d is not None]
+SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def semantics(d, kind):
+    """What the API server validates beyond field types, for the fields Warden writes."""
+    name = (d.get("metadata") or {}).get("name")
+    if name is None:
+        errors.append(f"{kind}: metadata.name is missing")
+    elif isinstance(name, str):
+        limit = 63 if kind == "Job" else 253  # a Job's name becomes its pods' job-name label
+        if len(name) > limit or not SUBDOMAIN.fullmatch(name):
+            errors.append(f"{kind}: name {name!r} is not a DNS subdomain of at most {limit} characters")
+    if kind == "Job":
+        pod = (((d.get("spec") or {}).get("template") or {}).get("spec") or {})
+        if pod.get("restartPolicy") not in ("Never", "OnFailure"):
+            errors.append(f"Job: template.spec.restartPolicy must be Never or OnFailure, not {pod.get('restartPolicy')!r}")
+
+
+args = sys.argv[1:]
+expected = ["NetworkPolicy", "PodTemplate", "SeccompProfile"]
+if len(args) == 3 and args[0] == "--expect":
+    expected = sorted(k for k in args[1].split(",") if k)
+    args = args[2:]
+if len(args) != 1:
+    print(__doc__)
+    sys.exit(2)
+try:
+    docs = [d for d in yaml.safe_load_all(open(args[0])) if d is not None]
+except yaml.YAMLError as e:
+    print(f"error: not YAML: {e}")
+    sys.exit(1)
 seen = []
 for d in docs:
-    kind = KINDS.get((d.get("apiVersion"), d.get("kind")))
+    if not isinstance(d, dict):
+        errors.append(f"a document is not an object: {d!r:.60}")
+        continue
+    api, k = d.get("apiVersion"), d.get("kind")
+    kind = KINDS.get((api, k)) if isinstance(api, str) and isinstance(k, str) else None
     if kind is None:
         errors.append(f"unknown apiVersion/kind {d.get('apiVersion')}/{d.get('kind')}")
         continue
     check(d, kind, d["kind"])
+    semantics(d, d["kind"])
     seen.append(d["kind"])
-if sorted(seen) != ["NetworkPolicy", "PodTemplate", "SeccompProfile"]:
-    errors.append(f"expected one PodTemplate, SeccompProfile and NetworkPolicy, got {seen}")
+if sorted(seen) != expected:
+    errors.append(f"expected exactly {', '.join(expected)}, got {seen}")
 for e in errors:
     print("error:", e)
 if not errors:
