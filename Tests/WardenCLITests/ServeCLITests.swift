@@ -473,8 +473,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: w.dir) }
         let server = try w.start()
         defer { _ = server.stop() }
-        #expect(try Self.deliver(port: server.port, body: "{}", delivery: "r-1", path: "/hooks/webhook/deploy").0 == 404)
-        // Add a trigger on the hook "deploy" and reload.
+        #expect(try Self.deliver(port: server.port, body: #"{"n":1}"#, delivery: "r-1", path: "/hooks/webhook/deploy").0 == 404)
+        // Add a trigger on the hook "deploy" and reload. (Each delivery has its own body: two
+        // equal bodies signed in the same second are one delivery to the replay key.)
         let original = try String(contentsOfFile: w.policy, encoding: .utf8)
         try (original + """
             trigger on-deploy {
@@ -488,12 +489,12 @@ import Testing
             """).write(toFile: w.policy, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         #expect(Self.wait { server.output.contains("policy reloaded") }, "\(server.output)")
-        #expect(try Self.deliver(port: server.port, body: "{}", delivery: "r-2", path: "/hooks/webhook/deploy").0 == 202)
+        #expect(try Self.deliver(port: server.port, body: #"{"n":2}"#, delivery: "r-2", path: "/hooks/webhook/deploy").0 == 202)
         // A broken edit: refused, and the policy in force still takes deliveries.
         try (original + "trigger broken {\n").write(toFile: w.policy, atomically: true, encoding: .utf8)
         kill(server.process.processIdentifier, SIGHUP)
         #expect(Self.wait { server.output.contains("reload refused") }, "\(server.output)")
-        #expect(try Self.deliver(port: server.port, body: "{}", delivery: "r-3", path: "/hooks/webhook/deploy").0 == 202)
+        #expect(try Self.deliver(port: server.port, body: #"{"n":3}"#, delivery: "r-3", path: "/hooks/webhook/deploy").0 == 202)
         #expect(server.process.isRunning)
     }
 }
