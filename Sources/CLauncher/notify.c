@@ -96,6 +96,16 @@ static void forward_handler(int sig) {
 
 void warden_forward_signals_wake(int fd) { forward_wake_fd = fd; }
 
+void warden_absorb_signals(void) {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+    forward_target = 0;
+}
+
 void warden_forward_signals(pid_t target) {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
     struct sigaction sa;

@@ -114,7 +114,10 @@ public struct Supervisor: Sendable {
             for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&forwarded, sig) }
             pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
         }
-        defer { if forwardSignals { warden_forward_signals(0); warden_forward_signals_wake(-1) } }
+        // Once the agent is gone, stop signals are ignored until Warden exits: one arriving
+        // now (an operator's late Ctrl-C, a fleet's or server's death through the parent-death
+        // signal) must not kill Warden before `run.exit` is written.
+        defer { if forwardSignals { warden_absorb_signals(); warden_forward_signals_wake(-1) } }
         onStart?(initPid)
 
         // 1. Set-up: a record on the status pipe is a failure; EOF means the agent exec'd.

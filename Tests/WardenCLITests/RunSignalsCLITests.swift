@@ -188,4 +188,35 @@ import Testing
             $0["kind"] as? String == "interrupted" && ($0["fields"] as? [String: Any])?["run"] as? String == runID
         })
     }
+
+    /// A stop signal arriving after the agent is gone (an operator's late Ctrl-C, a fleet's or
+    /// server's death through the parent-death signal) never kills Warden before it records
+    /// the run's end: SIGTERM is sent again and again from the moment the agent has done its
+    /// work, and every run still ends with `run.exit` and the agent's own status.
+    @Test func aStopSignalAfterTheAgentIsGoneStillGetsRunExit() throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        for round in 0..<15 {
+            let marker = f.workspace + "/done-\(round)"
+            let bg = try Background(Self.run(f, ["/bin/sh", "-c", "echo x > done-\(round); exit 3"]))
+            guard bg.wait(for: "the agent's work", { FileManager.default.fileExists(atPath: marker) || !bg.process.isRunning }) else {
+                _ = bg.finish(); return
+            }
+            while bg.process.isRunning {
+                kill(bg.process.processIdentifier, SIGTERM)
+                usleep(200)
+            }
+            bg.process.waitUntilExit()
+            let reason = bg.process.terminationReason
+            let status = bg.process.terminationStatus
+            _ = bg.finish()
+            // 3 is the agent's; 143 (128+SIGTERM) when the signal reached a still-running agent.
+            #expect(reason == .exit && (status == 3 || status == 143), "round \(round): warden ended by \(reason == .exit ? "exit" : "signal") \(status)")
+        }
+        let records = try String(contentsOfFile: f.log, encoding: .utf8).split(separator: "\n")
+        let starts = records.filter { $0.contains(#""kind":"run.start""#) }.count
+        let exits = records.filter { $0.contains(#""kind":"run.exit""#) }.count
+        #expect(starts == 15 && exits == 15, "run.start \(starts), run.exit \(exits)")
+    }
 }

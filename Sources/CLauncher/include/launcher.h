@@ -215,6 +215,9 @@ int warden_probe_user_notif(void);
 /// Signal forwarding for the supervisor process: SIGINT, SIGTERM, SIGHUP (and SIGQUIT,
 /// SIGUSR1, SIGUSR2) are sent to `target` while installed. `target` <= 0 uninstalls.
 void warden_forward_signals(pid_t target);
+/* Ignores SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 from now on (no forwarding):
+   after the agent is gone, a stop signal must not kill Warden before it records the run's end. */
+void warden_absorb_signals(void);
 /// While forwarding, also write each forwarded signal's number (one byte) to `fd` (a
 /// non-blocking pipe), so the supervisor can escalate; -1 stops.
 void warden_forward_signals_wake(int fd);
