@@ -89,4 +89,21 @@ import WardenAudit
         #expect(html.components(separatedBy: "<script>").count == 2)
         #expect(script.contains("textContent") && !script.contains("innerHTML"))
     }
+
+    /// Without a token, the read side answers only requests addressed to a local name, so a
+    /// web page elsewhere cannot read it through DNS rebinding.
+    @Test func withoutATokenOnlyLocalHostNamesAreAnswered() throws {
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file("queue.sqlite3"))
+        let application = ServeApplication(policy: ServePolicy(path: "/p", triggers: [], secrets: [:]), store: store,
+                                           recorder: DecisionRecorder(logPath: dir.file("a.jsonl"), signingKeyPath: nil), apiToken: nil,
+                                           localHosts: ServeApplication.localHostNames(listening: "127.0.0.1"), paused: { false })
+        func get(_ host: String?) -> Int {
+            application.handle(ServeRequest(method: "GET", path: "/api/runs", headers: host.map { [(name: "Host", value: $0)] } ?? [])).status
+        }
+        for host in ["127.0.0.1:8420", "localhost:8420", "LOCALHOST", "[::1]:8420"] { #expect(get(host) == 200, "\(host)") }
+        for host in ["attacker.example", "attacker.example:8420", "127.0.0.1.attacker.example", "[::2]:1"] { #expect(get(host) == 421, "\(host)") }
+        #expect(get(nil) == 421)
+        #expect(application.handle(ServeRequest(method: "GET", path: "/healthz", headers: [(name: "Host", value: "x")])).status == 200)
+    }
 }

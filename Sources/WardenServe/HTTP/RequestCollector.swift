@@ -3,7 +3,7 @@ import NIOHTTP1
 import NIOPosix
 
 /// Reads one request (head and body, bounded), hands it to the `ServeHandler` on a thread of
-/// the blocking pool (never the event loop, never Swift's cooperative pool), writes the response and closes. A request not complete within the timeout, a head
+/// the blocking pool (never the event loop, never Swift's cooperative pool), writes the response and closes. A request not received within the timeouts (the head, the whole request; answering is not timed), a head
 /// over `ServeLimits.maxHeadBytes` or a body over the limit gets its error status and the
 /// connection is closed.
 final class RequestCollector: ChannelInboundHandler {
@@ -14,13 +14,21 @@ final class RequestCollector: ChannelInboundHandler {
     private let pool: NIOThreadPool
     private let timeout: Duration
     private let maxBodyBytes: Int
+    private let bodies: HTTPServer.BodyBudget
+    /// Bytes of `bodies` this connection holds.
+    private var reserved = 0
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     /// Set once a response is on its way: everything else the peer sends is ignored.
     private var answered = false
     private var deadline: Scheduled<Void>?
+    private var headDeadline: Scheduled<Void>?
+    private let headTimeout: Duration
 
-    init(handler: any ServeHandler, pool: NIOThreadPool, timeout: Duration, maxBodyBytes: Int) {
+    init(handler: any ServeHandler, pool: NIOThreadPool, timeout: Duration, headTimeout: Duration, maxBodyBytes: Int,
+         bodies: HTTPServer.BodyBudget) {
+        self.headTimeout = headTimeout
+        self.bodies = bodies
         self.handler = handler
         self.pool = pool
         self.timeout = timeout
@@ -29,18 +37,23 @@ final class RequestCollector: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) { channel.close(promise: nil) }
+        func nanoseconds(_ d: Duration) -> Int64 { d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
+        deadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds(timeout))) { channel.close(promise: nil) }
+        headDeadline = context.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds(headTimeout))) { channel.close(promise: nil) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        headDeadline?.cancel()
+        bodies.release(reserved)
+        reserved = 0
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !answered else { return }
         switch unwrapInboundIn(data) {
         case .head(let h):
+            headDeadline?.cancel()
             let headBytes = h.uri.utf8.count + h.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
             if headBytes > ServeLimits.maxHeadBytes {
                 respond(context, .text(431, "request head larger than \(ServeLimits.maxHeadBytes) bytes"))
@@ -59,6 +72,11 @@ final class RequestCollector: ChannelInboundHandler {
                 respond(context, .text(413, "request body larger than \(maxBodyBytes) bytes"))
                 return
             }
+            guard bodies.reserve(buffer.readableBytes) else {
+                respond(context, .text(503, "the server holds as many request bodies as it takes; try again"))
+                return
+            }
+            reserved += buffer.readableBytes
             if let bytes = buffer.readBytes(length: buffer.readableBytes) { body += bytes }
         case .end:
             guard let head else { return }
@@ -73,6 +91,10 @@ final class RequestCollector: ChannelInboundHandler {
 
     private func dispatch(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         answered = true
+        // The deadlines bound receiving the request, not answering it: a delivery waiting
+        // its turn for a decision must not be cut off.
+        deadline?.cancel()
+        headDeadline?.cancel()
         let uri = head.uri
         let path: String, query: String
         if let q = uri.firstIndex(of: "?") {
@@ -120,6 +142,7 @@ final class RequestCollector: ChannelInboundHandler {
     /// to the feed; at the feed's cap the response ends at once.
     private func stream(_ context: ChannelHandlerContext, _ feed: AuditFeed) {
         deadline?.cancel()
+        headDeadline?.cancel()
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "text/event-stream")
         headers.add(name: "Cache-Control", value: "no-store")

@@ -15,14 +15,19 @@ public final class ServeApplication: ServeHandler {
     let recorder: DecisionRecorder
     let decisionLock = DecisionLock()
     private let apiToken: [UInt8]?
+    /// Without a token, the read routes answer only requests addressed to these host names
+    /// (the `Host` header without its port): a page on another site cannot read them through
+    /// DNS rebinding. Nil: any.
+    private let localHosts: Set<String>?
     private let pausedCheck: @Sendable () -> Bool
     private let wakeWorkers: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
     /// The live records of `/api/events` (nil: not offered).
     let feed: AuditFeed?
 
     public init(policy: ServePolicy, store: ServeStore, recorder: DecisionRecorder, apiToken: [UInt8]?,
-                feed: AuditFeed? = nil, paused: @escaping @Sendable () -> Bool) {
+                feed: AuditFeed? = nil, localHosts: Set<String>? = nil, paused: @escaping @Sendable () -> Bool) {
         current = Mutex(policy)
+        self.localHosts = localHosts.map { Set($0.map { $0.lowercased() }) }
         self.feed = feed
         self.store = store
         self.recorder = recorder
@@ -47,6 +52,22 @@ public final class ServeApplication: ServeHandler {
 
     private func wake() { wakeWorkers.withLock { $0 }?() }
 
+    /// `Host` without its port, lowercased (`[::1]:8420` is `::1`).
+    static func hostName(_ header: String) -> String {
+        var h = Substring(header.lowercased())
+        if h.hasPrefix("[") {
+            guard let close = h.firstIndex(of: "]") else { return String(h) }
+            return String(h[h.index(after: h.startIndex)..<close])
+        }
+        if let colon = h.lastIndex(of: ":") { h = h[..<colon] }
+        return String(h)
+    }
+
+    /// The names a local client uses for a server listening on `host`.
+    public static func localHostNames(listening host: String) -> Set<String> {
+        ["localhost", "127.0.0.1", "::1", host.lowercased()]
+    }
+
     public func handle(_ request: ServeRequest) -> ServeResponse {
         if let endpoint = WebhookEndpoint.parse(path: request.path) {
             guard request.method == "POST" else { return .text(405, "deliveries are POSTed") }
@@ -57,6 +78,7 @@ public final class ServeApplication: ServeHandler {
         guard request.method == "GET" else { return .text(405, "only GET here") }
         if request.path == "/healthz" { return .text(200, "ok") }
         guard authorized(request) else {
+            if apiToken == nil { return .text(421, "this server answers only requests addressed to it by a local name (Host)") }
             return ServeResponse(status: 401, body: Array("an API token is required (Authorization: Bearer ...)\n".utf8),
                                  headers: [("WWW-Authenticate", "Bearer")])
         }
@@ -94,9 +116,13 @@ public final class ServeApplication: ServeHandler {
         }
     }
 
-    /// True when no token is set, or the request carries it (compared in constant time).
+    /// With a token: the request carries it (compared in constant time). Without: the request
+    /// names one of the local host names.
     private func authorized(_ request: ServeRequest) -> Bool {
-        guard let apiToken else { return true }
+        guard let apiToken else {
+            guard let localHosts else { return true }
+            return request.header("host").map { localHosts.contains(Self.hostName($0)) } ?? false
+        }
         guard let value = request.header("authorization"), value.hasPrefix("Bearer ") else { return false }
         return WebhookSignature.tokenEqual(Array(value.utf8.dropFirst(7)), apiToken)
     }

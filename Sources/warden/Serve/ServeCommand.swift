@@ -113,7 +113,7 @@ struct ServeCommand: ParsableCommand {
         let pausePath = state + "/paused"
         let feed = AuditFeed(path: recorder.logPath)
         let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token, feed: feed,
-                                           paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
+                                           localHosts: ServeApplication.localHostNames(listening: host), paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
         let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
