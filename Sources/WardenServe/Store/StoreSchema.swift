@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The store's tables and how a file is recognised and brought up to date.
 ///
 /// A store is an SQLite database whose `application_id` is `applicationID` and whose
@@ -93,7 +97,18 @@ enum StoreSchema {
         // Objects in the file may not call functions with side effects (hardening against a
         // crafted file); WAL plus synchronous=FULL makes each commit durable at COMMIT.
         try db.executeScript("PRAGMA trusted_schema = OFF")
-        let mode = try db.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
+        // Switching to WAL needs the file to itself; SQLite answers BUSY at once (without
+        // its busy handler) while another connection is doing the same, so retry a while.
+        var mode = ""
+        for attempt in 0..<200 {
+            do {
+                mode = try db.queryOne("PRAGMA journal_mode = WAL") { $0.text(0) } ?? ""
+                break
+            } catch {
+                guard case .sqlite(_, let code, _) = error, code & 0xff == 5 || code & 0xff == 6, attempt < 199 else { throw error }
+                usleep(UInt32(5_000 + attempt * 250))  // SQLITE_BUSY / SQLITE_LOCKED
+            }
+        }
         guard mode.lowercased() == "wal" else {
             throw .cannotOpen(path: db.path, reason: "SQLite could not use write-ahead logging here (journal mode '\(mode)'); keep the store on a local file system")
         }
