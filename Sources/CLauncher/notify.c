@@ -96,6 +96,38 @@ static void forward_handler(int sig) {
 
 void warden_forward_signals_wake(int fd) { forward_wake_fd = fd; }
 
+// Stop signals during a run's set-up (see warden_hold_stop_signals_during_setup).
+static volatile sig_atomic_t setup_started = 0;
+static volatile sig_atomic_t setup_held = 0;
+
+static void setup_handler(int sig) {
+    if (!setup_started) {
+        // Before run.start nothing is recorded yet: die by the signal, as without a handler.
+        signal(sig, SIG_DFL);
+        raise(sig);  // pending (blocked in this handler) until it returns
+        return;
+    }
+    if (!setup_held) setup_held = sig;
+}
+
+void warden_hold_stop_signals_during_setup(void) {
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = setup_handler;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+void warden_setup_started(void) { setup_started = 1; }
+
+int warden_take_held_stop_signal(void) {
+    int sig = setup_held;
+    setup_held = 0;
+    return sig;
+}
+
 void warden_absorb_signals(void) {
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
     struct sigaction sa;

@@ -139,15 +139,16 @@ public final class AuditRun: Sendable {
     /// Appends the records of earlier runs that ended with some unwritten (their spill files),
     /// reserves this run's spill file, then writes `run.start` durably. Throws when
     /// `run.start` cannot be written (nothing of this run is kept then). Returns the records
-    /// written (run.start last).
+    /// written (run.start, then `along`). `along`: records that belong right after
+    /// `run.start` (the run's identity token), made durable with it by the same `fdatasync`.
     @discardableResult
-    public func start(_ info: RunStartInfo) throws(AuditError) -> [AppendedRecord] {
+    public func start(_ info: RunStartInfo, along: [AuditEvent] = []) throws(AuditError) -> [AppendedRecord] {
         _ = try? AuditSpill.recoverAbandoned(log: log, by: runID)
         return try state.withLock { (s: inout State) throws(AuditError) -> [AppendedRecord] in
             s.startedMono = monotonicNanos()
             s.spill = AuditSpill.create(log: log.path, run: runID, reserve: spillReserveBytes)
             do throws(AuditError) {
-                return try log.append([.runStart(info)], run: runID, sync: true)
+                return try log.append([.runStart(info)] + along, run: runID, sync: true)
             } catch {
                 s.spill?.close()
                 s.spill = nil

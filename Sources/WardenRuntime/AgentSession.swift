@@ -16,7 +16,7 @@ public struct AgentSession: Sendable {
     public var audit: AuditRun
     /// Facts for `run.start` that the CLI knows (policy hash, argv, user, ...).
     public var start: RunStartInfo
-    /// Records written right after `run.start` (the run's `identity.token`).
+    /// Records written right after `run.start`, made durable with it (the run's `identity.token`).
     public var afterStart: [AuditEvent] = []
     public var timeout: Duration?
     public var gracePeriod: Duration
@@ -107,13 +107,14 @@ public struct AgentSession: Sendable {
         var startInfo = start
         startInfo.skippedLayers = plan.skipped
         if let fsObserver { startInfo.unobservedLayers.removeAll { fsObserver.observedLayers.contains($0) } }
+        // From here a stop signal is held for the agent (see `Run.holdStopSignalsDuringSetup`).
+        warden_setup_started()
         do {
-            try audit.start(startInfo)
+            try audit.start(startInfo, along: afterStart)
         } catch {
             _ = fsObserver?.finish()
             throw error
         }
-        for event in afterStart { try? audit.record(event) }
         LaunchTimings.shared.mark("run.start durable")
 
         // Network mediation, with Warden's resolver when rules name domains.

@@ -1,3 +1,4 @@
+import CLauncher
 import WardenAudit
 import WardenIdentity
 import WardenCompiler
@@ -233,6 +234,13 @@ public final class Run {
     }
 
     deinit { RunDirectory.remove(tmp) }
+
+    /// For a front end that launches one run and forwards the operator's signals to it
+    /// (`warden run`, `warden learn`): SIGINT, SIGTERM and SIGHUP end Warden as usual until
+    /// `run.start` is being written; from then on the first one is held and passed to the
+    /// agent as soon as it starts, so every recorded start gets its `run.exit`. Call it
+    /// before anything else (threads inherit nothing from it; dispositions are per process).
+    public static func holdStopSignalsDuringSetup() { warden_hold_stop_signals_during_setup() }
 
     /// Launches the agent and supervises it to the end. Throws only when `run.start` cannot
     /// be recorded (then the agent was not launched: no unrecorded runs).

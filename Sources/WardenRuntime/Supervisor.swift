@@ -113,6 +113,9 @@ public struct Supervisor: Sendable {
             sigemptyset(&forwarded)
             for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] { sigaddset(&forwarded, sig) }
             pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
+            // A stop that arrived between `run.start` and now was held for the agent.
+            let held = warden_take_held_stop_signal()
+            if held > 0 { raise(held) }
         }
         // Once the agent is gone, stop signals are ignored until Warden exits: one arriving
         // now (an operator's late Ctrl-C, a fleet's or server's death through the parent-death

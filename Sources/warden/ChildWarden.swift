@@ -25,7 +25,9 @@ enum ChildWarden {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out, 1)
         posix_spawn_file_actions_adddup2(&actions, out, 2)
-        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        // `warden run` learns who its parent is meant to be (see `RunOriginOptions.parentPID`).
+        let tied = arguments.first == "run" ? ["run", "--parent-pid", String(getpid())] + arguments.dropFirst() : arguments
+        var cArgs: [UnsafeMutablePointer<CChar>?] = ([path] + tied).map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         let (pid, rc) = admit {
             var pid: pid_t = 0

@@ -43,6 +43,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        Run.holdStopSignalsDuringSetup()
         let clock = LaunchTimings.shared
         if timings { clock.begin("arguments parsed") }
         let checked = try PolicyInput.load(options.policy, failureCode: 125, standardInput: false)

@@ -38,6 +38,8 @@ struct RunOriginOptions: ParsableArguments {
         if (triggerName == nil) != (triggerDecision == nil) { throw ValidationError("--trigger and --trigger-decision go together") }
         if let triggerDecision, !FleetMembership.isValidID(triggerDecision) { throw ValidationError("--trigger-decision: expected 16 lowercase hex digits") }
         if eventPath != nil && triggerName == nil { throw ValidationError("--event goes with --trigger") }
+        if let parentPID, parentPID <= 1 { throw ValidationError("--parent-pid: expected a process id above 1") }
+        if parentPID != nil && !stopWithParent && fleetID == nil { throw ValidationError("--parent-pid goes with --stop-with-parent or --fleet") }
     }
 
     /// The trigger that started the run, if any, with its event document read (at most
@@ -61,6 +63,9 @@ struct RunOriginOptions: ParsableArguments {
     @Flag(name: .customLong("stop-with-parent"), help: "Stop the run (as for SIGTERM) when the process that started it dies (set by `warden serve`).")
     var stopWithParent = false
 
+    @Option(name: .customLong("parent-pid"), help: "The pid of the fleet or server that started this run (set by them): a run whose parent is already another process does not launch.")
+    var parentPID: Int32?
+
     /// The membership, after tying this process's life to the fleet's (see `tieToParent`).
     func membership() throws -> FleetMembership? {
         guard let fleetID, let fleetRepository else {
@@ -83,7 +88,11 @@ struct RunOriginOptions: ParsableArguments {
         for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&held, s) }
         pthread_sigmask(SIG_BLOCK, &held, nil)
         ParentDeath.deliver(SIGTERM)
-        if getppid() == 1 {
+        // The parent may have died before the parent-death signal was armed; then this process
+        // was re-parented: to init, or to a subreaper (a service manager, a container's init),
+        // which `getppid() == 1` alone would miss.
+        let parent = getppid()
+        if parent == 1 || (parentPID.map { $0 != parent } ?? false) {
             printError("\(what) that started this run is gone; not launching")
             writeReport(runID: nil, exitCode: 125, denials: 0, error: "\(what) is gone")
             throw ExitCode(125)

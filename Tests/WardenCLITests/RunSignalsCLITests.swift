@@ -9,11 +9,20 @@ import Testing
         let process = Process()
         let out: String
 
-        init(_ arguments: [String], stdin: FileHandle = .nullDevice) throws {
+        /// `unblockedSignals`: start Warden with no signal blocked, as from a shell (this test
+        /// process blocks SIGTERM, and a spawned child inherits the mask).
+        init(_ arguments: [String], stdin: FileHandle = .nullDevice, unblockedSignals: Bool = false) throws {
             out = NSTemporaryDirectory() + "warden-bg-out-\(UUID().uuidString)"
             _ = FileManager.default.createFile(atPath: out, contents: nil)
-            process.executableURL = URL(fileURLWithPath: WardenBinary.path)
-            process.arguments = arguments
+            if unblockedSignals {
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+                process.arguments = ["-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+                                     + "signal.signal(signal.SIGPIPE, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])",
+                                     WardenBinary.path] + arguments
+            } else {
+                process.executableURL = URL(fileURLWithPath: WardenBinary.path)
+                process.arguments = arguments
+            }
             process.currentDirectoryURL = URL(fileURLWithPath: WardenBinary.root)
             process.standardInput = stdin
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
@@ -218,5 +227,53 @@ import Testing
         let starts = records.filter { $0.contains(#""kind":"run.start""#) }.count
         let exits = records.filter { $0.contains(#""kind":"run.exit""#) }.count
         #expect(starts == 15 && exits == 15, "run.start \(starts), run.exit \(exits)")
+    }
+
+    /// A stop signal that arrives once `run.start` is in the log, before the agent has
+    /// started, is held and passed to the agent: Warden never dies between the two records.
+    @Test func aStopSignalBetweenRunStartAndTheAgentIsHeldForTheAgent() throws {
+        guard FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        let rounds = 15
+        for round in 0..<rounds {
+            let before = Self.count("run.start", in: f.log)
+            let bg = try Background(Self.run(f, ["/bin/sh", "-c", "exit 3"]), unblockedSignals: true)
+            // Poll the log until this run's run.start is there, then signal at once (once: a
+            // second signal would rightly kill the agent's tree).
+            while bg.process.isRunning && Self.count("run.start", in: f.log) == before { usleep(100) }
+            if bg.process.isRunning { kill(bg.process.processIdentifier, SIGTERM) }
+            bg.process.waitUntilExit()
+            let reason = bg.process.terminationReason
+            let status = bg.process.terminationStatus
+            _ = bg.finish()
+            // 143 (128+SIGTERM) when the held signal reached the agent; 3 when it had already exited.
+            #expect(reason == .exit && (status == 3 || status == 143),
+                    "round \(round): warden ended by \(reason == .exit ? "exit" : "signal") \(status)")
+        }
+        let starts = Self.count("run.start", in: f.log), exits = Self.count("run.exit", in: f.log)
+        #expect(starts == rounds && exits == rounds, "run.start \(starts), run.exit \(exits)")
+    }
+
+    static func count(_ kind: String, in log: String) -> Int {
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return 0 }
+        return text.split(separator: "\n").filter { $0.contains("\"kind\":\"\(kind)\"") }.count
+    }
+
+    /// A run whose parent is not the fleet or server that says it started it (that one died
+    /// and the run was re-parented, to init or to a subreaper) does not launch.
+    @Test func aRunWhoseParentIsAlreadyGoneDoesNotLaunch() throws {
+        let f = try PolicyCommandsCLITests.RunFixture()
+        defer { try? FileManager.default.removeItem(atPath: f.dir) }
+        // The test process is the real parent: its pid passes, any other pid does not.
+        let mine = String(getpid())
+        guard let ok = try AuditCLITests.warden(Self.run(f, ["/bin/true"], extra: ["--stop-with-parent", "--parent-pid", mine])) else { return }
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let other = String(getpid() == 2 ? 3 : 2)
+        guard let gone = try AuditCLITests.warden(Self.run(f, ["/bin/true"], extra: ["--stop-with-parent", "--parent-pid", other])) else { return }
+        #expect(gone.status == 125 && gone.stderr.contains("is gone; not launching"), "\(gone.status) \(gone.stderr)")
+        #expect(Self.count("run.start", in: f.log) == 1)
+        guard let alone = try AuditCLITests.warden(Self.run(f, ["/bin/true"], extra: ["--parent-pid", mine])) else { return }
+        #expect(alone.status == 125 && alone.stderr.contains("--parent-pid goes with"), "\(alone.status) \(alone.stderr)")
     }
 }

@@ -221,6 +221,14 @@ void warden_absorb_signals(void);
 /// While forwarding, also write each forwarded signal's number (one byte) to `fd` (a
 /// non-blocking pipe), so the supervisor can escalate; -1 stops.
 void warden_forward_signals_wake(int fd);
+/* A run's set-up (`warden run`): SIGINT, SIGTERM and SIGHUP kill Warden as usual until
+ * `warden_setup_started()` (called just before `run.start` is written); from then on the first
+ * one is held, and `warden_take_held_stop_signal()` returns it (0: none) once the supervisor
+ * forwards signals to the agent, so a stop between `run.start` and the agent's start ends in a
+ * recorded `run.exit`, never in a killed Warden. */
+void warden_hold_stop_signals_during_setup(void);
+void warden_setup_started(void);
+int warden_take_held_stop_signal(void);
 
 /// pidfd_open(2); -errno on failure.
 int warden_pidfd_open(pid_t pid);
