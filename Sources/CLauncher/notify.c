@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "launcher.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -194,7 +195,32 @@ static int do_user_notif(uint32_t unused) {
     return 0;
 }
 
-int warden_probe_user_notif(void) { return in_child(do_user_notif, 0); }
+/// Whether this process runs under no seccomp filter at all (`Seccomp:\t0` in its status).
+static int without_seccomp_filter(void) {
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n, got = 0;
+    while (got < (ssize_t)sizeof buf - 1 && (n = read(fd, buf + got, sizeof buf - 1 - (size_t)got)) > 0) got += n;
+    close(fd);
+    buf[got] = 0;
+    const char *line = strstr(buf, "\nSeccomp:\t");
+    return line != NULL && line[10] == '0' && line[11] == '\n';
+}
+
+/// Without any filter on this process, a listener can be refused only by a kernel without
+/// user notification, which SECCOMP_GET_ACTION_AVAIL answers in place: no child to fork
+/// from a large process on every launch. Under a filter (nested in another sandbox, which
+/// may already hold a listener: EBUSY), the child really installs one.
+int warden_probe_user_notif(void) {
+    if (without_seccomp_filter()) {
+        uint32_t action = SECCOMP_RET_USER_NOTIF;
+        if (syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0) return 0;
+    }
+    return in_child(do_user_notif, 0);
+}
+
+int warden_probe_user_notif_in_child(void) { return in_child(do_user_notif, 0); }
 
 /// Reads up to `cap` bytes of the agent's memory at `addr`, page by page, until a NUL;
 /// returns the string's length, -ENAMETOOLONG without a NUL within `cap`, or -errno

@@ -67,6 +67,12 @@ extension KernelSupport {
     public static func userNotificationAvailable() -> Bool {
         warden_probe_user_notif() == 0
     }
+
+    /// The same answer, always from a child that installs a listener (the reference the
+    /// in-place answer is tested against).
+    static func userNotificationAvailableInChild() -> Bool {
+        warden_probe_user_notif_in_child() == 0
+    }
 }
 
 extension Substring {

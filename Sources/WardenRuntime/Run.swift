@@ -165,10 +165,13 @@ public final class Run {
         let policyBytes = request.policy.files.last?.source.bytes ?? []
         var fileHashes: [String: AuditValue] = [:]
         for file in request.policy.files { fileHashes[file.path] = .string(Digest.sha256Hex(file.source.bytes)) }
-        let planJSON = effective.enforcementPlan(compiled: plan.filter).json()
+        let planHash = filterCache.planSHA256(identity: effective.identity, policyPaths: request.policy.files.map(\.path),
+                                              policy: plan.filter.policy) {
+            Digest.sha256Hex(Array(effective.enforcementPlan(compiled: plan.filter).json().utf8))
+        }
         startInfo = RunStartInfo(
             identity: effective.identity, policySHA256: Digest.sha256Hex(policyBytes),
-            planSHA256: Digest.sha256Hex(Array(planJSON.utf8)), argv: request.command, workspace: workspacePath,
+            planSHA256: planHash.hash, argv: request.command, workspace: workspacePath,
             user: host.userName, uid: Int64(host.uid), host: host.hostName, wardenVersion: request.wardenVersion,
             enforcedLayers: Self.enforcedLayers, unobservedLayers: Self.unobservedLayers(userNotification: userNotification),
             extra: ["policy_path": .string(host.absolute(policyPath)), "best_effort": .bool(request.bestEffort),
@@ -178,7 +181,7 @@ public final class Run {
                 .merging(request.fleet.map { ["fleet": .string($0.id), "repository": .string($0.repository)] } ?? [:]) { a, _ in a }
                 .merging(request.trigger.map { ["trigger": .string($0.trigger), "trigger_decision": .string($0.decision)] } ?? [:]) { a, _ in a }
                 .merging(request.trigger?.event.map { ["event_sha256": .string(Digest.sha256Hex($0))] } ?? [:]) { a, _ in a })
-        LaunchTimings.shared.mark("plan hashed, run.start facts")
+        LaunchTimings.shared.mark(planHash.hit ? "plan hash (from the cache), run.start facts" : "plan hashed, run.start facts")
         // The run's identity token: signed now, shown to the agent read-only (see RunIdentityToken).
         // Without an issuer key (none can be created here) the run goes on without a token:
         // the token proves the agent's identity to others, who then refuse it; it guards

@@ -4,23 +4,26 @@ import WardenCompiler
 import Glibc
 #endif
 
-/// Compiled seccomp filters kept between runs, so a launch does not compile and verify the
-/// same filter again (a third of `warden run`'s own CPU; docs/performance.md).
+/// Compiled seccomp filters, and the SHA-256 of each identity's launch plan, kept between
+/// runs, so a launch neither compiles and verifies the same filter again (a third of
+/// `warden run`'s own CPU) nor encodes the plan as JSON again to hash it (docs/performance.md).
 ///
 /// Trust: an entry is used only if it can be nothing but Warden's own output for exactly
 /// this input.
-/// - Key: SHA-256 of Warden's version, every policy file's bytes (the policy and all its
-///   includes, as loaded), and the compiler's whole input (`SeccompFilterArchive.compilerInput`:
-///   the seccomp policy, which carries the host facts it depends on — architecture, user
-///   notification — and libseccomp's version). Any change of any of them is another key.
+/// - Key: SHA-256 of Warden's version and this executable's build (`WardenBuild.identity`),
+///   every policy file's bytes (the policy and all its includes, as loaded), and the
+///   compiler's whole input (`SeccompFilterArchive.compilerInput`: the seccomp policy, which
+///   carries the host facts it depends on — architecture, user notification — and
+///   libseccomp's version); a plan entry's key adds the identity and the policy files' paths
+///   (the plan names them). Any change of any of them is another key.
 /// - Place: the `seccomp-cache` directory beside the audit log. `Run` refuses to launch an
 ///   agent that could write it (like the audit trail itself), so no agent of any policy can
 ///   plant or edit an entry. The directory must be the caller's own, not writable by group
 ///   or others, and not a link; else the cache is not used.
 /// - Entry: a regular file of the caller's own (not group/other writable, not a link), at
 ///   most 8 MiB, whose first line is the SHA-256 of the rest; the rest carries the key and
-///   a well-formed program. Anything else — an edited, truncated, renamed or foreign file —
-///   is refused, and the filter is compiled (and verified) again.
+///   a well-formed program (`.filter`) or plan hash (`.plan`). Anything else — an edited,
+///   truncated, renamed or foreign file — is refused, and the value is computed again.
 /// - Size: at most `maxEntries` entries; a store past it removes the oldest.
 /// - Room: the cache shares the audit log's filesystem, and the log comes first. An entry
 ///   is stored only while at least `reservedBytes` stay free after it, so a cache never
@@ -37,9 +40,10 @@ public struct SeccompFilterCache: Sendable {
     ///   - directory: where entries live (created 0700 when missing).
     ///   - policyFiles: the bytes of every file of the policy, as loaded.
     ///   - wardenVersion: the running Warden's version.
-    public init(directory: String, policyFiles: [[UInt8]], wardenVersion: String) {
+    ///   - build: the running executable's build (tests pass others).
+    public init(directory: String, policyFiles: [[UInt8]], wardenVersion: String, build: String = WardenBuild.identity) {
         self.directory = directory
-        var salt = Array("warden \(wardenVersion)\n".utf8)
+        var salt = Array("warden \(wardenVersion)\nbuild \(build)\n".utf8)
         for file in policyFiles { salt += Array("file \(Digest.sha256Hex(file))\n".utf8) }
         self.salt = salt
     }
@@ -78,7 +82,15 @@ public struct SeccompFilterCache: Sendable {
 
     /// A valid entry for `key`, or nil.
     func load(key: String, policy: SeccompPolicy) -> SeccompFilter? {
-        let fd = open(entryPath(key), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard let body = readEntry(entryPath(key)) else { return nil }
+        return SeccompFilterArchive.decode(body, key: key, policy: policy)
+    }
+
+    /// The body of the entry file at `path` when the file is the caller's own regular file,
+    /// not group/other writable, at most `maxEntryBytes`, and its first line is the SHA-256 of
+    /// the rest; else nil.
+    func readEntry(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
@@ -96,7 +108,7 @@ public struct SeccompFilterCache: Sendable {
         let header = String(decoding: bytes[..<newline], as: UTF8.self)
         let body = Array(bytes[(newline + 1)...])
         guard header == Self.magic + " " + Digest.sha256Hex(body) else { return nil }
-        return SeccompFilterArchive.decode(body, key: key, policy: policy)
+        return body
     }
 
     /// Free space the audit log's filesystem keeps after a store.
@@ -112,7 +124,12 @@ public struct SeccompFilterCache: Sendable {
 
     /// Writes the entry (a new file renamed into place; losing it costs only a compile).
     func store(_ filter: SeccompFilter, key: String) {
-        let body = SeccompFilterArchive.encode(filter, key: key)
+        writeEntry(SeccompFilterArchive.encode(filter, key: key), to: entryPath(key), key: key)
+    }
+
+    /// Writes `body` under its header as `path` (a new file renamed into place), when there
+    /// is room; prunes after a store.
+    func writeEntry(_ body: [UInt8], to path: String, key: String) {
         guard !body.isEmpty else { return }
         let bytes = Array((Self.magic + " " + Digest.sha256Hex(body) + "\n").utf8) + body
         guard roomFor(bytes.count) else { return }
@@ -127,7 +144,7 @@ public struct SeccompFilterCache: Sendable {
             done += n
         }
         close(fd)
-        if done == bytes.count, rename(temp, entryPath(key)) == 0 {
+        if done == bytes.count, rename(temp, path) == 0 {
             prune()
             return
         }
@@ -144,7 +161,7 @@ public struct SeccompFilterCache: Sendable {
         var entries: [(name: String, mtime: Int)] = []
         while let e = readdir(dir) {
             let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name.hasSuffix(".filter") else { continue }
+            guard name.hasSuffix(".filter") || name.hasSuffix(".plan") else { continue }
             var st = stat()
             guard lstat(directory + "/" + name, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
             entries.append((name, st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec))

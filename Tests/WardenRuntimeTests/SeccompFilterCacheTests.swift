@@ -26,8 +26,9 @@ import WardenPolicy
         return effective.seccompPolicy(arch: other, notify: notify)
     }
 
-    func cache(_ dir: String, files: [String] = [Self.text], version: String = "1.0.0") -> SeccompFilterCache {
-        SeccompFilterCache(directory: dir, policyFiles: files.map { Array($0.utf8) }, wardenVersion: version)
+    func cache(_ dir: String, files: [String] = [Self.text], version: String = "1.0.0",
+               build: String = WardenBuild.identity) -> SeccompFilterCache {
+        SeccompFilterCache(directory: dir, policyFiles: files.map { Array($0.utf8) }, wardenVersion: version, build: build)
     }
 
     @Test func aSecondLaunchUsesTheEntryAndGetsTheSameFilter() throws {
@@ -49,8 +50,9 @@ import WardenPolicy
         let policy = try seccomp()
         let base = cache("/nonexistent").key(for: policy)
         #expect(cache("/nonexistent").key(for: policy) == base, "the key is deterministic")
-        // Warden's version.
+        // Warden's version, and its build (the same version rebuilt with another compiler).
         #expect(cache("/nonexistent", version: "1.0.1").key(for: policy) != base)
+        #expect(cache("/nonexistent", build: "build-id 00").key(for: policy) != base)
         // Any policy file, also an include that changes nothing the filter holds.
         #expect(cache("/nonexistent", files: [Self.text, "warden 1\n"]).key(for: policy) != base)
         #expect(cache("/nonexistent", files: [Self.text + "# a comment\n"]).key(for: policy) != base)
@@ -183,5 +185,70 @@ import WardenPolicy
         #expect(try !cache(dir).filter(for: policy).hit)
         #expect(try !cache(dir).filter(for: policy).hit)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
+    /// The plan hash is kept per identity and per policy paths, and recomputed whenever any
+    /// input changes or the entry was not written by Warden.
+    @Test func thePlanHashIsReusedOnlyForExactlyTheSameInput() throws {
+        let root = try Fixture.tempDir("fc")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/seccomp-cache"
+        let policy = try seccomp()
+        var computed = 0
+        func hash(_ c: SeccompFilterCache, identity: String = "agent", paths: [String] = ["/p.warden"],
+                  policy p: SeccompPolicy? = nil, value: String = String(repeating: "a", count: 64)) -> (String, Bool) {
+            let r = c.planSHA256(identity: identity, policyPaths: paths, policy: p ?? policy) { computed += 1; return value }
+            return (r.hash, r.hit)
+        }
+        #expect(hash(cache(dir)) == (String(repeating: "a", count: 64), false))
+        #expect(hash(cache(dir), value: "unused") == (String(repeating: "a", count: 64), true))
+        #expect(computed == 1)
+        // Every input is another entry: identity, paths, version, build, policy bytes, compiler input.
+        #expect(hash(cache(dir), identity: "other").1 == false)
+        #expect(hash(cache(dir), paths: ["/q.warden"]).1 == false)
+        #expect(hash(cache(dir), paths: ["/p.warden", "/inc.warden"]).1 == false)
+        #expect(hash(cache(dir, version: "1.0.1")).1 == false)
+        #expect(hash(cache(dir, build: "build-id 00")).1 == false)
+        #expect(hash(cache(dir, files: [Self.text + "# edit\n"])).1 == false)
+        #expect(hash(cache(dir), policy: try seccomp(notify: false)).1 == false)
+        #expect(computed == 8)
+
+        // An entry edited by anyone (or not well-formed) is refused and replaced.
+        let entries = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".plan") }
+        #expect(entries.count == 8)
+        let c = cache(dir)
+        let path = c.planEntryPath(c.planKey(identity: "agent", policyPaths: ["/p.warden"], policy: policy))
+        #expect(entries.contains((path as NSString).lastPathComponent))
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        let forged = original.replacingOccurrences(of: String(repeating: "a", count: 64), with: String(repeating: "b", count: 64))
+        try forged.write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(hash(c, value: String(repeating: "c", count: 64)) == (String(repeating: "c", count: 64), false), "an edited entry is used")
+        #expect(hash(c).0 == String(repeating: "c", count: 64), "the recomputed value replaced the edited entry")
+        chmod(path, 0o666)
+        #expect(hash(c).1 == false, "a world-writable entry is used")
+        #expect(SeccompFilterCache.planHash(in: Array("key k\nplan_sha256 \(String(repeating: "A", count: 64))\n".utf8), key: "k") == nil)
+        #expect(SeccompFilterCache.planHash(in: Array("key k\nplan_sha256 abc\n".utf8), key: "k") == nil)
+        #expect(SeccompFilterCache.planHash(in: Array("key j\nplan_sha256 \(String(repeating: "a", count: 64))\n".utf8), key: "k") == nil)
+    }
+
+    /// The build identity is this executable's GNU build ID, as readelf reads it from the file.
+    @Test func theBuildIdentityIsTheExecutablesBuildID() throws {
+        let readelf = Process()
+        readelf.executableURL = URL(fileURLWithPath: "/usr/bin/readelf")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/readelf") else {
+            print("skipping: readelf is not installed (binutils)"); return
+        }
+        readelf.arguments = ["-n", "/proc/\(getpid())/exe"]
+        let out = Pipe()
+        readelf.standardOutput = out
+        try readelf.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        readelf.waitUntilExit()
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("Build ID:") }) else {
+            #expect(WardenBuild.identity.hasPrefix("executable "), "\(WardenBuild.identity)")
+            return
+        }
+        let id = line.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        #expect(WardenBuild.identity == "build-id " + id)
     }
 }

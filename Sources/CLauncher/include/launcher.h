@@ -208,9 +208,12 @@ int warden_notif_id_valid(int listener, uint64_t id);
 /// unshare(2). Returns 0 on success or the positive errno.
 int warden_probe_unshare(uint32_t ns);
 
-/// Checks whether seccomp user notification works here (installs a filter in a child).
+/// Checks whether seccomp user notification works here: in place when this process has no
+/// seccomp filter (SECCOMP_GET_ACTION_AVAIL), else by installing a listener in a child.
 /// 0 when it does, else the errno.
 int warden_probe_user_notif(void);
+/// The same question always answered by a child installing a listener (for tests).
+int warden_probe_user_notif_in_child(void);
 
 /// Signal forwarding for the supervisor process: SIGINT, SIGTERM, SIGHUP (and SIGQUIT,
 /// SIGUSR1, SIGUSR2) are sent to `target` while installed. `target` <= 0 uninstalls.
@@ -304,6 +307,10 @@ int warden_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 /// Asks the kernel to send `sig` to the calling process when its parent dies
 /// (PR_SET_PDEATHSIG). 0 on success, -1 with errno set.
 int warden_set_parent_death_signal(int sig);
+
+/// Copies the running executable's GNU build ID (NT_GNU_BUILD_ID, read from its own program
+/// headers) into `out`; returns its length, 0 when it has none or it exceeds `cap`.
+int warden_build_id(uint8_t *out, size_t cap);
 
 #ifdef __cplusplus
 }
