@@ -217,6 +217,9 @@ public struct Supervisor: Sendable {
         var killAt: Int64?  // end of the grace period
         var killed = false
         var terminations = 0
+        // Once the agent has run for a while, the launch's code is not needed again: its pages
+        // are released from this process (`releaseCodePagesAfter`), once.
+        var releaseAt: Int64? = monotonicNow() &+ Self.releaseCodePagesAfter
         func terminate(sendTERM: Bool) {
             if sendTERM { kill(pid, SIGTERM) }
             let at = monotonicNow() &+ grace
@@ -233,7 +236,11 @@ public struct Supervisor: Sendable {
                 terminate(sendTERM: true)
             }
             if let k = killAt, now >= k { killNow() }
-            let wake = [timedOut ? nil : deadline, killed ? nil : killAt].compactMap { $0 }.min()
+            if let r = releaseAt, now >= r {
+                releaseAt = nil
+                _ = warden_release_code_pages()
+            }
+            let wake = [timedOut ? nil : deadline, killed ? nil : killAt, releaseAt].compactMap { $0 }.min()
             var timeoutMs = wake.map { Int32(clamping: (max($0 - now, 0) + 999_999) / 1_000_000) } ?? -1
             if pidfd < 0 { timeoutMs = timeoutMs < 0 ? 5 : min(timeoutMs, 5) }  // old kernel: poll waitpid
             var fds = [pollfd(fd: stop.readFD, events: Int16(POLLIN), revents: 0),
@@ -261,6 +268,11 @@ public struct Supervisor: Sendable {
         reap(pid)
         return (timedOut, killed)
     }
+
+    /// How long the agent runs before the supervisor releases its mappings of Warden's code
+    /// (a short run ends first and pays nothing; a long one keeps only what supervising uses
+    /// resident: docs/performance.md).
+    static let releaseCodePagesAfter: Int64 = 1_000_000_000
 
     private func reap(_ pid: Int32) {
         var st: Int32 = 0

@@ -312,6 +312,12 @@ int warden_set_parent_death_signal(int sig);
 /// headers) into `out`; returns its length, 0 when it has none or it exceeds `cap`.
 int warden_build_id(uint8_t *out, size_t cap);
 
+/// Drops this process's page mappings of the read-only, unrelocated segments (code and
+/// constant data) of its executable and libraries (MADV_DONTNEED: their pages stay in the
+/// page cache, and a page needed again is mapped back on its next use). Writable and RELRO
+/// segments, and objects with text relocations, are left alone. Returns the bytes released.
+long warden_release_code_pages(void);
+
 #ifdef __cplusplus
 }
 #endif
