@@ -271,6 +271,40 @@ import Testing
         #expect(Self.wait { (Self.run(port: server.port, 1)?["state"] as? String) == "finished" }, "\(server.output)")
     }
 
+    /// An identity's kill switch stops its running run (recorded, the run interrupted),
+    /// refuses its deliveries, shows in the metrics, and, once cleared, lets it run again.
+    @Test func anIdentitysKillSwitchStopsItsRunsAndRefusesItsLaunches() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let token = String(UInt32.random(in: 100_000...999_999))
+        let w = try World(command: "echo started > started; exec sleep 3\(token)")
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let server = try w.start()
+        defer { _ = server.stop() }
+        #expect(try Self.deliver(port: server.port, body: #"{"ref":"one"}"#, delivery: "k-1").0 == 202)
+        #expect(Self.wait { FileManager.default.fileExists(atPath: w.state + "/runs/1/workspace/started") }, "\(server.output)")
+        try FileManager.default.createDirectory(atPath: w.state + "/kill-switch", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: w.state + "/kill-switch/default", contents: nil)
+        #expect(Self.wait { (Self.run(port: server.port, 1)?["state"] as? String) == "interrupted" }, "\(server.output)")
+        #expect(RunSignalsCLITests.processes(containing: "sleep 3\(token)").isEmpty)
+        let on = w.records().first { $0["kind"] as? String == "serve.kill_switch" }
+        let onFields = on?["fields"] as? [String: Any]
+        #expect(onFields?["identity"] as? String == "default" && onFields?["state"] as? String == "on"
+                && onFields?["stopped"] as? [Int] == [1], "\(String(describing: on))")
+        #expect(w.records().contains { $0["kind"] as? String == "run.exit" }, "the stopped run recorded its end")
+
+        let (refused, answer) = try Self.deliver(port: server.port, body: #"{"ref":"two"}"#, delivery: "k-2")
+        #expect(refused == 200 && answer.contains("kill switch"), "\(refused) \(answer)")
+        let refusal = w.records().last { $0["kind"] as? String == "trigger.refuse" }
+        #expect(((refusal?["fields"] as? [String: Any])?["reason"] as? String ?? "").contains("kill switch"))
+        let (_, metrics) = try Self.get(port: server.port, "/metrics")
+        #expect(metrics.contains(#"warden_serve_identity_stopped{identity="default"} 1"#), "\(metrics)")
+
+        unlink(w.state + "/kill-switch/default")
+        #expect(Self.wait { w.records().contains { ($0["fields"] as? [String: Any])?["state"] as? String == "off" } })
+        #expect(try Self.deliver(port: server.port, body: #"{"ref":"three"}"#, delivery: "k-3").0 == 202)
+        #expect(Self.wait { FileManager.default.fileExists(atPath: w.state + "/runs/2/workspace/started") }, "\(server.output)")
+    }
+
     @Test func aRunGoingWhenTheServerDiesIsStoppedAndRecordedAsInterrupted() throws {
         guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
         let token = String(UInt32.random(in: 100_000...999_999))

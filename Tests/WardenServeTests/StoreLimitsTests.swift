@@ -37,6 +37,18 @@ import Testing
         #expect(try store.claim(limits: limits, now: 5)?.id == a2.id)
     }
 
+    @Test func aStoppedIdentityWaitsAndOthersGoOn() throws {
+        let dir = StoreTempDir()
+        let store = try ServeStore(path: dir.file())
+        let a1 = try store.enqueue(sampleRun(1, identity: "alpha", repository: nil))
+        let b1 = try store.enqueue(sampleRun(2, identity: "beta", repository: nil))
+        let limits = ConcurrencyLimits(host: 10)
+        #expect(try store.claim(limits: limits, skipping: ["alpha"], now: 1)?.id == b1.id)
+        #expect(try store.claim(limits: limits, skipping: ["alpha"], now: 2) == nil)
+        // Released: alpha's run was only waiting.
+        #expect(try store.claim(limits: limits, now: 3)?.id == a1.id)
+    }
+
     @Test func repositoryCapCountsOnlyRunsWithARepository() throws {
         let dir = StoreTempDir()
         let store = try ServeStore(path: dir.file())

@@ -23,10 +23,14 @@ public final class DecisionRecorder: Sendable {
 
     /// Appends one decision record under the run id `id`; throws when it is not durable.
     public func record(allowed: Bool, id: String, fields: [String: AuditValue]) throws(AuditError) {
+        try log(AuditEvent(kind: allowed ? AuditKind.triggerAllow : AuditKind.triggerRefuse, fields: fields), id: id)
+    }
+
+    /// Appends one of the server's own records under the run id `id`, durably.
+    public func log(_ event: AuditEvent, id: String) throws(AuditError) {
         let key = try signingKeyPath.map { path throws(AuditError) in try AuditSigningKey.load(path: path) }
         let log = try AuditLog(path: logPath, signingKey: key)
-        _ = try log.append([AuditEvent(kind: allowed ? AuditKind.triggerAllow : AuditKind.triggerRefuse, fields: fields)],
-                           run: id, sync: true)
+        _ = try log.append([event], run: id, sync: true)
     }
 
     /// Records a delivery refused before a decision, unless this minute's share is spent.

@@ -16,6 +16,8 @@ struct DeliveryDecider: Sendable {
     /// Decisions and enqueues are serialized, so two deliveries never both fit a budget that
     /// has room for one.
     let decisionLock: DecisionLock
+    /// Identities the kill switch has stopped: their launches are refused.
+    let stoppedIdentities: @Sendable () -> Set<String>
 
     func handle(_ request: ServeRequest, endpoint: WebhookEndpoint) -> ServeResponse {
         let policy = policy()
@@ -60,7 +62,7 @@ struct DeliveryDecider: Sendable {
         }
         // `eligible`: only triggers whose own secret verified this delivery may take it.
         let usage = BudgetUsage(store: store, triggers: eligible, now: now)
-        let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of)
+        let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of).holding(stoppedIdentities())
         let decisionID = AuditRun.newRunID()
         var fields = DeliveryFields.of(delivery, policyPath: policy.path)
         fields["reason"] = .string(decision.reason)

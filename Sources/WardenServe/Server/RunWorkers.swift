@@ -45,6 +45,8 @@ public final class RunWorkers: Sendable {
     private let triggerConcurrency: @Sendable () -> [String: Int]
     private let launch: Launch
     private let pausePath: String?
+    /// Identities whose runs must not start (the kill switch: `KillSwitch.stoppedIdentities`).
+    private let stoppedIdentities: @Sendable () -> Set<String>
     private let wakeups = DispatchSemaphore(value: 0)
     private let stopping = Atomic<Bool>(false)
     private let threads = Mutex<[ThreadHandle]>([])
@@ -52,8 +54,10 @@ public final class RunWorkers: Sendable {
     private let report: @Sendable (String) -> Void
 
     public init(store: ServeStore, limits: ConcurrencyLimits, pausePath: String?,
+                stoppedIdentities: @escaping @Sendable () -> Set<String> = { [] },
                 triggerConcurrency: @escaping @Sendable () -> [String: Int],
                 report: @escaping @Sendable (String) -> Void, launch: @escaping Launch) {
+        self.stoppedIdentities = stoppedIdentities
         self.store = store
         self.limits = limits
         self.pausePath = pausePath
@@ -97,7 +101,8 @@ public final class RunWorkers: Sendable {
             }
             let claimed: QueuedRun?
             do {
-                claimed = try store.claim(limits: limits, triggerConcurrency: triggerConcurrency(), now: ServeClock.milliseconds())
+                claimed = try store.claim(limits: limits, triggerConcurrency: triggerConcurrency(), skipping: stoppedIdentities(),
+                                          now: ServeClock.milliseconds())
             } catch {
                 report("warden serve: cannot read the run queue: \(error)")
                 _ = wakeups.wait(timeout: .now() + .seconds(5))

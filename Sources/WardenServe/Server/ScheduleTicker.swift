@@ -23,12 +23,15 @@ public final class ScheduleTicker: Sendable {
     private let decisionLock: DecisionLock
     private let wake: @Sendable () -> Void
     private let report: @Sendable (String) -> Void
+    private let stoppedIdentities: @Sendable () -> Set<String>
     private let stopping = Atomic<Bool>(false)
     private let lastMinute = Mutex<Int64?>(nil)
     private let thread = Mutex<ThreadHandle?>(nil)
 
     init(policy: @escaping @Sendable () -> ServePolicy, store: ServeStore, recorder: DecisionRecorder, decisionLock: DecisionLock,
-         wake: @escaping @Sendable () -> Void, report: @escaping @Sendable (String) -> Void) {
+         wake: @escaping @Sendable () -> Void, report: @escaping @Sendable (String) -> Void,
+         stoppedIdentities: @escaping @Sendable () -> Set<String> = { [] }) {
+        self.stoppedIdentities = stoppedIdentities
         self.policy = policy
         self.store = store
         self.recorder = recorder
@@ -76,9 +79,10 @@ public final class ScheduleTicker: Sendable {
     private func decide(_ trigger: CheckedTrigger, at time: TriggerTime, policy: ServePolicy) {
         let now = ServeClock.milliseconds()
         let usage = BudgetUsage(store: store, triggers: [trigger], now: now)
-        let decision = TriggerAuthorizer(triggers: [trigger]).decide(.schedule(trigger.name, at: time), usage: usage.of)
+        let decided = TriggerAuthorizer(triggers: [trigger]).decide(.schedule(trigger.name, at: time), usage: usage.of)
         // Not this minute: no event, nothing to record.
-        if !decision.allowed, decision.refusals.allSatisfy({ $0.clause == "on" }) { return }
+        if !decided.allowed, decided.refusals.allSatisfy({ $0.clause == "on" }) { return }
+        let decision = decided.holding(stoppedIdentities())
         let id = AuditRun.newRunID()
         var fields: [String: AuditValue] = ["source": "schedule", "trigger": .string(trigger.name), "time": .string(time.text),
                                             "reason": .string(decision.reason), "policy_path": .string(policy.path)]

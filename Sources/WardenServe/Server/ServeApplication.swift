@@ -20,12 +20,16 @@ public final class ServeApplication: ServeHandler {
     /// DNS rebinding. Nil: any.
     private let localHosts: Set<String>?
     private let pausedCheck: @Sendable () -> Bool
+    /// Identities the kill switch has stopped (their launches are refused).
+    private let stoppedIdentities: @Sendable () -> Set<String>
     private let wakeWorkers: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
     /// The live records of `/api/events` (nil: not offered).
     let feed: AuditFeed?
 
     public init(policy: ServePolicy, store: ServeStore, recorder: DecisionRecorder, apiToken: [UInt8]?,
-                feed: AuditFeed? = nil, localHosts: Set<String>? = nil, paused: @escaping @Sendable () -> Bool) {
+                feed: AuditFeed? = nil, localHosts: Set<String>? = nil, paused: @escaping @Sendable () -> Bool,
+                stoppedIdentities: @escaping @Sendable () -> Set<String> = { [] }) {
+        self.stoppedIdentities = stoppedIdentities
         current = Mutex(policy)
         self.localHosts = localHosts.map { Set($0.map { $0.lowercased() }) }
         self.feed = feed
@@ -47,7 +51,7 @@ public final class ServeApplication: ServeHandler {
     /// The schedule ticker, sharing this application's policy, store, recorder and decision lock.
     public func makeScheduleTicker(report: @escaping @Sendable (String) -> Void) -> ScheduleTicker {
         ScheduleTicker(policy: { self.policy }, store: store, recorder: recorder, decisionLock: decisionLock,
-                       wake: { self.wake() }, report: report)
+                       wake: { self.wake() }, report: report, stoppedIdentities: stoppedIdentities)
     }
 
     private func wake() { wakeWorkers.withLock { $0 }?() }
@@ -72,7 +76,7 @@ public final class ServeApplication: ServeHandler {
         if let endpoint = WebhookEndpoint.parse(path: request.path) {
             guard request.method == "POST" else { return .text(405, "deliveries are POSTed") }
             let decider = DeliveryDecider(policy: { self.policy }, store: store, recorder: recorder, metrics: metrics,
-                                          wake: { self.wake() }, decisionLock: decisionLock)
+                                          wake: { self.wake() }, decisionLock: decisionLock, stoppedIdentities: stoppedIdentities)
             return decider.handle(request, endpoint: endpoint)
         }
         guard request.method == "GET" else { return .text(405, "only GET here") }
@@ -85,7 +89,7 @@ public final class ServeApplication: ServeHandler {
         do {
             switch request.path {
             case "/":
-                let page = StatusPage.html(try store.runs(limit: 100, before: nil), queue: try store.counts(), paused: pausedCheck(),
+                let page = StatusPage.html(try store.runs(limit: 100, before: nil), queue: try store.counts(), paused: pausedCheck(), stopped: stoppedIdentities(),
                                            live: feed != nil)
                 return ServeResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8),
                                      headers: [("Content-Security-Policy", StatusPage.contentSecurityPolicy)])
@@ -93,7 +97,7 @@ public final class ServeApplication: ServeHandler {
                 guard let feed else { return .text(404, "this server offers no event stream") }
                 return .events(feed)
             case "/metrics":
-                let text = metrics.render(queue: try store.counts(), paused: pausedCheck())
+                let text = metrics.render(queue: try store.counts(), paused: pausedCheck(), stopped: stoppedIdentities())
                 return ServeResponse(status: 200, contentType: "text/plain; version=0.0.4", body: Array(text.utf8))
             case "/api/runs":
                 let limit = min(1000, max(1, request.queryValue("limit").flatMap(Int.init) ?? 100))

@@ -12,8 +12,9 @@ public final class ServeMetrics: Sendable {
         deliveries.withLock { $0["source=\"\(source)\",result=\"\(result)\"", default: 0] += 1 }
     }
 
-    /// The exposition: delivery counters, the queue by state, whether launching is paused.
-    func render(queue: [RunState: Int], paused: Bool) -> String {
+    /// The exposition: delivery counters, the queue by state, whether launching is paused,
+    /// the identities the kill switch has stopped (their names are identity names: no escaping needed).
+    func render(queue: [RunState: Int], paused: Bool, stopped: Set<String> = []) -> String {
         var out = "# HELP warden_serve_deliveries_total Webhook deliveries received, by source and result.\n"
         out += "# TYPE warden_serve_deliveries_total counter\n"
         for (labels, n) in deliveries.withLock({ $0 }).sorted(by: { $0.key < $1.key }) {
@@ -25,6 +26,8 @@ public final class ServeMetrics: Sendable {
         }
         out += "# HELP warden_serve_paused 1 while the kill switch holds new launches.\n# TYPE warden_serve_paused gauge\n"
         out += "warden_serve_paused \(paused ? 1 : 0)\n"
+        out += "# HELP warden_serve_identity_stopped 1 for each identity the kill switch has stopped.\n# TYPE warden_serve_identity_stopped gauge\n"
+        for identity in stopped.sorted() { out += "warden_serve_identity_stopped{identity=\"\(identity)\"} 1\n" }
         return out
     }
 }

@@ -38,7 +38,7 @@ enum StatusPage {
         return "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-\(hash)'; connect-src 'self'"
     }()
 
-    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool, live: Bool = false) -> String {
+    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool, stopped: Set<String> = [], live: Bool = false) -> String {
         var out = """
         <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
         <title>warden serve</title><style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -46,7 +46,9 @@ enum StatusPage {
         <h1>warden serve</h1>
         """
         out += "<p>" + RunState.allCases.map { "\($0.rawValue): \(queue[$0] ?? 0)" }.joined(separator: " · ")
-        out += paused ? " · <strong>paused</strong> (the kill switch holds new launches)</p>" : "</p>"
+        out += paused ? " · <strong>paused</strong> (new launches are held)" : ""
+        if !stopped.isEmpty { out += " · <strong>stopped by the kill switch:</strong> " + escape(stopped.sorted().joined(separator: ", ")) }
+        out += "</p>"
         out += "<table><tr><th>#</th><th>trigger</th><th>identity</th><th>repository</th><th>state</th><th>exit</th><th>run</th><th>error</th></tr>"
         for run in runs {
             let cells = [String(run.id), run.trigger, run.identity, run.repository ?? "", run.state.rawValue,

@@ -6,8 +6,10 @@ extension ServeStore {
     /// exceed one. A run blocked by its identity, repository or trigger does not hold back
     /// later runs that are not.
     ///
-    /// `triggerConcurrency` maps a trigger name to its `budget concurrent N`.
-    public func claim(limits: ConcurrencyLimits, triggerConcurrency: [String: Int] = [:], now: Int64) throws(ServeStoreError) -> QueuedRun? {
+    /// `triggerConcurrency` maps a trigger name to its `budget concurrent N`; runs of the
+    /// identities in `stopped` (the kill switch) are not started.
+    public func claim(limits: ConcurrencyLimits, triggerConcurrency: [String: Int] = [:], skipping stopped: Set<String> = [],
+                      now: Int64) throws(ServeStoreError) -> QueuedRun? {
         guard limits.host > 0 else { return nil }
         return try locked { (db) throws(ServeStoreError) -> QueuedRun? in
             try db.transaction { () throws(ServeStoreError) -> QueuedRun? in
@@ -22,6 +24,7 @@ extension ServeStore {
                 }
                 guard host < limits.host else { return nil }
                 func allowed(_ trigger: String, _ identity: String, _ repository: String?) -> Bool {
+                    if stopped.contains(identity) { return false }
                     if let cap = triggerConcurrency[trigger], byTrigger[trigger, default: 0] >= cap { return false }
                     if let cap = limits.perIdentity, byIdentity[identity, default: 0] >= cap { return false }
                     if let cap = limits.perRepository, let repository, byRepository[repository, default: 0] >= cap { return false }

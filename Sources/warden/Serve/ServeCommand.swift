@@ -23,7 +23,9 @@ struct ServeCommand: ParsableCommand {
         Deliveries go to POST /hooks/github, /hooks/gitlab and /hooks/webhook/NAME; GET / shows \
         the runs, /api/runs lists them as JSON, /metrics has Prometheus counters, /healthz answers \
         ok. The queue lives in STATE/queue.sqlite3: a restart resumes queued runs and records runs \
-        that were going as interrupted. While STATE/paused exists nothing new starts. SIGHUP \
+        that were going as interrupted. While STATE/paused exists nothing new starts; while \
+        STATE/kill-switch/IDENTITY exists that identity's runs are stopped and its launches refused \
+        (recorded as serve.kill_switch). SIGHUP \
         reloads the policy and its secrets (a policy that fails to load leaves the old one in \
         force); SIGTERM or SIGINT stops: no new deliveries, running agents get SIGTERM and record \
         their end. Exit status: 0 after a stop, 2 for bad input or a policy the server cannot take.
@@ -110,21 +112,26 @@ struct ServeCommand: ParsableCommand {
 
         let logPath = AuditLocation.resolve(explicit: auditLog)
         let recorder = DecisionRecorder(logPath: HostFacts.absolute(logPath), signingKeyPath: AuditLocation.signingKeyPath(explicit: nil))
-        let pausePath = state + "/paused"
+        let killSwitch = KillSwitch(stateDirectory: state)
         let feed = AuditFeed(path: recorder.logPath)
         let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token, feed: feed,
-                                           localHosts: ServeApplication.localHostNames(listening: host), paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
+                                           localHosts: ServeApplication.localHostNames(listening: host), paused: { killSwitch.paused },
+                                           stoppedIdentities: { killSwitch.stoppedIdentities() })
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
         let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
-                                 pausePath: pausePath, triggerConcurrency: { application.policy.concurrency },
+                                 pausePath: killSwitch.pausePath, stoppedIdentities: { killSwitch.stoppedIdentities() },
+                                 triggerConcurrency: { application.policy.concurrency },
                                  report: report, launch: { launcher.launch($0) })
+        let switches = KillSwitchWatcher(killSwitch: killSwitch, recorder: recorder, report: report) { launcher.stop(identity: $0) }
         application.onQueued { workers.wake() }
         let server: HTTPServer
         do { server = try HTTPServer(host: host, port: port, handler: application) } catch { throw FleetError(error.description) }
         let ticker = application.makeScheduleTicker(report: report)
+        switches.look()
         workers.start()
+        switches.start()
         ticker.start()
         feed.start()
         do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
@@ -152,6 +159,7 @@ struct ServeCommand: ParsableCommand {
         feed.stop()
         server.stop()
         ticker.stopAndJoin()
+        switches.stopAndJoin()
         launcher.stopAll()
         workers.stopAndJoin()
         unlink(state + "/listening")

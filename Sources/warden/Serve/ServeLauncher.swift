@@ -26,7 +26,8 @@ final class ServeLauncher: Sendable {
     /// instead of the event's URL.
     let cloneMirror: String?
     let policy: @Sendable () -> ServePolicy
-    private let children = Mutex<(stopping: Bool, pids: [Int64: pid_t])>((false, [:]))
+    /// Runs going, by queue id (with their identity), and those a kill switch stopped.
+    private let children = Mutex<(stopping: Bool, pids: [Int64: (pid: pid_t, identity: String)], stopped: Set<Int64>)>((false, [:], []))
 
     init(wardenPath: String, stateDirectory: String, auditLog: String?, timeout: String?, cloneMirror: String?,
          policy: @escaping @Sendable () -> ServePolicy) {
@@ -42,7 +43,20 @@ final class ServeLauncher: Sendable {
     func stopAll() {
         children.withLock { c in
             c.stopping = true
-            for pid in c.pids.values { kill(pid, SIGTERM) }
+            for child in c.pids.values { kill(child.pid, SIGTERM) }
+        }
+    }
+
+    /// Sends SIGTERM to every run of `identity` going (the kill switch); their queue ids.
+    /// Each records its own `run.exit` and ends `interrupted`.
+    func stop(identity: String) -> [Int64] {
+        children.withLock { c in
+            let ids = c.pids.filter { $0.value.identity == identity && !c.stopped.contains($0.key) }.map(\.key).sorted()
+            for id in ids {
+                if let child = c.pids[id] { kill(child.pid, SIGTERM) }
+                c.stopped.insert(id)
+            }
+            return ids
         }
     }
 
@@ -73,12 +87,12 @@ final class ServeLauncher: Sendable {
         if let timeout { arguments += ["--timeout", timeout] }
         arguments += ["--"] + trigger.run
         let status: Int32
-        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id) } catch {
+        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id, identity: run.identity) } catch {
             return LaunchOutcome(error: error.description, workspace: workspace, interrupted: error.description == Self.stopping)
         }
         let report = (try? BoundedFileReader.read(reportPath, limit: 1 << 16)).flatMap { try? AuditValue.parseJSON($0).get() }
         let exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
-        let stopped = children.withLock { $0.stopping } && exitCode != 0
+        let stopped = children.withLock { c in (c.stopping || c.stopped.remove(run.id) != nil) } && exitCode != 0
         return LaunchOutcome(runID: report?["run_id"]?.stringValue, exitCode: exitCode, error: report?["error"]?.stringValue,
                              workspace: workspace, interrupted: stopped)
     }
@@ -116,12 +130,12 @@ final class ServeLauncher: Sendable {
     }
 
     /// Starts `warden run` and waits for it; its exit status (128+N when killed by signal N).
-    private func spawnAndWait(_ arguments: [String], output: String, key: Int64) throws(FleetError) -> Int32 {
+    private func spawnAndWait(_ arguments: [String], output: String, key: Int64, identity: String) throws(FleetError) -> Int32 {
         try ChildWarden.run(wardenPath, arguments, output: output, canceled: Self.stopping, admit: { spawn in
             children.withLock { c in
                 guard !c.stopping else { return (0, ECANCELED) }
                 let started = spawn()
-                if started.rc == 0 { c.pids[key] = started.pid }
+                if started.rc == 0 { c.pids[key] = (started.pid, identity) }
                 return started
             }
         }, forget: { children.withLock { _ = $0.pids.removeValue(forKey: key) } })
