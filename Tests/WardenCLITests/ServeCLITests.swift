@@ -305,6 +305,79 @@ import Testing
         #expect(Self.wait { FileManager.default.fileExists(atPath: w.state + "/runs/2/workspace/started") }, "\(server.output)")
     }
 
+    /// API tokens: a token with `launch:NAME` starts manual trigger NAME when the policy's
+    /// `by` names it (decided and recorded like any launch); a token without the scope, an
+    /// unknown token, or one the trigger does not name cannot; `control` sets and clears the
+    /// kill switch; `read` is needed for the read routes once tokens exist.
+    @Test func apiTokensStartManualTriggersAndPullTheKillSwitchWithinTheirScopes() throws {
+        guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
+        let w = try World(triggers: """
+            trigger nightly {
+              identity default
+              on manual
+              by "token:ci-bot"
+              workspace empty
+              run "sh", "-c", "echo done > out.txt"
+            }
+            """)
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let tokens = w.dir + "/tokens"
+        try """
+            ci-bot   launch:nightly,read   ci-bot-token-0123456789
+            stranger launch:*              stranger-token-0123456789
+            ops      control               ops-token-0123456789
+
+            """.write(toFile: tokens, atomically: true, encoding: .utf8)
+        chmod(tokens, 0o644)
+        // A tokens file others can read is refused at start.
+        #expect {
+            _ = try w.start(["--api-tokens", tokens])
+        } throws: { error in
+            (error as? Failure)?.description.contains("no one else can read or write") ?? false
+        }
+        chmod(tokens, 0o600)
+        let server = try w.start(["--api-tokens", tokens])
+        defer { _ = server.stop() }
+        func post(_ path: String, _ token: String?, method: String = "POST") throws -> (Int, String) {
+            try Self.request(port: server.port, method: method, path: path,
+                             headers: token.map { ["Authorization": "Bearer " + $0] } ?? [:], body: "")
+        }
+        let (started, answer) = try post("/api/triggers/nightly/runs", "ci-bot-token-0123456789")
+        #expect(started == 202 && answer.contains("\"queued\":[1]"), "\(started) \(answer)")
+        #expect(Self.wait { (try? Self.request(port: server.port, method: "GET", path: "/api/runs/1",
+                                               headers: ["Authorization": "Bearer ci-bot-token-0123456789"]).1)?
+                    .contains("\"state\":\"finished\"") ?? false }, "\(server.output)")
+        #expect(FileManager.default.fileExists(atPath: w.state + "/runs/1/workspace/out.txt"))
+        let allow = w.records().first { $0["kind"] as? String == "trigger.allow" }
+        let allowFields = allow?["fields"] as? [String: Any]
+        #expect(allowFields?["token"] as? String == "ci-bot" && allowFields?["user"] as? String == "token:ci-bot"
+                && allowFields?["source"] as? String == "manual" && allowFields?["via"] as? String == "api", "\(String(describing: allow))")
+
+        #expect(try post("/api/triggers/nightly/runs", nil).0 == 401)
+        #expect(try post("/api/triggers/nightly/runs", "not-a-token-0123456789").0 == 401)
+        #expect(try post("/api/triggers/nightly/runs", "ops-token-0123456789").0 == 403, "no launch scope")
+        let (notNamed, why) = try post("/api/triggers/nightly/runs", "stranger-token-0123456789")
+        #expect(notNamed == 403 && why.contains("refuse"), "the policy's by does not name it: \(notNamed) \(why)")
+        #expect(w.records().contains { ($0["fields"] as? [String: Any])?["token"] as? String == "stranger" && $0["kind"] as? String == "trigger.refuse" })
+        #expect(try post("/api/triggers/nosuch/runs", "stranger-token-0123456789").0 == 404)
+        #expect(try post("/api/triggers/nightly/runs", "ci-bot-token-0123456789", method: "GET").0 == 405)
+
+        // Read routes need the read scope now.
+        #expect(try Self.request(port: server.port, method: "GET", path: "/api/runs", headers: ["Authorization": "Bearer ops-token-0123456789"]).0 == 401)
+        #expect(try Self.request(port: server.port, method: "GET", path: "/api/runs", headers: ["Authorization": "Bearer ci-bot-token-0123456789"]).0 == 200)
+
+        // The kill switch through the API, control scope only.
+        #expect(try post("/api/kill-switch/default", "ci-bot-token-0123456789").0 == 403)
+        #expect(try post("/api/kill-switch/default", "ops-token-0123456789").0 == 200)
+        #expect(FileManager.default.fileExists(atPath: w.state + "/kill-switch/default"))
+        #expect(Self.wait { w.records().contains { $0["kind"] as? String == "serve.kill_switch" } })
+        let (held, heldWhy) = try post("/api/triggers/nightly/runs", "ci-bot-token-0123456789")
+        #expect(held == 403 && heldWhy.contains("kill switch"), "\(held) \(heldWhy)")
+        #expect(try post("/api/kill-switch/..", "ops-token-0123456789").0 == 404)
+        #expect(try post("/api/kill-switch/default", "ops-token-0123456789", method: "DELETE").0 == 200)
+        #expect(!FileManager.default.fileExists(atPath: w.state + "/kill-switch/default"))
+    }
+
     @Test func aRunGoingWhenTheServerDiesIsStoppedAndRecordedAsInterrupted() throws {
         guard Self.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
         let token = String(UInt32.random(in: 100_000...999_999))

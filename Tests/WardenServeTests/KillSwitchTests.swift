@@ -41,7 +41,7 @@ import WardenPolicy
         """
         let analysis = try PolicyLoader(provider: InMemorySourceProvider(["/p.warden": text])).analyze("/p.warden")
         #expect(!analysis.hasErrors, "\(analysis.diagnostics)")
-        let one = TriggerAuthorizer(triggers: analysis.policy.triggers).decide(.manual("ta", by: .init(name: "alice")))
+        let one = TriggerAuthorizer(triggers: analysis.policy.triggers).decide(.manual("ta", by: TriggerEvent.LocalUser(name: "alice")))
         #expect(one.allowed, "\(one.reason)")
         #expect(one.holding([]) == one)
         #expect(one.holding(["b"]) == one)

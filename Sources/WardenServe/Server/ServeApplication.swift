@@ -14,7 +14,9 @@ public final class ServeApplication: ServeHandler {
     let metrics = ServeMetrics()
     let recorder: DecisionRecorder
     let decisionLock = DecisionLock()
-    private let apiToken: [UInt8]?
+    /// The API's tokens (`--api-tokens`, and `--api-token-file`'s as `api`, scope read).
+    private let tokens: ServeTokens
+    private let killSwitch: KillSwitch?
     /// Without a token, the read routes answer only requests addressed to these host names
     /// (the `Host` header without its port): a page on another site cannot read them through
     /// DNS rebinding. Nil: any.
@@ -28,14 +30,18 @@ public final class ServeApplication: ServeHandler {
 
     public init(policy: ServePolicy, store: ServeStore, recorder: DecisionRecorder, apiToken: [UInt8]?,
                 feed: AuditFeed? = nil, localHosts: Set<String>? = nil, paused: @escaping @Sendable () -> Bool,
-                stoppedIdentities: @escaping @Sendable () -> Set<String> = { [] }) {
+                stoppedIdentities: @escaping @Sendable () -> Set<String> = { [] },
+                tokens: ServeTokens = ServeTokens(), killSwitch: KillSwitch? = nil) {
         self.stoppedIdentities = stoppedIdentities
+        var tokens = tokens
+        if let apiToken { tokens.addReadToken(apiToken) }
+        self.tokens = tokens
+        self.killSwitch = killSwitch
         current = Mutex(policy)
         self.localHosts = localHosts.map { Set($0.map { $0.lowercased() }) }
         self.feed = feed
         self.store = store
         self.recorder = recorder
-        self.apiToken = apiToken
         self.pausedCheck = paused
     }
 
@@ -79,10 +85,13 @@ public final class ServeApplication: ServeHandler {
                                           wake: { self.wake() }, decisionLock: decisionLock, stoppedIdentities: stoppedIdentities)
             return decider.handle(request, endpoint: endpoint)
         }
+        let actions = APIActions(policy: { self.policy }, store: store, recorder: recorder, tokens: tokens, killSwitch: killSwitch,
+                                 decisionLock: decisionLock, stoppedIdentities: stoppedIdentities, wake: { self.wake() })
+        if let answer = actions.handle(request) { return answer }
         guard request.method == "GET" else { return .text(405, "only GET here") }
         if request.path == "/healthz" { return .text(200, "ok") }
         guard authorized(request) else {
-            if apiToken == nil { return .text(421, "this server answers only requests addressed to it by a local name (Host)") }
+            if tokens.isEmpty { return .text(421, "this server answers only requests addressed to it by a local name (Host)") }
             return ServeResponse(status: 401, body: Array("an API token is required (Authorization: Bearer ...)\n".utf8),
                                  headers: [("WWW-Authenticate", "Bearer")])
         }
@@ -120,14 +129,13 @@ public final class ServeApplication: ServeHandler {
         }
     }
 
-    /// With a token: the request carries it (compared in constant time). Without: the request
-    /// names one of the local host names.
+    /// With tokens: the request carries one with scope `read` (compared in constant time).
+    /// Without: the request names one of the local host names.
     private func authorized(_ request: ServeRequest) -> Bool {
-        guard let apiToken else {
+        guard !tokens.isEmpty else {
             guard let localHosts else { return true }
             return request.header("host").map { localHosts.contains(Self.hostName($0)) } ?? false
         }
-        guard let value = request.header("authorization"), value.hasPrefix("Bearer ") else { return false }
-        return WebhookSignature.tokenEqual(Array(value.utf8.dropFirst(7)), apiToken)
+        return tokens.authenticate(request.header("authorization"))?.scopes.contains(.read) ?? false
     }
 }

@@ -62,6 +62,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Clone `workspace clone` repositories from DIR/OWNER/NAME.git (a local mirror) instead of the event's URL.")
     var cloneMirror: String?
 
+    @Option(help: "A file of API tokens with scopes, one per line: NAME SCOPES TOKEN (scopes: read, control, launch:TRIGGER, launch:*); readable by the server's user only.")
+    var apiTokens: String?
+
     func validate() throws {
         if policy == "-" { throw ValidationError("--policy: standard input cannot be the policy here; give a file") }
         guard ServeAddress.parse(listen) != nil else { throw ValidationError("--listen: expected HOST:PORT, e.g. 127.0.0.1:8420") }
@@ -69,7 +72,7 @@ struct ServeCommand: ParsableCommand {
         if let perIdentity, perIdentity < 1 { throw ValidationError("--per-identity: at least 1") }
         if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
         if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
-        if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" { throw ValidationError("a path option is empty") }
+        if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" || apiTokens == "" { throw ValidationError("a path option is empty") }
     }
 
     func run() throws {
@@ -95,6 +98,7 @@ struct ServeCommand: ParsableCommand {
                 return bytes
             } catch let error as FleetError { throw error } catch { throw FleetError("--api-token-file \(TerminalText.escape(path)): \(error)") }
         }
+        let tokens = try apiTokens.map(Self.loadTokens) ?? ServeTokens()
         let initial = try Self.load(policyPath)
         let store: ServeStore
         do { store = try ServeStore(path: state + "/queue.sqlite3") } catch { throw FleetError("\(error)") }
@@ -116,7 +120,7 @@ struct ServeCommand: ParsableCommand {
         let feed = AuditFeed(path: recorder.logPath)
         let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token, feed: feed,
                                            localHosts: ServeApplication.localHostNames(listening: host), paused: { killSwitch.paused },
-                                           stoppedIdentities: { killSwitch.stoppedIdentities() })
+                                           stoppedIdentities: { killSwitch.stoppedIdentities() }, tokens: tokens, killSwitch: killSwitch)
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
         let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
@@ -164,6 +168,19 @@ struct ServeCommand: ParsableCommand {
         workers.stopAndJoin()
         unlink(state + "/listening")
         printError("warden serve: stopped", prefix: false)
+    }
+
+    /// Reads `--api-tokens`: a regular file of this user that no one else may read or write.
+    static func loadTokens(_ path: String) throws(FleetError) -> ServeTokens {
+        let what = "--api-tokens \(TerminalText.escape(path))"
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw FleetError("\(what): \(String(cString: strerror(errno)))") }
+        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 == 0 else {
+            throw FleetError("\(what): must be a regular file of this user that no one else can read or write (chmod 600)")
+        }
+        let bytes: [UInt8]
+        do { bytes = try BoundedFileReader.read(path, limit: 1 << 20) } catch { throw FleetError("\(what): \(error)") }
+        do { return try ServeTokens.parse(String(decoding: bytes, as: UTF8.self)) } catch { throw FleetError("\(what): \(error.description)") }
     }
 
     /// Loads the policy and the values of the secrets its webhook triggers name; refuses a
