@@ -371,7 +371,7 @@ extension EscapeProbeTests {
 // MARK: - Allowed work under the default policy
 
 extension EscapeProbeTests {
-    @Test(arguments: ["threads", "children", "toolchain"])
+    @Test(arguments: ["threads", "children", "toolchain", "tty-ioctls"])
     func allowedWorkSucceeds(_ what: String) throws {
         if let why = Escape.unavailable { print("skip: \(why)"); return }
         let s = try Scratch()

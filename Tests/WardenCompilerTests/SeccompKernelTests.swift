@@ -127,6 +127,7 @@ import WardenKernel
             TS.deny("socket", [TS.c(0, .ne, afUnix)], errno: 97, source: "unix sockets only"),
         ])
         let filter = try SeccompCompiler.compile(policy)
+        #expect(SeccompPrefilter.plan(policy)?.cases.map(\.value) == [UInt32(tiocsti)], "the kernel runs the ioctl prefix")
         let file = dir.appendingPathComponent("filter.bpf")
         try Data(filter.program.bytes).write(to: file)
         let interp = try BPFInterpreter(filter.program)
@@ -136,6 +137,10 @@ import WardenKernel
             Probe(name: "ioctl TIOCSTI denied", nr: nr("ioctl"), args: [1000, tiocsti]),
             Probe(name: "ioctl TIOCSTI with upper-half garbage denied", nr: nr("ioctl"), args: [1000, tiocsti | 0xdead_beef_0000_0000]),
             Probe(name: "ioctl TCGETS allowed (EBADF)", nr: nr("ioctl"), args: [1000, tcgets]),
+            Probe(name: "ioctl 0x5411 (below TIOCSTI) allowed (EBADF)", nr: nr("ioctl"), args: [1000, tiocsti - 1]),
+            Probe(name: "ioctl 0x5413 (above TIOCSTI) with upper-half garbage allowed (EBADF)", nr: nr("ioctl"), args: [1000, (tiocsti + 1) | 0xdead_beef_0000_0000]),
+            Probe(name: "x32 ioctl TIOCSTI killed", nr: nr("ioctl") | 0x4000_0000, args: [1000, tiocsti]),
+            Probe(name: "int 0x80 with ioctl's x86_64 number and TIOCSTI killed", nr: nr("ioctl"), args: [1000, tiocsti], int80: true),
             Probe(name: "clone3 gets ENOSYS", nr: nr("clone3"), args: [0, 0]),
             Probe(name: "deny wins over allow", nr: nr("uname"), args: [0]),
             Probe(name: "explicit deny errno", nr: nr("getppid"), args: []),
