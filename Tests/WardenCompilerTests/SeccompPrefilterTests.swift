@@ -249,6 +249,20 @@ import WardenPolicy
         Self.agree(bi, be, SeccompData(nr: ioctl, arch: x86, args: [0, 0x1_0000_0108]))
     }
 
+    /// The verifier's architecture inputs are what catch a prefix that would decide another
+    /// architecture's call: with the arch compare disabled (both branches go on), an i386
+    /// call with ioctl's x86_64 number and TIOCSTI gets EPERM instead of being killed.
+    @Test func theVerifierRefusesAPrefixThatSkipsTheArchitectureCheck() throws {
+        let policy = try Self.stockDefault().seccompPolicy(arch: .x86_64, notify: false)
+        let filter = try SeccompCompiler.compile(policy)
+        var broken = filter.program
+        #expect(broken.instructions[3].k == Architecture.x86_64.auditArch)
+        broken.instructions[3].jf = 0
+        #expect(throws: SeccompCompileError.self) { try SeccompVerifier.verify(broken, policy: policy, compiled: filter.rules) }
+        #expect(throws: Never.self) { try SeccompVerifier.verify(broken, policy: policy, compiled: filter.rules, architectures: false) }
+        #expect(throws: Never.self) { try SeccompVerifier.verify(filter.program, policy: policy, compiled: filter.rules) }
+    }
+
     @Test func theDisassemblyShowsTheBuiltInRuleAtThePrefix() throws {
         let policy = try Self.stockDefault().seccompPolicy(arch: .x86_64, notify: false)
         let filter = try SeccompCompiler.compile(policy)

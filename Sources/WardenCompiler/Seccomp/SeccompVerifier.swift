@@ -10,7 +10,11 @@ enum SeccompVerifier {
     /// supported one and i386 (`int 0x80` on x86_64).
     static let foreignArches: [UInt32] = Architecture.allCases.map(\.auditArch) + [0x4000_0003]
 
-    static func verify(_ program: BPFProgram, policy: SeccompPolicy, compiled: [CompiledSeccompRule]) throws(SeccompCompileError) {
+    /// - Parameter architectures: also check foreign-architecture and x32 numbers (false for a
+    ///   program compiled as a container runtime does: its bad-architecture action is the
+    ///   runtime's, not the policy's).
+    static func verify(_ program: BPFProgram, policy: SeccompPolicy, compiled: [CompiledSeccompRule],
+                       architectures: Bool = true) throws(SeccompCompileError) {
         let interp: BPFInterpreter
         do { interp = try BPFInterpreter(program) } catch {
             throw .libseccomp(call: "seccomp_export_bpf (invalid program: \(error))", syscall: nil, code: -22)
@@ -38,17 +42,18 @@ enum SeccompVerifier {
             // The same number and the rules' own constants under a foreign architecture or
             // as an x32 call (a check that reads arguments must not decide those; the other
             // syscalls' numbers all take libseccomp's own architecture check first).
-            if conditions.isEmpty, name != firstName { continue }
-            let x32 = Int32(bitPattern: UInt32(bitPattern: nr) | SeccompValidation.x32SyscallBit)
-            var foreignArgs: [[UInt64]] = [[]]
-            for c in conditions {
-                var args = [UInt64](repeating: 0, count: 6)
-                args[c.arg] = c.value
-                foreignArgs.append(args)
-            }
-            for args in foreignArgs.prefix(17) {
-                for other in foreignArches where other != arch { try check(name, nr, args, arch: other) }
-                if policy.arch == .x86_64 { try check(name, x32, args) }
+            if architectures && (!conditions.isEmpty || name == firstName) {
+                let x32 = Int32(bitPattern: UInt32(bitPattern: nr) | SeccompValidation.x32SyscallBit)
+                var foreignArgs: [[UInt64]] = [[]]
+                for c in conditions {
+                    var args = [UInt64](repeating: 0, count: 6)
+                    args[c.arg] = c.value
+                    foreignArgs.append(args)
+                }
+                for args in foreignArgs.prefix(17) {
+                    for other in foreignArches where other != arch { try check(name, nr, args, arch: other) }
+                    if policy.arch == .x86_64 { try check(name, x32, args) }
+                }
             }
             if conditions.isEmpty { continue }
             let candidates = (0..<6).map { a in boundaryValues(conditions.filter { $0.arg == a }) }
