@@ -76,10 +76,14 @@ public enum SeccompCompiler {
     /// 1: libseccomp's program alone; 2: the `ioctl` prefix before it.
     public static let layout = 2
 
+    public static func compile(_ policy: SeccompPolicy, ruleLimit: Int = defaultRuleLimit) throws(SeccompCompileError) -> SeccompFilter {
+        try compile(policy, ruleLimit: ruleLimit, prefilter: true)
+    }
+
     /// - Parameter prefilter: place the `ioctl` prefix before libseccomp's program when a
     ///   rule can move there (false: libseccomp's program alone, the layout before 2; kept
     ///   for comparisons in tests).
-    public static func compile(_ policy: SeccompPolicy, ruleLimit: Int = defaultRuleLimit, prefilter: Bool = true) throws(SeccompCompileError) -> SeccompFilter {
+    static func compile(_ policy: SeccompPolicy, ruleLimit: Int = defaultRuleLimit, prefilter: Bool) throws(SeccompCompileError) -> SeccompFilter {
         try SeccompValidation.validate(policy)
         let defaultAction = SeccompAction(policy.defaultDeny)
         let prefix = prefilter ? SeccompPrefilter.plan(policy) : nil
