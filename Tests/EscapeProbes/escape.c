@@ -177,6 +177,27 @@ static int terminal_ioctl(unsigned long request) {
     return verdict("ESCAPED", "ioctl succeeded");
 }
 
+/// The guard denies two requests, not the terminal: ordinary ioctls on a terminal (a new
+/// pty, else standard input when it is one) still work, among them TIOCSTI's and
+/// TIOCLINUX's neighbours (TIOCOUTQ 0x5411, TIOCGWINSZ 0x5413, FIONREAD 0x541B) and FIONREAD
+/// with garbage in the upper 32 bits of the request.
+static int tty_ioctls(void) {
+    int fd = tty_fd();
+    if (fd == 0 && !isatty(0)) return verdict("FAIL", "no terminal: no pty and standard input is not one");
+    int n = 0;
+    struct termios t;
+    struct winsize w;
+    struct { const char *name; unsigned long request; void *arg; } calls[] = {
+        { "FIONREAD", FIONREAD, &n }, { "TCGETS", TCGETS, &t }, { "TIOCOUTQ", TIOCOUTQ, &n },
+        { "TIOCGWINSZ", TIOCGWINSZ, &w }, { "FIONREAD-upper", 0xdeadbeef00000000UL | FIONREAD, &n },
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        if (syscall(SYS_ioctl, fd, calls[i].request, calls[i].arg) < 0)
+            return verdict("FAIL", "%s: errno=%s", calls[i].name, ename(errno));
+    }
+    return verdict("OK", "FIONREAD TCGETS TIOCOUTQ TIOCGWINSZ FIONREAD-upper on %s", fd ? "a new pty" : "standard input");
+}
+
 static int attack_ptrace_sibling(void) {
     pid_t child = fork();
     if (child == 0) { pause(); _exit(0); }
@@ -682,6 +703,7 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "tiocsti")) return terminal_ioctl(TIOCSTI);
     if (!strcmp(a, "tiocsti-upper")) return terminal_ioctl(0xdeadbeef00000000UL | TIOCSTI);
     if (!strcmp(a, "tioclinux")) return terminal_ioctl(TIOCLINUX);
+    if (!strcmp(a, "tty-ioctls")) return tty_ioctls();
     if (!strcmp(a, "ptrace-init")) return expect_fail(ptrace(PTRACE_ATTACH, 1, 0, 0), "ptrace(PTRACE_ATTACH, 1)");
     if (!strcmp(a, "ptrace-sibling")) return attack_ptrace_sibling();
     if (!strcmp(a, "process_vm_readv")) return attack_process_vm_readv();

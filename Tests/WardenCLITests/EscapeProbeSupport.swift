@@ -164,11 +164,20 @@ struct Scratch {
     }
 
     /// `warden run` of `command` in this scratch world.
+    /// With `terminal`, warden (and so the agent) runs with a pty as its standard input,
+    /// output and error (`script`, standard input /dev/null); the output's CRs are dropped.
     func run(_ command: [String], wardenArgs: [String] = [], asUser: uid_t? = nil, warden: String = Escape.warden,
-             shellPrefix: String? = nil) throws -> Run {
+             shellPrefix: String? = nil, terminal: Bool = false) throws -> Run {
         var args = ["run", "--policy", policy, "--workspace", workspace, "--audit-log", auditLog, "-q",
                     "--timeout", "60s"] + wardenArgs + ["--"] + command
         var exe = warden
+        if terminal {
+            func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+            let line = ([exe] + args).map(quoted).joined(separator: " ")
+            let (st, out) = try Escape.sh("/bin/sh", ["-c", "exec /usr/bin/script -qec \(quoted(line)) /dev/null </dev/null"],
+                                          environment: environment, cwd: workspace)
+            return Run(status: st, output: out.replacingOccurrences(of: "\r", with: ""))
+        }
         if let prefix = shellPrefix {
             // `sh -c 'PREFIX; exec "$0" "$@"' warden args...`
             args = ["-c", prefix + "; exec \"$0\" \"$@\"", warden] + args
@@ -184,8 +193,9 @@ struct Scratch {
 
     /// The probe under warden: `escape <attack> args...`.
     func attack(_ attack: String, _ args: [String] = [], wardenArgs: [String] = [], asUser: uid_t? = nil,
-                warden: String = Escape.warden, shellPrefix: String? = nil) throws -> Run {
-        try run([probe, attack] + args, wardenArgs: wardenArgs, asUser: asUser, warden: warden, shellPrefix: shellPrefix)
+                warden: String = Escape.warden, shellPrefix: String? = nil, terminal: Bool = false) throws -> Run {
+        try run([probe, attack] + args, wardenArgs: wardenArgs, asUser: asUser, warden: warden, shellPrefix: shellPrefix,
+                terminal: terminal)
     }
 
     /// The `deny.syscall` records of the audit log, as raw JSON lines.

@@ -381,6 +381,28 @@ extension EscapeProbeTests {
         #expect(run.status == 0)
     }
 
+    /// On a real terminal (the agent's standard input is a pty, as under an operator's
+    /// shell): TIOCSTI, TIOCSTI with garbage in the upper half of the request and TIOCLINUX
+    /// are refused and audited; ordinary ioctls on the same terminal, TIOCSTI's and
+    /// TIOCLINUX's neighbours among them, work and leave no denial.
+    @Test func terminalIoctlsOnARealTerminal() throws {
+        if let why = Escape.unavailable { print("skip: \(why)"); return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { print("skip: no script(1) for a pty"); return }
+        for attack in ["tiocsti", "tiocsti-upper", "tioclinux"] {
+            let s = try Scratch()
+            defer { s.remove() }
+            let run = try s.attack(attack, terminal: true)
+            #expect(run.verdict(attack) == "BLOCKED errno=EPERM", "\(attack): \(run.output)")
+            #expect(s.auditDenied("ioctl"), "\(attack): no deny.syscall record for ioctl: \(s.deniedSyscalls())")
+        }
+        let s = try Scratch()
+        defer { s.remove() }
+        let run = try s.attack("tty-ioctls", terminal: true)
+        #expect(run.verdict("tty-ioctls") == "OK FIONREAD TCGETS TIOCOUTQ TIOCGWINSZ FIONREAD-upper on standard input", "\(run.output)")
+        #expect(run.status == 0)
+        #expect(!s.auditDenied("ioctl"), "\(s.deniedSyscalls())")
+    }
+
     @Test func realToolsWork() throws {
         if let why = Escape.unavailable { print("skip: \(why)"); return }
         let s = try Scratch()

@@ -127,6 +127,7 @@ import WardenKernel
             TS.deny("socket", [TS.c(0, .ne, afUnix)], errno: 97, source: "unix sockets only"),
         ])
         let filter = try SeccompCompiler.compile(policy)
+        #expect(SeccompPrefilter.plan(policy)?.cases.map(\.value) == [UInt32(tiocsti)], "the kernel runs the ioctl prefix")
         let file = dir.appendingPathComponent("filter.bpf")
         try Data(filter.program.bytes).write(to: file)
         let interp = try BPFInterpreter(filter.program)
@@ -145,6 +146,11 @@ import WardenKernel
             Probe(name: "socket AF_INET denied", nr: nr("socket"), args: [afInet, sockStream, 0]),
             Probe(name: "x32 getpid killed", nr: nr("getpid") | 0x4000_0000, args: []),
             Probe(name: "int 0x80 getpid killed", nr: 20, args: [], int80: true),
+            // Around the ioctl prefix (appended: the checks below use the indexes above).
+            Probe(name: "ioctl 0x5411 (below TIOCSTI) allowed (EBADF)", nr: nr("ioctl"), args: [1000, tiocsti - 1]),
+            Probe(name: "ioctl 0x5413 (above TIOCSTI) with upper-half garbage allowed (EBADF)", nr: nr("ioctl"), args: [1000, (tiocsti + 1) | 0xdead_beef_0000_0000]),
+            Probe(name: "x32 ioctl TIOCSTI killed", nr: nr("ioctl") | 0x4000_0000, args: [1000, tiocsti]),
+            Probe(name: "int 0x80 with ioctl's x86_64 number and TIOCSTI killed", nr: nr("ioctl"), args: [1000, tiocsti], int80: true),
         ]
         for probe in probes {
             let data = SeccompData(nr: probe.nr, arch: probe.int80 ? 0x4000_0003 : Architecture.x86_64.auditArch, args: probe.args)

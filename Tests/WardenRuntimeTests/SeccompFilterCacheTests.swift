@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import WardenCompiler
+import WardenAudit
 import WardenPolicy
 @testable import WardenRuntime
 
@@ -113,6 +114,28 @@ import WardenPolicy
         let again = try c.filter(for: policy)
         #expect(!again.hit)
         #expect(c.load(key: c.key(for: policy), policy: policy) != nil)
+    }
+
+    /// A program of an earlier layout (libseccomp's alone, before the ioctl prefix) stored
+    /// by an older Warden under its key is never served: the layout is part of the key, so
+    /// the new compiler's lookup misses it and compiles (and verifies) the new program.
+    @Test func anEntryOfAnEarlierProgramLayoutIsNeverServed() throws {
+        let root = try Fixture.tempDir("fc")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let c = cache(root + "/seccomp-cache")
+        let policy = try seccomp()
+        let prefix = try #require(SeccompPrefilter.plan(policy)).instructions
+        let old = try SeccompCompiler.compile(policy, prefilter: false)
+        #expect(Array(old.program.instructions.prefix(prefix.count)) != prefix)
+        let oldKey = Digest.sha256Hex(c.salt + SeccompFilterArchive.compilerInput(policy, layout: 1))
+        #expect(oldKey != c.key(for: policy))
+        #expect(c.prepareDirectory())
+        c.store(old, key: oldKey)
+        #expect(c.load(key: oldKey, policy: policy)?.program == old.program, "the old entry itself is well-formed")
+        let got = try c.filter(for: policy)
+        #expect(!got.hit)
+        #expect(Array(got.filter.program.instructions.prefix(prefix.count)) == prefix)
+        #expect(try c.filter(for: policy).hit, "the new layout's entry is used from then on")
     }
 
     /// The archive's reader on hostile bytes (the hash check comes first, but the reader

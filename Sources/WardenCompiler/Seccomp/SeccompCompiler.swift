@@ -61,16 +61,34 @@ public struct SeccompFilter: Sendable {
 /// (`SCMP_FLTATR_CTL_OPTIMIZE` = 2); any other architecture (i386 via `int 0x80`) kills the
 /// process (`SCMP_FLTATR_ACT_BADARCH`); libseccomp's x86_64 filter kills x32 numbers
 /// (nr ≥ 0x40000000, except -1); `clone3` always fails with ENOSYS.
+///
+/// `ioctl`'s denies of single request values (the built-in TIOCSTI/TIOCLINUX guard) are
+/// checked by a short hand-written prefix before libseccomp's program instead (see
+/// `SeccompPrefilter`); the whole program is verified against the reference evaluator.
 public enum SeccompCompiler {
     /// The most libseccomp rules one syscall may expand to (each costs 3 to 8 instructions
     /// and a filter holds at most 4096).
     public static let defaultRuleLimit = 256
 
+    /// The layout of the programs this compiler emits. It is part of the filter cache's key
+    /// (`SeccompFilterArchive.compilerInput`): bump it whenever the program emitted for the
+    /// same policy changes, so no cache ever serves a program of another layout.
+    /// 1: libseccomp's program alone; 2: the `ioctl` prefix before it.
+    public static let layout = 2
+
     public static func compile(_ policy: SeccompPolicy, ruleLimit: Int = defaultRuleLimit) throws(SeccompCompileError) -> SeccompFilter {
+        try compile(policy, ruleLimit: ruleLimit, prefilter: true)
+    }
+
+    /// - Parameter prefilter: place the `ioctl` prefix before libseccomp's program when a
+    ///   rule can move there (false: libseccomp's program alone, the layout before 2; kept
+    ///   for comparisons in tests).
+    static func compile(_ policy: SeccompPolicy, ruleLimit: Int = defaultRuleLimit, prefilter: Bool) throws(SeccompCompileError) -> SeccompFilter {
         try SeccompValidation.validate(policy)
         let defaultAction = SeccompAction(policy.defaultDeny)
+        let prefix = prefilter ? SeccompPrefilter.plan(policy) : nil
         var grouped: [String: [SyscallRule]] = [:]
-        for r in policy.rules { grouped[r.syscall, default: []].append(r) }
+        for r in prefix?.remaining ?? policy.rules { grouped[r.syscall, default: []].append(r) }
         grouped["clone3", default: []] += []
 
         var compiled: [CompiledSeccompRule] = []
@@ -123,8 +141,12 @@ public enum SeccompCompiler {
             }
         }
         let bytes = try export(ctx)
-        guard let program = BPFProgram(bytes: bytes) else {
+        guard var program = BPFProgram(bytes: bytes) else {
             throw .libseccomp(call: "seccomp_export_bpf", syscall: nil, code: -5)
+        }
+        if let prefix {
+            program.instructions = prefix.instructions + program.instructions
+            compiled = prefix.compiledRules + compiled
         }
         try SeccompVerifier.verify(program, policy: policy, compiled: compiled)
         return SeccompFilter(policy: policy, program: program, rules: compiled, absentOnArch: absent)

@@ -12,12 +12,19 @@ public enum SeccompFilterArchive {
 
     /// The compiler's whole input, canonically and unambiguously (length-prefixed strings):
     /// the policy — architecture, default action, every rule with its conditions, errno and
-    /// source — the libseccomp version that compiles it, and this archive's format. Hash it
-    /// with whatever else the caller's key must cover (Warden's version, the policy files).
+    /// source — the libseccomp version that compiles it, the layout of the program Warden
+    /// builds around libseccomp's (`SeccompCompiler.layout`), and this archive's format. Hash
+    /// it with whatever else the caller's key must cover (Warden's version, the policy files).
     public static func compilerInput(_ policy: SeccompPolicy) -> [UInt8] {
+        compilerInput(policy, layout: SeccompCompiler.layout)
+    }
+
+    /// `compilerInput` as a compiler of program layout `layout` would have written it.
+    static func compilerInput(_ policy: SeccompPolicy, layout: Int) -> [UInt8] {
         var w = Writer()
         let v = seccomp_version()?.pointee
-        w.string("seccomp-filter-archive \(format) libseccomp \(v?.major ?? 0).\(v?.minor ?? 0).\(v?.micro ?? 0)")
+        w.string("seccomp-filter-archive \(format) libseccomp \(v?.major ?? 0).\(v?.minor ?? 0).\(v?.micro ?? 0)"
+                 + (layout == 1 ? "" : " layout \(layout)"))
         w.string(policy.arch.rawValue)
         switch policy.defaultDeny {
         case .errno(let e): w.string("errno \(e)")
