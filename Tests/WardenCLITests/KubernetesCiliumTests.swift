@@ -88,6 +88,30 @@ struct KubernetesCiliumTests {
         }
     }
 
+    @Test func denyRulesWinOrMakeTheExportWeaker() throws {
+        let dir = try ExportFixture.tempDir("cilium-deny")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let policy = """
+            warden 1
+            identity fetcher {
+              allow fs read, exec "/usr", "/bin", "/lib"
+              allow syscall @default
+              allow net connect tcp "*.example.org:443", "gone.example.net:443"
+              deny net connect tcp "evil.example.org:443", "gone.example.net:*"
+            }
+            """
+        try ExportFixture.write(policy, to: dir + "/p.warden")
+        let args = ["compile", dir + "/p.warden", "--emit", "k8s", "--cilium-output", dir + "/cilium.yaml"]
+        // A deny inside an allowed wildcard cannot be expressed: refused without --allow-weaker.
+        let (st, _, err) = try ExportFixture.warden(args + ["--", "true"])
+        #expect(st == 1 && err.contains("deny evil.example.org:443 cannot be expressed: toFQDNs only allows"), "\(err)")
+        let (st2, _, err2) = try ExportFixture.warden(args + ["--allow-weaker", "--", "true"])
+        #expect(st2 == 0, "\(err2)")
+        // A deny covering a whole allow removes it: that name is neither allowed nor resolvable.
+        let cilium = try String(contentsOfFile: dir + "/cilium.yaml", encoding: .utf8)
+        #expect(cilium.contains("\"*.example.org\"") && !cilium.contains("gone.example.net"), "\(cilium)")
+    }
+
     @Test func noDomainRuleWritesNoFileAndTheOptionIsK8sOnly() throws {
         let dir = try ExportFixture.tempDir("cilium-none")
         defer { try? FileManager.default.removeItem(atPath: dir) }

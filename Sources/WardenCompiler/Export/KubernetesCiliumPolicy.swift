@@ -29,7 +29,15 @@ extension KubernetesExport {
                 d.proto == r.proto && d.endpoint.ports.lower <= r.endpoint.ports.upper
                     && r.endpoint.ports.lower <= d.endpoint.ports.upper
             }
+            // Deny wins: a deny covering the whole allow removes it; one covering part of it
+            // cannot be subtracted (toFQDNs only allows), nor can addresses a name may resolve to.
+            var skip = false
             for d in overlapping {
+                let coversPorts = d.endpoint.ports.lower <= r.endpoint.ports.lower && r.endpoint.ports.upper <= d.endpoint.ports.upper
+                if EffectivePolicy.hostMatches(d.endpoint.host, r.endpoint.host) && coversPorts {
+                    skip = true
+                    continue
+                }
                 switch d.endpoint.host {
                 case .domain, .wildcardDomain:
                     if EffectivePolicy.hostMatches(r.endpoint.host, d.endpoint.host)
@@ -37,10 +45,13 @@ extension KubernetesExport {
                     {
                         note(.weaker, "deny \(d.endpoint) cannot be expressed: toFQDNs only allows, so allow \(r.endpoint) reaches it", d.provenance.location)
                     }
-                default:
+                case .any:
+                    note(.weaker, "deny \(d.endpoint) covers only part of the ports of allow \(r.endpoint); a CiliumNetworkPolicy cannot subtract it", d.provenance.location)
+                case .ipv4, .ipv6:
                     note(.weaker, "deny \(d.endpoint) cannot be subtracted from allow \(r.endpoint): the name's addresses may lie in it", d.provenance.location)
                 }
             }
+            if skip { continue }
             let selector: ExportValue
             switch r.endpoint.host {
             case .domain(let d):
