@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "WardenPolicyTests", dependencies: ["WardenPolicy"], resources: [.copy("Golden")]),
         .testTarget(name: "WardenCompilerTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
         .testTarget(name: "WardenDiffTests", dependencies: ["WardenCompiler", "WardenPolicy", "WardenKernel"]),
-        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"]),
+        .testTarget(name: "WardenAuditTests", dependencies: ["WardenAudit"], exclude: ["Fixtures"]),
         .testTarget(name: "WardenRuntimeTests", dependencies: ["WardenRuntime", "WardenCompiler", "WardenPolicy", "WardenBrokerProtocol"]),
         .testTarget(name: "WardenBrokerProtocolTests", dependencies: ["WardenBrokerProtocol"]),
         .testTarget(name: "WardenBrokerTests", dependencies: [

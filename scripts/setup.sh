@@ -21,12 +21,28 @@ packages+=(dpkg-dev)
 [[ $(id -u) -eq 0 ]] && packages+=(debootstrap)
 [[ "${WARDEN_SETUP_EXTRA:-}" != "" ]] && read -r -a extra <<<"$WARDEN_SETUP_EXTRA" && packages+=("${extra[@]}")
 
+# The RFC 8785 cross-check of the audit trail's canonical JSON (JCSCrossCheckTests) compares
+# with PyPI's rfc8785, an independent implementation; Debian does not package it. Installed
+# into Debian's python3 (the one the tests run) after the system packages, only when missing.
+packages+=(python3-pip)
+install_rfc8785() {
+  /usr/bin/python3 -c 'import rfc8785' 2>/dev/null && return 0
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "setup: installing the Python package rfc8785 (pip)" >&2
+    /usr/bin/python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --break-system-packages 'rfc8785==0.1.4' >&2 \
+      || echo "setup: could not install rfc8785; JCSCrossCheckTests will skip" >&2
+  else
+    echo "setup: optional: sudo /usr/bin/python3 -m pip install --break-system-packages rfc8785==0.1.4" >&2
+  fi
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
 if ((${#missing[@]} == 0)); then
+  install_rfc8785
   exit 0
 fi
 
@@ -35,6 +51,7 @@ if [[ $(id -u) -eq 0 ]]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${missing[@]}" >/dev/null
+  install_rfc8785
 else
   echo "setup: missing system packages: ${missing[*]}" >&2
   echo "setup: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2

@@ -133,6 +133,9 @@ public final class AuditLog: Sendable {
         var prev = head.prevHex
 
         func emit(_ kind: String, _ fields: [String: AuditValue], _ ts: String) throws(AuditError) {
+            guard seq <= RecordSyntax.maxSeq else {
+                throw .invalidArgument("the log holds 2^53-1 records, the most RFC 8785 numbers can count: start a new log")
+            }
             let rec = AuditRecord(seq: seq, ts: ts, kind: kind, run: run, fields: fields, prev: prev)
             let line = rec.lineBytes()
             guard line.count <= LogTail.maxRecordBytes else {
@@ -152,7 +155,9 @@ public final class AuditLog: Sendable {
             if cache.logID == nil { cache.logID = try LogTail.readLogID(file, size: size) }
             guard let logID = cache.logID else { throw .checkpoint("cannot find the log's first record") }
             let origin = CheckpointNote.origin(logID: logID)
-            guard let body = CheckpointNote.body(origin: origin, seq: seq, headHex: prev, ts: now, run: run) else {
+            guard let body = CheckpointNote.body(
+                origin: origin, seq: seq, headHex: prev, ts: now, run: run, version: AuditRecord.formatVersion)
+            else {
                 throw .checkpoint("bad head hash")
             }
             let sig = try key.sign(body)

@@ -1,10 +1,17 @@
 /// One audit record: a single line of the JSON Lines log.
 ///
 /// Canonical line layout (keys sorted, no whitespace):
-/// `{"fields":{…},"kind":"…","prev":"<64 hex>","run":"…","seq":N,"ts":"…","version":1}`
+/// `{"fields":{…},"kind":"…","prev":"<64 hex>","run":"…","seq":N,"ts":"…","version":2}`
+///
+/// `version` names the canonical form of the line (`CanonicalForm`): 2 is RFC 8785 (JCS),
+/// which this library writes; 1 is Warden's earlier form, still accepted so that older logs
+/// and logs continued by this version (version 1 records, then version 2) verify. The
+/// version is part of the line's bytes, so the hash chain covers it like any other byte.
 public struct AuditRecord: Sendable, Equatable {
-    /// The record format version this library writes and accepts.
-    public static let formatVersion: Int64 = 1
+    /// The record format version this library writes: RFC 8785 canonical JSON.
+    public static let formatVersion: Int64 = 2
+    /// The earlier format (`CanonicalForm.legacy`), accepted but never written.
+    public static let legacyVersion: Int64 = 1
     /// `prev` of the first record in a log.
     public static let genesisHash = String(repeating: "0", count: 64)
 
@@ -29,24 +36,29 @@ public struct AuditRecord: Sendable, Equatable {
         self.prev = prev
     }
 
-    /// The canonical line bytes (without the trailing newline).
+    /// The canonical form of this record's line: JCS from version 2 on, else the legacy form.
+    public var form: CanonicalForm { version >= 2 ? .jcs : .legacy }
+
+    /// The canonical line bytes (without the trailing newline), in the form `version` names.
+    /// The header keys are ASCII, so their order is the same in both forms.
     public func lineBytes() -> [UInt8] {
+        let form = self.form
         var out: [UInt8] = []
         out.reserveCapacity(256)
         out.append(contentsOf: #"{"fields":"#.utf8)
-        CanonicalJSON.appendObject(fields, to: &out)
+        CanonicalJSON.appendObject(fields, form: form, to: &out)
         out.append(contentsOf: #","kind":"#.utf8)
-        CanonicalJSON.appendString(kind, to: &out)
+        CanonicalJSON.appendString(kind, form: form, to: &out)
         out.append(contentsOf: #","prev":"#.utf8)
-        CanonicalJSON.appendString(prev, to: &out)
+        CanonicalJSON.appendString(prev, form: form, to: &out)
         out.append(contentsOf: #","run":"#.utf8)
-        CanonicalJSON.appendString(run, to: &out)
+        CanonicalJSON.appendString(run, form: form, to: &out)
         out.append(contentsOf: #","seq":"#.utf8)
-        CanonicalJSON.appendInt(seq, to: &out)
+        CanonicalJSON.appendInt(seq, form: form, to: &out)
         out.append(contentsOf: #","ts":"#.utf8)
-        CanonicalJSON.appendString(ts, to: &out)
+        CanonicalJSON.appendString(ts, form: form, to: &out)
         out.append(contentsOf: #","version":"#.utf8)
-        CanonicalJSON.appendInt(version, to: &out)
+        CanonicalJSON.appendInt(version, form: form, to: &out)
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -69,8 +81,13 @@ public struct AuditRecord: Sendable, Equatable {
             case .string(let prev)? = o["prev"], case .string(let run)? = o["run"],
             case .int(let seq)? = o["seq"], case .string(let ts)? = o["ts"], case .int(let version)? = o["version"]
         else { throw .notARecord("a header field has the wrong type") }
-        guard version == formatVersion else { throw .notARecord("unsupported version \(version)") }
+        guard version == formatVersion || version == legacyVersion else {
+            throw .notARecord("unsupported version \(version) (this Warden reads versions 1 and 2)")
+        }
         guard seq >= 0 else { throw .notARecord("negative seq") }
+        guard version == legacyVersion || seq <= RecordSyntax.maxSeq else {
+            throw .notARecord("seq beyond 2^53-1, which RFC 8785 numbers cannot hold")
+        }
         guard RecordSyntax.isValidKind(kind) else { throw .notARecord("invalid kind") }
         guard RecordSyntax.isValidRunID(run) else { throw .notARecord("invalid run id") }
         guard RecordSyntax.isHash(prev) else { throw .notARecord("prev is not 64 lowercase hex digits") }
@@ -99,6 +116,9 @@ public enum AuditFormatError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// Syntax rules for header values.
 enum RecordSyntax {
+    /// Largest seq a version 2 record can carry as an exact RFC 8785 number (2^53−1).
+    static let maxSeq = CanonicalJSON.maxExactInteger
+
     /// Kinds: 1–64 of `a-z 0-9 . _ -`.
     static func isValidKind<S: StringProtocol>(_ s: S) -> Bool {
         let u = s.utf8

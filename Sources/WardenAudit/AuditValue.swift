@@ -3,6 +3,8 @@
 /// Numbers are integers only (signed 64-bit): the audit format never needs fractions, and
 /// integer-only numbers keep the serialisation canonical. Values that do not fit (for
 /// example raw 64-bit syscall arguments) are stored as strings such as `"0xffffffffffffffff"`.
+/// RFC 8785 (record version 2) writes an integer beyond ±(2^53−1) as a string of its decimal
+/// digits, so such a value reads back as `.string`.
 public enum AuditValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -68,7 +70,8 @@ extension AuditValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
 }
 
 extension AuditValue {
-    /// The value as canonical JSON (sorted keys, no whitespace; see `CanonicalJSON`).
+    /// The value as RFC 8785 canonical JSON (keys sorted by UTF-16 code units, no whitespace,
+    /// integers beyond ±(2^53−1) as decimal strings; see `CanonicalJSON`).
     public var jsonText: String { String(decoding: CanonicalJSON.serialize(self), as: UTF8.self) }
 
     /// Parses strict JSON (integers only, no duplicate keys, depth ≤ 64; see

@@ -112,7 +112,8 @@ enum CheckpointCheck {
             return .invalid("checkpoint signature is not 64 bytes of base64")
         }
         guard rec.seq > 0,
-            let body = CheckpointNote.body(origin: origin, seq: rec.seq, headHex: rec.prev, ts: rec.ts, run: rec.run)
+            let body = CheckpointNote.body(
+                origin: origin, seq: rec.seq, headHex: rec.prev, ts: rec.ts, run: rec.run, version: rec.version)
         else { return .invalid("checkpoint cannot be the first record") }
         if keys.isEmpty { return .unchecked }
         if let key = keys.first(where: { $0.keyID == keyID }) {

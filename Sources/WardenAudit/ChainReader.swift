@@ -25,6 +25,8 @@ public struct ChainReader: Sendable {
     private var lineNo = 0
     private var nextSeq: Int64 = 0
     private var prevHash = AuditRecord.genesisHash
+    /// Highest record version so far (records never go back to the legacy form).
+    private var version = AuditRecord.legacyVersion
     private let maxLine: Int
 
     public init(maxLine: Int = 16 << 20) { self.maxLine = maxLine }
@@ -92,9 +94,13 @@ public struct ChainReader: Sendable {
         defer {
             nextSeq = rec.seq &+ 1
             prevHash = hash
+            version = max(version, rec.version)
         }
-        guard rec.seq == nextSeq, rec.prev == prevHash else {
-            let why = rec.seq != nextSeq ? "seq \(rec.seq) where \(nextSeq) was expected" : "prev does not match the record before it"
+        guard rec.seq == nextSeq, rec.prev == prevHash, rec.version >= version else {
+            let why =
+                rec.seq != nextSeq
+                ? "seq \(rec.seq) where \(nextSeq) was expected"
+                : rec.prev != prevHash ? "prev does not match the record before it" : "version \(rec.version) after version \(version)"
             emit(.problem(line: lineNo, message: "record seq \(rec.seq) breaks the hash chain (\(why)); run `warden audit verify`"))
             return
         }

@@ -7,9 +7,11 @@ import Glibc
 /// Because keys are sorted and every header value after `fields` has a restricted alphabet
 /// (no quotes or backslashes), the header can be read backwards from the end of the line in
 /// constant time. The verifier uses this for every line and fully parses only checkpoint and
-/// recovery records.
+/// recovery records. Both record versions (1 and 2) have this layout.
 struct RecordHeader {
     var seq: Int64
+    /// 1 (legacy canonical form) or 2 (RFC 8785).
+    var version: Int64
     var prev: Range<Int>
     var kind: Range<Int>
     var run: Range<Int>
@@ -69,9 +71,10 @@ struct RecordHeader {
         return classes.withUnsafeBufferPointer { tb -> RecordHeader? in
             let t = tb.baseAddress!
             var e = line.count
-            e = lit(p, e, #"1}"#)
-            guard e >= 0 else { return nil }
-            e = lit(p, e, #","version":"#)
+            guard e >= 2, p[e - 1] == UInt8(ascii: "}"), p[e - 2] == UInt8(ascii: "1") || p[e - 2] == UInt8(ascii: "2")
+            else { return nil }
+            let version = Int64(p[e - 2] &- 48)
+            e = lit(p, e - 2, #","version":"#)
             guard e >= 0 else { return nil }
             let tsStart = quoted(p, e, 0, t)
             guard tsStart >= 0 else { return nil }
@@ -83,6 +86,7 @@ struct RecordHeader {
             guard seqStart >= 0 else { return nil }
             var seq: Int64 = 0
             for k in seqStart..<e { seq = seq &* 10 &+ Int64(p[k] &- 48) }
+            guard version == 1 || seq <= RecordSyntax.maxSeq else { return nil }
             e = lit(p, seqStart, #","seq":"#)
             guard e >= 0 else { return nil }
             let runStart = quoted(p, e, 2, t)
@@ -103,7 +107,7 @@ struct RecordHeader {
             guard e > n + 1, p[e - 1] == UInt8(ascii: "}"), p[n] == UInt8(ascii: "{"),
                 memcmp(p, prefix.utf8Start, n) == 0
             else { return nil }
-            return RecordHeader(seq: seq, prev: prev, kind: kind, run: run, ts: ts, fields: n..<e)
+            return RecordHeader(seq: seq, version: version, prev: prev, kind: kind, run: run, ts: ts, fields: n..<e)
         }
     }
 

@@ -24,6 +24,8 @@ struct VerifyRun {
     private var firstClockStep: (line: Int, seq: Int64, recorded: Bool)?
     /// Started after an anchor record without the log id: checkpoint signatures are not checked.
     private var resumedWithoutLogID = false
+    /// Highest record version seen so far: a record may not go back to an older form.
+    private var version: Int64 = AuditRecord.legacyVersion
 
     /// Bytes from the end of the last good record up to the next record.
     struct Torn {
@@ -69,6 +71,7 @@ struct VerifyRun {
             prevHex = AuditHash.sha256HexBytes(anchor)
             lastTs = Array(anchor[h.ts])
             lastGood = (0, h.seq, 0)
+            version = h.version
             report.records = 1
         }
         self.logID = logID
@@ -206,6 +209,13 @@ struct VerifyRun {
             fail(line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "signature", why)
             return
         }
+        if h.version < version {
+            // Writers switch from the legacy form to RFC 8785 once and never back.
+            fail(
+                line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "version",
+                "record version \(h.version) after a version \(version) record: Warden never writes the older form after the newer one (record altered)")
+            return
+        }
         if let t = trusted, t.seq == h.seq + 1, t.prevHex != hashHex {
             fail(
                 line: lineNo, seq: h.seq, expected: nextSeq, offset: offset, code: "trusted-checkpoint",
@@ -234,6 +244,7 @@ struct VerifyRun {
         if h.seq == 0 { logID = String(decoding: hashHex, as: UTF8.self) }
         nextSeq += 1
         prevHex = hashHex
+        version = h.version
         lastGood = (lineNo, h.seq, offset)
         report.records += 1
     }

@@ -63,6 +63,7 @@ struct CompileCommand: ParsableCommand {
         if !command.isEmpty && emit != .ociBundle && emit != .k8s { throw ValidationError("a command after `--` is only used by --emit oci-bundle and k8s") }
         if emit != .k8s && exportOptions.kind != nil { throw ValidationError("--kind is only used by --emit k8s") }
         if emit != .k8s && exportOptions.spoOutput != nil { throw ValidationError("--spo-output is only used by --emit k8s") }
+        if emit != .k8s && exportOptions.ciliumOutput != nil { throw ValidationError("--cilium-output is only used by --emit k8s") }
     }
 
     func run() throws {

@@ -35,6 +35,9 @@ struct ExportOptions: ParsableArguments {
     @Option(help: ArgumentHelp("k8s: write the Security Profiles Operator SeccompProfile to FILE (default with --output DIR: DIR/seccomp-profile.yaml; not printed to standard output, so the workload applies where the operator's CRD is absent).", valueName: "file"))
     var spoOutput: String?
 
+    @Option(help: ArgumentHelp("k8s: also write a CiliumNetworkPolicy (cilium.io/v2) to FILE: egress to the policy's domain names with toFQDNs, and DNS to kube-dns for those names only (written only when the identity allows connecting to a domain).", valueName: "file"))
+    var ciliumOutput: String?
+
     @Flag(help: "oci, oci-bundle: no cgroup limits (linux.resources): `limit processes` becomes RLIMIT_NPROC and `limit memory` is left out (write `limit address-space` for RLIMIT_AS).")
     var noCgroupLimits = false
 }
@@ -113,8 +116,16 @@ struct ExportRunner {
         let bindings = PathBindings(workspace: options.workspace ?? "/workspace", home: options.home ?? "/home/agent", tmp: "/tmp")
         let out = try KubernetesExport.export(policy, options: KubernetesExportOptions(
             arch: arch, bindings: bindings, image: options.image, command: command,
-            uid: user?.0 ?? 65534, gid: user?.1 ?? 65534, kind: kind))
+            uid: user?.0 ?? 65534, gid: user?.1 ?? 65534, kind: kind, cilium: options.ciliumOutput != nil))
         try gate(out.notes)
+        // Before anything is printed: when the file cannot be written, nothing is.
+        if let path = options.ciliumOutput {
+            if let cilium = out.ciliumYAML {
+                try save(cilium, to: path)
+            } else {
+                printError("warden: note (k8s): identity \(policy.identity) allows no domain name, so no CiliumNetworkPolicy was written to \(path)", prefix: false)
+            }
+        }
         if let dir = output {
             try makeDirectory(dir)
             try save(out.yaml, to: dir + "/kubernetes.yaml")

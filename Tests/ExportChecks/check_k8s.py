@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Parses `warden compile --emit k8s` YAML and checks every field name and type against a
 list of facts taken from the published Kubernetes API reference (core/v1 PodTemplate and Pod,
-batch/v1 Job, networking.k8s.io/v1 NetworkPolicy) and the Security Profiles Operator's v1beta1
-SeccompProfile CRD. Unknown fields, wrong types, out-of-range integers, bad enum values,
+batch/v1 Job, networking.k8s.io/v1 NetworkPolicy), the Security Profiles Operator's v1beta1
+SeccompProfile CRD and Cilium's cilium.io/v2 CiliumNetworkPolicy CRD. Unknown fields, wrong types, out-of-range integers, bad enum values,
 missing required fields and names the API server would refuse are errors.
 
 usage: check_k8s.py [--expect KIND,KIND,...] FILE.yaml
@@ -70,6 +70,23 @@ TYPES = {
                 "listenerPath": S, "listenerMetadata": S, "baseProfileName": S, "disabled": B},
     "SPOSyscall": {"names": [S], "action": S, "errnoRet": I, "args": ["SPOArg"]},
     "SPOArg": {"index": I, "value": I, "valueTwo": I, "op": S},
+    # cilium.io/v2 CiliumNetworkPolicy (the CRD's openAPIV3Schema): the rule fields and the
+    # egress, port and DNS fields; selectors and peers Warden never writes are only objects.
+    "CiliumNetworkPolicy": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "spec": "CiliumRule",
+                            "specs": ["CiliumRule"]},
+    "CiliumRule": {"endpointSelector": "CiliumSelector", "nodeSelector": "CiliumSelector", "description": S,
+                   "labels": [OBJECT], "enableDefaultDeny": OBJECT, "log": OBJECT,
+                   "ingress": [OBJECT], "ingressDeny": [OBJECT], "egress": ["CiliumEgressRule"], "egressDeny": [OBJECT]},
+    "CiliumSelector": {"matchLabels": MAP, "matchExpressions": [OBJECT]},
+    "CiliumEgressRule": {"toEndpoints": ["CiliumSelector"], "toFQDNs": ["FQDNSelector"], "toPorts": ["CiliumPortRule"],
+                         "toCIDR": [S], "toCIDRSet": [OBJECT], "toEntities": [S], "toServices": [OBJECT],
+                         "toGroups": [OBJECT], "toNodes": [OBJECT], "toRequires": [OBJECT], "icmps": [OBJECT],
+                         "authentication": OBJECT},
+    "FQDNSelector": {"matchName": S, "matchPattern": S},
+    "CiliumPortRule": {"ports": ["CiliumPortProtocol"], "rules": "CiliumL7Rules", "listener": OBJECT,
+                       "originatingTLS": OBJECT, "terminatingTLS": OBJECT, "serverNames": [S]},
+    "CiliumPortProtocol": {"port": S, "protocol": S, "endPort": I32},
+    "CiliumL7Rules": {"dns": ["FQDNSelector"], "http": [OBJECT], "kafka": [OBJECT], "l7proto": S, "l7": [OBJECT]},
 }
 
 ENUMS = {
@@ -82,6 +99,7 @@ ENUMS = {
                                    "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"},
     ("SPOSyscall", "action"): {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
                                "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"},
+    ("CiliumPortProtocol", "protocol"): {"TCP", "UDP", "SCTP", "ICMP", "ICMPV6", "ANY"},
     ("SPOArg", "op"): {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"},
 }
 LIST_ENUMS = {
@@ -100,7 +118,8 @@ KINDS = {("v1", "PodTemplate"): "PodTemplate",
          ("v1", "Pod"): "Pod",
          ("batch/v1", "Job"): "Job",
          ("networking.k8s.io/v1", "NetworkPolicy"): "NetworkPolicy",
-         ("security-profiles-operator.x-k8s.io/v1beta1", "SeccompProfile"): "SPOSeccompProfile"}
+         ("security-profiles-operator.x-k8s.io/v1beta1", "SeccompProfile"): "SPOSeccompProfile",
+         ("cilium.io/v2", "CiliumNetworkPolicy"): "CiliumNetworkPolicy"}
 
 errors = []
 
@@ -191,10 +210,73 @@ def semantics(d, kind):
         limit = 63 if kind == "Job" else 253  # a Job's name becomes its pods' job-name label
         if len(name) > limit or not SUBDOMAIN.fullmatch(name):
             errors.append(f"{kind}: name {name!r} is not a DNS subdomain of at most {limit} characters")
+    if kind == "CiliumNetworkPolicy":
+        cilium_semantics(d)
     if kind == "Job":
         pod = (((d.get("spec") or {}).get("template") or {}).get("spec") or {})
         if pod.get("restartPolicy") not in ("Never", "OnFailure"):
             errors.append(f"Job: template.spec.restartPolicy must be Never or OnFailure, not {pod.get('restartPolicy')!r}")
+
+
+# The CRD's patterns: a name of DNS characters, a pattern that may hold `*`; a port number.
+FQDN_NAME = re.compile(r"([-a-zA-Z0-9_]+[.]?)+")
+FQDN_PATTERN = re.compile(r"([-a-zA-Z0-9_*]+[.]?)+")
+PORT = re.compile(r"6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}")
+
+
+def cilium_semantics(d):
+    """What Cilium validates or needs beyond field types: one of matchName/matchPattern per
+    selector, port numbers, toFQDNs alone in its rule, and a DNS rule (kube-dns, port 53,
+    L7 `dns`) that lets the pod resolve every name it may reach (Cilium learns a name's
+    addresses only from DNS answers its proxy saw)."""
+    spec = d.get("spec") or {}
+    if not isinstance(spec, dict) or "endpointSelector" not in spec:
+        return errors.append("CiliumNetworkPolicy: spec.endpointSelector is missing (the policy would select nothing)")
+    resolvable, wanted = set(), set()
+    for i, rule in enumerate(spec.get("egress") or []):
+        if not isinstance(rule, dict):
+            continue
+        where = f"CiliumNetworkPolicy.spec.egress[{i}]"
+        peers = [k for k in rule if k.startswith("to") and k != "toPorts"]
+        if "toFQDNs" in rule and peers != ["toFQDNs"]:
+            errors.append(f"{where}: toFQDNs cannot be combined with {[p for p in peers if p != 'toFQDNs']}")
+        for s in rule.get("toFQDNs") or []:
+            if isinstance(s, dict):
+                wanted.update(fqdn_selector(s, f"{where}.toFQDNs"))
+        for pr in rule.get("toPorts") or []:
+            if not isinstance(pr, dict):
+                continue
+            ports = [p for p in pr.get("ports") or [] if isinstance(p, dict)]
+            for p in ports:
+                if isinstance(p.get("port"), str) and not PORT.fullmatch(p["port"]):
+                    errors.append(f"{where}: port {p['port']!r} is not a port number")
+                if "endPort" in p and not (isinstance(p.get("port"), str) and p["port"].isdigit() and int(p["port"]) <= p["endPort"] <= 65535):
+                    errors.append(f"{where}: endPort {p['endPort']!r} must lie between port and 65535")
+            dns = ((pr.get("rules") or {}).get("dns")) or []
+            if dns:
+                if not any(p.get("port") == "53" and p.get("protocol") in ("ANY", "UDP", "TCP") for p in ports):
+                    errors.append(f"{where}: DNS rules need port 53")
+                labels = [((e or {}).get("matchLabels") or {}) for e in rule.get("toEndpoints") or []]
+                if not any(l.get("k8s:k8s-app") == "kube-dns" and l.get("k8s:io.kubernetes.pod.namespace") == "kube-system" for l in labels):
+                    errors.append(f"{where}: DNS rules must go to kube-dns in kube-system")
+                for s in dns:
+                    if isinstance(s, dict):
+                        resolvable.update(fqdn_selector(s, f"{where}.toPorts.rules.dns"))
+    if wanted and not wanted <= resolvable:
+        errors.append(f"CiliumNetworkPolicy: no DNS rule lets the pod resolve {sorted(wanted - resolvable)}")
+
+
+def fqdn_selector(s, where):
+    keys = [k for k in ("matchName", "matchPattern") if k in s]
+    if len(keys) != 1:
+        errors.append(f"{where}: a selector needs exactly one of matchName or matchPattern")
+        return set()
+    v = s[keys[0]]
+    pattern = FQDN_NAME if keys[0] == "matchName" else FQDN_PATTERN
+    if not isinstance(v, str) or not pattern.fullmatch(v):
+        errors.append(f"{where}: {keys[0]} {v!r} is not valid")
+        return set()
+    return {(keys[0], v.lower())}
 
 
 args = sys.argv[1:]

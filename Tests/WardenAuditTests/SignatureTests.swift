@@ -25,7 +25,7 @@ import Testing
             rec.prev = prev
             if rec.kind == AuditKind.checkpoint, let key = resign, let id = logID {
                 let origin = CheckpointNote.origin(logID: id)
-                let note = try #require(CheckpointNote.body(origin: origin, seq: rec.seq, headHex: prev, ts: rec.ts, run: rec.run))
+                let note = try #require(CheckpointNote.body(origin: origin, seq: rec.seq, headHex: prev, ts: rec.ts, run: rec.run, version: rec.version))
                 rec.fields["sig"] = .string(Base64.encode(try key.sign(note)))
                 rec.fields["key"] = .string(claimKeyID ?? key.publicKey.keyID)
                 rec.fields["log"] = .string(origin)

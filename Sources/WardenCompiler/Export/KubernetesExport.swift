@@ -15,10 +15,12 @@ public struct KubernetesExportOptions: Sendable {
     public var kind: KubernetesWorkloadKind
     /// A Job's `ttlSecondsAfterFinished`: how long the finished Job and its logs stay.
     public var ttlSecondsAfterFinished: UInt32
+    /// Also produce a `CiliumNetworkPolicy` with `toFQDNs` for the policy's domain rules.
+    public var cilium: Bool
 
     public init(arch: Architecture = .native, bindings: PathBindings = PathBindings(workspace: "/workspace", home: "/home/agent", tmp: "/tmp"),
                 image: String = "agent:latest", command: [String] = [], uid: Int64 = 65534, gid: Int64 = 65534,
-                kind: KubernetesWorkloadKind = .podtemplate, ttlSecondsAfterFinished: UInt32 = 3600) {
+                kind: KubernetesWorkloadKind = .podtemplate, ttlSecondsAfterFinished: UInt32 = 3600, cilium: Bool = false) {
         self.arch = arch
         self.bindings = bindings
         self.image = image
@@ -27,6 +29,7 @@ public struct KubernetesExportOptions: Sendable {
         self.gid = gid
         self.kind = kind
         self.ttlSecondsAfterFinished = ttlSecondsAfterFinished
+        self.cilium = cilium
     }
 }
 
@@ -49,6 +52,9 @@ public enum KubernetesExport {
         public var nodeProfile: String
         /// `localhostProfile`, relative to the kubelet's seccomp directory.
         public var localhostProfile: String
+        /// With `cilium`: the `CiliumNetworkPolicy` alone (one document with comments), or nil
+        /// when the identity has no domain rule to allow.
+        public var ciliumYAML: String?
         public var notes: [ExportNote]
     }
 
@@ -174,7 +180,8 @@ public enum KubernetesExport {
                  ("securityContext", .object(pod)), ("containers", .array([.object(container)]))]
         if !volumes.isEmpty { spec.append(("volumes", .array(volumes))) }
 
-        let networkPolicy = self.networkPolicy(policy, name: name, note: note)
+        let networkPolicy = self.networkPolicy(policy, name: name, domainsElsewhere: o.cilium, note: note)
+        let cilium = o.cilium ? ciliumNetworkPolicy(policy, name: name, note: note) : nil
         let labels = ExportValue.object([(labelKey, .string(id))])
         var annotations: [(String, ExportValue)] = [("warden/identity", .string(id))]
         for kind in [ExportNote.Kind.weaker, .stricter] {
@@ -205,7 +212,9 @@ public enum KubernetesExport {
             + "# Security Profiles Operator: the rules of seccomp/\(profilePath) (defaultAction ERRNO returns EPERM).\n"
             + "# Apply only where the operator's CRD is installed; it installs the profile on every node as\n"
             + "# operator/<namespace>/\(name).json: set the workload's localhostProfile to that.\n---\n" + spo.yaml()
-        return Output(yaml: yaml, seccompProfileYAML: spoYAML, kind: o.kind, nodeProfile: profile.json(), localhostProfile: profilePath, notes: notes)
+        let ciliumYAML = cilium.map { generated + ciliumComments + "---\n" + $0.yaml() }
+        return Output(yaml: yaml, seccompProfileYAML: spoYAML, kind: o.kind, nodeProfile: profile.json(), localhostProfile: profilePath,
+                      ciliumYAML: ciliumYAML, notes: notes)
     }
 
     /// A Kubernetes label value: at most 63 characters, alphanumerics with `-_.` inside.

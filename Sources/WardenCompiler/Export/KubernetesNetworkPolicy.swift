@@ -3,7 +3,10 @@ import WardenPolicy
 /// The `NetworkPolicy` half of the Kubernetes export.
 extension KubernetesExport {
     /// Ingress from `bind` rules, egress from CIDR `connect` rules; deny CIDRs inside become `except`.
-    static func networkPolicy(_ policy: EffectivePolicy, name: String, note: (ExportNote.Kind, String, String) -> Void) -> ExportValue {
+    /// `domainsElsewhere`: domain `connect` rules go to the CiliumNetworkPolicy (no note here).
+    static func networkPolicy(
+        _ policy: EffectivePolicy, name: String, domainsElsewhere: Bool = false, note: (ExportNote.Kind, String, String) -> Void
+    ) -> ExportValue {
         func cidr(_ h: EndpointHost) -> String? {
             switch h {
             case .ipv4(let n): return "\(IPv4Network(address: n.address, prefixLength: n.prefixLength).description)" + (n.prefixLength == 32 ? "/32" : "")
@@ -60,7 +63,9 @@ extension KubernetesExport {
                 if !except.isEmpty { block.append(("except", .array(except.map { .string($0) }))) }
                 rule.append(("to", .array([.object([("ipBlock", .object(block))])])))
             case .domain, .wildcardDomain:
-                note(.stricter, "\(r.direction.rawValue) \(r.endpoint): a NetworkPolicy cannot name domains; the endpoint stays unreachable", at)
+                if !(domainsElsewhere && r.direction == .connect) {
+                    note(.stricter, "\(r.direction.rawValue) \(r.endpoint): a NetworkPolicy cannot name domains; the endpoint stays unreachable", at)
+                }
                 continue
             }
             rule.append(("ports", anyPorts(r)))

@@ -35,7 +35,7 @@ public enum EventDocument {
         ])
     }
 
-    /// The canonical JSON text of `document` (sorted keys, no whitespace; `AuditValue.jsonText`).
+    /// The RFC 8785 canonical JSON text of `document` (`AuditValue.jsonText`).
     public static func bytes(_ document: AuditValue) -> [UInt8] {
         Array(document.jsonText.utf8)
     }
