@@ -60,6 +60,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Clone `workspace clone` repositories from DIR/OWNER/NAME.git (a local mirror) instead of the event's URL.")
     var cloneMirror: String?
 
+    @OptionGroup(title: "Executor")
+    var executorOptions: ServeExecutorOptions
+
     func validate() throws {
         if policy == "-" { throw ValidationError("--policy: standard input cannot be the policy here; give a file") }
         guard ServeAddress.parse(listen) != nil else { throw ValidationError("--listen: expected HOST:PORT, e.g. 127.0.0.1:8420") }
@@ -68,6 +71,9 @@ struct ServeCommand: ParsableCommand {
         if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
         if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
         if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" { throw ValidationError("a path option is empty") }
+        if executorOptions.executor == .kubernetes, cloneMirror != nil {
+            throw ValidationError("--clone-mirror is a local directory, which the Kubernetes executor's pods do not have")
+        }
     }
 
     func run() throws {
@@ -116,10 +122,13 @@ struct ServeCommand: ParsableCommand {
                                            localHosts: ServeApplication.localHostNames(listening: host), paused: { var st = stat(); return lstat(pausePath, &st) == 0 })
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
+        let kubernetes = try executorOptions.kubernetes(state: state, timeout: timeout, logPath: recorder.logPath,
+                                                        signingKeyPath: AuditLocation.signingKeyPath(explicit: nil),
+                                                        policy: { application.policy })
         let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
                                  pausePath: pausePath, triggerConcurrency: { application.policy.concurrency },
-                                 report: report, launch: { launcher.launch($0) })
+                                 report: report, launch: { kubernetes?.launch($0) ?? launcher.launch($0) })
         application.onQueued { workers.wake() }
         let server: HTTPServer
         do { server = try HTTPServer(host: host, port: port, handler: application) } catch { throw FleetError(error.description) }
@@ -130,7 +139,8 @@ struct ServeCommand: ParsableCommand {
         do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
             printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
         }
-        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))", prefix: false)
+        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))"
+                   + (kubernetes.map { "; runs go to Kubernetes namespace \($0.settings.namespace)" } ?? ""), prefix: false)
 
         while true {
             var signal: Int32 = 0
@@ -153,6 +163,7 @@ struct ServeCommand: ParsableCommand {
         server.stop()
         ticker.stopAndJoin()
         launcher.stopAll()
+        kubernetes?.stopAll()
         workers.stopAndJoin()
         unlink(state + "/listening")
         printError("warden serve: stopped", prefix: false)
