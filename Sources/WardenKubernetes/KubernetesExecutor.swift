@@ -241,7 +241,7 @@ public final class KubernetesExecutor: Sendable {
 
     /// The `message` of a Kubernetes `Status` answer, escaped for a terminal, at most 300 characters.
     static func statusMessage(_ body: [UInt8]) -> String {
-        guard case .success(let v) = AuditValue.parseJSON(Array(body.prefix(64 << 10))), let m = v["message"]?.stringValue else { return "" }
+        guard let v = KubeJSON.parse(Array(body.prefix(64 << 10))), let m = v["message"]?.stringValue else { return "" }
         return TerminalText.escape(String(m.prefix(300)))
     }
 
@@ -278,10 +278,13 @@ public final class KubernetesExecutor: Sendable {
         var lastError = ""
         while true {
             if isStopping { return .stopped }
-            do {
+            do throws(KubernetesError) {
                 let r = try call("read Job \(spec.name)", KubernetesRequest(method: "GET", path: jobsPath + "/" + spec.name), expect: [200])
+                guard let job = KubeJSON.parse(r.body) else {
+                    throw .invalidResponse("the Job \(spec.name) is not JSON this client reads")
+                }
                 failures = 0
-                if let end = Self.jobEnd(r.body) { return end }
+                if let end = Self.jobEnd(job) { return end }
             } catch {
                 if case .status(_, let status, _) = error, status != 429, status < 500 {
                     return .unknown(error.description)
@@ -310,8 +313,8 @@ public final class KubernetesExecutor: Sendable {
     }
 
     /// The Job's end from its status, or nil while it runs.
-    static func jobEnd(_ body: [UInt8]) -> JobEnd? {
-        guard case .success(let job) = AuditValue.parseJSON(body), let status = job["status"]?.objectValue else { return nil }
+    static func jobEnd(_ job: AuditValue) -> JobEnd? {
+        guard let status = job["status"]?.objectValue else { return nil }
         for c in status["conditions"]?.arrayValue ?? [] where c["status"]?.stringValue == "True" {
             let why = [c["reason"]?.stringValue, c["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
             switch c["type"]?.stringValue {
@@ -334,7 +337,7 @@ public final class KubernetesExecutor: Sendable {
             pods = try call("list the Job's pods", KubernetesRequest(method: "GET", path: namespacePath + "/pods?labelSelector=job-name%3D" + spec.name),
                             expect: [200])
         } catch { return (nil, nil, error.description) }
-        guard case .success(let list) = AuditValue.parseJSON(pods.body) else {
+        guard let list = KubeJSON.parse(pods.body) else {
             return (nil, nil, "kubernetes: the Job's pod list is not JSON this client reads")
         }
         guard let pod = list["items"]?.arrayValue?.compactMap({ $0["metadata"]?["name"]?.stringValue }).first,
