@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries: libseccomp (syscall tables, BPF generation) and libcap (capability names).
@@ -60,6 +61,16 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // `warden serve --executor kubernetes`: each launch as a Job whose container runs `warden run`;
+        // the pod's audit chain verified and recorded in the server's log. The only user of
+        // AsyncHTTPClient (the API server's client, TLS through swift-nio-ssl).
+        .target(name: "WardenKubernetes", dependencies: [
+            "WardenServe", "WardenRuntime", "WardenAudit", "WardenPolicy", "WardenCompiler", "WardenKernel",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // The workload matrix's catalog: workloads, their tools and required accesses.
         .target(name: "WardenWorkloads", dependencies: ["WardenCompiler", "WardenPolicy"]),
         // `warden lsp`: the Language Server Protocol over stdio (diagnostics, formatting, hover, ...).
@@ -67,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity", "WardenServe",
+                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity", "WardenServe", "WardenKubernetes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -88,7 +99,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WardenLanguageServerTests", dependencies: ["WardenLanguageServer", "WardenPolicy"]),
-        .testTarget(name: "WardenServeTests", dependencies: ["WardenServe", "WardenCompiler", "WardenPolicy", "WardenAudit",
+        .testTarget(name: "WardenServeTests", dependencies: ["WardenServe", "WardenKubernetes", "WardenCompiler", "WardenPolicy", "WardenAudit",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Parses `warden compile --emit k8s` YAML and checks every field name and type against a
-list of facts taken from the published Kubernetes API reference (core/v1 PodTemplate and Pod,
-batch/v1 Job, networking.k8s.io/v1 NetworkPolicy), the Security Profiles Operator's v1beta1
-SeccompProfile CRD and Cilium's cilium.io/v2 CiliumNetworkPolicy CRD. Unknown fields, wrong types, out-of-range integers, bad enum values,
+list of facts taken from the published Kubernetes API reference (core/v1 PodTemplate, Pod and
+ConfigMap, batch/v1 Job, networking.k8s.io/v1 NetworkPolicy), the Security Profiles Operator's
+v1beta1 SeccompProfile CRD and Cilium's cilium.io/v2 CiliumNetworkPolicy CRD. Unknown fields,
+wrong types, out-of-range integers, bad enum values,
 missing required fields and names the API server would refuse are errors.
 
 usage: check_k8s.py [--expect KIND,KIND,...] FILE.yaml
@@ -53,7 +54,12 @@ TYPES = {
     "EnvVar": {"name": S, "value": S},
     "ResourceRequirements": {"limits": QUANTITY, "requests": QUANTITY},
     "VolumeMount": {"name": S, "mountPath": S, "subPath": S, "readOnly": B, "mountPropagation": S},
-    "Volume": {"name": S, "emptyDir": "EmptyDirVolumeSource", "persistentVolumeClaim": "PVCSource"},
+    "Volume": {"name": S, "emptyDir": "EmptyDirVolumeSource", "persistentVolumeClaim": "PVCSource",
+               "configMap": "ConfigMapVolumeSource"},
+    "ConfigMapVolumeSource": {"name": S, "items": ["KeyToPath"], "defaultMode": I32, "optional": B},
+    "KeyToPath": {"key": S, "path": S, "mode": I32},
+    # core/v1 ConfigMap: all 6 fields.
+    "ConfigMap": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "data": MAP, "binaryData": MAP, "immutable": B},
     "EmptyDirVolumeSource": {"medium": S, "sizeLimit": "quantity"},
     "PVCSource": {"claimName": S, "readOnly": B},
     "NetworkPolicy": {"apiVersion": S, "kind": S, "metadata": "ObjectMeta", "spec": "NetworkPolicySpec"},
@@ -113,8 +119,10 @@ LIST_ENUMS = {
 REQUIRED = {"Job": ["metadata", "spec"], "JobSpec": ["template"], "Pod": ["metadata", "spec"],
             "PodTemplate": ["metadata", "template"], "PodSpec": ["containers"], "Container": ["name", "image"],
             "NetworkPolicy": ["metadata", "spec"], "NetworkPolicySpec": ["podSelector"],
-            "VolumeMount": ["name", "mountPath"], "Volume": ["name"], "EnvVar": ["name"]}
+            "VolumeMount": ["name", "mountPath"], "Volume": ["name"], "EnvVar": ["name"], "KeyToPath": ["key", "path"],
+            "ConfigMap": ["metadata"]}
 KINDS = {("v1", "PodTemplate"): "PodTemplate",
+         ("v1", "ConfigMap"): "ConfigMap",
          ("v1", "Pod"): "Pod",
          ("batch/v1", "Job"): "Job",
          ("networking.k8s.io/v1", "NetworkPolicy"): "NetworkPolicy",
@@ -198,6 +206,9 @@ def check(value, typ, where, owner=None, field=None):
             errors.append(f"{where}: {typ} needs {k!r}")
 
 
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?")
+LABEL_KEY = re.compile(r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+CONFIGMAP_KEY = re.compile(r"[-._a-zA-Z0-9]+")
 SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
@@ -212,6 +223,39 @@ def semantics(d, kind):
             errors.append(f"{kind}: name {name!r} is not a DNS subdomain of at most {limit} characters")
     if kind == "CiliumNetworkPolicy":
         cilium_semantics(d)
+    metas = [d.get("metadata") or {}]
+    if kind == "Job":
+        metas.append(((d.get("spec") or {}).get("template") or {}).get("metadata") or {})
+    for meta in metas:
+        for key, value in (meta.get("labels") or {}).items():
+            if not isinstance(key, str) or not LABEL_KEY.fullmatch(key) or len(key.split("/")[-1]) > 63:
+                errors.append(f"{kind}: label key {key!r} is not a qualified name")
+            if not isinstance(value, str) or len(value) > 63 or not LABEL_VALUE.fullmatch(value):
+                errors.append(f"{kind}: label value {value!r} is not a label value")
+        for key in (meta.get("annotations") or {}):
+            if not isinstance(key, str) or not LABEL_KEY.fullmatch(key):
+                errors.append(f"{kind}: annotation key {key!r} is not a qualified name")
+    if kind == "ConfigMap":
+        data = d.get("data") or {}
+        total = 0
+        for key, value in data.items():
+            if not isinstance(key, str) or len(key) > 253 or not CONFIGMAP_KEY.fullmatch(key):
+                errors.append(f"ConfigMap: data key {key!r} is not [-._a-zA-Z0-9]+")
+            total += len(str(value).encode())
+        if total > 1 << 20:
+            errors.append(f"ConfigMap: {total} bytes of data, over the 1 MiB limit")
+    if kind in ("Job", "Pod"):
+        pod = (((d.get("spec") or {}).get("template") or {}).get("spec") or {}) if kind == "Job" else (d.get("spec") or {})
+        volumes = {v.get("name") for v in pod.get("volumes") or [] if isinstance(v, dict)}
+        for c in (pod.get("containers") or []) + (pod.get("initContainers") or []):
+            for m in (c.get("volumeMounts") or []) if isinstance(c, dict) else []:
+                if isinstance(m, dict) and m.get("name") not in volumes:
+                    errors.append(f"{kind}: container {c.get('name')!r} mounts {m.get('name')!r}, which is not a volume")
+        for v in pod.get("volumes") or []:
+            for item in ((v.get("configMap") or {}).get("items") or []) if isinstance(v, dict) else []:
+                p = item.get("path", "") if isinstance(item, dict) else ""
+                if not p or p.startswith("/") or ".." in p.split("/"):
+                    errors.append(f"{kind}: configMap item path {p!r} must be relative without '..'")
     if kind == "Job":
         pod = (((d.get("spec") or {}).get("template") or {}).get("spec") or {})
         if pod.get("restartPolicy") not in ("Never", "OnFailure"):

@@ -65,6 +65,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "A file of API tokens with scopes, one per line: NAME SCOPES TOKEN (scopes: read, control, launch:TRIGGER, launch:*); readable by the server's user only.")
     var apiTokens: String?
 
+    @OptionGroup(title: "Executor")
+    var executorOptions: ServeExecutorOptions
+
     func validate() throws {
         if policy == "-" { throw ValidationError("--policy: standard input cannot be the policy here; give a file") }
         guard ServeAddress.parse(listen) != nil else { throw ValidationError("--listen: expected HOST:PORT, e.g. 127.0.0.1:8420") }
@@ -73,6 +76,9 @@ struct ServeCommand: ParsableCommand {
         if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
         if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
         if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" || apiTokens == "" { throw ValidationError("a path option is empty") }
+        if executorOptions.executor == .kubernetes, cloneMirror != nil {
+            throw ValidationError("--clone-mirror is a local directory, which the Kubernetes executor's pods do not have")
+        }
     }
 
     func run() throws {
@@ -123,12 +129,15 @@ struct ServeCommand: ParsableCommand {
                                            stoppedIdentities: { killSwitch.stoppedIdentities() }, tokens: tokens, killSwitch: killSwitch)
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
+        let kubernetes = try executorOptions.kubernetes(state: state, timeout: timeout, logPath: recorder.logPath,
+                                                        signingKeyPath: AuditLocation.signingKeyPath(explicit: nil),
+                                                        policy: { application.policy })
         let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
                                  pausePath: killSwitch.pausePath, stoppedIdentities: { killSwitch.stoppedIdentities() },
                                  triggerConcurrency: { application.policy.concurrency },
-                                 report: report, launch: { launcher.launch($0) })
-        let switches = KillSwitchWatcher(killSwitch: killSwitch, recorder: recorder, report: report) { launcher.stop(identity: $0) }
+                                 report: report, launch: { kubernetes?.launch($0) ?? launcher.launch($0) })
+        let switches = KillSwitchWatcher(killSwitch: killSwitch, recorder: recorder, report: report) { kubernetes?.stop(identity: $0) ?? launcher.stop(identity: $0) }
         application.onQueued { workers.wake() }
         let server: HTTPServer
         do { server = try HTTPServer(host: host, port: port, handler: application) } catch { throw FleetError(error.description) }
@@ -141,7 +150,8 @@ struct ServeCommand: ParsableCommand {
         do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
             printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
         }
-        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))", prefix: false)
+        printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))"
+                   + (kubernetes.map { "; runs go to Kubernetes namespace \($0.settings.namespace)" } ?? ""), prefix: false)
 
         while true {
             var signal: Int32 = 0
@@ -165,6 +175,7 @@ struct ServeCommand: ParsableCommand {
         ticker.stopAndJoin()
         switches.stopAndJoin()
         launcher.stopAll()
+        kubernetes?.stopAll()
         workers.stopAndJoin()
         unlink(state + "/listening")
         printError("warden serve: stopped", prefix: false)
