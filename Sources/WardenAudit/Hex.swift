@@ -1,11 +1,11 @@
 /// Lowercase hexadecimal helpers.
-enum Hex {
+package enum Hex {
     static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     @inline(__always)
     static func digit(_ nibble: UInt8) -> UInt8 { digits[Int(nibble & 0xF)] }
 
-    static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+    package static func encode<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
         var out: [UInt8] = []
         for b in bytes {
             out.append(digit(b >> 4))

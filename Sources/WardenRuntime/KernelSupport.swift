@@ -76,7 +76,8 @@ extension KernelSupport {
 }
 
 extension Substring {
-    func trimmingCharacters(in set: String) -> String {
+    /// Without leading and trailing characters of `set`.
+    package func trimmingCharacters(in set: String) -> String {
         var s = self
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }

@@ -1,4 +1,5 @@
 import CLauncher
+import WardenAudit
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,14 +12,9 @@ public enum WardenBuild {
     public static let identity: String = {
         var id = [UInt8](repeating: 0, count: 64)
         let length = Int(warden_build_id(&id, id.count))
-        if length > 0 { return "build-id " + id.prefix(length).map { hex($0) }.joined() }
+        if length > 0 { return "build-id " + Hex.encode(id.prefix(length)) }
         var st = stat()
         guard stat("/proc/self/exe", &st) == 0 else { return "unknown executable \(getpid())-\(time(nil))" }
         return "executable \(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
     }()
-
-    private static func hex(_ b: UInt8) -> String {
-        let digits = Array("0123456789abcdef")
-        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
-    }
 }

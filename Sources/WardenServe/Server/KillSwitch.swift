@@ -41,9 +41,7 @@ public struct KillSwitch: Sendable {
     /// name that can name a policy identity (and never `.` or `..`).
     static func isIdentityName(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 128, name.utf8.first != UInt8(ascii: ".") else { return false }
-        return name.utf8.allSatisfy { b in
-            (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == 0x2D || b == 0x5F || b == 0x2E
-        }
+        return name.utf8.allSatisfy(ServeTokens.isNameByte)
     }
 }
 

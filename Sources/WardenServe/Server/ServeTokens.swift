@@ -1,3 +1,4 @@
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,7 +53,7 @@ public struct ServeTokens: Sendable {
     public static func parse(_ text: String) throws(ParseError) -> ServeTokens {
         var tokens: [Token] = []
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(" \t\r")
+            let line = raw.trimmingCharacters(in: " \t\r")
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             let at = "line \(index + 1)"
@@ -86,6 +87,7 @@ public struct ServeTokens: Sendable {
         return ServeTokens(tokens)
     }
 
+    /// `A-Z a-z 0-9 . _ -`: the bytes of a token, trigger or identity name the API takes.
     static func isNameByte(_ b: UInt8) -> Bool {
         (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) || b == 0x2E || b == 0x5F || b == 0x2D
     }
@@ -98,14 +100,5 @@ public struct ServeTokens: Sendable {
         var found: Token?
         for token in tokens where WebhookSignature.tokenEqual(offered, token.secret) && found == nil { found = token }
         return found
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(_ set: String) -> Substring {
-        var s = self
-        while let f = s.first, set.contains(f) { s = s.dropFirst() }
-        while let l = s.last, set.contains(l) { s = s.dropLast() }
-        return s
     }
 }
