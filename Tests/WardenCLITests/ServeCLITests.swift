@@ -156,11 +156,15 @@ import Testing
                            sign: signature == nil ? ["kind": "github", "key": key] : nil)
     }
 
-    /// A GitHub pull_request payload.
-    static func pullRequest(repository: String = "acme/app", sender: String = "alice", head: String, action: String = "opened") -> String {
-        """
+    /// A GitHub pull_request payload, updated `age` seconds ago (GitHub dates every payload;
+    /// the server refuses one older than its delivery ledger remembers).
+    static func pullRequest(repository: String = "acme/app", sender: String = "alice", head: String, action: String = "opened",
+                            age: Int = 0) -> String {
+        let updated = ISO8601DateFormatter().string(from: Date(timeIntervalSinceNow: -Double(age)))
+        return """
         {"action":"\(action)","number":7,"pull_request":{"number":7,"title":"Bump deps","head":{"ref":"feature","sha":"\(head)"},\
-        "base":{"ref":"main","sha":"\(head)"}},"repository":{"full_name":"\(repository)","clone_url":"https://github.com/\(repository).git"},\
+        "base":{"ref":"main","sha":"\(head)"},"created_at":"2020-01-01T00:00:00Z","updated_at":"\(updated)"},\
+        "repository":{"full_name":"\(repository)","clone_url":"https://github.com/\(repository).git","pushed_at":1577836800},\
         "sender":{"login":"\(sender)"}}
         """
     }
@@ -454,6 +458,9 @@ import Testing
         let replay = try Self.deliverGitHub(port: server.port, body: body, delivery: "gh-3")
         let mallory = try Self.deliverGitHub(port: server.port, body: Self.pullRequest(sender: "mallory", head: head), delivery: "gh-4")
         let evil = try Self.deliverGitHub(port: server.port, body: Self.pullRequest(repository: "evil/app", head: head), delivery: "gh-5")
+        // Eight days old: older than the ledger's seven days, so a replay of it could no longer be recognized.
+        let stale = try Self.deliverGitHub(port: server.port, body: Self.pullRequest(head: head, age: 8 * 86_400), delivery: "gh-6")
+        #expect(stale.0 == 422 && stale.1.contains("older than the delivery ledger"), "\(stale)")
         #expect(forged.0 == 403, "\(forged)")
         #expect(replay.0 == 200 && replay.1.contains("duplicate"), "\(replay)")
         #expect(mallory.0 == 200 && mallory.1.contains("refuse") && mallory.1.contains("mallory"), "\(mallory)")
@@ -463,6 +470,7 @@ import Testing
         #expect(refusals.contains { $0["authenticated"] as? Bool == false && $0["status"] as? Int == 403 }, "\(refusals)")
         #expect(refusals.contains { $0["sender"] as? String == "mallory" && $0["delivery"] as? String == "gh-4" }, "\(refusals)")
         #expect(refusals.contains { $0["repository"] as? String == "evil/app" }, "\(refusals)")
+        #expect(refusals.contains { $0["delivery"] as? String == "gh-6" && $0["status"] as? Int == 422 }, "\(refusals)")
     }
 
     /// A burst of 200 signed deliveries: every one is answered and accounted for (queued and

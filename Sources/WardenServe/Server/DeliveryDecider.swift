@@ -60,6 +60,10 @@ struct DeliveryDecider: Sendable {
             metrics.delivery(endpoint, "error")
             return .text(503, "the delivery ledger cannot be read; try again")
         }
+        if endpoint.source == .github,
+           let stale = PayloadAge.staleness(of: delivery.payload, now: now / 1000, retentionSeconds: store.deliveryRetention / 1000) {
+            return refuseStale(delivery, reason: stale, policy: policy, now: now)
+        }
         // `eligible`: only triggers whose own secret verified this delivery may take it.
         let usage = BudgetUsage(store: store, triggers: eligible, now: now)
         let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of).holding(stoppedIdentities())
@@ -110,6 +114,17 @@ struct DeliveryDecider: Sendable {
         wake()
         return .json(202, AuditValue.object(["decision": "allow", "decision_id": .string(decisionID),
                                              "queued": .array(queued.map { .int($0.id) })]).jsonText)
+    }
+
+    /// A GitHub delivery too old to be told apart from a replay the ledger forgot
+    /// (`PayloadAge`): recorded and answered 422, nothing decided or queued.
+    private func refuseStale(_ delivery: WebhookDelivery, reason: String, policy: ServePolicy, now: Int64) -> ServeResponse {
+        metrics.delivery(delivery.endpoint, "stale")
+        var fields = DeliveryFields.of(delivery, policyPath: policy.path)
+        fields["status"] = .int(422)
+        fields["reason"] = .string(reason)
+        recorder.recordRejected(fields: fields, now: now / 1000)
+        return .text(422, reason)
     }
 
     private func duplicate(_ delivery: WebhookDelivery) -> ServeResponse {
