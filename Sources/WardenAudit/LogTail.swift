@@ -24,11 +24,11 @@ struct LogHead: Equatable {
 /// The last record is checked against the record before it with the verifier's own rules
 /// (`VerifyRun`): sequence, chain, recovery records, and checkpoint signatures when the
 /// writer's key signed them. Earlier records are `warden audit verify`'s job.
-enum LogTail {
+package enum LogTail {
     /// Most torn bytes a writer will cover with a recovery record (a few maximal records).
     static let maxTornBytes: Int64 = 32 << 20
     /// Longest record line the writer produces.
-    static let maxRecordBytes = 8 << 20
+    package static let maxRecordBytes = 8 << 20
     /// Longest line a reader buffers; longer lines cannot be records.
     static let maxLineBytes = 64 << 20
 

@@ -116,7 +116,10 @@ public final class ServeApplication: ServeHandler {
                 if request.path.hasPrefix("/api/runs/"), request.path.hasSuffix("/records"),
                    let id = Int64(request.path.dropFirst("/api/runs/".count).dropLast("/records".count)) {
                     guard let run = try store.run(id) else { return .text(404, "no run \(id)") }
-                    return .json(200, RunRecords.json(run, logPath: recorder.logPath))
+                    guard let records = RunRecords.json(run, logPath: recorder.logPath) else {
+                        return .text(503, "another request is reading the audit log's records; try again")
+                    }
+                    return .json(200, records)
                 }
                 if request.path.hasPrefix("/api/runs/"), let id = Int64(request.path.dropFirst("/api/runs/".count)) {
                     guard let run = try store.run(id) else { return .text(404, "no run \(id)") }
