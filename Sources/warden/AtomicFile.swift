@@ -36,6 +36,11 @@ enum AtomicFile {
     /// Creates or replaces the file at `path` (a link there is replaced, not followed) with
     /// `text` and permission bits `mode`, atomically and flushed.
     static func store(_ path: String, text: String, mode: mode_t) throws(AtomicWriteError) {
+        try store(path, bytes: Array(text.utf8), mode: mode)
+    }
+
+    /// `store(_:text:mode:)` for bytes that need not be UTF-8.
+    static func store(_ path: String, bytes: [UInt8], mode: mode_t) throws(AtomicWriteError) {
         let dir: String
         let name: String
         if let slash = path.lastIndex(of: "/") {
@@ -56,7 +61,6 @@ enum AtomicFile {
         defer {
             if !ok { unlink(tmp) }
         }
-        let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -7,14 +7,16 @@ import Musl
 #endif
 
 /// Runs a host program (`git`, `cp`) with an argument vector (posix_spawnp, never a shell):
-/// stdin `/dev/null`, stdout read into memory up to `limit` bytes (more: killed and
-/// refused), stderr kept (bounded) for the message, killed after `timeout`.
+/// stdin `/dev/null` (or the file `stdin`), stdout read into memory up to `limit` bytes
+/// (more: killed and refused), stderr kept (bounded) for the message, killed after
+/// `timeout`; the environment is Warden's, with `environment` (`NAME=value`) set over it.
 enum HostCommand {
     static let stderrLimit = 2048
 
     struct Output { var status: Int32; var stdout: [UInt8]; var stderr: String }
 
-    static func run(_ program: String, _ arguments: [String], limit: Int, timeout: Duration = .seconds(60)) throws(GitError) -> Output {
+    static func run(_ program: String, _ arguments: [String], limit: Int, timeout: Duration = .seconds(60),
+                    stdin: String = "/dev/null", environment: [String] = []) throws(GitError) -> Output {
         guard let (outPipe, errPipe) = ChildOutput.pipes() else { throw GitError(description: "pipe: \(String(cString: strerror(errno)))") }
         var parentEnds = [outPipe[0], errPipe[0]]
         defer { for fd in parentEnds where fd >= 0 { close(fd) } }
@@ -22,14 +24,29 @@ enum HostCommand {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY | O_NOFOLLOW, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         let argv = [program] + arguments
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
         var pid: pid_t = 0
-        let rc = ChildSpawn.withAttributes { posix_spawnp(&pid, program, &actions, &$0, &cArgs, environ) }
+        let rc: Int32
+        if environment.isEmpty {
+            rc = ChildSpawn.withAttributes { posix_spawnp(&pid, program, &actions, &$0, &cArgs, environ) }
+        } else {
+            let names = Set(environment.map { $0.prefix { $0 != "=" } })
+            var inherited: [String] = []
+            var p = environ
+            while let entry = p.pointee {
+                let text = String(cString: entry)
+                if !names.contains(text.prefix { $0 != "=" }) { inherited.append(text) }
+                p += 1
+            }
+            var cEnv: [UnsafeMutablePointer<CChar>?] = (inherited + environment).map { strdup($0) } + [nil]
+            defer { for e in cEnv { free(e) } }
+            rc = ChildSpawn.withAttributes { posix_spawnp(&pid, program, &actions, &$0, &cArgs, &cEnv) }
+        }
         close(outPipe[1])
         close(errPipe[1])
         guard rc == 0 else { throw GitError(description: "cannot run \(program): \(String(cString: strerror(rc))) (is it installed and on PATH?)") }

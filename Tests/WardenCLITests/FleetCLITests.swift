@@ -130,6 +130,73 @@ import Testing
         }
     }
 
+    /// The run's changes become a branch and a patch in Warden's own repository beside the
+    /// workspace, made without any git reading the tree the agent wrote: the agent's
+    /// attributes name a filter and a diff driver that the operator's git configuration
+    /// defines, and a nested repository sets fsmonitor; none of them runs. The base's
+    /// ignore rules leave build output out, a nested `.git` is left out and listed, a link
+    /// stays a link, a name with a newline is carried exactly, and the patch applies to the
+    /// source.
+    @Test func theRunsChangesBecomeAReviewBranchAndPatchWithoutGitInTheWorkspace() throws {
+        guard Self.gitAvailable else { return }
+        let w = try World()
+        defer { try? FileManager.default.removeItem(atPath: w.dir) }
+        let source = try w.repository("app", files: [".gitignore": "target/\n", "README": "one\n", "old.txt": "bye\n"])
+        try (source + "\n").write(toFile: w.list, atomically: true, encoding: .utf8)
+        let marks = w.dir + "/marks"
+        let hostile = w.dir + "/operator.gitconfig"
+        try """
+            [filter "evil"]
+            \tclean = touch \(marks)-filter
+            \tsmudge = touch \(marks)-smudge
+            [diff "evil"]
+            \ttextconv = touch \(marks)-textconv
+            [core]
+            \tfsmonitor = touch \(marks)-fsmonitor
+            """.write(toFile: hostile, atomically: true, encoding: .utf8)
+        let script = """
+            echo two >> README; rm old.txt; mkdir -p src target sub/.git; echo 'fn main() {}' > src/main.rs; echo junk > target/out.bin
+            printf '[core]\\n\\tfsmonitor = touch \(marks)-nested\\n' > sub/.git/config; echo x > sub/file
+            echo '* filter=evil diff=evil' > .gitattributes; ln -s /etc/passwd link; printf 'n' > "$(printf 'new\\nline')"
+            """
+        var environment = ProcessInfo.processInfo.environment
+        environment["GIT_CONFIG_GLOBAL"] = hostile
+        guard let r = try WardenBinary.run(["fleet", "--policy", "default", "--repos", w.list, "--state-dir", w.state, "--audit-log", w.log, "-q",
+                                            "--format", "json", "--", "/bin/sh", "-c", script], environment: environment) else { return }
+        // The nested repository's config is a git control-plane finding: the run exits 123.
+        #expect(r.status == 1, "\(r.stderr)\(r.stdout)")
+        let run = try #require((try World.json(r.stdout)["runs"] as? [[String: Any]])?.first)
+        #expect(run["exit_code"] as? Int == 123, "\(run)")
+        let review = try #require(run["review"] as? [String: Any], "\(run)")
+        let repository = try #require(review["repository"] as? String), commit = try #require(review["commit"] as? String)
+        let base = try #require(review["base"] as? String), patch = try #require(review["patch"] as? String)
+        let leftOut = review["left_out"] as? [String] ?? []
+        #expect(leftOut.contains { $0.hasPrefix("sub/.git/config") }, "\(leftOut)")
+        #expect(review["branch"] as? String == "warden/review/" + (run["run_id"] as? String ?? "?"))
+
+        let tree = try CLISupport.run("/usr/bin/git", ["--git-dir=" + repository, "ls-tree", "-r", "-z", commit], in: w.dir)
+        let entries = Set(tree.stdout.split(separator: "\0").map(String.init))
+        let names = Set(entries.compactMap { $0.split(separator: "\t", maxSplits: 1).last.map(String.init) })
+        #expect(names == [".gitattributes", ".gitignore", "README", "src/main.rs", "sub/file", "link", "new\nline"], "\(names)")
+        #expect(entries.contains { $0.hasPrefix("120000 ") && $0.hasSuffix("\tlink") }, "the link is a link: \(entries)")
+        let parent = try CLISupport.run("/usr/bin/git", ["--git-dir=" + repository, "rev-parse", commit + "^"], in: w.dir)
+        #expect(parent.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == base)
+        let sourceHead = try CLISupport.run("/usr/bin/git", ["rev-parse", "HEAD"], in: source)
+        #expect(sourceHead.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == base, "the base is the source's commit")
+
+        for suffix in ["filter", "smudge", "textconv", "fsmonitor", "nested"] {
+            #expect(!FileManager.default.fileExists(atPath: marks + "-" + suffix), "no git ran code named by the agent's tree: \(suffix)")
+        }
+        // The patch applies to a fresh clone of the source and gives the branch's tree.
+        let check = w.dir + "/check"
+        _ = try CLISupport.run("/usr/bin/git", ["clone", "-q", source, check], in: w.dir)
+        let apply = try CLISupport.run("/usr/bin/git", ["-c", "core.attributesFile=/dev/null", "apply", "--index", patch], in: check)
+        #expect(apply.status == 0, "\(apply.stderr)")
+        let applied = try CLISupport.run("/usr/bin/git", ["write-tree"], in: check)
+        let branchTree = try CLISupport.run("/usr/bin/git", ["--git-dir=" + repository, "rev-parse", commit + "^{tree}"], in: w.dir)
+        #expect(applied.stdout == branchTree.stdout, "the patch gives the branch's tree")
+    }
+
     /// `kill -9` of the fleet mid-way: its runs are stopped (parent-death signal) and still
     /// record their exit; `--resume` runs exactly the repositories without a result, so in
     /// the end every repository has one run that exited 0, and the chain verifies.

@@ -69,6 +69,14 @@ public struct WorkspaceSnapshot: Sendable {
         }
     }
 
+    /// Every path added or modified (`upserted`) and every path removed from `self` (before)
+    /// to `after`, each list in byte order: what a review commit replaces and deletes.
+    public func changedPaths(to after: WorkspaceSnapshot) -> (upserted: [[UInt8]], removed: [[UInt8]]) {
+        let upserted = after.entries.compactMap { path, print in entries[path] == print ? nil : path }
+        let removed = entries.keys.filter { after.entries[$0] == nil }
+        return (upserted.sorted { $0.lexicographicallyPrecedes($1) }, removed.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
     /// What changed from `self` (before) to `after`.
     public func changes(to after: WorkspaceSnapshot) -> Changes {
         var out = Changes()

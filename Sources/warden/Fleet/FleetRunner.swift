@@ -120,7 +120,7 @@ final class FleetRunner: @unchecked Sendable {
             $0.phase = .running
             $0.attempts += 1
             $0.workspace = workspace
-            $0.runID = nil; $0.exitCode = nil; $0.error = nil; $0.changes = nil; $0.denials = nil; $0.durationMilliseconds = nil
+            $0.runID = nil; $0.exitCode = nil; $0.error = nil; $0.changes = nil; $0.review = nil; $0.denials = nil; $0.durationMilliseconds = nil
         }
         let started = monotonicNow()
         var outcome = FleetRunRecord(repository: repository.name, source: "")
@@ -133,6 +133,7 @@ final class FleetRunner: @unchecked Sendable {
                 record.exitCode = outcome.exitCode
                 record.denials = outcome.denials
                 record.changes = outcome.changes
+                record.review = outcome.review
                 record.error = interrupted ? "interrupted" : outcome.error
                 record.durationMilliseconds = (monotonicNow() - started) / 1_000_000
             }
@@ -146,6 +147,12 @@ final class FleetRunner: @unchecked Sendable {
         }
         do { try FleetWorkspace.prepare(repository, at: workspace) } catch {
             outcome.error = "workspace: \(error.description)"
+            return
+        }
+        let reviewRepository = runDirectory + "/review.git"
+        let base: String?
+        do { base = try ReviewBranch.prepareBase(workspace: workspace, repository: reviewRepository) } catch {
+            outcome.error = "review repository: \(error.description)"
             return
         }
         guard let before = WorkspaceSnapshot.take(workspace) else {
@@ -163,7 +170,17 @@ final class FleetRunner: @unchecked Sendable {
         outcome.exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
         outcome.denials = report?["denials"]?.intValue
         if let message = report?["error"]?.stringValue { outcome.error = message }
-        if let after = WorkspaceSnapshot.take(workspace) { outcome.changes = before.changes(to: after) }
+        if let after = WorkspaceSnapshot.take(workspace) {
+            outcome.changes = before.changes(to: after)
+            if let base {
+                do {
+                    outcome.review = try ReviewBranch.make(workspace: workspace, repository: reviewRepository, base: base, before: before, after: after,
+                                                           name: outcome.runID.flatMap { FleetMembership.isValidID($0) ? $0 : nil } ?? "run-\(index + 1)", patchPath: runDirectory + "/review.patch")
+                } catch {
+                    outcome.error = outcome.error ?? "review: \(error.description)"
+                }
+            }
+        }
         // Stopped while it ran: a run that still succeeded keeps its result; any other was
         // (or may have been) cut short by the stop.
         if locked({ stopping }), outcome.exitCode != 0 { interrupted = true }

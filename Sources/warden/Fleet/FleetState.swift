@@ -98,6 +98,9 @@ struct FleetRunRecord: Sendable {
     var denials: Int64?
     var workspace: String?
     var changes: WorkspaceSnapshot.Changes?
+    /// The run's changes as a branch and a patch (`ReviewBranch`), when the workspace was a
+    /// clone and the run changed something.
+    var review: ReviewArtifact?
     /// Why the run did not happen or has no result (a clone that failed, say).
     var error: String?
 
@@ -121,6 +124,7 @@ struct FleetRunRecord: Sendable {
         } else {
             o["changes"] = .null
         }
+        o["review"] = review?.json ?? .null
         return .object(o)
     }
 
@@ -146,6 +150,7 @@ struct FleetRunRecord: Sendable {
             changes.paths = c["paths"]?.arrayValue?.compactMap(\.stringValue) ?? []
             self.changes = changes
         }
+        review = v["review"].flatMap(ReviewArtifact.init(json:))
     }
 }
 
