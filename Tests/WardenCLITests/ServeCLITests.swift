@@ -452,6 +452,17 @@ import Testing
         #expect((try? String(contentsOfFile: workspace + "/head.txt", encoding: .utf8)) == head + "\n", "the pull request's head is checked out")
         let event = try String(contentsOfFile: workspace + "/ev.json", encoding: .utf8)
         #expect(event.contains("\"pull_request.number\":7") && event.contains("\"sender\":\"alice\""), "\(event)")
+        // The review: what the agent wrote, as a branch on the pull request's head and a
+        // patch, recorded under the decision with the patch's digest.
+        let review = try #require(w.records().first { $0["kind"] as? String == "run.review" }?["fields"] as? [String: Any], "\(w.records())")
+        #expect(review["base"] as? String == head && review["paths"] as? Int == 2 && review["queue_id"] as? Int == 1, "\(review)")
+        let patch = try #require(review["patch"] as? String)
+        let patchText = try String(contentsOfFile: patch, encoding: .utf8)
+        #expect(patchText.contains("+++ b/head.txt") && patchText.contains("+++ b/ev.json"), "\(patchText)")
+        let digest = try CLISupport.run("/usr/bin/sha256sum", [patch])
+        #expect(digest.stdout.hasPrefix((review["patch_sha256"] as? String ?? "?") + " "), "\(review)")
+        let branch = try git(["--git-dir=" + (review["repository"] as? String ?? "?"), "rev-parse", "refs/heads/" + (review["branch"] as? String ?? "?")])
+        #expect(branch == review["commit"] as? String)
 
         // Refused: a forged signature, a replay under a new id, a sender not allowed, another owner.
         let forged = try Self.deliverGitHub(port: server.port, body: body, delivery: "gh-2", signature: "sha256=" + String(repeating: "0", count: 64))

@@ -30,6 +30,8 @@ struct ReviewArtifact: Sendable, Equatable {
     /// Changed entries not in the commit, each with why (the first `maxListed`).
     var leftOut: [String]
     static let maxListed = 100
+    /// The audit record `warden serve` writes for a run's review, under its decision's run id.
+    static let recordKind = "run.review"
 
     var json: AuditValue {
         .object(["repository": .string(repository), "branch": .string(branch), "base": .string(base), "commit": .string(commit),

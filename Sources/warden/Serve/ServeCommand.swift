@@ -128,7 +128,8 @@ struct ServeCommand: ParsableCommand {
                                            localHosts: ServeApplication.localHostNames(listening: host), paused: { killSwitch.paused },
                                            stoppedIdentities: { killSwitch.stoppedIdentities() }, tokens: tokens, killSwitch: killSwitch)
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
-                                     timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), policy: { application.policy })
+                                     timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), recorder: recorder,
+                                     policy: { application.policy })
         let kubernetes = try executorOptions.kubernetes(state: state, timeout: timeout, logPath: recorder.logPath,
                                                         signingKeyPath: AuditLocation.signingKeyPath(explicit: nil),
                                                         policy: { application.policy })

@@ -26,11 +26,14 @@ final class ServeLauncher: Sendable {
     /// instead of the event's URL.
     let cloneMirror: String?
     let policy: @Sendable () -> ServePolicy
+    /// Where a run's `run.review` record goes (the server's log); nil: not recorded.
+    let recorder: DecisionRecorder?
     /// Runs going, by queue id (with their identity), and those a kill switch stopped.
     private let children = Mutex<(stopping: Bool, pids: [Int64: (pid: pid_t, identity: String)], stopped: Set<Int64>)>((false, [:], []))
 
     init(wardenPath: String, stateDirectory: String, auditLog: String?, timeout: String?, cloneMirror: String?,
-         policy: @escaping @Sendable () -> ServePolicy) {
+         recorder: DecisionRecorder? = nil, policy: @escaping @Sendable () -> ServePolicy) {
+        self.recorder = recorder
         self.cloneMirror = cloneMirror
         self.wardenPath = wardenPath
         self.stateDirectory = stateDirectory
@@ -76,6 +79,17 @@ final class ServeLauncher: Sendable {
         do { workspace = try prepare(trigger.workspace, run: run, in: directory) } catch {
             return LaunchOutcome(error: "workspace: \(error.description)")
         }
+        var review: (base: String, before: WorkspaceSnapshot)?
+        if case .clone = trigger.workspace {
+            do {
+                if let base = try ReviewBranch.prepareBase(workspace: workspace, repository: directory + "/review.git"),
+                   let before = WorkspaceSnapshot.take(workspace) {
+                    review = (base, before)
+                }
+            } catch {
+                return LaunchOutcome(error: "review repository: \(error.description)", workspace: workspace)
+            }
+        }
         let eventPath = directory + "/event.json", reportPath = directory + "/report.json"
         do { try AtomicFile.store(eventPath, text: String(decoding: run.eventDocument, as: UTF8.self), mode: 0o600) } catch {
             return LaunchOutcome(error: "cannot write \(eventPath): \(error)", workspace: workspace)
@@ -93,8 +107,37 @@ final class ServeLauncher: Sendable {
         let report = (try? BoundedFileReader.read(reportPath, limit: 1 << 16)).flatMap { try? AuditValue.parseJSON($0).get() }
         let exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
         let stopped = children.withLock { c in (c.stopping || c.stopped.remove(run.id) != nil) } && exitCode != 0
-        return LaunchOutcome(runID: report?["run_id"]?.stringValue, exitCode: exitCode, error: report?["error"]?.stringValue,
-                             workspace: workspace, interrupted: stopped)
+        let runID = report?["run_id"]?.stringValue
+        var failure = report?["error"]?.stringValue
+        if let review, let after = WorkspaceSnapshot.take(workspace) {
+            do { try recordReview(run, runID: runID, workspace: workspace, directory: directory, base: review.base, before: review.before, after: after) } catch {
+                failure = failure ?? "review: \(error.description)"
+            }
+        }
+        return LaunchOutcome(runID: runID, exitCode: exitCode, error: failure, workspace: workspace, interrupted: stopped)
+    }
+
+    /// Makes the run's review branch and patch (`ReviewBranch`) and records them as
+    /// `run.review` under the run's decision id, with the patch's SHA-256, so the trail says
+    /// exactly what the agent proposed.
+    private func recordReview(_ run: QueuedRun, runID: String?, workspace: String, directory: String, base: String,
+                              before: WorkspaceSnapshot, after: WorkspaceSnapshot) throws(FleetError) {
+        let name = runID.flatMap { FleetMembership.isValidID($0) ? $0 : nil } ?? "queue-\(run.id)"
+        guard let artifact = try ReviewBranch.make(workspace: workspace, repository: directory + "/review.git", base: base, before: before,
+                                                   after: after, name: name, patchPath: directory + "/review.patch") else { return }
+        guard let recorder else { return }
+        var fields = artifact.json.objectValue ?? [:]
+        fields["queue_id"] = .int(run.id)
+        fields["run_id"] = runID.map { .string($0) } ?? .null
+        fields["trigger"] = .string(run.trigger)
+        fields["identity"] = .string(run.identity)
+        fields["repository_name"] = run.repository.map { .string($0) } ?? .null
+        if let patch = artifact.patch, let bytes = try? BoundedFileReader.read(patch, limit: ReviewBranch.patchLimit) {
+            fields["patch_sha256"] = .string(Digest.sha256Hex(bytes))
+        }
+        do { try recorder.log(AuditEvent(kind: ReviewArtifact.recordKind, fields: fields), id: run.decision) } catch {
+            throw FleetError("the review could not be recorded: \(error)")
+        }
     }
 
     static let stopping = "not launched: the server is stopping"
