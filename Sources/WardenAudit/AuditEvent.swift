@@ -22,6 +22,8 @@ public enum AuditKind {
     public static let triggerRefuse = "trigger.refuse"
     /// An operator set or cleared `warden serve`'s switch for an identity (or `*`: all).
     public static let serveKillSwitch = "serve.kill_switch"
+    /// `warden serve` deleted the queue rows and directories of runs that ended long ago.
+    public static let servePrune = "serve.prune"
     public static let checkpoint = "checkpoint"
     public static let recovery = "recovery"
     /// Written by the next writer for a run that ended without `run.exit`.

@@ -569,6 +569,8 @@ import Testing
             (["serve", "--policy", "default", "--listen", "127.0.0.1:99999"], "--listen"),
             (["serve", "--policy", "default", "--concurrency", "0"], "--concurrency"),
             (["serve", "--policy", "-"], "standard input"),
+            (["serve", "--policy", "default", "--keep-runs", "23h"], "at least 24h"),
+            (["serve", "--policy", "default", "--keep-runs", "forever"], "--keep-runs"),
         ]
         for (arguments, reason) in cases {
             guard let r = try WardenBinary.run(arguments) else { return }

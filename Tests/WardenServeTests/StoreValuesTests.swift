@@ -216,7 +216,7 @@ import WardenPolicy
         _ = try store.claim(limits: ConcurrencyLimits(host: 2), now: 10)
         _ = try store.claim(limits: ConcurrencyLimits(host: 2), now: 10)
         try store.finish(old.id, state: .finished, exitCode: 0, error: nil, now: 20)
-        #expect(try store.pruneFinished(before: 100) == 1)
+        #expect(try store.pruneFinished(before: 100) == [old.id])
         #expect(try store.run(old.id) == nil)
         #expect(try store.run(live.id)?.state == .running)
         #expect(try store.run(waiting.id)?.state == .queued)

@@ -123,14 +123,17 @@ extension ServeStore {
         }
     }
 
-    /// Deletes ended runs that finished before `before` (unix ms); returns how many. Keep at
-    /// least a day (the longest budget period) for `usage`.
-    public func pruneFinished(before: Int64) throws(ServeStoreError) -> Int {
-        try locked { (db) throws(ServeStoreError) -> Int in
-            try db.transaction { () throws(ServeStoreError) -> Int in
-                try db.execute("""
-                    DELETE FROM runs WHERE state IN ('finished','failed','interrupted','cancelled') AND finished_at < ?
-                    """, [.integer(before)])
+    /// Deletes ended runs that finished before `before` (unix ms); returns their ids, at most
+    /// `limit` of them (the oldest first). Keep at least a day (the longest budget period) for
+    /// `usage`.
+    public func pruneFinished(before: Int64, limit: Int = 10_000) throws(ServeStoreError) -> [Int64] {
+        try locked { (db) throws(ServeStoreError) -> [Int64] in
+            try db.transaction { () throws(ServeStoreError) -> [Int64] in
+                let ids = try db.query("""
+                    SELECT id FROM runs WHERE state IN ('finished','failed','interrupted','cancelled') AND finished_at < ? ORDER BY id LIMIT ?
+                    """, [.integer(before), .integer(Int64(limit))]) { $0.int64(0) }
+                for id in ids { _ = try db.execute("DELETE FROM runs WHERE id = ?", [.integer(id)]) }
+                return ids
             }
         }
     }

@@ -65,6 +65,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "A file of API tokens with scopes, one per line: NAME SCOPES TOKEN (scopes: read, control, launch:TRIGGER, launch:*); readable by the server's user only.")
     var apiTokens: String?
 
+    @Option(help: "How long to keep what is left of an ended run (its queue row and STATE/runs/ID: workspace, review branch and patch, output), e.g. 720h; at least 24h.")
+    var keepRuns = "720h"
+
     @OptionGroup(title: "Executor")
     var executorOptions: ServeExecutorOptions
 
@@ -75,6 +78,9 @@ struct ServeCommand: ParsableCommand {
         if let perIdentity, perIdentity < 1 { throw ValidationError("--per-identity: at least 1") }
         if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
         if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
+        guard try RunOptions.duration(keepRuns, flag: "--keep-runs") >= .seconds(24 * 3600) else {
+            throw ValidationError("--keep-runs: at least 24h (trigger budgets count the runs of the last day)")
+        }
         if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" || apiTokens == "" { throw ValidationError("a path option is empty") }
         if executorOptions.executor == .kubernetes, cloneMirror != nil {
             throw ValidationError("--clone-mirror is a local directory, which the Kubernetes executor's pods do not have")
@@ -143,10 +149,13 @@ struct ServeCommand: ParsableCommand {
         let server: HTTPServer
         do { server = try HTTPServer(host: host, port: port, handler: application) } catch { throw FleetError(error.description) }
         let ticker = application.makeScheduleTicker(report: report)
+        let keep = try RunOptions.duration(keepRuns, flag: "--keep-runs").components.seconds
+        let pruner = RunPruner(store: store, runsDirectory: state + "/runs", keepMilliseconds: keep * 1000, recorder: recorder, report: report)
         switches.look()
         workers.start()
         switches.start()
         ticker.start()
+        pruner.start()
         feed.start()
         do { try AtomicFile.store(state + "/listening", text: "\(host):\(server.port)\n", mode: 0o644) } catch {
             printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
@@ -174,6 +183,7 @@ struct ServeCommand: ParsableCommand {
         feed.stop()
         server.stop()
         ticker.stopAndJoin()
+        pruner.stopAndJoin()
         switches.stopAndJoin()
         launcher.stopAll()
         kubernetes?.stopAll()
