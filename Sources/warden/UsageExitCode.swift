@@ -13,7 +13,7 @@ extension Warden {
     /// Help and `--version` still exit 0.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try launchCommand() ?? parseAsRoot()
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -24,6 +24,17 @@ extension Warden {
             }
             exit(withError: error)
         }
+    }
+
+    /// `warden run ARGS` parsed by `RunCommand` alone, or nil. The root's parse builds every
+    /// subcommand's argument set by reflection and checks for completion-script requests on
+    /// every launch; a launch needs none of that. Anything this parse refuses (a usage
+    /// error, `--help`) returns nil, and the root's parse then answers exactly as it always
+    /// does.
+    private static func launchCommand() -> (any ParsableCommand)? {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard arguments.first == RunCommand.configuration.commandName else { return nil }
+        return try? RunCommand.parse(Array(arguments.dropFirst()))
     }
 
     /// `warden run`'s status for its own usage errors (a bad flag or value, no command):
