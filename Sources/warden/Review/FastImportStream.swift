@@ -1,3 +1,4 @@
+import WardenRuntime
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,13 +26,13 @@ struct FastImportStream {
 
     mutating func delete(_ path: [UInt8]) throws(FleetError) {
         try write("D ")
-        try write(Self.quoted(path) + [0x0A])
+        try write(ReviewPaths.fastImportQuoted(path) + [0x0A])
     }
 
     /// `mode` is `100644`, `100755` or `120000` (a link, whose target is `content`).
     mutating func modify(_ path: [UInt8], mode: String, content: [UInt8]) throws(FleetError) {
         try write("M \(mode) inline ")
-        try write(Self.quoted(path) + [0x0A])
+        try write(ReviewPaths.fastImportQuoted(path) + [0x0A])
         try data(content)
     }
 
@@ -53,21 +54,5 @@ struct FastImportStream {
             done += n
         }
         bytes += chunk.count
-    }
-
-    /// A path in C-style quotes, as fast-import reads them: `"` and `\` escaped, control
-    /// bytes, DEL and every byte of 0x80 and above as three octal digits, so any name (a
-    /// newline in it, bytes that are not UTF-8) is carried exactly.
-    static func quoted(_ path: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [0x22]
-        for b in path {
-            switch b {
-            case 0x22, 0x5C: out += [0x5C, b]
-            case 0x20..<0x7F: out.append(b)
-            default: out += [0x5C, 0x30 + (b >> 6), 0x30 + ((b >> 3) & 7), 0x30 + (b & 7)]
-            }
-        }
-        out.append(0x22)
-        return out
     }
 }

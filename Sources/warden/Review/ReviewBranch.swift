@@ -88,7 +88,7 @@ enum ReviewBranch {
         let tracked = try trackedPaths(repository, base: base)
         var candidates: [[UInt8]] = []
         for path in upserted {
-            if Self.hasGitComponent(path) { leave(path, "a .git entry"); continue }
+            if ReviewPaths.hasGitComponent(path) { leave(path, "a .git entry"); continue }
             candidates.append(path)
         }
         let ignored = try ignoredPaths(candidates.filter { !tracked.paths.contains($0) }, repository: repository, base: base,
@@ -101,7 +101,7 @@ enum ReviewBranch {
         try stream.commit(ref: ref, base: base, message: "Changes of Warden run \(name)\n\nThe workspace after the run, read by Warden without running git in it.\n",
                           time: Int64(time(nil)))
         var paths = 0
-        for path in removed where !Self.hasGitComponent(path) {
+        for path in removed where !ReviewPaths.hasGitComponent(path) {
             try stream.delete(path)
             paths += 1
         }
@@ -137,12 +137,6 @@ enum ReviewBranch {
                               paths: paths, leftOut: leftOut)
     }
 
-    /// A component named `.git` (any case): git refuses such paths, and a nested repository
-    /// is not part of the work tree's content.
-    static func hasGitComponent(_ path: [UInt8]) -> Bool {
-        path.split(separator: 0x2F).contains { $0.count == 4 && $0.first == 0x2E && String(decoding: $0.dropFirst(), as: UTF8.self).lowercased() == "git" }
-    }
-
     /// The base commit's paths, and its `.gitignore` files (path, blob id).
     private static func trackedPaths(_ repository: String, base: String) throws(FleetError) -> (paths: Set<[UInt8]>, ignoreFiles: [([UInt8], String)]) {
         let listing = try ReviewGit.run(repository, ["ls-tree", "-r", "-z", "--full-tree", base], limit: 256 << 20)
@@ -155,7 +149,7 @@ enum ReviewBranch {
             paths.insert(path)
             let meta = entry[entry.startIndex..<tab].split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
             if meta.count == 3, meta[0] == "100644" || meta[0] == "100755", path.split(separator: 0x2F).last.map(Array.init) == Array(".gitignore".utf8),
-               ignoreFiles.count < 10_000 {
+               ReviewPaths.isPlainRelative(path), ignoreFiles.count < 10_000 {
                 ignoreFiles.append((path, meta[2]))
             }
         }
