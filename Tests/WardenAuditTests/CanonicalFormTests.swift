@@ -1,6 +1,7 @@
 import Testing
 
 @testable import WardenAudit
+import WardenTestSupport
 
 /// RFC 8785 (JCS) serialisation, byte for byte, and the legacy (version 1) form beside it.
 /// Expected bytes are written here from the RFC's rules.
@@ -39,7 +40,7 @@ import Testing
             "\u{0}", "A", "a", "\u{7F}", "\u{80}", "\u{7FF}", "\u{800}", "\u{D7FF}", "\u{E000}", "\u{EFFF}", "\u{F000}",
             "\u{FB33}", "\u{FFFD}", "\u{FFFF}", "\u{10000}", "\u{1F600}", "\u{10FFFF}",
         ]
-        var rng = SplitMix(seed: 0x5eed)
+        var rng = SeededRandom(seed: 0x5eed)
         func random() -> String {
             var s = String.UnicodeScalarView()
             for _ in 0..<Int(rng.next() % 4) { s.append(pool[Int(rng.next() % UInt64(pool.count))]) }
@@ -114,15 +115,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator for test inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

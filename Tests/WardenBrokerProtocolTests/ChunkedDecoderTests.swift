@@ -1,5 +1,6 @@
 import Testing
 @testable import WardenBrokerProtocol
+import WardenTestSupport
 
 /// Decodes `wire` fed in the given pieces; returns the data, the bytes consumed and whether it finished.
 func decodeChunked(_ wire: [UInt8], pieces: [Int], discardTrailers: Bool = false) throws(HTTPRefusal) -> (data: [UInt8], consumed: Int, finished: Bool) {
@@ -40,7 +41,7 @@ func decodeChunked(_ wire: [UInt8], pieces: [Int], discardTrailers: Bool = false
     }
 
     @Test func encoderRoundTrips() throws {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         for _ in 0..<50 {
             let chunks = (0..<Int.random(in: 0...5, using: &generator)).map { _ in
                 (0..<Int.random(in: 0...300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -1,5 +1,6 @@
 import Testing
 @testable import WardenBrokerProtocol
+import WardenTestSupport
 
 /// Randomized tests: generated valid requests parse to what was generated and survive
 /// rebuild and re-parse unchanged; random mutations of valid messages never crash and,
@@ -16,14 +17,14 @@ import Testing
         var wire: [UInt8]
     }
 
-    static func pick<T>(_ items: [T], _ generator: inout SeededGenerator) -> T { items[Int.random(in: 0..<items.count, using: &generator)] }
+    static func pick<T>(_ items: [T], _ generator: inout SeededRandom) -> T { items[Int.random(in: 0..<items.count, using: &generator)] }
 
-    static func randomString(_ alphabet: String, _ range: ClosedRange<Int>, _ generator: inout SeededGenerator) -> String {
+    static func randomString(_ alphabet: String, _ range: ClosedRange<Int>, _ generator: inout SeededRandom) -> String {
         let characters = Array(alphabet)
         return String((0..<Int.random(in: range, using: &generator)).map { _ in pick(characters, &generator) })
     }
 
-    static func generate(_ generator: inout SeededGenerator) -> Generated {
+    static func generate(_ generator: inout SeededRandom) -> Generated {
         let method = pick(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND"], &generator)
         let segmentAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,=:@"
         var path = ""
@@ -67,7 +68,7 @@ import Testing
     }
 
     @Test func generatedRequestsParseAndRoundTrip() throws {
-        var generator = SeededGenerator(seed: 0xB20C)
+        var generator = SeededRandom(seed: 0xB20C)
         for _ in 0..<2000 {
             let generated = Self.generate(&generator)
             let head = try RequestHead.parse(generated.wire)
@@ -98,7 +99,7 @@ import Testing
     }
 
     @Test func generatedResponsesRoundTrip() throws {
-        var generator = SeededGenerator(seed: 0x0E5)
+        var generator = SeededRandom(seed: 0x0E5)
         for _ in 0..<1000 {
             let status = Self.pick([100, 103, 200, 201, 204, 206, 301, 304, 400, 401, 403, 404, 429, 500, 502, 599], &generator)
             let reason = Self.randomString("abcXYZ \t-", 0...12, &generator)
@@ -136,7 +137,7 @@ import Testing
 
     static let interesting: [UInt8] = [13, 10, 32, 9, 0, 58, 37, 46, 47, 92, 0x80, 0xFF, 44, 59, 0x7F, 0x0B, 48, 97]
 
-    static func mutate(_ wire: [UInt8], _ generator: inout SeededGenerator) -> [UInt8] {
+    static func mutate(_ wire: [UInt8], _ generator: inout SeededRandom) -> [UInt8] {
         var bytes = wire
         for _ in 0..<Int.random(in: 1...4, using: &generator) where !bytes.isEmpty {
             let index = Int.random(in: 0..<bytes.count, using: &generator)
@@ -154,7 +155,7 @@ import Testing
     }
 
     @Test func mutatedRequestsNeverCrashAndKeepInvariants() {
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SeededRandom(seed: 0x5EED)
         var accepted = 0
         for _ in 0..<5000 {
             let wire = Self.mutate(Self.generate(&generator).wire, &generator)
@@ -178,7 +179,7 @@ import Testing
     }
 
     @Test func mutatedResponsesAndBodiesNeverCrash() {
-        var generator = SeededGenerator(seed: 0xFACE)
+        var generator = SeededRandom(seed: 0xFACE)
         let responses = [
             bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n"),
             bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"),

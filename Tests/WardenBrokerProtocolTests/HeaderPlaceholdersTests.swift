@@ -1,12 +1,13 @@
 import Testing
 @testable import WardenBrokerProtocol
+import WardenTestSupport
 
 @Suite struct HeaderPlaceholdersTests {
     static let token = bytes("wdn_ph_0123456789abcdef0123456789abcdef")
     static let other = bytes("wdn_ph_ffffffffffffffffffffffffffffffff")
 
     @Test func base64RoundTripsAndIsStrict() {
-        var generator = SeededGenerator(seed: 64)
+        var generator = SeededRandom(seed: 64)
         for length in 0..<40 {
             let data = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let encoded = Base64.encode(data)

@@ -1,5 +1,6 @@
 import Testing
 @testable import WardenBrokerProtocol
+import WardenTestSupport
 
 @Suite struct PlaceholderScannerTests {
     static let tokens = [bytes("wdn_ph_0123456789abcdef0123456789abcdef"), bytes("wdn_ph_ffffffffffffffffffffffffffffffff")]
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func forwardsEverythingWhenNoTokenIsThere() {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SeededRandom(seed: 42)
         for _ in 0..<200 {
             let stream = (0..<Int.random(in: 0...400, using: &generator)).map { _ in
                 Bool.random(using: &generator) ? bytes("wdn_ph_0")[Int.random(in: 0...7, using: &generator)] : UInt8.random(in: 0...255, using: &generator)

@@ -1,5 +1,6 @@
 import Testing
 @testable import WardenBrokerProtocol
+import WardenTestSupport
 
 /// PlaceholderScanner as the response scanner for secret values: long tokens, many tokens,
 /// tokens sharing prefixes or overlapping, and linear time.
@@ -19,7 +20,7 @@ import Testing
         return (released + scanner.finish(), nil)
     }
 
-    static func randomToken(_ length: Int, _ generator: inout SeededGenerator) -> [UInt8] {
+    static func randomToken(_ length: Int, _ generator: inout SeededRandom) -> [UInt8] {
         (0..<length).map { _ in UInt8.random(in: 0x21...0x7E, using: &generator) }
     }
 
@@ -29,7 +30,7 @@ import Testing
     }
 
     @Test func findsLongTokensAtEverySplitSize() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         let secret = Self.randomToken(4096, &generator)
         let stream = bytes("{\"echo\":\"") + secret + bytes("\"}")
         for piece in [1, 2, 3, 100, 1000, 4095, 4096, 4097, 10000] {
@@ -48,7 +49,7 @@ import Testing
     /// A 64 KiB secret (the largest a source may give): too large for the transition table,
     /// so the sparse automaton with failure links is used; same answers.
     @Test func findsTheLargestSecretsWithoutTheTable() {
-        var generator = SeededGenerator(seed: 8)
+        var generator = SeededRandom(seed: 8)
         let secret = Self.randomToken(65536, &generator)
         #expect(!TokenAutomaton(tokens: [secret]).hasTable)
         #expect(TokenAutomaton(tokens: [Array(secret.prefix(4096))]).hasTable)
@@ -62,7 +63,7 @@ import Testing
     }
 
     @Test func manyTokensSharingPrefixes() {
-        var generator = SeededGenerator(seed: 11)
+        var generator = SeededRandom(seed: 11)
         // 64 secrets with the same 4-byte prefix (like ghp_), plus their base64 credentials' shapes.
         let tokens = (0..<64).map { _ in bytes("ghp_") + Self.randomToken(36, &generator) }
         for (index, token) in tokens.enumerated() where index % 7 == 0 {
@@ -96,7 +97,7 @@ import Testing
     }
 
     @Test func randomStreamsAgreeWithANaiveSearch() {
-        var generator = SeededGenerator(seed: 99)
+        var generator = SeededRandom(seed: 99)
         for _ in 0..<300 {
             let tokens = (0..<Int.random(in: 1...5, using: &generator)).map { _ in
                 (0..<Int.random(in: 1...6, using: &generator)).map { _ in UInt8.random(in: 97...99, using: &generator) }
@@ -134,7 +135,7 @@ import Testing
         let total = 100 << 20
         let minimumMiBPerSecond = 50.0
         #endif
-        var generator = SeededGenerator(seed: 5)
+        var generator = SeededRandom(seed: 5)
         let tokens = (0..<20).map { _ in bytes("sk-") + Self.randomToken(61, &generator) }
         // A 64 KiB block of near-misses: every token's first 60 bytes, over and over.
         var block: [UInt8] = []

@@ -1,6 +1,7 @@
 import Testing
 @testable import WardenCompiler
 import WardenKernel
+import WardenTestSupport
 
 @Suite struct SeccompCompilerTests {
     let tiocsti = NamedConstants.value(of: "TIOCSTI")!
@@ -78,7 +79,7 @@ import WardenKernel
                                           TS.deny("socket", [TS.c(0, .eq, 17)], errno: 97)]
         let a = try SeccompCompiler.compile(SeccompPolicy(arch: .x86_64, rules: rules)).program.bytes
         let b = try SeccompCompiler.compile(SeccompPolicy(arch: .x86_64, rules: rules)).program.bytes
-        var rng = SeededRNG(seed: 42)
+        var rng = SeededRandom(seed: 42)
         rules.shuffle(using: &rng)
         let c = try SeccompCompiler.compile(SeccompPolicy(arch: .x86_64, rules: rules)).program.bytes
         #expect(a == b)

@@ -1,6 +1,7 @@
 import Testing
 @testable import WardenCompiler
 import WardenKernel
+import WardenTestSupport
 
 /// The compiled BPF (run by the interpreter) must agree with the reference evaluator on every
 /// syscall of both architectures and on argument values around every condition's boundaries.
@@ -11,7 +12,7 @@ import WardenKernel
     static let pool64: [UInt64] = [1 << 32, (1 << 32) | 5, 0x7fff_ffff_ffff_ffff, .max, 0xdead_beef_0000_0001]
 
     /// A random policy with overlapping allow/deny rules and conditions.
-    static func randomPolicy(arch: Architecture, rng: inout SeededRNG) -> SeccompPolicy {
+    static func randomPolicy(arch: Architecture, rng: inout SeededRandom) -> SeccompPolicy {
         var rules: [SyscallRule] = []
         let defaults: [DenyAction] = [.errno(1), .kill, .notify, .errno(13)]
         let defaultDeny = defaults[Int(rng.next() % 4)]
@@ -34,7 +35,7 @@ import WardenKernel
         return SeccompPolicy(arch: arch, defaultDeny: defaultDeny, rules: rules)
     }
 
-    static func randomCondition(arg: Int, is32: Bool, rng: inout SeededRNG) -> ArgCondition {
+    static func randomCondition(arg: Int, is32: Bool, rng: inout SeededRandom) -> ArgCondition {
         // Weighted so most generated policies stay within the rule limit: ordering and `!=`
         // comparisons on 32-bit arguments expand into up to 32 masked-equal rules each.
         let ops: [ComparisonOp] = [.eq, .eq, .eq, .eq, .eq, .maskedEq, .maskedEq, .maskedEq, .maskedEq, .ne, .lt, .le, .gt, .ge]
@@ -77,7 +78,7 @@ import WardenKernel
         return out.sorted()
     }
 
-    func check(_ policy: SeccompPolicy, rng: inout SeededRNG) throws -> Int {
+    func check(_ policy: SeccompPolicy, rng: inout SeededRandom) throws -> Int {
         let filter = try SeccompCompiler.compile(policy)
         let interp = try BPFInterpreter(filter.program)
         let eval = try SeccompEvaluator(policy: policy)
@@ -134,7 +135,7 @@ import WardenKernel
 
     @Test(arguments: Architecture.allCases)
     func generatedPoliciesAgree(arch: Architecture) throws {
-        var rng = SeededRNG(seed: arch == .x86_64 ? 0x5EED_0001 : 0x5EED_0002)
+        var rng = SeededRandom(seed: arch == .x86_64 ? 0x5EED_0001 : 0x5EED_0002)
         var total = 0, compiled = 0
         for _ in 0..<24 {
             let p = Self.randomPolicy(arch: arch, rng: &rng)
@@ -153,7 +154,7 @@ import WardenKernel
 
     @Test(arguments: Architecture.allCases)
     func defaultGroupPolicyAgrees(arch: Architecture) throws {
-        var rng = SeededRNG(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let tiocsti = NamedConstants.value(of: "TIOCSTI")!
         let clone = NamedConstants.value(of: "CLONE_NEWUSER")!
         let p = SeccompPolicy(arch: arch, defaultDeny: .errno(1), rules: TS.defaultAllows() + [

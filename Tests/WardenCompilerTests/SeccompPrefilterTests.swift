@@ -3,6 +3,7 @@ import Testing
 @testable import WardenCompiler
 import WardenKernel
 import WardenPolicy
+import WardenTestSupport
 
 /// The `ioctl` prefix (`SeccompPrefilter`): the built-in TIOCSTI/TIOCLINUX guard checked by
 /// a few hand-written instructions before libseccomp's program. The whole program must
@@ -107,7 +108,7 @@ import WardenPolicy
     /// bits) get the evaluator's answer. Seeded, so a failure reproduces.
     @Test(arguments: [UInt64(1), 2, 3])
     func randomInputsAgree(seed: UInt64) throws {
-        var rng = SeededRNG(seed: seed)
+        var rng = SeededRandom(seed: seed)
         for arch in Architecture.allCases {
             for notify in [true, false] {
                 let policy = try Self.stockDefault().seccompPolicy(arch: arch, notify: notify)
@@ -172,7 +173,7 @@ import WardenPolicy
 
     @Test(arguments: ioctlRules)
     func policiesAboutIoctlKeepTheirMeaning(rule: String) throws {
-        var rng = SeededRNG(seed: 99)
+        var rng = SeededRandom(seed: 99)
         for base in ["allow syscall @default\n  ", "allow syscall read, write, exit_group\n  "] {
             let e = try effective("warden 1\nidentity agent {\n  \(base)\(rule)\n}\n")
             for arch in Architecture.allCases {

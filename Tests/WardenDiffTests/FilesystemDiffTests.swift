@@ -1,6 +1,7 @@
 import Testing
 @testable import WardenCompiler
 import WardenPolicy
+import WardenTestSupport
 
 /// `warden 1` and identity `a` holding `rules`, one a line from line 3.
 private func identityPolicy(_ rules: [String], name: String = "a") -> String {
@@ -209,7 +210,7 @@ private func fsChanges(_ old: [String], _ new: [String]) throws -> (widenings: [
         let pool = ["/", "/a", "/a/b", "/b", "${workspace}", "${workspace}/a", "${workspace}/a/b", "${home}", "${home}/a",
                     "${tmp}", "${tmp}/a", "/tmp", "/tmp/a"]
         let accesses = ["read", "write", "exec", "read, write", "read, exec", "read, write, exec"]
-        var rng = SplitMix(seed: 16)
+        var rng = SeededRandom(seed: 16)
         func randomRules() -> [String] {
             var paths = pool
             return (0..<Int(rng.next() % 5)).map { _ in
@@ -259,15 +260,3 @@ private struct BruteKey: Hashable {
     var new: [Provenance]
 }
 
-/// A small deterministic generator (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

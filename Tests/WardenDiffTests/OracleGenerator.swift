@@ -1,3 +1,5 @@
+import WardenTestSupport
+
 /// Seeded random policy pairs for the `warden diff` oracle (see OracleTests).
 ///
 /// Every value comes from a small closed universe, so the oracle's brute force over the
@@ -12,18 +14,12 @@
 ///   `heads`, `tags`, `main`, `agent`, `ma*`, `*`, `**`.
 /// Texts go through the real loader and checker, so the parser is exercised too.
 
-/// SplitMix64: small, fast, and the same on every platform (so a seed reproduces).
+/// The shared SplitMix64 (`SeededRandom`) with the oracle's seed spreading and helpers.
 struct OracleRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x1234_5678 }
+    var base: SeededRandom
+    init(seed: UInt64) { base = SeededRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x1234_5678) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { base.next() }
 
     /// 0..<n
     mutating func int(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }

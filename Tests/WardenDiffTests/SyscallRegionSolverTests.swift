@@ -2,28 +2,17 @@ import Testing
 @testable import WardenCompiler
 import WardenKernel
 import WardenPolicy
-
-/// SplitMix64, so the random cases are reproducible.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import WardenTestSupport
 
 /// Random rules on two arguments with values in 0...15, and brute force over 0...31 per
 /// argument: with every constant and mask below 16, a value v ≥ 16 decides like
 /// 16 + (v & 15), so 0...31 holds a simplest vector of every class.
 private struct RandomRules {
-    var rng: SplitMix
+    var rng: SeededRandom
     let is32Bit: [Bool]
 
     init(seed: UInt64) {
-        rng = SplitMix(state: seed)
+        rng = SeededRandom(seed: seed)
         is32Bit = [Bool.random(using: &rng), Bool.random(using: &rng)]
     }
 
@@ -119,7 +108,7 @@ private func allowed(_ grants: [SyscallGrant], _ args: [UInt64]) -> Bool {
 
     @Test func cubeSubtractionIsExact() {
         // Every 4-bit value of a cube minus a hole lies in exactly one piece or in the hole.
-        var rng = SplitMix(state: 7)
+        var rng = SeededRandom(seed: 7)
         for _ in 0..<300 {
             var c = ArgumentCube.everything, h = ArgumentCube.everything
             let cm = UInt64.random(in: 0...15, using: &rng), hm = UInt64.random(in: 0...15, using: &rng)

@@ -3,6 +3,7 @@ import Testing
 import Glibc
 #endif
 @testable import WardenPolicy
+import WardenTestSupport
 
 @Suite struct FormatterTests {
     func fmt(_ text: String, path: String = "main.warden") throws(FormatError) -> String {
@@ -88,7 +89,7 @@ import Glibc
     }
 
     @Test func generatedPolicies() throws {
-        var rng = SeededRNG(seed: 0x5EED)
+        var rng = SeededRandom(seed: 0x5EED)
         for i in 0..<300 {
             let text = LayoutPolicyGenerator.policy(&rng)
             let out: String
@@ -173,11 +174,11 @@ enum LayoutPolicyGenerator {
     static let tests = ["identity a", "expect deny fs write \"${workspace}/.git/hooks/x\"", "expect allow syscall socket(AF_INET)",
                         "expect deny net connect tcp \"example.com:443\""]
 
-    static func space(_ rng: inout SeededRNG) -> String {
+    static func space(_ rng: inout SeededRandom) -> String {
         ["", " ", "  ", "\t", "   "][Int(rng.next() % 5)]
     }
 
-    static func relayout(_ s: String, _ rng: inout SeededRNG) -> String {
+    static func relayout(_ s: String, _ rng: inout SeededRandom) -> String {
         // Add random spaces around punctuation outside strings.
         var out = ""
         var inString = false
@@ -194,7 +195,7 @@ enum LayoutPolicyGenerator {
         return out
     }
 
-    static func filler(_ rng: inout SeededRNG) -> String {
+    static func filler(_ rng: inout SeededRandom) -> String {
         switch rng.next() % 6 {
         case 0: return "\n"
         case 1: return "\n\n\n"
@@ -203,11 +204,11 @@ enum LayoutPolicyGenerator {
         }
     }
 
-    static func trailing(_ rng: inout SeededRNG) -> String {
+    static func trailing(_ rng: inout SeededRandom) -> String {
         rng.next() % 4 == 0 ? space(&rng) + " # why" : space(&rng)
     }
 
-    static func policy(_ rng: inout SeededRNG) -> String {
+    static func policy(_ rng: inout SeededRandom) -> String {
         var text = filler(&rng) + "warden" + " " + space(&rng) + "1" + trailing(&rng) + "\n"
         for item in 0..<Int(1 + rng.next() % 4) {
             text += filler(&rng)

@@ -1,22 +1,10 @@
 import Testing
 @testable import WardenPolicy
-
-/// SplitMix64: a small seeded generator so every run fuzzes the same inputs.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import WardenTestSupport
 
 /// Builds random policies from the grammar, mixing valid and invalid pieces.
 struct PolicyGenerator {
-    var rng: SeededRNG
+    var rng: SeededRandom
 
     static let names = ["a", "tools", "net", "agent", "x-1", "_bad", "base", "default", "Z9"]
     static let paths = ["/usr", "${workspace}", "${home}/.ssh", "${tmp}/", "rel", "/a/../b", "${nope}/x", "", "/a//b", "/é/ü"]
@@ -137,7 +125,7 @@ struct Mutator {
                                "permissions", "expect", "in", "errno", "because", "@default", "0x", "4GiB", "\"/x\"", "\u{0}", "é", "${",
                                "*", "https", "secret", "with", "git", "push", "ref", "placeholder"]
 
-    static func mutate(_ text: String, rng: inout SeededRNG) -> String {
+    static func mutate(_ text: String, rng: inout SeededRandom) -> String {
         var bytes = Array(text.utf8)
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             // Re-decode so token offsets (from valid UTF-8) match the bytes we edit.
@@ -228,7 +216,7 @@ struct Mutator {
 
     @Test func mutatedDefaultPolicy() throws {
         let base = try FileSystemSourceProvider().read(packageRoot + "/policies/default.warden")
-        var rng = SeededRNG(seed: 0x5EED_0001)
+        var rng = SeededRandom(seed: 0x5EED_0001)
         var failures = 0
         for _ in 0..<50_000 where failures < 5 {
             if !Self.run(Mutator.mutate(base, rng: &rng)) { failures += 1 }
@@ -237,7 +225,7 @@ struct Mutator {
     }
 
     @Test func generatedPolicies() {
-        var gen = PolicyGenerator(rng: SeededRNG(seed: 0x5EED_0002))
+        var gen = PolicyGenerator(rng: SeededRandom(seed: 0x5EED_0002))
         var failures = 0
         var clean = 0
         for i in 0..<50_000 where failures < 5 {
@@ -252,7 +240,7 @@ struct Mutator {
     }
 
     @Test func randomBytes() {
-        var rng = SeededRNG(seed: 0x5EED_0003)
+        var rng = SeededRandom(seed: 0x5EED_0003)
         var failures = 0
         let alphabet = Array("warden 1\n{}()[],=&|@#\"${}/:*.-_ allow deny fs net syscall identity permissions test é".utf8)
         for _ in 0..<5_000 where failures < 5 {

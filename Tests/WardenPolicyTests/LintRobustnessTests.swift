@@ -1,12 +1,13 @@
 import Testing
 @testable import WardenPolicy
+import WardenTestSupport
 
 /// Mutated policies: the linter never crashes and locates every finding; the formatter
 /// either refuses (syntax errors) or returns an idempotent, meaning-preserving layout.
 @Suite struct LintRobustnessTests {
     static let seeds: [String] = {
         var texts = [readFile(goldenDirectory + "/lint/mistakes.warden") ?? "", readFile(goldenDirectory + "/fmt/messy.warden") ?? ""]
-        var rng = SeededRNG(seed: 7)
+        var rng = SeededRandom(seed: 7)
         for _ in 0..<4 { texts.append(LayoutPolicyGenerator.policy(&rng)) }
         return texts.filter { !$0.isEmpty }
     }()
@@ -17,7 +18,7 @@ import Testing
 
     /// Layout-only changes (extra blanks next to blanks, blank lines and comments at line
     /// starts): the result usually still parses, which exercises the formatter.
-    static func relayout(_ text: String, _ rng: inout SeededRNG) -> String {
+    static func relayout(_ text: String, _ rng: inout SeededRandom) -> String {
         var out = ""
         var inString = false
         for c in text {
@@ -30,7 +31,7 @@ import Testing
         return out
     }
 
-    static func mutate(_ text: String, _ rng: inout SeededRNG) -> String {
+    static func mutate(_ text: String, _ rng: inout SeededRandom) -> String {
         if rng.next() % 2 == 0 { return relayout(text, &rng) }
         var bytes = Array(text.utf8)
         for _ in 0..<Int(1 + rng.next() % 4) {
@@ -52,7 +53,7 @@ import Testing
     }
 
     @Test func mutatedPolicies() throws {
-        var rng = SeededRNG(seed: 0xF00D)
+        var rng = SeededRandom(seed: 0xF00D)
         var formatted = 0
         for i in 0..<1000 {
             let seed = Self.seeds[i % Self.seeds.count]

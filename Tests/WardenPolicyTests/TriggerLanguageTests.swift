@@ -1,5 +1,6 @@
 import Testing
 @testable import WardenPolicy
+import WardenTestSupport
 
 /// Trigger declarations: parsing, the checked form, every checker error, lint rules, fmt,
 /// globs, cron expressions, the event syntax, and hostile input.
@@ -334,7 +335,7 @@ import Testing
     @Test func mutatedTriggerPolicies() {
         let base = Self.full + "test \"t\" {\n  expect allow trigger github pull_request opened \"acme/app\" branch \"main\" by \"alice\"\n"
             + "  expect deny  trigger schedule nightly at \"2026-03-29T02:30\"\n  expect allow trigger manual by-hand by \"a\" group \"devs\"\n}\n"
-        var rng = SeededRNG(seed: 0x7219_6E55)
+        var rng = SeededRandom(seed: 0x7219_6E55)
         var failures = 0
         for _ in 0..<10_000 where failures < 5 {
             let text = Mutator.mutate(base, rng: &rng)

@@ -1,23 +1,12 @@
 import Testing
 import WardenPolicy
 @testable import WardenRuntime
-
-/// SplitMix64: seeded, so every run fuzzes the same packets.
-struct DNSFuzzRNG: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import WardenTestSupport
 
 /// Mutates DNS packets the way an attacker or a broken server would: bit flips, random
 /// bytes, cuts, insertions, random counts and compression pointers.
 struct DNSMutator {
-    var rng: DNSFuzzRNG
+    var rng: SeededRandom
 
     mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &rng) }
     mutating func byte() -> UInt8 { UInt8.random(in: 0...255, using: &rng) }
@@ -58,7 +47,7 @@ struct DNSFuzzTests {
     /// Queries: no crash; whatever is accepted is a hostname question of a served type and
     /// round-trips through Warden's encoding.
     @Test func mutatedAndRandomQueries() {
-        var m = DNSMutator(rng: DNSFuzzRNG(state: 0xD15_0001))
+        var m = DNSMutator(rng: SeededRandom(seed: 0xD15_0001))
         var accepted = 0
         for i in 0..<30_000 {
             let packet = i % 5 == 4 ? m.randomBytes() : m.mutate(Self.seeds[i % Self.seeds.count])
@@ -86,7 +75,7 @@ struct DNSFuzzTests {
     @Test func nothingButParsedQuestionsReachTheUpstream() throws {
         let upstream = FakeUpstream(["allowed.test": [aRecord("allowed.test", [127, 0, 0, 3])]])
         let r = try responder(upstream)
-        var m = DNSMutator(rng: DNSFuzzRNG(state: 0xD15_0002))
+        var m = DNSMutator(rng: SeededRandom(seed: 0xD15_0002))
         for i in 0..<5_000 {
             let packet = m.mutate(Self.seeds[i % Self.seeds.count])
             let (reply, _) = r.answer(packet, overTCP: i % 2 == 0)
@@ -107,7 +96,7 @@ struct DNSFuzzTests {
         answers += DNSPacket.record([0xC0, 12], type: 16, data: [2, 0x68, 0x69])
         let seeds = [DNSPacket.response(name: "www.allowed.test", count: 4, answers: answers),
                      DNSPacket.response(name: "www.allowed.test", rcode: 3, count: 0, answers: [])]
-        var m = DNSMutator(rng: DNSFuzzRNG(state: 0xD15_0003))
+        var m = DNSMutator(rng: SeededRandom(seed: 0xD15_0003))
         var accepted = 0
         for i in 0..<30_000 {
             let packet = m.mutate(seeds[i % seeds.count])

@@ -1,6 +1,7 @@
 import Testing
 import WardenAudit
 @testable import WardenServe
+import WardenTestSupport
 
 /// Deterministic mutation fuzzing: whatever a signed sender puts in headers and body, the
 /// layer answers with a delivery or a rejection whose status is one of the documented ones
@@ -8,23 +9,10 @@ import WardenAudit
 @Suite struct WebhookFuzzTests {
     typealias F = WebhookFixtures
 
-    /// SplitMix64: reproducible, no global state.
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     static let statuses: Set<Int> = [400, 401, 403, 413, 415, 422]
     static let interesting: [UInt8] = Array("\"\\{}[],:.-/0123456789eE \u{7f}".utf8) + [0x00, 0x0A, 0x1B, 0x80, 0xC3, 0xE2, 0xFF]
 
-    static func mutate(_ body: [UInt8], _ rng: inout Rng) -> [UInt8] {
+    static func mutate(_ body: [UInt8], _ rng: inout SeededRandom) -> [UInt8] {
         var b = body
         for _ in 0..<(1 + rng.below(4)) {
             guard !b.isEmpty else { break }
@@ -79,7 +67,7 @@ import WardenAudit
 
     @Test(arguments: [WebhookEndpoint.github, .gitlab, .hook("deploy")])
     func mutatedBodies(_ endpoint: WebhookEndpoint) {
-        var rng = Rng(state: 0x5EED)
+        var rng = SeededRandom(seed: 0x5EED)
         let seed: WebhookRequest
         switch endpoint {
         case .github: seed = F.github(F.pullRequest())
@@ -94,7 +82,7 @@ import WardenAudit
     }
 
     @Test func mutatedHeaders() {
-        var rng = Rng(state: 42)
+        var rng = SeededRandom(seed: 42)
         let seeds: [(WebhookRequest, WebhookEndpoint)] = [(F.github(F.pullRequest()), .github), (F.gitlab(WebhookGitLabTests.mergeRequest()), .gitlab),
                                                           (F.hook("{}"), .hook("deploy"))]
         for _ in 0..<1500 {
@@ -111,7 +99,7 @@ import WardenAudit
     }
 
     @Test func randomPathsAndURLs() {
-        var rng = Rng(state: 7)
+        var rng = SeededRandom(seed: 7)
         let paths = ["/hooks/webhook/deploy", "/hooks/github", "/hooks/gitlab"]
         for _ in 0..<3000 {
             let p = String(decoding: Self.mutate(Array(paths[rng.below(3)].utf8), &rng), as: UTF8.self)
