@@ -92,7 +92,8 @@ public final class GitHubTeamsClient: LiteralTeamSource {
         }
         let remaining = min(settings.requestTimeoutMilliseconds, deadline - now)
         guard remaining > 0 else { return .failed("no time left for the lookup") }
-        let url = settings.address.membershipURL(org: String(parts[0]), slug: String(parts[1]), login: login)
+        // Organization names compare without regard to case and slugs are lowercase: ask in lowercase.
+        let url = settings.address.membershipURL(org: parts[0].lowercased(), slug: parts[1].lowercased(), login: login)
         switch lookup(url, milliseconds: remaining) {
         case .success(let member):
             cache.store(key, member: member, now: ServeClock.milliseconds())

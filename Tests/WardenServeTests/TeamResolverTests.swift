@@ -162,6 +162,6 @@ import WardenPolicy
             func check(login: String, forge: TriggerSourceKind, team pattern: TriggerGlob, deadline: Int64) -> TeamAnswer { .notMember(cached: false) }
         }
         let api = TeamSources(github: API(), gitlab: file).problems(triggers)
-        #expect(api.count == 1 && api[0].contains("pattern-team") && api[0].contains("acme/*") && api[0].contains("is a pattern"), "\(api)")
+        #expect(api.count == 1 && api[0].contains("pattern-team") && api[0].contains("acme/*") && api[0].contains("is a pattern") && api[0].contains("named teams only"), "\(api)")
     }
 }

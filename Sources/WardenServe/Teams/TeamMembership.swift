@@ -57,8 +57,8 @@ public struct TeamSources: Sendable {
                     continue
                 }
                 if let literal = source as? any LiteralTeamSource, !p.pattern.isLiteral {
-                    out.append("trigger \(t.name)'s `team \"\(shown)\"` (line \(line)) is a pattern, which \(literal.name) "
-                               + "cannot look up: name the team exactly, or give its members in --teams FILE")
+                    out.append("trigger \(t.name)'s `team \"\(shown)\"` (line \(line)) is a pattern, and the membership source "
+                               + "(\(literal.name)) looks up named teams only: name the team exactly, or give its members in --teams FILE")
                 }
             }
         }

@@ -166,7 +166,8 @@ struct ServeCommand: ParsableCommand {
             printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
         }
         printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))"
-                   + (kubernetes.map { "; runs go to Kubernetes namespace \($0.settings.namespace)" } ?? ""), prefix: false)
+                   + (kubernetes.map { "; runs go to Kubernetes namespace \($0.settings.namespace)" } ?? "")
+                   + Self.describe(teamSources), prefix: false)
 
         while true {
             var signal: Int32 = 0
@@ -220,6 +221,17 @@ struct ServeCommand: ParsableCommand {
             }
         }
         return sources
+    }
+
+    /// `; teams: github from ..., gitlab from ...` for the start-up line (empty without sources).
+    static func describe(_ sources: TeamSources) -> String {
+        func from(_ source: (any TeamMembershipSource)?) -> String? {
+            if let api = source as? GitHubTeamsClient { return "the GitHub API at \(api.settings.address.base)" }
+            if let file = source as? TeamsFileSource { return TerminalText.escape(file.path) }
+            return nil
+        }
+        let parts = [("github", from(sources.github)), ("gitlab", from(sources.gitlab))].compactMap { f, s in s.map { "\(f) from \($0)" } }
+        return parts.isEmpty ? "" : "; teams: " + parts.joined(separator: ", ")
     }
 
     /// Reads `--api-tokens`: a regular file of this user that no one else may read or write.
