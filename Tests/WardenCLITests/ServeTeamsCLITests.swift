@@ -93,6 +93,7 @@ import Testing
         #expect(a["kind"] as? String == "trigger.allow" && a["teams_source"] as? String == "github-api" && Self.checked(a) == ["acme/engineers:member"], "\(a)")
         #expect(m["kind"] as? String == "trigger.refuse" && Self.checked(m) == ["acme/engineers:not-member"], "\(m)")
         #expect((m["reason"] as? String)?.contains("'mallory' is not in trigger review-prs's by list") == true, "\(m)")
+        #expect((m["reason"] as? String)?.hasSuffix("; teams checked with github-api: 'acme/engineers' (not a member)") == true, "\(m)")
         #expect(c["kind"] as? String == "trigger.refuse" && Self.checked(c) == ["acme/engineers:error"], "\(c)")
         #expect(byDelivery["t-4"]?["teams_checked"] == nil, "nothing asked, nothing recorded")
         #expect(!w.records().description.contains(token), "the token is in no record")

@@ -77,7 +77,7 @@ struct DeliveryDecider: Sendable {
         // `eligible`: only triggers whose own secret verified this delivery may take it.
         let usage = BudgetUsage(store: store, triggers: eligible, now: now)
         let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of)
-            .failing(teams.failure, trigger: teams.failedTrigger).holding(stoppedIdentities())
+            .failing(teams.failure, trigger: teams.failedTrigger).noting(teams).holding(stoppedIdentities())
         let decisionID = AuditRun.newRunID()
         var fields = DeliveryFields.of(delivery, policyPath: policy.path)
         fields.merge(teams.auditFields) { _, new in new }
@@ -144,6 +144,19 @@ extension TriggerDecision {
         refused.reason = reason
         refused.trigger = trigger ?? refused.trigger
         return refused
+    }
+}
+
+extension TriggerDecision {
+    /// A refusal says which teams were checked, and where, when the sender's teams were
+    /// looked up and none admitted the sender (`; teams checked with github-api: 'acme/eng'
+    /// (not a member)`).
+    func noting(_ teams: TeamResolution) -> TriggerDecision {
+        guard !allowed, teams.failure == nil, let source = teams.source, !teams.checks.isEmpty else { return self }
+        var noted = self
+        noted.reason += "; teams checked with \(source): " + teams.checks.map { "'\($0.team)' (\($0.result == "member" ? "a member" : "not a member"))" }
+            .joined(separator: ", ")
+        return noted
     }
 }
 

@@ -173,6 +173,9 @@ struct ServeCommand: ParsableCommand {
             var signal: Int32 = 0
             guard sigwait(&signals, &signal) == 0 else { continue }
             if signal == SIGHUP {
+                // The teams file is looked at too (an edit is otherwise noticed at the next
+                // decision that needs it).
+                (teamSources.gitlab as? TeamsFileSource).map { _ = $0.current() }
                 do {
                     application.replace(try Self.load(policyPath, teams: teamSources))
                     printError("warden serve: policy reloaded", prefix: false)
