@@ -20,11 +20,11 @@ public enum AuditKind {
     /// A trigger's launch decision (`warden trigger`, `warden serve`): allowed or refused.
     public static let triggerAllow = "trigger.allow"
     public static let triggerRefuse = "trigger.refuse"
-    /// An operator set or cleared `warden serve`'s switch for an identity (or `*`: all).
-    public static let serveKillSwitch = "serve.kill_switch"
     /// `warden serve`'s teams file changed: the edit put in force, or refused (the previous
     /// version stays in force).
     public static let serveTeamsFile = "serve.teams_file"
+    /// An operator set or cleared `warden serve`'s switch for an identity (or `*`: all).
+    public static let serveKillSwitch = "serve.kill_switch"
     public static let checkpoint = "checkpoint"
     public static let recovery = "recovery"
     /// Written by the next writer for a run that ended without `run.exit`.

@@ -63,9 +63,6 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Clone `workspace clone` repositories from DIR/OWNER/NAME.git (a local mirror) instead of the event's URL.")
     var cloneMirror: String?
 
-    @Option(help: "A file of API tokens with scopes, one per line: NAME SCOPES TOKEN (scopes: read, control, launch:TRIGGER, launch:*); readable by the server's user only.")
-    var apiTokens: String?
-
     @Option(help: "Team membership for `by team`: lines `github ORG/SLUG LOGIN...` or `gitlab GROUP/PATH LOGIN...` (docs/serve.md); not writable by group or others; read again when it changes.")
     var teams: String?
 
@@ -74,6 +71,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "The GitHub API's base URL (default https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3).")
     var githubApiUrl: String?
+
+    @Option(help: "A file of API tokens with scopes, one per line: NAME SCOPES TOKEN (scopes: read, control, launch:TRIGGER, launch:*); readable by the server's user only.")
+    var apiTokens: String?
 
     @OptionGroup(title: "Executor")
     var executorOptions: ServeExecutorOptions
@@ -85,13 +85,12 @@ struct ServeCommand: ParsableCommand {
         if let perIdentity, perIdentity < 1 { throw ValidationError("--per-identity: at least 1") }
         if let perRepository, perRepository < 1 { throw ValidationError("--per-repository: at least 1") }
         if let timeout { _ = try RunOptions.duration(timeout, flag: "--timeout") }
-        if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" || apiTokens == "" || teams == "" || githubTokenFile == "" {
-            throw ValidationError("a path option is empty")
-        }
-        if githubApiUrl != nil, githubTokenFile == nil { throw ValidationError("--github-api-url goes with --github-token-file") }
+        if stateDir == "" || auditLog == "" || apiTokenFile == "" || cloneMirror == "" || apiTokens == "" { throw ValidationError("a path option is empty") }
         if executorOptions.executor == .kubernetes, cloneMirror != nil {
             throw ValidationError("--clone-mirror is a local directory, which the Kubernetes executor's pods do not have")
         }
+        if teams == "" || githubTokenFile == "" { throw ValidationError("a path option is empty") }
+        if githubApiUrl != nil, githubTokenFile == nil { throw ValidationError("--github-api-url goes with --github-token-file") }
     }
 
     func run() throws {
