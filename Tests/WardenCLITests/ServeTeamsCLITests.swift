@@ -86,6 +86,10 @@ import Testing
         api.waitUntilExit()
         let carol = try ServeCLITests.deliverGitHub(port: server.port, body: ServeCLITests.pullRequest(sender: "carol", head: Self.head(5)), delivery: "t-5")
         #expect(carol.0 == 200 && carol.1.contains("refuse") && carol.1.contains("acme/engineers") && carol.1.contains("cannot be reached"), "\(carol)")
+        // A member answered within the last 5 minutes is still admitted from the cache (the
+        // documented staleness), and the record says it was cached.
+        let again = try ServeCLITests.deliverGitHub(port: server.port, body: ServeCLITests.pullRequest(sender: "alice", head: Self.head(6)), delivery: "t-6")
+        #expect(again.0 == 202, "\(again)")
 
         let d = Self.decisions(w)
         let byDelivery = Dictionary(d.compactMap { f in (f["delivery"] as? String).map { ($0, f) } }) { a, _ in a }
@@ -96,6 +100,8 @@ import Testing
         #expect((m["reason"] as? String)?.hasSuffix("; teams checked with github-api: 'acme/engineers' (not a member)") == true, "\(m)")
         #expect(c["kind"] as? String == "trigger.refuse" && Self.checked(c) == ["acme/engineers:error"], "\(c)")
         #expect(byDelivery["t-4"]?["teams_checked"] == nil, "nothing asked, nothing recorded")
+        let cached = (byDelivery["t-6"]?["teams_checked"] as? [[String: Any]])?.first
+        #expect(cached?["cached"] as? Bool == true && cached?["result"] as? String == "member", "\(String(describing: cached))")
         #expect(!w.records().description.contains(token), "the token is in no record")
         #expect(!server.output.contains(token))
     }
