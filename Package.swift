@@ -62,14 +62,22 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // `warden serve --executor kubernetes`: each launch as a Job whose container runs `warden run`;
-        // the pod's audit chain verified and recorded in the server's log. The only user of
-        // AsyncHTTPClient (the API server's client, TLS through swift-nio-ssl).
+        // the pod's audit chain verified and recorded in the server's log. AsyncHTTPClient is the
+        // API server's client (TLS through swift-nio-ssl).
         .target(name: "WardenKubernetes", dependencies: [
             "WardenServe", "WardenRuntime", "WardenAudit", "WardenPolicy", "WardenCompiler", "WardenKernel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // `warden serve`'s questions to a forge's API: GitHub team membership for `by team`
+        // (AsyncHTTPClient; redirects off, bounded answers and time, answers cached).
+        .target(name: "WardenForgeAPI", dependencies: [
+            "WardenServe", "WardenPolicy", "WardenKernel",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // The workload matrix's catalog: workloads, their tools and required accesses.
         .target(name: "WardenWorkloads", dependencies: ["WardenCompiler", "WardenPolicy"]),
@@ -78,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "warden",
             dependencies: [
-                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity", "WardenServe", "WardenKubernetes",
+                "WardenLanguageServer", "WardenPolicy", "WardenCompiler", "WardenAudit", "WardenRuntime", "WardenKernel", "WardenWorkloads", "WardenIdentity", "WardenServe", "WardenKubernetes", "WardenForgeAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,7 +109,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "WardenLanguageServerTests", dependencies: ["WardenLanguageServer", "WardenPolicy"]),
-        .testTarget(name: "WardenServeTests", dependencies: ["WardenTestSupport", "WardenServe", "WardenKubernetes", "WardenCompiler", "WardenPolicy", "WardenAudit",
+        .testTarget(name: "WardenServeTests", dependencies: ["WardenTestSupport", "WardenServe", "WardenKubernetes", "WardenForgeAPI", "WardenCompiler", "WardenPolicy", "WardenAudit",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
         .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),

@@ -20,6 +20,9 @@ public enum AuditKind {
     /// A trigger's launch decision (`warden trigger`, `warden serve`): allowed or refused.
     public static let triggerAllow = "trigger.allow"
     public static let triggerRefuse = "trigger.refuse"
+    /// `warden serve`'s teams file changed: the edit put in force, or refused (the previous
+    /// version stays in force).
+    public static let serveTeamsFile = "serve.teams_file"
     /// An operator set or cleared `warden serve`'s switch for an identity (or `*`: all).
     public static let serveKillSwitch = "serve.kill_switch"
     /// `warden serve` deleted the queue rows and directories of runs that ended long ago.

@@ -5,8 +5,10 @@ import WardenKernel
 import WardenPolicy
 
 /// One webhook delivery from the wire to the queue: authenticate, parse and filter it
-/// (`WebhookIntake`), drop a replay, decide it with `TriggerAuthorizer` under the triggers'
-/// budgets, record the decision durably, and queue each launch it allows.
+/// (`WebhookIntake`), drop a replay, look up the sender's teams the decision needs
+/// (`TeamResolver`, outside the decision lock: a slow lookup holds no other delivery),
+/// decide it with `TriggerAuthorizer` under the triggers' budgets, record the decision
+/// durably, and queue each launch it allows.
 struct DeliveryDecider: Sendable {
     let policy: @Sendable () -> ServePolicy
     let store: ServeStore
@@ -18,6 +20,8 @@ struct DeliveryDecider: Sendable {
     let decisionLock: DecisionLock
     /// Identities the kill switch has stopped: their launches are refused.
     let stoppedIdentities: @Sendable () -> Set<String>
+    /// Where the sender's teams are learnt.
+    let teams: TeamResolver
 
     func handle(_ request: ServeRequest, endpoint: WebhookEndpoint) -> ServeResponse {
         let policy = policy()
@@ -41,15 +45,25 @@ struct DeliveryDecider: Sendable {
             recorder.recordRejected(fields: fields, now: now / 1000)
             return error.response
         }
-        let delivery = received.delivery
+        var delivery = received.delivery
         if delivery.isPing {
             metrics.delivery(endpoint, "ping")
             return .json(200, #"{"pong":true}"#)
         }
-        return decisionLock.run { decide(delivery, eligible: received.eligible, policy: policy, now: now) }
+        // A replay is answered before any team lookup (it must not cost the forge's API a
+        // request); the ledger is asked again under the lock.
+        if (try? [delivery.deliveryID, delivery.replayKey].contains(where: { try store.hasDelivery($0, source: endpoint.source.rawValue) })) == true {
+            return duplicate(delivery)
+        }
+        let resolution = teams.resolve(delivery.event, triggers: received.eligible)
+        delivery.event.senderTeams = resolution.teams
+        let decided = delivery
+        let later = resolution.source == nil ? now : ServeClock.milliseconds()
+        return decisionLock.run { decide(decided, eligible: received.eligible, policy: policy, now: later, teams: resolution) }
     }
 
-    private func decide(_ delivery: WebhookDelivery, eligible: [CheckedTrigger], policy: ServePolicy, now: Int64) -> ServeResponse {
+    private func decide(_ delivery: WebhookDelivery, eligible: [CheckedTrigger], policy: ServePolicy, now: Int64,
+                        teams: TeamResolution) -> ServeResponse {
         let endpoint = delivery.endpoint
         let source = endpoint.source.rawValue
         do {
@@ -66,9 +80,11 @@ struct DeliveryDecider: Sendable {
         }
         // `eligible`: only triggers whose own secret verified this delivery may take it.
         let usage = BudgetUsage(store: store, triggers: eligible, now: now)
-        let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of).holding(stoppedIdentities())
+        let decision = TriggerAuthorizer(triggers: eligible).decide(delivery.event, usage: usage.of)
+            .failing(teams.failure, trigger: teams.failedTrigger).noting(teams).holding(stoppedIdentities())
         let decisionID = AuditRun.newRunID()
         var fields = DeliveryFields.of(delivery, policyPath: policy.path)
+        fields.merge(teams.auditFields) { _, new in new }
         fields["reason"] = .string(decision.reason)
         fields["trigger"] = decision.trigger.map { .string($0) } ?? .null
         var runs: [NewRun] = []
@@ -130,6 +146,32 @@ struct DeliveryDecider: Sendable {
     private func duplicate(_ delivery: WebhookDelivery) -> ServeResponse {
         metrics.delivery(delivery.endpoint, "duplicate")
         return .json(200, AuditValue.object(["duplicate": .bool(true), "delivery": .string(delivery.deliveryID)]).jsonText)
+    }
+}
+
+extension TriggerDecision {
+    /// Refused with `reason` when a team lookup failed (nil: as decided): which triggers the
+    /// delivery starts cannot be known, so it starts none, even one a login admits.
+    func failing(_ reason: String?, trigger: String?) -> TriggerDecision {
+        guard let reason else { return self }
+        var refused = self
+        refused.launches = []
+        refused.reason = reason
+        refused.trigger = trigger ?? refused.trigger
+        return refused
+    }
+}
+
+extension TriggerDecision {
+    /// A refusal says which teams were checked, and where, when the sender's teams were
+    /// looked up and none admitted the sender (`; teams checked with github-api: 'acme/eng'
+    /// (not a member)`).
+    func noting(_ teams: TeamResolution) -> TriggerDecision {
+        guard !allowed, teams.failure == nil, let source = teams.source, !teams.checks.isEmpty else { return self }
+        var noted = self
+        noted.reason += "; teams checked with \(source): " + teams.checks.map { "'\($0.team)' (\($0.result == "member" ? "a member" : "not a member"))" }
+            .joined(separator: ", ")
+        return noted
     }
 }
 

@@ -27,12 +27,15 @@ public final class ServeApplication: ServeHandler {
     private let wakeWorkers: Mutex<(@Sendable () -> Void)?> = Mutex(nil)
     /// The live records of `/api/events` (nil: not offered).
     let feed: AuditFeed?
+    /// Where deliveries' senders' teams are learnt.
+    let teams: TeamResolver
 
     public init(policy: ServePolicy, store: ServeStore, recorder: DecisionRecorder, apiToken: [UInt8]?,
                 feed: AuditFeed? = nil, localHosts: Set<String>? = nil, paused: @escaping @Sendable () -> Bool,
                 stoppedIdentities: @escaping @Sendable () -> Set<String> = { [] },
-                tokens: ServeTokens = ServeTokens(), killSwitch: KillSwitch? = nil) {
+                tokens: ServeTokens = ServeTokens(), killSwitch: KillSwitch? = nil, teams: TeamSources = TeamSources()) {
         self.stoppedIdentities = stoppedIdentities
+        self.teams = TeamResolver(sources: teams)
         var tokens = tokens
         if let apiToken { tokens.addReadToken(apiToken) }
         self.tokens = tokens
@@ -82,7 +85,8 @@ public final class ServeApplication: ServeHandler {
         if let endpoint = WebhookEndpoint.parse(path: request.path) {
             guard request.method == "POST" else { return .text(405, "deliveries are POSTed") }
             let decider = DeliveryDecider(policy: { self.policy }, store: store, recorder: recorder, metrics: metrics,
-                                          wake: { self.wake() }, decisionLock: decisionLock, stoppedIdentities: stoppedIdentities)
+                                          wake: { self.wake() }, decisionLock: decisionLock, stoppedIdentities: stoppedIdentities,
+                                          teams: teams)
             return decider.handle(request, endpoint: endpoint)
         }
         let actions = APIActions(policy: { self.policy }, store: store, recorder: recorder, tokens: tokens, killSwitch: killSwitch,

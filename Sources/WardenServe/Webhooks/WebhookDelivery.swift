@@ -19,7 +19,8 @@ public struct WebhookDelivery: Sendable {
     /// that already ran has the same key.
     public var replayKey: String
     /// The event the authorizer decides on (github/gitlab: source, event, action,
-    /// repository, branch, sender; webhook: the hook name). `senderTeams` is left empty.
+    /// repository, branch, sender; webhook: the hook name). `senderTeams` is left empty here:
+    /// the server fills it from its membership source when a decision needs it (`TeamResolver`).
     public var event: TriggerEvent
     /// The commit to check out, 40 or 64 lowercase hex: a pull request's `head.sha`, a
     /// push's `after` (GitLab: `checkout_sha`), a merge request's `last_commit.id`; nil when

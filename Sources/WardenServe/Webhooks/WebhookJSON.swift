@@ -7,9 +7,13 @@ import WardenAudit
 /// events with fractional fields (GitLab's job durations) parse. The pass also bounds the
 /// number of values, so an authenticated sender cannot make a small body expand into a
 /// huge tree.
-enum WebhookJSON {
+package enum WebhookJSON {
     /// The most containers and separators (`{`, `[`, `,`) a body may hold.
     static let maxValues = 200_000
+
+    /// For the package's API clients (a forge's answers): the value, or nil when `body` is
+    /// not JSON under the same rules.
+    package static func value(_ body: [UInt8]) -> AuditValue? { try? parse(body) }
 
     static func parse(_ body: [UInt8]) throws(WebhookRejection) -> AuditValue {
         let normalized = try normalize(body)

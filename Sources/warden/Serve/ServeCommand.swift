@@ -1,5 +1,6 @@
 import ArgumentParser
 import WardenAudit
+import WardenForgeAPI
 import WardenKernel
 import WardenPolicy
 import WardenRuntime
@@ -62,6 +63,15 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Clone `workspace clone` repositories from DIR/OWNER/NAME.git (a local mirror) instead of the event's URL.")
     var cloneMirror: String?
 
+    @Option(help: "Team membership for `by team`: lines `github ORG/SLUG LOGIN...` or `gitlab GROUP/PATH LOGIN...` (docs/serve.md); not writable by group or others; read again when it changes.")
+    var teams: String?
+
+    @Option(help: "A file holding a GitHub token that may read the organizations' teams (read:org); `team` entries of github triggers are then looked up in the GitHub API. Readable by the server's user only.")
+    var githubTokenFile: String?
+
+    @Option(help: "The GitHub API's base URL (default https://api.github.com; GitHub Enterprise Server: https://HOST/api/v3).")
+    var githubApiUrl: String?
+
     @Option(help: "A file of API tokens with scopes, one per line: NAME SCOPES TOKEN (scopes: read, control, launch:TRIGGER, launch:*); readable by the server's user only.")
     var apiTokens: String?
 
@@ -85,6 +95,8 @@ struct ServeCommand: ParsableCommand {
         if executorOptions.executor == .kubernetes, cloneMirror != nil {
             throw ValidationError("--clone-mirror is a local directory, which the Kubernetes executor's pods do not have")
         }
+        if teams == "" || githubTokenFile == "" { throw ValidationError("a path option is empty") }
+        if githubApiUrl != nil, githubTokenFile == nil { throw ValidationError("--github-api-url goes with --github-token-file") }
     }
 
     func run() throws {
@@ -111,7 +123,11 @@ struct ServeCommand: ParsableCommand {
             } catch let error as FleetError { throw error } catch { throw FleetError("--api-token-file \(TerminalText.escape(path)): \(error)") }
         }
         let tokens = try apiTokens.map(Self.loadTokens) ?? ServeTokens()
-        let initial = try Self.load(policyPath)
+        let logPath = AuditLocation.resolve(explicit: auditLog)
+        let recorder = DecisionRecorder(logPath: HostFacts.absolute(logPath), signingKeyPath: AuditLocation.signingKeyPath(explicit: nil))
+        let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
+        let teamSources = try teamSources(recorder: recorder, report: report)
+        let initial = try Self.load(policyPath, teams: teamSources)
         let store: ServeStore
         do { store = try ServeStore(path: state + "/queue.sqlite3") } catch { throw FleetError("\(error)") }
         let interrupted: [QueuedRun]
@@ -126,20 +142,18 @@ struct ServeCommand: ParsableCommand {
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         setenv("GIT_TERMINAL_PROMPT", "0", 1)
 
-        let logPath = AuditLocation.resolve(explicit: auditLog)
-        let recorder = DecisionRecorder(logPath: HostFacts.absolute(logPath), signingKeyPath: AuditLocation.signingKeyPath(explicit: nil))
         let killSwitch = KillSwitch(stateDirectory: state)
         let feed = AuditFeed(path: recorder.logPath)
         let application = ServeApplication(policy: initial, store: store, recorder: recorder, apiToken: token, feed: feed,
                                            localHosts: ServeApplication.localHostNames(listening: host), paused: { killSwitch.paused },
-                                           stoppedIdentities: { killSwitch.stoppedIdentities() }, tokens: tokens, killSwitch: killSwitch)
+                                           stoppedIdentities: { killSwitch.stoppedIdentities() }, tokens: tokens, killSwitch: killSwitch,
+                                           teams: teamSources)
         let launcher = ServeLauncher(wardenPath: warden, stateDirectory: state, auditLog: auditLog.map(HostFacts.absolute),
                                      timeout: timeout, cloneMirror: cloneMirror.map(HostFacts.absolute), recorder: recorder,
                                      policy: { application.policy })
         let kubernetes = try executorOptions.kubernetes(state: state, timeout: timeout, logPath: recorder.logPath,
                                                         signingKeyPath: AuditLocation.signingKeyPath(explicit: nil),
                                                         policy: { application.policy })
-        let report: @Sendable (String) -> Void = { printError($0, prefix: false) }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
                                  pausePath: killSwitch.pausePath, stoppedIdentities: { killSwitch.stoppedIdentities() },
                                  triggerConcurrency: { application.policy.concurrency },
@@ -161,14 +175,18 @@ struct ServeCommand: ParsableCommand {
             printError("warden serve: cannot write \(state)/listening: \(error)", prefix: false)
         }
         printError("warden serve: listening on http://\(host.contains(":") ? "[\(host)]" : host):\(server.port); state in \(TerminalText.escape(state))"
-                   + (kubernetes.map { "; runs go to Kubernetes namespace \($0.settings.namespace)" } ?? ""), prefix: false)
+                   + (kubernetes.map { "; runs go to Kubernetes namespace \($0.settings.namespace)" } ?? "")
+                   + Self.describe(teamSources), prefix: false)
 
         while true {
             var signal: Int32 = 0
             guard sigwait(&signals, &signal) == 0 else { continue }
             if signal == SIGHUP {
+                // The teams file is looked at too (an edit is otherwise noticed at the next
+                // decision that needs it).
+                (teamSources.gitlab as? TeamsFileSource).map { _ = $0.current() }
                 do {
-                    application.replace(try Self.load(policyPath))
+                    application.replace(try Self.load(policyPath, teams: teamSources))
                     printError("warden serve: policy reloaded", prefix: false)
                 } catch let error as FleetError {
                     printError("warden serve: reload refused, the previous policy stays in force: \(error.description)", prefix: false)
@@ -192,6 +210,43 @@ struct ServeCommand: ParsableCommand {
         printError("warden serve: stopped", prefix: false)
     }
 
+    /// The membership source of each forge: GitHub's API with `--github-token-file`, else the
+    /// teams file; GitLab's the teams file. Each is checked now (exit 2 with the reason).
+    private func teamSources(recorder: DecisionRecorder, report: @escaping @Sendable (String) -> Void) throws(FleetError) -> TeamSources {
+        var sources = TeamSources()
+        if let githubTokenFile {
+            do {
+                var settings = GitHubTeamsClient.Settings(tokenFile: HostFacts.absolute(githubTokenFile))
+                if let githubApiUrl { settings.address = try GitHubAPIAddress(githubApiUrl) }
+                sources.github = try GitHubTeamsClient(settings: settings)
+            } catch {
+                throw FleetError(error.description)
+            }
+        }
+        if let teams {
+            let forges: Set<TriggerSourceKind> = sources.github == nil ? [.github, .gitlab] : [.gitlab]
+            do {
+                let file = try TeamsFileSource(path: HostFacts.absolute(teams), forges: forges) { recorder.recordTeamsFile($0, report: report) }
+                if sources.github == nil { sources.github = file }
+                sources.gitlab = file
+            } catch {
+                throw FleetError(error.description)
+            }
+        }
+        return sources
+    }
+
+    /// `; teams: github from ..., gitlab from ...` for the start-up line (empty without sources).
+    static func describe(_ sources: TeamSources) -> String {
+        func from(_ source: (any TeamMembershipSource)?) -> String? {
+            if let api = source as? GitHubTeamsClient { return "the GitHub API at \(api.settings.address.base)" }
+            if let file = source as? TeamsFileSource { return TerminalText.escape(file.path) }
+            return nil
+        }
+        let parts = [("github", from(sources.github)), ("gitlab", from(sources.gitlab))].compactMap { f, s in s.map { "\(f) from \($0)" } }
+        return parts.isEmpty ? "" : "; teams: " + parts.joined(separator: ", ")
+    }
+
     /// Reads `--api-tokens`: a regular file of this user that no one else may read or write.
     static func loadTokens(_ path: String) throws(FleetError) -> ServeTokens {
         let what = "--api-tokens \(TerminalText.escape(path))"
@@ -206,8 +261,9 @@ struct ServeCommand: ParsableCommand {
     }
 
     /// Loads the policy and the values of the secrets its webhook triggers name; refuses a
-    /// policy whose deliveries could not be authenticated.
-    static func load(_ path: String) throws -> ServePolicy {
+    /// policy whose deliveries could not be authenticated, or with a `team` entry that `teams`
+    /// cannot decide (no source for its forge; a pattern for the GitHub API).
+    static func load(_ path: String, teams: TeamSources) throws -> ServePolicy {
         let checked = try PolicyInput.load(path, failureCode: 2, standardInput: false)
         var secrets: [String: [UInt8]] = [:]
         for name in Set(checked.triggers.compactMap(\.secret)) {
@@ -219,7 +275,7 @@ struct ServeCommand: ParsableCommand {
             }
         }
         let policy = ServePolicy(path: path, triggers: checked.triggers, secrets: secrets)
-        let problems = policy.problems()
+        let problems = policy.problems() + teams.problems(policy.triggers)
         guard problems.isEmpty else { throw FleetError(problems.joined(separator: "; ")) }
         return policy
     }
