@@ -70,6 +70,36 @@ import WardenPolicy
         #expect(try diff(Self.policy(Self.review), Self.policy(moved)).identities.allSatisfy { $0.verdict == .equivalent })
     }
 
+    /// Budgets bound how much a trigger may start, like limits: raised or removed widens,
+    /// lowered or added narrows, and budgets of different periods compare exactly.
+    @Test func budgetChangesWidenAndNarrowLikeLimits() throws {
+        func budget(_ text: String) -> String { Self.review.replacingOccurrences(of: "run \"review\"", with: "run \"review\"\n  budget \(text)") }
+        let base = budget("runs 50 per hour, concurrent 4, wall-time 2h per day")
+
+        let raised = try changes(base, budget("runs 100 per hour, wall-time 2h per day"))
+        #expect(raised.narrower.isEmpty, "\(raised.narrower.map(\.action))")
+        #expect(Set(raised.wider.map(\.action)) == ["trigger review: start 51 runs within one hour", "trigger review: have 5 runs going at once"],
+                "\(raised.wider.map(\.action))")
+        #expect(raised.wider.allSatisfy { $0.old.effect == .deny && $0.new.effect == .allow })
+
+        let reperiod = try changes(base, budget("runs 1000 per day, concurrent 4, wall-time 1h per day"))
+        #expect(reperiod.wider.map(\.action) == ["trigger review: start 51 runs within one hour"], "\(reperiod.wider.map(\.action))")
+        #expect(Set(reperiod.narrower.map(\.action)) == ["trigger review: start 1001 runs within one day", "trigger review: use 1h1s of run time within one day"],
+                "\(reperiod.narrower.map(\.action))")
+
+        // The same budget written elsewhere, or its entries reordered: nothing.
+        let moved = try changes(base, "\n\n" + budget("wall-time 2h per day, concurrent 4, runs 50 per hour"))
+        #expect(moved.wider.isEmpty && moved.narrower.isEmpty)
+        // A budget added to a trigger narrows at each of its bounds.
+        let added = try changes(Self.review, base)
+        #expect(added.wider.isEmpty && added.narrower.count == 3, "\(added.narrower.map(\.action))")
+        // A trigger added with a budget is reported by the events it decides, not by its budget.
+        let second = base.replacingOccurrences(of: "trigger review {", with: "trigger review-2 {").replacingOccurrences(of: "by \"alice\"", with: "by \"bob\"")
+        let another = try changes(Self.review, Self.review + second)
+        #expect(another.narrower.isEmpty && !another.wider.isEmpty && another.wider.allSatisfy { $0.explainArguments.first == "--trigger" },
+                "\(another.wider.map(\.action))")
+    }
+
     @Test func aChangeNoEventTellsApartIsRefused() throws {
         // "acme/?*" and "acme/*" differ only on the empty name, which no representative has.
         let subtle = Self.review.replacingOccurrences(of: "\"acme/*\"", with: "\"acme/?*\"")

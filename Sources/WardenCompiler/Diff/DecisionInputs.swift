@@ -38,6 +38,8 @@ struct DecisionInputs: Equatable {
     var enforceOnly: Bool
     /// What decides whether an event starts the identity through each of its triggers.
     var triggers: [TriggerDiff.AuthorizationPart]
+    /// How much each trigger may start (`budget`), by trigger name.
+    var triggerBudgets: [String: TriggerBudgetProbe.Bounds]
 
     init(_ p: EffectivePolicy) {
         fs = p.fs.map { Fs(effect: $0.effect, access: $0.access, path: $0.path, createsPath: $0.createsPath) }
@@ -58,5 +60,6 @@ struct DecisionInputs: Equatable {
         placeholders = p.placeholders.map { Pair(first: $0.variable, second: $0.secret) }
         enforceOnly = p.enforceOnly
         triggers = p.triggers.map(TriggerDiff.authorizationPart)
+        triggerBudgets = Dictionary(p.triggers.map { ($0.name, TriggerBudgetProbe.Bounds($0.budget)) }, uniquingKeysWith: { a, _ in a })
     }
 }

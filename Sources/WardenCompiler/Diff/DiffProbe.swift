@@ -36,6 +36,9 @@ public enum DiffProbe: Sendable, Hashable {
     case cache(PolicyPath)
     /// An event that may start the identity through a trigger.
     case trigger(TriggerEvent)
+    /// Trigger `trigger` may start `amount` of what its budget counts (runs or run time in
+    /// one `window`, or runs at once) — allowed when it has no such budget or the amount fits.
+    case triggerBudget(trigger: String, TriggerBudgetProbe)
 
     public var domain: DiffDomain {
         switch self {
@@ -50,7 +53,7 @@ public enum DiffProbe: Sendable, Hashable {
         case .limit: return .limit
         case .envPass, .envSet: return .environment
         case .cache: return .cache
-        case .trigger: return .trigger
+        case .trigger, .triggerBudget: return .trigger
         }
     }
 
@@ -74,6 +77,7 @@ public enum DiffProbe: Sendable, Hashable {
         case .placeholder(let v, let s): return "receive a placeholder of secret \(s) in $\(v)"
         case .cache(let p): return "keep \(p) across runs (cache)"
         case .trigger(let e): return "start by trigger event \(e.words)"
+        case .triggerBudget(let t, let b): return "trigger \(t): \(b.action)"
         }
     }
 
@@ -149,6 +153,11 @@ public enum DiffProbe: Sendable, Hashable {
                 : Decision(effect: .deny, rules: [], mechanism: "cache store", note: "not a cache")
         case .trigger(let event):
             return TriggerAuthorizer(triggers: p.triggers).decision(event, identity: p.identity)
+        case .triggerBudget(let name, let probe):
+            guard let trigger = p.triggers.first(where: { $0.name == name }) else {
+                return Decision(effect: .deny, rules: [], mechanism: "trigger budget", note: "no trigger \(name) starts the identity")
+            }
+            return probe.decision(trigger.budget)
         }
     }
 

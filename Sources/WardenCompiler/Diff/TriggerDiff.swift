@@ -12,14 +12,39 @@ import WardenPolicy
 /// Fail closed: when the triggers differ in what decides (their sources, events, actions,
 /// patterns, senders) and no representative tells the versions apart, the comparison
 /// cannot prove the change harmless and refuses to answer (`tooComplex`, exit 2) rather
-/// than call it equivalent. Changes that decide nothing (the command, the workspace,
-/// fields, budgets, the description, where a trigger is written) are not widenings of who
-/// may start the identity and are not reported here.
+/// than call it equivalent. Budgets bound how much a trigger may start (`budgetChanges`,
+/// like limits). Changes that decide nothing (the command, the workspace, fields, the
+/// description, where a trigger is written) run under the identity's own permissions and
+/// are not reported.
 enum TriggerDiff {
     /// At most this many representative events per identity.
     static let maxEvents = 20_000
 
     static func changes(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges {
+        var changes = try authorizationChanges(old: old, new: new)
+        changes.append(budgetChanges(old: old, new: new))
+        return changes
+    }
+
+    /// Budgets raised or removed (wider: the amount just past the old bound is now allowed)
+    /// and lowered or added (narrower), for the triggers that start the identity in both
+    /// versions (a trigger added or removed is reported by the events it decides).
+    static func budgetChanges(old: EffectivePolicy, new: EffectivePolicy) -> DomainChanges {
+        var changes = DomainChanges()
+        for before in old.triggers {
+            guard let after = new.triggers.first(where: { $0.name == before.name }),
+                  TriggerBudgetProbe.Bounds(before.budget) != TriggerBudgetProbe.Bounds(after.budget) else { continue }
+            let probes = Set(TriggerBudgetProbe.edges(of: before.budget) + TriggerBudgetProbe.edges(of: after.budget))
+            for probe in probes.sorted(by: { $0.action < $1.action }) {
+                let w = DiffWitness(probe: .triggerBudget(trigger: before.name, probe), old: old, new: new)
+                if w.widens { changes.widenings.append(w) } else if w.narrows { changes.narrowings.append(w) }
+            }
+        }
+        return changes
+    }
+
+    /// Which events may start the identity: decided on representative events.
+    static func authorizationChanges(old: EffectivePolicy, new: EffectivePolicy) throws(PolicyDiffError) -> DomainChanges {
         let before = old.triggers.map(authorizationPart), after = new.triggers.map(authorizationPart)
         guard before != after else { return DomainChanges() }
         let events = representatives(old.triggers + new.triggers)
