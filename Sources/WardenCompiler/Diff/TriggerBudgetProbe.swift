@@ -28,7 +28,8 @@ public enum TriggerBudgetProbe: Sendable, Hashable {
             let (most, overflow) = bound.multipliedReportingOverflow(by: periods)
             let fits = overflow || amount <= most
             let stated = window == nil ? "budget concurrent \(bound)" : "budget \(what) \(what == "runs" ? String(bound) : LimitValue.canonicalDuration(UInt64(bound))) per \(period.rawValue)"
-            return Decision(effect: fits ? .allow : .deny, rules: [], mechanism: "trigger budget", note: stated)
+            let rules = budget.spans[what].map { [Provenance(file: $0.file, line: $0.start.line, column: $0.start.column, via: [], because: nil, rule: stated)] } ?? []
+            return Decision(effect: fits ? .allow : .deny, rules: rules, mechanism: "trigger budget", note: stated)
         }
         switch self {
         case .runs(let n, let w): return decide(n, bound: budget.runsCount, period: budget.runsPeriod, window: w, what: "runs")
