@@ -36,6 +36,22 @@ install_rfc8785() {
   fi
 }
 
+# The Kubernetes objects Warden writes are checked against the API's own OpenAPI schema of
+# two minor releases, as the official Python client's wheels carry it in their generated
+# models (Tests/ExportChecks/check_k8s_openapi.py reads them as data; nothing is installed).
+k8s_wheels=/var/cache/warden-tests/kubernetes-openapi
+k8s_client_versions=(35.0.0 36.0.3)
+download_k8s_wheels() {
+  [[ $(id -u) -eq 0 ]] || { echo "setup: optional (root): the Kubernetes client wheels in $k8s_wheels; the OpenAPI checks skip without them" >&2; return 0; }
+  mkdir -p "$k8s_wheels"
+  for v in "${k8s_client_versions[@]}"; do
+    [[ -f "$k8s_wheels/kubernetes-$v-py2.py3-none-any.whl" ]] && continue
+    echo "setup: downloading the Kubernetes client $v wheel (its OpenAPI models) to $k8s_wheels" >&2
+    /usr/bin/python3 -m pip download -q --disable-pip-version-check --no-deps -d "$k8s_wheels" "kubernetes==$v" >&2 \
+      || echo "setup: could not download kubernetes==$v; the OpenAPI checks will skip" >&2
+  done
+}
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -43,6 +59,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   install_rfc8785
+  download_k8s_wheels
   exit 0
 fi
 
@@ -52,6 +69,7 @@ if [[ $(id -u) -eq 0 ]]; then
   apt-get update -qq >/dev/null
   apt-get install -y -qq "${missing[@]}" >/dev/null
   install_rfc8785
+  download_k8s_wheels
 else
   echo "setup: missing system packages: ${missing[*]}" >&2
   echo "setup: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2

@@ -22,6 +22,18 @@ import Testing
         return (st, out + err)
     }
 
+    /// Runs check_k8s_openapi.py: the built-in objects of `file` against the Kubernetes
+    /// API's OpenAPI schema of two minor releases (the official client's wheels, which
+    /// scripts/setup.sh downloads); nil, with the reason printed, when the wheels or PyYAML
+    /// are missing.
+    static func checkOpenAPI(_ file: String, expect kinds: String? = nil) throws -> (Int32, String)? {
+        let wheels = ProcessInfo.processInfo.environment["WARDEN_K8S_OPENAPI_WHEELS"] ?? "/var/cache/warden-tests/kubernetes-openapi"
+        let (st, out, err) = try ExportFixture.run("/usr/bin/python3", [ExportFixture.checks + "/check_k8s_openapi.py", "--wheels", wheels]
+                                                   + (kinds.map { ["--expect", $0] } ?? []) + [file])
+        if st == 77 { print(out); return nil }
+        return (st, out + err)
+    }
+
     /// The `kind` of every YAML document in `file`, as PyYAML parses it (nil without PyYAML).
     static func kinds(_ file: String) throws -> [String]? {
         let probe = "import sys, yaml\nfor d in yaml.safe_load_all(open(sys.argv[1])):\n    print(d.get('kind') if isinstance(d, dict) else repr(d))\n"
@@ -40,6 +52,9 @@ import Testing
         let expected = ["job": "Job,NetworkPolicy", "pod": "Pod,NetworkPolicy", "podtemplate": "PodTemplate,SeccompProfile,NetworkPolicy"]
         guard let (cs, log) = try Self.check(dir + "/kubernetes.yaml", expect: expected[kind] ?? "") else { return }
         #expect(cs == 0, "\(log)")
+        if let (os, openAPILog) = try Self.checkOpenAPI(dir + "/kubernetes.yaml", expect: expected[kind]) {
+            #expect(os == 0 && openAPILog.contains("release-1.35 release-1.36"), "\(openAPILog)")
+        }
         // The Localhost profile the workload names is where it always was.
         let workload = try String(contentsOfFile: dir + "/kubernetes.yaml", encoding: .utf8)
         #expect(workload.contains("localhostProfile: \"warden/web-agent.json\""))
@@ -49,6 +64,23 @@ import Testing
         } else {
             let spo = try #require(try Self.check(dir + "/seccomp-profile.yaml", expect: "SeccompProfile"))
             #expect(spo.0 == 0, "\(spo.1)")
+        }
+    }
+
+    /// The OpenAPI check can fail: a misspelt field, a string where the schema has an
+    /// integer, and a required field left out are each refused, for both releases.
+    @Test func theOpenAPICheckRefusesWhatTheSchemaDoesNotAllow() throws {
+        guard ExportFixture.built else { print("skip: warden not built"); return }
+        let dir = try ExportFixture.tempDir("k8s-openapi")
+        let (st, yaml, err) = try Self.export([])
+        #expect(st == 0, "\(err)")
+        let cases = [("restartPolicy:", "restartPolcy:", "has no field 'restartPolcy'"), ("backoffLimit: 0", "backoffLimit: \"0\"", "integer expected"),
+                     ("containers:", "containerz:", "requires 'containers'")]
+        for (from, to, reason) in cases {
+            #expect(yaml.contains(from), "\(from)")
+            try ExportFixture.write(yaml.replacingOccurrences(of: from, with: to), to: dir + "/bad.yaml")
+            guard let (cs, log) = try Self.checkOpenAPI(dir + "/bad.yaml") else { return }
+            #expect(cs == 1 && log.contains("release-1.35") && log.contains("release-1.36") && log.contains(reason), "\(to): \(log)")
         }
     }
 

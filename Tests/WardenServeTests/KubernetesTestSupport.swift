@@ -149,7 +149,7 @@ final class KubeWorld: @unchecked Sendable {
             .filter { $0["kind"] as? String == "run.remote" }
     }
 
-    /// Runs check_k8s.py on `documents` (JSON objects); (status, output).
+    /// Runs check_k8s.py on `documents` (JSON objects), then check_k8s_openapi.py; (status, output).
     func checkObjects(_ documents: [Any], expect: String) throws -> (Int32, String) {
         let path = dir.path + "/objects-\(UUID().uuidString.prefix(6)).yaml"
         let text = try documents.map { String(decoding: try JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }.joined(separator: "\n---\n")
@@ -162,6 +162,19 @@ final class KubeWorld: @unchecked Sendable {
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        guard p.terminationStatus == 0 else { return (p.terminationStatus, String(decoding: data, as: UTF8.self)) }
+        // And against the API's OpenAPI schema of two releases (skipped, said, without the wheels).
+        let wheels = ProcessInfo.processInfo.environment["WARDEN_K8S_OPENAPI_WHEELS"] ?? "/var/cache/warden-tests/kubernetes-openapi"
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        q.arguments = [Self.root + "/Tests/ExportChecks/check_k8s_openapi.py", "--wheels", wheels, "--expect", expect, path]
+        let qOut = Pipe()
+        q.standardOutput = qOut
+        try q.run()
+        let qData = qOut.fileHandleForReading.readDataToEndOfFile()
+        q.waitUntilExit()
+        let output = String(decoding: data + qData, as: UTF8.self)
+        if q.terminationStatus == 77 { print(String(decoding: qData, as: UTF8.self)); return (0, output) }
+        return (q.terminationStatus, output)
     }
 }
