@@ -27,6 +27,7 @@ public enum SARIFRuleMetadata {
         "broad-network": "6.0",
         "trigger-any-repository": "6.0",
         "no-limits": "4.0",
+        "trigger-fleet-unbounded": "4.0",
         // Low: hygiene that hides mistakes.
         "secret-unbound": "3.0",
         "shadowed-rule": "3.0",

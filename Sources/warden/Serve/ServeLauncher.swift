@@ -72,10 +72,16 @@ final class ServeLauncher: Sendable {
         guard TreeRemoval.remove(path: Array(directory.utf8)), mkdir(directory, 0o700) == 0 else {
             return LaunchOutcome(error: "cannot create \(directory): \(String(cString: strerror(errno)))")
         }
+        if run.fleetID != nil, trigger.fleet == nil {
+            return LaunchOutcome(error: "trigger \(run.trigger) no longer runs a fleet")
+        }
         let workspace: String
         do { workspace = try prepare(trigger.workspace, run: run, in: directory) } catch {
             return LaunchOutcome(error: "workspace: \(error.description)")
         }
+        // A fleet run's changes are its workspace's, before and after (as `warden fleet` reports them).
+        let before = run.fleetID == nil ? nil : WorkspaceSnapshot.take(workspace)
+        if run.fleetID != nil, before == nil { return LaunchOutcome(error: "cannot read the prepared workspace", workspace: workspace) }
         let eventPath = directory + "/event.json", reportPath = directory + "/report.json"
         do { try AtomicFile.store(eventPath, text: String(decoding: run.eventDocument, as: UTF8.self), mode: 0o600) } catch {
             return LaunchOutcome(error: "cannot write \(eventPath): \(error)", workspace: workspace)
@@ -83,18 +89,42 @@ final class ServeLauncher: Sendable {
         var arguments = ["run", "--policy", policy.path, "--identity", run.identity, "--workspace", workspace, "--quiet",
                          "--trigger", run.trigger, "--trigger-decision", run.decision, "--event", eventPath,
                          "--stop-with-parent", "--report", reportPath]
+        if let fleet = run.fleetID, let repository = run.repository {
+            arguments += ["--fleet", fleet, "--fleet-repository", repository]
+        }
         if let auditLog { arguments += ["--audit-log", auditLog] }
         if let timeout { arguments += ["--timeout", timeout] }
         arguments += ["--"] + trigger.run
         let status: Int32
-        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id, identity: run.identity) } catch {
+        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id, identity: run.identity, directory: directory) } catch {
             return LaunchOutcome(error: error.description, workspace: workspace, interrupted: error.description == Self.stopping)
         }
         let report = (try? BoundedFileReader.read(reportPath, limit: 1 << 16)).flatMap { try? AuditValue.parseJSON($0).get() }
         let exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
         let stopped = children.withLock { c in (c.stopping || c.stopped.remove(run.id) != nil) } && exitCode != 0
-        return LaunchOutcome(runID: report?["run_id"]?.stringValue, exitCode: exitCode, error: report?["error"]?.stringValue,
-                             workspace: workspace, interrupted: stopped)
+        var outcome = LaunchOutcome(runID: report?["run_id"]?.stringValue, exitCode: exitCode, error: report?["error"]?.stringValue,
+                                    workspace: workspace, interrupted: stopped)
+        if let before {
+            outcome.denials = report?["denials"]?.intValue
+            if let after = WorkspaceSnapshot.take(workspace) { outcome.changes = FleetChanges.json(before.changes(to: after)) }
+        }
+        return outcome
+    }
+
+    /// What a run the previous server started left behind, read by the restarted server once
+    /// that run's `warden run` is gone (`ServeRecovery`): its report. Nil unless the report
+    /// shows the run ended on its own: written, with a run id, and not ended by a signal
+    /// after its parent died (`parent_gone` with a status of 128 or more: the server's death
+    /// stopped it). A command that completed just before the server died keeps its result
+    /// and is not run again. Its workspace changes are not known (the snapshot taken before
+    /// it died with the server).
+    static func settled(_ run: QueuedRun, stateDirectory: String) -> ServeStore.SettledOutcome? {
+        let path = stateDirectory + "/runs/" + String(run.id) + "/report.json"
+        guard let bytes = try? BoundedFileReader.read(path, limit: 1 << 16), case .success(let report) = AuditValue.parseJSON(bytes),
+              let runID = report["run_id"]?.stringValue, let code = report["exit_code"]?.intValue,
+              !(report["parent_gone"]?.boolValue == true && code >= 128) else { return nil }
+        return ServeStore.SettledOutcome(runID: runID, exitCode: Int32(truncatingIfNeeded: code), error: report["error"]?.stringValue,
+                                         denials: report["denials"]?.intValue)
     }
 
     static let stopping = "not launched: the server is stopping"
@@ -106,6 +136,14 @@ final class ServeLauncher: Sendable {
         case .empty:
             let path = directory + "/workspace"
             guard mkdir(path, 0o700) == 0 else { throw FleetError("cannot create \(path): \(String(cString: strerror(errno)))") }
+            return path
+        case .clone where run.fleetID != nil:
+            guard let repository = run.repository, let location = run.cloneURL else {
+                throw FleetError("fleet run \(run.id) names no repository to clone")
+            }
+            let path = directory + "/workspace"
+            let source: FleetRepository.Source = location.hasPrefix("/") ? .localPath(location) : .gitURL(location)
+            try FleetWorkspace.prepare(FleetRepository(name: repository, source: source, line: 0), at: path)
             return path
         case .clone:
             guard let commit = run.commit, let source = try cloneSource(run) else {
@@ -130,12 +168,20 @@ final class ServeLauncher: Sendable {
     }
 
     /// Starts `warden run` and waits for it; its exit status (128+N when killed by signal N).
-    private func spawnAndWait(_ arguments: [String], output: String, key: Int64, identity: String) throws(FleetError) -> Int32 {
-        try ChildWarden.run(wardenPath, arguments, output: output, canceled: Self.stopping, admit: { spawn in
+    /// The child's pid and start time are kept in `DIR/child.pid` while it runs, so a server
+    /// restarted after this one died waits for it to stop before deciding what became of
+    /// the run (`ServeRecovery`).
+    private func spawnAndWait(_ arguments: [String], output: String, key: Int64, identity: String, directory: String) throws(FleetError) -> Int32 {
+        let pidFile = directory + "/" + ServeRecovery.pidFileName
+        defer { unlink(pidFile) }
+        return try ChildWarden.run(wardenPath, arguments, output: output, canceled: Self.stopping, admit: { spawn in
             children.withLock { c in
                 guard !c.stopping else { return (0, ECANCELED) }
                 let started = spawn()
-                if started.rc == 0 { c.pids[key] = (started.pid, identity) }
+                if started.rc == 0 {
+                    c.pids[key] = (started.pid, identity)
+                    ServeRecovery.writePidFile(pidFile, pid: started.pid)
+                }
                 return started
             }
         }, forget: { children.withLock { _ = $0.pids.removeValue(forKey: key) } })
