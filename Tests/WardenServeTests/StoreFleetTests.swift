@@ -123,11 +123,14 @@ import WardenAudit
         var asked: [Int64] = []
         let recovered = try restarted.recoverInterrupted(now: 9_000) { run in
             asked.append(run.id)
-            return run.repository == "a" ? ServeStore.SettledOutcome(runID: "0123456789abcdef", exitCode: 0, denials: 1) : nil
+            // a ended on its own; b was stopped by the server's death (its report says so).
+            return run.repository == "a" ? ServeStore.SettledOutcome(runID: "0123456789abcdef", exitCode: 0, denials: 1)
+                : ServeStore.SettledOutcome(runID: "fedcba9876543210", exitCode: 143, endedOnItsOwn: false)
         }
         #expect(asked == [a.id, b.id])
         #expect(recovered.map(\.run.state) == [.finished, .interrupted])
         #expect(recovered[0].run.runID == "0123456789abcdef" && recovered[0].run.exitCode == 0 && recovered[0].requeued == nil)
+        #expect(recovered[1].run.runID == "fedcba9876543210" && recovered[1].run.exitCode == 143)
         let retry = try #require(recovered[1].requeued)
         #expect(retry.repository == "b" && retry.attempt == 2 && retry.state == .queued && retry.fleetID == Self.fleetID)
         #expect(retry.eventDocument == runs[1].eventDocument && retry.cloneURL == runs[1].cloneURL && retry.decision == runs[1].decision)

@@ -100,21 +100,25 @@ extension ServeStore {
         public var requeued: QueuedRun?
     }
 
-    /// The result a run left behind although its server died before recording it (its
-    /// `warden run` ended on its own and wrote its report): `recoverInterrupted` records it
-    /// as `finished` instead of `interrupted`.
+    /// What a run left behind although its server died before recording it (its report).
+    /// `endedOnItsOwn`: its `warden run` ended without being stopped by the server's death;
+    /// `recoverInterrupted` records it as `finished` instead of `interrupted`. Otherwise
+    /// only its run id and exit status are kept on the interrupted row (for the history).
     public struct SettledOutcome: Sendable, Equatable {
         public var runID: String?
         public var exitCode: Int32
         public var error: String?
         public var denials: Int64?
         public var changes: String?
-        public init(runID: String?, exitCode: Int32, error: String? = nil, denials: Int64? = nil, changes: String? = nil) {
+        public var endedOnItsOwn: Bool
+        public init(runID: String?, exitCode: Int32, error: String? = nil, denials: Int64? = nil, changes: String? = nil,
+                    endedOnItsOwn: Bool = true) {
             self.runID = runID
             self.exitCode = exitCode
             self.error = error
             self.denials = denials
             self.changes = changes
+            self.endedOnItsOwn = endedOnItsOwn
         }
     }
 
@@ -138,7 +142,8 @@ extension ServeStore {
                 var out: [Recovered] = []
                 for id in ids {
                     guard let before = try Self.fetch(db, id) else { continue }
-                    if let o = settle(before) {
+                    let found = settle(before)
+                    if let o = found, o.endedOnItsOwn {
                         try db.execute("""
                             UPDATE runs SET state = 'finished', finished_at = ?, run_id = coalesce(?, run_id), exit_code = ?,
                                 error = ?, denials = ?, changes = ? WHERE id = ?
@@ -150,9 +155,10 @@ extension ServeStore {
                     }
                     try db.execute("""
                         UPDATE runs SET state = 'interrupted', finished_at = ?,
-                            error = coalesce(error, 'the server stopped while the run was going')
+                            error = coalesce(error, 'the server stopped while the run was going'),
+                            run_id = coalesce(?, run_id), exit_code = ?
                         WHERE id = ?
-                        """, [.integer(now), .integer(id)])
+                        """, [.integer(now), .text(found?.runID), .integer(found.map { Int64($0.exitCode) }), .integer(id)])
                     guard let run = try Self.fetch(db, id) else { continue }
                     var requeued: QueuedRun?
                     if let fleet = run.fleetID, run.attempt < Self.maxFleetAttempts {
