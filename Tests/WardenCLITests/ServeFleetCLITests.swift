@@ -167,6 +167,59 @@ import Testing
         return (runs + unfinished, most)
     }
 
+    /// The clause through the CLI: `warden test` decides a fleet schedule, `explain
+    /// --trigger` names the list (text and JSON), `fmt --check` accepts it, `lint` flags a
+    /// fleet without a cap, and `warden trigger` refuses a fleet trigger before deciding.
+    @Test func explainTestFmtLintAndTriggerKnowFleets() throws {
+        let dir = try WardenBinary.tempDir("fleet-cli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/fleet.warden"
+        try """
+            warden 1
+
+            identity maint {
+              description "Sweeps"
+              allow fs read "/usr"
+              limit processes 64
+              limit memory 1GiB
+              limit wall-time 10m
+            }
+
+            trigger weekly-sweep {
+              identity maint
+              on schedule "0 4 * * 1"
+              fleet "/etc/warden/repos.txt"
+              run "make", "lint"
+            }
+
+            test "the sweep" {
+              expect allow trigger schedule weekly-sweep at "2026-12-07T04:00Z"
+              expect deny  trigger schedule weekly-sweep at "2026-12-08T04:00Z"
+            }
+
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        guard let tested = try WardenBinary.run(["test", path]) else { return }
+        #expect(tested.status == 0, "\(tested.stdout) \(tested.stderr)")
+        let explained = try #require(try WardenBinary.run(["explain", path, "--trigger", "schedule", "weekly-sweep", "at", "2026-12-07T04:00Z"]))
+        #expect(explained.status == 0 && explained.stdout.contains("of each repository of fleet list /etc/warden/repos.txt"), "\(explained.stdout)")
+        let json = try #require(try WardenBinary.run(["explain", path, "--format", "json", "--trigger", "schedule", "weekly-sweep", "at", "2026-12-07T04:00Z"]))
+        let doc = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let launch = (doc?["launches"] as? [[String: Any]])?.first
+        #expect(launch?["fleet"] as? String == "/etc/warden/repos.txt" && launch?["workspace"] as? String == "clone", "\(json.stdout)")
+        let fmt = try #require(try WardenBinary.run(["fmt", "--check", path]))
+        #expect(fmt.status == 0, "\(fmt.stdout) \(fmt.stderr)")
+        let lint = try #require(try WardenBinary.run(["lint", path]))
+        #expect(lint.stdout.contains("trigger-fleet-unbounded") || lint.stderr.contains("trigger-fleet-unbounded"), "\(lint.stdout) \(lint.stderr)")
+        let manual = dir + "/manual.warden"
+        try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "on schedule \"0 4 * * 1\"", with: "on manual\n  by \"root\"")
+            .replacingOccurrences(of: "  expect allow trigger schedule weekly-sweep at \"2026-12-07T04:00Z\"\n  expect deny  trigger schedule weekly-sweep at \"2026-12-08T04:00Z\"\n", with: "  expect allow trigger manual weekly-sweep by \"root\"\n")
+            .write(toFile: manual, atomically: true, encoding: .utf8)
+        let log = dir + "/audit.jsonl"
+        let started = try #require(try WardenBinary.run(["trigger", "--policy", manual, "weekly-sweep", "--audit-log", log]))
+        #expect(started.status == 125 && started.stderr.contains("runs a fleet") && started.stderr.contains("warden serve"), "\(started.stderr)")
+        #expect(CLISupport.auditRecords(log).isEmpty, "nothing decided, nothing recorded")
+    }
+
     @Test func aFleetOf50RepositoriesRunsUnderItsCapAndSurvivesKill9() throws {
         guard ServeCLITests.isRoot, FileManager.default.isExecutableFile(atPath: WardenBinary.path) else { return }
         let w = try FleetWorld(sleep: "0.4")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WardenAudit
 import WardenPolicy
+import WardenRuntime
 @testable import WardenServe
 
 /// A schedule fleet trigger firing on a test clock: the list is read (relative entries from
@@ -13,6 +14,7 @@ import WardenPolicy
         let dir = StoreTempDir()
         let store: ServeStore
         let ticker: ScheduleTicker
+        let application: ServeApplication
         var list: String { dir.file("repos.txt") }
         var log: String { dir.file("audit.jsonl") }
 
@@ -37,7 +39,7 @@ import WardenPolicy
                                                store: store, recorder: DecisionRecorder(logPath: dir.file("audit.jsonl"), signingKeyPath: nil),
                                                apiToken: nil, paused: { false })
             ticker = application.makeScheduleTicker(report: { _ in })
-            withExtendedLifetime(application) {}
+            self.application = application
         }
 
         func write(_ text: String, mode: mode_t = 0o644) throws {
@@ -87,6 +89,39 @@ import WardenPolicy
         w.ticker.fire(minute: Self.hour + 120)
         #expect(w.records("trigger.allow").count == 2)
         #expect(try w.store.fleets(limit: 10).count == 2)
+    }
+
+    /// `GET /api/fleets/ID` and the page: the aggregate of a fleet as it goes; unknown and
+    /// malformed ids are 404; a repository name from the list is escaped on the page.
+    @Test func theAggregateAndThePageShowAFleet() throws {
+        let w = try World()
+        try w.write("/srv/git/<b>app\n/srv/git/lib\n")
+        w.ticker.fire(minute: Self.hour)
+        let fleet = try #require(try w.store.fleets(limit: 1).first)
+        let run = try #require(try w.store.claim(limits: ConcurrencyLimits(host: 8), now: 10))
+        try w.store.setRunID(run.id, runID: "0123456789abcdef", workspace: "/ws")
+        try w.store.finish(run.id, state: .finished, exitCode: 0, error: nil, now: 1_510, denials: 3,
+                           changes: FleetChanges.json({ var c = WorkspaceSnapshot.Changes(); c.added = 2; c.paths = ["a", "b"]; return c }()))
+        func get(_ path: String) -> (Int, String) {
+            let r = w.application.handle(ServeRequest(method: "GET", path: path, headers: [("host", "localhost")]))
+            return (r.status, String(decoding: r.body, as: UTF8.self))
+        }
+        let (status, body) = get("/api/fleets/\(fleet.id)")
+        #expect(status == 200, "\(body)")
+        let doc = try #require(try? AuditValue.parseJSON(Array(body.utf8)).get())
+        #expect(doc["fleet_id"]?.stringValue == fleet.id && doc["done"]?.boolValue == false && doc["concurrency"]?.intValue == 2)
+        #expect(doc["command"]?.arrayValue?.compactMap(\.stringValue) == ["make", "lint"])
+        let runs = doc["runs"]?.arrayValue ?? []
+        #expect(runs.map { $0["status"]?.stringValue } == ["ok", "not-run"])
+        #expect(runs.first?["duration_ms"]?.intValue == 1_500 && runs.first?["denials"]?.intValue == 3 && runs.first?["run_id"]?.stringValue == "0123456789abcdef")
+        #expect(runs.first?["changes"]?["added"]?.intValue == 2 && runs.first?["changes"]?["paths"]?.arrayValue?.count == 2)
+        #expect(doc["summary"]?["succeeded"]?.intValue == 1 && doc["summary"]?["not_run"]?.intValue == 1)
+        #expect(get("/api/fleets/0000000000000000").0 == 404)
+        #expect(get("/api/fleets/../../etc").0 == 404)
+        #expect(get("/api/runs/\(run.id)").1.contains("\"fleet_id\":\"\(fleet.id)\""))
+        let (pageStatus, page) = get("/")
+        #expect(pageStatus == 200 && page.contains("<a href=\"/api/fleets/\(fleet.id)\">") && page.contains("going"), "\(page)")
+        #expect(page.contains("&lt;b&gt;app") && !page.contains("<b>app"))
     }
 
     @Test func aFleetLargerThanItsRunsBudgetIsRefused() throws {
