@@ -105,9 +105,8 @@ struct RunOriginOptions: ParsableArguments {
         var doc: [String: AuditValue] = ["run_id": runID.map { .string($0) } ?? .null, "exit_code": .int(Int64(exitCode)),
                                          "denials": .int(denials)]
         if let error { doc["error"] = .string(error) }
-        // Whoever started this run (a fleet, a server) died before it ended: the agent was
-        // (or may have been) stopped by that death, so its result is not its own. A restarted
-        // server reads this to tell an interrupted run from one that finished unrecorded.
+        // Whoever started this run (a fleet, a server) was gone when it ended (for a review
+        // of what happened; not proof either way: a dying parent keeps its pid a moment).
         if let parentPID, getppid() != parentPID { doc["parent_gone"] = .bool(true) }
         do { try AtomicFile.store(reportPath, text: AuditValue.object(doc).jsonText + "\n", mode: 0o600) } catch {
             printError("--report: \(error)")

@@ -113,16 +113,18 @@ final class ServeLauncher: Sendable {
 
     /// What a run the previous server started left behind, read by the restarted server once
     /// that run's `warden run` is gone (`ServeRecovery`): its report, when it wrote one with
-    /// a run id. It ended on its own unless it ended by a signal after its parent died
-    /// (`parent_gone` with a status of 128 or more: the server's death stopped it): a
-    /// command that completed just before the server died keeps its result and is not run
-    /// again. Its workspace changes are not known (the snapshot taken before it died with
-    /// the server).
+    /// a run id. It ended on its own when its status is below 128: the command completed
+    /// (just before the server died, or while it was down) and keeps its result, never run
+    /// again. A status of 128 or more is what the server's death does to a run (SIGTERM from
+    /// the parent-death signal, SIGKILL after the grace period): interrupted. `parent_gone`
+    /// cannot decide it: while a killed server's threads are still exiting, its child can
+    /// stop and report with the server's pid still its parent. Its workspace changes are
+    /// not known (the snapshot taken before it died with the server).
     static func settled(_ run: QueuedRun, stateDirectory: String) -> ServeStore.SettledOutcome? {
         let path = stateDirectory + "/runs/" + String(run.id) + "/report.json"
         guard let bytes = try? BoundedFileReader.read(path, limit: 1 << 16), case .success(let report) = AuditValue.parseJSON(bytes),
               let runID = report["run_id"]?.stringValue, FleetMembership.isValidID(runID), let code = report["exit_code"]?.intValue else { return nil }
-        let stopped = report["parent_gone"]?.boolValue == true && code >= 128
+        let stopped = code >= 128
         return ServeStore.SettledOutcome(runID: runID, exitCode: Int32(truncatingIfNeeded: code), error: report["error"]?.stringValue,
                                          denials: report["denials"]?.intValue, endedOnItsOwn: !stopped)
     }
