@@ -30,6 +30,8 @@ public struct TriggerLaunch: Sendable, Hashable {
     public var secret: String?
     /// Where the trigger is declared (its name).
     public var span: SourceSpan
+    /// A fleet trigger's repository list (the command runs once per repository).
+    public var fleet: String? = nil
 }
 
 /// Why one trigger did not accept the event.
@@ -89,7 +91,7 @@ public struct TriggerAuthorizer: Sendable {
                 refusals.append(refusal)
             } else {
                 launches.append(TriggerLaunch(trigger: t.name, identity: t.identity, run: t.run, workspace: t.workspace,
-                                              fields: t.fields, secret: t.secret, span: t.nameSpan))
+                                              fields: t.fields, secret: t.secret, span: t.nameSpan, fleet: t.fleet))
             }
         }
         if let first = launches.first {
@@ -191,7 +193,9 @@ public struct TriggerAuthorizer: Sendable {
         }
         if let usage {
             let b = t.budget
-            if let limit = b.concurrent, usage.running >= limit {
+            // A fleet's `concurrent` caps how many of its runs go at once; it does not refuse
+            // the firing (`warden serve` refuses a firing while the trigger's last fleet is going).
+            if let limit = b.concurrent, t.fleet == nil, usage.running >= limit {
                 return refuse("budget", "trigger \(t.name) already has \(usage.running) runs going (budget concurrent \(limit))", b.spans["concurrent"])
             }
             if let limit = b.runsCount, usage.runsInPeriod >= limit {

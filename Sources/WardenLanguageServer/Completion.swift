@@ -7,7 +7,7 @@ enum CompletionProvider {
     static let itemKeywords = ["warden", "include", "permissions", "identity", "test", "secret", "trigger"]
     static let statementKeywords = ["allow", "deny", "use", "description", "limit", "env", "cache", "enforce-only"]
     static let testKeywords = ["identity", "expect"]
-    static let triggerKeywords = ["identity", "on", "repository", "branch", "by", "secret", "workspace", "fields", "run", "budget", "description"]
+    static let triggerKeywords = ["identity", "on", "repository", "branch", "by", "secret", "workspace", "fields", "run", "budget", "description", "fleet"]
     static let ruleKinds = ["fs", "net", "syscall", "capability", "https", "http", "git"]
 
     /// LSP CompletionItemKind values used here.

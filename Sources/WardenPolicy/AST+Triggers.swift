@@ -93,6 +93,8 @@ public enum TriggerClauseBody: Sendable, Hashable {
     case budget([TriggerBudgetEntry])
     /// `description "text"`.
     case description(StringLiteral)
+    /// `fleet "/etc/warden/repos.txt"`: the repository list a firing runs the command over.
+    case fleet(StringLiteral)
 }
 
 /// An event as written after `expect allow|deny trigger` (and after `explain --trigger`):

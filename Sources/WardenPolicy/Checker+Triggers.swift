@@ -64,6 +64,14 @@ extension PolicyChecker {
             case .schedule: allowed = []
             case .manual: allowed = ["by"]
             }
+            if let c = seen["fleet"], source != .schedule, source != .manual {
+                diagnostics.error("trigger-clause-conflict", "`fleet` does not apply to a \(source.rawValue) trigger", at: c.keyword.span,
+                                  help: source.isForge
+                                    ? "a \(source.rawValue) event names its own repository: `workspace clone` runs on it; a fleet is started by `on schedule` or `on manual`"
+                                    : "one delivery signed with a shared secret must not fan out over every repository of a list; start a fleet with `on schedule` or `on manual`",
+                                  notes: [RelatedNote("the trigger's source is here", at: sourceSpan)])
+                ok = false
+            }
             for key in ["repository", "branch", "by", "secret", "fields"] where !allowed.contains(key) {
                 guard let c = seen[key] else { continue }
                 diagnostics.error("trigger-clause-conflict", "`\(key)` does not apply to a \(source.rawValue) trigger", at: c.keyword.span,
@@ -152,13 +160,16 @@ extension PolicyChecker {
                 if let kind {
                     switch kind.value {
                     case "clone":
-                        if let source, !source.isForge {
+                        if let source, !source.isForge, seen["fleet"] == nil {
                             diagnostics.error("trigger-clause-conflict", "`workspace clone` needs an event with a repository; a \(source.rawValue) trigger has none",
                                               at: kind.span, help: "write `workspace empty` or `workspace \"/path/to/checkout\"`",
                                               notes: [RelatedNote("the trigger's source is here", at: sourceSpan)])
                             ok = false
                         }
                         trigger.workspace = .clone
+                    case "empty" where seen["fleet"] != nil:
+                        fleetWorkspaceConflict(kind.span, seen["fleet"]!.span)
+                        ok = false
                     case "empty": trigger.workspace = .empty
                     default:
                         diagnostics.error("invalid-trigger-workspace", "unknown workspace `\(kind.value)`", at: kind.span,
@@ -166,6 +177,11 @@ extension PolicyChecker {
                         ok = false
                     }
                 } else if let path {
+                    if let fleet = seen["fleet"] {
+                        fleetWorkspaceConflict(path.span, fleet.span)
+                        ok = false
+                        continue
+                    }
                     let parts = path.value.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
                     guard path.value.hasPrefix("/"), path.value != "/", path.value.utf8.count <= 4096,
                           !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
@@ -201,9 +217,34 @@ extension PolicyChecker {
                 ok = checkBudget(entries, into: &trigger.budget) && ok
             case .description(let text):
                 trigger.description = text.value
+            case .fleet(let list):
+                if let problem = Self.fleetListProblem(list.value) {
+                    diagnostics.error("invalid-trigger-fleet", problem, at: list.span,
+                                      help: "write the full path of a repository list (the format of `warden fleet --repos`), such as \"/etc/warden/repos.txt\"")
+                    ok = false
+                }
+                trigger.fleet = list.value
+                trigger.workspace = .clone
             }
         }
         return ok && source != nil ? trigger : nil
+    }
+
+    private mutating func fleetWorkspaceConflict(_ at: SourceSpan, _ fleet: SourceSpan) {
+        diagnostics.error("trigger-clause-conflict", "a fleet trigger's workspace is a fresh clone of each repository of its list",
+                          at: at, help: "remove the `workspace` line (or write `workspace clone`)",
+                          notes: [RelatedNote("the fleet is named here", at: fleet)])
+    }
+
+    /// Why `path` cannot name a fleet's repository list: it must be absolute, without `.`,
+    /// `..` or empty components, and at most 4096 bytes (nil: fine).
+    static func fleetListProblem(_ path: String) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard path.hasPrefix("/"), path != "/", path.utf8.count <= 4096, !path.utf8.contains(0),
+              !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            return "fleet list `\(path)` is not an absolute file path without `.`, `..` or empty components"
+        }
+        return nil
     }
 
     static func conflictHelp(_ clause: String, _ source: TriggerSourceKind) -> String {

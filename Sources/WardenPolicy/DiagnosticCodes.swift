@@ -20,6 +20,7 @@ public enum DiagnosticCodes {
         ("unknown-trigger-event", .error, "A github/gitlab trigger names an event or action the forge does not send."),
         ("invalid-trigger-hook", .error, "A webhook's name is not 1-64 lowercase letters, digits, `-` and `_`."),
         ("invalid-trigger-workspace", .error, "A trigger's workspace is not `clone`, `empty` or an absolute directory."),
+        ("invalid-trigger-fleet", .error, "A trigger's `fleet` list is not an absolute file path."),
         ("invalid-trigger-field", .error, "A trigger's payload field is not a dotted path of keys."),
         ("invalid-trigger-budget", .error, "A trigger's budget entry is unknown, zero, repeated or lacks its period."),
         ("empty-run", .error, "A trigger's `run` command is empty (or holds a NUL byte)."),

@@ -43,4 +43,17 @@ extension LintRules {
             }
         }
     }
+
+    static let triggerFleetUnbounded = LintRule(
+        id: "trigger-fleet-unbounded", severity: .warning,
+        rationale: "A fleet trigger without `budget concurrent N` starts as many of its repositories at once as the server's own limits allow: one firing can take every slot of the host from every other trigger.",
+        tags: ["reliability"]
+    ) { policy in
+        policy.triggers.compactMap { t in
+            guard t.fleet != nil, t.budget.concurrent == nil else { return nil }
+            return LintFinding("fleet trigger `\(t.name)` has no `budget concurrent N`: a firing may take every run slot of the server",
+                               at: t.clauseSpans["fleet"] ?? t.nameSpan,
+                               help: "cap its parallelism: `budget concurrent 4`")
+        }
+    }
 }

@@ -6,6 +6,7 @@ public enum LintRules {
         unusedPermissions, shadowedRule, duplicateRule, missingDescription, sensitivePathReadable,
         writableSystemPath, writableStartupFile, secretUnbound, secretEnvPass, secretWildcardHost,
         secretCleartext, triggerWithoutSecret, triggerOpenToAnyone, triggerAnyRepository,
+        triggerFleetUnbounded,
     ].sorted { $0.id < $1.id }
 
     /// Reported by the linter itself for a `# warden:ignore` naming no known rule.

@@ -1,5 +1,5 @@
 extension Parser {
-    static let triggerClauseKeywords = ["identity", "on", "repository", "branch", "by", "secret", "workspace", "fields", "run", "budget", "description"]
+    static let triggerClauseKeywords = ["identity", "on", "repository", "branch", "by", "secret", "workspace", "fields", "run", "budget", "description", "fleet"]
 
     /// `trigger NAME { clauses }` (after `trigger`).
     mutating func parseTrigger(start: Int, trivia lead: Trivia) throws(Abort) -> TriggerDecl {
@@ -17,7 +17,7 @@ extension Parser {
         var trivia = lead
         let start = tok.start
         do {
-            let keyword = try expectIdentifier("a trigger clause", help: "a trigger holds identity, on, repository, branch, by, secret, workspace, fields, run and budget lines")
+            let keyword = try expectIdentifier("a trigger clause", help: "a trigger holds identity, on, repository, branch, by, secret, workspace, fields, run, budget, fleet and description lines")
             let body: TriggerClauseBody
             switch keyword.value {
             case "identity":
@@ -46,6 +46,8 @@ extension Parser {
                 body = .budget(try parseBudget())
             case "description":
                 body = .description(try expectString("the description in quotes"))
+            case "fleet":
+                body = .fleet(try expectString("the repository list's path in quotes, like \"/etc/warden/repos.txt\""))
             default:
                 diagnostics.append(.error("syntax-error", "unknown trigger clause `\(keyword.value)`", at: keyword.span,
                                           help: Suggestions.help(for: keyword.value, in: Parser.triggerClauseKeywords)

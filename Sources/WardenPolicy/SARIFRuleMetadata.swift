@@ -27,7 +27,8 @@ public enum SARIFRuleMetadata {
         "broad-network": "6.0",
         "trigger-any-repository": "6.0",
         "no-limits": "4.0",
-        // Low: hygiene that hides mistakes.
+        // Low: hygiene that hides mistakes, and a fleet's share of the server.
+        "trigger-fleet-unbounded": "3.5",
         "secret-unbound": "3.0",
         "shadowed-rule": "3.0",
         "unknown-suppression": "2.0",

@@ -93,6 +93,10 @@ public struct CheckedTrigger: Sendable, Hashable {
     public var run: [String]
     public var budget = TriggerBudget()
     public var description: String?
+    /// `fleet "LIST"`: the absolute path of a repository list (`warden fleet --repos`
+    /// format). A firing runs the command once per repository, each in a fresh clone
+    /// (`workspace` is then `.clone`); nil for a trigger that starts one run.
+    public var fleet: String?
     /// Where each clause was written, by keyword (`on`, `repository`, `by`, ...).
     public var clauseSpans: [String: SourceSpan] = [:]
 

@@ -235,7 +235,8 @@ extension ExplainCommand {
             printText("\(allowed ? "ALLOW" : "DENY"): \(ExplainFormat.action(action))" + (identity.map { " for identity \(shown($0))" } ?? ""))
             for line in ExplainFormat.reasons(decision) { printText("  " + line) }
             for l in launches {
-                printText("  launches: trigger \(shown(l.trigger)) as identity \(shown(l.identity)): run \(shown(l.run.map { "\"\($0)\"" }.joined(separator: " "))) in workspace \(shown(l.workspace.description))")
+                printText("  launches: trigger \(shown(l.trigger)) as identity \(shown(l.identity)): run \(shown(l.run.map { "\"\($0)\"" }.joined(separator: " "))) in workspace \(shown(l.workspace.description))"
+                          + (l.fleet.map { " of each repository of fleet list \(shown($0))" } ?? ""))
             }
         }
         if !allowed { throw ExitCode(1) }

@@ -34,6 +34,7 @@ enum ExplainJSON {
                     ("identity", .string(l.identity)),
                     ("run", .array(l.run.map { .string($0) })),
                     ("workspace", .string(l.workspace.description)),
+                    ("fleet", l.fleet.map { .string($0) } ?? .null),
                     ("file", .string(l.span.file)),
                     ("line", .int(l.span.start.line)),
                 ])

@@ -105,6 +105,9 @@ struct RunOriginOptions: ParsableArguments {
         var doc: [String: AuditValue] = ["run_id": runID.map { .string($0) } ?? .null, "exit_code": .int(Int64(exitCode)),
                                          "denials": .int(denials)]
         if let error { doc["error"] = .string(error) }
+        // Whoever started this run (a fleet, a server) was gone when it ended (for a review
+        // of what happened; not proof either way: a dying parent keeps its pid a moment).
+        if let parentPID, getppid() != parentPID { doc["parent_gone"] = .bool(true) }
         do { try AtomicFile.store(reportPath, text: AuditValue.object(doc).jsonText + "\n", mode: 0o600) } catch {
             printError("--report: \(error)")
         }

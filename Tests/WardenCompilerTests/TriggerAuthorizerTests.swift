@@ -211,3 +211,40 @@ import WardenPolicy
         #expect(results[4].identity == "")
     }
 }
+
+/// A fleet trigger is decided like any trigger of its source; its `budget concurrent` caps
+/// its runs at once and does not refuse a firing (the server refuses one while the last
+/// fleet is going), and a launch names the list.
+@Suite struct FleetTriggerAuthorizerTests {
+    static let policy = """
+        warden 1
+        identity maint {
+          allow fs read "/usr"
+        }
+        trigger sweep {
+          identity maint
+          on manual
+          by "alice"
+          fleet "/etc/warden/repos.txt"
+          run "make", "lint"
+          budget concurrent 2, runs 100 per day
+        }
+        test "fleet" {
+          expect allow trigger manual sweep by "alice"
+          expect deny  trigger manual sweep by "mallory"
+        }
+        """
+
+    @Test func aFleetFiringIsNotRefusedByItsOwnConcurrencyCap() throws {
+        let checked = try TriggerAuthorizerTests.checked(Self.policy)
+        let event = try TriggerEventSyntax.parse(["manual", "sweep", "by", "alice"]).get()
+        let busy = TriggerAuthorizer(policy: checked).decide(event, usage: { _ in TriggerUsage(running: 2) })
+        #expect(busy.allowed, "\(busy.reason)")
+        #expect(busy.launches.first?.fleet == "/etc/warden/repos.txt")
+        #expect(busy.launches.first?.workspace == .clone)
+        let spent = TriggerAuthorizer(policy: checked).decide(event, usage: { _ in TriggerUsage(runsInPeriod: 100) })
+        #expect(!spent.allowed && spent.reason.contains("budget runs 100"), "\(spent.reason)")
+        let results = try PolicyTestRunner(policy: checked).run()
+        #expect(results.map(\.passed) == [true, true])
+    }
+}

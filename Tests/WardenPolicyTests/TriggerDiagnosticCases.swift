@@ -17,6 +17,8 @@ let triggerDiagnosticCases: [DiagnosticCase] = [
     .init(code: "invalid-trigger-hook", text: triggerHead + "  on webhook \"Bad\"\n  run \"x\"\n}\n", expected: ["invalid-trigger-hook@6:14"]),
     .init(code: "invalid-trigger-workspace", text: triggerHead + "  on manual\n  by \"u\"\n  workspace fresh\n  run \"x\"\n}\n",
           expected: ["invalid-trigger-workspace@8:13"]),
+    .init(code: "invalid-trigger-fleet", text: triggerHead + "  on manual\n  by \"u\"\n  fleet \"repos.txt\"\n  run \"x\"\n}\n",
+          expected: ["invalid-trigger-fleet@8:9"]),
     .init(code: "invalid-trigger-field", text: triggerHead + "  on webhook \"h\"\n  fields \"a..b\"\n  run \"x\"\n}\n",
           expected: ["invalid-trigger-field@7:10"]),
     .init(code: "invalid-trigger-budget", text: triggerHead + "  on manual\n  by \"u\"\n  run \"x\"\n  budget runs 0 per hour\n}\n",

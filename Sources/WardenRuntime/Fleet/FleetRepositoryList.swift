@@ -37,6 +37,7 @@ public struct FleetRepository: Sendable, Equatable {
 /// Why a repository list was refused (`warden fleet` exits 2).
 public struct FleetListError: Error, Sendable, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Reads a fleet's repository list: one repository per line; blank lines and lines whose

@@ -64,7 +64,7 @@ struct APIActions: Sendable {
         guard let trigger = policy.triggers.first(where: { $0.name == name }), trigger.source == .manual else {
             return .text(404, "the policy has no manual trigger \(name)")
         }
-        if case .clone = trigger.workspace {
+        if case .clone = trigger.workspace, trigger.fleet == nil {
             return .text(422, "trigger \(name) clones an event's repository; it cannot be started through the API")
         }
         return decisionLock.run { () -> ServeResponse in
@@ -76,6 +76,23 @@ struct APIActions: Sendable {
             var fields: [String: AuditValue] = ["source": "manual", "via": "api", "trigger": .string(name), "user": .string(token.user),
                                                 "token": .string(token.name), "reason": .string(decision.reason),
                                                 "policy_path": .string(policy.path)]
+            if trigger.fleet != nil {
+                let document: [String: AuditValue] = ["source": "manual", "via": "api", "trigger": .string(name),
+                                                      "token": .string(token.name), "user": .string(token.user)]
+                switch FleetFiring(store: store, recorder: recorder).fire(trigger, decision: decision, decisionID: decisionID, fields: fields,
+                                                                          document: document, source: "manual", now: now) {
+                case .queued(let fleet, let runs):
+                    wake()
+                    return .json(202, AuditValue.object(["decision": "allow", "decision_id": .string(decisionID), "fleet": .string(fleet.id),
+                                                         "queued": .array(runs.map { .int($0.id) })]).jsonText)
+                case .refused(let why):
+                    // 409: the policy allowed it, the fleet could not start (list, a fleet going, budget).
+                    return .json(decision.allowed ? 409 : 403,
+                                 AuditValue.object(["decision": "refuse", "decision_id": .string(decisionID), "reason": .string(why)]).jsonText)
+                case .failed(let why):
+                    return .text(503, why)
+                }
+            }
             if decision.allowed { fields["identity"] = .string(trigger.identity) }
             do { try recorder.record(allowed: decision.allowed, id: decisionID, fields: fields) } catch {
                 return .text(503, "the decision cannot be recorded in the audit trail; nothing was started")

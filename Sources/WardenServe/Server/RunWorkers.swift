@@ -17,6 +17,10 @@ public struct LaunchOutcome: Sendable, Equatable {
     public var workspace: String?
     /// The server stopped it (shutdown): recorded as interrupted, not as finished.
     public var interrupted = false
+    /// Denials the run recorded (fleet runs).
+    public var denials: Int64?
+    /// What the run changed in its workspace, as JSON (fleet runs; `FleetChanges.json`).
+    public var changes: String?
 
     public init(runID: String? = nil, exitCode: Int32? = nil, error: String? = nil, workspace: String? = nil, interrupted: Bool = false) {
         self.runID = runID
@@ -115,7 +119,8 @@ public final class RunWorkers: Sendable {
             let outcome = launch(run)
             do {
                 if let runID = outcome.runID { try store.setRunID(run.id, runID: runID, workspace: outcome.workspace) }
-                try store.finish(run.id, state: outcome.state, exitCode: outcome.exitCode, error: outcome.error, now: ServeClock.milliseconds())
+                try store.finish(run.id, state: outcome.state, exitCode: outcome.exitCode, error: outcome.error, now: ServeClock.milliseconds(),
+                                 denials: outcome.denials, changes: outcome.changes)
             } catch {
                 report("warden serve: cannot record the end of queued run \(run.id): \(error)")
             }

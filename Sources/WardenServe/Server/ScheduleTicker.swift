@@ -86,6 +86,16 @@ public final class ScheduleTicker: Sendable {
         let id = AuditRun.newRunID()
         var fields: [String: AuditValue] = ["source": "schedule", "trigger": .string(trigger.name), "time": .string(time.text),
                                             "reason": .string(decision.reason), "policy_path": .string(policy.path)]
+        if trigger.fleet != nil {
+            let document: [String: AuditValue] = ["source": "schedule", "trigger": .string(trigger.name), "time": .string(time.text)]
+            switch FleetFiring(store: store, recorder: recorder).fire(trigger, decision: decision, decisionID: id, fields: fields,
+                                                                      document: document, source: "schedule", now: now) {
+            case .queued: wake()
+            case .refused: break
+            case .failed(let why): report("warden serve: schedule \(trigger.name) at \(time.text) (a fleet) not started: \(why)")
+            }
+            return
+        }
         if decision.allowed { fields["identity"] = .string(trigger.identity) }
         do {
             try recorder.record(allowed: decision.allowed, id: id, fields: fields)

@@ -1,11 +1,12 @@
 import Synchronization
 import WardenAudit
+import WardenRuntime
 
 /// `warden serve`'s routes:
 ///
 /// - `POST /hooks/github`, `/hooks/gitlab`, `/hooks/webhook/NAME`: deliveries (`WebhookIntake`).
 /// - `GET /healthz`: liveness, no token needed.
-/// - `GET /`, `/api/runs[?limit=N]`, `/api/runs/ID`, `/api/runs/ID/records`, `/api/events`
+/// - `GET /`, `/api/runs[?limit=N]`, `/api/runs/ID`, `/api/runs/ID/records`, `/api/fleets/ID`, `/api/events`
 ///   (server-sent events), `/metrics`: the runs, their audit records, live records and
 ///   counters; when the server has an API token, these need `Authorization: Bearer TOKEN`.
 public final class ServeApplication: ServeHandler {
@@ -102,8 +103,12 @@ public final class ServeApplication: ServeHandler {
         do {
             switch request.path {
             case "/":
+                var fleets: [(FleetRecord, AuditValue)] = []
+                for fleet in try store.fleets(limit: 10) {
+                    fleets.append((fleet, FleetAggregate.json(fleet, runs: try store.fleetRuns(fleet.id), trigger: nil)))
+                }
                 let page = StatusPage.html(try store.runs(limit: 100, before: nil), queue: try store.counts(), paused: pausedCheck(), stopped: stoppedIdentities(),
-                                           live: feed != nil)
+                                           live: feed != nil, fleets: fleets)
                 return ServeResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(page.utf8),
                                      headers: [("Content-Security-Policy", StatusPage.contentSecurityPolicy)])
             case "/api/events":
@@ -124,6 +129,12 @@ public final class ServeApplication: ServeHandler {
                         return .text(503, "another request is reading the audit log's records; try again")
                     }
                     return .json(200, records)
+                }
+                if request.path.hasPrefix("/api/fleets/") {
+                    let id = String(request.path.dropFirst("/api/fleets/".count))
+                    guard FleetMembership.isValidID(id), let fleet = try store.fleet(id) else { return .text(404, "no fleet \(StatusPage.escape(id))") }
+                    let trigger = policy.triggers.first { $0.name == fleet.trigger }
+                    return .json(200, FleetAggregate.json(fleet, runs: try store.fleetRuns(id), trigger: trigger).jsonText)
                 }
                 if request.path.hasPrefix("/api/runs/"), let id = Int64(request.path.dropFirst("/api/runs/".count)) {
                     guard let run = try store.run(id) else { return .text(404, "no run \(id)") }

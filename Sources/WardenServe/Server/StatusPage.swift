@@ -13,6 +13,7 @@ enum StatusPage {
             "commit": opt(run.commit), "state": .string(run.state.rawValue), "enqueued_ms": .int(run.enqueuedAt),
             "started_ms": opt(run.startedAt), "finished_ms": opt(run.finishedAt), "run_id": opt(run.runID),
             "exit_code": run.exitCode.map { .int(Int64($0)) } ?? .null, "error": opt(run.error), "workspace": opt(run.workspace),
+            "fleet_id": opt(run.fleetID), "attempt": .int(Int64(run.attempt)),
         ])
     }
 
@@ -38,7 +39,8 @@ enum StatusPage {
         return "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-\(hash)'; connect-src 'self'"
     }()
 
-    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool, stopped: Set<String> = [], live: Bool = false) -> String {
+    static func html(_ runs: [QueuedRun], queue: [RunState: Int], paused: Bool, stopped: Set<String> = [], live: Bool = false,
+                     fleets: [(FleetRecord, AuditValue)] = []) -> String {
         var out = """
         <!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
         <title>warden serve</title><style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -49,6 +51,18 @@ enum StatusPage {
         out += paused ? " · <strong>paused</strong> (new launches are held)" : ""
         if !stopped.isEmpty { out += " · <strong>stopped by the kill switch:</strong> " + escape(stopped.sorted().joined(separator: ", ")) }
         out += "</p>"
+        if !fleets.isEmpty {
+            out += "<h2>Fleets</h2><table><tr><th>fleet</th><th>trigger</th><th>repositories</th><th>succeeded</th><th>failed</th><th>not run</th><th>attempts</th><th>state</th></tr>"
+            for (fleet, aggregate) in fleets {
+                let summary = aggregate["summary"]
+                func n(_ key: String) -> String { summary?[key]?.intValue.map(String.init) ?? "?" }
+                let cells = [fleet.trigger, n("repositories"), n("succeeded"), n("failed"), n("not_run"), n("attempts"),
+                             aggregate["done"]?.boolValue == true ? "done" : "going"]
+                out += "<tr><td><a href=\"/api/fleets/\(escape(fleet.id))\"><code>\(escape(fleet.id))</code></a></td>"
+                    + cells.map { "<td>\(escape($0))</td>" }.joined() + "</tr>"
+            }
+            out += "</table><h2>Runs</h2>"
+        }
         out += "<table><tr><th>#</th><th>trigger</th><th>identity</th><th>repository</th><th>state</th><th>exit</th><th>run</th><th>error</th></tr>"
         for run in runs {
             let cells = [String(run.id), run.trigger, run.identity, run.repository ?? "", run.state.rawValue,

@@ -30,9 +30,14 @@ public struct NewRun: Sendable, Equatable {
     public var eventDocument: [UInt8]
     /// Unix time in milliseconds.
     public var enqueuedAt: Int64
+    /// The fleet this run belongs to (a fleet trigger's firing): `repository` is then the
+    /// list's entry as reports name it and `cloneURL` where to clone it from.
+    public var fleetID: String?
 
     public init(trigger: String, identity: String, source: String, repository: String? = nil, deliveryID: String? = nil,
-                decision: String, commit: String? = nil, cloneURL: String? = nil, eventDocument: [UInt8], enqueuedAt: Int64) {
+                decision: String, commit: String? = nil, cloneURL: String? = nil, eventDocument: [UInt8], enqueuedAt: Int64,
+                fleetID: String? = nil) {
+        self.fleetID = fleetID
         self.trigger = trigger
         self.identity = identity
         self.source = source
@@ -70,6 +75,40 @@ public struct QueuedRun: Sendable, Equatable {
     public var exitCode: Int32?
     public var error: String?
     public var workspace: String?
+    /// The fleet the run belongs to, if any.
+    public var fleetID: String? = nil
+    /// 1 for a fleet repository's first run; 2 for the run queued again after the server
+    /// died under the first (see `ServeStore.recoverInterrupted`).
+    public var attempt = 1
+    /// Denials the run recorded (fleet runs, from `warden run`'s report).
+    public var denials: Int64? = nil
+    /// The run's workspace changes as JSON (fleet runs; `FleetAggregate` reads them).
+    public var changes: String? = nil
+}
+
+/// A fleet as queued: one firing of a fleet trigger.
+public struct FleetRecord: Sendable, Equatable {
+    /// 16 lowercase hex digits, like a run id; what `warden run --fleet` records.
+    public var id: String
+    public var trigger: String
+    public var identity: String
+    /// The repository list the firing read.
+    public var listPath: String
+    /// The audit run id of the `trigger.allow` record that admitted it.
+    public var decision: String
+    public var repositories: Int
+    /// Unix time in milliseconds.
+    public var createdAt: Int64
+
+    public init(id: String, trigger: String, identity: String, listPath: String, decision: String, repositories: Int, createdAt: Int64) {
+        self.id = id
+        self.trigger = trigger
+        self.identity = identity
+        self.listPath = listPath
+        self.decision = decision
+        self.repositories = repositories
+        self.createdAt = createdAt
+    }
 }
 
 /// How many runs may be `running` at once. A nil limit is no limit; a limit of 0 or less

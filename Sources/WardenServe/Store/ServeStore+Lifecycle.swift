@@ -62,7 +62,11 @@ extension ServeStore {
 
     /// Ends a run: a `running` run may become `finished`, `failed`, `interrupted` or
     /// `cancelled`; a `queued` one only `cancelled`. `error` is cut to `StoreBounds.maxErrorBytes`.
-    public func finish(_ id: Int64, state: RunState, exitCode: Int32?, error: String?, now: Int64) throws(ServeStoreError) {
+    public func finish(_ id: Int64, state: RunState, exitCode: Int32?, error: String?, now: Int64,
+                       denials: Int64? = nil, changes: String? = nil) throws(ServeStoreError) {
+        if let changes, changes.utf8.count > StoreBounds.maxChangesBytes {
+            throw .invalidArgument("the workspace changes are \(changes.utf8.count) bytes, more than \(StoreBounds.maxChangesBytes)")
+        }
         guard state.isTerminal else {
             throw .invalidArgument("finish needs a final state (finished, failed, interrupted, cancelled), not \(state.rawValue)")
         }
@@ -73,8 +77,9 @@ extension ServeStore {
                 guard current == .running || (current == .queued && state == .cancelled) else {
                     throw .invalidTransition(id: id, from: current, to: state)
                 }
-                try db.execute("UPDATE runs SET state = ?, exit_code = ?, error = ?, finished_at = ? WHERE id = ?",
-                               [.text(state.rawValue), .integer(exitCode.map(Int64.init)), .text(message), .integer(now), .integer(id)])
+                try db.execute("UPDATE runs SET state = ?, exit_code = ?, error = ?, finished_at = ?, denials = ?, changes = ? WHERE id = ?",
+                               [.text(state.rawValue), .integer(exitCode.map(Int64.init)), .text(message), .integer(now),
+                                .integer(denials), .text(changes), .integer(id)])
             }
         }
     }
@@ -84,21 +89,100 @@ extension ServeStore {
     /// worker died with the previous server) becomes `interrupted`, with `finishedAt = now`.
     /// Returns them, updated, oldest first, so the server can record each in the audit trail.
     public func recoverInterrupted(now: Int64) throws(ServeStoreError) -> [QueuedRun] {
+        try recoverInterrupted(now: now) { _ in nil }.map(\.run)
+    }
+
+    /// What a restarted server found about a run that was `running` (see `recoverInterrupted(now:settle:)`).
+    public struct Recovered: Sendable, Equatable {
+        /// The row as it is now (`finished` or `interrupted`).
+        public var run: QueuedRun
+        /// The fleet run queued again for it (a fleet run's first interruption), if any.
+        public var requeued: QueuedRun?
+    }
+
+    /// What a run left behind although its server died before recording it (its report).
+    /// `endedOnItsOwn`: its `warden run` ended without being stopped by the server's death;
+    /// `recoverInterrupted` records it as `finished` instead of `interrupted`. Otherwise
+    /// only its run id and exit status are kept on the interrupted row (for the history).
+    public struct SettledOutcome: Sendable, Equatable {
+        public var runID: String?
+        public var exitCode: Int32
+        public var error: String?
+        public var denials: Int64?
+        public var changes: String?
+        public var endedOnItsOwn: Bool
+        public init(runID: String?, exitCode: Int32, error: String? = nil, denials: Int64? = nil, changes: String? = nil,
+                    endedOnItsOwn: Bool = true) {
+            self.runID = runID
+            self.exitCode = exitCode
+            self.error = error
+            self.denials = denials
+            self.changes = changes
+            self.endedOnItsOwn = endedOnItsOwn
+        }
+    }
+
+    /// The most attempts a fleet repository gets: its first run, and one more when the
+    /// server died under the first. A second interruption is reported, not retried: a
+    /// command that keeps taking the server down must not do so forever.
+    public static let maxFleetAttempts = 2
+
+    /// Startup recovery, in one transaction: each `running` row is either settled from what
+    /// its run left behind (`settle` returns the outcome: the run ended before the server
+    /// died; it becomes `finished`) or becomes `interrupted`. An interrupted fleet run whose
+    /// attempt is below `maxFleetAttempts` is queued again as a new row (same fleet,
+    /// repository, decision and event; `attempt + 1`), so the fleet finishes with one result
+    /// per repository; it stays `interrupted` in the history, and the aggregate counts both.
+    /// Call `settle` only once the dead server's `warden run`s have exited.
+    public func recoverInterrupted(now: Int64, settle: (QueuedRun) -> SettledOutcome?) throws(ServeStoreError) -> [Recovered] {
         try acquireServingLock()
-        return try locked { (db) throws(ServeStoreError) -> [QueuedRun] in
-            try db.transaction { () throws(ServeStoreError) -> [QueuedRun] in
+        return try locked { (db) throws(ServeStoreError) -> [Recovered] in
+            try db.transaction { () throws(ServeStoreError) -> [Recovered] in
                 let ids = try db.query("SELECT id FROM runs WHERE state = 'running' ORDER BY id") { $0.int64(0) }
-                var out: [QueuedRun] = []
+                var out: [Recovered] = []
                 for id in ids {
+                    guard let before = try Self.fetch(db, id) else { continue }
+                    let found = settle(before)
+                    if let o = found, o.endedOnItsOwn {
+                        try db.execute("""
+                            UPDATE runs SET state = 'finished', finished_at = ?, run_id = coalesce(?, run_id), exit_code = ?,
+                                error = ?, denials = ?, changes = ? WHERE id = ?
+                            """, [.integer(now), .text(o.runID), .integer(Int64(o.exitCode)),
+                                  .text(o.error.map { StoreBounds.cut($0, to: StoreBounds.maxErrorBytes) }), .integer(o.denials),
+                                  .text(o.changes.flatMap { $0.utf8.count <= StoreBounds.maxChangesBytes ? $0 : nil }), .integer(id)])
+                        if let run = try Self.fetch(db, id) { out.append(Recovered(run: run)) }
+                        continue
+                    }
                     try db.execute("""
                         UPDATE runs SET state = 'interrupted', finished_at = ?,
-                            error = coalesce(error, 'the server stopped while the run was going')
+                            error = coalesce(error, 'the server stopped while the run was going'),
+                            run_id = coalesce(?, run_id), exit_code = ?
                         WHERE id = ?
-                        """, [.integer(now), .integer(id)])
-                    if let run = try Self.fetch(db, id) { out.append(run) }
+                        """, [.integer(now), .text(found?.runID), .integer(found.map { Int64($0.exitCode) }), .integer(id)])
+                    guard let run = try Self.fetch(db, id) else { continue }
+                    var requeued: QueuedRun?
+                    if let fleet = run.fleetID, run.attempt < Self.maxFleetAttempts {
+                        try db.execute("""
+                            INSERT INTO runs (trigger_name, identity, source, repository, delivery_id, decision, commit_sha,
+                                              clone_url, event, state, enqueued_at, fleet_id, attempt)
+                            SELECT trigger_name, identity, source, repository, delivery_id, decision, commit_sha,
+                                   clone_url, event, 'queued', ?, fleet_id, attempt + 1 FROM runs WHERE id = ? AND fleet_id = ?
+                            """, [.integer(now), .integer(id), .text(fleet)])
+                        let newID = try db.queryOne("SELECT last_insert_rowid()") { $0.int64(0) } ?? 0
+                        requeued = try Self.fetch(db, newID)
+                    }
+                    out.append(Recovered(run: run, requeued: requeued))
                 }
                 return out
             }
+        }
+    }
+
+    /// The runs `running` now, oldest first (without event documents): at startup, before
+    /// `recoverInterrupted`, the ones whose `warden run` may still be stopping.
+    public func runningRuns() throws(ServeStoreError) -> [QueuedRun] {
+        try locked { (db) throws(ServeStoreError) -> [QueuedRun] in
+            try db.query("SELECT \(StoreSchema.runColumnsWithoutEvent) FROM runs WHERE state = 'running' ORDER BY id", [], StoreSchema.decodeRun)
         }
     }
 
@@ -126,13 +210,22 @@ extension ServeStore {
     /// Deletes ended runs that finished before `before` (unix ms); returns their ids, at most
     /// `limit` of them (the oldest first). Keep at least a day (the longest budget period) for
     /// `usage`.
+    ///
+    /// A fleet goes as a whole: its runs only once every one of them ended before `before`
+    /// (its aggregate never shows part of it), then its record.
     public func pruneFinished(before: Int64, limit: Int = 10_000) throws(ServeStoreError) -> [Int64] {
         try locked { (db) throws(ServeStoreError) -> [Int64] in
             try db.transaction { () throws(ServeStoreError) -> [Int64] in
                 let ids = try db.query("""
-                    SELECT id FROM runs WHERE state IN ('finished','failed','interrupted','cancelled') AND finished_at < ? ORDER BY id LIMIT ?
+                    SELECT id FROM runs AS r WHERE state IN ('finished','failed','interrupted','cancelled') AND finished_at < ?1
+                      AND (fleet_id IS NULL OR NOT EXISTS (SELECT 1 FROM runs AS o WHERE o.fleet_id = r.fleet_id
+                           AND (o.state NOT IN ('finished','failed','interrupted','cancelled') OR o.finished_at >= ?1)))
+                    ORDER BY id LIMIT ?2
                     """, [.integer(before), .integer(Int64(limit))]) { $0.int64(0) }
                 for id in ids { _ = try db.execute("DELETE FROM runs WHERE id = ?", [.integer(id)]) }
+                _ = try db.execute("""
+                    DELETE FROM fleets WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.fleet_id = fleets.id)
+                    """, [.integer(before)])
                 return ids
             }
         }

@@ -1,4 +1,5 @@
 import Synchronization
+import WardenRuntime
 
 /// The durable state of `warden serve`: the run queue, what became of each run, and the
 /// delivery ids already seen. One SQLite file (WAL, synchronous=FULL): a committed enqueue
@@ -109,6 +110,29 @@ public final class ServeStore: Sendable {
     /// `enqueue(_:delivery:)` for a delivery known by several keys (its id and what its
     /// credential signs): nil, and nothing recorded, when any of them was already recorded.
     public func enqueue(_ runs: [NewRun], deliveries: [DeliveryKey]) throws(ServeStoreError) -> [QueuedRun]? {
+        try enqueue(runs, deliveries: deliveries, fleet: nil)
+    }
+
+    /// Queues a fleet: its record and one run per repository, in one transaction (all of
+    /// them durable, or none). Every run must carry `fleet.id`; a repository may appear once.
+    public func enqueueFleet(_ fleet: FleetRecord, runs: [NewRun]) throws(ServeStoreError) -> [QueuedRun] {
+        guard FleetMembership.isValidID(fleet.id) else { throw .invalidArgument("the fleet id must be 16 lowercase hex digits") }
+        try StoreBounds.name(fleet.trigger, "trigger name")
+        try StoreBounds.name(fleet.identity, "identity name")
+        try StoreBounds.field(fleet.listPath, "fleet list path")
+        try StoreBounds.name(fleet.decision, "decision")
+        guard !runs.isEmpty, runs.count == fleet.repositories else {
+            throw .invalidArgument("a fleet of \(fleet.repositories) repositories needs as many runs, not \(runs.count)")
+        }
+        guard runs.allSatisfy({ $0.fleetID == fleet.id && $0.repository != nil }) else {
+            throw .invalidArgument("every run of fleet \(fleet.id) must carry its id and a repository")
+        }
+        guard Set(runs.compactMap(\.repository)).count == runs.count else { throw .invalidArgument("a repository appears twice in the fleet") }
+        guard let queued = try enqueue(runs, deliveries: [], fleet: fleet) else { throw .invalidArgument("internal: nothing was queued") }
+        return queued
+    }
+
+    private func enqueue(_ runs: [NewRun], deliveries: [DeliveryKey], fleet: FleetRecord?) throws(ServeStoreError) -> [QueuedRun]? {
         for run in runs { try StoreBounds.newRun(run) }
         for delivery in deliveries {
             guard !delivery.id.isEmpty else { throw .invalidArgument("the delivery id is empty") }
@@ -134,21 +158,28 @@ public final class ServeStore: Sendable {
                 guard !runs.isEmpty else { return [] }
                 let queued = try db.queryOne("SELECT count(*) FROM runs WHERE state = 'queued'") { $0.int64(0) } ?? 0
                 guard queued + Int64(runs.count) <= Int64(maxQueued) else { throw .queueFull(limit: maxQueued) }
+                if let fleet {
+                    try db.execute("""
+                        INSERT INTO fleets (id, trigger_name, identity, list_path, decision, repositories, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, [.text(fleet.id), .text(fleet.trigger), .text(fleet.identity), .text(fleet.listPath),
+                              .text(fleet.decision), .integer(Int64(fleet.repositories)), .integer(fleet.createdAt)])
+                }
                 var out: [QueuedRun] = []
                 for run in runs {
                     try db.execute("""
                         INSERT INTO runs (trigger_name, identity, source, repository, delivery_id, decision, commit_sha,
-                                          clone_url, event, state, enqueued_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)
+                                          clone_url, event, state, enqueued_at, fleet_id)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)
                         """, [.text(run.trigger), .text(run.identity), .text(run.source), .text(run.repository),
                               .text(run.deliveryID), .text(run.decision), .text(run.commit), .text(run.cloneURL),
-                              .blob(run.eventDocument), .integer(run.enqueuedAt)])
+                              .blob(run.eventDocument), .integer(run.enqueuedAt), .text(run.fleetID)])
                     let id = try db.queryOne("SELECT last_insert_rowid()") { $0.int64(0) } ?? 0
                     out.append(QueuedRun(id: id, trigger: run.trigger, identity: run.identity, source: run.source,
                                          repository: run.repository, deliveryID: run.deliveryID, decision: run.decision,
                                          commit: run.commit, cloneURL: run.cloneURL, eventDocument: run.eventDocument,
                                          state: .queued, enqueuedAt: run.enqueuedAt, startedAt: nil, finishedAt: nil,
-                                         runID: nil, exitCode: nil, error: nil, workspace: nil))
+                                         runID: nil, exitCode: nil, error: nil, workspace: nil, fleetID: run.fleetID))
                 }
                 return out
             }

@@ -8,6 +8,8 @@ public enum StoreBounds {
     public static let maxFieldBytes = 4096
     /// A run's error message (longer ones are cut, at a character boundary, when stored).
     public static let maxErrorBytes = 64 * 1024
+    /// A fleet run's workspace changes (JSON).
+    public static let maxChangesBytes = 64 * 1024
     /// A run's event document.
     public static let maxEventBytes = 8 * 1024 * 1024
     /// Runs returned by one `runs(limit:before:)` call without event documents.

@@ -12,7 +12,7 @@ enum StoreSchema {
     /// "WSRV": marks the file as a Warden serve store.
     static let applicationID: Int64 = 0x5753_5256
     /// The schema version this code reads and writes.
-    static let version = 1
+    static let version = 2
 
     /// Version 1. Values stored exactly as given; `state` is checked by SQLite too.
     static let v1 = """
@@ -48,10 +48,35 @@ enum StoreSchema {
         CREATE INDEX IF NOT EXISTS deliveries_by_age ON deliveries (received_at);
         """
 
+    /// Version 2 (from 1): fleets. A fleet trigger's firing is one `fleets` row and one run
+    /// per repository (`fleet_id`, `attempt`); a run's denials and workspace changes are kept
+    /// for the fleet's aggregate. At most one run per fleet repository is queued or running
+    /// at a time, enforced by SQLite itself (`runs_fleet_live`).
+    static let v2 = """
+        ALTER TABLE runs ADD COLUMN fleet_id TEXT;
+        ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE runs ADD COLUMN denials INTEGER;
+        ALTER TABLE runs ADD COLUMN changes TEXT;
+        CREATE INDEX IF NOT EXISTS runs_by_fleet ON runs (fleet_id, id) WHERE fleet_id IS NOT NULL;
+        CREATE UNIQUE INDEX IF NOT EXISTS runs_fleet_live ON runs (fleet_id, repository)
+            WHERE fleet_id IS NOT NULL AND state IN ('queued','running');
+        CREATE TABLE IF NOT EXISTS fleets (
+            id            TEXT PRIMARY KEY,
+            trigger_name  TEXT NOT NULL,
+            identity      TEXT NOT NULL,
+            list_path     TEXT NOT NULL,
+            decision      TEXT NOT NULL,
+            repositories  INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS fleets_by_trigger ON fleets (trigger_name, created_at);
+        """
+
     /// The columns of `runs` in the order `decodeRun` reads them.
     private static let columnNames = [
         "id", "trigger_name", "identity", "source", "repository", "delivery_id", "decision", "commit_sha", "clone_url",
         "event", "state", "enqueued_at", "started_at", "finished_at", "run_id", "exit_code", "error", "workspace",
+        "fleet_id", "attempt", "denials", "changes",
     ]
     static let runColumns = columnNames.joined(separator: ", ")
     /// The same columns with the event document left out (an empty blob in its place).
@@ -74,7 +99,8 @@ enum StoreSchema {
                          commit: row.optionalText(7), cloneURL: row.optionalText(8), eventDocument: row.blob(9),
                          state: state, enqueuedAt: row.int64(11), startedAt: row.optionalInt64(12),
                          finishedAt: row.optionalInt64(13), runID: row.optionalText(14), exitCode: exitCode,
-                         error: row.optionalText(16), workspace: row.optionalText(17))
+                         error: row.optionalText(16), workspace: row.optionalText(17), fleetID: row.optionalText(18),
+                         attempt: Int(clamping: row.int64(19)), denials: row.optionalInt64(20), changes: row.optionalText(21))
     }
 
     /// Brings a freshly opened connection to a usable store: WAL, full sync, foreign keys,
@@ -122,6 +148,12 @@ enum StoreSchema {
                 try db.executeScript(v1)
                 try db.executeScript("PRAGMA application_id = \(applicationID); PRAGMA user_version = 1")
             }
+            if now.version < 2 {
+                // In the same transaction as any step before it: a crash leaves the old
+                // version whole, never half a migration.
+                try db.executeScript(v2)
+                try db.executeScript("PRAGMA user_version = 2")
+            }
         }
     }
 
@@ -132,7 +164,7 @@ enum StoreSchema {
         try db.queryOne("""
             SELECT (SELECT application_id FROM pragma_application_id()), (SELECT user_version FROM pragma_user_version()),
                    (SELECT count(*) FROM sqlite_master),
-                   (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'deliveries'))
+                   (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'deliveries', 'fleets'))
             """) { ($0.int64(0), $0.int64(1), $0.int64(2), $0.int64(3)) } ?? (0, 0, 0, 0)
     }
 
@@ -143,8 +175,8 @@ enum StoreSchema {
         if h.version > Int64(version) {
             throw .newerSchema(path: path, found: Int(clamping: h.version), supported: version)
         }
-        if h.app == applicationID, h.version >= 1, h.ours != 2 {
-            throw .notServeStore(path: path, reason: "the store is damaged: its runs or deliveries table is missing; move the file aside to start an empty store")
+        if h.app == applicationID, h.version >= 1, h.ours != (h.version >= 2 ? 3 : 2) {
+            throw .notServeStore(path: path, reason: "the store is damaged: its runs, deliveries or fleets table is missing; move the file aside to start an empty store")
         }
     }
 }

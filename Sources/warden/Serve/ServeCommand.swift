@@ -130,10 +130,27 @@ struct ServeCommand: ParsableCommand {
         let initial = try Self.load(policyPath, teams: teamSources)
         let store: ServeStore
         do { store = try ServeStore(path: state + "/queue.sqlite3") } catch { throw FleetError("\(error)") }
-        let interrupted: [QueuedRun]
-        do { interrupted = try store.recoverInterrupted(now: ServeClock.milliseconds()) } catch { throw FleetError("\(error)") }
-        for run in interrupted {
-            printError("warden serve: queued run \(run.id) (trigger \(run.trigger)) was going when the server stopped: recorded as interrupted", prefix: false)
+        let recovered: [ServeStore.Recovered]
+        do {
+            // The serving lock first: the runs found `running` are then surely the dead server's.
+            try store.acquireServingLock()
+            let killed = ServeRecovery.waitForPreviousRuns(try store.runningRuns(), stateDirectory: state) { printError($0, prefix: false) }
+            for id in killed {
+                printError("warden serve: queued run \(id) of the previous server did not stop within \(ServeRecovery.patience): killed", prefix: false)
+            }
+            recovered = try store.recoverInterrupted(now: ServeClock.milliseconds()) { run in
+                ServeLauncher.settled(run, stateDirectory: state)
+            }
+        } catch { throw FleetError("\(error)") }
+        for r in recovered {
+            let run = r.run
+            if run.state == .finished {
+                printError("warden serve: queued run \(run.id) (trigger \(run.trigger)) ended while the server was down: recorded as finished (exit \(run.exitCode.map(String.init) ?? "?"))", prefix: false)
+                continue
+            }
+            printError("warden serve: queued run \(run.id) (trigger \(run.trigger)) was going when the server stopped: recorded as interrupted"
+                       + (r.requeued.map { "; fleet \(run.fleetID ?? "?") repository \(TerminalText.escape(run.repository ?? "?")) queued again as run \($0.id) (attempt \($0.attempt))" } ?? ""),
+                       prefix: false)
         }
         // Everything below runs on threads of its own; this thread only waits for signals.
         var signals = sigset_t()
@@ -154,10 +171,18 @@ struct ServeCommand: ParsableCommand {
         let kubernetes = try executorOptions.kubernetes(state: state, timeout: timeout, logPath: recorder.logPath,
                                                         signingKeyPath: AuditLocation.signingKeyPath(explicit: nil),
                                                         policy: { application.policy })
+        if kubernetes != nil, let fleet = initial.triggers.first(where: { $0.fleet != nil }) {
+            throw FleetError("trigger \(fleet.name) runs a fleet, which clones each repository on this host: use the local executor")
+        }
         let workers = RunWorkers(store: store, limits: ConcurrencyLimits(host: concurrency, perIdentity: perIdentity, perRepository: perRepository),
                                  pausePath: killSwitch.pausePath, stoppedIdentities: { killSwitch.stoppedIdentities() },
                                  triggerConcurrency: { application.policy.concurrency },
-                                 report: report, launch: { kubernetes?.launch($0) ?? launcher.launch($0) })
+                                 report: report, launch: { run in
+                                     guard let kubernetes else { return launcher.launch(run) }
+                                     // A fleet clones each repository on this host: local executor only.
+                                     if run.fleetID != nil { return LaunchOutcome(error: "fleet runs need the local executor, not Kubernetes") }
+                                     return kubernetes.launch(run)
+                                 })
         let switches = KillSwitchWatcher(killSwitch: killSwitch, recorder: recorder, report: report) { kubernetes?.stop(identity: $0) ?? launcher.stop(identity: $0) }
         application.onQueued { workers.wake() }
         let server: HTTPServer

@@ -75,20 +75,24 @@ final class ServeLauncher: Sendable {
         guard TreeRemoval.remove(path: Array(directory.utf8)), mkdir(directory, 0o700) == 0 else {
             return LaunchOutcome(error: "cannot create \(directory): \(String(cString: strerror(errno)))")
         }
+        if run.fleetID != nil, trigger.fleet == nil {
+            return LaunchOutcome(error: "trigger \(run.trigger) no longer runs a fleet")
+        }
         let workspace: String
         do { workspace = try prepare(trigger.workspace, run: run, in: directory) } catch {
             return LaunchOutcome(error: "workspace: \(error.description)")
         }
-        var review: (base: String, before: WorkspaceSnapshot)?
+        var reviewBase: String?
         if case .clone = trigger.workspace {
-            do {
-                if let base = try ReviewBranch.prepareBase(workspace: workspace, repository: directory + "/review.git"),
-                   let before = WorkspaceSnapshot.take(workspace) {
-                    review = (base, before)
-                }
-            } catch {
+            do { reviewBase = try ReviewBranch.prepareBase(workspace: workspace, repository: directory + "/review.git") } catch {
                 return LaunchOutcome(error: "review repository: \(error.description)", workspace: workspace)
             }
+        }
+        // The work tree before the run: a fleet run's changes (as `warden fleet` reports them)
+        // and the review branch are both made from it.
+        let before = run.fleetID == nil && reviewBase == nil ? nil : WorkspaceSnapshot.take(workspace)
+        if run.fleetID != nil || reviewBase != nil, before == nil {
+            return LaunchOutcome(error: "cannot read the prepared workspace", workspace: workspace)
         }
         let eventPath = directory + "/event.json", reportPath = directory + "/report.json"
         do { try AtomicFile.store(eventPath, text: String(decoding: run.eventDocument, as: UTF8.self), mode: 0o600) } catch {
@@ -97,24 +101,31 @@ final class ServeLauncher: Sendable {
         var arguments = ["run", "--policy", policy.path, "--identity", run.identity, "--workspace", workspace, "--quiet",
                          "--trigger", run.trigger, "--trigger-decision", run.decision, "--event", eventPath,
                          "--stop-with-parent", "--report", reportPath]
+        if let fleet = run.fleetID, let repository = run.repository {
+            arguments += ["--fleet", fleet, "--fleet-repository", repository]
+        }
         if let auditLog { arguments += ["--audit-log", auditLog] }
         if let timeout { arguments += ["--timeout", timeout] }
         arguments += ["--"] + trigger.run
         let status: Int32
-        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id, identity: run.identity) } catch {
+        do { status = try spawnAndWait(arguments, output: directory + "/output.log", key: run.id, identity: run.identity, directory: directory) } catch {
             return LaunchOutcome(error: error.description, workspace: workspace, interrupted: error.description == Self.stopping)
         }
         let report = (try? BoundedFileReader.read(reportPath, limit: 1 << 16)).flatMap { try? AuditValue.parseJSON($0).get() }
         let exitCode = report?["exit_code"]?.intValue.map { Int32(truncatingIfNeeded: $0) } ?? status
         let stopped = children.withLock { c in (c.stopping || c.stopped.remove(run.id) != nil) } && exitCode != 0
         let runID = report?["run_id"]?.stringValue
-        var failure = report?["error"]?.stringValue
-        if let review, let after = WorkspaceSnapshot.take(workspace) {
-            do { try recordReview(run, runID: runID, workspace: workspace, directory: directory, base: review.base, before: review.before, after: after) } catch {
-                failure = failure ?? "review: \(error.description)"
+        var outcome = LaunchOutcome(runID: runID, exitCode: exitCode, error: report?["error"]?.stringValue, workspace: workspace, interrupted: stopped)
+        if run.fleetID != nil { outcome.denials = report?["denials"]?.intValue }
+        if let before, let after = WorkspaceSnapshot.take(workspace) {
+            if run.fleetID != nil { outcome.changes = FleetChanges.json(before.changes(to: after)) }
+            if let reviewBase {
+                do { try recordReview(run, runID: runID, workspace: workspace, directory: directory, base: reviewBase, before: before, after: after) } catch {
+                    outcome.error = outcome.error ?? "review: \(error.description)"
+                }
             }
         }
-        return LaunchOutcome(runID: runID, exitCode: exitCode, error: failure, workspace: workspace, interrupted: stopped)
+        return outcome
     }
 
     /// Makes the run's review branch and patch (`ReviewBranch`) and records them as
@@ -140,6 +151,24 @@ final class ServeLauncher: Sendable {
         }
     }
 
+    /// What a run the previous server started left behind, read by the restarted server once
+    /// that run's `warden run` is gone (`ServeRecovery`): its report, when it wrote one with
+    /// a run id. It ended on its own when its status is below 128: the command completed
+    /// (just before the server died, or while it was down) and keeps its result, never run
+    /// again. A status of 128 or more is what the server's death does to a run (SIGTERM from
+    /// the parent-death signal, SIGKILL after the grace period): interrupted. `parent_gone`
+    /// cannot decide it: while a killed server's threads are still exiting, its child can
+    /// stop and report with the server's pid still its parent. Its workspace changes are
+    /// not known (the snapshot taken before it died with the server).
+    static func settled(_ run: QueuedRun, stateDirectory: String) -> ServeStore.SettledOutcome? {
+        let path = stateDirectory + "/runs/" + String(run.id) + "/report.json"
+        guard let bytes = try? BoundedFileReader.read(path, limit: 1 << 16), case .success(let report) = AuditValue.parseJSON(bytes),
+              let runID = report["run_id"]?.stringValue, FleetMembership.isValidID(runID), let code = report["exit_code"]?.intValue else { return nil }
+        let stopped = code >= 128
+        return ServeStore.SettledOutcome(runID: runID, exitCode: Int32(truncatingIfNeeded: code), error: report["error"]?.stringValue,
+                                         denials: report["denials"]?.intValue, endedOnItsOwn: !stopped)
+    }
+
     static let stopping = "not launched: the server is stopping"
 
     private func prepare(_ kind: TriggerWorkspace, run: QueuedRun, in directory: String) throws(FleetError) -> String {
@@ -149,6 +178,14 @@ final class ServeLauncher: Sendable {
         case .empty:
             let path = directory + "/workspace"
             guard mkdir(path, 0o700) == 0 else { throw FleetError("cannot create \(path): \(String(cString: strerror(errno)))") }
+            return path
+        case .clone where run.fleetID != nil:
+            guard let repository = run.repository, let location = run.cloneURL else {
+                throw FleetError("fleet run \(run.id) names no repository to clone")
+            }
+            let path = directory + "/workspace"
+            let source: FleetRepository.Source = location.hasPrefix("/") ? .localPath(location) : .gitURL(location)
+            try FleetWorkspace.prepare(FleetRepository(name: repository, source: source, line: 0), at: path)
             return path
         case .clone:
             guard let commit = run.commit, let source = try cloneSource(run) else {
@@ -173,12 +210,20 @@ final class ServeLauncher: Sendable {
     }
 
     /// Starts `warden run` and waits for it; its exit status (128+N when killed by signal N).
-    private func spawnAndWait(_ arguments: [String], output: String, key: Int64, identity: String) throws(FleetError) -> Int32 {
-        try ChildWarden.run(wardenPath, arguments, output: output, canceled: Self.stopping, admit: { spawn in
+    /// The child's pid and start time are kept in `DIR/child.pid` while it runs, so a server
+    /// restarted after this one died waits for it to stop before deciding what became of
+    /// the run (`ServeRecovery`).
+    private func spawnAndWait(_ arguments: [String], output: String, key: Int64, identity: String, directory: String) throws(FleetError) -> Int32 {
+        let pidFile = directory + "/" + ServeRecovery.pidFileName
+        defer { unlink(pidFile) }
+        return try ChildWarden.run(wardenPath, arguments, output: output, canceled: Self.stopping, admit: { spawn in
             children.withLock { c in
                 guard !c.stopping else { return (0, ECANCELED) }
                 let started = spawn()
-                if started.rc == 0 { c.pids[key] = (started.pid, identity) }
+                if started.rc == 0 {
+                    c.pids[key] = (started.pid, identity)
+                    ServeRecovery.writePidFile(pidFile, pid: started.pid)
+                }
                 return started
             }
         }, forget: { children.withLock { _ = $0.pids.removeValue(forKey: key) } })

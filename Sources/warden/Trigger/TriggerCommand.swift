@@ -76,6 +76,11 @@ struct TriggerCommand: ParsableCommand {
         guard trigger.source == .manual else {
             throw FleetError("trigger \(shown(name)) is started by \(trigger.source.rawValue) events, not by hand (`on manual`)")
         }
+        if let list = trigger.fleet {
+            // Refused before any decision is recorded: nothing was asked of the policy yet.
+            throw FleetError("trigger \(shown(name)) runs a fleet (\(shown(list))): `warden serve` starts it (POST /api/triggers/\(shown(name))/runs), "
+                             + "or run `warden fleet --repos \(shown(list))` by hand")
+        }
         let decision = TriggerAuthorizer(policy: checked).decide(.manual(name, by: caller.localUser))
         let decisionID = AuditRun.newRunID()
         let logPath = AuditLocation.resolve(explicit: auditLog)
