@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "WardenServeTests", dependencies: ["WardenTestSupport", "WardenServe", "WardenKubernetes", "WardenForgeAPI", "WardenCompiler", "WardenPolicy", "WardenAudit",
                                                            .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "WardenIdentityTests", dependencies: ["WardenIdentity"]),
-        .testTarget(name: "WardenCLITests", dependencies: ["WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),
+        .testTarget(name: "WardenCLITests", dependencies: ["WardenTestSupport", "WardenWorkloads"], exclude: ["Workloads", "BrokerFixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

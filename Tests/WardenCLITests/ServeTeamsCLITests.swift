@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WardenTestSupport
 
 /// `by team` under `warden serve` through the real binary: with the GitHub API (a fake on
 /// loopback) a member's pull request is allowed and a non-member's refused, each decision
@@ -27,21 +28,7 @@ import Testing
     static func fakeAPI(dir: String, token: String) throws -> (Process, String) {
         let config: [String: Any] = ["requests": dir + "/gh-requests.jsonl", "token": token,
                                      "teams": ["acme/engineers": ["alice": "active", "carol": "active", "penny": "pending"]]]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/gh.json"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [WardenBinary.root + "/Tests/ExportChecks/fake_github_api.py", dir + "/gh.json"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        var line: [UInt8] = []
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            guard let b = byte.first, b != 0x0A else { break }
-            line.append(b)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self)) else { throw ServeCLITests.Failure("the fake GitHub API printed no port") }
-        return (p, "http://127.0.0.1:\(port)")
+        return try FakePeer.start(script: WardenBinary.root + "/Tests/ExportChecks/fake_github_api.py", config: config, configPath: dir + "/gh.json")
     }
 
     static func decisions(_ w: ServeCLITests.World) -> [[String: Any]] {

@@ -3,6 +3,7 @@ import Testing
 import WardenPolicy
 import WardenServe
 @testable import WardenForgeAPI
+import WardenTestSupport
 
 /// GitHub team membership through the real HTTP client against a fake GitHub API on
 /// loopback (Tests/ExportChecks/fake_github_api.py), which records every request: member,
@@ -35,22 +36,9 @@ import WardenServe
     func start() throws -> String {
         let config: [String: Any] = ["requests": requestsPath, "token": Self.token,
                                      "teams": ["acme/engineers": ["alice": "active", "penny": "pending", "a/b?c": "active"]]]
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/fake.json"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [Self.root + "/Tests/ExportChecks/fake_github_api.py", dir + "/fake.json"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        server = p
-        var line: [UInt8] = []
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            guard let b = byte.first, b != 0x0A else { break }
-            line.append(b)
-        }
-        let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the fake API printed no port")
-        return "http://127.0.0.1:\(port)"
+        let (process, url) = try FakePeer.start(script: Self.root + "/Tests/ExportChecks/fake_github_api.py", config: config, configPath: dir + "/fake.json")
+        server = process
+        return url
     }
 
     func client(_ url: String, token: String = GitHubTeamsTests.token, timeout: Int64 = 5000) throws -> GitHubTeamsClient {

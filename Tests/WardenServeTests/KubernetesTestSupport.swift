@@ -4,6 +4,7 @@ import WardenAudit
 import WardenKubernetes
 import WardenPolicy
 @testable import WardenServe
+import WardenTestSupport
 
 /// The pieces the Kubernetes executor's tests share: a policy (the stock default identity,
 /// its files under `stock/`, and a trigger), a real audit chain made by running `warden run`
@@ -91,22 +92,9 @@ final class KubeWorld: @unchecked Sendable {
     func startServer(mode: String, exit: Int = 0, polls: Int = 1) throws -> String {
         let config: [String: Any] = ["requests": requestsPath, "mode": mode, "chain": chainPath, "exit": exit, "polls": polls]
         let configPath = dir.path + "/fake-\(mode).json"
-        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: configPath))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [Self.root + "/Tests/ExportChecks/fake_kube_api.py", configPath]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        server = p
-        var line: [UInt8] = []
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            guard let b = byte.first, b != 0x0A else { break }
-            line.append(b)
-        }
-        let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the fake API server printed no port")
-        return "http://127.0.0.1:\(port)"
+        let (process, url) = try FakePeer.start(script: Self.root + "/Tests/ExportChecks/fake_kube_api.py", config: config, configPath: configPath)
+        server = process
+        return url
     }
 
     func stopServer() {
