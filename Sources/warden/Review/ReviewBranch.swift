@@ -101,7 +101,8 @@ enum ReviewBranch {
         try stream.commit(ref: ref, base: base, message: "Changes of Warden run \(name)\n\nThe workspace after the run, read by Warden without running git in it.\n",
                           time: Int64(time(nil)))
         var paths = 0
-        for path in removed where !ReviewPaths.hasGitComponent(path) {
+        // Only what the base has can be deleted (a file the run made and removed again is nothing).
+        for path in removed where tracked.paths.contains(path) {
             try stream.delete(path)
             paths += 1
         }
