@@ -224,7 +224,7 @@ public final class KubernetesExecutor: Sendable {
             guard let commit = run.commit, let url = run.cloneURL else {
                 throw KubernetesLaunchError("trigger \(run.trigger) clones the event's repository, and the event names no usable repository URL and commit")
             }
-            guard commit.utf8.count == 40 || commit.utf8.count == 64, commit.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+            guard GitObjectID.isValid(commit) else {
                 throw KubernetesLaunchError("commit \(TerminalText.escape(commit)) is not a full hexadecimal object id")
             }
             guard url.hasPrefix("https://"), !url.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {

@@ -61,7 +61,7 @@ struct WorkspaceGitFacts: Equatable, Sendable {
     static func head(_ git: Int32) -> String? {
         guard case .content(let raw)? = NoFollowFiles.readFile(git, Array("HEAD".utf8), limit: 512) else { return nil }
         let text = trimmed(raw)
-        if isObjectID(text) { return String(decoding: text, as: UTF8.self) }
+        if GitObjectID.isValid(text) { return String(decoding: text, as: UTF8.self) }
         let prefix = Array("ref: ".utf8)
         guard text.starts(with: prefix) else { return nil }
         let ref = Array(text.dropFirst(prefix.count))
@@ -83,7 +83,7 @@ struct WorkspaceGitFacts: Equatable, Sendable {
         }
         guard let name = parts.last, case .content(let raw)? = NoFollowFiles.readFile(dir, name, limit: 512) else { return nil }
         let text = trimmed(raw)
-        return isObjectID(text) ? String(decoding: text, as: UTF8.self) : nil
+        return GitObjectID.isValid(text) ? String(decoding: text, as: UTF8.self) : nil
     }
 
     static func packedRef(_ git: Int32, _ ref: [UInt8]) -> String? {
@@ -93,7 +93,7 @@ struct WorkspaceGitFacts: Equatable, Sendable {
             let id = Array(line[line.startIndex..<space])
             var name = Array(line[line.index(after: space)...])
             if name.last == 0x0D { name.removeLast() }
-            if name == ref, isObjectID(id[...]) { return String(decoding: id, as: UTF8.self) }
+            if name == ref, GitObjectID.isValid(id[...]) { return String(decoding: id, as: UTF8.self) }
         }
         return nil
     }
@@ -104,10 +104,6 @@ struct WorkspaceGitFacts: Equatable, Sendable {
         return s
     }
 
-    /// 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
-    static func isObjectID(_ s: ArraySlice<UInt8>) -> Bool {
-        (s.count == 40 || s.count == 64) && s.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
-    }
 
     /// `refs/...` of printable ASCII, no empty, `.` or `..` component, no backslash.
     static func isSafeRefName(_ ref: [UInt8]) -> Bool {

@@ -1,4 +1,5 @@
 import WardenKernel
+import WardenRuntime
 
 /// The shapes of the values a delivery carries: what a genuine forge sends, and nothing a
 /// path, a command line, a glob or a terminal could read differently.
@@ -40,7 +41,7 @@ enum WebhookValues {
 
     /// A commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits.
     static func isCommit(_ s: String) -> Bool {
-        (s.utf8.count == 40 || s.utf8.count == 64) && s.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        GitObjectID.isValid(s)
     }
 
     /// The all-zero id a forge sends for a branch that was created or deleted.

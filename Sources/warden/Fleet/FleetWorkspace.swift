@@ -49,7 +49,7 @@ enum FleetWorkspace {
         try git(["-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "clone", "--no-hardlinks", "--quiet",
                  "--", source, destination])
         guard let commit else { return }
-        guard commit.utf8.count == 40 || commit.utf8.count == 64, commit.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+        guard GitObjectID.isValid(commit) else {
             throw FleetError("commit \(TerminalText.escape(commit)) is not a full hexadecimal object id")
         }
         let checkout = ["-C", destination, "-c", "core.hooksPath=/dev/null", "checkout", "--quiet", "--detach", commit]

@@ -66,11 +66,11 @@ enum ReviewBranch {
     static func prepareBase(workspace: String, repository: String) throws(FleetError) -> String? {
         var st = stat()
         guard lstat(workspace + "/.git", &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return nil }
-        let base = ReviewGit.line(try ReviewGit.plain(ReviewGit.options + ["-C", workspace, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))
-        guard ReviewGit.isObjectID(base) else { throw FleetError("the workspace's HEAD is not a commit") }
+        let base = ReviewGit.firstWord(try ReviewGit.plain(ReviewGit.options + ["-C", workspace, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"]))
+        guard GitObjectID.isValid(base) else { throw FleetError("the workspace's HEAD is not a commit") }
         try ReviewGit.plain(["init", "--quiet", "--bare", repository])
         try ReviewGit.run(repository, ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", workspace, "+HEAD:" + baseRef], limit: 1 << 16)
-        let fetched = ReviewGit.line(try ReviewGit.run(repository, ["rev-parse", "--verify", "--quiet", baseRef + "^{commit}"]))
+        let fetched = ReviewGit.firstWord(try ReviewGit.run(repository, ["rev-parse", "--verify", "--quiet", baseRef + "^{commit}"]))
         guard fetched == base else { throw FleetError("the review repository's base is \(fetched), not the workspace's \(base)") }
         return base
     }
@@ -124,8 +124,8 @@ enum ReviewBranch {
         try stream.done()
         guard paths > 0 else { return nil }
         try ReviewGit.run(repository, ["fast-import", "--quiet", "--done"], limit: 1 << 16, stdin: streamPath)
-        let commit = ReviewGit.line(try ReviewGit.run(repository, ["rev-parse", "--verify", "--quiet", ref + "^{commit}"]))
-        guard ReviewGit.isObjectID(commit) else { throw FleetError("the review commit was not made") }
+        let commit = ReviewGit.firstWord(try ReviewGit.run(repository, ["rev-parse", "--verify", "--quiet", ref + "^{commit}"]))
+        guard GitObjectID.isValid(commit) else { throw FleetError("the review commit was not made") }
         var patch: String? = patchPath
         do {
             let diff = try ReviewGit.run(repository, ["diff", "--binary", "--no-ext-diff", "--no-textconv", "--no-color", base, commit], limit: patchLimit)

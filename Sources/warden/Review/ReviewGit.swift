@@ -27,19 +27,14 @@ enum ReviewGit {
             throw FleetError(error.description)
         }
         guard accepted.contains(out.status) else {
-            let verb = arguments.first { !$0.hasPrefix("-") && !$0.contains("=") && $0 != "core.hooksPath=/dev/null" } ?? "git"
+            let verb = arguments.first { !$0.hasPrefix("-") && !$0.contains("=") } ?? "git"
             throw FleetError("git \(verb) failed (exit \(out.status))" + (out.stderr.isEmpty ? "" : ": \(out.stderr)"))
         }
         return out.stdout
     }
 
-    /// The first line of `bytes`, trimmed.
-    static func line(_ bytes: [UInt8]) -> String {
+    /// The first word of `bytes` (up to a blank or the end of the line): an object id git printed.
+    static func firstWord(_ bytes: [UInt8]) -> String {
         String(decoding: bytes.prefix { $0 != 0x0A && $0 != 0x20 && $0 != 0x0D }, as: UTF8.self)
-    }
-
-    /// A full object id: 40 or 64 lowercase hex digits.
-    static func isObjectID(_ s: String) -> Bool {
-        (s.utf8.count == 40 || s.utf8.count == 64) && s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 }
