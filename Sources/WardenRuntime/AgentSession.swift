@@ -36,6 +36,8 @@ public struct AgentSession: Sendable {
     /// A PEM file the broker trusts for upstream servers instead of the host's store
     /// (`WARDEN_BROKER_UPSTREAM_CA`; tests with local servers).
     public var brokerUpstreamTrust: String?
+    /// Keeps cgroup migration warm until init has joined the run's cgroup.
+    public var primer: CgroupMigrationPrimer?
     /// Observing mode (`warden learn`): record `learn.fs` and `learn.dns` (the plan must be
     /// built with `observePaths` for file accesses to reach the supervisor).
     public var learn = false
@@ -190,9 +192,10 @@ public struct AgentSession: Sendable {
         let stop = StopChannel()
         let responder = AuditLossResponder(mode: auditFailureMode, stop: stop, notice: notice)
         audit.setLossHandler { responder.handle($0) }
-        let supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
+        var supervisor = Supervisor(timeout: timeLimit, gracePeriod: gracePeriod, bestEffort: bestEffort,
                                     forwardSignals: true, notificationHandler: handler,
                                     onStart: { responder.attach(initPid: $0); fsObserver?.attach(initPid: $0) }, stop: stop)
+        supervisor.primer = primer
         let launchSpec = spec
         LaunchTimings.shared.mark("supervisor ready")
         let report = setupFailure.map {

@@ -34,6 +34,8 @@ public final class Run {
     let brokerUpstreamTrust: String?
     /// The run directory (the agent's `/tmp` and home live in it).
     private let tmp: String
+    /// Keeps cgroup migration warm until init has joined the run's cgroup.
+    let primer: CgroupMigrationPrimer?
 
     /// The layers every run applies, and those whose denials the supervisor cannot observe.
     public static let enforcedLayers = ["namespaces", "mounts", "rlimits", "landlock", "capabilities", "no_new_privs", "seccomp"]
@@ -94,6 +96,9 @@ public final class Run {
             throw RunSetupError("observing mode (warden learn) needs seccomp user notification, which this kernel does not offer (Linux 5.5 or later, 5.9 for CONTINUE); run `warden doctor`")
         }
         let cgroup = cgroups ?? CgroupSupport.detect()
+        // The run's cgroup is joined much later; the kernel's wait for it starts now.
+        primer = effective.limits[.memory] != nil || effective.limits[.processes] != nil
+            ? CgroupMigrationPrimer.start(for: cgroup) : nil
         LaunchTimings.shared.mark("created paths, kernel facts, cgroups")
         let logPath = AuditLocation.resolve(explicit: request.auditLogPath)
         let filterCache = SeccompFilterCache(directory: SeccompFilterCache.beside(logPath: host.absolute(logPath)),
@@ -256,6 +261,7 @@ public final class Run {
         session.learn = request.learn
         session.secrets = secrets
         session.brokerUpstreamTrust = brokerUpstreamTrust
+        session.primer = primer
         session.explainPrefix = ShellWord.explainPrefix(policyPath: request.policyPath, identity: plan.effective.identity)
         let terminal = request.restoreTerminal ? TerminalModes.save(fd: 0) : nil
         defer { terminal?.restore() }

@@ -35,6 +35,8 @@ public struct Supervisor: Sendable {
     public var onStart: (@Sendable (Int32) -> Void)?
     /// Lets other threads end the run early (SIGTERM, grace period, SIGKILL).
     public var stop: StopChannel
+    /// Stopped once init has joined the run's cgroup (or the launch failed).
+    public var primer: CgroupMigrationPrimer?
 
     public init(timeout: Duration? = nil, gracePeriod: Duration = .seconds(5), bestEffort: Bool = false,
                 forwardSignals: Bool = false, notificationHandler: (any NotificationHandler)? = nil,
@@ -95,6 +97,7 @@ public struct Supervisor: Sendable {
         var stage: Int32 = 0
         let rc = withExtendedLifetime(c) { warden_launch(&c.spec, &handles, &stage) }
         if rc < 0 {
+            primer?.stop()
             let st = LaunchStage(rawValue: stage) ?? .setup
             return .launchFailed(LaunchFailure(stage: st, errno: -rc, message: "warden: \(st.name): \(errnoName(-rc))"))
         }
@@ -125,7 +128,9 @@ public struct Supervisor: Sendable {
 
         // 1. Set-up: a record on the status pipe is a failure; EOF means the agent exec'd.
         var record = warden_error_record()
-        switch readRecord(handles.status_fd, into: &record, deadline: deadline) {
+        let setup = readRecord(handles.status_fd, into: &record, deadline: deadline)
+        primer?.stop()
+        switch setup {
         case .timedOut:
             kill(initPid, SIGKILL)
             reap(initPid)
