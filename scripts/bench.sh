@@ -4,7 +4,8 @@
 # Builds the release binary, installs bubblewrap and firejail when missing (says so), then
 # measures, each comparison interleaved and repeated (random order per round, so noise
 # hits every variant alike):
-#   1. launch of /bin/true: plain, warden run (default policy), bwrap, firejail
+#   1. launch of /bin/true: plain, warden run (default policy), bwrap, firejail; then where
+#      warden run's time goes, stage by stage (warden run --timings; scripts/bench-src/launch-stages.py)
 #   2. syscall cost: getppid, ioctl(FIONREAD), socket+close; plain, allow-all floor,
 #      Warden's default policy, Docker's default profile (filters installed in-process)
 #   3. filter cost: BPF length and instructions per syscall over scripts/bench-data/syscall-mix.txt
@@ -95,6 +96,9 @@ fi
 "$work/bin/runner" "$rounds" "$seed" "$spec" "$work/launch.tsv" || die "a launch variant failed (see above)"
 add_runs launch "$work/launch.tsv"
 awk -F'\t' '{ printf "launch\t%s (CPU time)\tms\t%.4f\n", $1, $5 / 1e6 }' "$work/launch.tsv" >>"$raw"
+say "launch stages: where warden run's milliseconds go (warden run --timings, $rounds rounds)"
+python3 "$src/launch-stages.py" "$rounds" "$warden" "$root/policies/default.warden" "$work/workspace" \
+  "$work/launch-audit.jsonl" >>"$raw" || die "warden run --timings failed (see above)"
 
 # --- 2. syscall overhead -----------------------------------------------------------------
 say "syscall: compiling Warden's default policy and Docker's default profile"

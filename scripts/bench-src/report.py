@@ -59,7 +59,7 @@ for suffix in ("", " (CPU time)"):
               ("identities", f"1000 identities (cache cold){suffix}")]
     for v in ("warm", "cold"):
         RATIOS[("identities", f"1000 identities (cache {v}){suffix}")] = [(f"default policy (cache warm){suffix}", "default policy")]
-SECTIONS = ["launch", "syscall", "filter", "compile", "audit", "network", "workload", "broker", "diff", "supervisor",
+SECTIONS = ["launch", "launch stages", "syscall", "filter", "compile", "audit", "network", "workload", "broker", "diff", "supervisor",
             "denial", "scale", "identities"]
 
 rows = collections.OrderedDict()
