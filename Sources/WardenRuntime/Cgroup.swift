@@ -27,6 +27,41 @@ func writeSmallFile(_ path: String, _ text: String) -> Int32 {
     return n == bytes.count ? 0 : (n < 0 ? errno : EIO)
 }
 
+/// The cgroup hierarchies mounted on this host, from /proc/self/mounts.
+///
+/// Read once per process (`host`): hierarchies are mounted at boot and Warden never mounts
+/// any, while the kernel's text of the mount table is costly to produce (a launch asked for
+/// it six times, 1.8 ms in all). Which cgroup this process is in is read afresh each time.
+struct CgroupMounts: Sendable, Equatable {
+    /// Where the cgroup2 hierarchy is mounted, if it is.
+    var v2: String?
+    /// Each cgroup v1 hierarchy: its mount point and its mount options (which name its
+    /// controllers).
+    var v1: [(point: String, options: [String])]
+
+    static let host: CgroupMounts? = readSmallFile("/proc/self/mounts").map(parse)
+
+    /// The cgroup entries of a mount table (fields: source, mount point, type, options).
+    static func parse(_ table: String) -> CgroupMounts {
+        var mounts = CgroupMounts(v2: nil, v1: [])
+        for line in table.utf8.split(separator: UInt8(ascii: "\n")) {
+            let f = line.split(separator: UInt8(ascii: " "))
+            guard f.count >= 4 else { continue }
+            let type = String(decoding: f[2], as: UTF8.self), point = String(decoding: f[1], as: UTF8.self)
+            if type == "cgroup2", mounts.v2 == nil {
+                mounts.v2 = point
+            } else if type == "cgroup" {
+                mounts.v1.append((point, f[3].split(separator: UInt8(ascii: ",")).map { String(decoding: $0, as: UTF8.self) }))
+            }
+        }
+        return mounts
+    }
+
+    static func == (a: CgroupMounts, b: CgroupMounts) -> Bool {
+        a.v2 == b.v2 && a.v1.map(\.point) == b.v1.map(\.point) && a.v1.map(\.options) == b.v1.map(\.options)
+    }
+}
+
 /// Where and whether cgroup v2 limits can be applied by this process.
 public struct CgroupSupport: Sendable, Equatable {
     /// The cgroup v2 directory of this process, when a cgroup2 hierarchy is mounted.
@@ -38,15 +73,10 @@ public struct CgroupSupport: Sendable, Equatable {
 
     /// Inspects /proc/self/mounts and /proc/self/cgroup.
     public static func detect() -> CgroupSupport {
-        guard let mounts = readSmallFile("/proc/self/mounts") else {
+        guard let mounts = CgroupMounts.host else {
             return .init(directory: nil, controllers: [], unusableReason: "cannot read /proc/self/mounts")
         }
-        var mountPoint: String?
-        for line in mounts.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            if f.count >= 3, f[2] == "cgroup2" { mountPoint = String(f[1]); break }
-        }
-        guard let root = mountPoint else {
+        guard let root = mounts.v2 else {
             return .init(directory: nil, controllers: [], unusableReason: "no cgroup v2 hierarchy is mounted")
         }
         var relative = "/"
@@ -79,13 +109,7 @@ extension CgroupSupport {
 
     /// This process's directory in the writable cgroup v1 hierarchy of `controller`, or nil.
     static func v1Directory(controller: String) -> String? {
-        guard let mounts = readSmallFile("/proc/self/mounts") else { return nil }
-        var mountPoint: String?
-        for line in mounts.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            if f.count >= 4, f[2] == "cgroup", f[3].split(separator: ",").contains(Substring(controller)) { mountPoint = String(f[1]); break }
-        }
-        guard let root = mountPoint else { return nil }
+        guard let root = CgroupMounts.host?.v1.first(where: { $0.options.contains(controller) })?.point else { return nil }
         var relative: String?
         for line in (readSmallFile("/proc/self/cgroup") ?? "").split(separator: "\n") {
             let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
