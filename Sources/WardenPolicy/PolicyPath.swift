@@ -35,53 +35,77 @@ public struct PolicyPath: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Whether `self` is `other` or lies under it (same base, component prefix).
     public func isWithin(_ other: PolicyPath) -> Bool {
         base == other.base && components.count >= other.components.count
-            && Array(components.prefix(other.components.count)) == other.components
+            && zip(components, other.components).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+    }
+
+    /// Equal when the kernel would see the same path: byte for byte. (Swift's `==` on
+    /// strings is canonical equivalence: the Kelvin sign U+212A equals `K`, and a
+    /// decomposed `é` the composed one, though each names a different file.)
+    public static func == (a: PolicyPath, b: PolicyPath) -> Bool {
+        a.base == b.base && a.components.count == b.components.count
+            && zip(a.components, b.components).allSatisfy { $0.utf8.elementsEqual($1.utf8) }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(base)
+        hasher.combine(components.count)
+        for c in components {
+            hasher.combine(c.utf8.count)
+            for byte in c.utf8 { hasher.combine(byte) }
+        }
     }
 
     /// Parses and validates a path string as written in a policy.
+    ///
+    /// Works on the UTF-8 bytes, as the kernel does: every `/` byte separates components.
+    /// (Split as Swift characters, `/` followed by a combining mark would not separate, and
+    /// a component would hold a `/`.)
     public static func parse(_ text: String) -> Result<PolicyPath, ValueError> {
-        var rest = Substring(text)
+        let slash = UInt8(ascii: "/")
+        let bytes = Array(text.utf8)
+        func string(_ part: ArraySlice<UInt8>) -> String { String(decoding: part, as: UTF8.self) }
+        var start = 0
         var base: PathVariable?
-        if rest.hasPrefix("${") {
-            guard let close = rest.firstIndex(of: "}") else {
+        if bytes.starts(with: [UInt8(ascii: "$"), UInt8(ascii: "{")]) {
+            guard let close = bytes.firstIndex(of: UInt8(ascii: "}")) else {
                 return .failure(ValueError("invalid-path", "unterminated variable in path `\(text)`", help: "write variables as `${workspace}`"))
             }
-            let name = String(rest[rest.index(rest.startIndex, offsetBy: 2)..<close])
+            let name = string(bytes[2..<close])
             guard let v = PathVariable(rawValue: name) else {
                 let help = Suggestions.closest(to: name, in: PathVariable.allCases.map(\.rawValue)).map { "did you mean `${\($0)}`?" }
                     ?? "the variables are ${workspace}, ${home} and ${tmp}"
                 return .failure(ValueError("unknown-variable", "unknown variable `${\(name)}`", help: help))
             }
             base = v
-            rest = rest[rest.index(after: close)...]
-            if !rest.isEmpty, !rest.hasPrefix("/") {
+            start = close + 1
+            if start < bytes.count, bytes[start] != slash {
                 return .failure(ValueError("invalid-path", "a `/` must follow `${\(name)}` in `\(text)`",
-                                           help: "write `${\(name)}/\(rest)`"))
+                                           help: "write `${\(name)}/\(string(bytes[start...]))`"))
             }
-        } else if !rest.hasPrefix("/") {
+        } else if bytes.first != slash {
             let help = text.isEmpty ? "write an absolute path such as \"/usr\"" : "write \"/\(text)\" or \"${workspace}/\(text)\""
             return .failure(ValueError("relative-path", "path `\(text)` is not absolute", help: help))
         }
+        var rest = bytes[start...]
         // Drop one trailing "/" (and only that: "//" leaves an empty component).
-        if rest.count > 1, rest.hasSuffix("/") { rest = rest.dropLast() }
+        if rest.count > 1, rest.last == slash { rest = rest.dropLast() }
+        guard rest.count > 1 else { return .success(PolicyPath(base: base, components: [])) }  // "", "/"
         var components: [String] = []
-        if rest == "/" { return .success(PolicyPath(base: base, components: [])) }
-        guard !rest.isEmpty else { return .success(PolicyPath(base: base, components: [])) }
-        for c in rest.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+        for c in rest.dropFirst().split(separator: slash, omittingEmptySubsequences: false) {
             if c.isEmpty {
                 return .failure(ValueError("invalid-path", "path `\(text)` has an empty component (`//`)", help: "remove the repeated `/`"))
             }
-            if c == "." || c == ".." {
-                return .failure(ValueError("invalid-path", "path `\(text)` contains a `\(c)` component",
+            if c.elementsEqual([UInt8(ascii: ".")]) || c.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                return .failure(ValueError("invalid-path", "path `\(text)` contains a `\(string(c))` component",
                                            help: "write the path without `.` or `..`: rules must name the real location"))
             }
-            if c.contains("${") {
+            if zip(c, c.dropFirst()).contains(where: { $0 == UInt8(ascii: "$") && $1 == UInt8(ascii: "{") }) {
                 return .failure(ValueError("invalid-path", "a variable may only start a path (`\(text)`)"))
             }
-            if c.utf8.contains(0) {
+            if c.contains(0) {
                 return .failure(ValueError("invalid-path", "path `\(text)` contains a NUL byte"))
             }
-            components.append(String(c))
+            components.append(string(c))
         }
         return .success(PolicyPath(base: base, components: components))
     }

@@ -89,6 +89,25 @@ import Testing
         #expect(!p.isWithin(try PolicyPath.parse("${workspace}/.gi").get()))
         #expect(!p.isWithin(try PolicyPath.parse("/.git").get()))
     }
+
+    @Test func everySlashByteSeparatesComponentsAsInTheKernel() throws {
+        // As characters, "/" and the combining acute accent form one grapheme.
+        let p = try PolicyPath.parse("/etc/\u{301}passwd").get()
+        #expect(p.components == ["etc", "\u{301}passwd"])
+        #expect(p.isWithin(try PolicyPath.parse("/etc").get()))
+    }
+
+    @Test func pathsAreEqualOnlyByteForByte() throws {
+        // Canonically equivalent to "K" and to "é", but other names to the kernel.
+        let kelvin = try PolicyPath.parse("/data/\u{212A}").get(), k = try PolicyPath.parse("/data/K").get()
+        let decomposed = try PolicyPath.parse("/data/e\u{301}").get(), composed = try PolicyPath.parse("/data/\u{E9}").get()
+        #expect(kelvin != k)
+        #expect(decomposed != composed)
+        #expect(Set([kelvin, k, decomposed, composed]).count == 4)
+        #expect(!kelvin.isWithin(k) && !k.isWithin(kelvin))
+        #expect(try !PolicyPath.parse("/\u{212A}/x").get().isWithin(try PolicyPath.parse("/K").get()))
+        #expect(kelvin == (try PolicyPath.parse("/data/\u{212A}/").get()))
+    }
 }
 
 @Suite struct LimitValueTests {
