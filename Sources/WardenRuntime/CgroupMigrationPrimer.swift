@@ -34,9 +34,14 @@ public final class CgroupMigrationPrimer: Sendable {
     }
 
     /// Starts priming with `procsFile`, the `cgroup.procs` of the cgroup this process is in
-    /// (the line `ownCgroupLine` of /proc/self/cgroup names it). Nil when the file cannot be
-    /// opened for writing or no thread can start.
+    /// (the line `ownCgroupLine` of /proc/self/cgroup names it). Nil when the file does not
+    /// list this process, cannot be opened for writing, or no thread can start.
     init?(procsFile: String, ownCgroupLine: String) {
+        // Only a cgroup that lists this process: a path computed wrongly (a cgroup namespace
+        // over a host-rooted mount, say) must not become a move to somewhere else.
+        let me = String(getpid())
+        guard let members = readSmallFile(procsFile, limit: 16 << 20),
+              members.split(separator: "\n").contains(where: { $0 == me }) else { return nil }
         let fd = open(procsFile, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var p: [Int32] = [-1, -1]

@@ -40,6 +40,22 @@ import Glibc
         #expect(primer.migrations == 0)
     }
 
+    @Test func aCgroupThisProcessIsNotInGetsNoPrimerAndNothingMoves() throws {
+        guard geteuid() == 0, let parent = CgroupSupport.v1Directory(controller: "pids") else {
+            print("skip: needs root and a writable cgroup v1 pids hierarchy"); return
+        }
+        let line = try #require(Self.ownCgroups().split(separator: "\n").first { $0.split(separator: ":")[1] == "pids" }.map(String.init))
+        let child = parent + "/warden-primer-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard mkdir(child, 0o755) == 0 else { print("skip: cannot create \(child)"); return }
+        defer { rmdir(child) }
+        let before = Self.ownCgroups()
+        // The line still describes this process, but the file is another cgroup's.
+        let primer = CgroupMigrationPrimer(procsFile: child + "/cgroup.procs", ownCgroupLine: line)
+        primer?.stop()
+        #expect(primer == nil)
+        #expect(Self.ownCgroups() == before, "the process must not have been moved into \(child)")
+    }
+
     @Test func aFileThatCannotBeOpenedGivesNoPrimer() {
         #expect(CgroupMigrationPrimer(procsFile: "/nonexistent/cgroup.procs", ownCgroupLine: "0::/") == nil)
     }
