@@ -265,7 +265,7 @@ public struct AgentLaunchPlan: Sendable {
             guard access(entry, F_OK) == 0 else { continue }
             let real = resolve(entry) ?? entry
             if let host = world.hostPath(real), access(host, F_OK) == 0 { continue }
-            if world.grants.contains(where: { $0.path.hasPrefix(real + "/") }) { continue }
+            if world.grants.contains(where: { HostPath.isBelow($0.path, real) }) { continue }
             result.append(entry)
         }
         return result
@@ -276,7 +276,7 @@ public struct AgentLaunchPlan: Sendable {
     /// mount point cannot be renamed or removed, so the agent cannot move a protected path's
     /// parent away (`mv .git .g`) and recreate the path (`mkdir -p .git/hooks`) unprotected.
     static func pinningAncestors(of mounts: [MountOperation], writableRoots: [String]) -> [MountOperation] {
-        func within(_ p: String, _ root: String) -> Bool { root == "/" || p.hasPrefix(root + "/") }
+        func within(_ p: String, _ root: String) -> Bool { root == "/" || HostPath.isBelow(p, root) }
         var pins: [String] = []
         for op in mounts {
             let protected: String
@@ -331,13 +331,13 @@ extension AgentLaunchPlan {
     public func agentCanReach(_ path: String) -> Bool {
         if agentCanRead(path) || agentCanWrite(path) { return true }
         let target = Self.resolveDeepest(path)
-        return world.grants.contains { $0.source == target || target == "/" || $0.source.hasPrefix(target + "/") }
+        return world.grants.contains { HostPath.same($0.source, target) || target == "/" || HostPath.isBelow($0.source, target) }
     }
 
     private func agentCan(_ rights: LandlockAccess, _ path: String, blockedBy: (MountOperation) -> Bool) -> Bool {
         // A host path the agent cannot see at all (outside every grant's source) is safe.
         guard let target = world.agentPath(ofHost: Self.resolveDeepest(path)) else { return false }
-        func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
+        func within(_ p: String, _ root: String) -> Bool { HostPath.isWithin(p, root) }
         let granted = (spec.landlock?.rules ?? []).contains { !$0.access.isDisjoint(with: rights) && within(target, $0.path) }
         guard granted else { return false }
         return !spec.mounts.contains { op in

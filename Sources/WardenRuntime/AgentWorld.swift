@@ -88,7 +88,7 @@ struct AgentWorld: Sendable {
         let writable = resolved.filter(\.writable).map(\.source)
         for entry in linked {
             // (A writable `/` gives the agent the whole host anyway: nothing to protect there.)
-            for hop in entry.hops where writable.contains(where: { $0 != "/" && hop.path.hasPrefix($0 + "/") }) {
+            for hop in entry.hops where writable.contains(where: { $0 != "/" && HostPath.isBelow(hop.path, $0) }) {
                 throw .unsupportedRule("the grant \(entry.grant) goes through the symlink \(hop.path) (to \(hop.target)) inside a writable grant; the agent could have planted it to be granted another host path. Remove the link or grant the real path")
             }
             var st = stat()
@@ -99,9 +99,9 @@ struct AgentWorld: Sendable {
         // Same path granted twice (directly and through a link): one grant with both accesses.
         var merged: [Grant] = []
         for g in resolved {
-            if let i = merged.firstIndex(where: { $0.path == g.path }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
+            if let i = merged.firstIndex(where: { HostPath.same($0.path, g.path) }) { merged[i].access.formUnion(g.access) } else { merged.append(g) }
         }
-        grants = merged.sorted { ($0.path.split(separator: "/").count, $0.path) < ($1.path.split(separator: "/").count, $1.path) }
+        grants = merged.sorted { (HostPath.components($0.path).count, $0.path) < (HostPath.components($1.path).count, $1.path) }
         // A cache inside a grant of the host's own tree (the real home, granted as such) whose
         // directory is missing there: its mount point would have to be created in the host's
         // tree, which Warden never does. It is left out (and reported).
@@ -133,19 +133,19 @@ struct AgentWorld: Sendable {
 
     /// The deepest grant holding `path` (agent view); `strictly`: a proper ancestor only.
     func grant(containing path: String, strictly: Bool = false) -> Grant? {
-        grants.last { within(path, $0.path) && (!strictly || path != $0.path) }
+        grants.last { within(path, $0.path) && (!strictly || !HostPath.same(path, $0.path)) }
     }
 
     /// Where the agent's `path` is on the host (lexically), or nil outside every grant.
     func hostPath(_ path: String) -> String? {
         guard let g = grant(containing: path) else { return nil }
-        return g.source + path.dropFirst(g.path == "/" ? 0 : g.path.count)
+        return g.source + HostPath.dropping(g.path == "/" ? 0 : g.path.utf8.count, from: path)
     }
 
     /// The agent's view of a canonical host path inside some grant's source.
     func agentPath(ofHost host: String) -> String? {
-        guard let g = grants.filter({ within(host, $0.source) }).max(by: { $0.source.count < $1.source.count }) else { return nil }
-        return g.path + host.dropFirst(g.source == "/" ? 0 : g.source.count)
+        guard let g = grants.filter({ within(host, $0.source) }).max(by: { $0.source.utf8.count < $1.source.utf8.count }) else { return nil }
+        return g.path + HostPath.dropping(g.source == "/" ? 0 : g.source.utf8.count, from: host)
     }
 
     /// A protected path (agent view) as a mount target: its canonical agent path when it
@@ -173,7 +173,7 @@ struct AgentWorld: Sendable {
         // A mask over a path of the fresh home that holds a grant (deny `${home}/.config/gh`,
         // grant `${home}/.config/gh/x`): the grant's mount point makes it exist at launch.
         if !placeholder, let g = grant(containing: path), g.source != g.path,
-           grants.contains(where: { $0.path.hasPrefix(path + "/") }) {
+           grants.contains(where: { HostPath.isBelow($0.path, path) }) {
             return path
         }
         guard placeholder, let g = grant(containing: path), g.writable else { return nil }
@@ -242,9 +242,9 @@ struct AgentWorld: Sendable {
 
     /// The first symlink among the components of `path` strictly below `root`, if any.
     static func firstSymlink(in path: String, below root: String) -> String? {
-        guard path.hasPrefix(root) else { return nil }
+        guard HostPath.hasPrefix(path, root) else { return nil }
         var current = root == "/" ? "" : root
-        for name in path.dropFirst(current.count).split(separator: "/") {
+        for name in HostPath.components(HostPath.dropping(current.utf8.count, from: path)) {
             current += "/" + name
             var st = stat()
             guard lstat(current, &st) == 0 else { return nil }
@@ -257,7 +257,7 @@ struct AgentWorld: Sendable {
     /// be created below it), else nil.
     static func existingNonDirectory(on path: String) -> String? {
         var current = ""
-        for name in path.split(separator: "/") {
+        for name in HostPath.components(path) {
             let next = current + "/" + name
             var st = stat()
             guard lstat(next, &st) == 0 else { break }
@@ -269,30 +269,30 @@ struct AgentWorld: Sendable {
     }
 
     /// The name of the outermost component of `path` that does not exist on the host.
-    static func firstMissingComponent(of path: String) -> Substring? {
+    static func firstMissingComponent(of path: String) -> String? {
         var current = ""
-        for name in path.split(separator: "/") {
+        for name in HostPath.components(path) {
             current += "/" + name
             if access(current, F_OK) != 0 { return name }
         }
         return nil
     }
 
-    private func within(_ p: String, _ root: String) -> Bool { root == "/" || p == root || p.hasPrefix(root + "/") }
+    private func within(_ p: String, _ root: String) -> Bool { HostPath.isWithin(p, root) }
 
     static func canonical(_ path: String) -> String? { AgentLaunchPlan.resolve(path) }
 
     /// Resolves `path` component by component, recording every symlink met (its path and
     /// target as written). Nil when it does not exist or links loop.
     static func resolveRecordingLinks(_ path: String) -> (String, [(path: String, target: String)])? {
-        var pending = path.split(separator: "/").map(String.init)
+        var pending = HostPath.components(path)
         var current = ""
         var links: [(path: String, target: String)] = []
         var budget = 40
         while !pending.isEmpty {
             let name = pending.removeFirst()
             if name == "." { continue }
-            if name == ".." { current = String(current[..<(current.lastIndex(of: "/") ?? current.startIndex)]); continue }
+            if name == ".." { current = HostPath.parent(current); continue }
             let next = current + "/" + name
             var st = stat()
             guard lstat(next, &st) == 0 else { return nil }
@@ -300,8 +300,8 @@ struct AgentWorld: Sendable {
                 budget -= 1
                 guard budget > 0, let target = readLink(next) else { return nil }
                 links.append((next, target))
-                if target.hasPrefix("/") { current = "" }
-                pending = target.split(separator: "/").map(String.init) + pending
+                if HostPath.isAbsolute(target) { current = "" }
+                pending = HostPath.components(target) + pending
                 continue
             }
             current = next

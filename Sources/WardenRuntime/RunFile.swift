@@ -24,8 +24,8 @@ struct RunFile {
     /// Landlock read rule and the environment variable to `plan`. Returns the agent's path,
     /// or nil when its world has neither a free `/run/warden` nor a private `/tmp`.
     func install(runDirectory: String, plan: inout AgentLaunchPlan) throws(RunSetupError) -> String? {
-        let covered = plan.world.grants.contains { mountedPath.hasPrefix($0.path == "/" ? "/" : $0.path + "/") }
-            || plan.world.symlinks.contains { mountedPath.hasPrefix($0.path + "/") }
+        let covered = plan.world.grants.contains { $0.path == "/" ? HostPath.isAbsolute(mountedPath) : HostPath.isBelow(mountedPath, $0.path) }
+            || plan.world.symlinks.contains { HostPath.isBelow(mountedPath, $0.path) }
         let agentPath: String
         if !covered {
             let file = runDirectory + "/" + name

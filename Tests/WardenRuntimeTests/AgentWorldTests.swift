@@ -84,4 +84,36 @@ struct AgentWorldTests {
         #expect(throws: PlaceholderError.self) { try q.create([ws + "/.circleci/config.yml"]) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
     }
+
+    /// An earlier agent planted `.env -> "\u{301}x"` (a name starting with a combining mark):
+    /// the secret later written through `.env` lands in `/ws/\u{301}x`. As Swift characters
+    /// `"/ws/\u{301}x"` does not start with `"/ws/"`, and the mask found no grant for it.
+    @Test func aLinkToANameStartingWithACombiningMarkIsStillMasked() throws {
+        let ws = try Fixture.tempDir("world-mark")
+        let real = URL(fileURLWithPath: ws).resolvingSymlinksInPath().path
+        try "s3cret\n".write(toFile: ws + "/\u{301}x", atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: ws + "/.env", withDestinationPath: "\u{301}x")
+        var world = try AgentWorld(grants: [(ws, [.read, .write])], hostTmp: nil)
+        #expect(try world.protectedTarget(real + "/.env", placeholder: false) == real + "/\u{301}x")
+        #expect(world.agentPath(ofHost: real + "/\u{301}x") == real + "/\u{301}x")
+        #expect(world.hostPath(real + "/\u{301}x") == real + "/\u{301}x")
+        // Resolution follows the link to the name the kernel resolves, and ".." after it.
+        #expect(AgentWorld.resolveRecordingLinks(ws + "/.env")?.0 == real + "/\u{301}x")
+        try FileManager.default.createDirectory(atPath: ws + "/\u{301}d", withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: ws + "/up", withDestinationPath: "\u{301}d/../\u{301}x")
+        #expect(AgentWorld.resolveRecordingLinks(ws + "/up")?.0 == real + "/\u{301}x")
+    }
+}
+
+@Suite struct HostPathTests {
+    @Test func pathsSplitAndCompareAsBytes() {
+        #expect(HostPath.components("/ws/\u{301}x/y") == ["ws", "\u{301}x", "y"])
+        #expect(HostPath.isWithin("/ws/\u{301}x", "/ws") && HostPath.isBelow("/ws/\u{301}x", "/ws"))
+        #expect(!HostPath.isBelow("/ws", "/ws") && HostPath.isWithin("/ws", "/ws") && HostPath.isWithin("/anything", "/"))
+        #expect(!HostPath.isWithin("/wsx", "/ws"))
+        #expect(!HostPath.same("/data/\u{212A}", "/data/K") && !HostPath.isWithin("/\u{212A}/x", "/K"))
+        #expect(HostPath.isAbsolute("/\u{301}etc") && !HostPath.isAbsolute("\u{301}/etc"))
+        #expect(HostPath.parent("/a/\u{301}b") == "/a" && HostPath.parent("/a") == "")
+        #expect(HostPath.dropping(3, from: "/ws/\u{301}x") == "/\u{301}x")
+    }
 }
