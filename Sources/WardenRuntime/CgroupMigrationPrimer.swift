@@ -65,7 +65,13 @@ public final class CgroupMigrationPrimer: Sendable {
                 if poll(&pfd, 1, Self.periodMilliseconds) != 0 { return }
             }
         }
-        if thread == nil { close(p[0]); close(p[1]); close(fd); return nil }
+        if thread == nil {
+            // deinit runs for a failed init once every property is set: it must find the
+            // primer stopped, or it would write to and close these numbers a second time.
+            stopped.withLock { $0 = true }
+            close(p[0]); close(p[1]); close(fd)
+            return nil
+        }
     }
 
     /// A primer for the cgroup hierarchy a run will use: cgroup v2 when `support` can apply

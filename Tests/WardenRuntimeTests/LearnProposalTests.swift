@@ -80,6 +80,15 @@ import WardenPolicy
         #expect(texts(threeReads) == ["allow fs read \"/opt/tool\""])
     }
 
+    /// The Kelvin sign U+212A and "K" are one string to Swift, two files to the kernel: a
+    /// write of the one never widens the proposal for the other (and a name the policy
+    /// language cannot write is listed, not proposed).
+    @Test func canonicallyEquivalentNamesAreNotMerged() throws {
+        let p = try propose([Self.fs("/opt/tool/K", .read), Self.fs("/opt/tool/\u{212A}", .write)])
+        #expect(texts(p) == ["allow fs read \"/opt/tool/K\""], "\(texts(p)) \(p.notProposed)")
+        #expect(p.notProposed.contains { $0.what.hasPrefix("write /opt/tool/") })
+    }
+
     @Test func neverATopLevelDirectoryOrHome() throws {
         let p = try propose([Self.fs("/srv/a", .read), Self.fs("/srv/b", .read), Self.fs("/srv/c", .read),
                              Self.fs("/home/u/a", .write), Self.fs("/home/u/b", .write)])

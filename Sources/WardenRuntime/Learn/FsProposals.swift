@@ -110,19 +110,21 @@ struct FsProposals {
         }
 
         // Directories: collapsed paths name one; otherwise a parent with enough distinct files.
-        var candidates: [String: Candidate] = [:]
+        // Keyed by `PolicyPath`, which compares bytes: as strings, canonically equivalent
+        // names (U+212B and U+00C5 for "Å") would merge two files' accesses into one proposal.
+        var candidates: [PolicyPath: Candidate] = [:]
         func add(_ path: PolicyPath, _ a: Access, directory: Bool) {
-            var c = candidates[path.description] ?? Candidate(path: path, access: [], isDirectory: directory)
+            var c = candidates[path] ?? Candidate(path: path, access: [], isDirectory: directory)
             c.isDirectory = c.isDirectory || directory
             c.absorb(a)
-            candidates[path.description] = c
+            candidates[path] = c
         }
-        var byParent: [String: (parent: PolicyPath, writes: Set<String>, reads: Set<String>)] = [:]
+        var byParent: [PolicyPath: (parent: PolicyPath, writes: Set<PolicyPath>, reads: Set<PolicyPath>)] = [:]
         for a in accesses where !a.collapsed {
             guard let parent = Self.parent(a.path) else { continue }
-            var e = byParent[parent.description] ?? (parent, [], [])
-            if a.access == .write { e.writes.insert(a.path.description) } else { e.reads.insert(a.path.description) }
-            byParent[parent.description] = e
+            var e = byParent[parent] ?? (parent, [], [])
+            if a.access == .write { e.writes.insert(a.path) } else { e.reads.insert(a.path) }
+            byParent[parent] = e
         }
         for a in accesses {
             if a.collapsed {
@@ -133,7 +135,7 @@ struct FsProposals {
                 }
                 continue
             }
-            if let parent = Self.parent(a.path), let e = byParent[parent.description], !broad(parent),
+            if let parent = Self.parent(a.path), let e = byParent[parent], !broad(parent),
                e.writes.count >= Self.writeThreshold || (a.access == .read && e.reads.count >= Self.readThreshold) {
                 add(parent, a, directory: true)
             } else {
